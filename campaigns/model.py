@@ -1,0 +1,47 @@
+"""The campaign's data as plain values: contacts in, rejects beside them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class RejectReason(StrEnum):
+    """Why a row of a contacts file will not be dialled."""
+
+    MISSING_NUMBER = "missing_number"
+    INVALID_NUMBER = "invalid_number"
+    NOT_A_NUMBER = "not_a_number"
+    PRECISION_LOST = "precision_lost"
+    DUPLICATE = "duplicate"
+    DNC = "dnc"
+    WRONG_TYPE = "wrong_type"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One dialable row.
+
+    `source_row` counts data rows from 1. `row` holds every input column's original text, in
+    input order (the results file writes them back); `variables` is what the agent receives.
+    The reserved columns override the campaign defaults for this contact when not empty.
+    """
+
+    source_row: int
+    phone_e164: str
+    row: dict[str, str]
+    variables: dict[str, str] = field(default_factory=dict)
+    from_number: str | None = None
+    agent_id: str | None = None
+    timezone: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """One row that will not be dialled, and why (`detail` is for a person to read)."""
+
+    source_row: int
+    phone: str
+    reason: RejectReason
+    detail: str

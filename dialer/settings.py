@@ -1,0 +1,74 @@
+"""The one settings object: command-line flag > environment > `.env` file > default.
+
+Only the CLI builds it (flags are passed as keyword arguments, which win); everything below the
+CLI receives plain values. The API key is a `SecretStr`: it prints as `**********`, is never
+accepted from argv, and is never logged or written anywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dialer.errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.oneinbox.ai"
+
+
+def _default_state_dir() -> Path:
+    return Path.home() / ".local" / "state" / "dialer"
+
+
+class Settings(BaseSettings):
+    """Everything the dialer can be configured with, read once at the edge."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("api_key", "ONEINBOX_API_KEY")
+    )
+    base_url: str = Field(
+        default=DEFAULT_BASE_URL, validation_alias=AliasChoices("base_url", "ONEINBOX_BASE_URL")
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("redis_url", "DIALER_REDIS_URL")
+    )
+    agent_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("agent_id", "DIALER_AGENT_ID")
+    )
+    from_number: str | None = Field(
+        default=None, validation_alias=AliasChoices("from_number", "DIALER_FROM_NUMBER")
+    )
+    connect_timeout: float = Field(
+        default=3.0, gt=0, validation_alias=AliasChoices("connect_timeout", "DIALER_CONNECT_TIMEOUT")
+    )
+    read_timeout: float = Field(
+        default=10.0, gt=0, validation_alias=AliasChoices("read_timeout", "DIALER_READ_TIMEOUT")
+    )
+    state_dir: Path = Field(
+        default_factory=_default_state_dir,
+        validation_alias=AliasChoices("state_dir", "DIALER_STATE_DIR"),
+    )
+
+    def require_api_key(self) -> str:
+        """The API key's value, or a ConfigError that says where to put it."""
+        if self.api_key is None or not self.api_key.get_secret_value().strip():
+            raise ConfigError(
+                "ONEINBOX_API_KEY is not set. Put your secret key (oi_sk_...) from the OneInbox "
+                "dashboard (API Keys) in the environment or in a .env file; it is never taken "
+                "from the command line."
+            )
+        return self.api_key.get_secret_value().strip()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from flags (`overrides`, None values ignored) over environment over `.env`."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if "api_key" in given:
+        raise ConfigError("the API key is read from ONEINBOX_API_KEY only, never from arguments")
+    return Settings(**given)

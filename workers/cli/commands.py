@@ -1,0 +1,5 @@
+"""Imports every command module so that each registers itself on the app."""
+
+from __future__ import annotations
+
+# One import per command module; keep alphabetical.
