@@ -1,0 +1,271 @@
+"""The OneInbox API client: one method per endpoint the dialer uses, models in and out.
+
+The client receives its `httpx.Client` (see `dialer.http.make_http_client`) and sends each
+request exactly once: retrying is the caller's decision, made from the error class
+(`Retryable`, `Ambiguous`, `Permanent`, `AuthError`). After an `Ambiguous` create, use
+`find_call_by_metadata` to learn whether the call exists before sending it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from dialer.http import raise_for_response, raise_unclear, read_json, translate_errors
+from dialer.models import (
+    Agent,
+    AgentPage,
+    AvailableNumber,
+    Call,
+    CallCursorPage,
+    CallPage,
+    CallRequest,
+    Credential,
+    PhoneNumber,
+    Usage,
+)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+# Envelope keys tried, in order, when an undocumented list endpoint wraps its items.
+LIST_KEYS = ("items", "numbers", "available_numbers", "results", "data")
+
+
+def _segment(value: str) -> str:
+    """A path segment with everything escaped, so an id can never change the route."""
+    return quote(value, safe="")
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _items(data: Any) -> list[Any]:
+    """The list inside a response that is either a bare list or an envelope around one."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        for key in LIST_KEYS:
+            if isinstance(data.get(key), list):
+                return list(data[key])
+    return []
+
+
+class OneInboxClient:
+    """Typed access to the OneInbox API over a caller-supplied `httpx.Client`."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self._http = http
+
+    def __repr__(self) -> str:
+        return f"OneInboxClient(base_url={str(self._http.base_url)!r})"
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _send(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None
+    ) -> Any:
+        """Send once, translate every failure, return the decoded JSON body."""
+        with translate_errors(method):
+            response = self._http.request(method, path, params=params, json=body)
+        raise_for_response(response, method=method)
+        return read_json(response, method=method)
+
+    def _model(self, model: type[ModelT], method: str, path: str, **kw: Any) -> ModelT:
+        data = self._send(method, path, **kw)
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise_unclear(method, f"{path} returned a body that is not a {model.__name__}", exc)
+
+    def _model_list(self, model: type[ModelT], path: str, **kw: Any) -> list[ModelT]:
+        data = self._send("GET", path, **kw)
+        try:
+            return [model.model_validate(item) for item in _items(data)]
+        except ValidationError as exc:
+            raise_unclear("GET", f"{path} returned items that are not {model.__name__}", exc)
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def create_call(self, req: CallRequest) -> Call:
+        """`POST /v1/calls`: place one call. `Ambiguous` means it may exist: reconcile first."""
+        return self._model(Call, "POST", "/v1/calls", body=req.to_body())
+
+    def get_call(self, call_id: str) -> Call:
+        """`GET /v1/calls/{call_id}`."""
+        return self._model(Call, "GET", f"/v1/calls/{_segment(call_id)}")
+
+    def stop_call(self, call_id: str) -> Call:
+        """`POST /v1/calls/{call_id}/stop`: end an active call (a no-op on a finished one)."""
+        return self._model(Call, "POST", f"/v1/calls/{_segment(call_id)}/stop")
+
+    def list_calls(
+        self,
+        *,
+        agent_id: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> CallPage:
+        """`GET /v1/calls`: one offset page (limit 1..100)."""
+        params = _params(agent_id=agent_id, status=status, limit=limit, offset=offset)
+        return self._model(CallPage, "GET", "/v1/calls", params=params)
+
+    def list_calls_cursor(
+        self,
+        *,
+        agent_id: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> CallCursorPage:
+        """`GET /v1/calls/cursor`: one cursor page; pass its `next_cursor` for the next."""
+        params = _params(agent_id=agent_id, status=status, limit=limit, cursor=cursor)
+        return self._model(CallCursorPage, "GET", "/v1/calls/cursor", params=params)
+
+    def iter_cursor_pages(
+        self,
+        *,
+        agent_id: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        max_pages: int | None = None,
+    ) -> Iterator[CallCursorPage]:
+        """Walk the cursor pages until `has_more` is false, the cursor repeats or runs out,
+        or `max_pages` pages have been read."""
+        cursor: str | None = None
+        seen: set[str] = set()
+        pages = 0
+        while max_pages is None or pages < max_pages:
+            page = self.list_calls_cursor(
+                agent_id=agent_id, status=status, limit=limit, cursor=cursor
+            )
+            pages += 1
+            yield page
+            cursor = page.next_cursor
+            if not page.has_more or not cursor or cursor in seen:
+                return
+            seen.add(cursor)
+
+    def iter_calls(
+        self,
+        *,
+        agent_id: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        max_pages: int | None = None,
+    ) -> Iterator[Call]:
+        """Every call, page after page, through the cursor endpoint (`limit` is the page size)."""
+        for page in self.iter_cursor_pages(
+            agent_id=agent_id, status=status, limit=limit, max_pages=max_pages
+        ):
+            yield from page.items
+
+    def find_call_by_metadata(
+        self, agent_id: str, key: str, value: str, *, created_after: datetime, max_pages: int
+    ) -> Call | None:
+        """The agent's call whose `metadata[key] == value`, or None.
+
+        This is how an `Ambiguous` create is found again. The list has no server-side metadata
+        filter, so pages are read newest first (assumed: the order is undocumented) and matched
+        here. The walk stops after the first page holding a call created before
+        `created_after` (give it a margin for clock skew), or after `max_pages` pages.
+        """
+        for page in self.iter_cursor_pages(agent_id=agent_id, max_pages=max_pages):
+            match = _match_metadata(page.items, key, value)
+            if match is not None:
+                return match
+            if _reaches_before(page.items, created_after):
+                return None
+        return None
+
+    # -- account, agents, numbers, credentials ------------------------------------------------
+
+    def get_usage(self) -> Usage:
+        """`GET /v1/usage`: today's and this month's call counts against the daily cap."""
+        return self._model(Usage, "GET", "/v1/usage")
+
+    def get_agent(self, agent_id: str) -> Agent:
+        """`GET /v1/agents/{agent_id}`."""
+        return self._model(Agent, "GET", f"/v1/agents/{_segment(agent_id)}")
+
+    def list_agents(self, *, limit: int = 100, offset: int = 0) -> AgentPage:
+        """`GET /v1/agents`: one offset page (limit 1..100)."""
+        params = _params(limit=limit, offset=offset)
+        return self._model(AgentPage, "GET", "/v1/agents", params=params)
+
+    def search_numbers(
+        self,
+        country: str,
+        area_code: str | None = None,
+        contains: str | None = None,
+        credential_id: str | None = None,
+        limit: int = 10,
+    ) -> list[AvailableNumber]:
+        """`GET /v1/phone-numbers/search`: numbers that could be bought or registered."""
+        params = _params(
+            country=country,
+            area_code=area_code,
+            contains=contains,
+            credential_id=credential_id,
+            limit=limit,
+        )
+        return self._model_list(AvailableNumber, "/v1/phone-numbers/search", params=params)
+
+    def register_number(
+        self,
+        phone_number: str,
+        provider: str,
+        agent_id: str,
+        *,
+        friendly_name: str | None = None,
+        credential_id: str | None = None,
+        provider_config: Mapping[str, str] | None = None,
+        inbound_routing: Mapping[str, Any] | None = None,
+    ) -> PhoneNumber:
+        """`POST /v1/phone-numbers`: register a Twilio/Telnyx number for use as `from_number`."""
+        body = _params(
+            phone_number=phone_number,
+            provider=provider,
+            agent_id=agent_id,
+            friendly_name=friendly_name,
+            credential_id=credential_id,
+            provider_config=dict(provider_config) if provider_config else None,
+            inbound_routing=dict(inbound_routing) if inbound_routing else None,
+        )
+        return self._model(PhoneNumber, "POST", "/v1/phone-numbers", body=body)
+
+    def list_numbers(self) -> list[PhoneNumber]:
+        """`GET /v1/phone-numbers` (undocumented shape: a list or an `items` envelope)."""
+        return self._model_list(PhoneNumber, "/v1/phone-numbers")
+
+    def create_credential(self, name: str, provider: str, api_key: str | SecretStr) -> Credential:
+        """`POST /v1/credentials`: store a third-party key; it is never returned again."""
+        raw = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+        body = {"name": name, "provider": provider, "api_key": raw}
+        return self._model(Credential, "POST", "/v1/credentials", body=body)
+
+    def list_credentials(self) -> list[Credential]:
+        """`GET /v1/credentials`."""
+        return self._model_list(Credential, "/v1/credentials")
+
+    def get_credential(self, credential_id: str) -> Credential:
+        """`GET /v1/integrations/{credential_id}` (the docs name this path `integrations`)."""
+        return self._model(Credential, "GET", f"/v1/integrations/{_segment(credential_id)}")
+
+
+def _match_metadata(calls: list[Call], key: str, value: str) -> Call | None:
+    for call in calls:
+        found = call.metadata.get(key)
+        if found is not None and str(found) == value:
+            return call
+    return None
+
+
+def _reaches_before(calls: list[Call], created_after: datetime) -> bool:
+    return any(c.created_at is not None and c.created_at < created_after for c in calls)
