@@ -1,0 +1,169 @@
+"""E.164 normalisation: the forms people type, the reasons for rejecting, and agreement with
+`phonenumbers` on every number its metadata ships an example of."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+from dialer.errors import InvalidNumber
+from dialer.phone import NUMBER_TYPES, normalize, number_type, region_of, time_zones
+
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("(415) 555-0123", "US", "+14155550123"),
+        ("415.555.0123", "US", "+14155550123"),
+        ("1-415-555-0123", "US", "+14155550123"),
+        ("+1 (415) 555-0123", "GB", "+14155550123"),
+        ("'4155550123", "US", "+14155550123"),
+        ("  tel:+1-415-555-0123 ", "US", "+14155550123"),
+        ("TEL:+44 20 7946 0958", "US", "+442079460958"),
+        ("0044 20 7946 0958", "US", "+442079460958"),
+        ("011 44 20 7946 0958", "US", "+442079460958"),
+        ("+44 (0)20 7946 0958", "US", "+442079460958"),
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("06 12 34 56 78", "FR", "+33612345678"),
+        ("613-555-0199", "CA", "+16135550199"),
+        ("+14155550123", "US", "+14155550123"),
+        ("４１５５５５０１２３", "US", "+14155550123"),  # full-width digits
+    ],
+)
+def test_normalizes_common_forms(raw: str, region: str, expected: str) -> None:
+    assert normalize(raw, region) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("", "missing_number"),
+        ("   ", "missing_number"),
+        ("'", "missing_number"),
+        ("4.15555E+10", "precision_lost"),
+        ("1.4155550123e+10", "precision_lost"),
+        ("n/a", "not_a_number"),
+        ("call me", "not_a_number"),
+        ("1-800-FLOWERS", "not_a_number"),
+        ("415-555-0123 ext 5", "not_a_number"),
+        ("jane@example.com", "not_a_number"),
+        ("---", "not_a_number"),
+        ("1" * 10_000, "not_a_number"),
+        ("+19995551234", "invalid_number"),  # area code 999 is unassigned
+        ("+13115551234", "invalid_number"),
+        ("555-0123", "invalid_number"),
+        ("12345", "invalid_number"),
+        ("+999 1234 5678", "invalid_number"),
+        ("0044", "invalid_number"),
+    ],
+)
+def test_rejects_with_reason(raw: str, reason: str) -> None:
+    with pytest.raises(InvalidNumber) as info:
+        normalize(raw, "US")
+    assert info.value.reason == reason
+
+
+def _reference(raw: str, region: str) -> str | None:
+    """The full `phonenumbers` path, which the fast path must agree with."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, PhoneNumberFormat.E164))
+
+
+def _outcome(raw: str, region: str) -> str | None:
+    try:
+        return normalize(raw, region)
+    except InvalidNumber:
+        return None
+
+
+NANP_SHAPES = ["{a}{b}{c}", "({a}) {b}-{c}", "{a}-{b}-{c}", "{a}.{b}.{c}", "1{a}{b}{c}",
+               "1 ({a}) {b}-{c}", "+1{a}{b}{c}", "+1 {a} {b} {c}", "+1-{a}-{b}-{c}"]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    digits=st.from_regex(r"\A[0-9]{10}\Z"),
+    shape=st.sampled_from(NANP_SHAPES),
+    region=st.sampled_from(["US", "CA", "PR", "BS", "JM", "GB", "DE"]),
+)
+@example(digits="9995551234", shape="{a}{b}{c}", region="US")
+@example(digits="2423571234", shape="{a}{b}{c}", region="BS")
+def test_fast_path_agrees_with_phonenumbers(digits: str, shape: str, region: str) -> None:
+    raw = shape.format(a=digits[:3], b=digits[3:6], c=digits[6:])
+    assert _outcome(raw, region) == _reference(raw, region)
+
+
+PHONEISH = st.text(alphabet="0123456789+-(). /'telETL:x,#*", max_size=30)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(raw=st.one_of(PHONEISH, st.text(max_size=40)), region=st.sampled_from(["US", "GB", "IN"]))
+def test_normalize_raises_only_invalid_number_and_is_idempotent(raw: str, region: str) -> None:
+    try:
+        e164 = normalize(raw, region)
+    except InvalidNumber as exc:
+        assert exc.reason in {"missing_number", "invalid_number", "not_a_number", "precision_lost"}
+        return
+    assert E164.match(e164)
+    assert normalize(e164, region) == e164
+    assert normalize(e164, "US") == e164
+
+
+_TYPES = [value for name, value in vars(PhoneNumberType).items()
+          if name.isupper() and name != "UNKNOWN"]  # fmt: skip
+
+
+def _examples() -> list[tuple[str, phonenumbers.PhoneNumber]]:
+    found = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in _TYPES:
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None:
+                found.append((region, number))
+    return found
+
+
+def test_every_example_number_of_every_region_normalizes() -> None:
+    failures = []
+    examples = _examples()
+    for region, number in examples:
+        expected = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+        national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+        international = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+        for raw, as_region in ((national, region), (international, region), (international, "US")):
+            got = _outcome(raw, as_region)
+            if got != expected:
+                failures.append((region, raw, as_region, got, expected))
+    assert len(examples) > 1000
+    assert failures == []
+
+
+def test_non_geographic_example_numbers_normalize() -> None:
+    for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS:
+        number = phonenumbers.example_number_for_non_geo_entity(code)
+        if number is None:
+            continue
+        expected = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+        raw = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+        assert normalize(raw, "US") == expected
+
+
+def test_helpers() -> None:
+    assert number_type("+442079460958") == "fixed_line"
+    assert number_type("+447400123456") == "mobile"
+    assert number_type("+14155550123") == "fixed_line_or_mobile"
+    assert {"mobile", "fixed_line", "toll_free"} <= NUMBER_TYPES
+    assert region_of("+16135550199") == "CA"
+    assert "America/Los_Angeles" in time_zones("+14155550123")
