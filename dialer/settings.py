@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dialer.errors import ConfigError
+from dialer.policy import Timing
 
 DEFAULT_BASE_URL = "https://api.oneinbox.ai"
 
@@ -45,15 +46,34 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("from_number", "DIALER_FROM_NUMBER")
     )
     connect_timeout: float = Field(
-        default=3.0, gt=0, validation_alias=AliasChoices("connect_timeout", "DIALER_CONNECT_TIMEOUT")
+        default=3.0,
+        gt=0,
+        validation_alias=AliasChoices("connect_timeout", "DIALER_CONNECT_TIMEOUT"),
     )
     read_timeout: float = Field(
         default=10.0, gt=0, validation_alias=AliasChoices("read_timeout", "DIALER_READ_TIMEOUT")
+    )
+    timing: str = Field(
+        default="", validation_alias=AliasChoices("timing", "DIALER_TIMING"),
+        description="dispatcher time limits, e.g. 'stuck_s=45,lease_s=120' (see dialer.policy)",
     )
     state_dir: Path = Field(
         default_factory=_default_state_dir,
         validation_alias=AliasChoices("state_dir", "DIALER_STATE_DIR"),
     )
+
+    def dispatch_timing(self) -> Timing:
+        """The dispatcher's time limits: defaults, with DIALER_TIMING's overrides."""
+        values: dict[str, float] = {}
+        for item in filter(None, (part.strip() for part in self.timing.split(","))):
+            name, _, number = item.partition("=")
+            if name.strip() not in Timing.__dataclass_fields__:
+                raise ConfigError(f"DIALER_TIMING: unknown setting {name.strip()!r}")
+            try:
+                values[name.strip()] = float(number)
+            except ValueError as exc:
+                raise ConfigError(f"DIALER_TIMING: {item!r} needs a number") from exc
+        return Timing(**values)
 
     def require_api_key(self) -> str:
         """The API key's value, or a ConfigError that says where to put it."""

@@ -1,0 +1,303 @@
+"""Placing one call and following it to its end, as plain functions over the store and client.
+
+Celery tasks call `place` and `follow`; so do the tests, without Celery. Every step that
+changes a contact goes through a compare-and-set transition: a duplicate, late or redelivered
+task finds the contact already moved on and does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from dialer.campaign import CampaignConfig, State
+from dialer.client import OneInboxClient
+from dialer.errors import (
+    Ambiguous,
+    AuthError,
+    NotFound,
+    Permanent,
+    ProviderError,
+    RateLimited,
+    Retryable,
+)
+from dialer.models import Call, CallRequest
+from dialer.policy import Timing, final_state, next_poll_s
+from dialer.store import Claim, Store
+
+log = logging.getLogger("dialer.calls")
+
+MAX_PATIENCE_S = 1.0  # a dial task waits this long at most for the pace; then it yields
+RETRY_SOON_MS = 2000  # a create that never reached OneInbox is tried again after this
+RECONCILE_PAGES = 20  # pages of the call list searched for an uncertain create
+
+
+@dataclass
+class Dispatcher:
+    """What one worker process needs to place and follow calls."""
+
+    store: Store
+    client: OneInboxClient
+    timing: Timing = field(default_factory=Timing)
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def _ms(seconds: float) -> int:
+    return max(0, round(seconds * 1000))
+
+
+def _log(event: str, cid: str, row: int, **extra: object) -> None:
+    log.info(event, extra={"campaign": cid, "row": row, **extra})
+
+
+# -- placing ---------------------------------------------------------------------------------
+
+
+def place(d: Dispatcher, cid: str, row: int) -> None:
+    """Dial one pending contact: claim it, send the create, record what happened."""
+    config = d.store.campaign(cid)
+    claim = _claim(d, config, row)
+    if not claim.won:
+        if claim.reason != "not_pending":
+            d.store.transition(cid, row, State.PENDING, ready_in_ms=_ms(claim.wait_s))
+        return
+    contact = d.store.contact(cid, row)
+    request = build_request(config, row, contact, send=claim.send)
+    sent_at = d.now()
+    try:
+        call = d.client.create_call(request)
+    except ProviderError as exc:
+        _create_failed(d, config, row, exc, sent_at)
+        return
+    _placed(d, cid, row, call, polls=0)
+
+
+def _claim(d: Dispatcher, config: CampaignConfig, row: int) -> Claim:
+    """Claim the contact, waiting up to MAX_PATIENCE_S for the pace to allow a create."""
+    waited = 0.0
+    while True:
+        claim = d.store.claim(
+            config.campaign_id,
+            row,
+            max_concurrent=config.max_concurrent,
+            interval_us=config.interval_us,
+            lease_ms=_ms(d.timing.lease_s),
+            stuck_ms=_ms(d.timing.stuck_s),
+        )
+        if claim.won or claim.reason != "pace" or waited + claim.wait_s > MAX_PATIENCE_S:
+            return claim
+        d.sleep(claim.wait_s)
+        waited += claim.wait_s
+
+
+def attempt_id(cid: str, row: int, attempt: int) -> str:
+    """The identity of one attempt, carried in the create's metadata."""
+    return f"{cid}:{row}:{attempt}"
+
+
+def build_request(
+    config: CampaignConfig, row: int, contact: dict[str, str], *, send: int
+) -> CallRequest:
+    """The create for this contact: the row's own agent and from-number win over the campaign's."""
+    attempt = int(contact.get("attempt", "1"))
+    values = json.loads(contact.get("row", "[]"))
+    by_column = dict(zip(config.columns, values, strict=False))
+    variables = {name: str(by_column.get(name, "")) for name in config.variable_columns}
+    return CallRequest(
+        agent_id=contact.get("agent_id") or config.agent_id,
+        to_number=contact["phone"],
+        from_number=contact.get("from_number") or config.from_number,
+        variables=variables,
+        webhook_url=config.webhook_url,
+        metadata={
+            "dialer_attempt_id": attempt_id(config.campaign_id, row, attempt),
+            "dialer_campaign": config.campaign_id,
+            "dialer_row": str(row),
+            "dialer_attempt": str(attempt),
+            "dialer_send": str(send),
+        },
+    )
+
+
+def _create_failed(
+    d: Dispatcher, config: CampaignConfig, row: int, exc: ProviderError, sent_at: datetime
+) -> None:
+    cid = config.campaign_id
+    if isinstance(exc, RateLimited):
+        d.store.slow_down(cid, exc.retry_after or 1.0)
+        d.store.transition(cid, row, State.PENDING, ready_in_ms=_ms(exc.retry_after or 1.0))
+        _log("create rate limited", cid, row)
+    elif isinstance(exc, Retryable):
+        d.store.transition(
+            cid, row, State.PENDING, ready_in_ms=RETRY_SOON_MS, fields={"error": str(exc)}
+        )
+        _log("create not sent", cid, row, error=str(exc))
+    elif isinstance(exc, AuthError):
+        d.store.transition(cid, row, State.PENDING, ready_in_ms=0)
+        d.store.abort(cid, f"OneInbox refused the API key: {exc}")
+        _log("campaign stopped: API key refused", cid, row)
+    elif isinstance(exc, Ambiguous):
+        d.store.transition(
+            cid, row, State.RECONCILING, lease_ms=_ms(d.timing.lease_s), watch_in_ms=1000,
+            fields={"sent_at": sent_at.isoformat(), "error": f"create uncertain: {exc}"},
+        )
+        _log("create uncertain, reconciling", cid, row, error=str(exc))
+    else:
+        d.store.transition(cid, row, State.ERROR, fields={"error": str(exc)})
+        _log("create refused", cid, row, error=str(exc))
+
+
+def _placed(d: Dispatcher, cid: str, row: int, call: Call, *, polls: int) -> None:
+    fields = _call_fields(call)
+    fields.update(placed_at=d.now().isoformat(), polls=str(polls), error="")
+    d.store.transition(
+        cid, row, State.PLACED, lease_ms=_ms(d.timing.lease_s),
+        watch_in_ms=_ms(next_poll_s(polls, d.timing)), fields=fields,
+    )
+    _log("call placed", cid, row, call_id=call.id)
+
+
+def _call_fields(call: Call) -> dict[str, str]:
+    def text(value: object) -> str:
+        return "" if value is None else str(value)
+
+    return {
+        "call_id": call.id,
+        "call_status": call.status,
+        "end_reason": text(call.end_reason),
+        "outcome": text(call.outcome_label()),
+        "duration_seconds": text(call.duration_seconds),
+        "started_at": call.started_at.isoformat() if call.started_at else "",
+        "ended_at": call.ended_at.isoformat() if call.ended_at else "",
+        "summary": text(call.summary_text()),
+        "transcript": call.transcript_text(),
+    }
+
+
+# -- following -------------------------------------------------------------------------------
+
+
+def follow(d: Dispatcher, cid: str, row: int) -> None:
+    """Do whatever follow-up the contact is due: reconcile a create, or poll its call."""
+    contact = d.store.contact(cid, row)
+    state = contact.get("state")
+    if state == State.DIALING:
+        _stuck(d, cid, row)
+    elif state == State.RECONCILING:
+        reconcile(d, d.store.campaign(cid), row, contact)
+    elif state == State.PLACED:
+        poll(d, d.store.campaign(cid), row, contact)
+    else:
+        d.store.forget_watch(cid, row)
+
+
+def _stuck(d: Dispatcher, cid: str, row: int) -> None:
+    """A create claimed long ago never recorded its answer: its worker died. Reconcile it."""
+    d.store.transition(
+        cid, row, State.RECONCILING, lease_ms=_ms(d.timing.lease_s), watch_in_ms=0,
+        fields={
+            "sent_at": (d.now() - timedelta(seconds=d.timing.stuck_s)).isoformat(),
+            "error": "the worker sending the create stopped before recording its answer",
+        },
+    )
+    _log("create stuck, reconciling", cid, row)
+
+
+def reconcile(d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str, str]) -> None:
+    """Find an uncertain create in OneInbox's call list; dial again only once it surely never
+    landed."""
+    cid = config.campaign_id
+    sent_at = datetime.fromisoformat(contact["sent_at"])
+    waited = (d.now() - sent_at).total_seconds()
+    key = attempt_id(cid, row, int(contact.get("attempt", "1")))
+    try:
+        call = d.client.find_call_by_metadata(
+            contact.get("agent_id") or config.agent_id, "dialer_attempt_id", key,
+            created_after=sent_at - timedelta(minutes=10), max_pages=RECONCILE_PAGES,
+        )
+    except ProviderError as exc:
+        _reconcile_later(d, cid, row, waited, f"cannot search the call list: {exc}")
+        return
+    if call is not None:
+        _placed(d, cid, row, call, polls=0)
+    elif waited >= d.timing.reconcile_grace_s:
+        d.store.transition(cid, row, State.PENDING, ready_in_ms=0, fields={"error": ""})
+        _log("uncertain create never landed, dialling again", cid, row)
+    else:
+        _reconcile_later(d, cid, row, waited, contact.get("error", ""))
+
+
+def _reconcile_later(d: Dispatcher, cid: str, row: int, waited: float, why: str) -> None:
+    if waited >= d.timing.reconcile_limit_s:
+        d.store.transition(
+            cid, row, State.UNKNOWN,
+            fields={
+                "error": f"could not tell whether the call was placed after {waited:.0f} s "
+                f"({why}); not dialled again automatically"
+            },
+        )
+        return
+    d.store.transition(
+        cid, row, State.RECONCILING, lease_ms=_ms(d.timing.lease_s), watch_in_ms=2000,
+        fields={"error": why},
+    )
+
+
+def poll(d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str, str]) -> None:
+    """Read the call; record it as final once it ended and its post-call fields arrived."""
+    cid = config.campaign_id
+    polls = int(contact.get("polls", "0")) + 1
+    placed_for = (d.now() - datetime.fromisoformat(contact["placed_at"])).total_seconds()
+    try:
+        call = d.client.get_call(contact["call_id"])
+    except (NotFound, Permanent, AuthError) as exc:
+        d.store.transition(
+            cid, row, State.UNKNOWN, fields={"error": f"cannot read the call: {exc}"}
+        )
+        return
+    except ProviderError as exc:
+        _poll_again(d, cid, row, polls, placed_for, config, error=f"cannot read the call: {exc}")
+        return
+    outcome = final_state(call.status, call.outcome_label())
+    if outcome is None:
+        _poll_again(d, cid, row, polls, placed_for, config, call=call)
+    elif call.post_call_ready() or _post_call_overdue(d, contact):
+        d.store.transition(cid, row, outcome, fields={**_call_fields(call), "error": ""})
+        _log("call ended", cid, row, call_id=call.id, status=outcome.value)
+    else:
+        first = contact.get("final_seen_at") or d.now().isoformat()
+        d.store.transition(
+            cid, row, State.PLACED, watch_in_ms=_ms(next_poll_s(0, d.timing)),
+            fields={**_call_fields(call), "polls": str(polls), "final_seen_at": first},
+        )
+
+
+def _post_call_overdue(d: Dispatcher, contact: dict[str, str]) -> bool:
+    seen = contact.get("final_seen_at")
+    if not seen:
+        return False
+    waited = (d.now() - datetime.fromisoformat(seen)).total_seconds()
+    return waited >= d.timing.post_call_wait_s
+
+
+def _poll_again(
+    d: Dispatcher, cid: str, row: int, polls: int, placed_for: float, config: CampaignConfig,
+    *, call: Call | None = None, error: str = "",
+) -> None:
+    if placed_for > config.max_call_s + d.timing.lease_s:
+        d.store.transition(
+            cid, row, State.UNKNOWN,
+            fields={"error": f"the call did not end within {config.max_call_s:.0f} s"},
+        )
+        return
+    fields = _call_fields(call) if call is not None else {}
+    fields.update(polls=str(polls), error=error)
+    d.store.transition(
+        cid, row, State.PLACED, lease_ms=_ms(d.timing.lease_s),
+        watch_in_ms=_ms(next_poll_s(polls, d.timing)), fields=fields,
+    )

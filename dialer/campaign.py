@@ -1,0 +1,110 @@
+"""A campaign's settings, the states a contact moves through, and the rules between them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from dialer.errors import ConfigError
+
+
+class State(StrEnum):
+    """Where one contact is. The first four are live; the rest are final."""
+
+    PENDING = "pending"  # waiting to be dialled
+    DIALING = "dialing"  # claimed: a create is being sent, or was sent by a worker that died
+    PLACED = "placed"  # OneInbox has the call; we follow it to its end
+    RECONCILING = "reconciling"  # a create may have happened: looking for it before anything else
+    COMPLETED = "completed"
+    VOICEMAIL = "voicemail"
+    NO_ANSWER = "no_answer"
+    FAILED = "failed"
+    ERROR = "error"
+    UNKNOWN = "unknown"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+
+    @property
+    def is_final(self) -> bool:
+        """True once nothing more will happen to the contact in this campaign."""
+        return self not in LIVE_STATES
+
+
+LIVE_STATES = frozenset({State.PENDING, State.DIALING, State.PLACED, State.RECONCILING})
+FINAL_STATES = frozenset(State) - LIVE_STATES
+
+# Every transition the dispatcher may make: to-state -> the states it may come from.
+# The store refuses any other (a duplicate or late task finds the contact elsewhere and stops).
+ALLOWED_FROM: dict[State, frozenset[State]] = {
+    State.PENDING: frozenset({State.PENDING, State.DIALING, State.RECONCILING}),
+    State.DIALING: frozenset({State.PENDING}),
+    State.PLACED: frozenset({State.DIALING, State.PLACED, State.RECONCILING}),
+    State.RECONCILING: frozenset({State.DIALING, State.RECONCILING}),
+    State.COMPLETED: frozenset({State.PLACED}),
+    State.VOICEMAIL: frozenset({State.PLACED}),
+    State.NO_ANSWER: frozenset({State.PLACED}),
+    State.FAILED: frozenset({State.PLACED}),
+    State.ERROR: frozenset({State.DIALING, State.RECONCILING}),
+    State.UNKNOWN: frozenset({State.DIALING, State.PLACED, State.RECONCILING}),
+    State.CANCELED: frozenset({State.PENDING}),
+    State.EXPIRED: frozenset({State.PENDING}),
+}
+
+
+class CampaignState(StrEnum):
+    """Whether a campaign dials."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELED = "canceled"
+    DONE = "done"
+
+
+_CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_campaign_id(value: str) -> str:
+    """A campaign id is 1-64 letters, digits, dots, dashes or underscores."""
+    if not _CAMPAIGN_ID.match(value):
+        raise ConfigError(
+            f"campaign id {value!r} is not valid: use 1-64 letters, digits, '.', '-' or '_'"
+        )
+    return value
+
+
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$", re.I)
+_PER = {"s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_rate(text: str) -> float:
+    """'2/s', '30/m' or '600/h' as calls per second."""
+    match = _RATE.match(text)
+    if not match:
+        raise ConfigError(f"rate {text!r} is not valid: write it like 1/s, 30/m or 600/h")
+    per_second = float(match.group(1)) / _PER[match.group(2)[0].lower()]
+    if per_second <= 0:
+        raise ConfigError(f"rate {text!r} must be more than zero")
+    return per_second
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    """What a campaign dials, and how fast. Stored in Redis when the campaign is created."""
+
+    campaign_id: str
+    agent_id: str
+    from_number: str
+    rate_per_s: float = 1.0
+    max_concurrent: int = 10
+    webhook_url: str | None = None
+    columns: tuple[str, ...] = ()
+    variable_columns: tuple[str, ...] = ()
+    source: str = ""
+    max_call_s: float = 3600.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def interval_us(self) -> int:
+        """Microseconds between two creates at the campaign's pace."""
+        return max(1, round(1_000_000 / self.rate_per_s))

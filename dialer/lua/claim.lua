@@ -1,0 +1,27 @@
+-- Claim a pending contact for dialling: the one gate every create passes through.
+-- Atomically checks that the campaign is running, that the contact is still pending, that a
+-- concurrency slot is free and that the campaign's pace allows a create now (GCRA on the server
+-- clock); then marks the contact dialing and takes the slot.
+-- KEYS: 1 contact, 2 counts, 3 campaign, 4 ready, 5 queued, 6 inflight, 7 watch, 8 pace hash
+-- ARGV: 1 member, 2 max concurrent, 3 emission interval us, 4 lease ms, 5 stuck-after ms
+-- Returns {1, 'ok', send_number} or {0, reason, wait_us}.
+local t = redis.call('TIME')
+local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local now = math.floor(now_us / 1000)
+local member = ARGV[1]
+if redis.call('HGET', KEYS[3], 'state') ~= 'running' then return {0, 'not_running', 0} end
+if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return {0, 'not_pending', 0} end
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
+if redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[2]) then return {0, 'busy', 0} end
+local tat = tonumber(redis.call('HGET', KEYS[8], 'tat') or '0')
+if tat > now_us then return {0, 'pace', tat - now_us} end
+redis.call('HSET', KEYS[8], 'tat', math.max(tat, now_us) + tonumber(ARGV[3]))
+local send = redis.call('HINCRBY', KEYS[1], 'sends', 1)
+redis.call('HSET', KEYS[1], 'state', 'dialing', 'claimed_at', now, 'updated_at', now)
+redis.call('HINCRBY', KEYS[2], 'pending', -1)
+redis.call('HINCRBY', KEYS[2], 'dialing', 1)
+redis.call('ZREM', KEYS[4], member)
+redis.call('ZREM', KEYS[5], member)
+redis.call('ZADD', KEYS[6], now + tonumber(ARGV[4]), member)
+redis.call('ZADD', KEYS[7], now + tonumber(ARGV[5]), member)
+return {1, 'ok', send}

@@ -1,0 +1,29 @@
+-- Compare-and-set one contact's state, and move it between the campaign's index sets, atomically.
+-- KEYS: 1 contact hash, 2 counts hash, 3 ready zset, 4 queued zset, 5 inflight zset, 6 watch zset
+-- ARGV: 1 member, 2 allowed from-states (comma separated), 3 new state,
+--       4 ready delay ms, 5 inflight lease ms, 6 watch delay ms  ('' = not in that set),
+--       7.. field, value pairs written with the new state
+-- Returns the previous state when the transition happened, false when it was not allowed.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local current = redis.call('HGET', KEYS[1], 'state')
+if not current then return false end
+local allowed = false
+for s in string.gmatch(ARGV[2], '[^,]+') do
+  if s == current then allowed = true end
+end
+if not allowed then return false end
+local member = ARGV[1]
+redis.call('HSET', KEYS[1], 'state', ARGV[3], 'updated_at', now)
+for i = 7, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+if current ~= ARGV[3] then
+  redis.call('HINCRBY', KEYS[2], current, -1)
+  redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+end
+for i = 3, 6 do redis.call('ZREM', KEYS[i], member) end
+if ARGV[4] ~= '' then redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), member) end
+if ARGV[5] ~= '' then redis.call('ZADD', KEYS[5], now + tonumber(ARGV[5]), member) end
+if ARGV[6] ~= '' then redis.call('ZADD', KEYS[6], now + tonumber(ARGV[6]), member) end
+return current

@@ -1,0 +1,49 @@
+"""Pure decisions: what a provider call means for the contact, and when to look again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dialer.campaign import State
+
+# Seconds between polls of a placed call: quick at first (short calls and failures end fast),
+# then a steady interval. Webhooks, when they arrive, bring the next poll forward.
+POLL_SCHEDULE_S = (1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The dispatcher's time limits, in seconds. Tests shrink them; defaults suit real calls."""
+
+    lease_s: float = 120.0  # a concurrency slot is held this long without news of the call
+    stuck_s: float = 45.0  # a create still unanswered after this is reconciled
+    requeue_s: float = 30.0  # a dial task not started after this was lost: enqueue again
+    follow_lease_s: float = 30.0  # a follow-up task not done after this was lost: do it again
+    reconcile_grace_s: float = 20.0  # a create not listed this long after it was sent never landed
+    reconcile_limit_s: float = 300.0  # reconciliation that cannot finish by then: unknown
+    post_call_wait_s: float = 20.0  # how long a final call may lack its transcript and summary
+    poll_scale: float = 1.0  # multiplies POLL_SCHEDULE_S
+
+
+def next_poll_s(polls_done: int, timing: Timing) -> float:
+    """Delay before the next poll of a call that has been polled `polls_done` times."""
+    step = POLL_SCHEDULE_S[min(polls_done, len(POLL_SCHEDULE_S) - 1)]
+    return step * timing.poll_scale
+
+
+def final_state(status: str, outcome: str | None) -> State | None:
+    """The contact's final state for a provider status and outcome; None while the call lives.
+
+    completed + Voicemail -> voicemail; completed + Not Connected -> no_answer; other completed
+    -> completed; failed -> failed.
+    """
+    if status == "failed":
+        return State.FAILED
+    if status != "completed":
+        return None
+    label = (outcome or "").strip().lower().replace("_", " ")
+    if label == "voicemail":
+        return State.VOICEMAIL
+    if label == "not connected":
+        return State.NO_ANSWER
+    return State.COMPLETED

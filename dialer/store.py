@@ -1,0 +1,324 @@
+"""All the dialer knows about Redis: key names, the Lua scripts, and the durable campaign state.
+
+Every contact is a hash whose `state` changes only through compare-and-set scripts (see
+`dialer/lua/`). Celery messages are wake-ups; the truth is here. Times inside Redis are the
+server's clock, so workers on several machines agree on leases, due times and pace.
+
+Keys, for campaign C and contact row R:
+    dialer:camp:C              campaign settings and its CampaignState
+    dialer:camp:C:counts       contacts per state
+    dialer:camp:C:c:R          one contact
+    dialer:camp:C:ready        pending contacts, by when they are due
+    dialer:camp:C:queued       pending contacts with a dial task in flight, by enqueue time
+    dialer:camp:C:inflight     concurrency slots held, by lease expiry
+    dialer:camp:C:watch        contacts with follow-up work, by when it is due
+    dialer:camp:C:pace         the pace limiter's theoretical arrival time
+    dialer:active              campaigns the tick serves
+    dialer:tick                the lease that lets one process tick at a time
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any, cast
+
+import redis
+
+from campaigns.model import Contact
+from dialer.campaign import ALLOWED_FROM, CampaignConfig, CampaignState, State
+from dialer.errors import StateError
+
+PREFIX = "dialer"
+ACTIVE = f"{PREFIX}:active"
+TICK_LEASE = f"{PREFIX}:tick"
+_INDEXES = ("ready", "queued", "inflight", "watch")
+
+
+def _script(name: str) -> str:
+    return files("dialer").joinpath("lua", f"{name}.lua").read_text()
+
+
+def campaign_key(cid: str, suffix: str = "") -> str:
+    """Key of campaign `cid`, or of one of its parts."""
+    return f"{PREFIX}:camp:{cid}" + (f":{suffix}" if suffix else "")
+
+
+def contact_key(cid: str, row: int) -> str:
+    """Key of the contact at source row `row` of campaign `cid`."""
+    return campaign_key(cid, f"c:{row}")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer of the claim gate: won, or why not and how long to wait."""
+
+    won: bool
+    reason: str
+    wait_s: float = 0.0
+    send: int = 0
+
+
+class Store:
+    """Durable campaign state in one Redis database."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+        self._transition = client.register_script(_script("transition"))
+        self._claim = client.register_script(_script("claim"))
+        self._pump = client.register_script(_script("pump"))
+        self._add = client.register_script(_script("add"))
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        """A store on the Redis at `url`."""
+        return cls(redis.Redis.from_url(url, decode_responses=True))
+
+    # -- campaigns ---------------------------------------------------------------------------
+
+    def create_campaign(self, config: CampaignConfig) -> bool:
+        """Record a new campaign (paused until `start`). False when the id already exists."""
+        fields = {
+            "agent_id": config.agent_id,
+            "from_number": config.from_number,
+            "rate_per_s": repr(config.rate_per_s),
+            "max_concurrent": str(config.max_concurrent),
+            "webhook_url": config.webhook_url or "",
+            "columns": json.dumps(list(config.columns)),
+            "variable_columns": json.dumps(list(config.variable_columns)),
+            "source": config.source,
+            "max_call_s": repr(config.max_call_s),
+            "extra": json.dumps(config.extra),
+            "state": CampaignState.PAUSED.value,
+        }
+        key = campaign_key(config.campaign_id)
+        if not self.redis.hsetnx(key, "agent_id", config.agent_id):
+            return False
+        self.redis.hset(key, mapping=_mapping(fields))
+        return True
+
+    def campaign(self, cid: str) -> CampaignConfig:
+        """The campaign's settings; StateError when there is no such campaign."""
+        raw = cast(dict[str, str], self.redis.hgetall(campaign_key(cid)))
+        if not raw:
+            raise StateError(f"no campaign named {cid!r}")
+        return CampaignConfig(
+            campaign_id=cid,
+            agent_id=raw["agent_id"],
+            from_number=raw["from_number"],
+            rate_per_s=float(raw["rate_per_s"]),
+            max_concurrent=int(raw["max_concurrent"]),
+            webhook_url=raw.get("webhook_url") or None,
+            columns=tuple(json.loads(raw.get("columns", "[]"))),
+            variable_columns=tuple(json.loads(raw.get("variable_columns", "[]"))),
+            source=raw.get("source", ""),
+            max_call_s=float(raw.get("max_call_s", "3600")),
+            extra=json.loads(raw.get("extra", "{}")),
+        )
+
+    def campaign_state(self, cid: str) -> CampaignState | None:
+        """Whether the campaign dials; None when it does not exist."""
+        value = self.redis.hget(campaign_key(cid), "state")
+        return CampaignState(str(value)) if value else None
+
+    def set_campaign_state(self, cid: str, state: CampaignState) -> None:
+        """Run, pause, cancel or close a campaign; the tick serves only the active ones."""
+        pipe = self.redis.pipeline()
+        pipe.hset(campaign_key(cid), "state", state.value)
+        if state is CampaignState.RUNNING:
+            pipe.hdel(campaign_key(cid), "reason")
+        if state in (CampaignState.RUNNING, CampaignState.PAUSED):
+            pipe.sadd(ACTIVE, cid)
+        else:
+            pipe.srem(ACTIVE, cid)
+        pipe.execute()
+
+    def abort(self, cid: str, reason: str) -> None:
+        """Stop dialling at once (calls already placed are still followed), saying why."""
+        self.redis.hset(campaign_key(cid), mapping={"reason": reason})
+        self.set_campaign_state(cid, CampaignState.PAUSED)
+
+    def campaign_reason(self, cid: str) -> str:
+        """Why the campaign was stopped by the dialer itself ('' when it was not)."""
+        return str(self.redis.hget(campaign_key(cid), "reason") or "")
+
+    def active_campaigns(self) -> list[str]:
+        """Campaigns that are running or paused."""
+        return sorted(cast(set[str], self.redis.smembers(ACTIVE)))
+
+    def add_contacts(self, cid: str, contacts: Iterable[Contact], columns: tuple[str, ...]) -> int:
+        """Store contacts as pending and due now, skipping any already stored; returns how many
+        were new. Safe to repeat after a crash part-way through a load."""
+        added = 0
+        pipe = self.redis.pipeline(transaction=False)
+        counts, ready, camp = (campaign_key(cid, "counts"), campaign_key(cid, "ready"),
+                               campaign_key(cid))
+        for contact in contacts:
+            keys = [contact_key(cid, contact.source_row), counts, ready, camp]
+            args: list[str] = [str(contact.source_row)]
+            for name, value in _contact_fields(contact, columns).items():
+                args += [name, value]
+            self._add(keys=keys, args=args, client=pipe)
+            if len(pipe) >= 1000:
+                added += sum(int(r) for r in pipe.execute())
+        added += sum(int(r) for r in pipe.execute())
+        return added
+
+    # -- contacts ----------------------------------------------------------------------------
+
+    def contact(self, cid: str, row: int) -> dict[str, str]:
+        """The contact's stored fields (empty when it does not exist)."""
+        return cast(dict[str, str], self.redis.hgetall(contact_key(cid, row)))
+
+    def counts(self, cid: str) -> dict[str, int]:
+        """Contacts per state, only states that have some."""
+        raw = cast(dict[str, str], self.redis.hgetall(campaign_key(cid, "counts")))
+        return {k: int(v) for k, v in raw.items() if int(v)}
+
+    def total(self, cid: str) -> int:
+        """How many contacts the campaign has."""
+        return int(self.redis.hget(campaign_key(cid), "total") or 0)
+
+    def iter_contacts(self, cid: str, batch: int = 1000) -> Iterator[tuple[int, dict[str, str]]]:
+        """Every contact as (source_row, fields), in source-row order."""
+        last = int(self.redis.hget(campaign_key(cid), "last_row") or 0)
+        for start in range(1, last + 1, batch):
+            rows = range(start, min(start + batch, last + 1))
+            pipe = self.redis.pipeline(transaction=False)
+            for row in rows:
+                pipe.hgetall(contact_key(cid, row))
+            for row, fields in zip(rows, pipe.execute(), strict=True):
+                if fields:
+                    yield row, fields
+
+    def set_fields(self, cid: str, row: int, fields: Mapping[str, str]) -> None:
+        """Write fields that do not change the state (e.g. the latest provider status)."""
+        self.redis.hset(contact_key(cid, row), mapping=_mapping(fields))
+
+    # -- transitions -------------------------------------------------------------------------
+
+    def transition(
+        self,
+        cid: str,
+        row: int,
+        to: State,
+        *,
+        ready_in_ms: int | None = None,
+        lease_ms: int | None = None,
+        watch_in_ms: int | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> State | None:
+        """Move a contact to `to` if the rules allow it from where it is now.
+
+        Returns the state it left, or None when it was elsewhere (the caller lost the race and
+        must do nothing). The contact leaves every index set and joins those given a delay.
+        """
+        allowed = ",".join(sorted(s.value for s in ALLOWED_FROM[to]))
+        args: list[str] = [str(row), allowed, to.value]
+        args += ["" if v is None else str(v) for v in (ready_in_ms, lease_ms, watch_in_ms)]
+        for name, value in (fields or {}).items():
+            args += [name, value]
+        keys = [contact_key(cid, row), campaign_key(cid, "counts")]
+        keys += [campaign_key(cid, name) for name in _INDEXES]
+        previous = self._transition(keys=keys, args=args)
+        return State(previous) if previous else None
+
+    def claim(
+        self, cid: str, row: int, *, max_concurrent: int, interval_us: int, lease_ms: int,
+        stuck_ms: int,
+    ) -> Claim:
+        """Pass the dial gate: campaign running, contact pending, a free slot, pace allows."""
+        keys = [
+            contact_key(cid, row),
+            campaign_key(cid, "counts"),
+            campaign_key(cid),
+            *(campaign_key(cid, name) for name in _INDEXES),
+            campaign_key(cid, "pace"),
+        ]
+        args = [str(row), str(max_concurrent), str(interval_us), str(lease_ms), str(stuck_ms)]
+        won, reason, number = self._claim(keys=keys, args=args)
+        if won:
+            return Claim(True, "ok", send=int(number))
+        return Claim(False, str(reason), wait_s=int(number) / 1_000_000)
+
+    def forget_watch(self, cid: str, row: int) -> None:
+        """Drop a follow-up that is no longer needed (the contact is final or pending)."""
+        self.redis.zrem(campaign_key(cid, "watch"), str(row))
+
+    def extend_lease(self, cid: str, row: int, lease_ms: int) -> None:
+        """Keep holding the contact's concurrency slot while its call is alive."""
+        now_ms = self.server_ms()
+        self.redis.zadd(campaign_key(cid, "inflight"), {str(row): now_ms + lease_ms})
+
+    def slow_down(self, cid: str, seconds: float) -> None:
+        """Delay the campaign's next create by `seconds` (after a 429), never bunching later."""
+        now_us = self.server_ms() * 1000
+        key = campaign_key(cid, "pace")
+        tat = int(self.redis.hget(key, "tat") or 0)
+        self.redis.hset(key, "tat", max(tat, now_us + round(seconds * 1_000_000)))
+
+    def pump(
+        self, cid: str, *, max_dial: int, requeue_after_ms: int, max_follow: int,
+        follow_lease_ms: int,
+    ) -> tuple[list[int], list[int]]:
+        """Rows due to be dialled and rows due a follow-up, now marked as taken."""
+        keys = [campaign_key(cid, name) for name in ("ready", "queued", "watch")]
+        args = [str(max_dial), str(requeue_after_ms), str(max_follow), str(follow_lease_ms)]
+        dial, follow = self._pump(keys=keys, args=args)
+        return [int(r) for r in dial], [int(r) for r in follow]
+
+    def index_size(self, cid: str, name: str) -> int:
+        """How many contacts are in one of the campaign's index sets."""
+        return int(self.redis.zcard(campaign_key(cid, name)))
+
+    def live_inflight(self, cid: str) -> int:
+        """Concurrency slots held now (unexpired leases)."""
+        now_ms = self.server_ms()
+        return int(self.redis.zcount(campaign_key(cid, "inflight"), now_ms, "+inf"))
+
+    def pending_rows(self, cid: str) -> list[int]:
+        """Rows still waiting to be dialled (ready or queued)."""
+        rows: set[str] = set()
+        for name in ("ready", "queued"):
+            rows.update(cast(list[str], self.redis.zrange(campaign_key(cid, name), 0, -1)))
+        return sorted(int(r) for r in rows)
+
+    # -- time and leases ---------------------------------------------------------------------
+
+    def server_ms(self) -> int:
+        """The Redis server's clock in milliseconds."""
+        seconds, micros = self.redis.time()
+        return int(seconds) * 1000 + int(micros) // 1000
+
+    def try_tick_lease(self, owner: str, ms: int) -> bool:
+        """Take (or keep) the tick lease for `ms`; only its holder ticks."""
+        if self.redis.set(TICK_LEASE, owner, nx=True, px=ms):
+            return True
+        if self.redis.get(TICK_LEASE) == owner:
+            self.redis.pexpire(TICK_LEASE, ms)
+            return True
+        return False
+
+    def ping(self) -> None:
+        """Raise StateError when Redis cannot be reached."""
+        try:
+            self.redis.ping()
+        except redis.RedisError as exc:
+            raise StateError(f"Redis is not reachable: {exc}") from exc
+
+
+def _mapping(fields: Mapping[str, str]) -> Any:
+    """redis-py's mapping type is invariant in its keys; a str->str mapping is what we write."""
+    return dict(fields)
+
+
+def _contact_fields(contact: Contact, columns: tuple[str, ...]) -> dict[str, str]:
+    fields = {
+        "phone": contact.phone_e164,
+        "row": json.dumps([contact.row.get(c, "") for c in columns], ensure_ascii=False),
+    }
+    overrides = {"from_number": contact.from_number, "agent_id": contact.agent_id}
+    fields.update({k: v for k, v in overrides.items() if v})
+    return fields

@@ -1,0 +1,72 @@
+"""The tick: once a fraction of a second, turn what is due in Redis into tasks.
+
+One process at a time holds the tick lease, whatever the number of workers. The tick enqueues
+only about two seconds' worth of dials (never more than the free concurrency slots), so the
+broker queue stays short; the claim gate inside each dial remains the hard guarantee of pace
+and concurrency. It also re-enqueues work whose message was lost, which is what makes a killed
+worker or a dropped message harmless.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dialer.campaign import LIVE_STATES, CampaignState
+from dialer.policy import Timing
+from dialer.store import Store
+
+Enqueue = Callable[[str, int], None]
+MAX_FOLLOW_PER_TICK = 500
+DIAL_HORIZON_S = 2.0
+
+
+@dataclass(frozen=True)
+class TickReport:
+    """What one tick did to one campaign."""
+
+    dialled: int
+    followed: int
+    finished: bool
+
+
+def tick(store: Store, dial: Enqueue, follow: Enqueue, timing: Timing) -> dict[str, TickReport]:
+    """Serve every active campaign once."""
+    campaigns = store.active_campaigns()
+    return {cid: tick_campaign(store, cid, dial, follow, timing) for cid in campaigns}
+
+
+def tick_campaign(
+    store: Store, cid: str, dial: Enqueue, follow: Enqueue, timing: Timing
+) -> TickReport:
+    """Enqueue the campaign's due dials and follow-ups; close it once every contact is final."""
+    state = store.campaign_state(cid)
+    max_dial = _dial_budget(store, cid) if state is CampaignState.RUNNING else 0
+    to_dial, to_follow = store.pump(
+        cid,
+        max_dial=max_dial,
+        requeue_after_ms=round(timing.requeue_s * 1000),
+        max_follow=MAX_FOLLOW_PER_TICK,
+        follow_lease_ms=round(timing.follow_lease_s * 1000),
+    )
+    for row in to_dial:
+        dial(cid, row)
+    for row in to_follow:
+        follow(cid, row)
+    finished = state is CampaignState.RUNNING and not _live(store, cid)
+    if finished:
+        store.set_campaign_state(cid, CampaignState.DONE)
+    return TickReport(len(to_dial), len(to_follow), finished)
+
+
+def _dial_budget(store: Store, cid: str) -> int:
+    config = store.campaign(cid)
+    free = config.max_concurrent - store.live_inflight(cid) - store.index_size(cid, "queued")
+    horizon = math.ceil(config.rate_per_s * DIAL_HORIZON_S) + 1
+    return max(0, min(free, horizon))
+
+
+def _live(store: Store, cid: str) -> bool:
+    counts = store.counts(cid)
+    return any(counts.get(state.value, 0) > 0 for state in LIVE_STATES)

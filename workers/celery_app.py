@@ -1,0 +1,49 @@
+"""The Celery application: Redis broker, reliable delivery settings, and the tick.
+
+Settings follow ../shared/reference/celery-redis.md: late acks with a prefetch of one, results
+ignored (state lives in our own keys), one visibility timeout for every worker, and no ETA or
+countdown anywhere (the tick enqueues work when it is due).
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from dialer.settings import load_settings
+
+VISIBILITY_TIMEOUT_S = 3600
+DIAL_QUEUE = "dialer.dial"
+FOLLOW_QUEUE = "dialer.follow"
+
+
+def make_app(broker_url: str | None = None) -> Celery:
+    """A Celery app on `broker_url` (default: DIALER_REDIS_URL)."""
+    url = broker_url or load_settings().redis_url or "redis://127.0.0.1:6379/0"
+    app = Celery("dialer", broker=url, include=["workers.tasks"])
+    transport = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+    app.conf.update(
+        broker_transport_options=transport,
+        visibility_timeout=VISIBILITY_TIMEOUT_S,
+        broker_connection_retry_on_startup=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=False,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_default_queue=DIAL_QUEUE,
+        task_routes={
+            "dialer.dial": {"queue": DIAL_QUEUE},
+            "dialer.follow": {"queue": FOLLOW_QUEUE},
+        },
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        task_send_sent_event=False,
+    )
+    from workers.ticker import TickStep
+
+    app.steps["worker"].add(TickStep)
+    return app
+
+
+app = make_app()

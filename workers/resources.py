@@ -1,0 +1,31 @@
+"""What each worker process builds once: settings, the store, the OneInbox client."""
+
+from __future__ import annotations
+
+import functools
+
+from dialer.calls import Dispatcher
+from dialer.client import OneInboxClient
+from dialer.errors import ConfigError
+from dialer.http import make_http_client
+from dialer.settings import load_settings
+from dialer.store import Store
+
+
+@functools.cache
+def dispatcher() -> Dispatcher:
+    """This process's dispatcher, built from the environment on first use."""
+    settings = load_settings()
+    if not settings.redis_url:
+        raise ConfigError("DIALER_REDIS_URL is not set for this worker")
+    http = make_http_client(
+        settings.base_url,
+        settings.require_api_key(),
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+    )
+    return Dispatcher(
+        store=Store.from_url(settings.redis_url),
+        client=OneInboxClient(http),
+        timing=settings.dispatch_timing(),
+    )

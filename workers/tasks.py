@@ -1,0 +1,23 @@
+"""Thin Celery tasks: ids in, one plain function called, nothing returned.
+
+A task may run twice or never; the store's compare-and-set transitions make a second run a
+no-op and the tick re-enqueues work whose message was lost.
+"""
+
+from __future__ import annotations
+
+from dialer import calls
+from workers.celery_app import app
+from workers.resources import dispatcher
+
+
+@app.task(name="dialer.dial")  # type: ignore[untyped-decorator]
+def dial(cid: str, row: int) -> None:
+    """Place the call for one pending contact."""
+    calls.place(dispatcher(), cid, row)
+
+
+@app.task(name="dialer.follow")  # type: ignore[untyped-decorator]
+def follow(cid: str, row: int) -> None:
+    """Do the contact's due follow-up: poll its call, or reconcile an uncertain create."""
+    calls.follow(dispatcher(), cid, row)

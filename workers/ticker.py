@@ -1,0 +1,68 @@
+"""A worker bootstep that runs the tick in a background thread of every worker.
+
+All workers try; the one holding the tick lease in Redis ticks, so there is exactly one tick
+stream while at least one worker is alive, and no separate beat process is needed to dial.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from typing import Any
+
+from celery import bootsteps
+
+from dialer.tick import tick
+from workers.resources import dispatcher
+
+log = logging.getLogger("dialer.tick")
+TICK_EVERY_S = 0.2
+LEASE_MS = 2000
+
+
+def _send(task_name: str, queue: str) -> Any:
+    from workers.celery_app import app
+
+    def enqueue(cid: str, row: int) -> None:
+        app.send_task(task_name, args=(cid, row), queue=queue)
+
+    return enqueue
+
+
+class Ticker:
+    """The loop: take the lease, tick, sleep; until stopped."""
+
+    def __init__(self) -> None:
+        self.owner = uuid.uuid4().hex
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="dialer-tick", daemon=True)
+
+    def run(self) -> None:
+        from workers.celery_app import DIAL_QUEUE, FOLLOW_QUEUE
+
+        dial = _send("dialer.dial", DIAL_QUEUE)
+        follow = _send("dialer.follow", FOLLOW_QUEUE)
+        while not self.stopped.wait(TICK_EVERY_S):
+            try:
+                d = dispatcher()
+                if d.store.try_tick_lease(self.owner, LEASE_MS):
+                    tick(d.store, dial, follow, d.timing)
+            except Exception:  # the tick must outlive a Redis restart or a bad campaign
+                log.exception("tick failed; trying again")
+
+
+class TickStep(bootsteps.StartStopStep):  # type: ignore[misc]
+    """Starts the ticker with the worker and stops it on shutdown."""
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.ticker: Ticker | None = None
+
+    def start(self, parent: Any) -> None:
+        self.ticker = Ticker()
+        self.ticker.thread.start()
+
+    def stop(self, parent: Any) -> None:
+        if self.ticker is not None:
+            self.ticker.stopped.set()
