@@ -3,3 +3,4 @@
 from __future__ import annotations
 
 # One import per command module; keep alphabetical.
+from workers.cli import simulator  # noqa: F401
