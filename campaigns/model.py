@@ -16,6 +16,28 @@ class RejectReason(StrEnum):
     DUPLICATE = "duplicate"
     DNC = "dnc"
     WRONG_TYPE = "wrong_type"
+    MALFORMED_ROW = "malformed_row"  # ragged, an oversized cell, or the header repeated
+    INVALID_FIELD = "invalid_field"  # a reserved column (from_number, timezone, ...) is unusable
+
+
+# The columns a results file adds to the input's own; a results file fed back in as contacts is
+# recognised by them, and they never become variables.
+RESULT_COLUMNS: tuple[str, ...] = (
+    "source_row",
+    "phone_e164",
+    "status",
+    "attempts",
+    "call_id",
+    "call_status",
+    "end_reason",
+    "outcome",
+    "duration_seconds",
+    "started_at",
+    "ended_at",
+    "summary",
+    "transcript",
+    "error",
+)
 
 
 @dataclass(frozen=True, slots=True)
