@@ -7,7 +7,11 @@ The rule is "what must the caller do", decided by the HTTP method:
 - any other transport error is `Ambiguous` on a POST/PATCH (the provider may have acted) and
   `Retryable` on an idempotent method (GET, HEAD, OPTIONS, PUT, DELETE);
 - 5xx and unreadable 2xx bodies follow the same split; 429 is `RateLimited`, 401/403
-  `AuthError`, 404 `NotFound` and every other 4xx `Permanent`.
+  `AuthError`, 404 `NotFound` and every other 4xx `Permanent`;
+- two refusals are read from the provider's message rather than the status, because the docs
+  give them no status of their own: the daily call cap (any 4xx) is `RateLimited` until the
+  00:00 UTC reset, and a destination region not enabled (400/403/422) is `Permanent` with the
+  geo-permissions hint, never `AuthError`.
 
 Nothing here retries: the httpx transport is built with `retries=0`, on purpose.
 """
@@ -19,7 +23,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn
 
@@ -44,6 +48,10 @@ AUTH_HINT = "use the secret api_key (oi_sk_...) from the OneInbox dashboard, API
 AGENT_HINT = "re-copy the agent_id from the dashboard"
 FROM_NUMBER_HINT = (
     "from_number must be a number registered with OneInbox (dashboard, Phone Numbers)"
+)
+DAILY_CAP_HINT = "the daily call cap (max_calls_per_day, see GET /v1/usage) resets at 00:00 UTC"
+DAILY_CAP_PATTERN = re.compile(
+    r"daily (call )?(limit|cap|quota)|max_calls_per_day|calls? per day", re.IGNORECASE
 )
 NUMBER_HINT = "numbers must be E.164, like +14155551234"
 GEO_HINT = "enable the destination region (geo permissions) in your carrier console"
@@ -158,13 +166,33 @@ def error_for_response(
     path = request.url.path if request is not None else ""
     message = f"{method} {path} answered HTTP {status}".replace("  ", " ")
     kw: dict[str, Any] = {"status_code": status, "detail": detail}
-    if status == 429:
+    daily_cap = status < 500 and DAILY_CAP_PATTERN.search(detail) is not None
+    if status == 429 or daily_cap:
         clock = now or (lambda: datetime.now(UTC))
-        after = parse_retry_after(response.headers.get("Retry-After"), now=clock())
-        return RateLimited(message, retry_after=after, **kw)
+        header = response.headers.get("Retry-After")
+        return _rate_limited(message, header, clock(), daily_cap=daily_cap, kw=kw)
     if status >= 500:
         return unclear_error(method)(message, **kw)
     return _client_error(message, status, path, kw)
+
+
+def _rate_limited(
+    message: str, header: str | None, now: datetime, *, daily_cap: bool, kw: dict[str, Any]
+) -> RateLimited:
+    """429, or the daily call cap (whatever its status): nothing was created, wait."""
+    after = parse_retry_after(header, now=now)
+    if not daily_cap:
+        return RateLimited(message, retry_after=after, **kw)
+    until_reset = seconds_until_utc_midnight(now)
+    after = until_reset if after is None else max(after, until_reset)
+    return RateLimited(message, retry_after=after, hint=DAILY_CAP_HINT, **kw)
+
+
+def seconds_until_utc_midnight(now: datetime) -> float:
+    """Seconds from `now` to the next 00:00 UTC, when OneInbox resets its daily figures."""
+    now = now.astimezone(UTC)
+    midnight = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=UTC)
+    return (midnight - now).total_seconds()
 
 
 def _client_error(message: str, status: int, path: str, kw: dict[str, Any]) -> ProviderError:

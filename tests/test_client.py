@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -27,6 +27,7 @@ from dialer.errors import (
 from dialer.http import (
     AGENT_HINT,
     AUTH_HINT,
+    DAILY_CAP_HINT,
     FROM_NUMBER_HINT,
     GEO_HINT,
     NOT_SENT,
@@ -34,6 +35,7 @@ from dialer.http import (
     make_http_client,
     parse_retry_after,
     raise_for_response,
+    seconds_until_utc_midnight,
 )
 from dialer.models import CallRequest
 
@@ -402,7 +404,6 @@ def test_422_detail_list_is_made_readable(send: Callable[[OneInboxClient], objec
     [
         ({"detail": "to_number is not a valid E.164 number"}, None, NUMBER_HINT),
         ({"detail": "Invalid phone number format"}, None, NUMBER_HINT),
-        ({"detail": "Daily call limit reached"}, None, ""),
         ({"message": "bad request"}, "bad request", ""),
         ({"error": {"message": "nested"}}, "nested", ""),
         ({"detail": {"code": "X", "message": "dict detail"}}, "dict detail", ""),
@@ -501,6 +502,47 @@ def test_429_without_retry_after() -> None:
 )
 def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
     assert parse_retry_after(value, now=NOW) == seconds
+
+
+CAP = "Daily call limit reached (100 calls per day); resets at 00:00 UTC"
+
+
+@pytest.mark.parametrize("status", [402, 403, 429, 400])
+def test_daily_cap_waits_until_utc_midnight(status: int) -> None:
+    response = httpx.Response(
+        status, json={"detail": CAP}, request=httpx.Request("POST", f"{BASE}/v1/calls")
+    )
+    with pytest.raises(RateLimited) as caught:
+        raise_for_response(response, method="POST", now=lambda: NOW)
+    assert caught.value.retry_after == 12 * 3600
+    assert caught.value.hint == DAILY_CAP_HINT and caught.value.status_code == status
+
+
+def test_daily_cap_keeps_a_longer_retry_after() -> None:
+    response = httpx.Response(429, json={"detail": CAP}, headers={"Retry-After": "90000"})
+    with pytest.raises(RateLimited) as caught:
+        raise_for_response(response, method="POST", now=lambda: NOW)
+    assert caught.value.retry_after == 90000
+
+
+def test_daily_cap_through_the_client() -> None:
+    client, rec = make_client(answer(402, {"detail": CAP}))
+    with pytest.raises(RateLimited) as caught:
+        client.create_call(a_request())
+    assert caught.value.retry_after is not None and 0 < caught.value.retry_after <= 86400
+    assert len(rec.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("now", "seconds"),
+    [
+        (NOW, 43200.0),
+        (datetime(2026, 6, 1, tzinfo=UTC), 86400.0),
+        (datetime(2026, 6, 1, 21, 0, tzinfo=timezone(timedelta(hours=-2))), 3600.0),
+    ],
+)
+def test_seconds_until_utc_midnight(now: datetime, seconds: float) -> None:
+    assert seconds_until_utc_midnight(now) == seconds
 
 
 def test_raise_for_response_passes_2xx() -> None:
