@@ -9,7 +9,7 @@ request exactly once: retrying is the caller's decision, made from the error cla
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -174,8 +174,11 @@ class OneInboxClient:
         This is how an `Ambiguous` create is found again. The list has no server-side metadata
         filter, so pages are read newest first (assumed: the order is undocumented) and matched
         here. The walk stops after the first page holding a call created before
-        `created_after` (give it a margin for clock skew), or after `max_pages` pages.
+        `created_after` (give it a margin for clock skew; a naive datetime is taken as UTC),
+        or after `max_pages` pages.
         """
+        if created_after.tzinfo is None:
+            created_after = created_after.replace(tzinfo=UTC)
         for page in self.iter_cursor_pages(agent_id=agent_id, max_pages=max_pages):
             match = _match_metadata(page.items, key, value)
             if match is not None:

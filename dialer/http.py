@@ -135,13 +135,14 @@ def error_for_exception(exc: httpx.HTTPError, *, method: str) -> ProviderError:
     """Translate one httpx exception raised while sending `method` into our error tree."""
     if isinstance(exc, httpx.HTTPStatusError):
         return error_for_response(exc.response, method=method)
-    secret = _bearer_token(_request_of(exc))
-    detail = redact(f"{type(exc).__name__}: {exc}", secret)
+    request = _request_of(exc)
+    detail = redact(f"{type(exc).__name__}: {exc}", _bearer_token(request))
+    what = f"{method} {request.url.path}" if request is not None else method
     if isinstance(exc, NOT_SENT):
-        return Retryable(f"{method} was not sent", detail=detail)
+        return Retryable(f"{what} was not sent", detail=detail)
     if unclear_error(method) is Ambiguous:
-        return Ambiguous(f"{method} may have been processed: no answer arrived", detail=detail)
-    return Retryable(f"{method} failed in transport", detail=detail)
+        return Ambiguous(f"{what} may have been processed: no answer arrived", detail=detail)
+    return Retryable(f"{what} failed in transport", detail=detail)
 
 
 @contextmanager

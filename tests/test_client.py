@@ -821,6 +821,16 @@ def test_find_matches_non_string_metadata_values() -> None:
     assert found is not None and found.id == "a"
 
 
+def test_find_accepts_a_naive_created_after() -> None:
+    pages = [[aged("a", 1)], [aged("b", 11)], [aged("c", 12, "att-1")]]
+    client, rec = make_client(cursor_pages(pages))
+    naive = (NOW - timedelta(minutes=10)).replace(tzinfo=None)
+    found = client.find_call_by_metadata(
+        "agt", "dialer_attempt_id", "att-1", created_after=naive, max_pages=5
+    )
+    assert found is None and len(rec.requests) == 2
+
+
 def test_find_propagates_errors_without_resending() -> None:
     client, rec = make_client(answer(503, "down"))
     with pytest.raises(Retryable):
