@@ -1,0 +1,170 @@
+"""Contacts in: a file object becomes dialable contacts and, beside them, row-by-row rejects.
+
+    with path.open("rb") as f:
+        contacts = open_contacts(f, name=path.name, options=LoadOptions(default_region="GB"))
+        for batch, rejects in contacts.batches():
+            ...
+
+Every good row is kept, every other row is rejected with its reason, and nothing is guessed: a
+number that cannot be read exactly is never dialled. Rows stream in batches, so memory does not
+grow with the file (except for one entry per distinct number, to find duplicates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import phonenumbers
+
+from campaigns.columns import Layout, clean_header, plan
+from campaigns.model import Contact, Reject
+from campaigns.rows import RowReader
+from campaigns.sources import Table, open_table
+from dialer.errors import InputError
+from dialer.phone import NUMBER_TYPES
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to read a contacts file; the defaults suit a US list with a recognisable header.
+
+    `variables` None means every column that is not the phone, a reserved or a result column.
+    `allow_types` None allows every type; `dnc` holds E.164 numbers never to dial.
+    """
+
+    phone_column: str | None = None
+    default_region: str = "US"
+    variables: tuple[str, ...] | None = None
+    allow_types: frozenset[str] | None = None
+    dnc: frozenset[str] = frozenset()
+    sheet: str | None = None
+
+    def __post_init__(self) -> None:
+        region = self.default_region.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise InputError(f"--default-region: {self.default_region!r} is not a region code")
+        object.__setattr__(self, "default_region", region)
+        unknown = sorted((self.allow_types or frozenset()) - NUMBER_TYPES)
+        if unknown:
+            raise InputError(
+                f"--allow-types: unknown type(s) {unknown}; choose from {sorted(NUMBER_TYPES)}"
+            )
+
+
+class ContactFile:
+    """An opened contacts file: its columns now, its contacts and rejects as they stream."""
+
+    def __init__(
+        self, name: str, table: Table, layout: Layout, options: LoadOptions | None = None
+    ) -> None:
+        self.name = name
+        self.layout = layout
+        self.format = _describe(table)
+        self.blank_rows = 0
+        self._rows = table.rows
+        self._options = options or LoadOptions()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Input headers, trimmed, in order."""
+        return self.layout.columns
+
+    @property
+    def phone_column(self) -> str:
+        """The header of the column read as the phone number."""
+        return self.layout.phone_column
+
+    @property
+    def variable_columns(self) -> tuple[str, ...]:
+        """The headers that become each contact's variables."""
+        return tuple(name for name, _ in self.layout.variables)
+
+    @property
+    def reserved_columns(self) -> tuple[str, ...]:
+        """Reserved columns present (`from_number`, `agent_id`, `timezone`, `country`)."""
+        return tuple(name for name, _ in self.layout.reserved)
+
+    def batches(self, size: int = 10_000) -> Iterator[tuple[list[Contact], list[Reject]]]:
+        """Contacts and rejects, `size` rows at a time; duplicates are found across batches.
+
+        The file streams once: a second call continues where the first stopped.
+        """
+        reader = RowReader(self.layout, self._options, self.name)
+        contacts: list[Contact] = []
+        rejects: list[Reject] = []
+        for number, cells in enumerate(self._rows, 1):
+            reader.read(number, cells, contacts, rejects)
+            if len(contacts) + len(rejects) >= size:
+                yield contacts, rejects
+                contacts, rejects = [], []
+        self.blank_rows = reader.blank_rows
+        if contacts or rejects:
+            yield contacts, rejects
+
+
+def open_contacts(
+    source: BinaryIO, *, name: str, options: LoadOptions | None = None
+) -> ContactFile:
+    """Open a contacts file: read its header and decide its columns (errors surface here)."""
+    options = options or LoadOptions()
+    table = open_table(source, name=name, sheet=options.sheet)
+    try:
+        columns = clean_header(table.header, name)
+        layout = plan(columns, name, options.phone_column, options.variables)
+    except InputError:
+        table.rows.close()
+        raise
+    return ContactFile(name, table, layout, options)
+
+
+def _describe(table: Table) -> str:
+    if table.sheet is not None:
+        return f"xlsx, sheet {table.sheet!r}"
+    shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}[table.delimiter or ","]
+    return f"CSV, {table.encoding}, {shown}-separated"
+
+
+@dataclass
+class LoadResult:
+    """A whole small file in memory: contacts, rejects and the columns it was read with."""
+
+    contacts: list[Contact] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    columns: tuple[str, ...] = ()
+    phone_column: str = ""
+    variable_columns: tuple[str, ...] = ()
+    blank_rows: int = 0
+
+
+def load_contacts(source: BinaryIO, *, name: str, options: LoadOptions | None = None) -> LoadResult:
+    """Read a whole contacts file into memory (for small files; stream large ones)."""
+    opened = open_contacts(source, name=name, options=options)
+    result = LoadResult(
+        columns=opened.columns,
+        phone_column=opened.phone_column,
+        variable_columns=opened.variable_columns,
+    )
+    for contacts, rejects in opened.batches():
+        result.contacts.extend(contacts)
+        result.rejects.extend(rejects)
+    result.blank_rows = opened.blank_rows
+    return result
+
+
+def parse_list(text: str | None) -> tuple[str, ...] | None:
+    """`"a, b,c"` as `("a", "b", "c")`; None or blank as None (for comma-separated options)."""
+    if text is None or not text.strip():
+        return None
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+__all__: Sequence[str] = (
+    "ContactFile",
+    "LoadOptions",
+    "LoadResult",
+    "load_contacts",
+    "open_contacts",
+    "parse_list",
+)

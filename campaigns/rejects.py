@@ -1,0 +1,25 @@
+"""The rejects file: one line per row that will not be dialled, saying why."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import TextIO
+
+from campaigns.model import Reject
+
+REJECT_COLUMNS = ("source_row", "phone", "reason", "detail")
+
+
+def write_rejects(rejects: Iterable[Reject], out: TextIO) -> int:
+    """Write `rejects` as CSV (`source_row`, `phone`, `reason`, `detail`); return how many.
+
+    `source_row` 1 is the first data row under the header. Open `out` with `newline=""`.
+    """
+    writer = csv.writer(out)
+    writer.writerow(REJECT_COLUMNS)
+    count = 0
+    for reject in rejects:
+        writer.writerow((reject.source_row, reject.phone, reject.reason.value, reject.detail))
+        count += 1
+    return count
