@@ -129,11 +129,15 @@ class Store:
         pipe.hset(campaign_key(cid), "state", state.value)
         if state is CampaignState.RUNNING:
             pipe.hdel(campaign_key(cid), "reason")
-        if state in (CampaignState.RUNNING, CampaignState.PAUSED):
-            pipe.sadd(ACTIVE, cid)
-        else:
+        if state is CampaignState.DONE:
             pipe.srem(ACTIVE, cid)
+        else:
+            pipe.sadd(ACTIVE, cid)
         pipe.execute()
+
+    def retire(self, cid: str) -> None:
+        """Stop serving a campaign that has nothing live left."""
+        self.redis.srem(ACTIVE, cid)
 
     def abort(self, cid: str, reason: str) -> None:
         """Stop dialling at once (calls already placed are still followed), saying why."""
@@ -145,7 +149,7 @@ class Store:
         return str(self.redis.hget(campaign_key(cid), "reason") or "")
 
     def active_campaigns(self) -> list[str]:
-        """Campaigns that are running or paused."""
+        """Campaigns the tick serves: running, paused, or cancelled with calls still live."""
         return sorted(cast(set[str], self.redis.smembers(ACTIVE)))
 
     def add_contacts(self, cid: str, contacts: Iterable[Contact], columns: tuple[str, ...]) -> int:

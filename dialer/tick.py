@@ -54,9 +54,11 @@ def tick_campaign(
         dial(cid, row)
     for row in to_follow:
         follow(cid, row)
-    finished = state is CampaignState.RUNNING and not _live(store, cid)
-    if finished:
+    finished = not _live(store, cid)
+    if finished and state in (CampaignState.RUNNING, CampaignState.PAUSED):
         store.set_campaign_state(cid, CampaignState.DONE)
+    elif finished:
+        store.retire(cid)
     return TickReport(len(to_dial), len(to_follow), finished)
 
 

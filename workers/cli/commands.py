@@ -3,4 +3,10 @@
 from __future__ import annotations
 
 # One import per command module; keep alphabetical.
-from workers.cli import simulator  # noqa: F401
+from workers.cli import (
+    control,  # noqa: F401
+    demo,  # noqa: F401
+    run,  # noqa: F401
+    simulator,  # noqa: F401
+    worker,  # noqa: F401
+)

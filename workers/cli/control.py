@@ -1,0 +1,96 @@
+"""`dialer status|pause|resume|cancel|export`: look at and steer a campaign from anywhere."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dialer.campaign import CampaignState, State
+from dialer.errors import StateError
+from dialer.settings import load_settings
+from dialer.store import Store
+from workers import session
+from workers.cli import display
+from workers.cli.app import app
+from workers.embedded import running_url
+
+console = Console()
+Campaign = Annotated[str, typer.Argument(help="Campaign id (shown by `dialer run`).")]
+
+
+@contextlib.contextmanager
+def _store() -> Iterator[Store]:
+    """DIALER_REDIS_URL's store; else the embedded Redis, joined if running, started if not."""
+    settings = load_settings()
+    url = settings.redis_url or running_url(settings.state_dir)
+    if url:
+        store = Store.from_url(url)
+        store.ping()
+        yield store
+        return
+    with session.open_store(settings, workers=0) as store:
+        yield store
+
+
+def _config(store: Store, cid: str) -> None:
+    if store.campaign_state(cid) is None:
+        raise StateError(f"no campaign named {cid!r}")
+
+
+@app.command()
+def status(campaign: Campaign) -> None:
+    """Show how far a campaign has got: contacts per status, and why it stopped if it did."""
+    with _store() as store:
+        now = session.progress(store, campaign)
+        config = store.campaign(campaign)
+        console.print(display.progress_table(now, config, 0.0))
+        if now.reason:
+            console.print(f"[bold red]Stopped:[/] {now.reason}")
+
+
+@app.command()
+def pause(campaign: Campaign) -> None:
+    """Dial nobody new; calls in progress finish and are followed."""
+    with _store() as store:
+        _config(store, campaign)
+        store.set_campaign_state(campaign, CampaignState.PAUSED)
+    console.print(f"Paused {campaign}.")
+
+
+@app.command()
+def resume(campaign: Campaign) -> None:
+    """Dial again after a pause (workers must be running: `dialer run` or `dialer worker`)."""
+    with _store() as store:
+        _config(store, campaign)
+        session.start(store, campaign)
+    console.print(f"Resumed {campaign}.")
+
+
+@app.command()
+def cancel(campaign: Campaign) -> None:
+    """Stop for good: contacts not yet dialled become `canceled`; calls in progress finish."""
+    with _store() as store:
+        _config(store, campaign)
+        store.set_campaign_state(campaign, CampaignState.CANCELED)
+        canceled = sum(
+            1 for row in store.pending_rows(campaign)
+            if store.transition(campaign, row, State.CANCELED) is not None
+        )
+    console.print(f"Canceled {campaign}: {canceled} contacts will not be dialled.")
+
+
+@app.command()
+def export(
+    campaign: Campaign,
+    results: Annotated[Path, typer.Option(help="Where to write the results file.")],
+) -> None:
+    """Write the campaign's results file now (complete or not)."""
+    with _store() as store:
+        _config(store, campaign)
+        count = session.export(store, campaign, results)
+    console.print(f"Wrote {count} contacts to {results}")

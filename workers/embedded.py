@@ -1,0 +1,203 @@
+"""The embedded stack: a private redis-server and a Celery worker, for when no
+DIALER_REDIS_URL is given.
+
+The private Redis listens on 127.0.0.1 only, on a free port, with a random password, and keeps
+its data (append-only file) under the state folder, so a crashed run resumes where it stopped.
+Its configuration, password included, goes to redis-server on standard input, never in argv.
+While it runs, `<state>/redis.url` (mode 0600) lets other `dialer` commands find it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import redis
+
+from dialer.errors import ConfigError, StateError
+
+REDIS_START_TIMEOUT_S = 10.0
+WORKER_STOP_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def redis_server_binary() -> str:
+    """The path of redis-server, or a ConfigError that says how to get it."""
+    found = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
+    if not found:
+        raise ConfigError(
+            "redis-server is not installed. Run ./dev setup (it installs Debian's redis-server), "
+            "or `apt-get install redis-server`, or point DIALER_REDIS_URL at a Redis you run."
+        )
+    return found
+
+
+def _redis_config(port: int, password: str, data_dir: Path) -> str:
+    return "\n".join(
+        [
+            f"port {port}",
+            "bind 127.0.0.1",
+            "protected-mode yes",
+            f"requirepass {password}",
+            f'dir "{data_dir}"',
+            "appendonly yes",
+            "appendfsync everysec",
+            'save ""',
+            "maxmemory-policy noeviction",
+            "daemonize no",
+            f'logfile "{data_dir / "redis.log"}"',
+            "",
+        ]
+    )
+
+
+@dataclass
+class EmbeddedRedis:
+    """A running private redis-server."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    url_file: Path
+
+    def stop(self) -> None:
+        """Shut it down cleanly (the append-only file is flushed) and forget its address."""
+        self.url_file.unlink(missing_ok=True)
+        with contextlib.suppress(redis.RedisError):
+            redis.Redis.from_url(self.url).shutdown(nosave=False)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _lock(state_dir: Path) -> IO[str]:
+    """Hold the state folder: one embedded Redis per folder at a time."""
+    handle = (state_dir / "redis.lock").open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise StateError(
+            f"another dialer command is using the embedded Redis in {state_dir}; "
+            "wait for it to finish, or use `dialer status` to watch it"
+        ) from exc
+    return handle
+
+
+def running_url(state_dir: Path) -> str | None:
+    """The URL of the embedded Redis that another command started, if it is up."""
+    url_file = state_dir / "redis.url"
+    if not url_file.exists():
+        return None
+    url = url_file.read_text().strip()
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return None
+    return url
+
+
+@contextlib.contextmanager
+def embedded_redis(state_dir: Path) -> Iterator[EmbeddedRedis]:
+    """Start a private redis-server with its data under `state_dir`; stop it on exit."""
+    data_dir = state_dir / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = _lock(state_dir)
+    port, password = free_port(), secrets.token_urlsafe(24)
+    process = subprocess.Popen(
+        [redis_server_binary(), "-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdin is not None
+    process.stdin.write(_redis_config(port, password, data_dir).encode())
+    process.stdin.close()
+    url = f"redis://:{password}@127.0.0.1:{port}/0"
+    server = EmbeddedRedis(url, process, state_dir / "redis.url")
+    try:
+        _wait_for_redis(url, process, data_dir)
+        _write_private(server.url_file, url)
+        yield server
+    finally:
+        server.stop()
+        lock.close()
+
+
+def _wait_for_redis(url: str, process: subprocess.Popen[bytes], data_dir: Path) -> None:
+    deadline = time.monotonic() + REDIS_START_TIMEOUT_S
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StateError(f"redis-server stopped at start; see {data_dir / 'redis.log'}")
+        with contextlib.suppress(redis.ConnectionError, redis.BusyLoadingError):
+            client.ping()
+            return
+        time.sleep(0.05)
+    process.kill()
+    raise StateError(f"redis-server did not start in {REDIS_START_TIMEOUT_S:.0f} s")
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+
+
+def worker_command(concurrency: int, name: str | None = None) -> list[str]:
+    """argv of a Celery worker serving the dialer's queues (no secrets in it)."""
+    from workers.celery_app import DIAL_QUEUE, FOLLOW_QUEUE
+
+    return [
+        sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
+        "-P", "threads", "-c", str(concurrency), "-Q", f"{DIAL_QUEUE},{FOLLOW_QUEUE}",
+        "-n", name or f"dialer-{uuid.uuid4().hex[:8]}@%h",
+        "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
+    ]
+
+
+@contextlib.contextmanager
+def embedded_worker(
+    env: Mapping[str, str], log_path: Path, concurrency: int = 16
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run one Celery worker process with `env`; warm-stop it on exit."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            worker_command(concurrency), env={**os.environ, **env}, stdout=log, stderr=log,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        yield process
+    finally:
+        stop_process(process, WORKER_STOP_TIMEOUT_S)
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM (a Celery warm shutdown), then SIGKILL if it does not end in time."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,133 @@
+"""One `dialer run`: submit a campaign to Redis, make sure workers serve it, follow it to the end.
+
+The CLI owns the display; this module owns the sequence. With DIALER_REDIS_URL unset it starts
+the embedded stack (a private redis-server and one worker process) and stops it afterwards;
+with it set, it submits to that Redis and relies on `dialer worker` processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from campaigns.model import Contact
+from campaigns.results import write_results
+from dialer.campaign import LIVE_STATES, CampaignConfig, CampaignState
+from dialer.errors import StateError
+from dialer.settings import Settings
+from dialer.store import Store
+from workers.embedded import embedded_redis, embedded_worker
+
+RESULTS_EVERY_S = 5.0
+FOLLOW_EVERY_S = 0.5
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of a campaign for the display."""
+
+    state: CampaignState
+    total: int
+    counts: dict[str, int]
+    reason: str = ""
+
+    @property
+    def live(self) -> int:
+        """Contacts not yet final."""
+        return sum(self.counts.get(s.value, 0) for s in LIVE_STATES)
+
+    @property
+    def done(self) -> int:
+        """Contacts that reached a final status."""
+        return self.total - self.live
+
+
+def worker_env(settings: Settings, redis_url: str) -> dict[str, str]:
+    """The environment an embedded worker needs (the key travels here, never in argv)."""
+    env = {
+        "DIALER_REDIS_URL": redis_url,
+        "ONEINBOX_BASE_URL": settings.base_url,
+        "DIALER_CONNECT_TIMEOUT": str(settings.connect_timeout),
+        "DIALER_READ_TIMEOUT": str(settings.read_timeout),
+        "DIALER_TIMING": settings.timing,
+    }
+    if settings.api_key is not None:
+        env["ONEINBOX_API_KEY"] = settings.api_key.get_secret_value()
+    return env
+
+
+@contextlib.contextmanager
+def open_store(settings: Settings, *, workers: int = 1, concurrency: int = 16) -> Iterator[Store]:
+    """The campaign store, with the embedded stack started around it when needed."""
+    if settings.redis_url:
+        store = Store.from_url(settings.redis_url)
+        store.ping()
+        yield store
+        return
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    with embedded_redis(settings.state_dir) as server, contextlib.ExitStack() as stack:
+        env = worker_env(settings, server.url)
+        for n in range(workers):
+            log = settings.state_dir / "logs" / f"worker-{n}.log"
+            stack.enter_context(embedded_worker(env, log, concurrency))
+        yield Store.from_url(server.url)
+
+
+def submit(store: Store, config: CampaignConfig, batches: Iterable[list[Contact]]) -> bool:
+    """Create the campaign (or find it, to resume) and store its contacts. True when resumed.
+
+    Adding contacts is idempotent, so a load cut short by a crash is completed on the next run,
+    and a contact already dialled is never made pending again.
+    """
+    created = store.create_campaign(config)
+    for batch in batches:
+        store.add_contacts(config.campaign_id, batch, config.columns)
+    return not created
+
+
+def start(store: Store, cid: str) -> None:
+    """Let the campaign dial (also resumes a paused one)."""
+    if store.campaign_state(cid) is not CampaignState.DONE:
+        store.set_campaign_state(cid, CampaignState.RUNNING)
+
+
+def progress(store: Store, cid: str) -> Progress:
+    """Where the campaign is now."""
+    state = store.campaign_state(cid)
+    if state is None:
+        raise StateError(f"no campaign named {cid!r}")
+    return Progress(state, store.total(cid), store.counts(cid), store.campaign_reason(cid))
+
+
+def export(store: Store, cid: str, path: Path) -> int:
+    """Write the campaign's results file now; returns the number of contacts in it."""
+    config = store.campaign(cid)
+    return write_results(path, list(config.columns), store.iter_contacts(cid))
+
+
+def finished(now: Progress) -> bool:
+    """True when following should stop: all final, cancelled, or stopped by the dialer (a
+    campaign paused by a person is still followed: its calls in progress finish)."""
+    stopped = now.state is CampaignState.PAUSED and bool(now.reason)
+    return now.live == 0 or now.state is CampaignState.CANCELED or stopped
+
+
+def follow(
+    store: Store, cid: str, results: Path, on_progress: Callable[[Progress], None],
+    *, sleep: Callable[[float], None] = time.sleep,
+) -> Progress:
+    """Watch the campaign until it is done or stopped, refreshing the results file as it goes."""
+    last_write = time.monotonic()
+    while True:
+        now = progress(store, cid)
+        on_progress(now)
+        if finished(now):
+            export(store, cid, results)
+            return now
+        if time.monotonic() - last_write >= RESULTS_EVERY_S:
+            export(store, cid, results)
+            last_write = time.monotonic()
+        sleep(FOLLOW_EVERY_S)
