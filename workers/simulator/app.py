@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,9 +18,7 @@ from workers.simulator.webhooks import Dispatcher
 
 def create_app(config: SimulatorConfig | None = None, clock: Clock | None = None) -> FastAPI:
     """A simulator app; its state is `app.state.sim`. Webhooks run while the app is served."""
-    sim = SimState(config or SimulatorConfig()) if clock is None else SimState(
-        config or SimulatorConfig(), clock=clock
-    )
+    sim = SimState(config or SimulatorConfig(), clock=clock or time.time)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
