@@ -1,0 +1,41 @@
+"""Shared fixtures: a real redis-server, the simulator over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.support import RedisServer
+from workers.simulator.config import SimulatorConfig
+from workers.simulator.server import RunningSimulator, start_in_thread
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the session; each test that uses `redis_url` gets it empty."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis, flushed."""
+    redis.Redis.from_url(redis_server.url).flushall()
+    return redis_server.url
+
+
+@pytest.fixture
+def simulator() -> Iterator[RunningSimulator]:
+    """A fast simulator (calls last well under a second) on a free loopback port."""
+    with start_in_thread(SimulatorConfig(speed=200.0, seed=3)) as sim:
+        yield sim
+
+
+@pytest.fixture
+def tmp(tmp_path: Path) -> Path:
+    return tmp_path

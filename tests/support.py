@@ -1,0 +1,118 @@
+"""Real processes for tests: a redis-server we can restart, and worker processes we can kill."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import httpx
+import redis
+
+from workers.embedded import free_port, redis_server_binary, worker_command
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str, every: float = 0.05) -> None:
+    """Poll `check` until it is true; fail the test with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+class RedisServer:
+    """A redis-server on a fixed port with its data in `data_dir` (append-only, like production)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = (
+            f"port {self.port}\nbind 127.0.0.1\ndir {self.data_dir}\nappendonly yes\n"
+            "appendfsync always\nsave \"\"\nmaxmemory-policy noeviction\n"
+        )
+        self.process = subprocess.Popen(
+            [redis_server_binary(), "-"], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        assert self.process.stdin is not None
+        self.process.stdin.write(config.encode())
+        self.process.stdin.close()
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
+
+        def up() -> bool:
+            try:
+                return bool(client.ping())
+            except (redis.ConnectionError, redis.BusyLoadingError):
+                return False
+
+        wait_until(up, 10, "redis-server to start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url, decode_responses=True)
+
+
+class Worker:
+    """A real `celery worker` process serving the dialer's queues."""
+
+    def __init__(self, env: Mapping[str, str], log: Path, concurrency: int = 8) -> None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.log = log
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                worker_command(concurrency), env={**os.environ, **env}, stdout=out,
+                stderr=out, cwd=ROOT, start_new_session=True,
+            )
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def sim_get(url: str, path: str) -> object:
+    """GET one of the simulator's `/_sim` admin endpoints."""
+    return httpx.get(f"{url}/_sim/{path}", timeout=5).json()
+
+
+def dialer_cli(args: list[str], env: Mapping[str, str], cwd: Path, timeout: float = 90):  # type: ignore[no-untyped-def]
+    """Run the `dialer` console script as a user would."""
+    exe = Path(sys.executable).with_name("dialer")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ONEINBOX_", "DIALER_"))}
+    return subprocess.run(
+        [str(exe), *args], env={**clean, **env}, cwd=cwd, capture_output=True, text=True,
+        timeout=timeout,
+    )

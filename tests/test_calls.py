@@ -1,0 +1,210 @@
+"""Placing and following calls (dialer.calls) against the simulator over real HTTP and a real
+Redis, without Celery: every create outcome of the API, and what the contact ends as."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from campaigns.model import Contact
+from dialer.calls import Dispatcher, follow, place
+from dialer.campaign import CampaignConfig, CampaignState
+from dialer.client import OneInboxClient
+from dialer.http import make_http_client
+from dialer.policy import Timing
+from dialer.store import Store
+from dialer.tick import tick
+from tests.support import sim_get, wait_until
+from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
+from workers.simulator.server import RunningSimulator
+
+COLUMNS = ("phone", "name")
+FAST = Timing(
+    lease_s=30, stuck_s=0.5, requeue_s=5, follow_lease_s=5, reconcile_grace_s=0.6,
+    reconcile_limit_s=3, post_call_wait_s=2, poll_scale=0.05,
+)
+
+
+def _contact(row: int) -> Contact:
+    phone = f"+1415555{row + 200:04d}"
+    return Contact(row, phone, {"phone": phone, "name": f"name {row}"}, {"name": f"name {row}"})
+
+
+@pytest.fixture
+def dispatcher(redis_url: str, simulator: RunningSimulator) -> Iterator[Dispatcher]:
+    http = make_http_client(simulator.url, DEFAULT_API_KEY, connect_timeout=2, read_timeout=1)
+    d = Dispatcher(Store.from_url(redis_url), OneInboxClient(http), FAST)
+    yield d
+    http.close()
+    d.store.redis.close()
+
+
+def _start(d: Dispatcher, n: int = 1, **kw: Any) -> str:
+    config = CampaignConfig("t", DEFAULT_AGENT_ID, DEFAULT_FROM_NUMBER, rate_per_s=100,
+                            columns=COLUMNS, variable_columns=("name",), **kw)
+    d.store.create_campaign(config)
+    d.store.add_contacts("t", [_contact(r) for r in range(1, n + 1)], COLUMNS)
+    d.store.set_campaign_state("t", CampaignState.RUNNING)
+    return "t"
+
+
+def _drive(d: Dispatcher, cid: str, timeout: float = 20) -> None:
+    """Run the tick and its tasks inline until the campaign is no longer running."""
+
+    def step() -> bool:
+        tick(d.store, lambda c, r: place(d, c, r), lambda c, r: follow(d, c, r), d.timing)
+        return d.store.campaign_state(cid) is not CampaignState.RUNNING
+
+    wait_until(step, timeout, "the campaign to finish", every=0.02)
+
+
+def _fault(sim: RunningSimulator, spec: dict[str, Any]) -> None:
+    httpx.post(f"{sim.url}/_sim/faults", json=spec, timeout=5).raise_for_status()
+
+
+def _created(sim: RunningSimulator) -> list[dict[str, Any]]:
+    return [c for c in sim_get(sim.url, "creates") if c["call_id"]]  # type: ignore[union-attr]
+
+
+def test_a_contact_is_dialled_with_its_variables_and_followed_to_the_end(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    cid = _start(dispatcher)
+    _drive(dispatcher, cid)
+    contact = dispatcher.store.contact(cid, 1)
+    assert contact["state"] in {"completed", "voicemail", "no_answer", "failed"}
+    [create] = _created(simulator)
+    assert create["metadata"]["dialer_attempt_id"] == "t:1:1"
+    call = dispatcher.client.get_call(contact["call_id"])
+    assert call.variables == {"name": "name 1"}
+    assert contact["call_status"] == call.status
+    assert contact["summary"] == (call.summary_text() or "")
+
+
+def test_429_is_not_an_attempt_and_slows_the_campaign(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    _fault(simulator, {"kind": "rate_limit", "count": 2, "retry_after": 0.3})
+    cid = _start(dispatcher)
+    _drive(dispatcher, cid)
+    outcomes = [c["outcome"] for c in sim_get(simulator.url, "creates")]  # type: ignore[union-attr]
+    assert outcomes == ["refused_429", "refused_429", "created"]
+    assert len(_created(simulator)) == 1
+
+
+@pytest.mark.parametrize("kind", ["ambiguous", "timeout"])
+def test_an_uncertain_create_that_landed_is_found_not_sent_again(
+    dispatcher: Dispatcher, simulator: RunningSimulator, kind: str
+) -> None:
+    _fault(simulator, {"kind": kind, "count": 1, "delay": 2.0})
+    cid = _start(dispatcher)
+    _drive(dispatcher, cid)
+    assert len(_created(simulator)) == 1
+    contact = dispatcher.store.contact(cid, 1)
+    assert contact["call_id"] == _created(simulator)[0]["call_id"]
+    assert contact["state"] in {"completed", "voicemail", "no_answer", "failed"}
+
+
+def test_a_5xx_that_created_nothing_is_dialled_again_after_the_grace_period(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    _fault(simulator, {"kind": "error", "count": 1, "status": 502})
+    cid = _start(dispatcher)
+    _drive(dispatcher, cid)
+    outcomes = [c["outcome"] for c in sim_get(simulator.url, "creates")]  # type: ignore[union-attr]
+    assert outcomes == ["refused_5xx", "created"]
+    assert dispatcher.store.contact(cid, 1)["state"] != "unknown"
+
+
+def test_reconciliation_that_cannot_finish_ends_unknown_and_is_not_redialled(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    _fault(simulator, {"kind": "ambiguous", "count": 1})
+    _fault(simulator, {"kind": "error", "endpoint": "list"})
+    cid = _start(dispatcher)
+    _drive(dispatcher, cid)
+    contact = dispatcher.store.contact(cid, 1)
+    assert contact["state"] == "unknown"
+    assert "not dialled again" in contact["error"]
+    assert len(_created(simulator)) == 1
+
+
+def test_a_refused_create_is_an_error_with_the_providers_message(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    httpx.patch(f"{simulator.url}/_sim/config", json={"blocked_countries": ["US"]}).raise_for_status()
+    cid = _start(dispatcher)
+    _drive(dispatcher, cid)
+    contact = dispatcher.store.contact(cid, 1)
+    assert contact["state"] == "error"
+    assert "carrier" in contact["error"].lower()
+
+
+def test_a_bad_key_stops_the_campaign_before_anyone_else_is_dialled(
+    redis_url: str, simulator: RunningSimulator
+) -> None:
+    http = make_http_client(simulator.url, "oi_sk_wrong", connect_timeout=2, read_timeout=2)
+    d = Dispatcher(Store.from_url(redis_url), OneInboxClient(http), FAST)
+    cid = _start(d, n=5)
+    _drive(d, cid)
+    assert d.store.campaign_state(cid) is CampaignState.PAUSED
+    assert "API key" in d.store.campaign_reason(cid)
+    assert d.store.counts(cid) == {"pending": 5}
+    http.close()
+    d.store.redis.close()
+
+
+def test_failing_gets_are_polled_again_until_the_call_is_final(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    _fault(simulator, {"kind": "error", "endpoint": "get", "count": 3})
+    cid = _start(dispatcher)
+    _drive(dispatcher, cid)
+    assert dispatcher.store.contact(cid, 1)["state"] in {
+        "completed", "voicemail", "no_answer", "failed",
+    }
+
+
+def test_a_create_whose_worker_died_is_reconciled_not_resent(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    cid = _start(dispatcher)
+    config = dispatcher.store.campaign(cid)
+    assert dispatcher.store.claim(cid, 1, max_concurrent=10, interval_us=1, lease_ms=30_000,
+                                  stuck_ms=500).won
+    from dialer.calls import build_request
+
+    # The worker sent the create, then died before recording the answer.
+    dispatcher.client.create_call(build_request(config, 1, dispatcher.store.contact(cid, 1), send=1))
+    _drive(dispatcher, cid)
+    assert len(_created(simulator)) == 1
+    assert dispatcher.store.contact(cid, 1)["call_id"] == _created(simulator)[0]["call_id"]
+
+
+def test_duplicate_deliveries_of_a_dial_task_place_one_call(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    cid = _start(dispatcher)
+    threads = [threading.Thread(target=place, args=(dispatcher, cid, 1)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(_created(simulator)) == 1
+
+
+def test_a_call_that_never_ends_is_marked_unknown_at_its_hard_limit(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    phone = _contact(1).phone_e164
+    httpx.patch(f"{simulator.url}/_sim/config", json={"scripted": {phone: ["never_ends"]}})
+    dispatcher.timing = Timing(**{**FAST.__dict__, "lease_s": 0.5})
+    cid = _start(dispatcher, max_call_s=1.0)
+    _drive(dispatcher, cid)
+    contact = dispatcher.store.contact(cid, 1)
+    assert contact["state"] == "unknown"
+    assert "did not end" in contact["error"]

@@ -1,0 +1,128 @@
+"""The store's compare-and-set scripts, on a real redis-server and on fakeredis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import fakeredis
+import pytest
+import redis
+
+from campaigns.model import Contact
+from dialer.campaign import CampaignConfig, CampaignState, State
+from dialer.store import Store, campaign_key
+
+COLUMNS = ("phone", "name")
+
+
+def _contact(row: int) -> Contact:
+    phone = f"+1415555{row:04d}"
+    return Contact(row, phone, {"phone": phone, "name": f"n{row}"}, {"name": f"n{row}"})
+
+
+@pytest.fixture(params=["real", "fake"])
+def store(request: pytest.FixtureRequest, redis_url: str) -> Iterator[Store]:
+    if request.param == "real":
+        client = redis.Redis.from_url(redis_url, decode_responses=True)
+    else:
+        client = fakeredis.FakeRedis(decode_responses=True)
+    yield Store(client)
+
+
+def _campaign(store: Store, n: int = 3, **kw: object) -> str:
+    config = CampaignConfig("c1", "agent", "+14155550100", columns=COLUMNS, **kw)  # type: ignore[arg-type]
+    store.create_campaign(config)
+    store.add_contacts("c1", [_contact(r) for r in range(1, n + 1)], COLUMNS)
+    store.set_campaign_state("c1", CampaignState.RUNNING)
+    return "c1"
+
+
+def _claim(store: Store, row: int, *, max_concurrent: int = 10, interval_us: int = 1):  # type: ignore[no-untyped-def]
+    return store.claim("c1", row, max_concurrent=max_concurrent, interval_us=interval_us,
+                       lease_ms=60_000, stuck_ms=30_000)
+
+
+def test_adding_contacts_twice_stores_each_once(store: Store) -> None:
+    _campaign(store)
+    again = store.add_contacts("c1", [_contact(1), _contact(4)], COLUMNS)
+    assert again == 1
+    assert store.total("c1") == 4
+    assert store.counts("c1") == {"pending": 4}
+
+
+def test_a_contact_already_dialled_is_not_made_pending_by_a_reload(store: Store) -> None:
+    _campaign(store)
+    assert _claim(store, 1).won
+    store.add_contacts("c1", [_contact(1)], COLUMNS)
+    assert store.contact("c1", 1)["state"] == "dialing"
+    assert 1 not in store.pending_rows("c1")
+
+
+def test_only_one_of_two_claims_wins(store: Store) -> None:
+    _campaign(store)
+    first, second = _claim(store, 1), _claim(store, 1)
+    assert first.won and first.send == 1
+    assert not second.won and second.reason == "not_pending"
+    assert store.counts("c1") == {"pending": 2, "dialing": 1}
+
+
+def test_claim_refuses_when_the_campaign_is_paused(store: Store) -> None:
+    _campaign(store)
+    store.set_campaign_state("c1", CampaignState.PAUSED)
+    assert _claim(store, 1).reason == "not_running"
+
+
+def test_claim_holds_the_concurrency_cap(store: Store) -> None:
+    _campaign(store, n=3)
+    assert _claim(store, 1, max_concurrent=2).won
+    assert _claim(store, 2, max_concurrent=2).won
+    assert _claim(store, 3, max_concurrent=2).reason == "busy"
+    store.transition("c1", 1, State.PLACED, lease_ms=60_000)
+    store.transition("c1", 1, State.COMPLETED)  # final: the slot is released
+    assert _claim(store, 3, max_concurrent=2).won
+
+
+def test_claim_paces_creates(store: Store) -> None:
+    _campaign(store, n=2)
+    assert _claim(store, 1, interval_us=10_000_000).won
+    refused = _claim(store, 2, interval_us=10_000_000)
+    assert refused.reason == "pace"
+    assert 9.0 < refused.wait_s <= 10.0
+
+
+def test_transitions_follow_the_rules(store: Store) -> None:
+    _campaign(store)
+    assert store.transition("c1", 1, State.COMPLETED) is None  # pending -> completed: refused
+    assert _claim(store, 1).won
+    assert store.transition("c1", 1, State.PLACED, fields={"call_id": "x"}) is State.DIALING
+    assert store.transition("c1", 1, State.DIALING) is None  # a duplicate task loses
+    assert store.transition("c1", 1, State.VOICEMAIL) is State.PLACED
+    assert store.contact("c1", 1)["call_id"] == "x"
+    assert store.counts("c1") == {"pending": 2, "voicemail": 1}
+
+
+def test_pump_hands_out_due_rows_once_and_recovers_lost_ones(store: Store) -> None:
+    _campaign(store, n=3)
+    dial, _ = store.pump("c1", max_dial=2, requeue_after_ms=60_000, max_follow=10,
+                         follow_lease_ms=1000)
+    assert dial == [1, 2]
+    again, _ = store.pump("c1", max_dial=5, requeue_after_ms=60_000, max_follow=10,
+                          follow_lease_ms=1000)
+    assert again == [3]
+    lost, _ = store.pump("c1", max_dial=5, requeue_after_ms=0, max_follow=10,
+                         follow_lease_ms=1000)
+    assert sorted(lost) == [1, 2, 3]  # tasks never started are handed out again
+
+
+def test_slow_down_delays_the_next_create(store: Store) -> None:
+    _campaign(store)
+    store.slow_down("c1", 5.0)
+    refused = _claim(store, 1)
+    assert refused.reason == "pace" and refused.wait_s > 4.0
+
+
+def test_cancel_takes_pending_contacts_out_of_the_queue(store: Store) -> None:
+    _campaign(store)
+    assert store.transition("c1", 2, State.CANCELED) is State.PENDING
+    assert store.pending_rows("c1") == [1, 3]
+    assert store.redis.zscore(campaign_key("c1", "ready"), "2") is None
