@@ -8,5 +8,6 @@ from workers.cli import (
     demo,  # noqa: F401
     run,  # noqa: F401
     simulator,  # noqa: F401
+    telephony,  # noqa: F401
     worker,  # noqa: F401
 )
