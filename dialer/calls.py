@@ -155,11 +155,12 @@ def _create_failed(
 def _placed(d: Dispatcher, cid: str, row: int, call: Call, *, polls: int) -> None:
     fields = _call_fields(call)
     fields.update(placed_at=d.now().isoformat(), polls=str(polls), error="")
-    d.store.transition(
+    if d.store.transition(
         cid, row, State.PLACED, lease_ms=_ms(d.timing.lease_s),
         watch_in_ms=_ms(next_poll_s(polls, d.timing)), fields=fields,
-    )
-    _log("call placed", cid, row, call_id=call.id)
+    ):
+        d.store.index_call(call.id, cid, row)
+        _log("call placed", cid, row, call_id=call.id)
 
 
 def _call_fields(call: Call) -> dict[str, str]:

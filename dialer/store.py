@@ -13,6 +13,7 @@ Keys, for campaign C and contact row R:
     dialer:camp:C:inflight     concurrency slots held, by lease expiry
     dialer:camp:C:watch        contacts with follow-up work, by when it is due
     dialer:camp:C:pace         the pace limiter's theoretical arrival time
+    dialer:call:ID             which contact a OneInbox call id belongs to (for webhooks)
     dialer:active              campaigns the tick serves
     dialer:tick                the lease that lets one process tick at a time
 """
@@ -35,6 +36,7 @@ PREFIX = "dialer"
 ACTIVE = f"{PREFIX}:active"
 TICK_LEASE = f"{PREFIX}:tick"
 _INDEXES = ("ready", "queued", "inflight", "watch")
+CALL_INDEX_TTL_S = 7 * 24 * 3600
 
 
 def _script(name: str) -> str:
@@ -246,6 +248,23 @@ class Store:
         if won:
             return Claim(True, "ok", send=int(number))
         return Claim(False, str(reason), wait_s=int(number) / 1_000_000)
+
+    def index_call(self, call_id: str, cid: str, row: int) -> None:
+        """Remember which contact a provider call belongs to (kept a week, for webhooks)."""
+        self.redis.set(f"{PREFIX}:call:{call_id}", f"{row}:{cid}", ex=CALL_INDEX_TTL_S)
+
+    def nudge(self, call_id: str) -> bool:
+        """Bring a call's next follow-up forward to now (a webhook said something happened).
+
+        Only a contact still being followed is touched, so a forged or late event can do no
+        more than cause one extra read of the call.
+        """
+        owner = self.redis.get(f"{PREFIX}:call:{call_id}")
+        if not owner:
+            return False
+        row, _, cid = str(owner).partition(":")
+        now_ms = self.server_ms()
+        return bool(self.redis.zadd(campaign_key(cid, "watch"), {row: now_ms}, xx=True, ch=True))
 
     def forget_watch(self, cid: str, row: int) -> None:
         """Drop a follow-up that is no longer needed (the contact is final or pending)."""
