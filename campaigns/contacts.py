@@ -12,6 +12,7 @@ grow with the file (except for one entry per distinct number, to find duplicates
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -64,7 +65,8 @@ class ContactFile:
         self.format = _describe(table)
         self.blank_rows = 0
         self._rows = table.rows
-        self._options = options or LoadOptions()
+        self._reader = RowReader(layout, options or LoadOptions(), name)
+        self._next_row = 1
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -91,16 +93,16 @@ class ContactFile:
 
         The file streams once: a second call continues where the first stopped.
         """
-        reader = RowReader(self.layout, self._options, self.name)
-        contacts: list[Contact] = []
-        rejects: list[Reject] = []
-        for number, cells in enumerate(self._rows, 1):
-            reader.read(number, cells, contacts, rejects)
-            if len(contacts) + len(rejects) >= size:
-                yield contacts, rejects
-                contacts, rejects = [], []
-        self.blank_rows = reader.blank_rows
-        if contacts or rejects:
+        reader = self._reader
+        while True:
+            contacts: list[Contact] = []
+            rejects: list[Reject] = []
+            start = self._next_row
+            rows = itertools.islice(self._rows, size)
+            self._next_row = reader.read_many(start, rows, contacts, rejects)
+            self.blank_rows = reader.blank_rows
+            if self._next_row == start:
+                return
             yield contacts, rejects
 
 

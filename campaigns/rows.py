@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from operator import itemgetter
 
 import phonenumbers
@@ -61,10 +61,7 @@ class RowReader:
         try:
             e164 = normalize(cells[self.phone], region)
         except InvalidNumber as exc:
-            if exc.reason == "missing_number" and _blank(cells):
-                self.blank_rows += 1
-            else:
-                out.append(self._invalid(number, cells, exc))
+            self._not_read(number, cells, exc, out)
             return
         problem = self._screen(number, cells, e164)
         if problem is not None:
@@ -72,6 +69,51 @@ class RowReader:
             return
         row = dict(zip(self.columns, cells, strict=False))
         contacts.append(Contact(number, e164, row, self.variables(cells), **(overrides or {})))
+
+    def read_many(
+        self, number: int, rows: Iterable[list[str]], contacts: list[Contact], out: list[Reject]
+    ) -> int:
+        """`read` rows `number`, `number + 1`, ... in turn; return the number after the last."""
+        if not self.reserved and self.allow is None:
+            return self._read_plain(number, rows, contacts, out)
+        for cells in rows:
+            self.read(number, cells, contacts, out)
+            number += 1
+        return number
+
+    def _read_plain(
+        self, number: int, rows: Iterable[list[str]], contacts: list[Contact], out: list[Reject]
+    ) -> int:
+        """`read` with the common case inlined: about a third of the time for a large file."""
+        width, phone, region, dnc, seen = self.width, self.phone, self.region, self.dnc, self.seen
+        columns, variables, add = self.columns, self.variables, contacts.append
+        for cells in rows:
+            if len(cells) == width and sum(map(len, cells)) <= MAX_CELL_CHARS:
+                try:
+                    e164 = normalize(cells[phone], region)
+                except InvalidNumber as exc:
+                    self._not_read(number, cells, exc, out)
+                    number += 1
+                    continue
+                if e164 not in dnc and seen.setdefault(int(e164[1:]), number) == number:
+                    add(
+                        Contact(
+                            number, e164, dict(zip(columns, cells, strict=False)), variables(cells)
+                        )
+                    )
+                    number += 1
+                    continue
+            self.read(number, cells, contacts, out)
+            number += 1
+        return number
+
+    def _not_read(
+        self, number: int, cells: list[str], exc: InvalidNumber, out: list[Reject]
+    ) -> None:
+        if exc.reason == "missing_number" and _blank(cells):
+            self.blank_rows += 1
+        else:
+            out.append(self._invalid(number, cells, exc))
 
     def _screen(self, number: int, cells: list[str], e164: str) -> Reject | None:
         if e164 in self.dnc:

@@ -54,19 +54,25 @@ class NanpValidator:
         self._regions = [
             _region_check(region) for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]
         ]
+        self._first = self._regions[0][1] if self._regions[0][0] is None else None
 
     def is_valid(self, national: str) -> bool:
         """Whether the 10-digit national number is a valid NANP number."""
+        if self._first is not None and self._first(national):
+            return True  # the main region (US) needs no leading-digits check
         for leading, typed in self._regions:
             if leading is not None:
                 if leading.match(national):
-                    return typed(national)
+                    return typed(national) is not None
             elif typed(national):
                 return True
         return False
 
 
-def _region_check(region: str) -> tuple[re.Pattern[str] | None, Callable[[str], bool]]:
+_Check = Callable[[str], "re.Match[str] | None"]
+
+
+def _region_check(region: str) -> tuple[re.Pattern[str] | None, _Check]:
     meta = PhoneMetadata.metadata_for_region(region)
     assert meta is not None, region
     leading = re.compile(meta.leading_digits) if meta.leading_digits else None
@@ -74,9 +80,8 @@ def _region_check(region: str) -> tuple[re.Pattern[str] | None, Callable[[str], 
     alternatives = [_desc_pattern(getattr(meta, name), 10) for name in _DESC_NAMES]
     typed = "|".join(f"(?:{p})" for p in alternatives if p is not None)
     if general is None or not typed:
-        return leading, lambda _national: False
-    pattern = re.compile(f"(?=(?:{general})$)(?:{typed})")
-    return leading, lambda national: pattern.fullmatch(national) is not None
+        return leading, lambda _national: None
+    return leading, re.compile(f"(?=(?:{general})$)(?:{typed})").fullmatch
 
 
 def _desc_pattern(desc: object, length: int) -> str | None:
@@ -111,6 +116,10 @@ def normalize(raw: str, default_region: str = "US") -> str:
     National numbers are read as numbers of `default_region`; `+` and `00` start international
     ones. Spaces, punctuation, `tel:` and Excel's leading apostrophe are ignored.
     """
+    # E.164, which most files hold, needs no regular expression.
+    e164 = len(raw) == 12 and raw[:2] == "+1" and raw.isascii() and raw[2:].isdigit()
+    if e164 and _NANP.is_valid(raw[2:]):
+        return raw
     text = raw
     match = _NANP_RE.fullmatch(text)
     if match is None:

@@ -1,0 +1,177 @@
+"""Benchmark: load and validate 1,000,000 contacts beside a plain `pandas.read_csv(dtype=str)`.
+
+    .venv/bin/python bench/bench_contacts.py [--rows 1000000] [--runs 3]
+
+Generates `bench/out/contacts_<rows>.csv` (seed 42; the shape of perf-baseline section 1: half
+the phones `(415) 555-0123`, half E.164, 1% not valid, 10% with a quoted comma), then runs each
+method in its own subprocess (for a clean peak RSS) `--runs` times, alternating, and prints the
+medians. The loader's child also cross-checks every 1000th row against the full `phonenumbers`
+path after its timer stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+INVALID = ["+1 999 555 1234", "555-0123", "n/a", "4.15555E+10", "", "+1 311 555 0000", "12345"]
+FIRST = ["Ana", "Bo", "Chloé", "Dev", "Eun-ji", "Farah", "Gus", "Hana", "Ivo", "Jon"]
+LAST = ["Smith", "Nguyen", "García", "O'Brien", "Kowalski", "Okafor", "Rossi", "Tanaka"]
+
+
+def generate(path: Path, rows: int) -> None:
+    """Write the benchmark CSV (deterministic for a given row count)."""
+    sys.path.insert(0, str(Path(__file__).parent.parent))
+    from dialer.phone import _NANP
+
+    rnd = random.Random(42)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("phone,first_name,last_name,company,order_id,notes\n")
+        for i in range(rows):
+            company = f'"{rnd.choice(LAST)}, Inc"' if rnd.random() < 0.1 else rnd.choice(LAST)
+            note = "".join(rnd.choices("abcdefghij klmnop", k=40))
+            out.write(f"{_phone(rnd, i, _NANP.is_valid)},{rnd.choice(FIRST)},{rnd.choice(LAST)},")
+            out.write(f"{company},ORD-{i:08d},{note}\n")
+
+
+def _phone(rnd: random.Random, i: int, valid: object) -> str:
+    if rnd.random() < 0.01:
+        return rnd.choice(INVALID)
+    while True:
+        n = f"{rnd.randint(2, 9)}{rnd.randint(0, 99):02d}{rnd.randint(2, 9)}{rnd.randint(0, 999999):06d}"
+        if valid(n):  # type: ignore[operator]
+            break
+    return f"({n[:3]}) {n[3:6]}-{n[6:]}" if i % 2 else f"+1{n}"
+
+
+def child_pandas(path: Path) -> dict[str, float]:
+    import pandas as pd
+
+    start = time.perf_counter()
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    elapsed = time.perf_counter() - start
+    return {"load_s": elapsed, "rows": len(frame), "peak_mb": _peak_mb()}
+
+
+def child_loader(path: Path) -> dict[str, float]:
+    sys.path.insert(0, str(Path(__file__).parent.parent))
+    from campaigns.contacts import LoadOptions, open_contacts
+
+    sample: list[tuple[str, str | None]] = []
+    counts = {"contacts": 0, "rejects": 0}
+    start = time.perf_counter()
+    with path.open("rb") as source:
+        opened = open_contacts(source, name=path.name, options=LoadOptions())
+        for contacts, rejects in opened.batches():
+            counts["contacts"] += len(contacts)
+            counts["rejects"] += len(rejects)
+            sample += [(c.row["phone"], c.phone_e164) for c in contacts if c.source_row % 1000 == 0]
+            sample += [(r.phone, None) for r in rejects if r.source_row % 1000 == 0]
+    elapsed = time.perf_counter() - start
+    peak = _peak_mb()
+    differs = sum(_full(raw) != got for raw, got in sample)
+    rows = counts["contacts"] + counts["rejects"]
+    return {"load_s": elapsed, "rows": rows, "peak_mb": peak, "checked": len(sample),
+            "differs": differs, **counts}  # fmt: skip
+
+
+def _full(raw: str) -> str | None:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child(method: str, path: Path) -> dict[str, float]:
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", method, str(path)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    result: dict[str, float] = json.loads(out.stdout)
+    result["process_s"] = time.perf_counter() - start
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--child", nargs=2, metavar=("METHOD", "PATH"))
+    args = parser.parse_args()
+    if args.child:
+        method, path = args.child
+        child = child_pandas if method == "pandas" else child_loader
+        print(json.dumps(child(Path(path))))
+        return
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"contacts_{args.rows}.csv"
+    if not path.exists():
+        generate(path, args.rows)
+    runs: dict[str, list[dict[str, float]]] = {"pandas": [], "loader": []}
+    for _ in range(args.runs):
+        for method in runs:
+            runs[method].append(run_child(method, path))
+    report(path, runs)
+
+
+def report(path: Path, runs: dict[str, list[dict[str, float]]]) -> None:
+    def med(method: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[method])
+
+    def span(method: str, key: str) -> str:
+        values = [r[key] for r in runs[method]]
+        return f"{med(method, key):.2f} [{min(values):.2f}–{max(values):.2f}]"
+
+    size_mb = path.stat().st_size / 1e6
+    print(f"file: {path.name}, {size_mb:.1f} MB; python {platform.python_version()}; "
+          f"{platform.machine()}, {_cpus()}")  # fmt: skip
+    print("| method | load s median [min–max] | rows/s | whole process s | peak RSS MB |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for method in runs:
+        rows = runs[method][0]["rows"]
+        print(f"| {method} | {span(method, 'load_s')} | {rows / med(method, 'load_s'):,.0f} | "
+              f"{med(method, 'process_s'):.2f} | {med(method, 'peak_mb'):.0f} |")  # fmt: skip
+    last = runs["loader"][-1]
+    ratio = med("loader", "load_s") / med("pandas", "load_s")
+    print(f"loader/pandas time ratio: {ratio:.2f}x; contacts {last['contacts']:,.0f}, "
+          f"rejects {last['rejects']:,.0f}; cross-checked {last['checked']:,.0f} sampled rows "
+          f"against phonenumbers.parse: {last['differs']:.0f} differ")  # fmt: skip
+
+
+def _cpus() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} x {len(_online())}"
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _online() -> list[int]:
+    import os
+
+    return sorted(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    main()
