@@ -6,6 +6,7 @@ from __future__ import annotations
 from workers.cli import (
     control,  # noqa: F401
     demo,  # noqa: F401
+    report,  # noqa: F401
     run,  # noqa: F401
     simulator,  # noqa: F401
     telephony,  # noqa: F401

@@ -1,0 +1,64 @@
+"""`dialer report`: a results file in, one self-contained HTML report and a summary table out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from campaigns.report import Report, read_results, summarise, summary_rows
+from campaigns.report_html import render
+from dialer.errors import InputError
+from workers.cli.app import app
+
+
+def default_output(results: Path) -> Path:
+    """`contacts.results.csv` -> `contacts.report.html`, beside it."""
+    return results.with_name(f"{results.stem.removesuffix('.results')}.report.html")
+
+
+def load(results: Path) -> Report:
+    """The report for a results file, or an `InputError` naming it."""
+    if not results.is_file():
+        raise InputError("no such file" if not results.exists() else "not a file",
+                         where=str(results))
+    try:
+        with results.open(encoding="utf-8-sig", newline="") as handle:
+            return summarise(read_results(handle, name=str(results)))
+    except UnicodeDecodeError as exc:
+        raise InputError("not a UTF-8 text file (is it a results CSV?)",
+                         where=str(results)) from exc
+
+
+def summary_table(report: Report) -> Table:
+    """The headline numbers and the contacts per status, for the terminal."""
+    table = Table(title="Campaign report", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for _key, label, value in summary_rows(report):
+        table.add_row(label, value)
+    for bucket in report.statuses:
+        table.add_row(Text(f"  status {bucket.label}"), str(bucket.count))
+    return table
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="A results file from `dialer run` or `export`.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="HTML file to write (default: <name>.report.html)."),
+    ] = None,
+) -> None:
+    """Write an HTML report of a campaign's results and print its summary."""
+    data = load(results)
+    target = out or default_output(results)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render(data, source=results.name), encoding="utf-8")
+    console = Console(highlight=False)
+    console.print(summary_table(data))
+    console.print("Report:", Text(str(target), style="bold"))
