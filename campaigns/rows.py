@@ -132,7 +132,8 @@ class RowReader:
     def _shape(self, number: int, cells: list[str]) -> Reject | None:
         """A ragged row or an oversized cell."""
         if len(cells) != self.width:
-            detail = f"the row has {len(cells)} cells but the header has {self.width}"
+            cells_text = "1 cell" if len(cells) == 1 else f"{len(cells)} cells"
+            detail = f"the row has {cells_text} but the header has {self.width}"
             return self._reject(number, cells, RejectReason.MALFORMED_ROW, detail)
         for column, cell in zip(self.columns, cells, strict=True):
             if len(cell) > MAX_CELL_CHARS:

@@ -45,25 +45,30 @@ class Table:
 
 def open_table(source: BinaryIO, *, name: str, sheet: str | None = None) -> Table:
     """Recognise `source` (CSV in any common encoding and delimiter, or `.xlsx`) and open it."""
-    source = _seekable(source)
+    if source.seekable():
+        return _open(source, name, sheet, owned=False)
+    # A pipe is copied aside once: detecting the encoding reads the file twice.
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
+    shutil.copyfileobj(source, spool)
+    spool.seek(0)
+    try:
+        return _open(spool, name, sheet, owned=True)  # type: ignore[arg-type]
+    except InputError:
+        spool.close()
+        raise
+
+
+def _open(source: BinaryIO, name: str, sheet: str | None, *, owned: bool) -> Table:
+    """Open a seekable file; when `owned`, closing the rows closes it too."""
     head = source.read(8192)
     source.seek(0)
     if not head:
         raise InputError("the file is empty", where=name)
     if head.startswith(b"PK\x03\x04"):
-        return _open_xlsx(source, name, sheet)
+        return _open_xlsx(source, name, sheet, owned)
     _refuse_binary(head, name)
     encoding = _detect_encoding(source, head)
-    return _open_csv(source, name, encoding)
-
-
-def _seekable(source: BinaryIO) -> BinaryIO:
-    if source.seekable():
-        return source
-    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
-    shutil.copyfileobj(source, spool)
-    spool.seek(0)
-    return spool  # type: ignore[return-value]
+    return _open_csv(source, name, encoding, owned)
 
 
 def _refuse_binary(head: bytes, name: str) -> None:
@@ -101,12 +106,12 @@ def _decodes(source: BinaryIO, encoding: str) -> bool:
     return True
 
 
-def _open_csv(source: BinaryIO, name: str, encoding: str) -> Table:
+def _open_csv(source: BinaryIO, name: str, encoding: str, owned: bool) -> Table:
     text = io.TextIOWrapper(source, encoding=encoding, newline="")
     sample = text.read(SNIFF_CHARS)
     delimiter = sniff_delimiter(sample, truncated=len(sample) == SNIFF_CHARS)
     text.seek(0)
-    rows = _csv_rows(text, name, delimiter)
+    rows = _csv_rows(text, name, delimiter, owned)
     header = next(rows, None)
     if header is None or not any(cell.strip() for cell in header):
         rows.close()
@@ -130,7 +135,7 @@ def sniff_delimiter(sample: str, *, truncated: bool = False) -> str:
 
 
 def _csv_rows(
-    text: io.TextIOWrapper, name: str, delimiter: str
+    text: io.TextIOWrapper, name: str, delimiter: str, owned: bool
 ) -> Generator[list[str], None, None]:
     reader = csv.reader(text, delimiter=delimiter, strict=False)
     try:
@@ -140,14 +145,17 @@ def _csv_rows(
     except UnicodeDecodeError as exc:
         raise InputError(f"not {text.encoding} text: {exc}", where=_row(name, reader)) from None
     finally:
-        text.detach()
+        if owned:
+            text.close()
+        else:
+            text.detach()  # the caller's file stays open
 
 
 def _row(name: str, reader: Any) -> str:
     return f"{name}, line {reader.line_num}"
 
 
-def _open_xlsx(source: BinaryIO, name: str, sheet: str | None) -> Table:
+def _open_xlsx(source: BinaryIO, name: str, sheet: str | None, owned: bool) -> Table:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -161,7 +169,7 @@ def _open_xlsx(source: BinaryIO, name: str, sheet: str | None) -> Table:
         book.close()
         raise InputError(f"no sheet {sheet!r}; the sheets are {book.sheetnames}", where=name)
     worksheet = book[sheet] if sheet is not None else book.worksheets[0]
-    rows = _xlsx_rows(book, worksheet)
+    rows = _xlsx_rows(book, worksheet, source if owned else None)
     header = next(rows, None)
     while header is not None and not any(cell.strip() for cell in header):
         header = next(rows, None)
@@ -172,12 +180,14 @@ def _open_xlsx(source: BinaryIO, name: str, sheet: str | None) -> Table:
     return Table(header, _fit(rows, len(header)), "xlsx", sheet=worksheet.title)
 
 
-def _xlsx_rows(book: Any, worksheet: Any) -> Iterator[list[str]]:
+def _xlsx_rows(book: Any, worksheet: Any, owned: BinaryIO | None) -> Iterator[list[str]]:
     try:
         for values in worksheet.iter_rows(values_only=True):
             yield [cell_text(value) for value in values]
     finally:
         book.close()
+        if owned is not None:
+            owned.close()
 
 
 def _fit(rows: Iterator[list[str]], width: int) -> Generator[list[str], None, None]:

@@ -1,0 +1,216 @@
+"""The contacts loader on real-world exports: the exact contacts and the exact rejects of each."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from campaigns.contacts import LoadOptions, LoadResult, load_contacts, open_contacts, parse_list
+from campaigns.model import Contact
+from dialer.errors import InputError
+
+DATA = Path(__file__).parent / "data"
+
+
+def load(name: str, **options: object) -> LoadResult:
+    with (DATA / name).open("rb") as source:
+        return load_contacts(source, name=name, options=LoadOptions(**options))  # type: ignore[arg-type]
+
+
+def phones(result: LoadResult) -> list[tuple[int, str]]:
+    return [(c.source_row, c.phone_e164) for c in result.contacts]
+
+
+def rejects(result: LoadResult) -> list[tuple[int, str]]:
+    return [(r.source_row, r.reason.value) for r in result.rejects]
+
+
+def test_excel_export_with_bom_semicolons_and_crlf() -> None:
+    result = load("excel_bom_semicolon.csv")
+    assert result.columns == ("Phone Number", "First Name", "Company", "Notes")
+    assert result.phone_column == "Phone Number"
+    assert result.variable_columns == ("First Name", "Company", "Notes")
+    assert phones(result) == [(3, "+12125550100"), (6, "+14155550123"), (7, "+442079460958")]
+    assert rejects(result) == [
+        (1, "malformed_row"),  # `Acme; Inc` unquoted: 5 cells
+        (2, "precision_lost"),
+        (5, "malformed_row"),  # the header again
+        (8, "not_a_number"),
+        (9, "duplicate"),
+    ]
+    assert result.blank_rows == 1
+    chloe = result.contacts[0]
+    assert chloe.variables == {
+        "First Name": "Chloé",
+        "Company": "Gamma; Ltd",
+        "Notes": "line one\r\nline two",
+    }
+    assert chloe.row["Phone Number"] == "'+1 212 555 0100"
+    assert result.contacts[2].variables["First Name"] == "Dev"  # trimmed
+    assert result.contacts[2].row["First Name"] == " Dev "  # the original text is kept
+    assert result.rejects[4].detail == "+12125550100 is also on row 3"
+    assert "5 cells but the header has 4" in result.rejects[0].detail
+
+
+def test_cp1252_file_with_accented_names() -> None:
+    result = load("cp1252_accents.csv")
+    assert phones(result) == [(1, "+16465550199"), (2, "+16465550142")]
+    assert rejects(result) == [(3, "missing_number"), (4, "invalid_number")]
+    assert [c.variables["Name"] for c in result.contacts] == ["José Müller", "Zoë Ñúñez"]
+    assert result.contacts[1].variables["City"] == "Köln"
+
+
+def test_utf16_tab_separated_keeps_leading_zeros_and_plus() -> None:
+    result = load("utf16_tab.csv", default_region="GB")
+    assert phones(result) == [(1, "+442079460958"), (2, "+33612345678")]
+    assert [c.variables["Amount"] for c in result.contacts] == ["00120", "+5"]
+    assert result.contacts[1].variables["First Name"] == "Inès"
+
+
+def test_reserved_columns_override_per_row() -> None:
+    result = load("hubspot_pipe.csv")
+    assert result.variable_columns == ("Record ID", "First Name")
+    first, second = result.contacts
+    assert (first.phone_e164, first.country, first.from_number) == (
+        "+442079460958",
+        "GB",
+        "+14155550100",
+    )
+    assert (first.timezone, first.agent_id) == ("Europe/London", "agent_uk")
+    assert (second.phone_e164, second.agent_id, second.country) == (
+        "+14155550177",
+        "agent_us",
+        None,
+    )
+    assert rejects(result) == [(3, "invalid_field"), (4, "invalid_field"), (5, "invalid_field")]
+    assert "timezone" in result.rejects[0].detail
+    assert "country" in result.rejects[1].detail
+    assert "from_number" in result.rejects[2].detail
+
+
+def test_results_file_fed_back_in() -> None:
+    result = load("results_again.csv")
+    assert result.phone_column == "phone"
+    assert result.variable_columns == ("name",)
+    assert phones(result) == [(1, "+14155550123"), (2, "+14155550124")]
+
+
+def test_xlsx_first_sheet_and_named_sheet() -> None:
+    result = load("contacts.xlsx")
+    assert phones(result) == [(1, "+14155550123"), (2, "+442079460958"), (3, "+14155550124")]
+    assert rejects(result) == [(5, "not_a_number")]
+    assert result.contacts[0].variables == {"Name": "Ana", "Zip": "02134", "Joined": ""}
+    assert result.contacts[2].variables["Zip"] == "2134"
+    leads = load("contacts.xlsx", sheet="Leads")
+    assert phones(leads) == [(1, "+16465550199")]
+    with pytest.raises(InputError, match=r"no sheet 'Nope'.*Contacts.*Leads"):
+        load("contacts.xlsx", sheet="Nope")
+
+
+def test_header_only_and_ragged() -> None:
+    assert phones(load("header_only.csv")) == []
+    assert rejects(load("header_only.csv")) == []
+    ragged = load("ragged.csv")
+    assert phones(ragged) == [(1, "+14155550123")]
+    assert rejects(ragged) == [(2, "malformed_row"), (3, "malformed_row")]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("empty.csv", "empty.csv: the file is empty"),
+        ("fake.pdf.csv", "fake.pdf.csv: this is a PDF document"),
+        ("binary.csv", "binary.csv: this is a binary file"),
+        (
+            "duplicate_header.csv",
+            r"duplicate_header.csv, row 0 \(header\), column 4: .*'name' twice",
+        ),
+        ("no_phone_column.csv", r"no phone column found among the headers \['name', 'email'\]"),
+    ],
+)
+def test_unusable_files_name_the_file(name: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load(name)
+
+
+def test_phone_column_option_and_detection_ignore_case_space_and_bom() -> None:
+    data = "\ufeff  MOBILE  ,Other Phone\n(415) 555-0123,2125550100\n".encode()
+    result = load_contacts(io.BytesIO(data), name="x.csv")
+    assert result.phone_column == "MOBILE"
+    chosen = load_contacts(
+        io.BytesIO(data), name="x.csv", options=LoadOptions(phone_column="other phone")
+    )
+    assert phones(chosen) == [(1, "+12125550100")]
+    with pytest.raises(InputError, match="--phone-column: no column 'fax'"):
+        load_contacts(io.BytesIO(data), name="x.csv", options=LoadOptions(phone_column="fax"))
+
+
+def test_variables_option_dnc_and_allowed_types() -> None:
+    data = b"phone,first,last\n+447400123456,A,B\n+442079460958,C,D\n+14155550123,E,F\n"
+    options = LoadOptions(
+        variables=("First",),
+        dnc=frozenset({"+14155550123"}),
+        allow_types=frozenset({"mobile"}),
+        default_region="gb",
+    )
+    result = load_contacts(io.BytesIO(data), name="x.csv", options=options)
+    assert [c.variables for c in result.contacts] == [{"first": "A"}]
+    assert rejects(result) == [(2, "wrong_type"), (3, "dnc")]
+
+
+def test_bad_options() -> None:
+    with pytest.raises(InputError, match="--default-region"):
+        LoadOptions(default_region="XX")
+    with pytest.raises(InputError, match=r"--allow-types.*'cell'"):
+        LoadOptions(allow_types=frozenset({"cell"}))
+    assert parse_list(" a, b ,,c ") == ("a", "b", "c")
+    assert parse_list("  ") is None
+
+
+def test_huge_cell_is_rejected_with_its_column() -> None:
+    data = b"phone,notes\n+14155550123," + b"x" * 10_000_000 + b"\n+14155550124,ok\n"
+    result = load_contacts(io.BytesIO(data), name="big.csv")
+    assert phones(result) == [(2, "+14155550124")]
+    assert rejects(result) == [(1, "malformed_row")]
+    assert "column 'notes' holds 10,000,000 characters" in result.rejects[0].detail
+    huge_phone = load_contacts(io.BytesIO(b"phone\n" + b"1" * 10_000_000 + b"\n"), name="p.csv")
+    assert rejects(huge_phone) == [(1, "malformed_row")]
+    assert len(huge_phone.rejects[0].phone) < 200
+
+
+def test_batches_stream_and_find_duplicates_across_batches() -> None:
+    lines = [f"+1415555{n:04d}" for n in range(100, 130)] + ["+14155550100"]
+    data = ("phone\n" + "\n".join(lines) + "\n").encode()
+    opened = open_contacts(io.BytesIO(data), name="x.csv")
+    sizes = []
+    found: list[Contact] = []
+    last = []
+    for contacts, rejected in opened.batches(size=7):
+        sizes.append(len(contacts) + len(rejected))
+        found += contacts
+        last = rejected
+    assert sizes == [7, 7, 7, 7, 3]
+    assert len(found) == 30
+    assert [(r.source_row, r.reason.value, r.detail) for r in last] == [
+        (31, "duplicate", "+14155550100 is also on row 1")
+    ]
+
+
+def test_non_seekable_source_and_cp1252_fallback_to_latin1() -> None:
+    class Pipe(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self._data = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+            chunk = self._data.read(len(buffer))
+            buffer[: len(chunk)] = chunk
+            return len(chunk)
+
+    data = "phone,name\n4155550123,Andr\xe9\x81\n".encode("latin-1")
+    result = load_contacts(io.BufferedReader(Pipe(data)), name="pipe")
+    assert result.contacts[0].variables["name"] == "André\x81"
