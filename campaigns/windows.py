@@ -92,8 +92,8 @@ def parse_days(text: str, option: str = "--days") -> frozenset[int]:
         if part in ("all", "daily"):
             found.update(ALL_DAYS)
             continue
-        first, _, last = part.partition("-")
-        a, b = _day(first, text, option), _day(last or first, text, option)
+        first, sep, last = part.partition("-")
+        a, b = _day(first, text, option), _day(last if sep else first, text, option)
         found.update((a + i) % 7 for i in range((b - a) % 7 + 1))
     return frozenset(found)
 
