@@ -10,6 +10,7 @@ from workers.cli import (
     run,  # noqa: F401
     simulator,  # noqa: F401
     telephony,  # noqa: F401
+    validate,  # noqa: F401
     webhooks,  # noqa: F401
     worker,  # noqa: F401
 )
