@@ -36,8 +36,14 @@ MAX_TEXT = 200
 # Upper bounds (seconds) of the call duration buckets; the last bucket is open.
 DURATION_BOUNDS = (15, 30, 60, 120, 300, 600)
 # Candidate widths for the calls-over-time buckets, smallest first.
-TIME_STEPS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15),
-              timedelta(hours=1), timedelta(hours=6), timedelta(days=1))
+TIME_STEPS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=6),
+    timedelta(days=1),
+)
 MAX_TIME_BUCKETS = 48
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Cells the results writer protected from spreadsheets with a leading quote.
@@ -124,7 +130,9 @@ def read_results(handle: TextIO, *, name: str) -> list[Outcome]:
                 where=name,
             )
         return [_outcome(dict(zip(header, row, strict=False))) for row in reader if any(row)]
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise InputError("not a UTF-8 text file (is it a results CSV?)", where=name) from exc
+    except csv.Error as exc:
         raise InputError(f"cannot be read as a CSV file: {exc}", where=name) from exc
 
 
@@ -303,12 +311,14 @@ def summary_rows(report: Report) -> list[tuple[str, str, str]]:
         ("total", "Contacts", str(report.total)),
         ("dialled", "Dialled (at least one attempt)", str(report.dialled)),
         ("connected", "Connected (status completed)", str(report.connected)),
-        ("pickup_rate", "Pick-up rate (connected / dialled)",
-         "-" if rate is None else f"{rate:.1%}"),
+        (
+            "pickup_rate",
+            "Pick-up rate (connected / dialled)",
+            "-" if rate is None else f"{rate:.1%}",
+        ),
         ("attempts", "Call attempts", str(report.attempts)),
         ("mean_duration", "Mean duration of connected calls", _seconds(report.mean_duration)),
-        ("median_duration", "Median duration of connected calls",
-         _seconds(report.median_duration)),
+        ("median_duration", "Median duration of connected calls", _seconds(report.median_duration)),
         ("talk_minutes", "Talk time", f"{report.talk_seconds / 60:.1f} min"),
         ("first_call", "First call", _stamp(report.first_call)),
         ("last_call", "Last call", _stamp(report.last_call)),

@@ -26,12 +26,8 @@ def load(results: Path) -> Report:
     if not results.is_file():
         raise InputError("no such file" if not results.exists() else "not a file",
                          where=str(results))
-    try:
-        with results.open(encoding="utf-8-sig", newline="") as handle:
-            return summarise(read_results(handle, name=str(results)))
-    except UnicodeDecodeError as exc:
-        raise InputError("not a UTF-8 text file (is it a results CSV?)",
-                         where=str(results)) from exc
+    with results.open(encoding="utf-8-sig", newline="") as handle:
+        return summarise(read_results(handle, name=str(results)))
 
 
 def summary_table(report: Report) -> Table:
