@@ -43,11 +43,13 @@ class RedisServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = (
             f"port {self.port}\nbind 127.0.0.1\ndir {self.data_dir}\nappendonly yes\n"
-            "appendfsync always\nsave \"\"\nmaxmemory-policy noeviction\n"
+            'appendfsync always\nsave ""\nmaxmemory-policy noeviction\n'
         )
         self.process = subprocess.Popen(
-            [redis_server_binary(), "-"], stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [redis_server_binary(), "-"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         assert self.process.stdin is not None
         self.process.stdin.write(config.encode())
@@ -86,8 +88,12 @@ class Worker:
         self.log = log
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                worker_command(concurrency), env={**os.environ, **env}, stdout=out,
-                stderr=out, cwd=ROOT, start_new_session=True,
+                worker_command(concurrency),
+                env={**os.environ, **env},
+                stdout=out,
+                stderr=out,
+                cwd=ROOT,
+                start_new_session=True,
             )
 
     def kill(self) -> None:
@@ -115,7 +121,11 @@ def dialer_cli(args: list[str], env: Mapping[str, str], cwd: Path, timeout: floa
     exe = Path(sys.executable).with_name("dialer")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("ONEINBOX_", "DIALER_"))}
     return subprocess.run(
-        [str(exe), *args], env={**clean, **env}, cwd=cwd, capture_output=True, text=True,
+        [str(exe), *args],
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         timeout=timeout,
     )
 

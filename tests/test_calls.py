@@ -24,8 +24,14 @@ from workers.simulator.server import RunningSimulator
 
 COLUMNS = ("phone", "name")
 FAST = Timing(
-    lease_s=30, stuck_s=0.5, requeue_s=5, follow_lease_s=5, reconcile_grace_s=0.6,
-    reconcile_limit_s=3, post_call_wait_s=2, poll_scale=0.05,
+    lease_s=30,
+    stuck_s=0.5,
+    requeue_s=5,
+    follow_lease_s=5,
+    reconcile_grace_s=0.6,
+    reconcile_limit_s=3,
+    post_call_wait_s=2,
+    poll_scale=0.05,
 )
 
 
@@ -44,8 +50,15 @@ def dispatcher(redis_url: str, simulator: RunningSimulator) -> Iterator[Dispatch
 
 
 def _start(d: Dispatcher, n: int = 1, **kw: Any) -> str:
-    config = CampaignConfig("t", DEFAULT_AGENT_ID, DEFAULT_FROM_NUMBER, rate_per_s=100,
-                            columns=COLUMNS, variable_columns=("name",), **kw)
+    config = CampaignConfig(
+        "t",
+        DEFAULT_AGENT_ID,
+        DEFAULT_FROM_NUMBER,
+        rate_per_s=100,
+        columns=COLUMNS,
+        variable_columns=("name",),
+        **kw,
+    )
     d.store.create_campaign(config)
     d.store.add_contacts("t", [_contact(r) for r in range(1, n + 1)], COLUMNS)
     d.store.set_campaign_state("t", CampaignState.RUNNING)
@@ -136,7 +149,9 @@ def test_reconciliation_that_cannot_finish_ends_unknown_and_is_not_redialled(
 def test_a_refused_create_is_an_error_with_the_providers_message(
     dispatcher: Dispatcher, simulator: RunningSimulator
 ) -> None:
-    httpx.patch(f"{simulator.url}/_sim/config", json={"blocked_countries": ["US"]}).raise_for_status()
+    httpx.patch(
+        f"{simulator.url}/_sim/config", json={"blocked_countries": ["US"]}
+    ).raise_for_status()
     cid = _start(dispatcher)
     _drive(dispatcher, cid)
     contact = dispatcher.store.contact(cid, 1)
@@ -165,7 +180,10 @@ def test_failing_gets_are_polled_again_until_the_call_is_final(
     cid = _start(dispatcher)
     _drive(dispatcher, cid)
     assert dispatcher.store.contact(cid, 1)["state"] in {
-        "completed", "voicemail", "no_answer", "failed",
+        "completed",
+        "voicemail",
+        "no_answer",
+        "failed",
     }
 
 
@@ -174,12 +192,15 @@ def test_a_create_whose_worker_died_is_reconciled_not_resent(
 ) -> None:
     cid = _start(dispatcher)
     config = dispatcher.store.campaign(cid)
-    assert dispatcher.store.claim(cid, 1, max_concurrent=10, interval_us=1, lease_ms=30_000,
-                                  stuck_ms=500).won
+    assert dispatcher.store.claim(
+        cid, 1, max_concurrent=10, interval_us=1, lease_ms=30_000, stuck_ms=500
+    ).won
     from dialer.calls import build_request
 
     # The worker sent the create, then died before recording the answer.
-    dispatcher.client.create_call(build_request(config, 1, dispatcher.store.contact(cid, 1), send=1))
+    dispatcher.client.create_call(
+        build_request(config, 1, dispatcher.store.contact(cid, 1), send=1)
+    )
     _drive(dispatcher, cid)
     assert len(_created(simulator)) == 1
     assert dispatcher.store.contact(cid, 1)["call_id"] == _created(simulator)[0]["call_id"]

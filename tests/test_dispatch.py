@@ -28,8 +28,10 @@ from workers.simulator.server import RunningSimulator, start_in_thread
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
-TIMING = ("lease_s=20,stuck_s=2,requeue_s=3,follow_lease_s=2,reconcile_grace_s=2,"
-          "reconcile_limit_s=30,post_call_wait_s=2,poll_scale=0.1")
+TIMING = (
+    "lease_s=20,stuck_s=2,requeue_s=3,follow_lease_s=2,reconcile_grace_s=2,"
+    "reconcile_limit_s=30,post_call_wait_s=2,poll_scale=0.1"
+)
 FINAL = {"completed", "voicemail", "no_answer", "failed"}
 
 
@@ -82,8 +84,12 @@ def stack(redis_srv: RedisServer, sim: RunningSimulator, tmp_path: Path) -> Iter
 
 def _submit(store: Store, n: int, *, rate: float = 50, max_concurrent: int = 50) -> str:
     config = CampaignConfig(
-        "d", DEFAULT_AGENT_ID, DEFAULT_FROM_NUMBER, rate_per_s=rate,
-        max_concurrent=max_concurrent, columns=("phone",),
+        "d",
+        DEFAULT_AGENT_ID,
+        DEFAULT_FROM_NUMBER,
+        rate_per_s=rate,
+        max_concurrent=max_concurrent,
+        columns=("phone",),
     )
     contacts = [Contact(r, f"+1415555{r + 1000:04d}", {"phone": ""}) for r in range(1, n + 1)]
     session.submit(store, config, [contacts])
@@ -92,8 +98,12 @@ def _submit(store: Store, n: int, *, rate: float = 50, max_concurrent: int = 50)
 
 
 def _wait_done(store: Store, cid: str, timeout: float = 90) -> None:
-    wait_until(lambda: store.campaign_state(cid) is CampaignState.DONE, timeout,
-               f"campaign to finish (counts {store.counts(cid)})", every=0.2)
+    wait_until(
+        lambda: store.campaign_state(cid) is CampaignState.DONE,
+        timeout,
+        f"campaign to finish (counts {store.counts(cid)})",
+        every=0.2,
+    )
 
 
 def _creates(sim: RunningSimulator) -> list[dict[str, Any]]:
@@ -154,8 +164,9 @@ def test_duplicate_task_deliveries_place_one_call(stack: Stack, sim: RunningSimu
 
 def test_worker_killed_in_the_middle_of_a_create(stack: Stack, sim: RunningSimulator) -> None:
     # The call is created at once, but its answer takes 6 s: the worker dies waiting for it.
-    httpx.post(f"{sim.url}/_sim/faults",
-               json={"kind": "timeout", "count": 1, "delay": 6}).raise_for_status()
+    httpx.post(
+        f"{sim.url}/_sim/faults", json={"kind": "timeout", "count": 1, "delay": 6}
+    ).raise_for_status()
     victim = stack.worker()
     cid = _submit(stack.store, 1)
     wait_until(lambda: len(_creates(sim)) == 1, 30, "the create to reach the simulator")
@@ -166,8 +177,9 @@ def test_worker_killed_in_the_middle_of_a_create(stack: Stack, sim: RunningSimul
 
 
 def test_worker_killed_in_the_middle_of_a_poll(stack: Stack, sim: RunningSimulator) -> None:
-    httpx.post(f"{sim.url}/_sim/faults",
-               json={"kind": "slow", "endpoint": "get", "count": 1, "delay": 5}).raise_for_status()
+    httpx.post(
+        f"{sim.url}/_sim/faults", json={"kind": "slow", "endpoint": "get", "count": 1, "delay": 5}
+    ).raise_for_status()
     victim = stack.worker()
     cid = _submit(stack.store, 1)
     wait_until(lambda: stack.store.contact(cid, 1).get("state") == "placed", 30, "placement")

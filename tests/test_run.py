@@ -38,8 +38,17 @@ def _env(sim: RunningSimulator, state: Path) -> dict[str, str]:
 
 
 def _run(sim: RunningSimulator, tmp: Path, *extra: str):  # type: ignore[no-untyped-def]
-    args = ["run", "contacts.csv", "--agent-id", DEFAULT_AGENT_ID,
-            "--from-number", DEFAULT_FROM_NUMBER, "--rate", "20/s", *extra]
+    args = [
+        "run",
+        "contacts.csv",
+        "--agent-id",
+        DEFAULT_AGENT_ID,
+        "--from-number",
+        DEFAULT_FROM_NUMBER,
+        "--rate",
+        "20/s",
+        *extra,
+    ]
     return dialer_cli(args, _env(sim, tmp / "state"), cwd=tmp)
 
 
@@ -83,7 +92,8 @@ def test_run_dials_each_valid_contact_once_and_writes_every_row(
 
     rejects = _results(tmp / "contacts.rejects.csv")
     assert [(r["source_row"], r["reason"]) for r in rejects] == [
-        ("4", "not_a_number"), ("5", "duplicate"),
+        ("4", "not_a_number"),
+        ("5", "duplicate"),
     ]
     assert DEFAULT_API_KEY not in done.stdout + done.stderr
 
@@ -106,8 +116,16 @@ def test_bad_key_stops_the_run_with_a_message_about_the_key(
 ) -> None:
     (tmp / "contacts.csv").write_text(CONTACTS, encoding="utf-8")
     env = {**_env(simulator, tmp / "state"), "ONEINBOX_API_KEY": "oi_sk_wrong"}
-    args = ["run", "contacts.csv", "--agent-id", DEFAULT_AGENT_ID,
-            "--from-number", DEFAULT_FROM_NUMBER, "--rate", "20/s"]
+    args = [
+        "run",
+        "contacts.csv",
+        "--agent-id",
+        DEFAULT_AGENT_ID,
+        "--from-number",
+        DEFAULT_FROM_NUMBER,
+        "--rate",
+        "20/s",
+    ]
     done = dialer_cli(args, env, cwd=tmp)
     assert done.returncode != 0
     assert "API key" in done.stdout + done.stderr

@@ -38,8 +38,14 @@ def _campaign(store: Store, n: int = 3, **kw: object) -> str:
 
 
 def _claim(store: Store, row: int, *, max_concurrent: int = 10, interval_us: int = 1):  # type: ignore[no-untyped-def]
-    return store.claim("c1", row, max_concurrent=max_concurrent, interval_us=interval_us,
-                       lease_ms=60_000, stuck_ms=30_000)
+    return store.claim(
+        "c1",
+        row,
+        max_concurrent=max_concurrent,
+        interval_us=interval_us,
+        lease_ms=60_000,
+        stuck_ms=30_000,
+    )
 
 
 def test_adding_contacts_twice_stores_each_once(store: Store) -> None:
@@ -103,14 +109,15 @@ def test_transitions_follow_the_rules(store: Store) -> None:
 
 def test_pump_hands_out_due_rows_once_and_recovers_lost_ones(store: Store) -> None:
     _campaign(store, n=3)
-    dial, _ = store.pump("c1", max_dial=2, requeue_after_ms=60_000, max_follow=10,
-                         follow_lease_ms=1000)
+    dial, _ = store.pump(
+        "c1", max_dial=2, requeue_after_ms=60_000, max_follow=10, follow_lease_ms=1000
+    )
     assert dial == [1, 2]
-    again, _ = store.pump("c1", max_dial=5, requeue_after_ms=60_000, max_follow=10,
-                          follow_lease_ms=1000)
+    again, _ = store.pump(
+        "c1", max_dial=5, requeue_after_ms=60_000, max_follow=10, follow_lease_ms=1000
+    )
     assert again == [3]
-    lost, _ = store.pump("c1", max_dial=5, requeue_after_ms=0, max_follow=10,
-                         follow_lease_ms=1000)
+    lost, _ = store.pump("c1", max_dial=5, requeue_after_ms=0, max_follow=10, follow_lease_ms=1000)
     assert sorted(lost) == [1, 2, 3]  # tasks never started are handed out again
 
 

@@ -27,7 +27,9 @@ def test_an_event_makes_the_call_due_now(redis_url: str) -> None:
     store = _placed_store(redis_url)
     before = store.redis.zscore(campaign_key("w", "watch"), "1")
     with serve_in_thread(create_app(store)) as url, httpx.Client(base_url=url) as client:
-        answer = client.post("/webhooks/oneinbox", json={"event": "call.ended", "call_id": "call-1"})
+        answer = client.post(
+            "/webhooks/oneinbox", json={"event": "call.ended", "call_id": "call-1"}
+        )
     assert answer.status_code == 204
     after = store.redis.zscore(campaign_key("w", "watch"), "1")
     assert after is not None and before is not None and after < before
@@ -38,8 +40,12 @@ def test_unknown_calls_and_junk_change_nothing(redis_url: str) -> None:
     store = _placed_store(redis_url)
     before = store.redis.zscore(campaign_key("w", "watch"), "1")
     with serve_in_thread(create_app(store)) as url, httpx.Client(base_url=url) as client:
-        assert client.post("/webhooks/oneinbox", json={"event": "call.ended",
-                                                       "call_id": "nope"}).status_code == 204
+        assert (
+            client.post(
+                "/webhooks/oneinbox", json={"event": "call.ended", "call_id": "nope"}
+            ).status_code
+            == 204
+        )
         assert client.post("/webhooks/oneinbox", content=b"not json").status_code == 400
         assert client.post("/webhooks/oneinbox", json=[1, 2]).status_code == 400
     assert store.redis.zscore(campaign_key("w", "watch"), "1") == before

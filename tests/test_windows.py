@@ -452,18 +452,33 @@ def _ambiguous(at: datetime, zone: ZoneInfo) -> bool:
     )
 
 
+# Edges at night and instants near DST changes, so that gaps and overlaps are hit often.
+quarter_hours = st.integers(0, 95).map(lambda q: time(q // 4, q % 4 * 15))
+night = st.sampled_from([time(h, m) for h in range(4) for m in (0, 15, 30, 45)])
+edges = st.one_of(quarter_hours, night)
 windows = st.builds(
-    lambda s, e, d: Window(time(s // 4, s % 4 * 15), time(e // 4, e % 4 * 15), frozenset(d)),
-    st.integers(0, 95),
-    st.integers(0, 95),
+    lambda s, e, d: Window(s, e, frozenset(d)),
+    edges,
+    edges,
     st.sets(st.integers(0, 6), min_size=1),
 ).filter(lambda w: w.start != w.end or w.start == time(0))
-instants = st.datetimes(datetime(2026, 1, 1), datetime(2027, 1, 1)).map(
-    lambda d: d.replace(tzinfo=UTC, microsecond=0)
+CHANGES = [  # one day before some DST changes of the zones below
+    datetime(2026, 3, 7),
+    datetime(2026, 10, 31),
+    datetime(2026, 3, 28),
+    datetime(2026, 10, 24),
+    datetime(2026, 4, 4),
+    datetime(2026, 10, 3),
+    datetime(2026, 9, 26),
+]
+anywhere = st.datetimes(datetime(2026, 1, 1), datetime(2027, 1, 1))
+near_change = st.builds(
+    lambda d, s: d + timedelta(seconds=s), st.sampled_from(CHANGES), st.integers(0, 3 * 86400)
 )
+instants = st.one_of(anywhere, near_change).map(lambda d: d.replace(tzinfo=UTC, microsecond=0))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     now=instants,
     names=st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True),
@@ -481,6 +496,9 @@ def test_next_allowed_is_the_first_allowed_instant(
         assert end is not None and end > found
         for at in (found, end - timedelta(seconds=1)):
             assert all(_inside(at, z, window) for z in zs)
+        for at in (found - timedelta(seconds=1), end):  # just outside the period
+            if now <= at < now + HORIZON and not any(_ambiguous(at, z) for z in zs):
+                assert not all(_inside(at, z, window) for z in zs), at
     step = (last - now) / 97
     for i in range(97):
         at = now + step * i
