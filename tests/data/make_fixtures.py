@@ -76,7 +76,7 @@ def main() -> None:
     write("no_phone_column.csv", "name,email\nAna,ana@example.com\n")
     (HERE / "fake.pdf.csv").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
     (HERE / "binary.csv").write_bytes(bytes(range(256)) * 4)
-    write("dnc.txt", "+1 (212) 555-0100\n442079460958\n\n0033 6 12 34 56 78\n")
+    write("dnc.txt", "+1 (212) 555-0100\ntel:+44 20 7946 0958\n\n0033 6 12 34 56 78\n")
     make_workbook(HERE / "contacts.xlsx")
 
 
