@@ -125,8 +125,8 @@ def read_results(handle: TextIO, *, name: str) -> list[Outcome]:
         missing = [c for c in RESULT_COLUMNS if c not in header]
         if missing:
             raise InputError(
-                "not a results file (written by `dialer run` or `dialer export`): no "
-                f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} column",
+                "not a results file (written by `dialer run` or `dialer export`): missing "
+                f"column(s) {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}",
                 where=name,
             )
         return [_outcome(dict(zip(header, row, strict=False))) for row in reader if any(row)]
