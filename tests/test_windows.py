@@ -29,8 +29,8 @@ from campaigns.windows import (
 from dialer.errors import ConfigError, InputError
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def zones(*names: str) -> tuple[ZoneInfo, ...]:
