@@ -75,8 +75,10 @@ def bar_chart(
         parts += _bars(column, series, LEFT + i * slot, slot, top, plot_h)
         if i % every == 0:
             x = LEFT + (i + 0.5) * slot
-            parts.append(f'<text class="tick" x="{x:.1f}" y="{TOP + plot_h + 16}" '
-                         f'text-anchor="middle">{_e(column.label)}</text>')
+            parts.append(
+                f'<text class="tick" x="{x:.1f}" y="{TOP + plot_h + 16}" '
+                f'text-anchor="middle">{_e(column.label)}</text>'
+            )
     parts += _legend(series)
     parts.append("</svg>")
     return "\n".join(parts)
@@ -86,10 +88,14 @@ def _grid(top: float, plot_w: float, plot_h: float) -> list[str]:
     lines = []
     for fraction in (0, 0.5, 1):
         y = TOP + plot_h * (1 - fraction)
-        lines.append(f'<line class="{"axis" if fraction == 0 else "grid"}" x1="{LEFT}" '
-                     f'x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        lines.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" '
-                     f'text-anchor="end">{_e(_num(round(top * fraction, 2)))}</text>')
+        lines.append(
+            f'<line class="{"axis" if fraction == 0 else "grid"}" x1="{LEFT}" '
+            f'x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}"/>'
+        )
+        lines.append(
+            f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" '
+            f'text-anchor="end">{_e(_num(round(top * fraction, 2)))}</text>'
+        )
     return lines
 
 
@@ -116,8 +122,10 @@ def _legend(series: Sequence[str]) -> list[str]:
     items = []
     for s, name in enumerate(series):
         x = LEFT + 8 + s * 110
-        items.append(f'<rect class="s{s}" x="{x}" y="{HEIGHT - 14}" width="10" height="10"/>'
-                     f'<text class="legend" x="{x + 14}" y="{HEIGHT - 5}">{_e(name)}</text>')
+        items.append(
+            f'<rect class="s{s}" x="{x}" y="{HEIGHT - 14}" width="10" height="10"/>'
+            f'<text class="legend" x="{x + 14}" y="{HEIGHT - 5}">{_e(name)}</text>'
+        )
     return items
 
 
@@ -130,8 +138,10 @@ def _counts(chart_id: str, buckets: Sequence[Bucket], what: str) -> str:
 
 
 def _over_time(report: Report) -> str:
-    columns = [Column(label, (calls, connects), f"{label} UTC: {calls} calls, {connects} connected")
-               for label, calls, connects in report.over_time]
+    columns = [
+        Column(label, (calls, connects), f"{label} UTC: {calls} calls, {connects} connected")
+        for label, calls, connects in report.over_time
+    ]
     return bar_chart("chart-over-time", columns, ("calls", "connected"))
 
 
@@ -154,13 +164,17 @@ def _text_table(table_id: str, buckets: Sequence[Bucket], heading: str) -> str:
         f"</span></td></tr>"
         for b in buckets
     )
-    return (f'<table id="{table_id}"><thead><tr><th>{_e(heading)}</th><th class="n">contacts'
-            f"</th></tr></thead><tbody>{rows}</tbody></table>")
+    return (
+        f'<table id="{table_id}"><thead><tr><th>{_e(heading)}</th><th class="n">contacts'
+        f"</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
 
 
 def _summary(report: Report) -> str:
-    rows = "".join(f'<tr><th>{_e(label)}</th><td data-key="{_e(key)}">{_e(value)}</td></tr>'
-                   for key, label, value in summary_rows(report))
+    rows = "".join(
+        f'<tr><th>{_e(label)}</th><td data-key="{_e(key)}">{_e(value)}</td></tr>'
+        for key, label, value in summary_rows(report)
+    )
     return f'<table id="summary"><tbody>{rows}</tbody></table>'
 
 
@@ -175,18 +189,34 @@ def render(report: Report, *, source: str, now: datetime | None = None) -> str:
     sections = [
         _section("overview", "Summary", _summary(report)),
         _section("outcomes", "Outcomes", _counts("chart-outcomes", report.statuses, "contacts")),
-        _section("over-time", "Calls and connects over time", _over_time(report),
-                 "Each contact counts once, at its last call (UTC)."),
-        _section("pickup-by-hour", "Pick-up rate by the recipient's local hour",
-                 _pickup_by_hour(report),
-                 f"Local time from each number's time zone; {report.no_local_hour} dialled "
-                 "contacts have no single time zone or no call time and are left out."),
-        _section("durations", "Call duration (connected calls)",
-                 _counts("chart-durations", report.durations, "calls")),
-        _section("attempts", "Attempts per contact",
-                 _counts("chart-attempts", report.attempts_per_contact, "contacts")),
-        _section("end-reasons", "Top end reasons",
-                 _text_table("table-end-reasons", report.end_reasons, "end reason")),
+        _section(
+            "over-time",
+            "Calls and connects over time",
+            _over_time(report),
+            "Each contact counts once, at its last call (UTC).",
+        ),
+        _section(
+            "pickup-by-hour",
+            "Pick-up rate by the recipient's local hour",
+            _pickup_by_hour(report),
+            f"Local time from each number's time zone; {report.no_local_hour} dialled "
+            "contacts have no single time zone or no call time and are left out.",
+        ),
+        _section(
+            "durations",
+            "Call duration (connected calls)",
+            _counts("chart-durations", report.durations, "calls"),
+        ),
+        _section(
+            "attempts",
+            "Attempts per contact",
+            _counts("chart-attempts", report.attempts_per_contact, "contacts"),
+        ),
+        _section(
+            "end-reasons",
+            "Top end reasons",
+            _text_table("table-end-reasons", report.end_reasons, "end reason"),
+        ),
         _section("errors", "Top errors", _text_table("table-errors", report.errors, "error")),
     ]
     return (
@@ -194,7 +224,7 @@ def render(report: Report, *, source: str, now: datetime | None = None) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f"<title>Campaign report: {_e(source)}</title><style>{CSS}</style></head><body>"
-        f"<h1>Campaign report</h1><p class=\"meta\">{_e(source)} &middot; generated {stamp}</p>"
+        f'<h1>Campaign report</h1><p class="meta">{_e(source)} &middot; generated {stamp}</p>'
         + "\n".join(sections)
         + "</body></html>\n"
     )
