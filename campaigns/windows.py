@@ -25,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dialer.errors import ConfigError, InputError
+from dialer.phone import time_zones
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_DAYS = frozenset(range(7))
@@ -128,8 +129,6 @@ def zones_for(e164: str, timezone_column: str | None = None) -> tuple[ZoneInfo, 
     """
     if timezone_column and timezone_column.strip():
         return (load_zone(timezone_column.strip()),)
-    from dialer.phone import time_zones
-
     return tuple(load_zone(name) for name in time_zones(e164))
 
 
