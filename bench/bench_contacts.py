@@ -47,7 +47,8 @@ def _phone(rnd: random.Random, i: int, valid: object) -> str:
     if rnd.random() < 0.01:
         return rnd.choice(INVALID)
     while True:
-        n = f"{rnd.randint(2, 9)}{rnd.randint(0, 99):02d}{rnd.randint(2, 9)}{rnd.randint(0, 999999):06d}"
+        area, exchange = f"{rnd.randint(2, 9)}{rnd.randint(0, 99):02d}", rnd.randint(2, 9)
+        n = f"{area}{exchange}{rnd.randint(0, 999999):06d}"
         if valid(n):  # type: ignore[operator]
             break
     return f"({n[:3]}) {n[3:6]}-{n[6:]}" if i % 2 else f"+1{n}"
