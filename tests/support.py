@@ -116,6 +116,17 @@ def sim_get(url: str, path: str) -> object:
     return httpx.get(f"{url}/_sim/{path}", timeout=5).json()
 
 
+def dialer_env(env: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without our settings, plus `env`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ONEINBOX_", "DIALER_"))}
+    return {**clean, **env}
+
+
+def dialer_exe() -> str:
+    """The `dialer` console script of this environment."""
+    return str(Path(sys.executable).with_name("dialer"))
+
+
 def dialer_cli(args: list[str], env: Mapping[str, str], cwd: Path, timeout: float = 90):  # type: ignore[no-untyped-def]
     """Run the `dialer` console script as a user would."""
     exe = Path(sys.executable).with_name("dialer")

@@ -10,10 +10,12 @@ While it runs, `<state>/redis.url` (mode 0600) lets other `dialer` commands find
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +32,15 @@ from dialer.errors import ConfigError, StateError
 
 REDIS_START_TIMEOUT_S = 10.0
 WORKER_STOP_TIMEOUT_S = 30.0
+_PR_SET_PDEATHSIG = 1
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the `dialer` process that started us dies,
+    so a killed `dialer run` never leaves a private Redis or worker behind."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -125,9 +136,10 @@ def embedded_redis(state_dir: Path) -> Iterator[EmbeddedRedis]:
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock = _lock(state_dir)
     port, password = free_port(), secrets.token_urlsafe(24)
+    # The state folder's lock is passed to redis-server too: it stays held while either lives.
     process = subprocess.Popen(
         [redis_server_binary(), "-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, pass_fds=(lock.fileno(),), preexec_fn=_die_with_parent,
     )
     assert process.stdin is not None
     process.stdin.write(_redis_config(port, password, data_dir).encode())
@@ -184,7 +196,7 @@ def embedded_worker(
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             worker_command(concurrency), env={**os.environ, **env}, stdout=log, stderr=log,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
         )
     try:
         yield process
