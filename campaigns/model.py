@@ -37,6 +37,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "summary",
     "transcript",
     "error",
+    "waiting",
 )
 
 

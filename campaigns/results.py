@@ -60,10 +60,17 @@ def result_row(input_columns: list[str], source_row: int, contact: Mapping[str, 
         if column == "source_row":
             cells.append(str(source_row))
         elif column == "attempts":
-            cells.append(contact.get("attempt", "1") if contact.get("sends") else "0")
+            cells.append(str(attempts_made(contact)))
         else:
             cells.append(contact.get(_FROM_STORE.get(column, column), ""))
     return [neutralise(c) for c in cells]
+
+
+def attempts_made(contact: Mapping[str, str]) -> int:
+    """Attempts actually dialled: the current one counts once its create was sent."""
+    attempt = int(contact.get("attempt") or 1)
+    sent = int(contact.get("sends") or 0) > 0
+    return attempt if sent else attempt - 1
 
 
 def write_results(

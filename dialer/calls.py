@@ -26,7 +26,7 @@ from dialer.errors import (
     Retryable,
 )
 from dialer.models import Call, CallRequest
-from dialer.policy import Timing, final_state, next_poll_s
+from dialer.policy import Anytime, Timing, When, final_state, next_poll_s
 from dialer.store import Claim, Store
 
 log = logging.getLogger("dialer.calls")
@@ -43,6 +43,7 @@ class Dispatcher:
     store: Store
     client: OneInboxClient
     timing: Timing = field(default_factory=Timing)
+    when: When = field(default_factory=Anytime)
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -59,8 +60,10 @@ def _log(event: str, cid: str, row: int, **extra: object) -> None:
 
 
 def place(d: Dispatcher, cid: str, row: int) -> None:
-    """Dial one pending contact: claim it, send the create, record what happened."""
+    """Dial one pending contact: check its calling time, claim it, send the create, record."""
     config = d.store.campaign(cid)
+    if not _time_to_call(d, config, row):
+        return
     claim = _claim(d, config, row)
     if not claim.won:
         if claim.reason != "not_pending":
@@ -75,6 +78,27 @@ def place(d: Dispatcher, cid: str, row: int) -> None:
         _create_failed(d, config, row, exc, sent_at)
         return
     _placed(d, cid, row, call, polls=0)
+
+
+def _time_to_call(d: Dispatcher, config: CampaignConfig, row: int) -> bool:
+    """True when the contact may be dialled now; otherwise it waits (or expires)."""
+    contact = d.store.contact(config.campaign_id, row)
+    if contact.get("state") != State.PENDING:
+        return False
+    now = d.now()
+    at, why = d.when.dial_at(config, contact, now)
+    if at is None:
+        d.store.transition(config.campaign_id, row, State.EXPIRED, fields={"waiting": why})
+        _log("contact expired", config.campaign_id, row, reason=why)
+        return False
+    if at > now:
+        wait_ms = _ms((at - now).total_seconds())
+        d.store.transition(
+            config.campaign_id, row, State.PENDING, ready_in_ms=wait_ms,
+            fields={"waiting": why, "due_at": at.isoformat()},
+        )
+        return False
+    return True
 
 
 def _claim(d: Dispatcher, config: CampaignConfig, row: int) -> Claim:
@@ -268,14 +292,38 @@ def poll(d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str, str
     if outcome is None:
         _poll_again(d, cid, row, polls, placed_for, config, call=call)
     elif call.post_call_ready() or _post_call_overdue(d, contact):
-        d.store.transition(cid, row, outcome, fields={**_call_fields(call), "error": ""})
-        _log("call ended", cid, row, call_id=call.id, status=outcome.value)
+        _attempt_ended(d, config, row, contact, call, outcome)
     else:
         first = contact.get("final_seen_at") or d.now().isoformat()
         d.store.transition(
             cid, row, State.PLACED, watch_in_ms=_ms(next_poll_s(0, d.timing)),
             fields={**_call_fields(call), "polls": str(polls), "final_seen_at": first},
         )
+
+
+def _attempt_ended(
+    d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str, str], call: Call,
+    outcome: State,
+) -> None:
+    """Record the attempt's outcome; then either dial again later or finish the contact."""
+    cid = config.campaign_id
+    fields = {**_call_fields(call), "error": "", "waiting": ""}
+    now = d.now()
+    at, why = d.when.retry_at(config, contact, outcome, now)
+    if at is None:
+        d.store.transition(cid, row, outcome, fields=fields)
+        _log("call ended", cid, row, call_id=call.id, status=outcome.value)
+        return
+    attempt = int(contact.get("attempt", "1"))
+    d.store.archive_attempt(cid, row, attempt, {**contact, **fields, "state": outcome.value})
+    retry = {name: "" for name in fields} | {
+        "attempt": str(attempt + 1), "sends": "0", "waiting": why, "due_at": at.isoformat(),
+        "last_status": outcome.value, "polls": "0", "final_seen_at": "",
+    }
+    if d.store.transition(
+        cid, row, State.PENDING, ready_in_ms=_ms((at - now).total_seconds()), fields=retry
+    ):
+        _log("attempt ended, will retry", cid, row, call_id=call.id, status=outcome.value)
 
 
 def _post_call_overdue(d: Dispatcher, contact: dict[str, str]) -> bool:

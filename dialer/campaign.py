@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from dialer.errors import ConfigError
 
@@ -37,7 +38,7 @@ FINAL_STATES = frozenset(State) - LIVE_STATES
 # Every transition the dispatcher may make: to-state -> the states it may come from.
 # The store refuses any other (a duplicate or late task finds the contact elsewhere and stops).
 ALLOWED_FROM: dict[State, frozenset[State]] = {
-    State.PENDING: frozenset({State.PENDING, State.DIALING, State.RECONCILING}),
+    State.PENDING: frozenset({State.PENDING, State.DIALING, State.PLACED, State.RECONCILING}),
     State.DIALING: frozenset({State.PENDING}),
     State.PLACED: frozenset({State.DIALING, State.PLACED, State.RECONCILING}),
     State.RECONCILING: frozenset({State.DIALING, State.RECONCILING}),
@@ -88,21 +89,34 @@ def parse_rate(text: str) -> float:
     return per_second
 
 
-@dataclass(frozen=True)
-class CampaignConfig:
-    """What a campaign dials, and how fast. Stored in Redis when the campaign is created."""
+class CampaignConfig(BaseModel):
+    """What a campaign dials, how fast, and when. Stored in Redis (as JSON) at creation.
+
+    The calling-time fields are kept as the user wrote them (`"08:00-21:00"`, `"mon-fri"`,
+    `"30m,1h"`, ISO datetimes); `campaigns.when` interprets them.
+    """
+
+    model_config = ConfigDict(frozen=True)
 
     campaign_id: str
     agent_id: str
     from_number: str
-    rate_per_s: float = 1.0
-    max_concurrent: int = 10
+    rate_per_s: float = Field(default=1.0, gt=0)
+    max_concurrent: int = Field(default=10, ge=1)
     webhook_url: str | None = None
     columns: tuple[str, ...] = ()
     variable_columns: tuple[str, ...] = ()
     source: str = ""
     max_call_s: float = 3600.0
-    extra: dict[str, str] = field(default_factory=dict)
+    window: str = "08:00-21:00"
+    days: str = "mon-sun"
+    rules: str = ""
+    start_at: str = ""
+    deadline: str = ""
+    max_attempts: int = Field(default=1, ge=1)
+    retry_on: str = "no_answer,failed"
+    retry_delays: str = "30m"
+    results_path: str = ""
 
     @property
     def interval_us(self) -> int:

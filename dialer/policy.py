@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
-from dialer.campaign import State
+from dialer.campaign import CampaignConfig, State
 
 # Seconds between polls of a placed call: quick at first (short calls and failures end fast),
 # then a steady interval. Webhooks, when they arrive, bring the next poll forward.
@@ -47,3 +50,35 @@ def final_state(status: str, outcome: str | None) -> State | None:
     if label == "not connected":
         return State.NO_ANSWER
     return State.COMPLETED
+
+
+class When(Protocol):
+    """Decides calling times for a campaign (its windows, deadline and retry rules).
+
+    `dial_at` answers when a pending contact may be dialled: now, a later time, or None when it
+    never may (its deadline passes first: the contact expires). `retry_at` answers when a
+    contact whose attempt ended with `status` is dialled again, or None for never. Both return
+    a sentence for people (why it waits, or why it expired).
+    """
+
+    def dial_at(
+        self, config: CampaignConfig, contact: Mapping[str, str], now: datetime
+    ) -> tuple[datetime | None, str]: ...
+
+    def retry_at(
+        self, config: CampaignConfig, contact: Mapping[str, str], status: State, now: datetime
+    ) -> tuple[datetime | None, str]: ...
+
+
+class Anytime:
+    """No windows, no retries: every contact may be dialled now, once."""
+
+    def dial_at(
+        self, config: CampaignConfig, contact: Mapping[str, str], now: datetime
+    ) -> tuple[datetime | None, str]:
+        return now, ""
+
+    def retry_at(
+        self, config: CampaignConfig, contact: Mapping[str, str], status: State, now: datetime
+    ) -> tuple[datetime | None, str]:
+        return None, ""

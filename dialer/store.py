@@ -7,7 +7,8 @@ server's clock, so workers on several machines agree on leases, due times and pa
 Keys, for campaign C and contact row R:
     dialer:camp:C              campaign settings and its CampaignState
     dialer:camp:C:counts       contacts per state
-    dialer:camp:C:c:R          one contact
+    dialer:camp:C:c:R          one contact (its current attempt)
+    dialer:camp:C:c:R:a:N      the contact's finished attempt N, when it was retried
     dialer:camp:C:ready        pending contacts, by when they are due
     dialer:camp:C:queued       pending contacts with a dial task in flight, by enqueue time
     dialer:camp:C:inflight     concurrency slots held, by lease expiry
@@ -21,14 +22,13 @@ Keys, for campaign C and contact row R:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import redis
 
-from campaigns.model import Contact
 from dialer.campaign import ALLOWED_FROM, CampaignConfig, CampaignState, State
 from dialer.errors import StateError
 
@@ -51,6 +51,23 @@ def campaign_key(cid: str, suffix: str = "") -> str:
 def contact_key(cid: str, row: int) -> str:
     """Key of the contact at source row `row` of campaign `cid`."""
     return campaign_key(cid, f"c:{row}")
+
+
+class Dialable(Protocol):
+    """What the store needs of a contact (campaigns.model.Contact is one)."""
+
+    @property
+    def source_row(self) -> int: ...
+    @property
+    def phone_e164(self) -> str: ...
+    @property
+    def row(self) -> dict[str, str]: ...
+    @property
+    def from_number(self) -> str | None: ...
+    @property
+    def agent_id(self) -> str | None: ...
+    @property
+    def timezone(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -81,44 +98,19 @@ class Store:
     # -- campaigns ---------------------------------------------------------------------------
 
     def create_campaign(self, config: CampaignConfig) -> bool:
-        """Record a new campaign (paused until `start`). False when the id already exists."""
-        fields = {
-            "agent_id": config.agent_id,
-            "from_number": config.from_number,
-            "rate_per_s": repr(config.rate_per_s),
-            "max_concurrent": str(config.max_concurrent),
-            "webhook_url": config.webhook_url or "",
-            "columns": json.dumps(list(config.columns)),
-            "variable_columns": json.dumps(list(config.variable_columns)),
-            "source": config.source,
-            "max_call_s": repr(config.max_call_s),
-            "extra": json.dumps(config.extra),
-            "state": CampaignState.PAUSED.value,
-        }
+        """Record a new campaign (paused until started). False when the id already exists."""
         key = campaign_key(config.campaign_id)
-        if not self.redis.hsetnx(key, "agent_id", config.agent_id):
+        if not self.redis.hsetnx(key, "config", config.model_dump_json()):
             return False
-        self.redis.hset(key, mapping=_mapping(fields))
+        self.redis.hsetnx(key, "state", CampaignState.PAUSED.value)
         return True
 
     def campaign(self, cid: str) -> CampaignConfig:
         """The campaign's settings; StateError when there is no such campaign."""
-        raw = cast(dict[str, str], self.redis.hgetall(campaign_key(cid)))
+        raw = self.redis.hget(campaign_key(cid), "config")
         if not raw:
             raise StateError(f"no campaign named {cid!r}")
-        return CampaignConfig(
-            campaign_id=cid,
-            agent_id=raw["agent_id"],
-            from_number=raw["from_number"],
-            rate_per_s=float(raw["rate_per_s"]),
-            max_concurrent=int(raw["max_concurrent"]),
-            webhook_url=raw.get("webhook_url") or None,
-            columns=tuple(json.loads(raw.get("columns", "[]"))),
-            variable_columns=tuple(json.loads(raw.get("variable_columns", "[]"))),
-            source=raw.get("source", ""),
-            max_call_s=float(raw.get("max_call_s", "3600")),
-            extra=json.loads(raw.get("extra", "{}")),
-        )
+        return CampaignConfig.model_validate_json(str(raw))
 
     def campaign_state(self, cid: str) -> CampaignState | None:
         """Whether the campaign dials; None when it does not exist."""
@@ -154,18 +146,27 @@ class Store:
         """Campaigns the tick serves: running, paused, or cancelled with calls still live."""
         return sorted(cast(set[str], self.redis.smembers(ACTIVE)))
 
-    def add_contacts(self, cid: str, contacts: Iterable[Contact], columns: tuple[str, ...]) -> int:
-        """Store contacts as pending and due now, skipping any already stored; returns how many
-        were new. Safe to repeat after a crash part-way through a load."""
+    def add_contacts(
+        self, cid: str, contacts: Iterable[Dialable], columns: tuple[str, ...],
+        schedule: Callable[[Dialable], tuple[int, str]] | None = None,
+    ) -> int:
+        """Store contacts as pending, skipping any already stored; returns how many were new.
+        Safe to repeat after a crash part-way through a load.
+
+        `schedule(contact)` gives when it is due (ms since the epoch, 0 = now) and why it waits.
+        """
         added = 0
         pipe = self.redis.pipeline(transaction=False)
         counts, ready, camp = (campaign_key(cid, "counts"), campaign_key(cid, "ready"),
                                campaign_key(cid))
         for contact in contacts:
             keys = [contact_key(cid, contact.source_row), counts, ready, camp]
-            args: list[str] = [str(contact.source_row)]
+            due, waiting = schedule(contact) if schedule else (0, "")
+            args: list[str] = [str(contact.source_row), str(due)]
             for name, value in _contact_fields(contact, columns).items():
                 args += [name, value]
+            if waiting:
+                args += ["waiting", waiting]
             self._add(keys=keys, args=args, client=pipe)
             if len(pipe) >= 1000:
                 added += sum(int(r) for r in pipe.execute())
@@ -248,6 +249,19 @@ class Store:
         if won:
             return Claim(True, "ok", send=int(number))
         return Claim(False, str(reason), wait_s=int(number) / 1_000_000)
+
+    def archive_attempt(
+        self, cid: str, row: int, attempt: int, fields: Mapping[str, str]
+    ) -> None:
+        """Keep a finished attempt's record (the contact itself moves on to the next)."""
+        self.redis.hset(f"{contact_key(cid, row)}:a:{attempt}", mapping=_mapping(fields))
+
+    def attempts(self, cid: str, row: int, current: int) -> list[dict[str, str]]:
+        """The contact's finished attempts before `current`, oldest first."""
+        pipe = self.redis.pipeline(transaction=False)
+        for attempt in range(1, current):
+            pipe.hgetall(f"{contact_key(cid, row)}:a:{attempt}")
+        return [cast(dict[str, str], a) for a in pipe.execute() if a]
 
     def index_call(self, call_id: str, cid: str, row: int) -> None:
         """Remember which contact a provider call belongs to (kept a week, for webhooks)."""
@@ -337,11 +351,15 @@ def _mapping(fields: Mapping[str, str]) -> Any:
     return dict(fields)
 
 
-def _contact_fields(contact: Contact, columns: tuple[str, ...]) -> dict[str, str]:
+def _contact_fields(contact: Dialable, columns: tuple[str, ...]) -> dict[str, str]:
     fields = {
         "phone": contact.phone_e164,
         "row": json.dumps([contact.row.get(c, "") for c in columns], ensure_ascii=False),
     }
-    overrides = {"from_number": contact.from_number, "agent_id": contact.agent_id}
+    overrides = {
+        "from_number": contact.from_number,
+        "agent_id": contact.agent_id,
+        "timezone": contact.timezone,
+    }
     fields.update({k: v for k, v in overrides.items() if v})
     return fields

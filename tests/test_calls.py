@@ -51,9 +51,9 @@ def dispatcher(redis_url: str, simulator: RunningSimulator) -> Iterator[Dispatch
 
 def _start(d: Dispatcher, n: int = 1, **kw: Any) -> str:
     config = CampaignConfig(
-        "t",
-        DEFAULT_AGENT_ID,
-        DEFAULT_FROM_NUMBER,
+        campaign_id="t",
+        agent_id=DEFAULT_AGENT_ID,
+        from_number=DEFAULT_FROM_NUMBER,
         rate_per_s=100,
         columns=COLUMNS,
         variable_columns=("name",),

@@ -57,8 +57,17 @@ def _env(sim: RunningSimulator, tmp: Path, **extra: str) -> dict[str, str]:
 
 
 def _run_args(*extra: str) -> list[str]:
-    return ["run", "contacts.csv", "--agent-id", DEFAULT_AGENT_ID, "--from-number",
-            DEFAULT_FROM_NUMBER, "--campaign", "c1", *extra]
+    return [
+        "run",
+        "contacts.csv",
+        "--agent-id",
+        DEFAULT_AGENT_ID,
+        "--from-number",
+        DEFAULT_FROM_NUMBER,
+        "--campaign",
+        "c1",
+        *extra,
+    ]
 
 
 def _creates(sim: RunningSimulator) -> list[dict[str, Any]]:
@@ -79,7 +88,10 @@ def test_a_killed_run_resumes_and_dials_nobody_twice(sim: RunningSimulator, tmp_
     _contacts(tmp_path / "contacts.csv", 8)
     env = _env(sim, tmp_path)
     first = subprocess.Popen(
-        [dialer_exe(), *_run_args("--rate", "2/s")], env=dialer_env(env), cwd=tmp_path, stdout=subprocess.DEVNULL,
+        [dialer_exe(), *_run_args("--rate", "2/s", "--window", "always")],
+        env=dialer_env(env),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     wait_until(lambda: len(_creates(sim)) >= 3, 60, "the first creates")
@@ -88,7 +100,7 @@ def test_a_killed_run_resumes_and_dials_nobody_twice(sim: RunningSimulator, tmp_
     # Its private Redis and worker follow it down, releasing the state folder.
     wait_until(lambda: _state_folder_free(tmp_path / "state"), 30, "the embedded stack to stop")
 
-    again = dialer_cli(_run_args("--rate", "20/s"), env, cwd=tmp_path)
+    again = dialer_cli(_run_args("--rate", "20/s", "--window", "always"), env, cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Resuming" in again.stdout
     per_contact = Counter(c["to_number"] for c in _creates(sim))
@@ -106,7 +118,9 @@ def test_detached_campaign_paused_then_cancelled(sim: RunningSimulator, tmp_path
     worker = Worker(env, tmp_path / "worker.log")
     try:
         _contacts(tmp_path / "contacts.csv", 12)
-        submitted = dialer_cli(_run_args("--rate", "2/s", "--detach"), env, cwd=tmp_path)
+        submitted = dialer_cli(
+            _run_args("--rate", "2/s", "--detach", "--window", "always"), env, cwd=tmp_path
+        )
         assert submitted.returncode == 0, submitted.stdout + submitted.stderr
         wait_until(lambda: len(_creates(sim)) >= 2, 30, "the first creates")
 

@@ -84,12 +84,13 @@ def stack(redis_srv: RedisServer, sim: RunningSimulator, tmp_path: Path) -> Iter
 
 def _submit(store: Store, n: int, *, rate: float = 50, max_concurrent: int = 50) -> str:
     config = CampaignConfig(
-        "d",
-        DEFAULT_AGENT_ID,
-        DEFAULT_FROM_NUMBER,
+        campaign_id="d",
+        agent_id=DEFAULT_AGENT_ID,
+        from_number=DEFAULT_FROM_NUMBER,
         rate_per_s=rate,
         max_concurrent=max_concurrent,
         columns=("phone",),
+        window="always",
     )
     contacts = [Contact(r, f"+1415555{r + 1000:04d}", {"phone": ""}) for r in range(1, n + 1)]
     session.submit(store, config, [contacts])

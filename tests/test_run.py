@@ -47,6 +47,8 @@ def _run(sim: RunningSimulator, tmp: Path, *extra: str):  # type: ignore[no-unty
         DEFAULT_FROM_NUMBER,
         "--rate",
         "20/s",
+        "--window",
+        "always",
         *extra,
     ]
     return dialer_cli(args, _env(sim, tmp / "state"), cwd=tmp)
@@ -125,6 +127,8 @@ def test_bad_key_stops_the_run_with_a_message_about_the_key(
         DEFAULT_FROM_NUMBER,
         "--rate",
         "20/s",
+        "--window",
+        "always",
     ]
     done = dialer_cli(args, env, cwd=tmp)
     assert done.returncode != 0

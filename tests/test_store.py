@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import fakeredis
 import pytest
@@ -29,8 +30,10 @@ def store(request: pytest.FixtureRequest, redis_url: str) -> Iterator[Store]:
     yield Store(client)
 
 
-def _campaign(store: Store, n: int = 3, **kw: object) -> str:
-    config = CampaignConfig("c1", "agent", "+14155550100", columns=COLUMNS, **kw)  # type: ignore[arg-type]
+def _campaign(store: Store, n: int = 3, **kw: Any) -> str:
+    config = CampaignConfig(
+        campaign_id="c1", agent_id="agent", from_number="+14155550100", columns=COLUMNS, **kw
+    )
     store.create_campaign(config)
     store.add_contacts("c1", [_contact(r) for r in range(1, n + 1)], COLUMNS)
     store.set_campaign_state("c1", CampaignState.RUNNING)

@@ -14,7 +14,11 @@ from workers.webhooks import create_app
 
 def _placed_store(url: str) -> Store:
     store = Store(redis.Redis.from_url(url, decode_responses=True))
-    store.create_campaign(CampaignConfig("w", "agent", "+14155550100", columns=("phone",)))
+    store.create_campaign(
+        CampaignConfig(
+            campaign_id="w", agent_id="agent", from_number="+14155550100", columns=("phone",)
+        )
+    )
     store.add_contacts("w", [Contact(1, "+14155550123", {"phone": "+14155550123"})], ("phone",))
     store.set_campaign_state("w", CampaignState.RUNNING)
     store.claim("w", 1, max_concurrent=5, interval_us=1, lease_ms=60_000, stuck_ms=60_000)

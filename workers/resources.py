@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from campaigns.when import CallingPolicy
 from dialer.calls import Dispatcher
 from dialer.client import OneInboxClient
 from dialer.errors import ConfigError
@@ -28,4 +29,5 @@ def dispatcher() -> Dispatcher:
         store=Store.from_url(settings.redis_url),
         client=OneInboxClient(http),
         timing=settings.dispatch_timing(),
+        when=CallingPolicy(),
     )

@@ -11,10 +11,12 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from campaigns.model import Contact
 from campaigns.results import write_results
+from campaigns.when import add_schedule
 from dialer.campaign import LIVE_STATES, CampaignConfig, CampaignState
 from dialer.errors import StateError
 from dialer.settings import Settings
@@ -83,8 +85,9 @@ def submit(store: Store, config: CampaignConfig, batches: Iterable[list[Contact]
     and a contact already dialled is never made pending again.
     """
     created = store.create_campaign(config)
+    schedule = add_schedule(config, datetime.now(UTC))
     for batch in batches:
-        store.add_contacts(config.campaign_id, batch, config.columns)
+        store.add_contacts(config.campaign_id, batch, config.columns, schedule)
     return not created
 
 

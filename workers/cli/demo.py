@@ -78,7 +78,7 @@ def demo(
         ))
         config = campaign_config(
             settings, f"demo-{time.strftime('%Y%m%d-%H%M%S')}", contact_file, rate=rate,
-            max_concurrent=10, webhook_url=None, source=contacts,
+            max_concurrent=10, webhook_url=None, source=contacts, window="always",
         )
         plan = Plan(config, contact_file, contacts, out / "contacts.rejects.csv",
                     out / "contacts.results.csv")

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -60,7 +60,7 @@ def stream(
 
 def campaign_config(
     settings: Settings, cid: str, contact_file: ContactFile, *, rate: str, max_concurrent: int,
-    webhook_url: str | None, source: Path,
+    webhook_url: str | None, source: Path, **times: Any,
 ) -> CampaignConfig:
     """The campaign's settings from the command line and the loaded file."""
     if not settings.agent_id:
@@ -79,6 +79,7 @@ def campaign_config(
         columns=tuple(contact_file.columns),
         variable_columns=tuple(contact_file.variable_columns),
         source=str(source),
+        **times,
     )
 
 
@@ -170,8 +171,25 @@ def run(
     allow_types: options.AllowTypes = None,
     sheet: options.Sheet = None,
     rejects: options.Rejects = None,
+    window: options.WindowOpt = "08:00-21:00",
+    days: options.Days = "mon-sun",
+    rules: options.Rules = None,
+    start_at: options.StartAt = None,
+    deadline: options.Deadline = None,
+    tz: options.Tz = None,
+    max_attempts: options.MaxAttempts = 1,
+    retry_on: options.RetryOn = "no_answer,failed",
+    retry_delay: options.RetryDelay = "30m",
 ) -> None:
-    """Dial every valid contact once, follow each call to its end, write the results file."""
+    """Dial every valid contact once, follow each call to its end, write the results file.
+
+    Calls happen only inside each recipient's local calling window (08:00-21:00 by default);
+    contacts outside it wait, and the results say until when.
+    """
+    times = options.calling_times(
+        window=window, days=days, rules=rules, start_at=start_at, deadline=deadline, tz=tz,
+        max_attempts=max_attempts, retry_on=retry_on, retry_delay=retry_delay,
+    )
     settings = load_settings(agent_id=agent_id, from_number=from_number)
     settings.require_api_key()
     if detach and not settings.redis_url:
@@ -183,7 +201,7 @@ def run(
     contact_file = open_path(contacts, load_options)
     config = campaign_config(
         settings, campaign or default_campaign_id(contacts), contact_file, rate=rate,
-        max_concurrent=max_concurrent, webhook_url=webhook_url, source=contacts,
+        max_concurrent=max_concurrent, webhook_url=webhook_url, source=contacts, **times,
     )
     plan = Plan(
         config, contact_file, contacts, options.rejects_path(contacts, rejects),
