@@ -15,6 +15,9 @@ Keys, for campaign C and contact row R:
     dialer:camp:C:watch        contacts with follow-up work, by when it is due
     dialer:camp:C:pace         the pace limiter's theoretical arrival time
     dialer:call:ID             which contact a OneInbox call id belongs to (for webhooks)
+    dialer:schedules           scheduled jobs: name -> JSON spec
+    dialer:occurrence:ID       one scheduled occurrence has been started (kept a week)
+    dialer:beat                the lease of the one active scheduler
     dialer:active              campaigns the tick serves
     dialer:tick                the lease that lets one process tick at a time
 """
@@ -35,6 +38,8 @@ from dialer.errors import StateError
 PREFIX = "dialer"
 ACTIVE = f"{PREFIX}:active"
 TICK_LEASE = f"{PREFIX}:tick"
+BEAT_LEASE = f"{PREFIX}:beat"
+SCHEDULES = f"{PREFIX}:schedules"
 _INDEXES = ("ready", "queued", "inflight", "watch")
 CALL_INDEX_TTL_S = 7 * 24 * 3600
 
@@ -329,14 +334,44 @@ class Store:
         seconds, micros = self.redis.time()
         return int(seconds) * 1000 + int(micros) // 1000
 
-    def try_tick_lease(self, owner: str, ms: int) -> bool:
-        """Take (or keep) the tick lease for `ms`; only its holder ticks."""
-        if self.redis.set(TICK_LEASE, owner, nx=True, px=ms):
+    def try_tick_lease(self, owner: str, ms: int, key: str = TICK_LEASE) -> bool:
+        """Take (or keep) a lease for `ms`; only its holder ticks (or schedules)."""
+        if self.redis.set(key, owner, nx=True, px=ms):
             return True
-        if self.redis.get(TICK_LEASE) == owner:
-            self.redis.pexpire(TICK_LEASE, ms)
+        if self.redis.get(key) == owner:
+            self.redis.pexpire(key, ms)
             return True
         return False
+
+    # -- scheduled jobs ----------------------------------------------------------------------
+
+    def save_schedule(self, name: str, spec: str) -> None:
+        """Create or replace a scheduled job (its spec is JSON)."""
+        self.redis.hset(SCHEDULES, name, spec)
+
+    def schedules(self) -> dict[str, str]:
+        """Every scheduled job's spec by name."""
+        return cast(dict[str, str], self.redis.hgetall(SCHEDULES))
+
+    def remove_schedule(self, name: str) -> bool:
+        """Delete a scheduled job; False when there was none."""
+        return bool(self.redis.hdel(SCHEDULES, name))
+
+    def claim_occurrence(self, occurrence: str) -> bool:
+        """True for the first caller only: one start per occurrence, however often it fires."""
+        key = f"{PREFIX}:occurrence:{occurrence}"
+        return bool(self.redis.set(key, "1", nx=True, ex=CALL_INDEX_TTL_S))
+
+    def note_occurrence(self, name: str, occurrence: str, error: str = "") -> None:
+        """Remember the last occurrence of a job and how it went."""
+        self.redis.hset(
+            f"{PREFIX}:schedule-runs", mapping={name: json.dumps([occurrence, error])}
+        )
+
+    def last_occurrences(self) -> dict[str, tuple[str, str]]:
+        """For each job: its last occurrence and its error ('' when it started)."""
+        raw = cast(dict[str, str], self.redis.hgetall(f"{PREFIX}:schedule-runs"))
+        return {name: (json.loads(v)[0], json.loads(v)[1]) for name, v in raw.items()}
 
     def ping(self) -> None:
         """Raise StateError when Redis cannot be reached."""

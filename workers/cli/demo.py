@@ -11,9 +11,9 @@ import typer
 from pydantic import SecretStr
 
 from dialer.settings import Settings, load_settings
-from workers.cli import options
 from workers.cli.app import app
-from workers.cli.run import Plan, campaign_config, console, dial, open_path
+from workers.cli.run import console, dial, plan
+from workers.cli.runopts import RunOptions
 from workers.simulator.config import (
     DEFAULT_AGENT_ID,
     DEFAULT_API_KEY,
@@ -72,15 +72,10 @@ def demo(
             agent_id=DEFAULT_AGENT_ID, from_number=DEFAULT_FROM_NUMBER,
             state_dir=base.state_dir / "demo", timing="poll_scale=0.25,post_call_wait_s=5",
         )
-        contact_file = open_path(contacts, options.build_load_options(
-            phone_column=None, default_region="US", dnc=None, variables=None, allow_types=None,
-            sheet=None,
-        ))
-        config = campaign_config(
-            settings, f"demo-{time.strftime('%Y%m%d-%H%M%S')}", contact_file, rate=rate,
-            max_concurrent=10, webhook_url=None, source=contacts, window="always",
+        opts = RunOptions(rate=rate, max_concurrent=10, window="always")
+        chosen = plan(
+            settings, contacts, opts, campaign=f"demo-{time.strftime('%Y%m%d-%H%M%S')}",
+            results=out / "contacts.results.csv", rejects=out / "contacts.rejects.csv",
         )
-        plan = Plan(config, contact_file, contacts, out / "contacts.rejects.csv",
-                    out / "contacts.results.csv")
-        code = dial(settings, plan)
+        code = dial(settings, chosen)
     raise typer.Exit(code)

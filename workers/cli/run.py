@@ -14,12 +14,13 @@ from rich.console import Console
 from campaigns.contacts import ContactFile, LoadOptions, open_contacts
 from campaigns.model import Contact, Reject
 from campaigns.rejects import write_rejects
-from dialer.campaign import CampaignConfig, CampaignState, check_campaign_id, parse_rate
+from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import ConfigError, InputError
 from dialer.settings import Settings, load_settings
 from workers import session
 from workers.cli import display, options
 from workers.cli.app import app
+from workers.cli.runopts import RunOptions, run_options, with_run_options
 
 EXIT_ABORTED = 3
 
@@ -56,31 +57,6 @@ def stream(
         yield good
     with rejects_out:
         write_rejects(rejects, rejects_out)
-
-
-def campaign_config(
-    settings: Settings, cid: str, contact_file: ContactFile, *, rate: str, max_concurrent: int,
-    webhook_url: str | None, source: Path, **times: Any,
-) -> CampaignConfig:
-    """The campaign's settings from the command line and the loaded file."""
-    if not settings.agent_id:
-        raise ConfigError("no agent: give --agent-id, or set DIALER_AGENT_ID")
-    if not settings.from_number:
-        raise ConfigError("no from-number: give --from-number, or set DIALER_FROM_NUMBER")
-    if max_concurrent < 1:
-        raise ConfigError("--max-concurrent must be at least 1")
-    return CampaignConfig(
-        campaign_id=check_campaign_id(cid),
-        agent_id=settings.agent_id,
-        from_number=settings.from_number,
-        rate_per_s=parse_rate(rate),
-        max_concurrent=max_concurrent,
-        webhook_url=webhook_url,
-        columns=tuple(contact_file.columns),
-        variable_columns=tuple(contact_file.variable_columns),
-        source=str(source),
-        **times,
-    )
 
 
 @dataclass
@@ -134,77 +110,53 @@ def _report(final: session.Progress, config: CampaignConfig, results: Path) -> i
     return EXIT_ABORTED
 
 
+def plan(
+    settings: Settings, contacts: Path, opts: RunOptions, *, campaign: str | None = None,
+    results: Path | None = None, rejects: Path | None = None,
+) -> Plan:
+    """Everything checked and decided before anything is started or dialled."""
+    load_options = opts.load_options()
+    contact_file = open_path(contacts, load_options)
+    config = opts.campaign(
+        settings, campaign or default_campaign_id(contacts),
+        columns=tuple(contact_file.columns),
+        variable_columns=tuple(contact_file.variable_columns), source=contacts,
+    )
+    return Plan(
+        config, contact_file, contacts, options.rejects_path(contacts, rejects),
+        results or contacts.with_name(f"{contacts.stem}.results.csv"),
+    )
+
+
 @app.command()
+@with_run_options
 def run(
     contacts: Annotated[Path, typer.Argument(help="Contacts file (CSV or .xlsx).")],
-    agent_id: Annotated[
-        str | None, typer.Option(help="OneInbox agent id (default: DIALER_AGENT_ID).")
-    ] = None,
-    from_number: Annotated[
-        str | None,
-        typer.Option(help="Registered caller number, E.164 (default: DIALER_FROM_NUMBER)."),
-    ] = None,
     campaign: Annotated[
         str | None,
         typer.Option(help="Campaign id; the same id resumes. Default: file name + content hash."),
     ] = None,
-    rate: Annotated[str, typer.Option(help="Most creates per time, e.g. 1/s, 30/m.")] = "1/s",
-    max_concurrent: Annotated[
-        int, typer.Option(help="Most calls in progress at once (dialling until final).")
-    ] = 10,
-    webhook_url: Annotated[
-        str | None, typer.Option(help="URL of `dialer webhooks`, sent with each call.")
-    ] = None,
     results: Annotated[
         Path | None, typer.Option(help="Results file (default: <stem>.results.csv beside it).")
     ] = None,
+    rejects: options.Rejects = None,
     detach: Annotated[
         bool, typer.Option(help="Submit to DIALER_REDIS_URL's workers and return at once.")
     ] = False,
     workers: Annotated[
         int, typer.Option(help="Worker processes of the embedded stack.", min=1, max=8)
     ] = 1,
-    phone_column: options.PhoneColumn = None,
-    default_region: options.DefaultRegion = "US",
-    dnc: options.Dnc = None,
-    variables: options.Variables = None,
-    allow_types: options.AllowTypes = None,
-    sheet: options.Sheet = None,
-    rejects: options.Rejects = None,
-    window: options.WindowOpt = "08:00-21:00",
-    days: options.Days = "mon-sun",
-    rules: options.Rules = None,
-    start_at: options.StartAt = None,
-    deadline: options.Deadline = None,
-    tz: options.Tz = None,
-    max_attempts: options.MaxAttempts = 1,
-    retry_on: options.RetryOn = "no_answer,failed",
-    retry_delay: options.RetryDelay = "30m",
+    **run: Any,
 ) -> None:
     """Dial every valid contact once, follow each call to its end, write the results file.
 
     Calls happen only inside each recipient's local calling window (08:00-21:00 by default);
     contacts outside it wait, and the results say until when.
     """
-    times = options.calling_times(
-        window=window, days=days, rules=rules, start_at=start_at, deadline=deadline, tz=tz,
-        max_attempts=max_attempts, retry_on=retry_on, retry_delay=retry_delay,
-    )
-    settings = load_settings(agent_id=agent_id, from_number=from_number)
+    opts = run_options(run)
+    settings = load_settings()
     settings.require_api_key()
     if detach and not settings.redis_url:
         raise ConfigError("--detach needs DIALER_REDIS_URL and `dialer worker` processes")
-    load_options = options.build_load_options(
-        phone_column=phone_column, default_region=default_region, dnc=dnc,
-        variables=variables, allow_types=allow_types, sheet=sheet,
-    )
-    contact_file = open_path(contacts, load_options)
-    config = campaign_config(
-        settings, campaign or default_campaign_id(contacts), contact_file, rate=rate,
-        max_concurrent=max_concurrent, webhook_url=webhook_url, source=contacts, **times,
-    )
-    plan = Plan(
-        config, contact_file, contacts, options.rejects_path(contacts, rejects),
-        results or contacts.with_name(f"{contacts.stem}.results.csv"),
-    )
-    raise typer.Exit(dial(settings, plan, detach=detach, workers=workers))
+    chosen = plan(settings, contacts, opts, campaign=campaign, results=results, rejects=rejects)
+    raise typer.Exit(dial(settings, chosen, detach=detach, workers=workers))
