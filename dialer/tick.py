@@ -18,6 +18,7 @@ from dialer.policy import Timing
 from dialer.store import Store
 
 Enqueue = Callable[[str, int], None]
+Finished = Callable[[str], None]
 MAX_FOLLOW_PER_TICK = 500
 DIAL_HORIZON_S = 2.0
 
@@ -31,10 +32,17 @@ class TickReport:
     finished: bool
 
 
-def tick(store: Store, dial: Enqueue, follow: Enqueue, timing: Timing) -> dict[str, TickReport]:
-    """Serve every active campaign once."""
-    campaigns = store.active_campaigns()
-    return {cid: tick_campaign(store, cid, dial, follow, timing) for cid in campaigns}
+def tick(
+    store: Store, dial: Enqueue, follow: Enqueue, timing: Timing,
+    finished: Finished | None = None,
+) -> dict[str, TickReport]:
+    """Serve every active campaign once; `finished(cid)` is called as each one ends."""
+    reports = {}
+    for cid in store.active_campaigns():
+        reports[cid] = report = tick_campaign(store, cid, dial, follow, timing)
+        if report.finished and finished is not None:
+            finished(cid)
+    return reports
 
 
 def tick_campaign(

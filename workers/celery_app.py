@@ -39,10 +39,6 @@ def make_app(broker_url: str | None = None) -> Celery:
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         task_send_sent_event=False,
-        redbeat_redis_url=url,
-        redbeat_key_prefix="dialer:redbeat:",
-        redbeat_lock_timeout=60,
-        beat_max_loop_interval=5,
     )
     from workers.ticker import TickStep
 

@@ -105,10 +105,28 @@ def progress(store: Store, cid: str) -> Progress:
     return Progress(state, store.total(cid), store.counts(cid), store.campaign_reason(cid))
 
 
-def export(store: Store, cid: str, path: Path) -> int:
-    """Write the campaign's results file now; returns the number of contacts in it."""
+def export(store: Store, cid: str, path: Path, *, attempts: bool = False) -> int:
+    """Write the campaign's results file now; returns the number of rows in it.
+
+    One row per contact (its latest attempt), or with `attempts` one row per attempt made.
+    """
     config = store.campaign(cid)
-    return write_results(path, list(config.columns), store.iter_contacts(cid))
+    rows = store.iter_contacts(cid)
+    return write_results(
+        path, list(config.columns), every_attempt(store, cid, rows) if attempts else rows
+    )
+
+
+def every_attempt(
+    store: Store, cid: str, contacts: Iterable[tuple[int, dict[str, str]]]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each contact's finished attempts, then its current one if it was dialled."""
+    for row, contact in contacts:
+        current = int(contact.get("attempt") or 1)
+        for number, old in enumerate(store.attempts(cid, row, current), start=1):
+            yield row, {**old, "attempt": str(number), "sends": "1"}
+        if int(contact.get("sends") or 0) > 0 or current == 1:
+            yield row, contact
 
 
 def finished(now: Progress) -> bool:
@@ -119,8 +137,12 @@ def finished(now: Progress) -> bool:
 
 
 def follow(
-    store: Store, cid: str, results: Path, on_progress: Callable[[Progress], None],
-    *, sleep: Callable[[float], None] = time.sleep,
+    store: Store,
+    cid: str,
+    results: Path,
+    on_progress: Callable[[Progress], None],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Progress:
     """Watch the campaign until it is done or stopped, refreshing the results file as it goes."""
     last_write = time.monotonic()

@@ -6,9 +6,14 @@ no-op and the tick re-enqueues work whose message was lost.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 from dialer import calls
+from dialer.settings import load_settings
 from workers.celery_app import app
 from workers.resources import dispatcher
+from workers.scheduler import start_occurrence
 
 
 @app.task(name="dialer.dial")  # type: ignore[untyped-decorator]
@@ -21,3 +26,11 @@ def dial(cid: str, row: int) -> None:
 def follow(cid: str, row: int) -> None:
     """Do the contact's due follow-up: poll its call, or reconcile an uncertain create."""
     calls.follow(dispatcher(), cid, row)
+
+
+@app.task(name="dialer.start_scheduled")  # type: ignore[untyped-decorator]
+def start_scheduled(name: str, occurrence: str) -> None:
+    """Start one occurrence of a scheduled job: read its file now, submit its campaign."""
+    occurrence_id, at = json.loads(occurrence)
+    d = dispatcher()
+    start_occurrence(d.store, load_settings(), name, occurrence_id, datetime.fromisoformat(at))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 from celery import bootsteps
@@ -30,6 +31,17 @@ def _send(task_name: str, queue: str) -> Any:
     return enqueue
 
 
+def write_results(cid: str) -> None:
+    """A campaign that names a results file (scheduled jobs) gets it written when it ends."""
+    from workers import session
+
+    store = dispatcher().store
+    path = store.campaign(cid).results_path
+    if path:
+        session.export(store, cid, Path(path))
+        log.info("results written", extra={"campaign": cid, "path": path})
+
+
 class Ticker:
     """The loop: take the lease, tick, sleep; until stopped."""
 
@@ -47,7 +59,7 @@ class Ticker:
             try:
                 d = dispatcher()
                 if d.store.try_tick_lease(self.owner, LEASE_MS):
-                    tick(d.store, dial, follow, d.timing)
+                    tick(d.store, dial, follow, d.timing, finished=write_results)
             except Exception:  # the tick must outlive a Redis restart or a bad campaign
                 log.exception("tick failed; trying again")
 

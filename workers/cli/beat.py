@@ -1,30 +1,45 @@
-"""`dialer beat`: the scheduler for scheduled batch jobs (RedBeat: schedules live in Redis)."""
+"""`dialer beat`: the scheduler of scheduled batch jobs (one active; others are standbys)."""
 
 from __future__ import annotations
 
-import os
-import sys
+import signal
+import threading
+from datetime import datetime
+from types import FrameType
+
+from rich.console import Console
 
 from dialer.errors import ConfigError
 from dialer.settings import load_settings
+from dialer.store import Store
 from workers.cli.app import app
+from workers.scheduler import run_beat
 
 
-def beat_command() -> list[str]:
-    """argv of the Celery beat process, with the schedule kept in Redis (RedBeat).
+def _fire(name: str, occurrence: str) -> None:
+    from workers.celery_app import app as celery_app
 
-    RedBeat holds a lock in Redis, so a second beat (a standby) waits instead of firing twice.
-    """
-    return [
-        sys.executable, "-m", "celery", "-A", "workers.celery_app", "beat",
-        "-S", "redbeat.RedBeatScheduler", "-l", "WARNING",
-    ]
+    celery_app.send_task("dialer.start_scheduled", args=(name, occurrence))
 
 
 @app.command()
 def beat() -> None:
-    """Run the scheduler on DIALER_REDIS_URL (one active at a time; more are standbys)."""
-    if not load_settings().redis_url:
+    """Fire scheduled jobs on time (schedules live in DIALER_REDIS_URL; `dialer schedule`).
+
+    Run one, or several for failover: a lease in Redis keeps exactly one firing, and each
+    occurrence starts one campaign however often it is fired.
+    """
+    settings = load_settings()
+    if not settings.redis_url:
         raise ConfigError("DIALER_REDIS_URL is not set; `dialer beat` serves a shared Redis")
-    argv = beat_command()
-    os.execv(argv[0], argv)  # noqa: S606  (argv is ours; no shell, no secrets)
+    store = Store.from_url(settings.redis_url)
+    store.ping()
+    stop = threading.Event()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    Console().print(f"Scheduler running ({datetime.now():%H:%M:%S}); Ctrl-C stops it.")
+    run_beat(store, _fire, stop)

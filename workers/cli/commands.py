@@ -8,7 +8,9 @@ from workers.cli import (
     control,  # noqa: F401
     demo,  # noqa: F401
     report,  # noqa: F401
+    retry,  # noqa: F401
     run,  # noqa: F401
+    schedule,  # noqa: F401
     simulator,  # noqa: F401
     telephony,  # noqa: F401
     validate,  # noqa: F401

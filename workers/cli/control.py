@@ -88,9 +88,12 @@ def cancel(campaign: Campaign) -> None:
 def export(
     campaign: Campaign,
     results: Annotated[Path, typer.Option(help="Where to write the results file.")],
+    attempts: Annotated[
+        bool, typer.Option(help="One row per attempt (with retries), not per contact.")
+    ] = False,
 ) -> None:
     """Write the campaign's results file now (complete or not)."""
     with _store() as store:
         _config(store, campaign)
-        count = session.export(store, campaign, results)
-    console.print(f"Wrote {count} contacts to {results}")
+        count = session.export(store, campaign, results, attempts=attempts)
+    console.print(f"Wrote {count} rows to {results}")

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 
 from dialer.settings import Settings, load_settings
 from workers.cli.app import app
-from workers.cli.run import console, dial, plan
-from workers.cli.runopts import RunOptions
+from workers.cli.run import console, dial
+from workers.planning import RunOptions, plan
 from workers.simulator.config import (
     DEFAULT_AGENT_ID,
     DEFAULT_API_KEY,

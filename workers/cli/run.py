@@ -2,72 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from campaigns.contacts import ContactFile, LoadOptions, open_contacts
-from campaigns.model import Contact, Reject
-from campaigns.rejects import write_rejects
+from campaigns.model import Reject
 from dialer.campaign import CampaignConfig, CampaignState
-from dialer.errors import ConfigError, InputError
+from dialer.errors import ConfigError
 from dialer.settings import Settings, load_settings
 from workers import session
 from workers.cli import display, options
 from workers.cli.app import app
-from workers.cli.runopts import RunOptions, run_options, with_run_options
+from workers.cli.runopts import run_options, with_run_options
+from workers.planning import Plan, plan, stream
 
 EXIT_ABORTED = 3
 
 console = Console()
-
-
-def default_campaign_id(path: Path) -> str:
-    """`<stem>-<8 hex of the file's SHA-256>`: the same file resumes the same campaign."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in path.stem)[:40] or "contacts"
-    return f"{stem}-{digest.hexdigest()[:8]}"
-
-
-def open_path(path: Path, options: LoadOptions) -> ContactFile:
-    """Open a contacts file by path, with a clear message when it cannot be opened."""
-    if not path.is_file():
-        raise InputError("no such file", where=str(path))
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise InputError(f"cannot be read: {exc.strerror}", where=str(path)) from exc
-    return open_contacts(handle, name=str(path), options=options)
-
-
-def stream(
-    contact_file: ContactFile, rejects_out: TextIO, rejects: list[Reject]
-) -> Iterator[list[Contact]]:
-    """The file's contacts in batches; rejects are written (and kept) as they are found."""
-    for good, bad in contact_file.batches():
-        rejects.extend(bad)
-        yield good
-    with rejects_out:
-        write_rejects(rejects, rejects_out)
-
-
-@dataclass
-class Plan:
-    """Everything one `dialer run` needs, decided before anything starts."""
-
-    config: CampaignConfig
-    contact_file: ContactFile
-    source: Path
-    rejects_path: Path
-    results: Path
 
 
 def dial(settings: Settings, plan: Plan, *, detach: bool = False, workers: int = 1) -> int:
@@ -110,26 +63,8 @@ def _report(final: session.Progress, config: CampaignConfig, results: Path) -> i
     return EXIT_ABORTED
 
 
-def plan(
-    settings: Settings, contacts: Path, opts: RunOptions, *, campaign: str | None = None,
-    results: Path | None = None, rejects: Path | None = None,
-) -> Plan:
-    """Everything checked and decided before anything is started or dialled."""
-    load_options = opts.load_options()
-    contact_file = open_path(contacts, load_options)
-    config = opts.campaign(
-        settings, campaign or default_campaign_id(contacts),
-        columns=tuple(contact_file.columns),
-        variable_columns=tuple(contact_file.variable_columns), source=contacts,
-    )
-    return Plan(
-        config, contact_file, contacts, options.rejects_path(contacts, rejects),
-        results or contacts.with_name(f"{contacts.stem}.results.csv"),
-    )
-
-
 @app.command()
-@with_run_options
+@with_run_options()
 def run(
     contacts: Annotated[Path, typer.Argument(help="Contacts file (CSV or .xlsx).")],
     campaign: Annotated[

@@ -19,6 +19,7 @@ from campaigns.rejects import write_rejects
 from dialer.errors import InputError
 from workers.cli import options
 from workers.cli.app import app
+from workers.planning import build_load_options, rejects_path
 
 SAMPLES = 3
 console = Console()
@@ -60,11 +61,11 @@ def validate(
     Writes the rejects file (source_row, phone, reason, detail).
     Exits 1 when no contact is valid, 2 when the file cannot be read.
     """
-    load_options = options.build_load_options(
+    load_options = build_load_options(
         phone_column=phone_column, default_region=default_region, dnc=dnc,
         variables=variables, allow_types=allow_types, sheet=sheet,
     )  # fmt: skip
-    out = options.rejects_path(contacts, rejects)
+    out = rejects_path(contacts, rejects)
     with _open(contacts) as handle:
         opened = open_contacts(handle, name=str(contacts), options=load_options)
         tally = _check(opened, out)
