@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import phonenumbers
 
@@ -55,16 +55,25 @@ class LoadOptions:
 
 
 class ContactFile:
-    """An opened contacts file: its columns now, its contacts and rejects as they stream."""
+    """An opened contacts file: its columns now, its contacts and rejects as they stream.
+
+    It closes its source once the file is read to the end, on an error, or on `close()`.
+    """
 
     def __init__(
-        self, name: str, table: Table, layout: Layout, options: LoadOptions | None = None
+        self,
+        name: str,
+        table: Table,
+        layout: Layout,
+        options: LoadOptions | None = None,
+        source: IO[bytes] | None = None,
     ) -> None:
         self.name = name
         self.layout = layout
         self.format = _describe(table)
         self.blank_rows = 0
         self._rows = table.rows
+        self._source = source
         self._reader = RowReader(layout, options or LoadOptions(), name)
         self._next_row = 1
 
@@ -93,32 +102,59 @@ class ContactFile:
 
         The file streams once: a second call continues where the first stopped.
         """
-        reader = self._reader
-        while True:
-            contacts: list[Contact] = []
-            rejects: list[Reject] = []
-            start = self._next_row
-            rows = itertools.islice(self._rows, size)
-            self._next_row = reader.read_many(start, rows, contacts, rejects)
-            self.blank_rows = reader.blank_rows
-            if self._next_row == start:
-                return
-            yield contacts, rejects
+        try:
+            while batch := self._batch(size):
+                yield batch
+        except GeneratorExit:
+            raise  # left early: a later call continues
+        except BaseException:
+            self.close()
+            raise
+        self.close()
+
+    def _batch(self, size: int) -> tuple[list[Contact], list[Reject]] | None:
+        contacts: list[Contact] = []
+        rejects: list[Reject] = []
+        start = self._next_row
+        rows = itertools.islice(self._rows, size)
+        self._next_row = self._reader.read_many(start, rows, contacts, rejects)
+        self.blank_rows = self._reader.blank_rows
+        return (contacts, rejects) if self._next_row > start else None
+
+    def close(self) -> None:
+        """Stop reading and close the source."""
+        self._rows.close()
+        if self._source is not None:
+            self._source.close()
+
+    def __enter__(self) -> ContactFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def open_contacts(
     source: BinaryIO, *, name: str, options: LoadOptions | None = None
 ) -> ContactFile:
-    """Open a contacts file: read its header and decide its columns (errors surface here)."""
+    """Open a contacts file: read its header and decide its columns (errors surface here).
+
+    The `ContactFile` owns `source`: it is closed when the file is read to the end or on an error.
+    """
     options = options or LoadOptions()
-    table = open_table(source, name=name, sheet=options.sheet)
+    try:
+        table = open_table(source, name=name, sheet=options.sheet)
+    except BaseException:
+        source.close()
+        raise
     try:
         columns = clean_header(table.header, name)
         layout = plan(columns, name, options.phone_column, options.variables)
-    except InputError:
+    except BaseException:
         table.rows.close()
+        source.close()
         raise
-    return ContactFile(name, table, layout, options)
+    return ContactFile(name, table, layout, options, source)
 
 
 def _describe(table: Table) -> str:

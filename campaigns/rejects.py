@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from campaigns.model import Reject
+from campaigns.results import neutralise
 
 REJECT_COLUMNS = ("source_row", "phone", "reason", "detail")
 
@@ -15,11 +16,13 @@ def write_rejects(rejects: Iterable[Reject], out: TextIO) -> int:
     """Write `rejects` as CSV (`source_row`, `phone`, `reason`, `detail`); return how many.
 
     `source_row` 1 is the first data row under the header. Open `out` with `newline=""`.
+    Cells a spreadsheet would run as a formula get a leading `'`, as in the results file.
     """
     writer = csv.writer(out)
     writer.writerow(REJECT_COLUMNS)
     count = 0
     for reject in rejects:
-        writer.writerow((reject.source_row, reject.phone, reject.reason.value, reject.detail))
+        phone, detail = neutralise(reject.phone), neutralise(reject.detail)
+        writer.writerow((reject.source_row, phone, reject.reason.value, detail))
         count += 1
     return count

@@ -212,5 +212,34 @@ def test_non_seekable_source_and_cp1252_fallback_to_latin1() -> None:
             return len(chunk)
 
     data = "phone,name\n4155550123,Andr\xe9\x81\n".encode("latin-1")
-    result = load_contacts(io.BufferedReader(Pipe(data)), name="pipe")
+    result = load_contacts(io.BufferedReader(Pipe(data)), name="pipe")  # type: ignore[type-var]
     assert result.contacts[0].variables["name"] == "André\x81"
+
+
+class Tracked(io.BytesIO):
+    """A source that records whether it was closed."""
+
+
+def test_the_source_is_closed_when_read_to_the_end() -> None:
+    source = Tracked(b"phone\n+14155550123\n")
+    assert phones(load_contacts(source, name="x.csv")) == [(1, "+14155550123")]
+    assert source.closed
+
+
+def test_the_source_is_closed_on_an_error() -> None:
+    for data in (b"", b"name\nAna\n"):  # no header; no phone column
+        source = Tracked(data)
+        with pytest.raises(InputError):
+            open_contacts(source, name="x.csv")
+        assert source.closed
+
+
+def test_a_file_left_early_continues_and_close_closes_it(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("phone\n+14155550123\n+14155550124\n+14155550125\n")
+    with open_contacts(path.open("rb"), name="x.csv") as opened:
+        for contacts, _ in opened.batches(size=1):
+            assert [c.source_row for c in contacts] == [1]
+            break
+        assert [len(c) for c, _ in opened.batches(size=1)] == [1, 1]
+    opened.close()  # closing twice is harmless

@@ -71,7 +71,15 @@ def test_rejects_with_reason(raw: str, reason: str) -> None:
 
 
 def _reference(raw: str, region: str) -> str | None:
-    """The full `phonenumbers` path, which the fast path must agree with."""
+    """The full `phonenumbers` path, which the fast path must agree with (plus the documented
+    rule that `00` starts an international number when the national reading is not valid)."""
+    found = _parse_reference(raw, region)
+    if found is None and raw.startswith("00"):
+        found = _parse_reference("+" + raw[2:], region)
+    return found
+
+
+def _parse_reference(raw: str, region: str) -> str | None:
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
@@ -100,6 +108,7 @@ NANP_SHAPES = ["{a}{b}{c}", "({a}) {b}-{c}", "{a}-{b}-{c}", "{a}.{b}.{c}", "1{a}
 )
 @example(digits="9995551234", shape="{a}{b}{c}", region="US")
 @example(digits="2423571234", shape="{a}{b}{c}", region="BS")
+@example(digits="0050020000", shape="{a}{b}{c}", region="US")  # `00` + an international number
 def test_fast_path_agrees_with_phonenumbers(digits: str, shape: str, region: str) -> None:
     raw = shape.format(a=digits[:3], b=digits[3:6], c=digits[6:])
     assert _outcome(raw, region) == _reference(raw, region)
