@@ -46,6 +46,15 @@ class Dispatcher:
     when: When = field(default_factory=Anytime)
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    _configs: dict[str, CampaignConfig] = field(default_factory=dict)
+
+    def campaign(self, cid: str) -> CampaignConfig:
+        """The campaign's settings, read once per process (they never change)."""
+        if cid not in self._configs:
+            if len(self._configs) > 256:
+                self._configs.clear()
+            self._configs[cid] = self.store.campaign(cid)
+        return self._configs[cid]
 
 
 def _ms(seconds: float) -> int:
@@ -61,15 +70,15 @@ def _log(event: str, cid: str, row: int, **extra: object) -> None:
 
 def place(d: Dispatcher, cid: str, row: int) -> None:
     """Dial one pending contact: check its calling time, claim it, send the create, record."""
-    config = d.store.campaign(cid)
-    if not _time_to_call(d, config, row):
+    config = d.campaign(cid)
+    contact = d.store.contact(cid, row)
+    if not _time_to_call(d, config, row, contact):
         return
     claim = _claim(d, config, row)
     if not claim.won:
         if claim.reason != "not_pending":
             d.store.transition(cid, row, State.PENDING, ready_in_ms=_ms(claim.wait_s))
         return
-    contact = d.store.contact(cid, row)
     request = build_request(config, row, contact, send=claim.send)
     sent_at = d.now()
     try:
@@ -80,9 +89,10 @@ def place(d: Dispatcher, cid: str, row: int) -> None:
     _placed(d, cid, row, call, polls=0)
 
 
-def _time_to_call(d: Dispatcher, config: CampaignConfig, row: int) -> bool:
+def _time_to_call(
+    d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str, str]
+) -> bool:
     """True when the contact may be dialled now; otherwise it waits (or expires)."""
-    contact = d.store.contact(config.campaign_id, row)
     if contact.get("state") != State.PENDING:
         return False
     now = d.now()
@@ -214,9 +224,9 @@ def follow(d: Dispatcher, cid: str, row: int) -> None:
     if state == State.DIALING:
         _stuck(d, cid, row)
     elif state == State.RECONCILING:
-        reconcile(d, d.store.campaign(cid), row, contact)
+        reconcile(d, d.campaign(cid), row, contact)
     elif state == State.PLACED:
-        poll(d, d.store.campaign(cid), row, contact)
+        poll(d, d.campaign(cid), row, contact)
     else:
         d.store.forget_watch(cid, row)
 

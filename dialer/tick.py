@@ -72,9 +72,10 @@ def tick_campaign(
 
 def _dial_budget(store: Store, cid: str) -> int:
     config = store.campaign(cid)
-    free = config.max_concurrent - store.live_inflight(cid) - store.index_size(cid, "queued")
-    horizon = math.ceil(config.rate_per_s * DIAL_HORIZON_S) + 1
-    return max(0, min(free, horizon))
+    queued = store.index_size(cid, "queued")
+    free = config.max_concurrent - store.live_inflight(cid) - queued
+    ahead = math.ceil(config.rate_per_s * DIAL_HORIZON_S) + 1 - queued
+    return max(0, min(free, ahead))
 
 
 def _live(store: Store, cid: str) -> bool:

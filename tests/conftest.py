@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support import RedisServer
+from tests.support import RedisServer, Stack
 from workers.simulator.config import SimulatorConfig
 from workers.simulator.server import RunningSimulator, start_in_thread
 
@@ -39,3 +39,26 @@ def simulator() -> Iterator[RunningSimulator]:
 @pytest.fixture
 def tmp(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def redis_srv(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sim() -> Iterator[RunningSimulator]:
+    with start_in_thread(SimulatorConfig(speed=50.0, seed=11)) as running:
+        yield running
+
+
+@pytest.fixture
+def stack(redis_srv: RedisServer, sim: RunningSimulator, tmp_path: Path) -> Iterator[Stack]:
+    running = Stack(redis_srv, sim, tmp_path)
+    yield running
+    running.close()
+
+

@@ -15,7 +15,10 @@ from pathlib import Path
 import httpx
 import redis
 
+from dialer.store import Store
 from workers.embedded import free_port, redis_server_binary, worker_command
+from workers.simulator.config import DEFAULT_API_KEY
+from workers.simulator.server import RunningSimulator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,3 +159,43 @@ def serve_in_thread(app: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+WORKER_TIMING = (
+    "lease_s=20,stuck_s=2,requeue_s=3,follow_lease_s=2,reconcile_grace_s=2,"
+    "reconcile_limit_s=30,post_call_wait_s=2,poll_scale=0.1"
+)
+
+class Stack:
+    """Workers for one test; all killed at the end."""
+
+    def __init__(self, redis_srv: RedisServer, sim: RunningSimulator, tmp: Path) -> None:
+        self.env = {
+            "DIALER_REDIS_URL": redis_srv.url,
+            "ONEINBOX_API_KEY": DEFAULT_API_KEY,
+            "ONEINBOX_BASE_URL": sim.url,
+            "DIALER_TIMING": WORKER_TIMING,
+            "DIALER_READ_TIMEOUT": "1.5",
+        }
+        self.tmp = tmp
+        self.workers: list[Worker] = []
+        self.store = Store.from_url(redis_srv.url)
+
+    def worker(self, concurrency: int = 8) -> Worker:
+        worker = Worker(self.env, self.tmp / f"worker-{len(self.workers)}.log", concurrency)
+        self.workers.append(worker)
+        return worker
+
+    def wait_ready(self, count: int) -> None:
+        """Wait until `count` workers answer a ping."""
+        from workers.celery_app import make_app
+
+        control = make_app(self.env["DIALER_REDIS_URL"]).control
+        wait_until(lambda: len(control.ping(timeout=0.5) or []) >= count, 30, "workers")
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.kill()
+        self.store.redis.close()
+
+

@@ -22,13 +22,6 @@ TICK_EVERY_S = 0.2
 LEASE_MS = 2000
 
 
-def _send(task_name: str, queue: str) -> Any:
-    from workers.celery_app import app
-
-    def enqueue(cid: str, row: int) -> None:
-        app.send_task(task_name, args=(cid, row), queue=queue)
-
-    return enqueue
 
 
 def write_results(cid: str) -> None:
@@ -51,14 +44,24 @@ class Ticker:
         self.thread = threading.Thread(target=self.run, name="dialer-tick", daemon=True)
 
     def run(self) -> None:
-        from workers.celery_app import DIAL_QUEUE, FOLLOW_QUEUE
+        from workers.celery_app import DIAL_QUEUE, FOLLOW_QUEUE, app
 
-        dial = _send("dialer.dial", DIAL_QUEUE)
-        follow = _send("dialer.follow", FOLLOW_QUEUE)
         while not self.stopped.wait(TICK_EVERY_S):
             try:
                 d = dispatcher()
-                if d.store.try_tick_lease(self.owner, LEASE_MS):
+                if not d.store.try_tick_lease(self.owner, LEASE_MS):
+                    continue
+                # One producer (one connection) for the whole tick, not one per message.
+                with app.producer_or_acquire() as producer:
+
+                    def dial(cid: str, row: int) -> None:
+                        app.send_task("dialer.dial", (cid, row), queue=DIAL_QUEUE,
+                                      producer=producer)
+
+                    def follow(cid: str, row: int) -> None:
+                        app.send_task("dialer.follow", (cid, row), queue=FOLLOW_QUEUE,
+                                      producer=producer)
+
                     tick(d.store, dial, follow, d.timing, finished=write_results)
             except Exception:  # the tick must outlive a Redis restart or a bad campaign
                 log.exception("tick failed; trying again")

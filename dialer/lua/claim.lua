@@ -13,9 +13,17 @@ if redis.call('HGET', KEYS[3], 'state') ~= 'running' then return {0, 'not_runnin
 if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return {0, 'not_pending', 0} end
 redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
 if redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[2]) then return {0, 'busy', 0} end
+local interval = tonumber(ARGV[3])
 local tat = tonumber(redis.call('HGET', KEYS[8], 'tat') or '0')
 if tat > now_us then return {0, 'pace', tat - now_us} end
-redis.call('HSET', KEYS[8], 'tat', math.max(tat, now_us) + tonumber(ARGV[3]))
+-- A claim less than one interval late keeps the schedule (no pace is lost to lateness); one
+-- later than that starts it afresh (no burst after idling). Either way, at most rate+1 claims
+-- fall in any window of one second.
+if now_us - tat < interval then
+  redis.call('HSET', KEYS[8], 'tat', tat + interval)
+else
+  redis.call('HSET', KEYS[8], 'tat', now_us + interval)
+end
 local send = redis.call('HINCRBY', KEYS[1], 'sends', 1)
 redis.call('HSET', KEYS[1], 'state', 'dialing', 'claimed_at', now, 'updated_at', now)
 redis.call('HINCRBY', KEYS[2], 'pending', -1)
