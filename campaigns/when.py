@@ -84,6 +84,22 @@ class CallingPolicy:
                 return max(start, earliest)
         return None
 
+    def window_close(
+        self, config: CampaignConfig, contact: Mapping[str, str], at: datetime
+    ) -> datetime | None:
+        """When the calling period containing `at` closes (None: not allowed at `at`, or never)."""
+        window = _window(config.window, config.days)
+        phone = contact["phone"]
+        if window.always and not config.rules:
+            return None
+        zones = _zone_names(phone, contact.get("timezone", ""))
+        _, state = _rule(config, phone)
+        hour = at.replace(minute=0, second=0, microsecond=0)
+        for start, end in _spans(zones, window, config.rules, state, hour):
+            if start <= at < end:
+                return end
+        return None
+
     def explain(self, config: CampaignConfig, contact: Mapping[str, str], now: datetime) -> str:
         """Why the contact waits now, for a person."""
         window = _window(config.window, config.days)

@@ -243,9 +243,22 @@ class OneInboxClient:
         )
         return self._model(PhoneNumber, "POST", "/v1/phone-numbers", body=body)
 
-    def list_numbers(self) -> list[PhoneNumber]:
-        """`GET /v1/phone-numbers` (undocumented shape: a list or an `items` envelope)."""
-        return self._model_list(PhoneNumber, "/v1/phone-numbers")
+    def list_numbers(self, *, max_pages: int = 50) -> list[PhoneNumber]:
+        """`GET /v1/phone-numbers`, every page (undocumented: a list, or an offset envelope)."""
+        numbers: list[PhoneNumber] = []
+        for _ in range(max_pages):
+            data = self._send(
+                "GET", "/v1/phone-numbers", params={"limit": 100, "offset": len(numbers)}
+            )
+            items = _items(data)
+            try:
+                numbers += [PhoneNumber.model_validate(item) for item in items]
+            except ValidationError as exc:
+                raise_unclear("GET", "/v1/phone-numbers returned items that are not numbers", exc)
+            total = data.get("total") if isinstance(data, dict) else None
+            if not items or not isinstance(total, int) or len(numbers) >= total:
+                break
+        return numbers
 
     def create_credential(self, name: str, provider: str, api_key: str | SecretStr) -> Credential:
         """`POST /v1/credentials`: store a third-party key; it is never returned again."""

@@ -191,6 +191,7 @@ class Plan:
     source: Path
     rejects_path: Path
     results: Path
+    load_options: LoadOptions
 
 
 def plan(
@@ -207,7 +208,7 @@ def plan(
     )
     return Plan(
         config, contact_file, contacts, rejects_path(contacts, rejects),
-        results or contacts.with_name(f"{contacts.stem}.results.csv"),
+        results or contacts.with_name(f"{contacts.stem}.results.csv"), load_options,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 # One import per command module; keep alphabetical.
 from workers.cli import (
     beat,  # noqa: F401
+    check,  # noqa: F401
     control,  # noqa: F401
     demo,  # noqa: F401
     report,  # noqa: F401

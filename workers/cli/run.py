@@ -15,6 +15,7 @@ from dialer.settings import Settings, load_settings
 from workers import session
 from workers.cli import display, options
 from workers.cli.app import app
+from workers.cli.check import run_preflight, show
 from workers.cli.runopts import run_options, with_run_options
 from workers.planning import Plan, plan, stream
 
@@ -81,6 +82,12 @@ def run(
     workers: Annotated[
         int, typer.Option(help="Worker processes of the embedded stack.", min=1, max=8)
     ] = 1,
+    preflight: Annotated[
+        bool, typer.Option(help="Check key, agent, number, quota and workers before dialling.")
+    ] = True,
+    dry_run: Annotated[
+        bool, typer.Option(help="Validate the file and run the preflight, then stop.")
+    ] = False,
     **run: Any,
 ) -> None:
     """Dial every valid contact once, follow each call to its end, write the results file.
@@ -94,4 +101,13 @@ def run(
     if detach and not settings.redis_url:
         raise ConfigError("--detach needs DIALER_REDIS_URL and `dialer worker` processes")
     chosen = plan(settings, contacts, opts, campaign=campaign, results=results, rejects=rejects)
+    if preflight or dry_run:
+        checked = run_preflight(settings, chosen)
+        show(checked)
+        if checked.failed:
+            console.print("[bold red]Preflight failed[/]: nothing was dialled.")
+            raise typer.Exit(EXIT_ABORTED)
+        if dry_run:
+            console.print("Dry run: nothing was dialled.")
+            raise typer.Exit(0)
     raise typer.Exit(dial(settings, chosen, detach=detach, workers=workers))

@@ -1,0 +1,142 @@
+"""Preflight: catch the usual mistakes before anyone is dialled.
+
+Each check answers ok, warn (dialling may go on, but read this) or fail (nothing is dialled):
+the API key works; the agent exists; the from-numbers are registered (where the API lets us
+look); today's call quota covers the campaign; Redis and workers answer; the contacts' countries
+against what the from-number can reach. Then an estimate of when dialling should end.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from campaigns.estimate import Estimate, estimate
+from dialer.campaign import CampaignConfig
+from dialer.client import OneInboxClient
+from dialer.errors import AuthError, DialerError, NotFound, ProviderError
+from dialer.phone import region_of
+from dialer.store import Store
+
+
+class Level(StrEnum):
+    """How a check came out."""
+
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the preflight report."""
+
+    name: str
+    level: Level
+    detail: str
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """All checks, and the estimate when the contacts could be read."""
+
+    checks: list[Check]
+    estimate: Estimate | None
+
+    @property
+    def failed(self) -> bool:
+        """True when something must be fixed before dialling."""
+        return any(c.level is Level.FAIL for c in self.checks)
+
+
+def check_account(client: OneInboxClient, config: CampaignConfig, contacts: int) -> list[Check]:
+    """The API key, the agent, the from-number and today's quota."""
+    try:
+        usage = client.get_usage()
+    except AuthError as exc:
+        return [Check("API key", Level.FAIL, str(exc))]
+    except ProviderError as exc:
+        return [Check("API key", Level.WARN, f"could not check: {exc}")]
+    checks = [Check("API key", Level.OK, "accepted")]
+    checks.append(_agent(client, config.agent_id))
+    checks.append(_from_number(client, config.from_number))
+    remaining = usage.calls_remaining_today
+    needed = contacts * config.max_attempts
+    if remaining is None:
+        checks.append(Check("quota", Level.WARN, "OneInbox did not report today's remaining calls"))
+    elif remaining < needed:
+        checks.append(Check(
+            "quota", Level.WARN,
+            f"{remaining} calls left today (cap {usage.max_calls_per_day}) for {contacts} contacts"
+            f" (up to {needed} calls): the rest wait for the reset at 00:00 UTC",
+        ))
+    else:
+        checks.append(Check("quota", Level.OK, f"{remaining} calls left today, {needed} needed"))
+    return checks
+
+
+def _agent(client: OneInboxClient, agent_id: str) -> Check:
+    try:
+        agent = client.get_agent(agent_id)
+    except NotFound as exc:
+        return Check("agent", Level.FAIL, f"no agent {agent_id}: {exc}")
+    except ProviderError as exc:
+        return Check("agent", Level.WARN, f"could not check agent {agent_id}: {exc}")
+    name = getattr(agent, "name", None) or agent_id
+    return Check("agent", Level.OK, f"{name}")
+
+
+def _from_number(client: OneInboxClient, number: str) -> Check:
+    try:
+        registered = {n.phone_number for n in client.list_numbers()}
+    except ProviderError as exc:
+        return Check("from-number", Level.WARN, f"could not list your numbers: {exc}")
+    if number in registered:
+        return Check("from-number", Level.OK, f"{number} is registered")
+    return Check(
+        "from-number", Level.FAIL,
+        f"{number} is not among your registered numbers ({len(registered)} found); register it "
+        "with `dialer numbers register` or use one from `dialer numbers list`",
+    )
+
+
+def check_countries(from_number: str, phones: Iterable[str]) -> Check:
+    """Contacts in other countries than the from-number need the carrier's geo permissions."""
+    home = region_of(from_number)
+    abroad = Counter(r for r in (region_of(p) for p in phones) if r != home)
+    if not abroad:
+        return Check("countries", Level.OK, f"every contact is in {home}, like the from-number")
+    listed = ", ".join(f"{region} {n}" for region, n in abroad.most_common(5))
+    return Check(
+        "countries", Level.WARN,
+        f"{sum(abroad.values())} contacts outside {home} ({listed}): enable those destination "
+        "regions (geo permissions) in your carrier console, or their calls fail",
+    )
+
+
+def check_workers(store: Store, ping: object | None) -> list[Check]:
+    """Redis answers; with shared Redis, at least one worker answers a ping."""
+    try:
+        store.ping()
+    except DialerError as exc:
+        return [Check("redis", Level.FAIL, str(exc))]
+    checks = [Check("redis", Level.OK, "reachable")]
+    if ping is not None:
+        replies = ping() if callable(ping) else []
+        if replies:
+            checks.append(Check("workers", Level.OK, f"{len(replies)} answered"))
+        else:
+            checks.append(Check(
+                "workers", Level.WARN, "no worker answered: start `dialer worker` processes"
+            ))
+    return checks
+
+
+def run_estimate(
+    config: CampaignConfig, contacts: Iterable[Mapping[str, str]], now: datetime | None = None
+) -> Estimate:
+    """When the campaign's dialling should end."""
+    return estimate(config, contacts, now or datetime.now(UTC))
