@@ -6,7 +6,7 @@ COPY pyproject.toml README.md ./
 COPY dialer ./dialer
 COPY campaigns ./campaigns
 COPY workers ./workers
-RUN pip install --no-cache-dir . && useradd --create-home dialer
+RUN pip install --no-cache-dir ".[monitoring]" && useradd --create-home dialer
 USER dialer
 ENTRYPOINT ["dialer"]
 CMD ["--help"]

@@ -62,7 +62,8 @@ def _ms(seconds: float) -> int:
 
 
 def _log(event: str, cid: str, row: int, **extra: object) -> None:
-    log.info(event, extra={"campaign": cid, "row": row, **extra})
+    """Why a transition happened (the store logs the transition itself)."""
+    log.debug(event, extra={"campaign": cid, "row": row, **extra})
 
 
 # -- placing ---------------------------------------------------------------------------------

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
         default="", validation_alias=AliasChoices("timing", "DIALER_TIMING"),
         description="dispatcher time limits, e.g. 'stuck_s=45,lease_s=120' (see dialer.policy)",
     )
+    log_format: str = Field(
+        default="text", pattern="^(text|json)$",
+        validation_alias=AliasChoices("log_format", "DIALER_LOG_FORMAT"),
+    )
     state_dir: Path = Field(
         default_factory=_default_state_dir,
         validation_alias=AliasChoices("state_dir", "DIALER_STATE_DIR"),

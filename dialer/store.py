@@ -25,6 +25,7 @@ Keys, for campaign C and contact row R:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
@@ -35,6 +36,7 @@ import redis
 from dialer.campaign import ALLOWED_FROM, CampaignConfig, CampaignState, State
 from dialer.errors import StateError
 
+log = logging.getLogger("dialer.store")
 PREFIX = "dialer"
 ACTIVE = f"{PREFIX}:active"
 TICK_LEASE = f"{PREFIX}:tick"
@@ -235,7 +237,10 @@ class Store:
         keys = [contact_key(cid, row), campaign_key(cid, "counts")]
         keys += [campaign_key(cid, name) for name in _INDEXES]
         previous = self._transition(keys=keys, args=args)
-        return State(previous) if previous else None
+        if not previous:
+            return None
+        _log_transition(cid, row, previous, to.value, fields or {})
+        return State(previous)
 
     def claim(
         self, cid: str, row: int, *, max_concurrent: int, interval_us: int, lease_ms: int,
@@ -252,6 +257,7 @@ class Store:
         args = [str(row), str(max_concurrent), str(interval_us), str(lease_ms), str(stuck_ms)]
         won, reason, number = self._claim(keys=keys, args=args)
         if won:
+            _log_transition(cid, row, State.PENDING.value, State.DIALING.value, {})
             return Claim(True, "ok", send=int(number))
         return Claim(False, str(reason), wait_s=int(number) / 1_000_000)
 
@@ -379,6 +385,17 @@ class Store:
             self.redis.ping()
         except redis.RedisError as exc:
             raise StateError(f"Redis is not reachable: {exc}") from exc
+
+
+def _log_transition(
+    cid: str, row: int, before: str, after: str, fields: Mapping[str, str]
+) -> None:
+    """One line per state change of a contact (the API key never passes through here)."""
+    extra = {"campaign": cid, "row": row, "from_state": before, "to_state": after}
+    for name in ("call_id", "error", "waiting"):
+        if fields.get(name):
+            extra[name] = fields[name]
+    log.info("transition", extra=extra)
 
 
 def _mapping(fields: Mapping[str, str]) -> Any:

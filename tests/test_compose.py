@@ -69,3 +69,12 @@ def test_the_image_installs_the_dialer_command() -> None:
     assert 'ENTRYPOINT ["dialer"]' in dockerfile
     for package in ("dialer", "campaigns", "workers"):
         assert f"COPY {package} " in dockerfile
+
+
+def test_flower_is_optional_and_runs_against_our_celery_app() -> None:
+    flower = _compose()["services"]["flower"]
+    assert flower["profiles"] == ["monitoring"]
+    assert flower["entrypoint"][:4] == ["celery", "-A", "workers.celery_app", "flower"]
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'monitoring = ["flower' in pyproject
+    assert '".[monitoring]"' in (ROOT / "Dockerfile").read_text()

@@ -7,9 +7,10 @@ countdown anywhere (the tick enqueues work when it is due).
 
 from __future__ import annotations
 
-from celery import Celery
+from celery import Celery, signals
 
 from dialer.settings import load_settings
+from workers.logs import configure
 
 VISIBILITY_TIMEOUT_S = 3600
 DIAL_QUEUE = "dialer.dial"
@@ -44,6 +45,14 @@ def make_app(broker_url: str | None = None) -> Celery:
 
     app.steps["worker"].add(TickStep)
     return app
+
+
+@signals.setup_logging.connect  # type: ignore[untyped-decorator]
+def _logging(**_: object) -> None:
+    """Workers log like every dialer process (DIALER_LOG_FORMAT), without the API key."""
+    settings = load_settings()
+    key = settings.api_key.get_secret_value() if settings.api_key else ""
+    configure(settings.log_format, secrets=[key])
 
 
 app = make_app()

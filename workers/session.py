@@ -55,6 +55,7 @@ def worker_env(settings: Settings, redis_url: str) -> dict[str, str]:
         "DIALER_CONNECT_TIMEOUT": str(settings.connect_timeout),
         "DIALER_READ_TIMEOUT": str(settings.read_timeout),
         "DIALER_TIMING": settings.timing,
+        "DIALER_LOG_FORMAT": settings.log_format,
     }
     if settings.api_key is not None:
         env["ONEINBOX_API_KEY"] = settings.api_key.get_secret_value()

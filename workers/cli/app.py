@@ -1,8 +1,14 @@
-"""The Typer application every command module registers on."""
+"""The Typer application every command module registers on, and its global options."""
 
 from __future__ import annotations
 
+import os
+from typing import Annotated
+
 import typer
+
+from dialer.settings import load_settings
+from workers.logs import FORMATS, configure
 
 app = typer.Typer(
     name="dialer",
@@ -11,3 +17,20 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def global_options(
+    log_format: Annotated[
+        str,
+        typer.Option(help="Log lines as text or json (workers started from here follow it)."),
+    ] = "",
+) -> None:
+    """Outbound campaign dialer for OneInbox AI voice agents."""
+    if log_format:
+        if log_format not in FORMATS:
+            raise typer.BadParameter(
+                f"choose one of {', '.join(FORMATS)}", param_hint="--log-format"
+            )
+        os.environ["DIALER_LOG_FORMAT"] = log_format  # read by Settings, here and in children
+    configure(log_format or load_settings().log_format)

@@ -1,0 +1,61 @@
+"""Logs: one line per contact transition with its campaign, row and call id; text or JSON;
+never the API key, whatever produced the line."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import fakeredis
+
+from campaigns.model import Contact
+from dialer.campaign import CampaignConfig, CampaignState, State
+from dialer.store import Store
+from workers.logs import configure
+
+KEY = "oi_sk_live_abcdef123456"
+
+
+def _store() -> Store:
+    store = Store(fakeredis.FakeRedis(decode_responses=True))
+    store.create_campaign(
+        CampaignConfig(campaign_id="L", agent_id="a", from_number="+14155550100", columns=("p",))
+    )
+    store.add_contacts("L", [Contact(7, "+14155550107", {"p": "+14155550107"})], ("p",))
+    store.set_campaign_state("L", CampaignState.RUNNING)
+    return store
+
+
+def _lines(fmt: str) -> list[str]:
+    out = io.StringIO()
+    handler = configure(fmt, secrets=[KEY], stream=out)
+    try:
+        store = _store()
+        store.claim("L", 7, max_concurrent=5, interval_us=1, lease_ms=1000, stuck_ms=1000)
+        store.transition("L", 7, State.PLACED, fields={"call_id": "call-9"})
+        store.transition("L", 7, State.FAILED, fields={"error": f"echoed Bearer {KEY}"})
+        logging.getLogger("dialer.other").warning("the key is %s", KEY)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    return out.getvalue().splitlines()
+
+
+def test_json_lines_name_campaign_row_and_call() -> None:
+    events = [json.loads(line) for line in _lines("json")]
+    moves = [(e["from_state"], e["to_state"]) for e in events if e["event"] == "transition"]
+    assert moves == [("pending", "dialing"), ("dialing", "placed"), ("placed", "failed")]
+    placed = [e for e in events if e.get("to_state") == "placed"][0]
+    assert (placed["campaign"], placed["row"], placed["call_id"]) == ("L", 7, "call-9")
+
+
+def test_the_key_never_reaches_a_log_line() -> None:
+    for fmt in ("json", "text"):
+        text = "\n".join(_lines(fmt))
+        assert KEY not in text
+        assert "[redacted]" in text
+
+
+def test_text_lines_carry_the_fields() -> None:
+    [first, *_] = _lines("text")
+    assert "transition" in first and "campaign=L" in first and "row=7" in first
