@@ -113,21 +113,19 @@ def _time_to_call(
 
 
 def _claim(d: Dispatcher, config: CampaignConfig, row: int) -> Claim:
-    """Claim the contact, waiting up to MAX_PATIENCE_S for the pace to allow a create."""
-    waited = 0.0
-    while True:
-        claim = d.store.claim(
-            config.campaign_id,
-            row,
-            max_concurrent=config.max_concurrent,
-            interval_us=config.interval_us,
-            lease_ms=_ms(d.timing.lease_s),
-            stuck_ms=_ms(d.timing.stuck_s),
-        )
-        if claim.won or claim.reason != "pace" or waited + claim.wait_s > MAX_PATIENCE_S:
-            return claim
+    """Claim the contact and its send slot; wait for the slot (at most MAX_PATIENCE_S)."""
+    claim = d.store.claim(
+        config.campaign_id,
+        row,
+        max_concurrent=config.max_concurrent,
+        interval_us=config.interval_us,
+        lease_ms=_ms(d.timing.lease_s),
+        stuck_ms=_ms(d.timing.stuck_s + MAX_PATIENCE_S),
+        max_wait_us=round(MAX_PATIENCE_S * 1_000_000),
+    )
+    if claim.won and claim.wait_s > 0:
         d.sleep(claim.wait_s)
-        waited += claim.wait_s
+    return claim
 
 
 def attempt_id(cid: str, row: int, attempt: int) -> str:

@@ -244,9 +244,10 @@ class Store:
 
     def claim(
         self, cid: str, row: int, *, max_concurrent: int, interval_us: int, lease_ms: int,
-        stuck_ms: int,
+        stuck_ms: int, max_wait_us: int = 0,
     ) -> Claim:
-        """Pass the dial gate: campaign running, contact pending, a free slot, pace allows."""
+        """Pass the dial gate: campaign running, contact pending, a free concurrency slot, and a
+        send slot of the pace at most `max_wait_us` away (`wait_s` says how far: send then)."""
         keys = [
             contact_key(cid, row),
             campaign_key(cid, "counts"),
@@ -254,11 +255,12 @@ class Store:
             *(campaign_key(cid, name) for name in _INDEXES),
             campaign_key(cid, "pace"),
         ]
-        args = [str(row), str(max_concurrent), str(interval_us), str(lease_ms), str(stuck_ms)]
-        won, reason, number = self._claim(keys=keys, args=args)
+        args = [str(row), str(max_concurrent), str(interval_us), str(lease_ms), str(stuck_ms),
+                str(max_wait_us)]
+        won, reason, number, *wait = self._claim(keys=keys, args=args)
         if won:
             _log_transition(cid, row, State.PENDING.value, State.DIALING.value, {})
-            return Claim(True, "ok", send=int(number))
+            return Claim(True, "ok", wait_s=int(wait[0]) / 1_000_000, send=int(number))
         return Claim(False, str(reason), wait_s=int(number) / 1_000_000)
 
     def archive_attempt(

@@ -36,7 +36,7 @@ _PR_SET_PDEATHSIG = 1
 _prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child, before exec: get SIGTERM when the `dialer` process that started us dies,
     so a killed `dialer run` never leaves a private Redis or worker behind."""
     if _prctl is not None:
@@ -139,7 +139,7 @@ def embedded_redis(state_dir: Path) -> Iterator[EmbeddedRedis]:
     # The state folder's lock is passed to redis-server too: it stays held while either lives.
     process = subprocess.Popen(
         [redis_server_binary(), "-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, pass_fds=(lock.fileno(),), preexec_fn=_die_with_parent,
+        stderr=subprocess.DEVNULL, pass_fds=(lock.fileno(),), preexec_fn=die_with_parent,
     )
     assert process.stdin is not None
     process.stdin.write(_redis_config(port, password, data_dir).encode())
@@ -176,15 +176,16 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def worker_command(concurrency: int, name: str | None = None) -> list[str]:
-    """argv of a Celery worker serving the dialer's queues (no secrets in it)."""
+    """argv of a supervised Celery worker serving the dialer's queues (no secrets in it)."""
     from workers.celery_app import DIAL_QUEUE, FOLLOW_QUEUE
 
-    return [
+    celery = [
         sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
         "-P", "threads", "-c", str(concurrency), "-Q", f"{DIAL_QUEUE},{FOLLOW_QUEUE}",
         "-n", name or f"dialer-{uuid.uuid4().hex[:8]}@%h",
         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
     ]
+    return [sys.executable, "-m", "workers.supervise", *celery]
 
 
 @contextlib.contextmanager
@@ -196,7 +197,7 @@ def embedded_worker(
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             worker_command(concurrency), env={**os.environ, **env}, stdout=log, stderr=log,
-            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+            stdin=subprocess.DEVNULL, preexec_fn=die_with_parent,
         )
     try:
         yield process

@@ -2,9 +2,12 @@
 -- Atomically checks that the campaign is running, that the contact is still pending, that a
 -- concurrency slot is free and that the campaign's pace allows a create now (GCRA on the server
 -- clock); then marks the contact dialing and takes the slot.
+-- The pace is a schedule of send slots one interval apart (GCRA on the server clock); a claim
+-- reserves the next slot when it is at most `max wait` away, and the caller sends at that slot.
 -- KEYS: 1 contact, 2 counts, 3 campaign, 4 ready, 5 queued, 6 inflight, 7 watch, 8 pace hash
--- ARGV: 1 member, 2 max concurrent, 3 emission interval us, 4 lease ms, 5 stuck-after ms
--- Returns {1, 'ok', send_number} or {0, reason, wait_us}.
+-- ARGV: 1 member, 2 max concurrent, 3 emission interval us, 4 lease ms, 5 stuck-after ms,
+--       6 max wait us
+-- Returns {1, 'ok', send_number, wait_us until the slot} or {0, reason, wait_us}.
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now = math.floor(now_us / 1000)
@@ -15,15 +18,13 @@ redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
 if redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[2]) then return {0, 'busy', 0} end
 local interval = tonumber(ARGV[3])
 local tat = tonumber(redis.call('HGET', KEYS[8], 'tat') or '0')
-if tat > now_us then return {0, 'pace', tat - now_us} end
--- A claim less than one interval late keeps the schedule (no pace is lost to lateness); one
--- later than that starts it afresh (no burst after idling). Either way, at most rate+1 claims
--- fall in any window of one second.
-if now_us - tat < interval then
-  redis.call('HSET', KEYS[8], 'tat', tat + interval)
-else
-  redis.call('HSET', KEYS[8], 'tat', now_us + interval)
-end
+if tat - now_us > tonumber(ARGV[6]) then return {0, 'pace', tat - now_us} end
+-- The slot: the next one on the schedule, or now when the schedule is less than one interval
+-- behind (no pace is lost to lateness) or further (it starts afresh: no burst after idling).
+-- Either way, slots are at least one interval apart: at most rate+1 in any second.
+local slot = tat
+if now_us - tat >= interval then slot = now_us elseif tat < now_us then slot = tat end
+redis.call('HSET', KEYS[8], 'tat', slot + interval)
 local send = redis.call('HINCRBY', KEYS[1], 'sends', 1)
 redis.call('HSET', KEYS[1], 'state', 'dialing', 'claimed_at', now, 'updated_at', now)
 redis.call('HINCRBY', KEYS[2], 'pending', -1)
@@ -32,4 +33,4 @@ redis.call('ZREM', KEYS[4], member)
 redis.call('ZREM', KEYS[5], member)
 redis.call('ZADD', KEYS[6], now + tonumber(ARGV[4]), member)
 redis.call('ZADD', KEYS[7], now + tonumber(ARGV[5]), member)
-return {1, 'ok', send}
+return {1, 'ok', send, math.max(0, slot - now_us)}
