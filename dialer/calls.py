@@ -26,12 +26,12 @@ from dialer.errors import (
     Retryable,
 )
 from dialer.models import Call, CallRequest
-from dialer.policy import Anytime, Timing, When, final_state, next_poll_s
+from dialer.policy import SEND_AHEAD_S, Anytime, Timing, When, final_state, next_poll_s
 from dialer.store import Claim, Store
 
 log = logging.getLogger("dialer.calls")
 
-MAX_PATIENCE_S = 1.0  # a dial task waits this long at most for the pace; then it yields
+MAX_PATIENCE_S = SEND_AHEAD_S  # a dial task waits this long at most for its send slot
 RETRY_SOON_MS = 2000  # a create that never reached OneInbox is tried again after this
 RECONCILE_PAGES = 20  # pages of the call list searched for an uncertain create
 

@@ -13,6 +13,10 @@ from dialer.campaign import CampaignConfig, State
 # then a steady interval. Webhooks, when they arrive, bring the next poll forward.
 POLL_SCHEDULE_S = (1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0)
 
+# How far ahead send slots are reserved: the tick enqueues about this much dialling, and a dial
+# task waits at most this long for its slot. Short, so that waiting tasks hold few threads.
+SEND_AHEAD_S = 0.5
+
 
 @dataclass(frozen=True)
 class Timing:

@@ -309,6 +309,11 @@ class Store:
         tat = int(self.redis.hget(key, "tat") or 0)
         self.redis.hset(key, "tat", max(tat, now_us + round(seconds * 1_000_000)))
 
+    def pace_backlog_s(self, cid: str) -> float:
+        """How far ahead the campaign's send slots are already reserved, in seconds."""
+        tat = int(self.redis.hget(campaign_key(cid, "pace"), "tat") or 0)
+        return max(0.0, (tat - self.server_ms() * 1000) / 1_000_000)
+
     def pump(
         self, cid: str, *, max_dial: int, requeue_after_ms: int, max_follow: int,
         follow_lease_ms: int,

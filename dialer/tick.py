@@ -1,7 +1,7 @@
 """The tick: once a fraction of a second, turn what is due in Redis into tasks.
 
 One process at a time holds the tick lease, whatever the number of workers. The tick enqueues
-only about two seconds' worth of dials (never more than the free concurrency slots), so the
+only about half a second's worth of dials (never more than the free concurrency slots), so the
 broker queue stays short; the claim gate inside each dial remains the hard guarantee of pace
 and concurrency. It also re-enqueues work whose message was lost, which is what makes a killed
 worker or a dropped message harmless.
@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dialer.campaign import LIVE_STATES, CampaignState
-from dialer.policy import Timing
+from dialer.policy import SEND_AHEAD_S, Timing
 from dialer.store import Store
 
 Enqueue = Callable[[str, int], None]
 Finished = Callable[[str], None]
 MAX_FOLLOW_PER_TICK = 500
-DIAL_HORIZON_S = 2.0
+DIAL_HORIZON_S = SEND_AHEAD_S
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,8 @@ def _dial_budget(store: Store, cid: str) -> int:
     config = store.campaign(cid)
     queued = store.index_size(cid, "queued")
     free = config.max_concurrent - store.live_inflight(cid) - queued
-    ahead = math.ceil(config.rate_per_s * DIAL_HORIZON_S) + 1 - queued
+    room = max(0.0, DIAL_HORIZON_S - store.pace_backlog_s(cid))  # send slots not yet reserved
+    ahead = math.ceil(config.rate_per_s * room) + 1 - queued
     return max(0, min(free, ahead))
 
 
