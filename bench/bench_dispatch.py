@@ -111,13 +111,27 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
             proc.wait()
 
 
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
 def cpu_s(pid: int) -> float:
-    """utime + stime of a process, seconds (0 when it is gone)."""
+    """utime + stime of a process and its live descendants, seconds (0 when it is gone).
+
+    A worker is a supervisor with the Celery worker as its child, so the tree is what counts.
+    """
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_s(child) for child in _children(pid))
 
 
 def box_busy() -> tuple[float, float]:
@@ -869,47 +883,25 @@ def write_section(text: str) -> None:
 LAST = BENCH / "out" / "dispatch-last.pickle"
 # What the figures mean; written under them in docs/benchmarks.md.
 NOTES = """\
-### What the figures say (problems found; not fixed here)
+### What the figures say
 
-- **Ceiling far below target (about 0.09 of the no-op rate per contact, 0.17 per task).** A
-  contact costs two Celery tasks (dial, then one follow at this speed), two `send_task` calls
-  made one by one by the tick thread of the worker that holds the lease, two httpx requests and
-  about 10 round trips of the dialer's own to Redis (91 Redis commands per contact counting those
-  inside the Lua scripts and kombu's). Worker CPU is about 6–7 ms per contact against 0.5–0.6 ms
-  per no-op task, and the box is 97–99% busy, so a second worker process adds little: the
-  simulator alone takes about 2.5 ms of CPU per contact on the same 2 cores. A py-spy `--gil`
-  profile of one worker during a run put 15% of GIL samples in the tick thread's `send_task`
-  (each publish builds a new `redis.Redis` in kombu's `Channel._create_client`), 26% in
-  `OneInboxClient._send` (httpx), and 5% in a second `Store.contact` HGETALL of the same contact
-  inside `place` (one in `_time_to_call`, one after the claim). Suggested: publish the tick's
-  tasks through one producer per tick, or a pipelined LPUSH (perf-baseline 3a: 12× faster);
-  return the contact's fields from the claim script instead of reading them twice; cache the
-  campaign's settings per process instead of `HGETALL` + JSON on every task.
-- **Pace: the create side exceeds rate+1 at 100/s** (104 and 106 creates in one second at the
-  simulator) although the claims themselves, on Redis's clock, never do (93 and 95): the jitter
-  between a won claim and its POST, with every worker thread busy (52–66% of samples with all 32
-  threads of a worker in a task), bunches the creates. The promise "the pace is never exceeded"
-  holds for claims, not for what OneInbox sees.
-- **Pace: the mean is 90% of the rate at 100/s** (98.3% at 10/s). `claim.lua` sets
-  `tat = max(tat, now) + interval`, so every claim's lateness (sleep overshoot, GIL, a Redis
-  round trip: about 1 ms) is lost for good; at 10 ms intervals that is 10%. Suggested: keep the
-  schedule anchored when a claim is late by less than one interval (`tat + interval` instead of
-  `now + interval`), which still allows at most rate+1 in any second.
-- **Pace: a thundering herd of dial tasks.** `tick._dial_budget` caps each tick's dials at
-  `ceil(rate × 2) + 1` but does not subtract the dials already queued (it subtracts them only
-  from the concurrency budget), so with a large `max_concurrent` every 0.2 s tick enqueues
-  another 2 s worth: at 10/s the 100 contacts all had a task within a second. Every waiting task
-  sleeps until the same `tat`, wakes, and all but one lose and sleep again: 47 EVALSHA per
-  contact at 10/s (3 when nobody waits) and 230–333 thread-seconds asleep in pace waits for a
-  10 s run, i.e. 20–33 of the 64 pool threads held doing nothing. At 100/s with 300 ms creates
-  the workers were saturated 66% of the time, so follow-ups (polls) queue behind sleeping dials.
-  Suggested: `min(free, horizon - queued)`; and let a claim reserve its send slot (the script
-  advances `tat` and returns the slot time; the task sleeps until then) so that each contact
-  makes one claim.
-- **Startup** meets the target with little margin (1.77 s median, 2.33 s worst): about 0.9 s of
-  interpreter and imports, then the embedded worker's own start (1.24 s alone) after Redis is up.
-  Starting the worker before waiting for Redis (it retries the broker) would overlap the two.
-- **Memory** is not a concern: about 300 bytes per contact, of which about 90 are the `ready`
+- **Ceiling below target (about 0.1 of the no-op rate per contact).** A contact costs two
+  Celery tasks (dial, then one follow at this speed), two messages published by the tick (one
+  producer per tick), two httpx requests and about 10 round trips of the dialer's own to Redis.
+  The box is busy and the simulator alone takes about 2 ms of CPU per contact on the same 2
+  cores. Earlier profiles (py-spy `--gil`) put about a quarter of a worker's time in httpx and a
+  sixth in publishing. Left to do: publish the tick's tasks as one pipelined LPUSH
+  (perf-baseline 3a: 12x faster than `send_task`), return the contact's fields from the claim
+  script, and make a follow-up that finds the call final skip its own transition round trips.
+- **Pace.** A claim books the next send slot of a schedule kept in Redis (GCRA on Redis's
+  clock, slots one interval apart, at most half a second ahead) and the task sends at that
+  slot, so claims never exceed rate+1 in any second and no pace is lost to lateness (mean 100%).
+  What OneInbox sees can still bunch by a few creates at 100/s when the 2 cores are saturated:
+  the jitter between a slot and its POST, and the simulator's own event loop, are on the same
+  busy CPUs (the naive single-process baseline shows the same effect: 101-109).
+- **Startup.** The preflight runs while the embedded worker boots; the worker's own start
+  (about 1.2 s) dominates.
+- **Memory** is not a concern: about 300 bytes per contact, of which about 100 are the `ready`
   zset entry and 40 the row JSON.
 """
 

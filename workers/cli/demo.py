@@ -77,5 +77,5 @@ def demo(
             settings, contacts, opts, campaign=f"demo-{time.strftime('%Y%m%d-%H%M%S')}",
             results=out / "contacts.results.csv", rejects=out / "contacts.rejects.csv",
         )
-        code = dial(settings, chosen)
+        code = dial(settings, chosen, preflight=True)
     raise typer.Exit(code)

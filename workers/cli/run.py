@@ -24,10 +24,18 @@ EXIT_ABORTED = 3
 console = Console()
 
 
-def dial(settings: Settings, plan: Plan, *, detach: bool = False, workers: int = 1) -> int:
-    """Submit, follow and report one campaign; returns the exit code."""
+def dial(
+    settings: Settings, plan: Plan, *, detach: bool = False, workers: int = 1,
+    preflight: bool = False,
+) -> int:
+    """Submit, follow and report one campaign; returns the exit code.
+
+    The preflight runs once the stack is starting, so the worker boots while it checks.
+    """
     cid = plan.config.campaign_id
     with session.open_store(settings, workers=0 if detach else workers) as store:
+        if preflight and not _preflight_passes(settings, plan):
+            return EXIT_ABORTED
         rejects: list[Reject] = []
         out = plan.rejects_path.open("w", encoding="utf-8", newline="")
         resumed = session.submit(store, plan.config, stream(plan.contact_file, out, rejects))
@@ -42,6 +50,14 @@ def dial(settings: Settings, plan: Plan, *, detach: bool = False, workers: int =
             return 0
         final = display.follow_live(console, store, plan.config, plan.results)
     return _report(final, plan.config, plan.results)
+
+
+def _preflight_passes(settings: Settings, plan: Plan) -> bool:
+    checked = run_preflight(settings, plan)
+    show(checked)
+    if checked.failed:
+        console.print("[bold red]Preflight failed[/]: nothing was dialled.")
+    return not checked.failed
 
 
 def _announce(state: CampaignState | None, resumed: bool, cid: str) -> None:
@@ -101,13 +117,10 @@ def run(
     if detach and not settings.redis_url:
         raise ConfigError("--detach needs DIALER_REDIS_URL and `dialer worker` processes")
     chosen = plan(settings, contacts, opts, campaign=campaign, results=results, rejects=rejects)
-    if preflight or dry_run:
-        checked = run_preflight(settings, chosen)
-        show(checked)
-        if checked.failed:
-            console.print("[bold red]Preflight failed[/]: nothing was dialled.")
-            raise typer.Exit(EXIT_ABORTED)
-        if dry_run:
-            console.print("Dry run: nothing was dialled.")
-            raise typer.Exit(0)
-    raise typer.Exit(dial(settings, chosen, detach=detach, workers=workers))
+    if dry_run:
+        passed = _preflight_passes(settings, chosen)
+        console.print("Dry run: nothing was dialled.")
+        raise typer.Exit(0 if passed else EXIT_ABORTED)
+    raise typer.Exit(
+        dial(settings, chosen, detach=detach, workers=workers, preflight=preflight)
+    )
