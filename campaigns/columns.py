@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from campaigns.model import RESULT_COLUMNS
+from campaigns.model import RESULT_COLUMNS, RESULTS_FILE_MARKERS
 from dialer.errors import InputError
 
 # Header spellings of the phone column, best first (compared after `key()`).
@@ -19,7 +19,7 @@ PHONE_HEADERS = (
 )  # fmt: skip
 RESERVED = ("from_number", "agent_id", "timezone", "country")
 # A file with all of these is a results file fed back in: its result columns are not variables.
-RESULTS_MARKERS = frozenset({"source_row", "phone_e164", "status"})
+RESULTS_MARKERS = frozenset(RESULTS_FILE_MARKERS)
 
 
 def key(header: str) -> str:

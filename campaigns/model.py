@@ -41,6 +41,10 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 
 
+# A file with these columns is a results file (older ones may lack later result columns).
+RESULTS_FILE_MARKERS: tuple[str, ...] = ("source_row", "phone_e164", "status")
+
+
 @dataclass(frozen=True, slots=True)
 class Contact:
     """One dialable row.

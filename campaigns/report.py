@@ -27,7 +27,7 @@ import phonenumbers
 from phonenumbers import NumberParseException
 from phonenumbers import timezone as number_timezone
 
-from campaigns.model import RESULT_COLUMNS
+from campaigns.model import RESULTS_FILE_MARKERS
 from dialer.errors import InputError
 
 CONNECTED = "completed"
@@ -122,7 +122,7 @@ def read_results(handle: TextIO, *, name: str) -> list[Outcome]:
         if header is None:
             raise InputError("the file is empty, not a results file", where=name)
         header = [h.strip().lstrip("\ufeff") for h in header]
-        missing = [c for c in RESULT_COLUMNS if c not in header]
+        missing = [c for c in RESULTS_FILE_MARKERS if c not in header]
         if missing:
             raise InputError(
                 "not a results file (written by `dialer run` or `dialer export`): missing "

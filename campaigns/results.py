@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from campaigns.model import RESULT_COLUMNS
+from campaigns.model import RESULT_COLUMNS, RESULTS_FILE_MARKERS
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -40,7 +40,7 @@ def kept_input_columns(input_columns: Iterable[str]) -> list[str]:
     """Input columns written back: all of them, except the result columns of a results file
     that is being dialled again (they are replaced by this run's)."""
     columns = list(input_columns)
-    if set(RESULT_COLUMNS) <= set(columns):
+    if set(RESULTS_FILE_MARKERS) <= set(columns):
         return [c for c in columns if c not in RESULT_COLUMNS]
     return columns
 
@@ -70,7 +70,7 @@ def attempts_made(contact: Mapping[str, str]) -> int:
     """Attempts actually dialled: the current one counts once its create was sent."""
     attempt = int(contact.get("attempt") or 1)
     sent = int(contact.get("sends") or 0) > 0
-    return attempt if sent else attempt - 1
+    return max(0, attempt if sent else attempt - 1)
 
 
 def write_results(

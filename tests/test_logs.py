@@ -45,7 +45,7 @@ def test_json_lines_name_campaign_row_and_call() -> None:
     events = [json.loads(line) for line in _lines("json")]
     moves = [(e["from_state"], e["to_state"]) for e in events if e["event"] == "transition"]
     assert moves == [("pending", "dialing"), ("dialing", "placed"), ("placed", "failed")]
-    placed = [e for e in events if e.get("to_state") == "placed"][0]
+    placed = next(e for e in events if e.get("to_state") == "placed")
     assert (placed["campaign"], placed["row"], placed["call_id"]) == ("L", 7, "call-9")
 
 
