@@ -68,26 +68,10 @@ def _instant(text: str) -> datetime | None:
 class CallingPolicy:
     """The `When` of real campaigns: windows in the recipient's time, deadline, retries."""
 
-    def allowed_from(
-        self, config: CampaignConfig, contact: Mapping[str, str], earliest: datetime
-    ) -> datetime | None:
-        """The first instant >= `earliest` when the contact may be called; None if none soon."""
-        window = _window(config.window, config.days)
-        phone = contact["phone"]
-        if window.always and not config.rules:
-            return earliest
-        zones = _zone_names(phone, contact.get("timezone", ""))
-        _, state = _rule(config, phone)
-        hour = earliest.replace(minute=0, second=0, microsecond=0)
-        for start, end in _spans(zones, window, config.rules, state, hour):
-            if end > earliest:
-                return max(start, earliest)
-        return None
-
-    def window_close(
+    def spans(
         self, config: CampaignConfig, contact: Mapping[str, str], at: datetime
-    ) -> datetime | None:
-        """When the calling period containing `at` closes (None: not allowed at `at`, or never)."""
+    ) -> list[Span] | None:
+        """The contact's allowed periods from the hour of `at` on; None when always allowed."""
         window = _window(config.window, config.days)
         phone = contact["phone"]
         if window.always and not config.rules:
@@ -95,10 +79,23 @@ class CallingPolicy:
         zones = _zone_names(phone, contact.get("timezone", ""))
         _, state = _rule(config, phone)
         hour = at.replace(minute=0, second=0, microsecond=0)
-        for start, end in _spans(zones, window, config.rules, state, hour):
-            if start <= at < end:
-                return end
-        return None
+        return _spans(zones, window, config.rules, state, hour)
+
+    def allowed_from(
+        self, config: CampaignConfig, contact: Mapping[str, str], earliest: datetime
+    ) -> datetime | None:
+        """The first instant >= `earliest` when the contact may be called; None if none soon."""
+        spans = self.spans(config, contact, earliest)
+        if spans is None:
+            return earliest
+        return next((max(start, earliest) for start, end in spans if end > earliest), None)
+
+    def window_close(
+        self, config: CampaignConfig, contact: Mapping[str, str], at: datetime
+    ) -> datetime | None:
+        """When the calling period containing `at` closes (None: not allowed at `at`, or never)."""
+        spans = self.spans(config, contact, at) or []
+        return next((end for start, end in spans if start <= at < end), None)
 
     def explain(self, config: CampaignConfig, contact: Mapping[str, str], now: datetime) -> str:
         """Why the contact waits now, for a person."""
