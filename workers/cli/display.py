@@ -63,7 +63,9 @@ def follow_live(
         def show(now: session.Progress) -> None:
             live.update(progress_table(now, config, time.monotonic() - started))
 
-        return session.follow(store, config.campaign_id, results, show)
+        final = session.follow(store, config.campaign_id, results, show)
+    console.print()
+    return final
 
 
 def summary(console: Console, final: session.Progress, results: Path) -> None:
