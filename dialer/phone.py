@@ -15,7 +15,7 @@ country code 1 on patterns compiled once from `phonenumbers`' own metadata. Only
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import lru_cache
 
 import phonenumbers
@@ -131,21 +131,6 @@ def normalize(raw: str, default_region: str = "US") -> str:
             return "+1" + national
     _screen(raw, text)
     return _full_parse(text, default_region)
-
-
-def normalize_many(raws: Iterable[str], default_region: str = "US") -> list[str | InvalidNumber]:
-    """`normalize` each of `raws`: its E.164, or the `InvalidNumber` it raised (as a value).
-
-    The outcomes are plain picklable values, so a batch can be normalised in another process.
-    """
-    outcomes: list[str | InvalidNumber] = []
-    add = outcomes.append
-    for raw in raws:
-        try:
-            add(normalize(raw, default_region))
-        except InvalidNumber as exc:
-            add(exc.with_traceback(None))  # no frames kept alive by a stored exception
-    return outcomes
 
 
 def _screen(raw: str, text: str) -> None:

@@ -207,12 +207,6 @@ class Store:
                 if fields:
                     yield row, fields
 
-    def set_fields(self, cid: str, row: int, fields: Mapping[str, str]) -> None:
-        """Write fields that do not change the state (e.g. the latest provider status)."""
-        self.redis.hset(contact_key(cid, row), mapping=_mapping(fields))
-
-    # -- transitions -------------------------------------------------------------------------
-
     def transition(
         self,
         cid: str,
@@ -296,11 +290,6 @@ class Store:
     def forget_watch(self, cid: str, row: int) -> None:
         """Drop a follow-up that is no longer needed (the contact is final or pending)."""
         self.redis.zrem(campaign_key(cid, "watch"), str(row))
-
-    def extend_lease(self, cid: str, row: int, lease_ms: int) -> None:
-        """Keep holding the contact's concurrency slot while its call is alive."""
-        now_ms = self.server_ms()
-        self.redis.zadd(campaign_key(cid, "inflight"), {str(row): now_ms + lease_ms})
 
     def slow_down(self, cid: str, seconds: float) -> None:
         """Delay the campaign's next create by `seconds` (after a 429), never bunching later."""

@@ -15,7 +15,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -130,8 +130,3 @@ def start_occurrence(
         return
     store.note_occurrence(name, occurrence)
     log.info("scheduled run started", extra={"schedule": name, "campaign": occurrence})
-
-
-def lateness_ok(at: datetime, now: datetime) -> bool:
-    """An occurrence is still worth starting this long after its time."""
-    return now - at <= MAX_LATENESS + timedelta(minutes=5)
