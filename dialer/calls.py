@@ -33,7 +33,7 @@ log = logging.getLogger("dialer.calls")
 
 MAX_PATIENCE_S = SEND_AHEAD_S  # a dial task waits this long at most for its send slot
 RETRY_SOON_MS = 2000  # a create that never reached OneInbox is tried again after this
-RECONCILE_PAGES = 20  # pages of the call list searched for an uncertain create
+RECONCILE_PAGES = 50  # pages of the call list searched for an uncertain create
 
 
 @dataclass
@@ -252,7 +252,7 @@ def reconcile(d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str
     try:
         call = d.client.find_call_by_metadata(
             contact.get("agent_id") or config.agent_id, "dialer_attempt_id", key,
-            created_after=sent_at - timedelta(minutes=10), max_pages=RECONCILE_PAGES,
+            created_after=sent_at - timedelta(minutes=2), max_pages=RECONCILE_PAGES,
         )
     except ProviderError as exc:
         _reconcile_later(d, cid, row, waited, f"cannot search the call list: {exc}")

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from dialer.errors import Retryable
 from dialer.http import raise_for_response, raise_unclear, read_json, translate_errors
 from dialer.models import (
     Agent,
@@ -174,17 +175,25 @@ class OneInboxClient:
         This is how an `Ambiguous` create is found again. The list has no server-side metadata
         filter, so pages are read newest first (assumed: the order is undocumented) and matched
         here. The walk stops after the first page holding a call created before
-        `created_after` (give it a margin for clock skew; a naive datetime is taken as UTC),
-        or after `max_pages` pages.
+        `created_after` (give it a margin for clock skew; a naive datetime is taken as UTC), or
+        at the end of the list. After `max_pages` pages with more to read it raises `Retryable`:
+        "not found" is only said of a search that went back far enough.
         """
         if created_after.tzinfo is None:
             created_after = created_after.replace(tzinfo=UTC)
+        more = False
         for page in self.iter_cursor_pages(agent_id=agent_id, max_pages=max_pages):
             match = _match_metadata(page.items, key, value)
             if match is not None:
                 return match
             if _reaches_before(page.items, created_after):
                 return None
+            more = page.has_more
+        if more:  # not found in the pages read, but not searched back far enough: undecided
+            raise Retryable(
+                f"the call list was searched {max_pages} pages deep without reaching "
+                f"{created_after:%H:%M:%S} UTC; not found yet"
+            )
         return None
 
     # -- account, agents, numbers, credentials ------------------------------------------------

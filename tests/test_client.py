@@ -795,10 +795,11 @@ def test_find_still_matches_on_the_page_that_reaches_before_the_window() -> None
     assert len(rec.requests) == 2
 
 
-def test_find_stops_after_max_pages() -> None:
+def test_find_that_runs_out_of_pages_is_undecided_not_a_no() -> None:
     pages = [[aged(str(i), 1)] for i in range(5)] + [[aged("x", 1, "att-1")]]
     client, rec = make_client(cursor_pages(pages))
-    assert find(client, max_pages=3) is None
+    with pytest.raises(Retryable, match="not found yet"):
+        find(client, max_pages=3)
     assert len(rec.requests) == 3
 
 
