@@ -20,7 +20,8 @@ from campaigns.rejects import write_rejects
 from campaigns.retry import RetryPolicy, parse_delays, parse_retry_on
 from campaigns.windows import load_rules, parse_start_at, parse_window
 from dialer.campaign import CampaignConfig, check_campaign_id, parse_rate
-from dialer.errors import ConfigError, InputError
+from dialer.errors import ConfigError, InputError, InvalidNumber
+from dialer.phone import normalize
 from dialer.settings import Settings
 
 
@@ -142,6 +143,12 @@ class RunOptions(BaseModel):
             raise ConfigError("no agent: give --agent-id, or set DIALER_AGENT_ID")
         if not from_number:
             raise ConfigError("no from-number: give --from-number, or set DIALER_FROM_NUMBER")
+        try:
+            from_number = normalize(from_number, self.default_region)
+        except InvalidNumber as exc:
+            raise ConfigError(
+                f"--from-number {from_number!r}: {exc} (write it in E.164, like +14155551234)"
+            ) from exc
         return CampaignConfig(
             campaign_id=check_campaign_id(cid), agent_id=agent_id, from_number=from_number,
             rate_per_s=parse_rate(self.rate), max_concurrent=self.max_concurrent,
