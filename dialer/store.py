@@ -154,7 +154,10 @@ class Store:
         return sorted(cast(set[str], self.redis.smembers(ACTIVE)))
 
     def add_contacts(
-        self, cid: str, contacts: Iterable[Dialable], columns: tuple[str, ...],
+        self,
+        cid: str,
+        contacts: Iterable[Dialable],
+        columns: tuple[str, ...],
         schedule: Callable[[Dialable], tuple[int, str]] | None = None,
     ) -> int:
         """Store contacts as pending, skipping any already stored; returns how many were new.
@@ -164,8 +167,11 @@ class Store:
         """
         added = 0
         pipe = self.redis.pipeline(transaction=False)
-        counts, ready, camp = (campaign_key(cid, "counts"), campaign_key(cid, "ready"),
-                               campaign_key(cid))
+        counts, ready, camp = (
+            campaign_key(cid, "counts"),
+            campaign_key(cid, "ready"),
+            campaign_key(cid),
+        )
         for contact in contacts:
             keys = [contact_key(cid, contact.source_row), counts, ready, camp]
             due, waiting = schedule(contact) if schedule else (0, "")
@@ -237,8 +243,15 @@ class Store:
         return State(previous)
 
     def claim(
-        self, cid: str, row: int, *, max_concurrent: int, interval_us: int, lease_ms: int,
-        stuck_ms: int, max_wait_us: int = 0,
+        self,
+        cid: str,
+        row: int,
+        *,
+        max_concurrent: int,
+        interval_us: int,
+        lease_ms: int,
+        stuck_ms: int,
+        max_wait_us: int = 0,
     ) -> Claim:
         """Pass the dial gate: campaign running, contact pending, a free concurrency slot, and a
         send slot of the pace at most `max_wait_us` away (`wait_s` says how far: send then)."""
@@ -249,17 +262,21 @@ class Store:
             *(campaign_key(cid, name) for name in _INDEXES),
             campaign_key(cid, "pace"),
         ]
-        args = [str(row), str(max_concurrent), str(interval_us), str(lease_ms), str(stuck_ms),
-                str(max_wait_us)]
+        args = [
+            str(row),
+            str(max_concurrent),
+            str(interval_us),
+            str(lease_ms),
+            str(stuck_ms),
+            str(max_wait_us),
+        ]
         won, reason, number, *wait = self._claim(keys=keys, args=args)
         if won:
             _log_transition(cid, row, State.PENDING.value, State.DIALING.value, {})
             return Claim(True, "ok", wait_s=int(wait[0]) / 1_000_000, send=int(number))
         return Claim(False, str(reason), wait_s=int(number) / 1_000_000)
 
-    def archive_attempt(
-        self, cid: str, row: int, attempt: int, fields: Mapping[str, str]
-    ) -> None:
+    def archive_attempt(self, cid: str, row: int, attempt: int, fields: Mapping[str, str]) -> None:
         """Keep a finished attempt's record (the contact itself moves on to the next)."""
         self.redis.hset(f"{contact_key(cid, row)}:a:{attempt}", mapping=_mapping(fields))
 
@@ -304,7 +321,12 @@ class Store:
         return max(0.0, (tat - self.server_ms() * 1000) / 1_000_000)
 
     def pump(
-        self, cid: str, *, max_dial: int, requeue_after_ms: int, max_follow: int,
+        self,
+        cid: str,
+        *,
+        max_dial: int,
+        requeue_after_ms: int,
+        max_follow: int,
         follow_lease_ms: int,
     ) -> tuple[list[int], list[int]]:
         """Rows due to be dialled and rows due a follow-up, now marked as taken."""
@@ -321,6 +343,23 @@ class Store:
         """Concurrency slots held now (unexpired leases)."""
         now_ms = self.server_ms()
         return int(self.redis.zcount(campaign_key(cid, "inflight"), now_ms, "+inf"))
+
+    def waiting(self, cid: str, sample: int = 500) -> tuple[int | None, dict[str, int]]:
+        """When the next pending contact is due (ms since the epoch), and why the first
+        `sample` pending contacts wait, counted by reason."""
+        first = cast(
+            list[tuple[str, float]],
+            self.redis.zrange(campaign_key(cid, "ready"), 0, 0, withscores=True),
+        )
+        rows = cast(list[str], self.redis.zrange(campaign_key(cid, "ready"), 0, sample - 1))
+        pipe = self.redis.pipeline(transaction=False)
+        for row in rows:
+            pipe.hget(contact_key(cid, int(row)), "waiting")
+        reasons: dict[str, int] = {}
+        for reason in pipe.execute():
+            if reason:
+                reasons[str(reason)] = reasons.get(str(reason), 0) + 1
+        return (int(first[0][1]) if first else None), reasons
 
     def pending_rows(self, cid: str) -> list[int]:
         """Rows still waiting to be dialled (ready or queued)."""
@@ -366,9 +405,7 @@ class Store:
 
     def note_occurrence(self, name: str, occurrence: str, error: str = "") -> None:
         """Remember the last occurrence of a job and how it went."""
-        self.redis.hset(
-            f"{PREFIX}:schedule-runs", mapping={name: json.dumps([occurrence, error])}
-        )
+        self.redis.hset(f"{PREFIX}:schedule-runs", mapping={name: json.dumps([occurrence, error])})
 
     def last_occurrences(self) -> dict[str, tuple[str, str]]:
         """For each job: its last occurrence and its error ('' when it started)."""
@@ -383,9 +420,7 @@ class Store:
             raise StateError(f"Redis is not reachable: {exc}") from exc
 
 
-def _log_transition(
-    cid: str, row: int, before: str, after: str, fields: Mapping[str, str]
-) -> None:
+def _log_transition(cid: str, row: int, before: str, after: str, fields: Mapping[str, str]) -> None:
     """One line per state change of a contact (the API key never passes through here)."""
     extra = {"campaign": cid, "row": row, "from_state": before, "to_state": after}
     for name in ("call_id", "error", "waiting"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -51,6 +52,12 @@ def status(campaign: Campaign) -> None:
         console.print(display.progress_table(now, config, 0.0))
         if now.reason:
             console.print(f"[bold red]Stopped:[/] {now.reason}")
+        due_ms, reasons = store.waiting(campaign)
+        if due_ms:
+            due = datetime.fromtimestamp(due_ms / 1000, UTC)
+            console.print(f"Next contact due {due:%Y-%m-%d %H:%M:%S} UTC.")
+        for reason, count in sorted(reasons.items(), key=lambda item: -item[1])[:5]:
+            console.print(f"  {count} waiting: {reason}", highlight=False)
 
 
 @app.command()
