@@ -192,7 +192,8 @@ def _placed(d: Dispatcher, cid: str, row: int, call: Call, *, polls: int) -> Non
         cid, row, State.PLACED, lease_ms=_ms(d.timing.lease_s),
         watch_in_ms=_ms(next_poll_s(polls, d.timing)), fields=fields,
     ):
-        d.store.index_call(call.id, cid, row)
+        if d.campaign(cid).webhook_url:  # only webhooks need to find a contact by call id
+            d.store.index_call(call.id, cid, row)
         _log("call placed", cid, row, call_id=call.id)
 
 

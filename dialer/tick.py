@@ -17,9 +17,12 @@ from dialer.campaign import LIVE_STATES, CampaignState
 from dialer.policy import SEND_AHEAD_S, Timing
 from dialer.store import Store
 
-Enqueue = Callable[[str, int], None]
+Enqueue = Callable[[str, list[int]], None]  # one task for these rows of the campaign
 Finished = Callable[[str], None]
 MAX_FOLLOW_PER_TICK = 500
+# Up to this many tasks of each kind per tick: at low volume one contact per task; at high
+# volume contacts share tasks, so that Celery's cost per task is spread over several contacts.
+TASKS_PER_TICK = 16
 DIAL_HORIZON_S = SEND_AHEAD_S
 
 
@@ -58,16 +61,24 @@ def tick_campaign(
         max_follow=MAX_FOLLOW_PER_TICK,
         follow_lease_ms=round(timing.follow_lease_s * 1000),
     )
-    for row in to_dial:
-        dial(cid, row)
-    for row in to_follow:
-        follow(cid, row)
+    for rows in chunks(to_dial, TASKS_PER_TICK):
+        dial(cid, rows)
+    for rows in chunks(to_follow, TASKS_PER_TICK):
+        follow(cid, rows)
     finished = not _live(store, cid)
     if finished and state in (CampaignState.RUNNING, CampaignState.PAUSED):
         store.set_campaign_state(cid, CampaignState.DONE)
     elif finished:
         store.retire(cid)
     return TickReport(len(to_dial), len(to_follow), finished)
+
+
+def chunks(rows: list[int], parts: int) -> list[list[int]]:
+    """`rows` split into at most `parts` lists of nearly equal size, in order."""
+    if not rows:
+        return []
+    size = math.ceil(len(rows) / parts)
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 def _dial_budget(store: Store, cid: str) -> int:

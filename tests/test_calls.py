@@ -4,7 +4,7 @@ Redis, without Celery: every create outcome of the API, and what the contact end
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -17,7 +17,7 @@ from dialer.client import OneInboxClient
 from dialer.http import make_http_client
 from dialer.policy import Timing
 from dialer.store import Store
-from dialer.tick import tick
+from dialer.tick import Enqueue, tick
 from tests.support import sim_get, wait_until
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from workers.simulator.server import RunningSimulator
@@ -65,11 +65,21 @@ def _start(d: Dispatcher, n: int = 1, **kw: Any) -> str:
     return "t"
 
 
+def _inline(d: Dispatcher, work: Callable[[Dispatcher, str, int], None]) -> Enqueue:
+    """A task run at once, in this thread, for each row it is given."""
+
+    def run(cid: str, rows: list[int]) -> None:
+        for row in rows:
+            work(d, cid, row)
+
+    return run
+
+
 def _drive(d: Dispatcher, cid: str, timeout: float = 20) -> None:
     """Run the tick and its tasks inline until the campaign is no longer running."""
 
     def step() -> bool:
-        tick(d.store, lambda c, r: place(d, c, r), lambda c, r: follow(d, c, r), d.timing)
+        tick(d.store, _inline(d, place), _inline(d, follow), d.timing)
         return d.store.campaign_state(cid) is not CampaignState.RUNNING
 
     wait_until(step, timeout, "the campaign to finish", every=0.02)

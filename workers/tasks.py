@@ -16,16 +16,24 @@ from workers.resources import dispatcher
 from workers.scheduler import start_occurrence
 
 
+def _rows(rows: int | list[int]) -> list[int]:
+    return [rows] if isinstance(rows, int) else list(rows)
+
+
 @app.task(name="dialer.dial")  # type: ignore[untyped-decorator]
-def dial(cid: str, row: int) -> None:
-    """Place the call for one pending contact."""
-    calls.place(dispatcher(), cid, row)
+def dial(cid: str, rows: int | list[int]) -> None:
+    """Place the calls of these pending contacts, one after the other."""
+    d = dispatcher()
+    for row in _rows(rows):
+        calls.place(d, cid, row)
 
 
 @app.task(name="dialer.follow")  # type: ignore[untyped-decorator]
-def follow(cid: str, row: int) -> None:
-    """Do the contact's due follow-up: poll its call, or reconcile an uncertain create."""
-    calls.follow(dispatcher(), cid, row)
+def follow(cid: str, rows: int | list[int]) -> None:
+    """Do these contacts' due follow-ups: poll their calls, or reconcile uncertain creates."""
+    d = dispatcher()
+    for row in _rows(rows):
+        calls.follow(d, cid, row)
 
 
 @app.task(name="dialer.start_scheduled")  # type: ignore[untyped-decorator]

@@ -54,12 +54,12 @@ class Ticker:
                 # One producer (one connection) for the whole tick, not one per message.
                 with app.producer_or_acquire() as producer:
 
-                    def dial(cid: str, row: int) -> None:
-                        app.send_task("dialer.dial", (cid, row), queue=DIAL_QUEUE,
+                    def dial(cid: str, rows: list[int]) -> None:
+                        app.send_task("dialer.dial", (cid, rows), queue=DIAL_QUEUE,
                                       producer=producer)
 
-                    def follow(cid: str, row: int) -> None:
-                        app.send_task("dialer.follow", (cid, row), queue=FOLLOW_QUEUE,
+                    def follow(cid: str, rows: list[int]) -> None:
+                        app.send_task("dialer.follow", (cid, rows), queue=FOLLOW_QUEUE,
                                       producer=producer)
 
                     tick(d.store, dial, follow, d.timing, finished=write_results)
