@@ -885,14 +885,13 @@ LAST = BENCH / "out" / "dispatch-last.pickle"
 NOTES = """\
 ### What the figures say
 
-- **Ceiling below target (about 0.1 of the no-op rate per contact).** A contact costs two
-  Celery tasks (dial, then one follow at this speed), two messages published by the tick (one
-  producer per tick), two httpx requests and about 10 round trips of the dialer's own to Redis.
-  The box is busy and the simulator alone takes about 2 ms of CPU per contact on the same 2
-  cores. Earlier profiles (py-spy `--gil`) put about a quarter of a worker's time in httpx and a
-  sixth in publishing. Left to do: publish the tick's tasks as one pipelined LPUSH
-  (perf-baseline 3a: 12x faster than `send_task`), return the contact's fields from the claim
-  script, and make a follow-up that finds the call final skip its own transition round trips.
+- **Ceiling.** A contact costs a dial and at least one follow-up; at low volume each is its own
+  Celery task, and at high volume the tick packs several contacts into each task (at most 16
+  tasks of each kind per tick), which spreads Celery's fixed cost per task (consume + publish,
+  about 1 ms) over several contacts. The rest per contact: two httpx requests, about 8 round
+  trips to Redis, and the simulator's own CPU on the same 2 cores (about 2 ms per contact).
+  Left to do if more is needed: publish the tick's messages as one pipelined LPUSH
+  (perf-baseline 3a) and return the contact's fields from the claim script.
 - **Pace.** A claim books the next send slot of a schedule kept in Redis (GCRA on Redis's
   clock, slots one interval apart, at most half a second ahead) and the task sends at that
   slot, so claims never exceed rate+1 in any second and no pace is lost to lateness (mean 100%).
