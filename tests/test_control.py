@@ -149,6 +149,11 @@ def test_detached_campaign_paused_then_cancelled(sim: RunningSimulator, tmp_path
         assert len(rows) == 12
         assert statuses["canceled"] == 12 - len(_creates(sim))
         assert all(r["attempts"] == "0" for r in rows if r["status"] == "canceled")
+        # The worker that saw the campaign end wrote its results where `run` said it would.
+        written = tmp_path / "contacts.results.csv"
+        wait_until(written.exists, 10, "the detached campaign's results file")
+        with written.open(encoding="utf-8") as handle:
+            assert len(list(csv.DictReader(handle))) == 12
     finally:
         worker.stop()
         server.stop()

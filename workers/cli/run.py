@@ -38,7 +38,11 @@ def dial(
             return EXIT_ABORTED
         rejects: list[Reject] = []
         out = plan.rejects_path.open("w", encoding="utf-8", newline="")
-        resumed = session.submit(store, plan.config, stream(plan.contact_file, out, rejects))
+        # A detached campaign's results are written by the worker that sees it end.
+        config = plan.config.model_copy(update={"results_path": str(plan.results.resolve())})
+        resumed = session.submit(
+            store, config if detach else plan.config, stream(plan.contact_file, out, rejects)
+        )
         display.loaded(console, plan.source, store.total(cid), rejects, plan.rejects_path)
         if store.total(cid) == 0:
             console.print("[bold red]No valid contact to dial[/]; nothing was dialled.")
@@ -46,7 +50,8 @@ def dial(
         _announce(store.campaign_state(cid), resumed, cid)
         session.start(store, cid)
         if detach:
-            console.print(f"Submitted; `dialer status {cid}` follows it.")
+            console.print(f"Submitted; `dialer status {cid}` follows it. Its results are "
+                          f"written to {plan.results} when it ends (`dialer export` any time).")
             return 0
         final = display.follow_live(console, store, plan.config, plan.results)
     return _report(final, plan.config, plan.results)
