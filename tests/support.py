@@ -17,7 +17,7 @@ import redis
 
 from dialer.store import Store
 from workers.embedded import free_port, redis_server_binary, worker_command
-from workers.simulator.config import DEFAULT_API_KEY
+from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from workers.simulator.server import RunningSimulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,6 +166,7 @@ WORKER_TIMING = (
     "reconcile_limit_s=30,post_call_wait_s=2,poll_scale=0.1"
 )
 
+
 class Stack:
     """Workers for one test; all killed at the end."""
 
@@ -199,3 +200,27 @@ class Stack:
         self.store.redis.close()
 
 
+def cli_env(sim: RunningSimulator, tmp: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `dialer` command against `sim`, its state under `tmp`."""
+    return {
+        "ONEINBOX_API_KEY": DEFAULT_API_KEY,
+        "ONEINBOX_BASE_URL": sim.url,
+        "DIALER_STATE_DIR": str(tmp / "state"),
+        "DIALER_TIMING": "poll_scale=0.2,post_call_wait_s=3,stuck_s=3,reconcile_grace_s=3",
+        **extra,
+    }
+
+
+def campaign_args(command: str, contacts: str, *extra: str) -> list[str]:
+    """`dialer COMMAND CONTACTS` with the simulator's agent and number, no calling window."""
+    return [
+        command,
+        contacts,
+        "--agent-id",
+        DEFAULT_AGENT_ID,
+        "--from-number",
+        DEFAULT_FROM_NUMBER,
+        "--window",
+        "always",
+        *extra,
+    ]

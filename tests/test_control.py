@@ -18,6 +18,8 @@ import pytest
 from tests.support import (
     RedisServer,
     Worker,
+    campaign_args,
+    cli_env,
     dialer_cli,
     dialer_env,
     dialer_exe,
@@ -25,9 +27,6 @@ from tests.support import (
     wait_until,
 )
 from workers.simulator.config import (
-    DEFAULT_AGENT_ID,
-    DEFAULT_API_KEY,
-    DEFAULT_FROM_NUMBER,
     SimulatorConfig,
 )
 from workers.simulator.server import RunningSimulator, start_in_thread
@@ -46,28 +45,8 @@ def _contacts(path: Path, n: int) -> None:
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-def _env(sim: RunningSimulator, tmp: Path, **extra: str) -> dict[str, str]:
-    return {
-        "ONEINBOX_API_KEY": DEFAULT_API_KEY,
-        "ONEINBOX_BASE_URL": sim.url,
-        "DIALER_STATE_DIR": str(tmp / "state"),
-        "DIALER_TIMING": "poll_scale=0.2,post_call_wait_s=3,stuck_s=3,reconcile_grace_s=3",
-        **extra,
-    }
-
-
 def _run_args(*extra: str) -> list[str]:
-    return [
-        "run",
-        "contacts.csv",
-        "--agent-id",
-        DEFAULT_AGENT_ID,
-        "--from-number",
-        DEFAULT_FROM_NUMBER,
-        "--campaign",
-        "c1",
-        *extra,
-    ]
+    return campaign_args("run", "contacts.csv", "--campaign", "c1", *extra)
 
 
 def _creates(sim: RunningSimulator) -> list[dict[str, Any]]:
@@ -86,9 +65,9 @@ def _state_folder_free(state: Path) -> bool:
 
 def test_a_killed_run_resumes_and_dials_nobody_twice(sim: RunningSimulator, tmp_path: Path) -> None:
     _contacts(tmp_path / "contacts.csv", 8)
-    env = _env(sim, tmp_path)
+    env = cli_env(sim, tmp_path)
     first = subprocess.Popen(
-        [dialer_exe(), *_run_args("--rate", "2/s", "--window", "always")],
+        [dialer_exe(), *_run_args("--rate", "2/s")],
         env=dialer_env(env),
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
@@ -100,7 +79,7 @@ def test_a_killed_run_resumes_and_dials_nobody_twice(sim: RunningSimulator, tmp_
     # Its private Redis and worker follow it down, releasing the state folder.
     wait_until(lambda: _state_folder_free(tmp_path / "state"), 30, "the embedded stack to stop")
 
-    again = dialer_cli(_run_args("--rate", "20/s", "--window", "always"), env, cwd=tmp_path)
+    again = dialer_cli(_run_args("--rate", "20/s"), env, cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Resuming" in again.stdout
     per_contact = Counter(c["to_number"] for c in _creates(sim))
@@ -114,13 +93,11 @@ def test_a_killed_run_resumes_and_dials_nobody_twice(sim: RunningSimulator, tmp_
 def test_detached_campaign_paused_then_cancelled(sim: RunningSimulator, tmp_path: Path) -> None:
     server = RedisServer(tmp_path / "redis")
     server.start()
-    env = _env(sim, tmp_path, DIALER_REDIS_URL=server.url)
+    env = cli_env(sim, tmp_path, DIALER_REDIS_URL=server.url)
     worker = Worker(env, tmp_path / "worker.log")
     try:
         _contacts(tmp_path / "contacts.csv", 12)
-        submitted = dialer_cli(
-            _run_args("--rate", "2/s", "--detach", "--window", "always"), env, cwd=tmp_path
-        )
+        submitted = dialer_cli(_run_args("--rate", "2/s", "--detach"), env, cwd=tmp_path)
         assert submitted.returncode == 0, submitted.stdout + submitted.stderr
         wait_until(lambda: len(_creates(sim)) >= 2, 30, "the first creates")
 

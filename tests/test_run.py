@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from campaigns.model import RESULT_COLUMNS
-from tests.support import dialer_cli, sim_get
-from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
+from tests.support import campaign_args, cli_env, dialer_cli, sim_get
+from workers.simulator.config import DEFAULT_API_KEY
 from workers.simulator.server import RunningSimulator
 
 pytestmark = pytest.mark.integration
@@ -28,30 +28,9 @@ not a phone,Dev,A-4,
 FINAL = {"completed", "voicemail", "no_answer", "failed"}
 
 
-def _env(sim: RunningSimulator, state: Path) -> dict[str, str]:
-    return {
-        "ONEINBOX_API_KEY": DEFAULT_API_KEY,
-        "ONEINBOX_BASE_URL": sim.url,
-        "DIALER_STATE_DIR": str(state),
-        "DIALER_TIMING": "poll_scale=0.2,post_call_wait_s=3",
-    }
-
-
 def _run(sim: RunningSimulator, tmp: Path, *extra: str):  # type: ignore[no-untyped-def]
-    args = [
-        "run",
-        "contacts.csv",
-        "--agent-id",
-        DEFAULT_AGENT_ID,
-        "--from-number",
-        DEFAULT_FROM_NUMBER,
-        "--rate",
-        "20/s",
-        "--window",
-        "always",
-        *extra,
-    ]
-    return dialer_cli(args, _env(sim, tmp / "state"), cwd=tmp)
+    args = campaign_args("run", "contacts.csv", "--rate", "20/s", *extra)
+    return dialer_cli(args, cli_env(sim, tmp), cwd=tmp)
 
 
 def _results(path: Path) -> list[dict[str, str]]:
@@ -117,19 +96,8 @@ def test_bad_key_stops_the_run_with_a_message_about_the_key(
     simulator: RunningSimulator, tmp: Path
 ) -> None:
     (tmp / "contacts.csv").write_text(CONTACTS, encoding="utf-8")
-    env = {**_env(simulator, tmp / "state"), "ONEINBOX_API_KEY": "oi_sk_wrong"}
-    args = [
-        "run",
-        "contacts.csv",
-        "--agent-id",
-        DEFAULT_AGENT_ID,
-        "--from-number",
-        DEFAULT_FROM_NUMBER,
-        "--rate",
-        "20/s",
-        "--window",
-        "always",
-    ]
+    env = cli_env(simulator, tmp, ONEINBOX_API_KEY="oi_sk_wrong")
+    args = campaign_args("run", "contacts.csv", "--rate", "20/s")
     done = dialer_cli(args, env, cwd=tmp)
     assert done.returncode != 0
     assert "API key" in done.stdout + done.stderr
