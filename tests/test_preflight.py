@@ -111,3 +111,13 @@ def test_estimate_rolls_contacts_over_to_the_next_day() -> None:
     est = estimate(_config(rate_per_s=1.0, max_concurrent=1000), contacts, now)
     assert 3500 <= est.rolled_over <= 3700
     assert est.last_dial == datetime(2026, 12, 1, 13, 59, 59, tzinfo=UTC)  # 08:59 next morning
+
+
+def test_a_rows_own_from_number_that_is_not_registered_fails_the_preflight(
+    simulator: RunningSimulator, tmp: Path
+) -> None:
+    env = _setup(tmp, simulator)
+    (tmp / "c.csv").write_text("phone,from_number\n+14155550111,+14155550199\n")
+    done = dialer_cli(_args("check"), env, cwd=tmp)
+    assert done.returncode == 1
+    assert "+14155550199" in done.stdout and "not among your registered" in done.stdout

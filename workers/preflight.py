@@ -9,12 +9,12 @@ against what the from-number can reach. Then an estimate of when dialling should
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from campaigns.estimate import Estimate, estimate
+from campaigns.estimate import Estimate
 from dialer.campaign import CampaignConfig
 from dialer.client import OneInboxClient
 from dialer.errors import AuthError, DialerError, NotFound, ProviderError
@@ -52,8 +52,12 @@ class Preflight:
         return any(c.level is Level.FAIL for c in self.checks)
 
 
-def check_account(client: OneInboxClient, config: CampaignConfig, contacts: int) -> list[Check]:
-    """The API key, the agent, the from-number and today's quota."""
+def check_account(
+    client: OneInboxClient, config: CampaignConfig, contacts: int,
+    row_numbers: Iterable[str] = (),
+) -> list[Check]:
+    """The API key, the agent, the from-numbers (the campaign's and the rows' own) and today's
+    quota."""
     try:
         usage = client.get_usage()
     except AuthError as exc:
@@ -62,7 +66,7 @@ def check_account(client: OneInboxClient, config: CampaignConfig, contacts: int)
         return [Check("API key", Level.WARN, f"could not check: {exc}")]
     checks = [Check("API key", Level.OK, "accepted")]
     checks.append(_agent(client, config.agent_id))
-    checks.append(_from_number(client, config.from_number))
+    checks.append(_from_numbers(client, {config.from_number, *row_numbers}))
     remaining = usage.calls_remaining_today
     needed = contacts * config.max_attempts
     if remaining is None:
@@ -89,17 +93,18 @@ def _agent(client: OneInboxClient, agent_id: str) -> Check:
     return Check("agent", Level.OK, f"{name}")
 
 
-def _from_number(client: OneInboxClient, number: str) -> Check:
+def _from_numbers(client: OneInboxClient, numbers: set[str]) -> Check:
     try:
         registered = {n.phone_number for n in client.list_numbers()}
     except ProviderError as exc:
         return Check("from-number", Level.WARN, f"could not list your numbers: {exc}")
-    if number in registered:
-        return Check("from-number", Level.OK, f"{number} is registered")
+    missing = sorted(numbers - registered)
+    if not missing:
+        return Check("from-number", Level.OK, f"{', '.join(sorted(numbers))} registered")
     return Check(
         "from-number", Level.FAIL,
-        f"{number} is not among your registered numbers ({len(registered)} found); register it "
-        "with `dialer numbers register` or use one from `dialer numbers list`",
+        f"{', '.join(missing)} not among your registered numbers ({len(registered)} found); "
+        "register with `dialer numbers register` or use one from `dialer numbers list`",
     )
 
 
@@ -117,15 +122,15 @@ def check_countries(from_number: str, phones: Iterable[str]) -> Check:
     )
 
 
-def check_workers(store: Store, ping: object | None) -> list[Check]:
-    """Redis answers; with shared Redis, at least one worker answers a ping."""
+def check_workers(store: Store, ping: Callable[[], list[Any] | None] | None) -> list[Check]:
+    """Redis answers; with shared Redis (`ping` given), at least one worker answers a ping."""
     try:
         store.ping()
     except DialerError as exc:
         return [Check("redis", Level.FAIL, str(exc))]
     checks = [Check("redis", Level.OK, "reachable")]
     if ping is not None:
-        replies = ping() if callable(ping) else []
+        replies = ping() or []
         if replies:
             checks.append(Check("workers", Level.OK, f"{len(replies)} answered"))
         else:
@@ -133,10 +138,3 @@ def check_workers(store: Store, ping: object | None) -> list[Check]:
                 "workers", Level.WARN, "no worker answered: start `dialer worker` processes"
             ))
     return checks
-
-
-def run_estimate(
-    config: CampaignConfig, contacts: Iterable[Mapping[str, str]], now: datetime | None = None
-) -> Estimate:
-    """When the campaign's dialling should end."""
-    return estimate(config, contacts, now or datetime.now(UTC))

@@ -66,6 +66,13 @@ def load(store: Store) -> dict[str, Schedule]:
     return {name: Schedule.model_validate_json(spec) for name, spec in store.schedules().items()}
 
 
+def send_start(name: str, payload: str) -> None:
+    """Ask a worker to start one occurrence (`payload`: JSON [occurrence id, ISO time])."""
+    from workers.celery_app import app
+
+    app.send_task("dialer.start_scheduled", args=(name, payload))
+
+
 def due(store: Store, now: datetime) -> list[tuple[Schedule, str, datetime]]:
     """Occurrences of the last few minutes not started yet, each claimed for the caller."""
     found = []

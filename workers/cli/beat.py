@@ -13,13 +13,7 @@ from dialer.errors import ConfigError
 from dialer.settings import load_settings
 from dialer.store import Store
 from workers.cli.app import app
-from workers.scheduler import run_beat
-
-
-def _fire(name: str, occurrence: str) -> None:
-    from workers.celery_app import app as celery_app
-
-    celery_app.send_task("dialer.start_scheduled", args=(name, occurrence))
+from workers.scheduler import run_beat, send_start
 
 
 @app.command()
@@ -42,4 +36,4 @@ def beat() -> None:
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
     Console().print(f"Scheduler running ({datetime.now():%H:%M:%S}); Ctrl-C stops it.")
-    run_beat(store, _fire, stop)
+    run_beat(store, send_start, stop)

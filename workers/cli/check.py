@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from campaigns.estimate import Estimate
+from campaigns.estimate import Estimate, estimate
 from dialer.client import OneInboxClient
 from dialer.http import make_http_client
 from dialer.settings import Settings, load_settings
@@ -31,7 +31,10 @@ def _contacts(chosen: Plan) -> list[dict[str, str]]:
     found: list[dict[str, str]] = []
     with open_path(chosen.source, chosen.load_options) as contact_file:
         for good, _ in contact_file.batches():
-            found.extend({"phone": c.phone_e164, "timezone": c.timezone or ""} for c in good)
+            found.extend(
+                {"phone": c.phone_e164, "timezone": c.timezone or "", "from": c.from_number or ""}
+                for c in good
+            )
     return found
 
 
@@ -55,13 +58,16 @@ def run_preflight(settings: Settings, chosen: Plan) -> Preflight:
         connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
     )
     with http:
-        checks = preflight.check_account(OneInboxClient(http), chosen.config, len(contacts))
+        own = {c["from"] for c in contacts if c["from"]}
+        checks = preflight.check_account(
+            OneInboxClient(http), chosen.config, len(contacts), row_numbers=own
+        )
     if not any(c.level is Level.FAIL for c in checks):
         checks += _infrastructure(settings)
         checks.append(preflight.check_countries(
             chosen.config.from_number, (c["phone"] for c in contacts)
         ))
-    return Preflight(checks, preflight.run_estimate(chosen.config, contacts))
+    return Preflight(checks, estimate(chosen.config, contacts, datetime.now(UTC)))
 
 
 def show(result: Preflight) -> None:

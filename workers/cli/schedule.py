@@ -17,7 +17,7 @@ from dialer.settings import load_settings
 from dialer.store import Store
 from workers.cli.app import app
 from workers.cli.runopts import run_options, with_run_options
-from workers.scheduler import Schedule, load, next_run
+from workers.scheduler import Schedule, load, next_run, send_start
 
 console = Console()
 schedule_app = typer.Typer(help="Scheduled batch jobs (need DIALER_REDIS_URL, `dialer beat`).")
@@ -34,14 +34,6 @@ def _store() -> Store:
     store = Store.from_url(settings.redis_url)
     store.ping()
     return store
-
-
-def _enqueue(name: str, occurrence: str, at: datetime) -> None:
-    from workers.celery_app import app as celery_app
-
-    celery_app.send_task(
-        "dialer.start_scheduled", args=(name, json.dumps([occurrence, at.isoformat()]))
-    )
 
 
 @schedule_app.command("add")
@@ -117,5 +109,5 @@ def run_now(name: Name) -> None:
     occurrence = occurrence_id(name, now, check_zone(job.tz)) + "-now"
     if not store.claim_occurrence(occurrence):
         raise ConfigError(f"{occurrence} was started already; try again in a minute")
-    _enqueue(name, occurrence, now)
+    send_start(name, json.dumps([occurrence, now.isoformat()]))
     console.print(f"Started {occurrence}; `dialer status {occurrence}` follows it.")
