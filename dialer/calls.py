@@ -26,7 +26,15 @@ from dialer.errors import (
     Retryable,
 )
 from dialer.models import Call, CallRequest
-from dialer.policy import SEND_AHEAD_S, Anytime, Timing, When, final_state, next_poll_s
+from dialer.policy import (
+    SEND_AHEAD_S,
+    Anytime,
+    Timing,
+    When,
+    final_state,
+    next_poll_s,
+    send_limit,
+)
 from dialer.store import Claim, Store
 
 log = logging.getLogger("dialer.calls")
@@ -46,6 +54,7 @@ class Dispatcher:
     when: When = field(default_factory=Anytime)
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], float] = time.monotonic  # for sleeping until an instant
     _configs: dict[str, CampaignConfig] = field(default_factory=dict)
 
     def campaign(self, cid: str) -> CampaignConfig:
@@ -69,10 +78,21 @@ def _log(event: str, cid: str, row: int, **extra: object) -> None:
 # -- placing ---------------------------------------------------------------------------------
 
 
-def place(d: Dispatcher, cid: str, row: int) -> None:
-    """Dial one pending contact: check its calling time, claim it, send the create, record."""
+def place_many(d: Dispatcher, cid: str, rows: list[int]) -> None:
+    """`place` each row in turn; their contacts are read in one round trip."""
+    for row, contact in zip(rows, d.store.contacts(cid, rows), strict=True):
+        place(d, cid, row, contact)
+
+
+def place(d: Dispatcher, cid: str, row: int, contact: dict[str, str] | None = None) -> None:
+    """Dial one pending contact: check its calling time, claim it, send the create, record.
+
+    `contact` (read just before) decides only whether to try; the create is built from the
+    fields the claim itself returns.
+    """
     config = d.campaign(cid)
-    contact = d.store.contact(cid, row)
+    if contact is None:
+        contact = d.store.contact(cid, row)
     if not _time_to_call(d, config, row, contact):
         return
     claim = _claim(d, config, row)
@@ -80,7 +100,8 @@ def place(d: Dispatcher, cid: str, row: int) -> None:
         if claim.reason != "not_pending":
             d.store.transition(cid, row, State.PENDING, ready_in_ms=_ms(claim.wait_s))
         return
-    request = build_request(config, row, contact, send=claim.send)
+    request = build_request(config, row, claim.contact, send=claim.send)
+    _pass_send_guard(d, config)
     sent_at = d.now()
     try:
         call = d.client.create_call(request)
@@ -113,7 +134,12 @@ def _time_to_call(
 
 
 def _claim(d: Dispatcher, config: CampaignConfig, row: int) -> Claim:
-    """Claim the contact and its send slot; wait for the slot (at most MAX_PATIENCE_S)."""
+    """Claim the contact and its send slot; wait for the slot (at most MAX_PATIENCE_S).
+
+    The wait counts from when the claim was sent, not from when its answer was read, so a
+    reply that sits a while in a busy process does not make the send late.
+    """
+    asked = d.clock()
     claim = d.store.claim(
         config.campaign_id,
         row,
@@ -123,9 +149,23 @@ def _claim(d: Dispatcher, config: CampaignConfig, row: int) -> Claim:
         stuck_ms=_ms(d.timing.stuck_s + MAX_PATIENCE_S),
         max_wait_us=round(MAX_PATIENCE_S * 1_000_000),
     )
-    if claim.won and claim.wait_s > 0:
-        d.sleep(claim.wait_s)
+    if claim.won:
+        _sleep_until(d, asked + claim.wait_s)
     return claim
+
+
+def _sleep_until(d: Dispatcher, deadline: float) -> None:
+    left = deadline - d.clock()
+    if left > 0:
+        d.sleep(left)
+
+
+def _pass_send_guard(d: Dispatcher, config: CampaignConfig) -> None:
+    """Wait until the campaign's send guard lets this create go (at once, unless the sends before
+    it bunched up)."""
+    limit = send_limit(config.rate_per_s)
+    while (wait := d.store.pass_send_guard(config.campaign_id, limit=limit)) > 0:
+        d.sleep(wait)
 
 
 def attempt_id(cid: str, row: int, attempt: int) -> str:

@@ -14,6 +14,7 @@ Keys, for campaign C and contact row R:
     dialer:camp:C:inflight     concurrency slots held, by lease expiry
     dialer:camp:C:watch        contacts with follow-up work, by when it is due
     dialer:camp:C:pace         the pace limiter's theoretical arrival time
+    dialer:camp:C:sends        the send guard's stamps: when the last creates were sent
     dialer:call:ID             which contact a OneInbox call id belongs to (for webhooks)
     dialer:schedules           scheduled jobs: name -> JSON spec
     dialer:occurrence:ID       one scheduled occurrence has been started (kept a week)
@@ -27,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any, Protocol, cast
 
@@ -85,6 +86,7 @@ class Claim:
     reason: str
     wait_s: float = 0.0
     send: int = 0
+    contact: dict[str, str] = field(default_factory=dict)  # its fields as the claim left them
 
 
 class Store:
@@ -96,6 +98,7 @@ class Store:
         self._claim = client.register_script(_script("claim"))
         self._pump = client.register_script(_script("pump"))
         self._add = client.register_script(_script("add"))
+        self._send = client.register_script(_script("send"))
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -192,6 +195,13 @@ class Store:
         """The contact's stored fields (empty when it does not exist)."""
         return cast(dict[str, str], self.redis.hgetall(contact_key(cid, row)))
 
+    def contacts(self, cid: str, rows: list[int]) -> list[dict[str, str]]:
+        """Several contacts' fields in one round trip, in the order of `rows`."""
+        pipe = self.redis.pipeline(transaction=False)
+        for row in rows:
+            pipe.hgetall(contact_key(cid, row))
+        return cast(list[dict[str, str]], pipe.execute())
+
     def counts(self, cid: str) -> dict[str, int]:
         """Contacts per state, only states that have some."""
         raw = cast(dict[str, str], self.redis.hgetall(campaign_key(cid, "counts")))
@@ -270,11 +280,20 @@ class Store:
             str(stuck_ms),
             str(max_wait_us),
         ]
-        won, reason, number, *wait = self._claim(keys=keys, args=args)
+        won, reason, number, *rest = self._claim(keys=keys, args=args)
         if won:
             _log_transition(cid, row, State.PENDING.value, State.DIALING.value, {})
-            return Claim(True, "ok", wait_s=int(wait[0]) / 1_000_000, send=int(number))
+            wait_us, flat = rest
+            contact = dict(zip(flat[::2], flat[1::2], strict=True))
+            return Claim(True, "ok", int(wait_us) / 1_000_000, int(number), contact)
         return Claim(False, str(reason), wait_s=int(number) / 1_000_000)
+
+    def pass_send_guard(self, cid: str, *, limit: int, window_us: int = 1_000_000) -> float:
+        """Ask to send one create now: 0.0 when it may go (the send is counted), else the
+        seconds to wait before asking again. At most `limit` sends pass in any window, on
+        Redis's clock, whatever the number of workers."""
+        wait_us = self._send(keys=[campaign_key(cid, "sends")], args=[limit, window_us])
+        return int(wait_us) / 1_000_000
 
     def archive_attempt(self, cid: str, row: int, attempt: int, fields: Mapping[str, str]) -> None:
         """Keep a finished attempt's record (the contact itself moves on to the next)."""

@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from campaigns.model import Contact
-from dialer.calls import Dispatcher, follow, place
+from dialer.calls import Dispatcher, follow, place, place_many
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.client import OneInboxClient
 from dialer.http import make_http_client
 from dialer.policy import Timing
-from dialer.store import Store
+from dialer.store import Store, campaign_key, contact_key
 from dialer.tick import Enqueue, tick
 from tests.support import sim_get, wait_until
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
@@ -239,3 +239,34 @@ def test_a_call_that_never_ends_is_marked_unknown_at_its_hard_limit(
     contact = dispatcher.store.contact(cid, 1)
     assert contact["state"] == "unknown"
     assert "did not end" in contact["error"]
+
+
+def test_a_create_waits_while_the_send_guard_is_full(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    cid = _start(dispatcher, n=2)  # 100/s: the guard lets 100 creates through per second
+    sends = campaign_key(cid, "sends")
+    now_us = dispatcher.store.server_ms() * 1000
+    dispatcher.store.redis.rpush(sends, *[now_us] * 100)  # 100 creates just went out
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # time passes: those 100 leave the window
+        waits.append(seconds)
+        dispatcher.store.redis.delete(sends)
+
+    dispatcher.sleep = sleep
+    place_many(dispatcher, cid, [1, 2])
+    assert len(waits) == 1 and 0 < waits[0] <= 1.0  # the first waited; the second did not
+    assert len(_created(simulator)) == 2
+    assert dispatcher.store.redis.llen(sends) == 2
+
+
+def test_the_create_is_built_from_the_claim_not_from_an_older_read(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    cid = _start(dispatcher)
+    stale = dispatcher.store.contact(cid, 1)
+    dispatcher.store.redis.hset(contact_key(cid, 1), "phone", "+14155550999")
+    place(dispatcher, cid, 1, stale)
+    [create] = _created(simulator)
+    assert create["to_number"] == "+14155550999"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import fakeredis
@@ -73,6 +74,50 @@ def test_only_one_of_two_claims_wins(store: Store) -> None:
     assert first.won and first.send == 1
     assert not second.won and second.reason == "not_pending"
     assert store.counts("c1") == {"pending": 2, "dialing": 1}
+
+
+def test_a_won_claim_returns_the_contact_as_it_left_it(store: Store) -> None:
+    _campaign(store)
+    claim = _claim(store, 2)
+    assert claim.contact == store.contact("c1", 2)
+    assert claim.contact["state"] == "dialing" and claim.contact["phone"] == "+14155550002"
+    assert _claim(store, 2).contact == {}  # a lost claim returns nothing
+
+
+def test_contacts_reads_several_in_order(store: Store) -> None:
+    _campaign(store)
+    first, missing, third = store.contacts("c1", [1, 9, 3])
+    assert first["phone"] == "+14155550001" and third["phone"] == "+14155550003"
+    assert missing == {}
+
+
+def test_the_send_guard_lets_limit_sends_through_per_window(store: Store) -> None:
+    waits = [store.pass_send_guard("c1", limit=3, window_us=60_000_000) for _ in range(5)]
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert all(59.0 < w <= 60.0 for w in waits[3:])  # refused sends are not counted
+    assert store.redis.llen(campaign_key("c1", "sends")) == 3
+
+
+def test_the_send_guard_forgets_sends_older_than_its_window(store: Store) -> None:
+    key = campaign_key("c1", "sends")
+    assert store.pass_send_guard("c1", limit=2, window_us=60_000_000) == 0.0
+    assert store.pass_send_guard("c1", limit=2, window_us=60_000_000) == 0.0
+    old = (store.server_ms() - 61_000) * 1000
+    store.redis.delete(key)
+    store.redis.rpush(key, old, old)  # both sends were a window ago
+    assert store.pass_send_guard("c1", limit=2, window_us=60_000_000) == 0.0
+    assert store.redis.llen(key) == 1
+
+
+def test_the_send_guard_holds_under_concurrent_senders(store: Store) -> None:
+    def sender() -> int:
+        return sum(
+            store.pass_send_guard("c1", limit=7, window_us=60_000_000) == 0.0 for _ in range(10)
+        )
+
+    with ThreadPoolExecutor(4) as pool:
+        passed = sum(pool.map(lambda _: sender(), range(4)))
+    assert passed == 7
 
 
 def test_claim_refuses_when_the_campaign_is_paused(store: Store) -> None:

@@ -23,9 +23,7 @@ def _rows(rows: int | list[int]) -> list[int]:
 @app.task(name="dialer.dial")  # type: ignore[untyped-decorator]
 def dial(cid: str, rows: int | list[int]) -> None:
     """Place the calls of these pending contacts, one after the other."""
-    d = dispatcher()
-    for row in _rows(rows):
-        calls.place(d, cid, row)
+    calls.place_many(dispatcher(), cid, _rows(rows))
 
 
 @app.task(name="dialer.follow")  # type: ignore[untyped-decorator]

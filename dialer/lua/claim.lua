@@ -7,7 +7,8 @@
 -- KEYS: 1 contact, 2 counts, 3 campaign, 4 ready, 5 queued, 6 inflight, 7 watch, 8 pace hash
 -- ARGV: 1 member, 2 max concurrent, 3 emission interval us, 4 lease ms, 5 stuck-after ms,
 --       6 max wait us
--- Returns {1, 'ok', send_number, wait_us until the slot} or {0, reason, wait_us}.
+-- Returns {1, 'ok', send_number, wait_us until the slot, the contact's fields as HGETALL gives
+-- them} or {0, reason, wait_us}: the create is built from what the claim saw, with no second read.
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now = math.floor(now_us / 1000)
@@ -33,4 +34,4 @@ redis.call('ZREM', KEYS[4], member)
 redis.call('ZREM', KEYS[5], member)
 redis.call('ZADD', KEYS[6], now + tonumber(ARGV[4]), member)
 redis.call('ZADD', KEYS[7], now + tonumber(ARGV[5]), member)
-return {1, 'ok', send, math.max(0, slot - now_us)}
+return {1, 'ok', send, math.max(0, slot - now_us), redis.call('HGETALL', KEYS[1])}

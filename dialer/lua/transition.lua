@@ -14,10 +14,7 @@ for s in string.gmatch(ARGV[2], '[^,]+') do
 end
 if not allowed then return false end
 local member = ARGV[1]
-redis.call('HSET', KEYS[1], 'state', ARGV[3], 'updated_at', now)
-for i = 7, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-end
+redis.call('HSET', KEYS[1], 'state', ARGV[3], 'updated_at', now, unpack(ARGV, 7))
 if current ~= ARGV[3] then
   redis.call('HINCRBY', KEYS[2], current, -1)
   redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
