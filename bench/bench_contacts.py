@@ -75,7 +75,13 @@ def child_loader(path: Path) -> dict[str, float]:
         for contacts, rejects in opened.batches():
             counts["contacts"] += len(contacts)
             counts["rejects"] += len(rejects)
-            sample += [(c.row["phone"], c.phone_e164) for c in contacts if c.source_row % 1000 == 0]
+            sample += [
+                (cells[0], e164)
+                for row, e164, cells in zip(
+                    contacts.source_rows, contacts.phones, contacts.cells, strict=True
+                )
+                if row % 1000 == 0
+            ]
             sample += [(r.phone, None) for r in rejects if r.source_row % 1000 == 0]
     elapsed = time.perf_counter() - start
     peak = _peak_mb()

@@ -6,6 +6,8 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from campaigns.contacts import LoadOptions, LoadResult, load_contacts, open_contacts, parse_list
 from campaigns.model import Contact
@@ -243,3 +245,71 @@ def test_a_file_left_early_continues_and_close_closes_it(tmp_path: Path) -> None
             break
         assert [len(c) for c, _ in opened.batches(size=1)] == [1, 1]
     opened.close()  # closing twice is harmless
+
+
+# Rows of every kind the loader tells apart; {n} is a number shared by several rows.
+KINDS = [
+    "+1415555{n:04d},a,b",
+    "(415) 555-{n:04d},a,b",
+    "+1415555{n:04d},a",  # ragged
+    "+1415555{n:04d},a," + "x" * 100_001,  # an oversized cell
+    "+1415555{n:04d},a,b,c",  # ragged
+    "n/a,a,b",
+    ",,",  # blank
+    ",a,b",
+    "phone,first,last",  # the header again
+    "+1 999 555 {n:04d},a,b",
+    '+1415555{n:04d},"quoted, comma","line\nbreak"',
+]
+DNC = frozenset({"+14155550001", "+14155550003"})
+
+
+def messy(kinds: list[tuple[int, int]]) -> bytes:
+    lines = [KINDS[kind].format(n=n) for kind, n in kinds]
+    return ("phone,first,last\n" + "\n".join(lines) + "\n").encode()
+
+
+def read_all(data: bytes, size: int, *, parallel: bool, per_row: bool = False) -> tuple:
+    """Contacts, rejects and blank rows; `per_row` takes the one-row-at-a-time path."""
+    from dialer.phone import NUMBER_TYPES
+
+    allow = NUMBER_TYPES if per_row else None
+    options = LoadOptions(dnc=DNC, allow_types=allow)
+    opened = open_contacts(io.BytesIO(data), name="m.csv", options=options, parallel=parallel)
+    contacts: list[Contact] = []
+    rejects: list[object] = []
+    for good, bad in opened.batches(size=size):
+        contacts += good
+        rejects += bad
+    return contacts, rejects, opened.blank_rows
+
+
+@given(
+    kinds=st.lists(st.tuples(st.integers(0, len(KINDS) - 1), st.integers(0, 5)), max_size=40),
+    size=st.integers(1, 9),
+)
+@settings(max_examples=150, deadline=None)
+def test_batches_at_once_agree_with_rows_one_by_one(
+    kinds: list[tuple[int, int]], size: int
+) -> None:
+    data = messy(kinds)
+    assert read_all(data, size, parallel=False) == read_all(
+        data, 1000, parallel=False, per_row=True
+    )
+
+
+def test_a_large_file_read_with_the_numbers_process_loses_nothing() -> None:
+    import random
+
+    rnd = random.Random(7)
+    kinds = [
+        (rnd.choice([0, 0, 0, 1, 1, *range(len(KINDS))]), rnd.randrange(3000)) for _ in range(5000)
+    ]
+    data = messy(kinds)
+    parallel = read_all(data, 400, parallel=True)
+    assert parallel == read_all(data, 5000, parallel=False, per_row=True)
+    contacts, rejects, _ = parallel
+    assert len(contacts) > 1000
+    assert {r.reason.value for r in rejects} >= {
+        "duplicate", "dnc", "malformed_row", "invalid_number", "not_a_number", "missing_number"
+    }  # fmt: skip

@@ -5,7 +5,7 @@ run's options and apply them when the job fires)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -180,7 +180,7 @@ def open_path(path: Path, options: LoadOptions) -> ContactFile:
 
 def stream(
     contact_file: ContactFile, rejects_out: TextIO, rejects: list[Reject]
-) -> Iterator[list[Contact]]:
+) -> Iterator[Sequence[Contact]]:
     """The file's contacts in batches; rejects are written (and kept) as they are found."""
     for good, bad in contact_file.batches():
         rejects.extend(bad)

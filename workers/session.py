@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,7 +79,7 @@ def open_store(settings: Settings, *, workers: int = 1, concurrency: int = 16) -
         yield Store.from_url(server.url)
 
 
-def submit(store: Store, config: CampaignConfig, batches: Iterable[list[Contact]]) -> bool:
+def submit(store: Store, config: CampaignConfig, batches: Iterable[Sequence[Contact]]) -> bool:
     """Create the campaign (or find it, to resume) and store its contacts. True when resumed.
 
     Adding contacts is idempotent, so a load cut short by a crash is completed on the next run,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, BinaryIO
@@ -34,7 +34,7 @@ class Tally:
     samples: dict[str, list[Reject]] = field(default_factory=dict)
     first: list[Contact] = field(default_factory=list)
 
-    def add(self, contacts: list[Contact], rejects: list[Reject]) -> None:
+    def add(self, contacts: Sequence[Contact], rejects: list[Reject]) -> None:
         """Count one batch."""
         self.contacts += len(contacts)
         self.first += contacts[: SAMPLES - len(self.first)]

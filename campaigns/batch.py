@@ -1,0 +1,78 @@
+"""A batch of contacts as the loader keeps them: columns of values, a `Contact` when asked.
+
+A large file has a million rows, and most passes over them (counting, writing rejects, storing
+each row) need only a few fields; building two dicts and a `Contact` for every row would cost
+more than reading the file. `ContactBatch` keeps each row's cells as read and builds a row's
+`Contact` when it is indexed or iterated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container, Iterator, Sequence
+from itertools import compress
+from typing import overload
+
+from campaigns.model import Contact
+
+Overrides = dict[str, str | None]
+
+
+class ContactBatch(Sequence[Contact]):
+    """Contacts in source-row order: `source_rows[i]`, `phones[i]` (E.164), `cells[i]`."""
+
+    __slots__ = ("_columns", "_variables", "cells", "overrides", "phones", "source_rows")
+
+    def __init__(
+        self, columns: tuple[str, ...], variables: Callable[[list[str]], dict[str, str]]
+    ) -> None:
+        self._columns = columns
+        self._variables = variables
+        self.source_rows: list[int] = []
+        self.phones: list[str] = []
+        self.cells: list[list[str]] = []
+        self.overrides: dict[int, Overrides] = {}  # by index, only rows that have some
+
+    def add(self, number: int, e164: str, cells: list[str], overrides: Overrides | None) -> None:
+        """Append one contact."""
+        if overrides:
+            self.overrides[len(self.phones)] = overrides
+        self.source_rows.append(number)
+        self.phones.append(e164)
+        self.cells.append(cells)
+
+    def extend(
+        self, numbers: list[int], phones: list[str], cells: list[list[str]], skip: Container[int]
+    ) -> None:
+        """Append contacts given as columns, leaving out the indices in `skip`."""
+        if skip:
+            keep = [i not in skip for i in range(len(phones))]
+            numbers, phones = list(compress(numbers, keep)), list(compress(phones, keep))
+            cells = list(compress(cells, keep))
+        self.source_rows += numbers
+        self.phones += phones
+        self.cells += cells
+
+    def __len__(self) -> int:
+        return len(self.phones)
+
+    @overload
+    def __getitem__(self, index: int) -> Contact: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Contact]: ...
+
+    def __getitem__(self, index: int | slice) -> Contact | list[Contact]:
+        if isinstance(index, slice):
+            return [self._contact(i) for i in range(len(self))[index]]
+        return self._contact(range(len(self))[index])
+
+    def __iter__(self) -> Iterator[Contact]:
+        return map(self._contact, range(len(self)))
+
+    def _contact(self, i: int) -> Contact:
+        cells = self.cells[i]
+        row = dict(zip(self._columns, cells, strict=False))
+        overrides = self.overrides.get(i) or {}
+        return Contact(
+            self.source_rows[i], self.phones[i], row, self._variables(cells), **overrides
+        )

@@ -1,0 +1,69 @@
+"""Numbers normalised beside the loader: the same answers here and in the child process."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from campaigns.numbers import Found, NumberProcess, NumbersHere, failure, normalize_all
+
+PHONES = ["+14155550123", "(212) 555-0100", "n/a", "", "4.15555E+10", "020 7946 0958"]
+
+
+def test_found_gives_each_row_its_number_or_failure() -> None:
+    found = normalize_all(PHONES, "US")
+    assert found.phones == ["+14155550123", "+12125550100"]
+    assert found.mask == b"\x01\x01\x00\x00\x00\x00"
+    reasons = [r if isinstance(r, str) else r[0] for r in found.results()]
+    assert reasons == [
+        "+14155550123", "+12125550100", "not_a_number", "missing_number", "precision_lost",
+        "invalid_number",
+    ]  # fmt: skip
+    assert failure(found.failures[4]).reason == "precision_lost"
+    assert normalize_all(PHONES[-1:], ["GB"]).phones == ["+442079460958"]
+
+
+def test_the_child_process_answers_in_order_like_this_one() -> None:
+    child, here = NumberProcess(), NumbersHere()
+    try:
+        for i in range(5):
+            batch = [*PHONES[i:], f"+1415555{i:04d}"]
+            child.send(batch, "US")
+            here.send(batch, "US")
+        for _ in range(5):
+            assert child.receive() == here.receive()
+    finally:
+        child.close()
+
+
+def test_a_dead_child_is_replaced_by_normalising_here() -> None:
+    child = NumberProcess()
+    child.send(PHONES, "US")
+    assert child.receive() == normalize_all(PHONES, "US")
+    os.kill(child._child.pid, signal.SIGKILL)
+    child._child.wait()
+    for i in range(3):
+        child.send([f"+1415555{i:04d}", "n/a"], "US")
+    assert [child.receive().phones for _ in range(3)] == [[f"+1415555{i:04d}"] for i in range(3)]
+    child.close()
+
+
+def test_closing_with_batches_unread_ends_the_child() -> None:
+    child = NumberProcess()
+    big = ["+14155550123"] * 50_000  # larger than a pipe's buffer, both ways
+    for _ in range(4):
+        child.send(big, "US")
+    child.close()
+    assert child._child.returncode is not None
+
+
+def test_results_survive_the_pipe_exactly() -> None:
+    odd = ["+1 415 555 0123\n", "tel:+442079460958", "\u00a0(415)\u00a0555\u20110199", "x" * 70]
+    child = NumberProcess()
+    try:
+        child.send(odd, ["US", "GB", "US", "US"])
+        got = child.receive()
+    finally:
+        child.close()
+    assert got == normalize_all(odd, ["US", "GB", "US", "US"])
+    assert isinstance(got, Found)
