@@ -18,6 +18,8 @@ from workers.simulator import (
     parse_fault_spec,
     start_in_thread,
 )
+from workers.simulator.routes_calls import calls_made_today
+from workers.simulator.store import SimState
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
 
@@ -136,6 +138,19 @@ def test_daily_cap_refuses_without_creating_and_usage_reports_it(client: httpx.C
     client.patch("/_sim/config", json={"daily_cap_status": 429})
     assert client.post("/v1/calls", json=body()).status_code == 429
     assert outcomes(client)[-2:] == ["refused_daily_cap", "refused_daily_cap"]
+
+
+def test_the_daily_count_starts_again_at_midnight_utc() -> None:
+    now = [86_400.0 * 20_417 - 10]  # 2025-11-24 23:59:50 UTC
+    sim = SimState(SimulatorConfig(), clock=lambda: now[0])
+    sim.log_create("+14155550001", {}, "created", "a")
+    sim.log_create("+14155550001", {}, "refused_5xx")  # nothing created: not counted
+    assert calls_made_today(sim, now[0]) == 1
+    now[0] += 20  # 00:00:10 the next day
+    sim.log_create("+14155550001", {}, "created", "b")
+    assert calls_made_today(sim, now[0]) == 1
+    sim.reset()
+    assert calls_made_today(sim, now[0]) == 0
 
 
 def test_stats_report_exact_max_active(client: httpx.Client) -> None:

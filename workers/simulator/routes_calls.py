@@ -33,9 +33,7 @@ def country_of(number: str) -> str | None:
 
 def calls_made_today(sim: SimState, now: float) -> int:
     """Calls created since 00:00 UTC, counted from the create log (deletes do not refund)."""
-    since = day_start(now)
-    with sim.lock:
-        return sum(1 for c in sim.creates if c["call_id"] and c["t"] >= since)
+    return sim.created_since(day_start(now))
 
 
 def _refusal(sim: SimState, body: CreateCall) -> tuple[str, HTTPException] | None:
@@ -161,8 +159,8 @@ def _find(sim: SimState, call_id: uuid.UUID) -> CallRecord:
 
 
 @router.get("/{call_id}", dependencies=[Depends(guard(Endpoint.GET))])
-def get_call(call_id: uuid.UUID, request: Request) -> dict[str, Any]:
-    """One call as it is now."""
+async def get_call(call_id: uuid.UUID, request: Request) -> dict[str, Any]:
+    """One call as it is now (served on the event loop: it never blocks)."""
     sim = state_of(request)
     return render(_find(sim, call_id), sim.clock())
 

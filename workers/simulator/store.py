@@ -62,6 +62,7 @@ class SimState:
     credentials: dict[str, dict[str, Any]] = field(default_factory=dict)
     faults: FaultBook = field(init=False)
     seq: int = 0
+    created_per_day: dict[float, int] = field(default_factory=dict)  # the create log, counted
 
     def __post_init__(self) -> None:
         self.faults = FaultBook(self.config.faults, self.config.seed)
@@ -86,13 +87,23 @@ class SimState:
             self.deliveries.clear()
             self.faults.clear()
             self.seq = 0
+            self.created_per_day.clear()
 
     def log_create(self, to_number: str, metadata: dict[str, Any], outcome: str,
                    call_id: str | None = None) -> None:
         """Record one create attempt that reached the server."""
         with self.lock:
+            t = self.clock()
             self.creates.append({"call_id": call_id, "to_number": to_number,
-                                 "metadata": metadata, "t": self.clock(), "outcome": outcome})
+                                 "metadata": metadata, "t": t, "outcome": outcome})
+            if call_id:
+                day = day_start(t)
+                self.created_per_day[day] = self.created_per_day.get(day, 0) + 1
+
+    def created_since(self, day: float) -> int:
+        """Calls created (per the create log) on the day starting at `day` or later."""
+        with self.lock:
+            return sum(n for start, n in self.created_per_day.items() if start >= day)
 
     def new_call(self, **fields: Any) -> CallRecord:
         """Plan, store and return a new call (fields as in `CallRecord`, minus plan/timeline)."""
