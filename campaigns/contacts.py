@@ -25,7 +25,7 @@ import phonenumbers
 from campaigns.batch import ContactBatch
 from campaigns.columns import Layout, clean_header, plan
 from campaigns.model import Contact, Reject
-from campaigns.numbers import NumberProcess, Numbers, NumbersHere
+from campaigns.numbers import Numbers, NumbersHere, numbers_elsewhere
 from campaigns.rows import RowReader
 from campaigns.sources import Table, open_table
 from dialer.errors import InputError
@@ -145,9 +145,9 @@ class ContactFile:
         The first batch is done here; a file with more than that has its numbers normalised by
         a child process, on the other core, while this one reads on.
         """
-        first_done = self._next_row > 1 and not self._pending and not self._read_all
-        if self._parallel and first_done and isinstance(self._numbers, NumbersHere):
-            self._numbers = NumberProcess()
+        if self._parallel and self._next_row > 1 and not self._pending and not self._read_all:
+            self._parallel = False  # decided once
+            self._numbers = numbers_elsewhere()
         depth = 1 if isinstance(self._numbers, NumbersHere) else DEPTH
         while len(self._pending) < depth and not self._read_all:
             with _gc_paused():

@@ -20,6 +20,7 @@ import sys
 import threading
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Protocol
 
 from dialer.errors import InvalidNumber
@@ -27,6 +28,7 @@ from dialer.phone import normalize
 
 Failure = tuple[str, str]  # the reason and message of an `InvalidNumber`
 _LENGTH = struct.Struct("<I")
+_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,14 @@ class NumbersHere:
         self._queued.clear()
 
 
+def numbers_elsewhere() -> Numbers:
+    """A `NumberProcess`, or normalising here when no child process can be started."""
+    try:
+        return NumberProcess()
+    except OSError:
+        return NumbersHere()
+
+
 class NumberProcess:
     """Normalises in a child process; a thread writes batches so that reading never waits on it."""
 
@@ -104,6 +114,7 @@ class NumberProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # a crash is handled here, not shown
+            cwd=_ROOT,  # importable from here even when the package is not installed
         )
         self._sent: deque[tuple[list[str], list[str] | str]] = deque()
         self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()

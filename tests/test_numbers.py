@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
+import sys
 
-from campaigns.numbers import Found, NumberProcess, NumbersHere, failure, normalize_all
+import pytest
+
+from campaigns.contacts import open_contacts
+from campaigns.numbers import (
+    Found,
+    NumberProcess,
+    NumbersHere,
+    failure,
+    normalize_all,
+    numbers_elsewhere,
+)
 
 PHONES = ["+14155550123", "(212) 555-0100", "n/a", "", "4.15555E+10", "020 7946 0958"]
 
@@ -67,3 +79,14 @@ def test_results_survive_the_pipe_exactly() -> None:
         child.close()
     assert got == normalize_all(odd, ["US", "GB", "US", "US"])
     assert isinstance(got, Found)
+
+
+def test_without_a_child_process_the_numbers_are_normalised_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    numbers = numbers_elsewhere()
+    assert isinstance(numbers, NumbersHere)
+    data = ("phone\n" + "\n".join(f"+1415555{n:04d}" for n in range(100, 160)) + "\n").encode()
+    opened = open_contacts(io.BytesIO(data), name="x.csv")
+    assert sum(len(good) for good, _ in opened.batches(size=7)) == 60
