@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 OUT = Path(__file__).parent / "out"
+METHODS = ("pandas", "loader", "loader-1proc", "loader-contacts")
 INVALID = ["+1 999 555 1234", "555-0123", "n/a", "4.15555E+10", "", "+1 311 555 0000", "12345"]
 FIRST = ["Ana", "Bo", "Chloé", "Dev", "Eun-ji", "Farah", "Gus", "Hana", "Ivo", "Jon"]
 LAST = ["Smith", "Nguyen", "García", "O'Brien", "Kowalski", "Okafor", "Rossi", "Tanaka"]
@@ -57,38 +58,55 @@ def _phone(rnd: random.Random, i: int, valid: object) -> str:
 def child_pandas(path: Path) -> dict[str, float]:
     import pandas as pd
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_s()
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    elapsed = time.perf_counter() - start
-    return {"load_s": elapsed, "rows": len(frame), "peak_mb": _peak_mb()}
+    elapsed, cpu = time.perf_counter() - start, _cpu_s() - cpu
+    return {"load_s": elapsed, "rows": len(frame), "peak_mb": _peak_mb(), "cpu_s": cpu}
 
 
-def child_loader(path: Path) -> dict[str, float]:
+def child_loader(path: Path, method: str) -> dict[str, float]:
+    """`loader`: as `dialer validate` reads; `loader-1proc`: without the numbers process;
+    `loader-contacts`: also builds every `Contact` (row and variables dicts)."""
     sys.path.insert(0, str(Path(__file__).parent.parent))
     from campaigns.contacts import LoadOptions, open_contacts
 
     sample: list[tuple[str, str | None]] = []
     counts = {"contacts": 0, "rejects": 0}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_s()
     with path.open("rb") as source:
-        opened = open_contacts(source, name=path.name, options=LoadOptions())
+        parallel = method != "loader-1proc"
+        opened = open_contacts(source, name=path.name, options=LoadOptions(), parallel=parallel)
         for contacts, rejects in opened.batches():
             counts["contacts"] += len(contacts)
             counts["rejects"] += len(rejects)
-            sample += [
-                (cells[0], e164)
-                for row, e164, cells in zip(
-                    contacts.source_rows, contacts.phones, contacts.cells, strict=True
-                )
-                if row % 1000 == 0
-            ]
+            if method == "loader-contacts":
+                built = list(contacts)
+                sample += [
+                    (c.row["phone"], c.phone_e164) for c in built if c.source_row % 1000 == 0
+                ]
+            else:
+                sample += [
+                    (cells[0], e164)
+                    for row, e164, cells in zip(
+                        contacts.source_rows, contacts.phones, contacts.cells, strict=True
+                    )
+                    if row % 1000 == 0
+                ]
             sample += [(r.phone, None) for r in rejects if r.source_row % 1000 == 0]
-    elapsed = time.perf_counter() - start
-    peak = _peak_mb()
+    elapsed, cpu = time.perf_counter() - start, _cpu_s() - cpu
+    peak = max(_peak_mb(), _peak_mb(resource.RUSAGE_CHILDREN))
     differs = sum(_full(raw) != got for raw, got in sample)
     rows = counts["contacts"] + counts["rejects"]
-    return {"load_s": elapsed, "rows": rows, "peak_mb": peak, "checked": len(sample),
-            "differs": differs, **counts}  # fmt: skip
+    return {"load_s": elapsed, "rows": rows, "peak_mb": peak, "cpu_s": cpu,
+            "checked": len(sample), "differs": differs, **counts}  # fmt: skip
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _full(raw: str) -> str | None:
@@ -103,8 +121,8 @@ def _full(raw: str) -> str | None:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _peak_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def run_child(method: str, path: Path) -> dict[str, float]:
@@ -126,14 +144,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         method, path = args.child
-        child = child_pandas if method == "pandas" else child_loader
-        print(json.dumps(child(Path(path))))
+        found = child_pandas(Path(path)) if method == "pandas" else child_loader(Path(path), method)
+        print(json.dumps(found))
         return
     OUT.mkdir(exist_ok=True)
     path = OUT / f"contacts_{args.rows}.csv"
     if not path.exists():
         generate(path, args.rows)
-    runs: dict[str, list[dict[str, float]]] = {"pandas": [], "loader": []}
+    runs: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
     for _ in range(args.runs):
         for method in runs:
             runs[method].append(run_child(method, path))
@@ -151,17 +169,21 @@ def report(path: Path, runs: dict[str, list[dict[str, float]]]) -> None:
     size_mb = path.stat().st_size / 1e6
     print(f"file: {path.name}, {size_mb:.1f} MB; python {platform.python_version()}; "
           f"{platform.machine()}, {_cpus()}")  # fmt: skip
-    print("| method | load s median [min–max] | rows/s | whole process s | peak RSS MB |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    pandas = med("pandas", "load_s")
+    print("| method | load s median [min–max] | × pandas | rows/s | CPU s | whole process s "
+          "| peak RSS MB |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for method in runs:
-        rows = runs[method][0]["rows"]
-        print(f"| {method} | {span(method, 'load_s')} | {rows / med(method, 'load_s'):,.0f} | "
-              f"{med(method, 'process_s'):.2f} | {med(method, 'peak_mb'):.0f} |")  # fmt: skip
-    last = runs["loader"][-1]
-    ratio = med("loader", "load_s") / med("pandas", "load_s")
-    print(f"loader/pandas time ratio: {ratio:.2f}x; contacts {last['contacts']:,.0f}, "
-          f"rejects {last['rejects']:,.0f}; cross-checked {last['checked']:,.0f} sampled rows "
-          f"against phonenumbers.parse: {last['differs']:.0f} differ")  # fmt: skip
+        rows, load = runs[method][0]["rows"], med(method, "load_s")
+        print(f"| {method} | {span(method, 'load_s')} | {load / pandas:.2f} | {rows / load:,.0f} "
+              f"| {med(method, 'cpu_s'):.2f} | {med(method, 'process_s'):.2f} "
+              f"| {med(method, 'peak_mb'):.0f} |")  # fmt: skip
+    for method in runs:
+        if method != "pandas":
+            last = runs[method][-1]
+            print(f"{method}: contacts {last['contacts']:,.0f}, rejects {last['rejects']:,.0f}; "
+                  f"cross-checked {last['checked']:,.0f} sampled rows against phonenumbers.parse: "
+                  f"{last['differs']:.0f} differ")  # fmt: skip
 
 
 def _cpus() -> str:
