@@ -23,6 +23,9 @@ MAX_FOLLOW_PER_TICK = 500
 # Up to this many tasks of each kind per tick: at low volume one contact per task; at high
 # volume contacts share tasks, so that Celery's cost per task is spread over several contacts.
 TASKS_PER_TICK = 16
+# Dials get more: a task sends its rows one after the other, so a slow create holds up the rows
+# behind it in the same task (their slots go unused). Up to 64 dials a tick go one per task.
+DIAL_TASKS_PER_TICK = 64
 DIAL_HORIZON_S = SEND_AHEAD_S
 
 
@@ -61,7 +64,7 @@ def tick_campaign(
         max_follow=MAX_FOLLOW_PER_TICK,
         follow_lease_ms=round(timing.follow_lease_s * 1000),
     )
-    for rows in chunks(to_dial, TASKS_PER_TICK):
+    for rows in chunks(to_dial, DIAL_TASKS_PER_TICK):
         dial(cid, rows)
     for rows in chunks(to_follow, TASKS_PER_TICK):
         follow(cid, rows)
