@@ -53,6 +53,10 @@ ALLOWED_FROM: dict[State, frozenset[State]] = {
 }
 
 
+# The pace runs this much under the rate: slots are (1 s + SEND_MARGIN_S) / rate apart.
+SEND_MARGIN_S = 0.01
+
+
 class CampaignState(StrEnum):
     """Whether a campaign dials."""
 
@@ -120,5 +124,9 @@ class CampaignConfig(BaseModel):
 
     @property
     def interval_us(self) -> int:
-        """Microseconds between two creates at the campaign's pace."""
-        return max(1, round(1_000_000 / self.rate_per_s))
+        """Microseconds between two send slots: a second and SEND_MARGIN_S, over the rate.
+
+        The margin leaves room in every second for the jitter between a slot and the create
+        reaching OneInbox, so that what OneInbox sees stays within rate + 1 a second too.
+        """
+        return max(1, round(1_000_000 * (1 + SEND_MARGIN_S) / self.rate_per_s))

@@ -136,6 +136,15 @@ def test_claim_holds_the_concurrency_cap(store: Store) -> None:
     assert _claim(store, 3, max_concurrent=2).won
 
 
+def test_send_slots_leave_a_margin_under_the_rate() -> None:
+    def config(rate: float) -> CampaignConfig:
+        return CampaignConfig(campaign_id="c", agent_id="a", from_number="+1", rate_per_s=rate)
+
+    assert config(100).interval_us == 10_100  # (1 s + 10 ms) / 100
+    assert config(0.5).interval_us == 2_020_000
+    assert config(1e9).interval_us == 1
+
+
 def test_claim_paces_creates(store: Store) -> None:
     _campaign(store, n=2)
     assert _claim(store, 1, interval_us=10_000_000).won
