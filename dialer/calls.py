@@ -101,7 +101,8 @@ def place(d: Dispatcher, cid: str, row: int, contact: dict[str, str] | None = No
             d.store.transition(cid, row, State.PENDING, ready_in_ms=_ms(claim.wait_s))
         return
     request = build_request(config, row, claim.contact, send=claim.send)
-    _pass_send_guard(d, config)
+    if not claim.guard_passed:
+        _pass_send_guard(d, config)
     sent_at = d.now()
     try:
         call = d.client.create_call(request)
@@ -134,11 +135,8 @@ def _time_to_call(
 
 
 def _claim(d: Dispatcher, config: CampaignConfig, row: int) -> Claim:
-    """Claim the contact and its send slot; wait for the slot (at most MAX_PATIENCE_S).
-
-    The wait counts from when the claim was sent, not from when its answer was read, so a
-    reply that sits a while in a busy process does not make the send late.
-    """
+    """Claim the contact and its send slot; wait for the slot (at most MAX_PATIENCE_S), counted
+    from when the claim was sent: a reply read late in a busy process does not delay the send."""
     asked = d.clock()
     claim = d.store.claim(
         config.campaign_id,
@@ -148,6 +146,7 @@ def _claim(d: Dispatcher, config: CampaignConfig, row: int) -> Claim:
         lease_ms=_ms(d.timing.lease_s),
         stuck_ms=_ms(d.timing.stuck_s + MAX_PATIENCE_S),
         max_wait_us=round(MAX_PATIENCE_S * 1_000_000),
+        send_limit=send_limit(config.rate_per_s),
     )
     if claim.won:
         _sleep_until(d, asked + claim.wait_s)
@@ -161,8 +160,7 @@ def _sleep_until(d: Dispatcher, deadline: float) -> None:
 
 
 def _pass_send_guard(d: Dispatcher, config: CampaignConfig) -> None:
-    """Wait until the campaign's send guard lets this create go (at once, unless the sends before
-    it bunched up)."""
+    """Wait until the send guard lets this create go (at once, unless the sends bunched up)."""
     limit = send_limit(config.rate_per_s)
     while (wait := d.store.pass_send_guard(config.campaign_id, limit=limit)) > 0:
         d.sleep(wait)

@@ -45,6 +45,7 @@ BEAT_LEASE = f"{PREFIX}:beat"
 SCHEDULES = f"{PREFIX}:schedules"
 _INDEXES = ("ready", "queued", "inflight", "watch")
 CALL_INDEX_TTL_S = 7 * 24 * 3600
+SEND_WINDOW_US = 1_000_000  # the send guard's window: `limit` creates in any second
 
 
 def _script(name: str) -> str:
@@ -87,6 +88,7 @@ class Claim:
     wait_s: float = 0.0
     send: int = 0
     contact: dict[str, str] = field(default_factory=dict)  # its fields as the claim left them
+    guard_passed: bool = False  # the send guard let this create go already: send it now
 
 
 class Store:
@@ -95,10 +97,10 @@ class Store:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
         self._transition = client.register_script(_script("transition"))
-        self._claim = client.register_script(_script("claim"))
+        self._claim = client.register_script(_script("guard") + _script("claim"))
         self._pump = client.register_script(_script("pump"))
         self._add = client.register_script(_script("add"))
-        self._send = client.register_script(_script("send"))
+        self._send = client.register_script(_script("guard") + _script("send"))
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -262,15 +264,21 @@ class Store:
         lease_ms: int,
         stuck_ms: int,
         max_wait_us: int = 0,
+        send_limit: int = 0,
     ) -> Claim:
         """Pass the dial gate: campaign running, contact pending, a free concurrency slot, and a
-        send slot of the pace at most `max_wait_us` away (`wait_s` says how far: send then)."""
+        send slot of the pace at most `max_wait_us` away (`wait_s` says how far: send then).
+
+        With a `send_limit`, a claim whose slot is now also passes the send guard (see
+        `pass_send_guard`) when it can, and says so in `guard_passed`.
+        """
         keys = [
             contact_key(cid, row),
             campaign_key(cid, "counts"),
             campaign_key(cid),
             *(campaign_key(cid, name) for name in _INDEXES),
             campaign_key(cid, "pace"),
+            campaign_key(cid, "sends"),
         ]
         args = [
             str(row),
@@ -279,16 +287,18 @@ class Store:
             str(lease_ms),
             str(stuck_ms),
             str(max_wait_us),
+            str(send_limit),
+            str(SEND_WINDOW_US),
         ]
         won, reason, number, *rest = self._claim(keys=keys, args=args)
         if won:
             _log_transition(cid, row, State.PENDING.value, State.DIALING.value, {})
-            wait_us, flat = rest
+            wait_us, flat, guarded = rest
             contact = dict(zip(flat[::2], flat[1::2], strict=True))
-            return Claim(True, "ok", int(wait_us) / 1_000_000, int(number), contact)
+            return Claim(True, "ok", int(wait_us) / 1e6, int(number), contact, bool(guarded))
         return Claim(False, str(reason), wait_s=int(number) / 1_000_000)
 
-    def pass_send_guard(self, cid: str, *, limit: int, window_us: int = 1_000_000) -> float:
+    def pass_send_guard(self, cid: str, *, limit: int, window_us: int = SEND_WINDOW_US) -> float:
         """Ask to send one create now: 0.0 when it may go (the send is counted), else the
         seconds to wait before asking again. At most `limit` sends pass in any window, on
         Redis's clock, whatever the number of workers."""

@@ -109,6 +109,22 @@ def test_the_send_guard_forgets_sends_older_than_its_window(store: Store) -> Non
     assert store.redis.llen(key) == 1
 
 
+def test_a_claim_whose_slot_is_now_passes_the_send_guard_for_its_caller(store: Store) -> None:
+    _campaign(store, n=4)
+    sends = campaign_key("c1", "sends")
+
+    def claim(row: int, interval_us: int = 1):  # type: ignore[no-untyped-def]
+        return store.claim("c1", row, max_concurrent=10, interval_us=interval_us,
+                           lease_ms=60_000, stuck_ms=30_000, max_wait_us=10**7, send_limit=2)
+
+    assert claim(1).guard_passed and claim(2).guard_passed
+    third = claim(3, interval_us=5_000_000)  # the guard is full: the claim still wins, and the
+    assert third.won and not third.guard_passed  # caller asks the guard again later
+    later = claim(4)  # its slot is 5 s ahead: the caller passes the guard then
+    assert later.won and later.wait_s > 0 and not later.guard_passed
+    assert store.redis.llen(sends) == 2
+
+
 def test_the_send_guard_holds_under_concurrent_senders(store: Store) -> None:
     def sender() -> int:
         return sum(

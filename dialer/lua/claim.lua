@@ -4,11 +4,15 @@
 -- clock); then marks the contact dialing and takes the slot.
 -- The pace is a schedule of send slots one interval apart (GCRA on the server clock); a claim
 -- reserves the next slot when it is at most `max wait` away, and the caller sends at that slot.
--- KEYS: 1 contact, 2 counts, 3 campaign, 4 ready, 5 queued, 6 inflight, 7 watch, 8 pace hash
+-- When the slot is now, the claim also passes the send guard (guard.lua, prepended) for the
+-- caller, which then sends at once: one round trip, not two.
+-- KEYS: 1 contact, 2 counts, 3 campaign, 4 ready, 5 queued, 6 inflight, 7 watch, 8 pace hash,
+--       9 send guard stamps
 -- ARGV: 1 member, 2 max concurrent, 3 emission interval us, 4 lease ms, 5 stuck-after ms,
---       6 max wait us
+--       6 max wait us, 7 send guard limit (0: leave the guard to the caller), 8 its window us
 -- Returns {1, 'ok', send_number, wait_us until the slot, the contact's fields as HGETALL gives
--- them} or {0, reason, wait_us}: the create is built from what the claim saw, with no second read.
+-- them, 1 if the send guard was passed} or {0, reason, wait_us}: the create is built from what
+-- the claim saw, with no second read.
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now = math.floor(now_us / 1000)
@@ -34,4 +38,9 @@ redis.call('ZREM', KEYS[4], member)
 redis.call('ZREM', KEYS[5], member)
 redis.call('ZADD', KEYS[6], now + tonumber(ARGV[4]), member)
 redis.call('ZADD', KEYS[7], now + tonumber(ARGV[5]), member)
-return {1, 'ok', send, math.max(0, slot - now_us), redis.call('HGETALL', KEYS[1])}
+local wait, guarded = math.max(0, slot - now_us), 0
+local limit = tonumber(ARGV[7])
+if wait == 0 and limit > 0 and send_guard(KEYS[9], limit, tonumber(ARGV[8]), now_us) == 0 then
+  guarded = 1
+end
+return {1, 'ok', send, wait, redis.call('HGETALL', KEYS[1]), guarded}
