@@ -53,6 +53,7 @@ class SimState:
     clock: Clock = time.time
     lock: threading.RLock = field(default_factory=threading.RLock)
     calls: dict[str, CallRecord] = field(default_factory=dict)
+    with_webhooks: dict[str, CallRecord] = field(default_factory=dict)  # calls with a webhook_url
     per_number: dict[str, int] = field(default_factory=dict)
     creates: list[dict[str, Any]] = field(default_factory=list)
     intervals: dict[str, tuple[float, float | None]] = field(default_factory=dict)
@@ -81,6 +82,7 @@ class SimState:
         """Forget every call, create attempt, delivery and fault rule."""
         with self.lock:
             self.calls.clear()
+            self.with_webhooks.clear()
             self.per_number.clear()
             self.creates.clear()
             self.intervals.clear()
@@ -118,6 +120,8 @@ class SimState:
             rec = CallRecord(id=str(uuid.uuid4()), seq=self.seq, plan=plan, tl=tl,
                              speed=cfg.speed, **fields)
             self.calls[rec.id] = rec
+            if rec.webhook_url:
+                self.with_webhooks[rec.id] = rec
             self.intervals[rec.id] = (tl.created, tl.ended)
             return rec
 
@@ -132,6 +136,7 @@ class SimState:
         with self.lock:
             self.stop_call(rec)
             del self.calls[rec.id]
+            self.with_webhooks.pop(rec.id, None)
 
     def calls_newest_first(self) -> list[CallRecord]:
         """Every stored call, newest first."""

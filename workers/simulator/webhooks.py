@@ -53,7 +53,7 @@ class Dispatcher:
         now = self.sim.clock()
         analyzed = self.sim.config.emit_call_analyzed
         with self.sim.lock:
-            records = [r for r in self.sim.calls.values() if r.webhook_url]
+            records = list(self.sim.with_webhooks.values())
         for rec in records:
             if rec.id in self._busy:
                 continue
