@@ -762,8 +762,10 @@ def md_pace(p: dict[str, Any]) -> list[str]:
         "Contacts: " + ", ".join(f"{n:,} at {r:g}/s" for r, n in p["cases"]) + ". Create "
         "times are the simulator's `t` (GET /_sim/creates); with the 300 ms fault the handler "
         "logs `t` after the delay, so every `t` is shifted by the same 300 ms. Mean = (creates "
-        "− 1) ÷ (last − first). \"claims\" = EVALSHA calls per contact (claim, transitions and "
-        "the tick's pump: about 3 when nobody waits). Busy threads: tasks in progress in one "
+        "− 1) ÷ (last − first). EVALSHA per contact: the claim, the send guard when the slot "
+        "was ahead (once more per refusal), two transitions and a share of the tick's pump: "
+        "about 4 when nobody waits. Pace waits: sleeps until a send slot, or until the send "
+        "guard lets a create go. Busy threads: tasks in progress in one "
         "worker (of its 32 threads), sampled every 5 ms in each worker; \"saturated\" = share "
         "of samples with all 32 busy.",
         "",
@@ -885,19 +887,32 @@ LAST = BENCH / "out" / "dispatch-last.pickle"
 NOTES = """\
 ### What the figures say
 
-- **Ceiling.** A contact costs a dial and at least one follow-up; at low volume each is its own
-  Celery task, and at high volume the tick packs several contacts into each task (at most 16
-  tasks of each kind per tick), which spreads Celery's fixed cost per task (consume + publish,
-  about 1 ms) over several contacts. The rest per contact: two httpx requests, about 8 round
-  trips to Redis, and the simulator's own CPU on the same 2 cores (about 2 ms per contact).
-  Left to do if more is needed: publish the tick's messages as one pipelined LPUSH
-  (perf-baseline 3a) and return the contact's fields from the claim script.
+- **Ceiling.** A contact costs a dial and at least one follow-up. At high volume the tick packs
+  several contacts into each task (up to 64 dial and 16 follow tasks a tick), so Celery's cost
+  per task (about 0.6 ms to consume) is spread over several contacts, and the tick's messages
+  go out as one pipelined LPUSH (kombu's publish batch). Per contact the worker then makes two
+  httpx requests and about five Redis round trips: the dial task reads its contacts in one
+  pipeline; the claim returns the contact's fields and, when its send slot is now, also passes
+  the send guard; the follow-up reads the contact; two transitions. "Redis commands" counts
+  the commands run inside the Lua scripts too, which is why it is about 50. The simulator
+  shares the 2 cores: it serves `GET /v1/calls/{id}` on its event loop, and neither the daily
+  cap nor the webhook scan walks every call any more (about 0.7 ms per contact, from 1.26).
+  Per contact, worker + simulator + redis CPU went from about 3.9 ms to about 2.9 ms. The
+  ratio for 2 workers sits near the 1/4 target, and runs move it by ±0.03 on this shared box.
 - **Pace.** A claim books the next send slot of a schedule kept in Redis (GCRA on Redis's
-  clock, slots one interval apart, at most half a second ahead) and the task sends at that
-  slot, so claims never exceed rate+1 in any second and no pace is lost to lateness (mean 100%).
-  What OneInbox sees can still bunch by a few creates at 100/s when the 2 cores are saturated:
-  the jitter between a slot and its POST, and the simulator's own event loop, are on the same
-  busy CPUs (the naive single-process baseline shows the same effect: 101-109).
+  clock), at most half a second ahead; slots are (1 s + 10 ms) / rate apart, and the task
+  sleeps until its slot, counted from when it sent the claim (not from when a busy process
+  read the reply). Right before the POST, a send guard (a Lua script that keeps the campaign's
+  last send stamps, on Redis's clock) lets at most ceil(rate) creates through in any second:
+  on Redis's clock the pace is never exceeded, whatever the jitter before the guard. What
+  OneInbox sees also carries the jitter after the guard (a thread waking, the simulator's
+  event loop, both on the same 2 cores: about 8 ms at p99 on a quiet box). The 10 ms margin
+  in every second absorbs most of it at the cost of 1% of the mean (99%). Two causes of
+  bunching were removed: full garbage collections that walked everything built at start and
+  stalled all threads for up to ~55 ms (workers and the simulator now `gc.freeze()` after
+  starting), and, in the 300 ms case, dials queued behind a slow create in a shared task
+  (below 64 dials a tick each has its own task; the mean had lost 1.2% at the start). On a
+  loaded box (another benchmark or test suite running) OneInbox can still see rate+2.
 - **Startup.** The preflight runs while the embedded worker boots; the worker's own start
   (about 1.2 s) dominates.
 - "claims (Redis clock)" counts when send slots were *booked*, which happens up to half a
