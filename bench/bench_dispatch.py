@@ -897,8 +897,10 @@ NOTES = """\
   the commands run inside the Lua scripts too, which is why it is about 50. The simulator
   shares the 2 cores: it serves `GET /v1/calls/{id}` on its event loop, and neither the daily
   cap nor the webhook scan walks every call any more (about 0.7 ms per contact, from 1.26).
-  Per contact, worker + simulator + redis CPU went from about 3.9 ms to about 2.9 ms. The
-  ratio for 2 workers sits near the 1/4 target, and runs move it by ±0.03 on this shared box.
+  Per contact, worker + simulator + redis CPU went from about 3.8 ms to about 2.7 ms (2
+  workers). On a quiet box both ratios are about 0.29; a full run earlier the same day, part
+  of it beside another test suite on the same cores, gave 0.24 for 2 workers (605 vs 2,474/s):
+  the margin over 1/4 is thin when the box is shared.
 - **Pace.** A claim books the next send slot of a schedule kept in Redis (GCRA on Redis's
   clock), at most half a second ahead; slots are (1 s + 10 ms) / rate apart, and the task
   sleeps until its slot, counted from when it sent the claim (not from when a busy process
@@ -912,7 +914,10 @@ NOTES = """\
   stalled all threads for up to ~55 ms (workers and the simulator now `gc.freeze()` after
   starting), and, in the 300 ms case, dials queued behind a slow create in a shared task
   (below 64 dials a tick each has its own task; the mean had lost 1.2% at the start). On a
-  loaded box (another benchmark or test suite running) OneInbox can still see rate+2.
+  loaded box (another benchmark or test suite running) OneInbox can still see rate+2 (the
+  same earlier run: 102 at 100/s instant). With one dial per task, the 300 ms case keeps all
+  32 threads of a worker busy much of the time (30 creates in flight and about 50 tasks asleep
+  until their slot); the mean held, but more threads would be needed at higher rate × latency.
 - **Startup.** The preflight runs while the embedded worker boots; the worker's own start
   (about 1.2 s) dominates.
 - "claims (Redis clock)" counts when send slots were *booked*, which happens up to half a
