@@ -19,7 +19,6 @@ POLL_SCHEDULE_S = (1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0)
 SEND_AHEAD_S = 0.5
 
 
-
 def send_limit(rate_per_s: float) -> int:
     """Creates the send guard lets through in any one second: the rate rounded up, so never more
     than rate + 1, and one left spare for what happens between the guard and OneInbox."""

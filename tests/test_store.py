@@ -114,8 +114,16 @@ def test_a_claim_whose_slot_is_now_passes_the_send_guard_for_its_caller(store: S
     sends = campaign_key("c1", "sends")
 
     def claim(row: int, interval_us: int = 1):  # type: ignore[no-untyped-def]
-        return store.claim("c1", row, max_concurrent=10, interval_us=interval_us,
-                           lease_ms=60_000, stuck_ms=30_000, max_wait_us=10**7, send_limit=2)
+        return store.claim(
+            "c1",
+            row,
+            max_concurrent=10,
+            interval_us=interval_us,
+            lease_ms=60_000,
+            stuck_ms=30_000,
+            max_wait_us=10**7,
+            send_limit=2,
+        )
 
     assert claim(1).guard_passed and claim(2).guard_passed
     third = claim(3, interval_us=5_000_000)  # the guard is full: the claim still wins, and the
