@@ -19,10 +19,12 @@ only when asked for. A million rows load in under 3x the time of a plain `pandas
 from __future__ import annotations
 
 import gc
+import io
 import itertools
+import os
+import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO
 
@@ -38,6 +40,7 @@ from dialer.errors import InputError
 from dialer.phone import NUMBER_TYPES
 
 DEPTH = 3  # batches whose numbers are being normalised while the next rows are read
+LARGE_FILE_BYTES = 4 * 1024 * 1024  # the numbers process is started at once for a larger file
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class ContactFile:
         self._numbers: Numbers = NumbersHere()
         self._parallel = parallel
         self._read_all = False
+        self._holding = False  # of `_GC`, from the first read until closed
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -140,24 +144,28 @@ class ContactFile:
         start, rows = self._pending.popleft()
         found = self._numbers.receive()
         contacts, rejects = self._reader.batch(), list[Reject]()
-        with _gc_paused():
-            self._next_row = self._reader.read_many(start, rows, found, contacts, rejects)
+        self._next_row = self._reader.read_many(start, rows, found, contacts, rejects)
         self.blank_rows = self._reader.blank_rows
         return contacts, rejects
 
     def _fill(self, size: int) -> None:
         """Read rows and send their numbers until `DEPTH` batches are in flight (1 at first).
 
-        The first batch is done here; a file with more than that has its numbers normalised by
-        a child process, on the other core, while this one reads on.
+        A file with more than one batch has its numbers normalised by a child process, on the
+        other core, while this one reads on: from the start when the file is known to be large,
+        else from the second batch.
         """
-        if self._parallel and self._next_row > 1 and not self._pending and not self._read_all:
+        if not self._holding:
+            self._holding = True
+            _GC.hold()
+        first = self._next_row == 1 and (_size(self._source) or 0) > LARGE_FILE_BYTES
+        later = self._next_row > 1 and not self._pending and not self._read_all
+        if self._parallel and (first or later):
             self._parallel = False  # decided once
             self._numbers = numbers_elsewhere()
         depth = 1 if isinstance(self._numbers, NumbersHere) else DEPTH
         while len(self._pending) < depth and not self._read_all:
-            with _gc_paused():
-                rows = list(itertools.islice(self._rows, size))
+            rows = list(itertools.islice(self._rows, size))
             self._read_all = len(rows) < size  # a short read is the end of the file
             if not rows:
                 break
@@ -167,10 +175,18 @@ class ContactFile:
 
     def close(self) -> None:
         """Stop reading and close the source."""
+        if self._holding:
+            self._holding = False
+            _GC.release()
         self._numbers.close()
         self._rows.close()
         if self._source is not None:
             self._source.close()
+
+    def __del__(self) -> None:
+        if self._holding:  # dropped without being closed: the collector must not stay off
+            self._holding = False
+            _GC.release()
 
     def __enter__(self) -> ContactFile:
         return self
@@ -203,18 +219,41 @@ def open_contacts(
     return ContactFile(name, table, layout, options, source, parallel=parallel)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a batch is built: it makes no cycles, only many lists,
-    and collecting (which walks every live object) cost about 15% of a large load."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+class _NoCycleCollection:
+    """The cyclic garbage collector off while any file streams, back on when the last is closed.
+
+    Reading makes no reference cycles, only many short-lived lists, and collecting them (which
+    walks every live object) cost about 6% of loading a large file. The collector is global,
+    so holds are counted across threads.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holds = 0
+        self._was_enabled = False
+
+    def hold(self) -> None:
+        with self._lock:
+            if not self._holds:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._holds += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._holds -= 1
+            if not self._holds and self._was_enabled:
+                gc.enable()
+
+
+_GC = _NoCycleCollection()
+
+
+def _size(source: IO[bytes] | None) -> int | None:
     try:
-        yield
-    finally:
-        gc.enable()
+        return os.fstat(source.fileno()).st_size if source is not None else None
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
 
 
 def _describe(table: Table) -> str:

@@ -153,9 +153,6 @@ class RowReader:
             for i, e164 in enumerate(phones):
                 if e164 in self.dnc:
                     dropped[i] = self._on_dnc(numbers[i], cells[i], e164)
-        if len(set(phones)) == len(phones) and self.seen.keys().isdisjoint(phones):
-            self.seen.update(zip(phones, numbers, strict=True))  # the common case: no clash
-            return dropped
         first = dict(zip(reversed(phones), reversed(numbers), strict=True))  # the first row of each
         clashes = self.seen.keys() & first.keys()
         if len(first) < len(phones):

@@ -313,3 +313,28 @@ def test_a_large_file_read_with_the_numbers_process_loses_nothing() -> None:
     assert {r.reason.value for r in rejects} >= {
         "duplicate", "dnc", "malformed_row", "invalid_number", "not_a_number", "missing_number"
     }  # fmt: skip
+
+
+def test_the_garbage_collector_is_back_on_however_a_file_ends() -> None:
+    import gc
+
+    data = ("phone\n" + "\n".join(f"+1415555{n:04d}" for n in range(100, 130)) + "\n").encode()
+    assert gc.isenabled()
+    first = open_contacts(io.BytesIO(data), name="a.csv")
+    second = open_contacts(io.BytesIO(data), name="b.csv")
+    next(iter(first.batches(size=7)))
+    assert not gc.isenabled()  # off while a file streams
+    assert sum(len(c) for c, _ in second.batches(size=7)) == 30
+    assert not gc.isenabled()  # the first still streams
+    first.close()
+    assert gc.isenabled()
+    dropped = open_contacts(io.BytesIO(data), name="c.csv")
+    next(iter(dropped.batches(size=7)))
+    del dropped  # never closed
+    assert gc.isenabled()
+    with pytest.raises(InputError):
+        for _ in open_contacts(
+            io.BytesIO(b"phone\n\xff\xfe\x00\x00oops\n" * 3), name="d.csv"
+        ).batches():
+            pass
+    assert gc.isenabled()
