@@ -7,6 +7,7 @@ task finds the contact already moved on and does nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -98,18 +99,21 @@ def place(d: Dispatcher, cid: str, row: int, contact: dict[str, str] | None = No
     claim = _claim(d, config, row)
     if not claim.won:
         if claim.reason != "not_pending":
-            d.store.transition(cid, row, State.PENDING, ready_in_ms=_ms(claim.wait_s))
+            d.store.transition(
+                cid, row, State.PENDING, ready_in_ms=_ms(claim.wait_s), seen=contact
+            )
         return
     request = build_request(config, row, claim.contact, send=claim.send)
     if not claim.guard_passed:
         _pass_send_guard(d, config)
     sent_at = d.now()
+    dialing = {"state": State.DIALING.value, "attempt": claim.contact.get("attempt", "1")}
     try:
         call = d.client.create_call(request)
     except ProviderError as exc:
-        _create_failed(d, config, row, exc, sent_at)
+        _create_failed(d, config, row, exc, sent_at, dialing)
         return
-    _placed(d, cid, row, call, polls=0)
+    _placed(d, cid, row, call, polls=0, seen=dialing)
 
 
 def _time_to_call(
@@ -121,14 +125,16 @@ def _time_to_call(
     now = d.now()
     at, why = d.when.dial_at(config, contact, now)
     if at is None:
-        d.store.transition(config.campaign_id, row, State.EXPIRED, fields={"waiting": why})
+        d.store.transition(
+            config.campaign_id, row, State.EXPIRED, fields={"waiting": why}, seen=contact
+        )
         _log("contact expired", config.campaign_id, row, reason=why)
         return False
     if at > now:
         wait_ms = _ms((at - now).total_seconds())
         d.store.transition(
             config.campaign_id, row, State.PENDING, ready_in_ms=wait_ms,
-            fields={"waiting": why, "due_at": at.isoformat()},
+            fields={"waiting": why, "due_at": at.isoformat()}, seen=contact,
         )
         return False
     return True
@@ -196,39 +202,41 @@ def build_request(
 
 
 def _create_failed(
-    d: Dispatcher, config: CampaignConfig, row: int, exc: ProviderError, sent_at: datetime
+    d: Dispatcher, config: CampaignConfig, row: int, exc: ProviderError, sent_at: datetime,
+    seen: dict[str, str],
 ) -> None:
     cid = config.campaign_id
+    move = functools.partial(d.store.transition, cid, row, seen=seen)
     if isinstance(exc, RateLimited):
         d.store.slow_down(cid, exc.retry_after or 1.0)
-        d.store.transition(cid, row, State.PENDING, ready_in_ms=_ms(exc.retry_after or 1.0))
+        move(State.PENDING, ready_in_ms=_ms(exc.retry_after or 1.0))
         _log("create rate limited", cid, row)
     elif isinstance(exc, Retryable):
-        d.store.transition(
-            cid, row, State.PENDING, ready_in_ms=RETRY_SOON_MS, fields={"error": str(exc)}
-        )
+        move(State.PENDING, ready_in_ms=RETRY_SOON_MS, fields={"error": str(exc)})
         _log("create not sent", cid, row, error=str(exc))
     elif isinstance(exc, AuthError):
-        d.store.transition(cid, row, State.PENDING, ready_in_ms=0)
+        move(State.PENDING, ready_in_ms=0)
         d.store.abort(cid, f"OneInbox refused the API key: {exc}")
         _log("campaign stopped: API key refused", cid, row)
     elif isinstance(exc, Ambiguous):
-        d.store.transition(
-            cid, row, State.RECONCILING, lease_ms=_ms(d.timing.lease_s), watch_in_ms=1000,
+        move(
+            State.RECONCILING, lease_ms=_ms(d.timing.lease_s), watch_in_ms=1000,
             fields={"sent_at": sent_at.isoformat(), "error": f"create uncertain: {exc}"},
         )
         _log("create uncertain, reconciling", cid, row, error=str(exc))
     else:
-        d.store.transition(cid, row, State.ERROR, fields={"error": str(exc)})
+        move(State.ERROR, fields={"error": str(exc)})
         _log("create refused", cid, row, error=str(exc))
 
 
-def _placed(d: Dispatcher, cid: str, row: int, call: Call, *, polls: int) -> None:
+def _placed(
+    d: Dispatcher, cid: str, row: int, call: Call, *, polls: int, seen: dict[str, str]
+) -> None:
     fields = _call_fields(call)
     fields.update(placed_at=d.now().isoformat(), polls=str(polls), error="")
     if d.store.transition(
         cid, row, State.PLACED, lease_ms=_ms(d.timing.lease_s),
-        watch_in_ms=_ms(next_poll_s(polls, d.timing)), fields=fields,
+        watch_in_ms=_ms(next_poll_s(polls, d.timing)), fields=fields, seen=seen,
     ):
         if d.campaign(cid).webhook_url:  # only webhooks need to find a contact by call id
             d.store.index_call(call.id, cid, row)
@@ -260,7 +268,7 @@ def follow(d: Dispatcher, cid: str, row: int) -> None:
     contact = d.store.contact(cid, row)
     state = contact.get("state")
     if state == State.DIALING:
-        _stuck(d, cid, row)
+        _stuck(d, cid, row, contact)
     elif state == State.RECONCILING:
         reconcile(d, d.campaign(cid), row, contact)
     elif state == State.PLACED:
@@ -269,7 +277,7 @@ def follow(d: Dispatcher, cid: str, row: int) -> None:
         d.store.forget_watch(cid, row)
 
 
-def _stuck(d: Dispatcher, cid: str, row: int) -> None:
+def _stuck(d: Dispatcher, cid: str, row: int, contact: dict[str, str]) -> None:
     """A create claimed long ago never recorded its answer: its worker died. Reconcile it."""
     d.store.transition(
         cid, row, State.RECONCILING, lease_ms=_ms(d.timing.lease_s), watch_in_ms=0,
@@ -277,6 +285,7 @@ def _stuck(d: Dispatcher, cid: str, row: int) -> None:
             "sent_at": (d.now() - timedelta(seconds=d.timing.stuck_s)).isoformat(),
             "error": "the worker sending the create stopped before recording its answer",
         },
+        seen=contact,
     )
     _log("create stuck, reconciling", cid, row)
 
@@ -294,18 +303,22 @@ def reconcile(d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str
             created_after=sent_at - timedelta(minutes=2), max_pages=RECONCILE_PAGES,
         )
     except ProviderError as exc:
-        _reconcile_later(d, cid, row, waited, f"cannot search the call list: {exc}")
+        _reconcile_later(d, cid, row, contact, waited, f"cannot search the call list: {exc}")
         return
     if call is not None:
-        _placed(d, cid, row, call, polls=0)
+        _placed(d, cid, row, call, polls=0, seen=contact)
     elif waited >= d.timing.reconcile_grace_s:
-        d.store.transition(cid, row, State.PENDING, ready_in_ms=0, fields={"error": ""})
-        _log("uncertain create never landed, dialling again", cid, row)
+        if d.store.transition(
+            cid, row, State.PENDING, ready_in_ms=0, fields={"error": ""}, seen=contact
+        ):
+            _log("uncertain create never landed, dialling again", cid, row)
     else:
-        _reconcile_later(d, cid, row, waited, contact.get("error", ""))
+        _reconcile_later(d, cid, row, contact, waited, contact.get("error", ""))
 
 
-def _reconcile_later(d: Dispatcher, cid: str, row: int, waited: float, why: str) -> None:
+def _reconcile_later(
+    d: Dispatcher, cid: str, row: int, contact: dict[str, str], waited: float, why: str
+) -> None:
     if waited >= d.timing.reconcile_limit_s:
         d.store.transition(
             cid, row, State.UNKNOWN,
@@ -313,11 +326,12 @@ def _reconcile_later(d: Dispatcher, cid: str, row: int, waited: float, why: str)
                 "error": f"could not tell whether the call was placed after {waited:.0f} s "
                 f"({why}); not dialled again automatically"
             },
+            seen=contact,
         )
         return
     d.store.transition(
         cid, row, State.RECONCILING, lease_ms=_ms(d.timing.lease_s), watch_in_ms=2000,
-        fields={"error": why},
+        fields={"error": why}, seen=contact,
     )
 
 
@@ -330,15 +344,18 @@ def poll(d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str, str
         call = d.client.get_call(contact["call_id"])
     except (NotFound, Permanent, AuthError) as exc:
         d.store.transition(
-            cid, row, State.UNKNOWN, fields={"error": f"cannot read the call: {exc}"}
+            cid, row, State.UNKNOWN, fields={"error": f"cannot read the call: {exc}"},
+            seen=contact,
         )
         return
     except ProviderError as exc:
-        _poll_again(d, cid, row, polls, placed_for, config, error=f"cannot read the call: {exc}")
+        _poll_again(
+            d, contact, row, polls, placed_for, config, error=f"cannot read the call: {exc}"
+        )
         return
     outcome = final_state(call.status, call.outcome_label())
     if outcome is None:
-        _poll_again(d, cid, row, polls, placed_for, config, call=call)
+        _poll_again(d, contact, row, polls, placed_for, config, call=call)
     elif call.post_call_ready() or _post_call_overdue(d, contact):
         _attempt_ended(d, config, row, contact, call, outcome)
     else:
@@ -346,6 +363,7 @@ def poll(d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str, str
         d.store.transition(
             cid, row, State.PLACED, watch_in_ms=_ms(next_poll_s(0, d.timing)),
             fields={**_call_fields(call), "polls": str(polls), "final_seen_at": first},
+            seen=contact,
         )
 
 
@@ -359,8 +377,8 @@ def _attempt_ended(
     now = d.now()
     at, why = d.when.retry_at(config, contact, outcome, now)
     if at is None:
-        d.store.transition(cid, row, outcome, fields=fields)
-        _log("call ended", cid, row, call_id=call.id, status=outcome.value)
+        if d.store.transition(cid, row, outcome, fields=fields, seen=contact):
+            _log("call ended", cid, row, call_id=call.id, status=outcome.value)
         return
     attempt = int(contact.get("attempt", "1"))
     d.store.archive_attempt(cid, row, attempt, {**contact, **fields, "state": outcome.value})
@@ -369,7 +387,8 @@ def _attempt_ended(
         "last_status": outcome.value, "polls": "0", "final_seen_at": "",
     }
     if d.store.transition(
-        cid, row, State.PENDING, ready_in_ms=_ms((at - now).total_seconds()), fields=retry
+        cid, row, State.PENDING, ready_in_ms=_ms((at - now).total_seconds()), fields=retry,
+        seen=contact,
     ):
         _log("attempt ended, will retry", cid, row, call_id=call.id, status=outcome.value)
 
@@ -383,18 +402,20 @@ def _post_call_overdue(d: Dispatcher, contact: dict[str, str]) -> bool:
 
 
 def _poll_again(
-    d: Dispatcher, cid: str, row: int, polls: int, placed_for: float, config: CampaignConfig,
-    *, call: Call | None = None, error: str = "",
+    d: Dispatcher, contact: dict[str, str], row: int, polls: int, placed_for: float,
+    config: CampaignConfig, *, call: Call | None = None, error: str = "",
 ) -> None:
+    cid = config.campaign_id
     if placed_for > config.max_call_s + d.timing.lease_s:
         d.store.transition(
             cid, row, State.UNKNOWN,
             fields={"error": f"the call did not end within {config.max_call_s:.0f} s"},
+            seen=contact,
         )
         return
     fields = _call_fields(call) if call is not None else {}
     fields.update(polls=str(polls), error=error)
     d.store.transition(
         cid, row, State.PLACED, lease_ms=_ms(d.timing.lease_s),
-        watch_in_ms=_ms(next_poll_s(polls, d.timing)), fields=fields,
+        watch_in_ms=_ms(next_poll_s(polls, d.timing)), fields=fields, seen=contact,
     )

@@ -235,15 +235,19 @@ class Store:
         lease_ms: int | None = None,
         watch_in_ms: int | None = None,
         fields: Mapping[str, str] | None = None,
+        seen: Mapping[str, str] | None = None,
     ) -> State | None:
         """Move a contact to `to` if the rules allow it from where it is now.
 
         Returns the state it left, or None when it was elsewhere (the caller lost the race and
         must do nothing). The contact leaves every index set and joins those given a delay.
+        `seen`, the contact as the caller read it, narrows that to: still in the state and
+        the attempt it was read in (so a late task cannot undo what a newer one did).
         """
         allowed = ",".join(sorted(s.value for s in ALLOWED_FROM[to]))
         args: list[str] = [str(row), allowed, to.value]
         args += ["" if v is None else str(v) for v in (ready_in_ms, lease_ms, watch_in_ms)]
+        args += [seen.get("state", ""), seen.get("attempt", "1")] if seen else ["", ""]
         for name, value in (fields or {}).items():
             args += [name, value]
         keys = [contact_key(cid, row), campaign_key(cid, "counts")]

@@ -287,3 +287,54 @@ def test_the_tick_gives_each_dial_its_own_task_up_to_64_a_tick(
     tasks.clear()
     tick(dispatcher.store, lambda _, rows: tasks.append(rows), lambda *_: None, dispatcher.timing)
     assert [len(rows) for rows in tasks] == [1] * 40
+
+
+def test_a_late_follow_up_of_an_earlier_attempt_cannot_undo_the_next(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    """A poll that read attempt 1, then waited (a slow GET, a redelivered task) while another
+    poll ended attempt 1 and attempt 2 was placed, must not end or re-dial attempt 2."""
+    from campaigns.when import CallingPolicy
+    from dialer.calls import poll, reconcile
+
+    dispatcher.when = CallingPolicy()  # retries, as the workers have them
+    phone = _contact(1).phone_e164
+    scripted = {"scripted": {phone: ["no_answer", "never_ends"]}}
+    httpx.patch(f"{simulator.url}/_sim/config", json=scripted).raise_for_status()
+    cid = _start(
+        dispatcher, max_attempts=3, retry_on="no_answer", retry_delays="1s", window="always"
+    )
+    config = dispatcher.store.campaign(cid)
+    place(dispatcher, cid, 1)
+    late = dispatcher.store.contact(cid, 1)  # attempt 1, placed: what the late poll read
+
+    def attempt_two_placed() -> bool:
+        follow(dispatcher, cid, 1)
+        place(dispatcher, cid, 1)
+        return dispatcher.store.contact(cid, 1).get("attempt") == "2" and (
+            dispatcher.store.contact(cid, 1)["state"] == "placed"
+        )
+
+    wait_until(attempt_two_placed, 10, "attempt 2 to be placed", every=0.05)
+    second = dispatcher.store.contact(cid, 1)
+    assert second["call_id"] != late["call_id"]
+    poll(dispatcher, config, 1, late)  # attempt 1's call has ended: no answer
+    reconcile(dispatcher, config, 1, {**late, "state": "reconciling", "sent_at": late["placed_at"]})
+    now = dispatcher.store.contact(cid, 1)
+    assert (now["state"], now["attempt"], now["call_id"]) == ("placed", "2", second["call_id"])
+    assert len(_created(simulator)) == 2
+
+
+def test_a_transition_from_what_was_read_is_refused_once_the_contact_moved_on(
+    dispatcher: Dispatcher,
+) -> None:
+    from dialer.campaign import State
+
+    cid = _start(dispatcher)
+    store = dispatcher.store
+    read = store.contact(cid, 1)
+    assert store.claim(cid, 1, max_concurrent=10, interval_us=1, lease_ms=30_000, stuck_ms=500).won
+    assert store.transition(cid, 1, State.PENDING, seen=read) is None  # no longer pending
+    dialing = store.contact(cid, 1)
+    assert store.transition(cid, 1, State.PLACED, seen={**dialing, "attempt": "2"}) is None
+    assert store.transition(cid, 1, State.PLACED, seen=dialing) is State.DIALING

@@ -2,7 +2,9 @@
 -- KEYS: 1 contact hash, 2 counts hash, 3 ready zset, 4 queued zset, 5 inflight zset, 6 watch zset
 -- ARGV: 1 member, 2 allowed from-states (comma separated), 3 new state,
 --       4 ready delay ms, 5 inflight lease ms, 6 watch delay ms  ('' = not in that set),
---       7.. field, value pairs written with the new state
+--       7 the state and 8 the attempt the caller read ('' = whatever they are now): a task
+--         acting on what it read must not act once another has moved the contact on,
+--       9.. field, value pairs written with the new state
 -- Returns the previous state when the transition happened, false when it was not allowed.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -13,8 +15,12 @@ for s in string.gmatch(ARGV[2], '[^,]+') do
   if s == current then allowed = true end
 end
 if not allowed then return false end
+if ARGV[7] ~= '' and ARGV[7] ~= current then return false end
+if ARGV[8] ~= '' and ARGV[8] ~= (redis.call('HGET', KEYS[1], 'attempt') or '1') then
+  return false
+end
 local member = ARGV[1]
-redis.call('HSET', KEYS[1], 'state', ARGV[3], 'updated_at', now, unpack(ARGV, 7))
+redis.call('HSET', KEYS[1], 'state', ARGV[3], 'updated_at', now, unpack(ARGV, 9))
 if current ~= ARGV[3] then
   redis.call('HINCRBY', KEYS[2], current, -1)
   redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
