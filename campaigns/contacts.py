@@ -18,6 +18,7 @@ only when asked for. A million rows load in under 3x the time of a plain `pandas
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import itertools
@@ -184,9 +185,9 @@ class ContactFile:
             self._source.close()
 
     def __del__(self) -> None:
-        if self._holding:  # dropped without being closed: the collector must not stay off
-            self._holding = False
-            _GC.release()
+        # Dropped without being closed: the collector must not stay off, nor a child linger.
+        with contextlib.suppress(Exception):
+            self.close()
 
     def __enter__(self) -> ContactFile:
         return self

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from campaigns.contacts import LoadOptions, LoadResult, load_contacts, open_contacts, parse_list
 from campaigns.model import Contact
+from campaigns.numbers import NumberProcess
 from dialer.errors import InputError
 
 DATA = Path(__file__).parent / "data"
@@ -269,7 +270,7 @@ def messy(kinds: list[tuple[int, int]]) -> bytes:
     return ("phone,first,last\n" + "\n".join(lines) + "\n").encode()
 
 
-def read_all(data: bytes, size: int, *, parallel: bool, per_row: bool = False) -> tuple:
+def read_all(data: bytes, size: int, *, parallel: bool, per_row: bool = False) -> tuple[list[Contact], list[object], int]:
     """Contacts, rejects and blank rows; `per_row` takes the one-row-at-a-time path."""
     from dialer.phone import NUMBER_TYPES
 
@@ -329,9 +330,13 @@ def test_the_garbage_collector_is_back_on_however_a_file_ends() -> None:
     first.close()
     assert gc.isenabled()
     dropped = open_contacts(io.BytesIO(data), name="c.csv")
-    next(iter(dropped.batches(size=7)))
-    del dropped  # never closed
+    batches = dropped.batches(size=7)
+    next(batches), next(batches)  # the second batch starts the numbers process
+    child = dropped._numbers
+    assert isinstance(child, NumberProcess)
+    del batches, dropped  # never closed
     assert gc.isenabled()
+    assert child._child.returncode is not None  # and the child has ended
     with pytest.raises(InputError):
         for _ in open_contacts(
             io.BytesIO(b"phone\n\xff\xfe\x00\x00oops\n" * 3), name="d.csv"
