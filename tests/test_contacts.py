@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns.contacts import LoadOptions, LoadResult, load_contacts, open_contacts, parse_list
-from campaigns.model import Contact
+from campaigns.model import Contact, Reject
 from campaigns.numbers import NumberProcess
 from dialer.errors import InputError
 
@@ -270,7 +270,9 @@ def messy(kinds: list[tuple[int, int]]) -> bytes:
     return ("phone,first,last\n" + "\n".join(lines) + "\n").encode()
 
 
-def read_all(data: bytes, size: int, *, parallel: bool, per_row: bool = False) -> tuple[list[Contact], list[object], int]:
+def read_all(
+    data: bytes, size: int, *, parallel: bool, per_row: bool = False
+) -> tuple[list[Contact], list[Reject], int]:
     """Contacts, rejects and blank rows; `per_row` takes the one-row-at-a-time path."""
     from dialer.phone import NUMBER_TYPES
 
@@ -278,7 +280,7 @@ def read_all(data: bytes, size: int, *, parallel: bool, per_row: bool = False) -
     options = LoadOptions(dnc=DNC, allow_types=allow)
     opened = open_contacts(io.BytesIO(data), name="m.csv", options=options, parallel=parallel)
     contacts: list[Contact] = []
-    rejects: list[object] = []
+    rejects: list[Reject] = []
     for good, bad in opened.batches(size=size):
         contacts += good
         rejects += bad
