@@ -46,6 +46,7 @@ SCHEDULES = f"{PREFIX}:schedules"
 _INDEXES = ("ready", "queued", "inflight", "watch")
 CALL_INDEX_TTL_S = 7 * 24 * 3600
 SEND_WINDOW_US = 1_000_000  # the send guard's window: `limit` creates in any second
+ADD_PER_SCRIPT = 200  # contacts stored by one run of the add script
 
 
 def _script(name: str) -> str:
@@ -172,22 +173,24 @@ class Store:
         """
         added = 0
         pipe = self.redis.pipeline(transaction=False)
-        counts, ready, camp = (
-            campaign_key(cid, "counts"),
-            campaign_key(cid, "ready"),
-            campaign_key(cid),
-        )
+        shared = [campaign_key(cid, "counts"), campaign_key(cid, "ready"), campaign_key(cid)]
+        keys, args = list(shared), list[str]()
         for contact in contacts:
-            keys = [contact_key(cid, contact.source_row), counts, ready, camp]
+            keys.append(contact_key(cid, contact.source_row))
             due, waiting = schedule(contact) if schedule else (0, "")
-            args: list[str] = [str(contact.source_row), str(due)]
-            for name, value in _contact_fields(contact, columns).items():
-                args += [name, value]
+            fields = _contact_fields(contact, columns)
             if waiting:
-                args += ["waiting", waiting]
-            self._add(keys=keys, args=args, client=pipe)
-            if len(pipe) >= 1000:
+                fields["waiting"] = waiting
+            args += [str(contact.source_row), str(due), str(2 * len(fields))]
+            for name, value in fields.items():
+                args += [name, value]
+            if len(keys) - len(shared) == ADD_PER_SCRIPT:
+                self._add(keys=keys, args=args, client=pipe)
+                keys, args = list(shared), []
+            if len(pipe) >= 5:
                 added += sum(int(r) for r in pipe.execute())
+        if len(keys) > len(shared):
+            self._add(keys=keys, args=args, client=pipe)
         added += sum(int(r) for r in pipe.execute())
         return added
 

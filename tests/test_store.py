@@ -60,6 +60,18 @@ def test_adding_contacts_twice_stores_each_once(store: Store) -> None:
     assert store.counts("c1") == {"pending": 4}
 
 
+def test_a_load_cut_short_and_repeated_stores_each_contact_once(store: Store) -> None:
+    _campaign(store, n=0)
+    assert store.add_contacts("c1", [_contact(r) for r in range(1, 451)], COLUMNS) == 450
+    everyone = [_contact(r) for r in range(1, 501)]
+    assert store.add_contacts("c1", everyone, COLUMNS) == 50
+    assert store.total("c1") == 500
+    assert store.counts("c1") == {"pending": 500}
+    assert store.pending_rows("c1") == list(range(1, 501))
+    assert store.contact("c1", 500)["phone"] == "+14155550500"
+    assert [row for row, _ in store.iter_contacts("c1")] == list(range(1, 501))
+
+
 def test_a_contact_already_dialled_is_not_made_pending_by_a_reload(store: Store) -> None:
     _campaign(store)
     assert _claim(store, 1).won

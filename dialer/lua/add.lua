@@ -1,12 +1,25 @@
--- Add one contact as pending and due now, unless it exists already (a resumed load).
--- KEYS: 1 contact hash, 2 counts hash, 3 ready zset, 4 campaign hash
--- ARGV: 1 member (source row), 2 due time (ms since the epoch; 0 = now), 3.. field, value pairs
--- Returns 1 when added, 0 when it was there.
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'pending', unpack(ARGV, 3))
-redis.call('HINCRBY', KEYS[2], 'pending', 1)
-redis.call('ZADD', KEYS[3], tonumber(ARGV[2]), ARGV[1])
-redis.call('HINCRBY', KEYS[4], 'total', 1)
-local last = tonumber(redis.call('HGET', KEYS[4], 'last_row') or '0')
-if tonumber(ARGV[1]) > last then redis.call('HSET', KEYS[4], 'last_row', ARGV[1]) end
-return 1
+-- Add contacts as pending, each unless it exists already (a resumed load).
+-- KEYS: 1 counts hash, 2 ready zset, 3 campaign hash, 4.. one contact hash per contact
+-- ARGV: per contact, in KEYS order: member (source row), due time (ms since the epoch; 0 = now),
+--       n, then n strings: its field, value pairs
+-- Returns how many were added.
+local added = 0
+local last = tonumber(redis.call('HGET', KEYS[3], 'last_row') or '0')
+local highest = last
+local i = 1
+for k = 4, #KEYS do
+  local member, n = ARGV[i], tonumber(ARGV[i + 2])
+  if redis.call('EXISTS', KEYS[k]) == 0 then
+    redis.call('HSET', KEYS[k], 'state', 'pending', unpack(ARGV, i + 3, i + 2 + n))
+    redis.call('ZADD', KEYS[2], tonumber(ARGV[i + 1]), member)
+    added = added + 1
+    if tonumber(member) > highest then highest = tonumber(member) end
+  end
+  i = i + 3 + n
+end
+if added > 0 then
+  redis.call('HINCRBY', KEYS[1], 'pending', added)
+  redis.call('HINCRBY', KEYS[3], 'total', added)
+end
+if highest > last then redis.call('HSET', KEYS[3], 'last_row', highest) end
+return added
