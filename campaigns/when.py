@@ -13,16 +13,8 @@ from datetime import datetime
 from functools import lru_cache
 
 from campaigns.retry import RetryPolicy, next_attempt, parse_delays, parse_retry_on
-from campaigns.windows import (
-    Span,
-    StateRule,
-    Window,
-    allowed_spans,
-    explain,
-    load_rules,
-    parse_window,
-    zones_for,
-)
+from campaigns.state_rules import StateRule, load_rules
+from campaigns.windows import Span, Window, allowed_spans, explain, parse_window, zones_for
 from dialer.campaign import CampaignConfig, State
 from dialer.errors import DialerError
 from dialer.store import Dialable

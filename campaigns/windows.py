@@ -8,24 +8,24 @@ inside the window (the intersection). An empty zone tuple means "unknown": never
 Each zone's allowed periods are turned into UTC spans and intersected, so DST needs one rule:
 a window edge that falls in a spring-forward gap moves to the end of the gap; in a fall-back
 overlap a start takes the later occurrence and an end the earlier one (the narrower period).
-State rules (`--rules us-states`, data in `campaigns/rules/us_states.json`) narrow the window
-the same way: a `StateRule` found from the number's area code gives hours per local day.
+State rules (`campaigns.state_rules`) narrow the window the same way: a `StateRule` found from the
+number's area code gives hours per local day.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
-from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from dialer.errors import ConfigError, InputError
 from dialer.phone import time_zones
+
+if TYPE_CHECKING:
+    from campaigns.state_rules import StateRule
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_DAYS = frozenset(range(7))
@@ -140,137 +140,6 @@ def load_zone(name: str) -> ZoneInfo:
         raise InputError(
             f"unknown time zone {name!r} (use an IANA name like Europe/Paris)"
         ) from exc
-
-
-# --- state rules ------------------------------------------------------------------------------
-
-Hours = tuple[time, time]  # [start, end) local; (00:00, 00:00) is the whole day
-FULL_DAY: Hours = (time(0), time(0))
-RULE_SETS = {"us-states": "us_states.json"}
-
-
-@dataclass(frozen=True)
-class Holiday:
-    """A holiday by fixed date (`day`) or as the `nth` `weekday` of `month` (-1 = last)."""
-
-    name: str
-    month: int
-    day: int = 0
-    weekday: int = 0
-    nth: int = 0
-    observed: bool = False  # also the Friday before a Saturday, the Monday after a Sunday
-
-    def dates(self, year: int) -> frozenset[date]:
-        """The dates this holiday blocks in `year`."""
-        if self.day:
-            actual = date(year, self.month, self.day)
-            shift = {5: -1, 6: 1}.get(actual.weekday(), 0) if self.observed else 0
-            return frozenset({actual, actual + timedelta(days=shift)})
-        first = date(year, self.month, 1)
-        if self.nth > 0:
-            first_match = first + timedelta(days=(self.weekday - first.weekday()) % 7)
-            return frozenset({first_match + timedelta(weeks=self.nth - 1)})
-        nxt = date(year + (self.month == 12), self.month % 12 + 1, 1) - timedelta(days=1)
-        return frozenset({nxt - timedelta(days=(nxt.weekday() - self.weekday) % 7)})
-
-
-@dataclass(frozen=True)
-class StateRule:
-    """One state's hours per local weekday (None = no calls) and on holidays."""
-
-    state: str
-    name: str
-    days: tuple[Hours | None, ...]  # Mon=0; FULL_DAY where the state adds nothing
-    holiday_hours: Hours | None = FULL_DAY
-    holidays: tuple[Holiday, ...] = ()  # empty: holidays are ordinary days for this state
-
-    def hours_on(self, day: date) -> Hours | None:
-        """The state's hours on a local date; None when no call is allowed that day."""
-        if self.holidays and day in _holiday_dates(self.holidays, day.year):
-            return self.holiday_hours
-        return self.days[day.weekday()]
-
-    def summary(self) -> str:
-        """`mon-sat 08:00-20:00, sun closed, holidays closed`."""
-        groups: dict[Hours | None, set[int]] = {}
-        for i, hours in enumerate(self.days):
-            groups.setdefault(hours, set()).add(i)
-        parts = [f"{format_days(frozenset(d))} {_hours_text(h)}" for h, d in groups.items()]
-        if self.holidays:
-            parts.append(f"holidays {_hours_text(self.holiday_hours)}")
-        return ", ".join(parts)
-
-
-def _hours_text(hours: Hours | None) -> str:
-    if hours is None:
-        return "closed"
-    return "any time" if hours == FULL_DAY else f"{hours[0]:%H:%M}-{hours[1]:%H:%M}"
-
-
-@cache
-def _holiday_dates(holidays: tuple[Holiday, ...], year: int) -> frozenset[date]:
-    return frozenset().union(*(h.dates(y) for h in holidays for y in (year - 1, year, year + 1)))
-
-
-@dataclass(frozen=True)
-class RuleSet:
-    """State rules and the area-code table that picks one for a number."""
-
-    states: dict[str, StateRule]
-    area_codes: dict[str, str]  # NANP area code -> state
-
-    def state_for(self, e164: str) -> str | None:
-        """The US state of a +1 number's area code, when the table knows it."""
-        return self.area_codes.get(e164[2:5]) if e164.startswith("+1") else None
-
-    def rule_for(self, e164: str) -> StateRule | None:
-        """The stricter rule for the number's state; None where only the window applies."""
-        state = self.state_for(e164)
-        return self.states.get(state) if state else None
-
-
-@cache
-def load_rules(name: str) -> RuleSet:
-    """A packaged rule set by its `--rules` name (`us-states`)."""
-    if name not in RULE_SETS:
-        raise ConfigError(f"--rules: unknown rule set {name!r} (known: {', '.join(RULE_SETS)})")
-    path = resources.files("campaigns").joinpath("rules", RULE_SETS[name])
-    return rule_set_from(json.loads(path.read_text(encoding="utf-8")))
-
-
-def rule_set_from(doc: dict[str, Any]) -> RuleSet:
-    """A RuleSet from the JSON document described in `us_states.json`'s `about`."""
-    holidays = tuple(_holiday(h) for h in doc.get("holidays", []))
-    states = {code: _state_rule(code, spec, holidays) for code, spec in doc["states"].items()}
-    area_codes = {npa: st for st, npas in doc["area_codes"].items() for npa in npas}
-    return RuleSet(states, area_codes)
-
-
-def _holiday(spec: dict[str, Any]) -> Holiday:
-    if "date" in spec:
-        month, day = (int(x) for x in spec["date"].split("-"))
-        return Holiday(spec["name"], month, day=day, observed=bool(spec.get("observed")))
-    weekday = DAY_NAMES.index(spec["weekday"])
-    return Holiday(spec["name"], spec["month"], weekday=weekday, nth=spec["nth"])
-
-
-def _state_rule(code: str, spec: dict[str, Any], holidays: tuple[Holiday, ...]) -> StateRule:
-    days: list[Hours | None] = [FULL_DAY] * 7
-    for day_spec, text in spec["hours"].items():
-        for d in parse_days(day_spec, f"rules {code}"):
-            days[d] = _rule_hours(text, code)
-    if "holidays" not in spec:
-        return StateRule(code, spec["name"], tuple(days))
-    return StateRule(code, spec["name"], tuple(days), _rule_hours(spec["holidays"], code), holidays)
-
-
-def _rule_hours(text: str, code: str) -> Hours | None:
-    if text == "closed":
-        return None
-    window = parse_window(text)
-    if window.end <= window.start:
-        raise ConfigError(f"rules {code}: {text!r} must not cross midnight")
-    return (window.start, window.end)
 
 
 # --- instants ---------------------------------------------------------------------------------

@@ -10,13 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers.tzdata import TIMEZONE_DATA
 
+from campaigns.state_rules import load_rules
 from campaigns.windows import (
     ALWAYS,
     HORIZON,
     Window,
     explain,
     is_allowed,
-    load_rules,
     load_zone,
     local_instant,
     next_allowed,

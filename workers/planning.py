@@ -18,7 +18,8 @@ from campaigns.dnc import load_dnc
 from campaigns.model import Contact, Reject
 from campaigns.rejects import write_rejects
 from campaigns.retry import RetryPolicy, parse_delays, parse_retry_on
-from campaigns.windows import load_rules, parse_start_at, parse_window
+from campaigns.state_rules import load_rules
+from campaigns.windows import parse_start_at, parse_window
 from dialer.campaign import CampaignConfig, check_campaign_id, parse_rate
 from dialer.errors import ConfigError, InputError, InvalidNumber
 from dialer.phone import normalize
