@@ -1,27 +1,4 @@
-"""All the dialer knows about Redis: key names, the Lua scripts, and the durable campaign state.
-
-Every contact is a hash whose `state` changes only through compare-and-set scripts (see
-`dialer/lua/`). Celery messages are wake-ups; the truth is here. Times inside Redis are the
-server's clock, so workers on several machines agree on leases, due times and pace.
-
-Keys, for campaign C and contact row R:
-    dialer:camp:C              campaign settings and its CampaignState
-    dialer:camp:C:counts       contacts per state
-    dialer:camp:C:c:R          one contact (its current attempt)
-    dialer:camp:C:c:R:a:N      the contact's finished attempt N, when it was retried
-    dialer:camp:C:ready        pending contacts, by when they are due
-    dialer:camp:C:queued       pending contacts with a dial task in flight, by enqueue time
-    dialer:camp:C:inflight     concurrency slots held, by lease expiry
-    dialer:camp:C:watch        contacts with follow-up work, by when it is due
-    dialer:camp:C:pace         the pace limiter's theoretical arrival time
-    dialer:camp:C:sends        the send guard's stamps: when the last creates were sent
-    dialer:call:ID             which contact a OneInbox call id belongs to (for webhooks)
-    dialer:schedules           scheduled jobs: name -> JSON spec
-    dialer:occurrence:ID       one scheduled occurrence has been started (kept a week)
-    dialer:beat                the lease of the one active scheduler
-    dialer:active              campaigns the tick serves
-    dialer:tick                the lease that lets one process tick at a time
-"""
+"""The durable campaign state: campaigns, contacts and their compare-and-set scripts."""
 
 from __future__ import annotations
 
@@ -36,14 +13,10 @@ import redis
 
 from dialer.campaign import ALLOWED_FROM, CampaignConfig, CampaignState, State
 from dialer.errors import StateError
+from dialer.store.jobs import Jobs
+from dialer.store.keys import ACTIVE, INDEXES, PREFIX, campaign_key, contact_key
 
 log = logging.getLogger("dialer.store")
-PREFIX = "dialer"
-ACTIVE = f"{PREFIX}:active"
-TICK_LEASE = f"{PREFIX}:tick"
-BEAT_LEASE = f"{PREFIX}:beat"
-SCHEDULES = f"{PREFIX}:schedules"
-_INDEXES = ("ready", "queued", "inflight", "watch")
 CALL_INDEX_TTL_S = 7 * 24 * 3600
 SEND_WINDOW_US = 1_000_000  # the send guard's window: `limit` creates in any second
 ADD_PER_SCRIPT = 200  # contacts stored by one run of the add script
@@ -51,16 +24,6 @@ ADD_PER_SCRIPT = 200  # contacts stored by one run of the add script
 
 def _script(name: str) -> str:
     return files("dialer").joinpath("lua", f"{name}.lua").read_text()
-
-
-def campaign_key(cid: str, suffix: str = "") -> str:
-    """Key of campaign `cid`, or of one of its parts."""
-    return f"{PREFIX}:camp:{cid}" + (f":{suffix}" if suffix else "")
-
-
-def contact_key(cid: str, row: int) -> str:
-    """Key of the contact at source row `row` of campaign `cid`."""
-    return campaign_key(cid, f"c:{row}")
 
 
 class Dialable(Protocol):
@@ -92,7 +55,7 @@ class Claim:
     guard_passed: bool = False  # the send guard let this create go already: send it now
 
 
-class Store:
+class Store(Jobs):
     """Durable campaign state in one Redis database."""
 
     def __init__(self, client: redis.Redis) -> None:
@@ -254,7 +217,7 @@ class Store:
         for name, value in (fields or {}).items():
             args += [name, value]
         keys = [contact_key(cid, row), campaign_key(cid, "counts")]
-        keys += [campaign_key(cid, name) for name in _INDEXES]
+        keys += [campaign_key(cid, name) for name in INDEXES]
         previous = self._transition(keys=keys, args=args)
         if not previous:
             return None
@@ -283,7 +246,7 @@ class Store:
             contact_key(cid, row),
             campaign_key(cid, "counts"),
             campaign_key(cid),
-            *(campaign_key(cid, name) for name in _INDEXES),
+            *(campaign_key(cid, name) for name in INDEXES),
             campaign_key(cid, "pace"),
             campaign_key(cid, "sends"),
         ]
@@ -403,57 +366,6 @@ class Store:
         for name in ("ready", "queued"):
             rows.update(cast(list[str], self.redis.zrange(campaign_key(cid, name), 0, -1)))
         return sorted(int(r) for r in rows)
-
-    # -- time and leases ---------------------------------------------------------------------
-
-    def server_ms(self) -> int:
-        """The Redis server's clock in milliseconds."""
-        seconds, micros = self.redis.time()
-        return int(seconds) * 1000 + int(micros) // 1000
-
-    def try_tick_lease(self, owner: str, ms: int, key: str = TICK_LEASE) -> bool:
-        """Take (or keep) a lease for `ms`; only its holder ticks (or schedules)."""
-        if self.redis.set(key, owner, nx=True, px=ms):
-            return True
-        if self.redis.get(key) == owner:
-            self.redis.pexpire(key, ms)
-            return True
-        return False
-
-    # -- scheduled jobs ----------------------------------------------------------------------
-
-    def save_schedule(self, name: str, spec: str) -> None:
-        """Create or replace a scheduled job (its spec is JSON)."""
-        self.redis.hset(SCHEDULES, name, spec)
-
-    def schedules(self) -> dict[str, str]:
-        """Every scheduled job's spec by name."""
-        return cast(dict[str, str], self.redis.hgetall(SCHEDULES))
-
-    def remove_schedule(self, name: str) -> bool:
-        """Delete a scheduled job; False when there was none."""
-        return bool(self.redis.hdel(SCHEDULES, name))
-
-    def claim_occurrence(self, occurrence: str) -> bool:
-        """True for the first caller only: one start per occurrence, however often it fires."""
-        key = f"{PREFIX}:occurrence:{occurrence}"
-        return bool(self.redis.set(key, "1", nx=True, ex=CALL_INDEX_TTL_S))
-
-    def note_occurrence(self, name: str, occurrence: str, error: str = "") -> None:
-        """Remember the last occurrence of a job and how it went."""
-        self.redis.hset(f"{PREFIX}:schedule-runs", mapping={name: json.dumps([occurrence, error])})
-
-    def last_occurrences(self) -> dict[str, tuple[str, str]]:
-        """For each job: its last occurrence and its error ('' when it started)."""
-        raw = cast(dict[str, str], self.redis.hgetall(f"{PREFIX}:schedule-runs"))
-        return {name: (json.loads(v)[0], json.loads(v)[1]) for name, v in raw.items()}
-
-    def ping(self) -> None:
-        """Raise StateError when Redis cannot be reached."""
-        try:
-            self.redis.ping()
-        except redis.RedisError as exc:
-            raise StateError(f"Redis is not reachable: {exc}") from exc
 
 
 def _log_transition(cid: str, row: int, before: str, after: str, fields: Mapping[str, str]) -> None:

@@ -1,0 +1,48 @@
+"""All the dialer knows about Redis: key names, the Lua scripts, and the durable campaign state.
+
+Every contact is a hash whose `state` changes only through compare-and-set scripts (see
+`dialer/lua/`). Celery messages are wake-ups; the truth is here. Times inside Redis are the
+server's clock, so workers on several machines agree on leases, due times and pace.
+
+Keys, for campaign C and contact row R:
+    dialer:camp:C              campaign settings and its CampaignState
+    dialer:camp:C:counts       contacts per state
+    dialer:camp:C:c:R          one contact (its current attempt)
+    dialer:camp:C:c:R:a:N      the contact's finished attempt N, when it was retried
+    dialer:camp:C:ready        pending contacts, by when they are due
+    dialer:camp:C:queued       pending contacts with a dial task in flight, by enqueue time
+    dialer:camp:C:inflight     concurrency slots held, by lease expiry
+    dialer:camp:C:watch        contacts with follow-up work, by when it is due
+    dialer:camp:C:pace         the pace limiter's theoretical arrival time
+    dialer:camp:C:sends        the send guard's stamps: when the last creates were sent
+    dialer:call:ID             which contact a OneInbox call id belongs to (for webhooks)
+    dialer:schedules           scheduled jobs: name -> JSON spec
+    dialer:occurrence:ID       one scheduled occurrence has been started (kept a week)
+    dialer:beat                the lease of the one active scheduler
+    dialer:active              campaigns the tick serves
+    dialer:tick                the lease that lets one process tick at a time
+"""
+
+from dialer.store.core import Claim, Dialable, Store
+from dialer.store.keys import (
+    ACTIVE,
+    BEAT_LEASE,
+    PREFIX,
+    SCHEDULES,
+    TICK_LEASE,
+    campaign_key,
+    contact_key,
+)
+
+__all__ = [
+    "ACTIVE",
+    "BEAT_LEASE",
+    "PREFIX",
+    "SCHEDULES",
+    "TICK_LEASE",
+    "Claim",
+    "Dialable",
+    "Store",
+    "campaign_key",
+    "contact_key",
+]
