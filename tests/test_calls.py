@@ -11,9 +11,10 @@ import httpx
 import pytest
 
 from campaigns.model import Contact
-from dialer.calls import Dispatcher, follow, place, place_many
+from dialer.calls import Dispatcher, place, place_many
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.client import OneInboxClient
+from dialer.following import follow
 from dialer.http import make_http_client
 from dialer.policy import Timing
 from dialer.store import Store, campaign_key, contact_key
@@ -295,7 +296,7 @@ def test_a_late_follow_up_of_an_earlier_attempt_cannot_undo_the_next(
     """A poll that read attempt 1, then waited (a slow GET, a redelivered task) while another
     poll ended attempt 1 and attempt 2 was placed, must not end or re-dial attempt 2."""
     from campaigns.when import CallingPolicy
-    from dialer.calls import poll, reconcile
+    from dialer.following import poll, reconcile
 
     dispatcher.when = CallingPolicy()  # retries, as the workers have them
     phone = _contact(1).phone_e164

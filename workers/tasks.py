@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from dialer import calls
+from dialer import calls, following
 from dialer.settings import load_settings
 from workers.celery_app import app
 from workers.resources import dispatcher
@@ -31,7 +31,7 @@ def follow(cid: str, rows: int | list[int]) -> None:
     """Do these contacts' due follow-ups: poll their calls, or reconcile uncertain creates."""
     d = dispatcher()
     for row in _rows(rows):
-        calls.follow(d, cid, row)
+        following.follow(d, cid, row)
 
 
 @app.task(name="dialer.start_scheduled")  # type: ignore[untyped-decorator]
