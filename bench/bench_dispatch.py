@@ -176,12 +176,17 @@ class RedisProc:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc = subprocess.Popen(
-            [redis_server_binary(), "-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True,
+            [redis_server_binary(), "-"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         assert self.proc.stdin is not None
-        conf = (f"port {self.port}\nbind 127.0.0.1\nsave \"\"\nappendonly no\n"
-                "maxmemory-policy noeviction\n")
+        conf = (
+            f'port {self.port}\nbind 127.0.0.1\nsave ""\nappendonly no\n'
+            "maxmemory-policy noeviction\n"
+        )
         self.proc.stdin.write(conf.encode())
         self.proc.stdin.close()
         self.client = redis.Redis.from_url(self.url, decode_responses=True)
@@ -205,12 +210,28 @@ class SimProc:
     def __init__(self, speed: float = 100000, faults: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        argv = [str(DIALER), "simulator", "--port", str(self.port), "--speed", str(speed),
-                "--seed", "1", "--daily-cap", "100000000"]
+        argv = [
+            str(DIALER),
+            "simulator",
+            "--port",
+            str(self.port),
+            "--speed",
+            str(speed),
+            "--seed",
+            "1",
+            "--daily-cap",
+            "100000000",
+        ]
         for spec in faults:
             argv += ["--fault", spec]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     env=clean_env(), cwd=ROOT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=clean_env(),
+            cwd=ROOT,
+            start_new_session=True,
+        )
         self.http = httpx.Client(base_url=self.url, timeout=30)
 
         def up() -> bool:
@@ -239,14 +260,22 @@ class SimProc:
 
 def worker_env(redis_url: str, sim_url: str, timing: str = FAST_TIMING) -> dict[str, str]:
     return clean_env(
-        DIALER_REDIS_URL=redis_url, ONEINBOX_API_KEY=DEFAULT_API_KEY, ONEINBOX_BASE_URL=sim_url,
-        DIALER_TIMING=timing, PYTHONPATH=f"{BENCH}{os.pathsep}{ROOT}",
+        DIALER_REDIS_URL=redis_url,
+        ONEINBOX_API_KEY=DEFAULT_API_KEY,
+        ONEINBOX_BASE_URL=sim_url,
+        DIALER_TIMING=timing,
+        PYTHONPATH=f"{BENCH}{os.pathsep}{ROOT}",
     )
 
 
-def start_workers(n: int, concurrency: int, env: dict[str, str], log_dir: Path,
-                  app_module: str = "workers.celery_app",
-                  queues: str | None = None) -> list[subprocess.Popen[bytes]]:
+def start_workers(
+    n: int,
+    concurrency: int,
+    env: dict[str, str],
+    log_dir: Path,
+    app_module: str = "workers.celery_app",
+    queues: str | None = None,
+) -> list[subprocess.Popen[bytes]]:
     procs = []
     for i in range(n):
         argv = worker_command(concurrency, name=f"bench{i}-{os.getpid()}-{time.monotonic_ns()}@%h")
@@ -254,13 +283,23 @@ def start_workers(n: int, concurrency: int, env: dict[str, str], log_dir: Path,
         if queues is not None:
             argv[argv.index("-Q") + 1] = queues
         with (log_dir / f"worker-{app_module}-{i}.log").open("ab") as log:
-            procs.append(subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=log,
-                                          stdin=subprocess.DEVNULL, start_new_session=True))
+            procs.append(
+                subprocess.Popen(
+                    argv,
+                    env=env,
+                    cwd=ROOT,
+                    stdout=log,
+                    stderr=log,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
     return procs
 
 
-def wait_workers(app: Any, n: int, procs: list[subprocess.Popen[bytes]],
-                 timeout: float = 40) -> None:
+def wait_workers(
+    app: Any, n: int, procs: list[subprocess.Popen[bytes]], timeout: float = 40
+) -> None:
     def up() -> bool:
         if any(p.poll() is not None for p in procs):
             raise RuntimeError("a worker exited at start; see bench/out/*.log")
@@ -270,8 +309,9 @@ def wait_workers(app: Any, n: int, procs: list[subprocess.Popen[bytes]],
 
 
 @contextlib.contextmanager
-def workers(n: int, concurrency: int, env: dict[str, str], log_dir: Path, app: Any,
-            **kw: Any) -> Iterator[list[subprocess.Popen[bytes]]]:
+def workers(
+    n: int, concurrency: int, env: dict[str, str], log_dir: Path, app: Any, **kw: Any
+) -> Iterator[list[subprocess.Popen[bytes]]]:
     procs = start_workers(n, concurrency, env, log_dir, **kw)
     try:
         wait_workers(app, n, procs)
@@ -289,39 +329,56 @@ def commandstats(client: redis.Redis) -> dict[str, int]:
 def campaign_config(cid: str, **kw: Any) -> CampaignConfig:
     """The campaign's settings; dialling allowed at any hour when the config has a window."""
     names = getattr(CampaignConfig, "model_fields", None) or {
-        f.name for f in dataclasses.fields(CampaignConfig)  # type: ignore[arg-type]
+        f.name
+        for f in dataclasses.fields(CampaignConfig)  # type: ignore[arg-type]
     }
     if "window" in names:
         kw.setdefault("window", "always")
-    return CampaignConfig(campaign_id=cid, agent_id=DEFAULT_AGENT_ID,
-                          from_number=DEFAULT_FROM_NUMBER, **kw)
+    return CampaignConfig(
+        campaign_id=cid, agent_id=DEFAULT_AGENT_ID, from_number=DEFAULT_FROM_NUMBER, **kw
+    )
 
 
-def contacts(n: int, columns: tuple[str, ...] = ("phone", "first_name", "order_id"),
-             ) -> list[Contact]:
+def contacts(
+    n: int,
+    columns: tuple[str, ...] = ("phone", "first_name", "order_id"),
+) -> list[Contact]:
     out = []
     for r in range(1, n + 1):
         phone = f"+1415{2000000 + r:07d}"
-        row = {"phone": phone, "first_name": ("Ana", "Bo", "Chloé", "Dev")[r % 4],
-               "order_id": f"ORD-{r:08d}"}
-        out.append(Contact(r, phone, {c: row[c] for c in columns},
-                           {"first_name": row["first_name"]}))
+        row = {
+            "phone": phone,
+            "first_name": ("Ana", "Bo", "Chloé", "Dev")[r % 4],
+            "order_id": f"ORD-{r:08d}",
+        }
+        out.append(
+            Contact(r, phone, {c: row[c] for c in columns}, {"first_name": row["first_name"]})
+        )
     return out
 
 
 def submit(store: Store, cid: str, n: int, rate: float, max_concurrent: int) -> None:
-    config = campaign_config(cid, rate_per_s=rate, max_concurrent=max_concurrent,
-                             columns=("phone", "first_name"), variable_columns=("first_name",))
+    config = campaign_config(
+        cid,
+        rate_per_s=rate,
+        max_concurrent=max_concurrent,
+        columns=("phone", "first_name"),
+        variable_columns=("first_name",),
+    )
     batch = contacts(n, ("phone", "first_name"))
-    session.submit(store, config, [batch[i:i + 1000] for i in range(0, n, 1000)])
+    session.submit(store, config, [batch[i : i + 1000] for i in range(0, n, 1000)])
 
 
 def run_campaign(store: Store, cid: str, timeout: float) -> float:
     """start() to DONE, seconds."""
     t0 = time.perf_counter()
     session.start(store, cid)
-    wait_until(lambda: store.campaign_state(cid) is CampaignState.DONE, timeout,
-               f"campaign {cid} to finish", every=0.01)
+    wait_until(
+        lambda: store.campaign_state(cid) is CampaignState.DONE,
+        timeout,
+        f"campaign {cid} to finish",
+        every=0.01,
+    )
     return time.perf_counter() - t0
 
 
@@ -349,8 +406,9 @@ def noop_case(rs: RedisProc, sim: SimProc, procs_n: int, n: int, log_dir: Path) 
     rs.client.flushall()
     app = make_app(rs.url)
     env = worker_env(rs.url, sim.url)
-    with workers(procs_n, 16, env, log_dir, app, app_module="bench_dispatch_noop",
-                 queues="bench.idle") as procs:
+    with workers(
+        procs_n, 16, env, log_dir, app, app_module="bench_dispatch_noop", queues="bench.idle"
+    ) as procs:
         with app.producer_or_acquire() as producer:
             for _ in range(n):
                 app.send_task("bench.noop", queue=DIAL_QUEUE, producer=producer)
@@ -358,15 +416,20 @@ def noop_case(rs: RedisProc, sim: SimProc, procs_n: int, n: int, log_dir: Path) 
         cpu0 = [cpu_s(p.pid) for p in procs]
         t0 = time.perf_counter()
         app.control.add_consumer(DIAL_QUEUE, reply=False)
-        wait_until(lambda: rs.client.llen(DIAL_QUEUE) == 0 and rs.client.hlen("unacked") == 0,
-                   120, "the no-op queue to drain", every=0.01)
+        wait_until(
+            lambda: rs.client.llen(DIAL_QUEUE) == 0 and rs.client.hlen("unacked") == 0,
+            120,
+            "the no-op queue to drain",
+            every=0.01,
+        )
         elapsed = time.perf_counter() - t0
         cpu = sum(cpu_s(p.pid) for p in procs) - sum(cpu0)
     return {"rate": n / elapsed, "s": elapsed, "worker_cpu_ms_per": 1000 * cpu / n}
 
 
-def dispatch_case(rs: RedisProc, sim: SimProc, procs_n: int, n: int, log_dir: Path,
-                  tag: str) -> dict[str, float]:
+def dispatch_case(
+    rs: RedisProc, sim: SimProc, procs_n: int, n: int, log_dir: Path, tag: str
+) -> dict[str, float]:
     rs.client.flushall()
     sim.reset()
     app = make_app(rs.url)
@@ -389,10 +452,12 @@ def dispatch_case(rs: RedisProc, sim: SimProc, procs_n: int, n: int, log_dir: Pa
     store.redis.close()
     calls = sum(stats.values())
     return {
-        "rate": n / elapsed, "s": elapsed,
+        "rate": n / elapsed,
+        "s": elapsed,
         "create_rate": (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0,
         "worker_cpu_ms_per": 1000 * sum(cpu[:procs_n]) / n,
-        "sim_cpu_ms_per": 1000 * cpu[-2] / n, "redis_cpu_ms_per": 1000 * cpu[-1] / n,
+        "sim_cpu_ms_per": 1000 * cpu[-2] / n,
+        "redis_cpu_ms_per": 1000 * cpu[-1] / n,
         "bench_cpu_ms_per": 1000 * cpu[-3] / n,
         "box_busy": (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]),
         "redis_calls_per": calls / n,
@@ -402,8 +467,9 @@ def dispatch_case(rs: RedisProc, sim: SimProc, procs_n: int, n: int, log_dir: Pa
     }
 
 
-def bench_ceiling(rs: RedisProc, sim: SimProc, args: argparse.Namespace,
-                  log_dir: Path) -> dict[str, Any]:
+def bench_ceiling(
+    rs: RedisProc, sim: SimProc, args: argparse.Namespace, log_dir: Path
+) -> dict[str, Any]:
     n_disp, n_noop = (300, 1000) if args.quick else (3000, 10000)
     res: dict[str, Measured] = {k: Measured() for k in ("noop1", "disp1", "noop2", "disp2")}
     for run in range(args.runs):
@@ -415,8 +481,11 @@ def bench_ceiling(rs: RedisProc, sim: SimProc, args: argparse.Namespace,
                     m = dispatch_case(rs, sim, procs_n, n_disp, log_dir, f"{procs_n}p-{run}")
                 res[f"{kind}{procs_n}"].rates.append(m["rate"])
                 res[f"{kind}{procs_n}"].extra.append(m)
-                print(f"  ceiling run {run + 1}: {kind} x{procs_n} process(es): "
-                      f"{m['rate']:,.0f}/s ({m['s']:.1f} s)", flush=True)
+                print(
+                    f"  ceiling run {run + 1}: {kind} x{procs_n} process(es): "
+                    f"{m['rate']:,.0f}/s ({m['s']:.1f} s)",
+                    flush=True,
+                )
     return {"n_disp": n_disp, "n_noop": n_noop, "runs": args.runs, "res": res}
 
 
@@ -436,8 +505,13 @@ def pace_metrics(times: list[float], rate: float) -> dict[str, float]:
     span = times[-1] - times[0] if len(times) > 1 else float("nan")
     mean = (len(times) - 1) / span if len(times) > 1 else float("nan")
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    return {"n": len(times), "max_1s": max_in_window(times), "mean": mean,
-            "mean_pct": 100 * mean / rate, "max_gap_ms": 1000 * max(gaps, default=0.0)}
+    return {
+        "n": len(times),
+        "max_1s": max_in_window(times),
+        "mean": mean,
+        "mean_pct": 100 * mean / rate,
+        "max_gap_ms": 1000 * max(gaps, default=0.0),
+    }
 
 
 def pace_case(rs: RedisProc, sim: SimProc, rate: float, n: int, slow: bool) -> dict[str, Any]:
@@ -463,7 +537,8 @@ def pace_case(rs: RedisProc, sim: SimProc, rate: float, n: int, slow: bool) -> d
     m = pace_metrics([c["t"] for c in creates], rate)
     m.update(
         claims_per=(stats1.get("evalsha", 0) - stats0.get("evalsha", 0)) / n,
-        claim_max_1s=max_in_window(claimed), s=elapsed,
+        claim_max_1s=max_in_window(claimed),
+        s=elapsed,
         pace_sleeps_per=delta.get("sleeps", 0) / n,
         pace_sleep_thread_s=delta.get("sleep_us", 0) / 1e6,
         busy_mean=sum(k * v for k, v in hist.items()) / samples,
@@ -478,15 +553,23 @@ def naive_case(sim: SimProc, rate: float, n: int, slow: bool) -> dict[str, float
     """A naive sender: absolute schedule t0 + i/rate, 32 threads, one process; no Redis."""
     sim.reset()
     sim.fault({"kind": "slow", "endpoint": "create", "delay": 0.3} if slow else None)
-    client = httpx.Client(base_url=sim.url, timeout=10,
-                          headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"},
-                          limits=httpx.Limits(max_connections=64))
+    client = httpx.Client(
+        base_url=sim.url,
+        timeout=10,
+        headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"},
+        limits=httpx.Limits(max_connections=64),
+    )
 
     def send(i: int) -> None:
-        client.post("/v1/calls", json={
-            "agent_id": DEFAULT_AGENT_ID, "to_number": f"+1415{3000000 + i:07d}",
-            "from_number": DEFAULT_FROM_NUMBER, "metadata": {"dialer_attempt_id": f"naive:{i}"},
-        }).raise_for_status()
+        client.post(
+            "/v1/calls",
+            json={
+                "agent_id": DEFAULT_AGENT_ID,
+                "to_number": f"+1415{3000000 + i:07d}",
+                "from_number": DEFAULT_FROM_NUMBER,
+                "metadata": {"dialer_attempt_id": f"naive:{i}"},
+            },
+        ).raise_for_status()
 
     with ThreadPoolExecutor(32) as pool:
         t0 = time.monotonic() + 0.05
@@ -503,8 +586,9 @@ def naive_case(sim: SimProc, rate: float, n: int, slow: bool) -> dict[str, float
     return pace_metrics([c["t"] for c in sim.creates()], rate)
 
 
-def bench_pace(rs: RedisProc, sim: SimProc, args: argparse.Namespace,
-               log_dir: Path) -> dict[str, Any]:
+def bench_pace(
+    rs: RedisProc, sim: SimProc, args: argparse.Namespace, log_dir: Path
+) -> dict[str, Any]:
     cases = [(10.0, 20), (100.0, 200)] if args.quick else [(10.0, 100), (100.0, 1000)]
     rs.client.flushall()
     app = make_app(rs.url)
@@ -515,18 +599,23 @@ def bench_pace(rs: RedisProc, sim: SimProc, args: argparse.Namespace,
             for slow in (False, True):
                 m = pace_case(rs, sim, rate, n, slow)
                 out["dialer"][(rate, slow)] = m
-                print(f"  pace {rate:g}/s {'300 ms' if slow else 'instant'}: max/1s "
-                      f"{m['max_1s']}, mean {m['mean']:.2f}/s ({m['mean_pct']:.1f}%), claims/"
-                      f"contact {m['claims_per']:.1f}, pace sleeps {m['pace_sleep_thread_s']:.1f}"
-                      f" thread-s, busy threads per worker mean {m['busy_mean']:.1f} max "
-                      f"{m['busy_max']}, saturated {m['saturated_pct']:.0f}%",
-                      flush=True)
+                print(
+                    f"  pace {rate:g}/s {'300 ms' if slow else 'instant'}: max/1s "
+                    f"{m['max_1s']}, mean {m['mean']:.2f}/s ({m['mean_pct']:.1f}%), claims/"
+                    f"contact {m['claims_per']:.1f}, pace sleeps {m['pace_sleep_thread_s']:.1f}"
+                    f" thread-s, busy threads per worker mean {m['busy_mean']:.1f} max "
+                    f"{m['busy_max']}, saturated {m['saturated_pct']:.0f}%",
+                    flush=True,
+                )
     for rate, n in cases:
         for slow in (False, True):
             m = naive_case(sim, rate, n, slow)
             out["naive"][(rate, slow)] = m
-            print(f"  pace naive {rate:g}/s {'300 ms' if slow else 'instant'}: max/1s "
-                  f"{m['max_1s']}, mean {m['mean']:.2f}/s", flush=True)
+            print(
+                f"  pace naive {rate:g}/s {'300 ms' if slow else 'instant'}: max/1s "
+                f"{m['max_1s']}, mean {m['mean']:.2f}/s",
+                flush=True,
+            )
     return out
 
 
@@ -536,8 +625,14 @@ def bench_pace(rs: RedisProc, sim: SimProc, args: argparse.Namespace,
 @functools.cache
 def run_window_flag() -> tuple[str, ...]:
     """`--window always` when `dialer run` has calling windows (dial now, whatever the hour)."""
-    out = subprocess.run([str(DIALER), "run", "--help"], env=clean_env(COLUMNS="200"),
-                         capture_output=True, text=True, check=False, timeout=60).stdout
+    out = subprocess.run(
+        [str(DIALER), "run", "--help"],
+        env=clean_env(COLUMNS="200"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    ).stdout
     return ("--window", "always") if "--window" in out else ()
 
 
@@ -548,16 +643,24 @@ def first_create_case(sim: SimProc, tmp: Path, i: int) -> dict[str, float]:
     csv = work / "contacts.csv"
     csv.write_text("phone,first_name\n+14155551001,Ana\n")
     env = clean_env(
-        ONEINBOX_API_KEY=DEFAULT_API_KEY, ONEINBOX_BASE_URL=sim.url,
-        DIALER_AGENT_ID=DEFAULT_AGENT_ID, DIALER_FROM_NUMBER=DEFAULT_FROM_NUMBER,
+        ONEINBOX_API_KEY=DEFAULT_API_KEY,
+        ONEINBOX_BASE_URL=sim.url,
+        DIALER_AGENT_ID=DEFAULT_AGENT_ID,
+        DIALER_FROM_NUMBER=DEFAULT_FROM_NUMBER,
         DIALER_STATE_DIR=str(work / "state"),
     )
     with (work / "out.log").open("wb") as log:
         t0 = time.time()
         argv = [str(DIALER), "run", str(csv), "--rate", "10/s", *run_window_flag()]
-        proc = subprocess.Popen(argv, env=env,
-                                cwd=work, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=work,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     try:
         first: list[float] = []
 
@@ -605,11 +708,11 @@ def bare_redis_case() -> float:
     return elapsed
 
 
-def bench_startup(rs: RedisProc, sim: SimProc, args: argparse.Namespace,
-                  log_dir: Path) -> dict[str, Any]:
+def bench_startup(
+    rs: RedisProc, sim: SimProc, args: argparse.Namespace, log_dir: Path
+) -> dict[str, Any]:
     runs = 2 if args.quick else 5
-    out: dict[str, list[float]] = {"first": [], "whole": [], "help": [], "worker": [],
-                                   "redis": []}
+    out: dict[str, list[float]] = {"first": [], "whole": [], "help": [], "worker": [], "redis": []}
     with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmp:
         for i in range(runs):
             m = first_create_case(sim, Path(tmp), i)
@@ -618,10 +721,13 @@ def bench_startup(rs: RedisProc, sim: SimProc, args: argparse.Namespace,
             out["help"].append(timed([str(DIALER), "--help"], clean_env()))
             out["redis"].append(bare_redis_case())
             out["worker"].append(bare_worker_case(rs, sim, log_dir))
-            print(f"  startup run {i + 1}: first create {m['first_create']:.2f} s (whole run "
-                  f"{m['whole_run']:.2f} s); dialer --help {out['help'][-1]:.2f} s; "
-                  f"redis-server {out['redis'][-1]:.2f} s; bare worker to ping "
-                  f"{out['worker'][-1]:.2f} s", flush=True)
+            print(
+                f"  startup run {i + 1}: first create {m['first_create']:.2f} s (whole run "
+                f"{m['whole_run']:.2f} s); dialer --help {out['help'][-1]:.2f} s; "
+                f"redis-server {out['redis'][-1]:.2f} s; bare worker to ping "
+                f"{out['worker'][-1]:.2f} s",
+                flush=True,
+            )
     return {"runs": runs, **out}
 
 
@@ -649,18 +755,21 @@ def bench_memory(rs: RedisProc, args: argparse.Namespace) -> dict[str, Any]:
     per_key = int(rs.client.memory_usage(f"dialer:camp:{cid}:c:{n // 2}") or 0)
     ready = int(rs.client.memory_usage(f"dialer:camp:{cid}:ready") or 0)
     store.redis.close()
-    row_json = [json.dumps([c.row[k] for k in columns], ensure_ascii=False).encode()
-                for c in people]
-    var_bytes = [len(c.row["first_name"].encode()) + len(c.row["order_id"].encode())
-                 for c in people]
+    row_json = [
+        json.dumps([c.row[k] for k in columns], ensure_ascii=False).encode() for c in people
+    ]
+    var_bytes = [
+        len(c.row["first_name"].encode()) + len(c.row["order_id"].encode()) for c in people
+    ]
 
     rs.client.flushall()
     base_before = used(rs.client)
     pipe = rs.client.pipeline(transaction=False)
     t0 = time.perf_counter()
     for c, raw in zip(people, row_json, strict=True):
-        pipe.hset(f"dialer:camp:{cid}:c:{c.source_row}",
-                  mapping={"phone": c.phone_e164, "row": raw})
+        pipe.hset(
+            f"dialer:camp:{cid}:c:{c.source_row}", mapping={"phone": c.phone_e164, "row": raw}
+        )
         if len(pipe) >= 1000:
             pipe.execute()
     pipe.execute()
@@ -669,11 +778,18 @@ def bench_memory(rs: RedisProc, args: argparse.Namespace) -> dict[str, Any]:
     base_key = int(rs.client.memory_usage(f"dialer:camp:{cid}:c:{n // 2}") or 0)
     rs.client.flushall()
     return {
-        "n": n, "per": (after - before) / n, "base_per": (base_after - base_before) / n,
+        "n": n,
+        "per": (after - before) / n,
+        "base_per": (base_after - base_before) / n,
         "row_json": statistics.mean(len(r) for r in row_json),
-        "vars": statistics.mean(var_bytes), "fields": sorted(sample),
-        "key_usage": per_key, "ready_per": ready / n, "base_key_usage": base_key,
-        "add_rate": n / add_s, "base_rate": n / base_s, "total_mb": (after - before) / 2**20,
+        "vars": statistics.mean(var_bytes),
+        "fields": sorted(sample),
+        "key_usage": per_key,
+        "ready_per": ready / n,
+        "base_key_usage": base_key,
+        "add_rate": n / add_s,
+        "base_rate": n / base_s,
+        "total_mb": (after - before) / 2**20,
     }
 
 
@@ -688,22 +804,42 @@ def git(*args: str) -> str:
 def machine() -> dict[str, str]:
     import celery
 
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-               "?")
-    mem_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal")))
-    server = subprocess.run([redis_server_binary(), "--version"], capture_output=True,
-                            text=True, check=True).stdout.split()[2].removeprefix("v=")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "?",
+    )
+    mem_kb = int(
+        next(
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    )
+    server = (
+        subprocess.run(
+            [redis_server_binary(), "--version"], capture_output=True, text=True, check=True
+        )
+        .stdout.split()[2]
+        .removeprefix("v=")
+    )
     return {
-        "nproc": str(os.cpu_count()), "cpu": cpu, "ram": f"{mem_kb / 2**20:.1f} GiB",
-        "python": platform.python_version(), "celery": celery.__version__,
-        "redis_py": redis.__version__, "redis_server": server,
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "ram": f"{mem_kb / 2**20:.1f} GiB",
+        "python": platform.python_version(),
+        "celery": celery.__version__,
+        "redis_py": redis.__version__,
+        "redis_server": server,
         "kernel": platform.release(),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": git("rev-parse", "--short", "HEAD"),
-        "dirty": git("status", "--porcelain", "--untracked-files=no", "--", "dialer", "workers",
-                     "campaigns"),
+        "dirty": git(
+            "status", "--porcelain", "--untracked-files=no", "--", "dialer", "workers", "campaigns"
+        ),
     }
 
 
@@ -731,14 +867,20 @@ def md_ceiling(c: dict[str, Any]) -> list[str]:
         noop, disp = res[f"noop{p}"], res[f"disp{p}"]
         ratio = med(disp.rates) / med(noop.rates)
         creates = [e["create_rate"] for e in disp.extra]
-        lines.append(f"| {p} | {spread(noop.rates)} | {spread(disp.rates)} | {ratio:.2f} "
-                     f"| {verdict(ratio >= 0.25)} | {spread(creates)} |")
-    lines += ["", "Per contact, dispatch runs (median over runs):", "",
-              "| worker processes | worker CPU ms | simulator CPU ms | redis CPU ms "
-              "| this script CPU ms | box busy (2 cores) | Redis commands | of which EVALSHA "
-              "| LPUSH (tasks sent) | HGETALL "
-              "| no-op worker CPU ms per task |",
-              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines.append(
+            f"| {p} | {spread(noop.rates)} | {spread(disp.rates)} | {ratio:.2f} "
+            f"| {verdict(ratio >= 0.25)} | {spread(creates)} |"
+        )
+    lines += [
+        "",
+        "Per contact, dispatch runs (median over runs):",
+        "",
+        "| worker processes | worker CPU ms | simulator CPU ms | redis CPU ms "
+        "| this script CPU ms | box busy (2 cores) | Redis commands | of which EVALSHA "
+        "| LPUSH (tasks sent) | HGETALL "
+        "| no-op worker CPU ms per task |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for p in (1, 2):
         ex = res[f"disp{p}"].extra
 
@@ -751,7 +893,8 @@ def md_ceiling(c: dict[str, Any]) -> list[str]:
             f"| {m('redis_cpu_ms_per'):.2f} | {m('bench_cpu_ms_per'):.2f} "
             f"| {100 * m('box_busy'):.0f}% "
             f"| {m('redis_calls_per'):.1f} | {m('evalsha_per'):.1f} | {m('lpush_per'):.1f} "
-            f"| {m('hgetall_per'):.1f} | {nm:.2f} |")
+            f"| {m('hgetall_per'):.1f} | {nm:.2f} |"
+        )
     return lines
 
 
@@ -766,7 +909,7 @@ def md_pace(p: dict[str, Any]) -> list[str]:
         "was ahead (once more per refusal), two transitions and a share of the tick's pump: "
         "about 4 when nobody waits. Pace waits: sleeps until a send slot, or until the send "
         "guard lets a create go. Busy threads: tasks in progress in one "
-        "worker (of its 32 threads), sampled every 5 ms in each worker; \"saturated\" = share "
+        'worker (of its 32 threads), sampled every 5 ms in each worker; "saturated" = share '
         "of samples with all 32 busy.",
         "",
         "| rate | create latency | max in 1 s (target ≤ rate+1) | mean/s (target ≥ 98%) "
@@ -788,7 +931,8 @@ def md_pace(p: dict[str, Any]) -> list[str]:
                 f"| {nv['mean']:.2f} "
                 f"| {d['claims_per']:.1f} | {d['pace_sleeps_per']:.1f} "
                 f"| {d['pace_sleep_thread_s']:.0f} | {d['busy_mean']:.1f} / {d['busy_max']} "
-                f"({d['saturated_pct']:.0f}%) |")
+                f"({d['saturated_pct']:.0f}%) |"
+            )
     return lines
 
 
@@ -839,14 +983,17 @@ def md_memory(m: dict[str, Any]) -> list[str]:
     ]
 
 
-def render(results: dict[str, Any], mach: dict[str, str], command: str,
-           findings: str) -> str:
+def render(results: dict[str, Any], mach: dict[str, str], command: str, findings: str) -> str:
     lines = [
         SECTION,
         "",
         f"Command: `{command}` ({mach['date']}, commit {mach['commit']}"
-        + (", with uncommitted changes in " + ", ".join(sorted({line.split()[-1] for line in
-           mach["dirty"].splitlines()})) if mach["dirty"] else "")
+        + (
+            ", with uncommitted changes in "
+            + ", ".join(sorted({line.split()[-1] for line in mach["dirty"].splitlines()}))
+            if mach["dirty"]
+            else ""
+        )
         + f"). Machine: {mach['nproc']} vCPU "
         f"{mach['cpu']}, {mach['ram']} RAM, kernel {mach['kernel']}; Python {mach['python']}, "
         f"celery {mach['celery']}, redis-py {mach['redis_py']}, redis-server "
@@ -862,8 +1009,12 @@ def render(results: dict[str, Any], mach: dict[str, str], command: str,
         "this section).",
         "",
     ]
-    for name, fn in (("ceiling", md_ceiling), ("pace", md_pace), ("startup", md_startup),
-                     ("memory", md_memory)):
+    for name, fn in (
+        ("ceiling", md_ceiling),
+        ("pace", md_pace),
+        ("startup", md_startup),
+        ("memory", md_memory),
+    ):
         if name in results:
             lines += [*fn(results[name]), ""]
     if findings:
@@ -878,7 +1029,7 @@ def write_section(text: str) -> None:
         doc = doc.rstrip("\n") + "\n\n" + text
     else:
         nxt = doc.find("\n## ", start + len(SECTION))
-        doc = doc[:start] + text + ("\n" + doc[nxt + 1:] if nxt >= 0 else "")
+        doc = doc[:start] + text + ("\n" + doc[nxt + 1 :] if nxt >= 0 else "")
     DOC.write_text(doc.rstrip("\n") + "\n")
 
 
@@ -952,17 +1103,29 @@ def measure(chosen: list[str], args: argparse.Namespace, log_dir: Path) -> dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("benchmarks", nargs="*", metavar="BENCHMARK",
-                        help=f"any of {', '.join(BENCHES)} (default: all)")
+    parser.add_argument(
+        "benchmarks",
+        nargs="*",
+        metavar="BENCHMARK",
+        help=f"any of {', '.join(BENCHES)} (default: all)",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, one run each")
-    parser.add_argument("--runs", type=int, default=None, help="ceiling runs (default 3; 1 "
-                        "with --quick)")
-    parser.add_argument("--render-last", action="store_true",
-                        help="measure nothing: re-render the docs section from the last full "
-                        "run's saved figures (bench/out/dispatch-last.pickle), e.g. after "
-                        "editing NOTES")
-    parser.add_argument("--write", action=argparse.BooleanOptionalAction, default=None,
-                        help="rewrite the docs section (default: only for a full run of all)")
+    parser.add_argument(
+        "--runs", type=int, default=None, help="ceiling runs (default 3; 1 with --quick)"
+    )
+    parser.add_argument(
+        "--render-last",
+        action="store_true",
+        help="measure nothing: re-render the docs section from the last full "
+        "run's saved figures (bench/out/dispatch-last.pickle), e.g. after "
+        "editing NOTES",
+    )
+    parser.add_argument(
+        "--write",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="rewrite the docs section (default: only for a full run of all)",
+    )
     args = parser.parse_args()
     unknown = set(args.benchmarks) - set(BENCHES)
     if unknown:
@@ -987,8 +1150,9 @@ def main() -> None:
     command = ".venv/bin/python bench/bench_dispatch.py " + " ".join(sys.argv[1:])
     text = render(results, mach, command.strip(), NOTES)
     if write:
-        LAST.write_bytes(pickle.dumps({"results": results, "machine": mach,
-                                       "command": command.strip()}))
+        LAST.write_bytes(
+            pickle.dumps({"results": results, "machine": mach, "command": command.strip()})
+        )
     print()
     print(text)
     print(f"\n(total {time.monotonic() - t_all:.0f} s)")

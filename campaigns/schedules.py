@@ -90,8 +90,14 @@ def parse_cron(text: str) -> Cron:
     sets = [_field(p, f, lo, hi, text) for p, (f, lo, hi) in zip(parts, _FIELDS, strict=True)]
     minutes, hours, days, months, weekdays = sets
     return Cron(
-        text, minutes, hours, days, months, weekdays,
-        any_day=parts[2] == "*", any_weekday=parts[4] == "*",
+        text,
+        minutes,
+        hours,
+        days,
+        months,
+        weekdays,
+        any_day=parts[2] == "*",
+        any_weekday=parts[4] == "*",
     )
 
 

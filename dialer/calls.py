@@ -96,9 +96,7 @@ def place(d: Dispatcher, cid: str, row: int, contact: dict[str, str] | None = No
     claim = _claim(d, config, row)
     if not claim.won:
         if claim.reason != "not_pending":
-            d.store.transition(
-                cid, row, State.PENDING, ready_in_ms=ms(claim.wait_s), seen=contact
-            )
+            d.store.transition(cid, row, State.PENDING, ready_in_ms=ms(claim.wait_s), seen=contact)
         return
     request = build_request(config, row, claim.contact, send=claim.send)
     if not claim.guard_passed:
@@ -113,9 +111,7 @@ def place(d: Dispatcher, cid: str, row: int, contact: dict[str, str] | None = No
     record_placed(d, cid, row, call, polls=0, seen=dialing)
 
 
-def _time_to_call(
-    d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str, str]
-) -> bool:
+def _time_to_call(d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str, str]) -> bool:
     """True when the contact may be dialled now; otherwise it waits (or expires)."""
     if contact.get("state") != State.PENDING:
         return False
@@ -130,8 +126,12 @@ def _time_to_call(
     if at > now:
         wait_ms = ms((at - now).total_seconds())
         d.store.transition(
-            config.campaign_id, row, State.PENDING, ready_in_ms=wait_ms,
-            fields={"waiting": why, "due_at": at.isoformat()}, seen=contact,
+            config.campaign_id,
+            row,
+            State.PENDING,
+            ready_in_ms=wait_ms,
+            fields={"waiting": why, "due_at": at.isoformat()},
+            seen=contact,
         )
         return False
     return True
@@ -199,7 +199,11 @@ def build_request(
 
 
 def _create_failed(
-    d: Dispatcher, config: CampaignConfig, row: int, exc: ProviderError, sent_at: datetime,
+    d: Dispatcher,
+    config: CampaignConfig,
+    row: int,
+    exc: ProviderError,
+    sent_at: datetime,
     seen: dict[str, str],
 ) -> None:
     cid = config.campaign_id
@@ -217,7 +221,9 @@ def _create_failed(
         note("campaign stopped: API key refused", cid, row)
     elif isinstance(exc, Ambiguous):
         move(
-            State.RECONCILING, lease_ms=ms(d.timing.lease_s), watch_in_ms=1000,
+            State.RECONCILING,
+            lease_ms=ms(d.timing.lease_s),
+            watch_in_ms=1000,
             fields={"sent_at": sent_at.isoformat(), "error": f"create uncertain: {exc}"},
         )
         note("create uncertain, reconciling", cid, row, error=str(exc))
@@ -233,8 +239,13 @@ def record_placed(
     fields = call_fields(call)
     fields.update(placed_at=d.now().isoformat(), polls=str(polls), error="")
     if d.store.transition(
-        cid, row, State.PLACED, lease_ms=ms(d.timing.lease_s),
-        watch_in_ms=ms(next_poll_s(polls, d.timing)), fields=fields, seen=seen,
+        cid,
+        row,
+        State.PLACED,
+        lease_ms=ms(d.timing.lease_s),
+        watch_in_ms=ms(next_poll_s(polls, d.timing)),
+        fields=fields,
+        seen=seen,
     ):
         if d.campaign(cid).webhook_url:  # only webhooks need to find a contact by call id
             d.store.index_call(call.id, cid, row)

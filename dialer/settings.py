@@ -54,11 +54,13 @@ class Settings(BaseSettings):
         default=10.0, gt=0, validation_alias=AliasChoices("read_timeout", "DIALER_READ_TIMEOUT")
     )
     timing: str = Field(
-        default="", validation_alias=AliasChoices("timing", "DIALER_TIMING"),
+        default="",
+        validation_alias=AliasChoices("timing", "DIALER_TIMING"),
         description="dispatcher time limits, e.g. 'stuck_s=45,lease_s=120' (see dialer.policy)",
     )
     log_format: str = Field(
-        default="text", pattern="^(text|json)$",
+        default="text",
+        pattern="^(text|json)$",
         validation_alias=AliasChoices("log_format", "DIALER_LOG_FORMAT"),
     )
     state_dir: Path = Field(

@@ -39,7 +39,10 @@ class TickReport:
 
 
 def tick(
-    store: Store, dial: Enqueue, follow: Enqueue, timing: Timing,
+    store: Store,
+    dial: Enqueue,
+    follow: Enqueue,
+    timing: Timing,
     finished: Finished | None = None,
 ) -> dict[str, TickReport]:
     """Serve every active campaign once; `finished(cid)` is called as each one ends."""

@@ -60,5 +60,3 @@ def stack(redis_srv: RedisServer, sim: RunningSimulator, tmp_path: Path) -> Iter
     running = Stack(redis_srv, sim, tmp_path)
     yield running
     running.close()
-
-

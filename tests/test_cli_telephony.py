@@ -33,20 +33,25 @@ def sim(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[RunningSimul
 
 def env_for(sim: RunningSimulator, **extra: str | None) -> dict[str, str | None]:
     env: dict[str, str | None] = {
-        "ONEINBOX_BASE_URL": sim.url, "ONEINBOX_API_KEY": DEFAULT_API_KEY, "COLUMNS": "200",
-        "DIALER_CARRIER_API_KEY": None, "DIALER_SIP_PASSWORD": None,
+        "ONEINBOX_BASE_URL": sim.url,
+        "ONEINBOX_API_KEY": DEFAULT_API_KEY,
+        "COLUMNS": "200",
+        "DIALER_CARRIER_API_KEY": None,
+        "DIALER_SIP_PASSWORD": None,
     }
     env.update(extra)
     return env
 
 
-def invoke(sim: RunningSimulator, args: list[str], input: str | None = None,
-           **env: str | None) -> Any:
+def invoke(
+    sim: RunningSimulator, args: list[str], input: str | None = None, **env: str | None
+) -> Any:
     return CliRunner().invoke(app, args, env=env_for(sim, **env), input=input)
 
 
-def ok_json(sim: RunningSimulator, args: list[str], input: str | None = None,
-            **env: str | None) -> Any:
+def ok_json(
+    sim: RunningSimulator, args: list[str], input: str | None = None, **env: str | None
+) -> Any:
     result = invoke(sim, [*args, "--json"], input=input, **env)
     assert result.exit_code == 0, (result.output, result.exception)
     return json.loads(result.stdout)
@@ -70,8 +75,10 @@ def test_agents_list_table_and_json(sim: RunningSimulator) -> None:
 
 def test_agents_list_walks_every_page(sim: RunningSimulator) -> None:
     for n in range(120):
-        sim.state.agents[f"agent-{n:03d}"] = {**sim.state.agents[DEFAULT_AGENT_ID],
-                                              "id": f"agent-{n:03d}"}
+        sim.state.agents[f"agent-{n:03d}"] = {
+            **sim.state.agents[DEFAULT_AGENT_ID],
+            "id": f"agent-{n:03d}",
+        }
     assert len(ok_json(sim, ["agents", "list"])) == 121
 
 
@@ -109,8 +116,9 @@ def test_bad_key_is_401_with_dashboard_hint(sim: RunningSimulator) -> None:
 
 
 def test_missing_key_fails_before_any_prompt(sim: RunningSimulator) -> None:
-    result = invoke(sim, ["setup", "credentials", "--name", "x", "--provider", "twilio"],
-                    ONEINBOX_API_KEY=None)
+    result = invoke(
+        sim, ["setup", "credentials", "--name", "x", "--provider", "twilio"], ONEINBOX_API_KEY=None
+    )
     assert isinstance(result.exception, ConfigError)
     assert "ONEINBOX_API_KEY" in str(result.exception)
     assert "Carrier API key" not in result.output
@@ -182,12 +190,21 @@ def test_telnyx_credential_is_refused_by_the_documented_enum(sim: RunningSimulat
 
 
 def test_numbers_search_filters(sim: RunningSimulator) -> None:
-    args = ["numbers", "search", "--country", "us", "--area-code", "212", "--contains", "0042",
-            "--limit", "3"]
+    args = [
+        "numbers",
+        "search",
+        "--country",
+        "us",
+        "--area-code",
+        "212",
+        "--contains",
+        "0042",
+        "--limit",
+        "3",
+    ]
     found = ok_json(sim, args)
     assert 1 <= len(found) <= 3
-    assert all(n["phone_number"].startswith("+1212") and "0042" in n["phone_number"]
-               for n in found)
+    assert all(n["phone_number"].startswith("+1212") and "0042" in n["phone_number"] for n in found)
     result = invoke(sim, ["numbers", "search", "--limit", "2"])
     assert "Available numbers" in result.stdout
     assert "+1415555" in result.stdout
@@ -209,8 +226,19 @@ def _credential(sim: RunningSimulator) -> str:
 
 def test_register_with_credential_then_list(sim: RunningSimulator) -> None:
     cred = _credential(sim)
-    args = ["numbers", "register", "+1 (212) 555-0199", "--agent-id", DEFAULT_AGENT_ID,
-            "--provider", "twilio", "--credential-id", cred, "--friendly-name", "NY line"]
+    args = [
+        "numbers",
+        "register",
+        "+1 (212) 555-0199",
+        "--agent-id",
+        DEFAULT_AGENT_ID,
+        "--provider",
+        "twilio",
+        "--credential-id",
+        cred,
+        "--friendly-name",
+        "NY line",
+    ]
     registered = ok_json(sim, args)
     assert registered["phone_number"] == "+12125550199"
     assert registered["friendly_name"] == "NY line"
@@ -221,8 +249,19 @@ def test_register_with_credential_then_list(sim: RunningSimulator) -> None:
 
 
 def test_register_with_sip_trunk_password_from_env(sim: RunningSimulator) -> None:
-    args = ["numbers", "register", "+12125550177", "--agent-id", DEFAULT_AGENT_ID,
-            "--provider", "telnyx", "--trunk-address", "sip.example.com", "--sip-username", "u1"]
+    args = [
+        "numbers",
+        "register",
+        "+12125550177",
+        "--agent-id",
+        DEFAULT_AGENT_ID,
+        "--provider",
+        "telnyx",
+        "--trunk-address",
+        "sip.example.com",
+        "--sip-username",
+        "u1",
+    ]
     result = invoke(sim, args, DIALER_SIP_PASSWORD=SIP_PASSWORD)
     assert result.exit_code == 0, (result.output, result.exception)
     assert "Number registered" in result.stdout
@@ -231,8 +270,19 @@ def test_register_with_sip_trunk_password_from_env(sim: RunningSimulator) -> Non
 
 
 def test_register_with_sip_trunk_password_prompt(sim: RunningSimulator) -> None:
-    args = ["numbers", "register", "+12125550178", "--agent-id", DEFAULT_AGENT_ID,
-            "--provider", "twilio", "--trunk-address", "sip.example.com", "--sip-username", "u1"]
+    args = [
+        "numbers",
+        "register",
+        "+12125550178",
+        "--agent-id",
+        DEFAULT_AGENT_ID,
+        "--provider",
+        "twilio",
+        "--trunk-address",
+        "sip.example.com",
+        "--sip-username",
+        "u1",
+    ]
     result = invoke(sim, args, input=f"{SIP_PASSWORD}\n")
     assert result.exit_code == 0, (result.output, result.exception)
     assert "SIP trunk password (input hidden; or set DIALER_SIP_PASSWORD)" in result.output
@@ -241,23 +291,43 @@ def test_register_with_sip_trunk_password_prompt(sim: RunningSimulator) -> None:
 
 @pytest.mark.parametrize("number", ["12345", "not a number", "+999123", "4.15555E+10"])
 def test_register_invalid_number_has_e164_hint(sim: RunningSimulator, number: str) -> None:
-    args = ["numbers", "register", number, "--agent-id", DEFAULT_AGENT_ID, "--provider",
-            "twilio", "--credential-id", str(uuid.uuid4())]
+    args = [
+        "numbers",
+        "register",
+        number,
+        "--agent-id",
+        DEFAULT_AGENT_ID,
+        "--provider",
+        "twilio",
+        "--credential-id",
+        str(uuid.uuid4()),
+    ]
     result = invoke(sim, args)
     assert isinstance(result.exception, InputError)
     assert NUMBER_HINT in str(result.exception)
     assert list(sim.state.numbers) == [DEFAULT_FROM_NUMBER]  # nothing was sent
 
 
-@pytest.mark.parametrize("route", [
-    [],
-    ["--credential-id", "c1", "--trunk-address", "sip.example.com", "--sip-username", "u"],
-    ["--trunk-address", "sip.example.com"],
-    ["--sip-username", "u"],
-])
+@pytest.mark.parametrize(
+    "route",
+    [
+        [],
+        ["--credential-id", "c1", "--trunk-address", "sip.example.com", "--sip-username", "u"],
+        ["--trunk-address", "sip.example.com"],
+        ["--sip-username", "u"],
+    ],
+)
 def test_register_needs_exactly_one_route(sim: RunningSimulator, route: list[str]) -> None:
-    args = ["numbers", "register", "+12125550150", "--agent-id", DEFAULT_AGENT_ID,
-            "--provider", "twilio", *route]
+    args = [
+        "numbers",
+        "register",
+        "+12125550150",
+        "--agent-id",
+        DEFAULT_AGENT_ID,
+        "--provider",
+        "twilio",
+        *route,
+    ]
     result = invoke(sim, args, DIALER_SIP_PASSWORD=SIP_PASSWORD)
     assert isinstance(result.exception, InputError)
     assert "--" in str(result.exception)
@@ -265,8 +335,17 @@ def test_register_needs_exactly_one_route(sim: RunningSimulator, route: list[str
 
 def test_register_unknown_agent_is_404_with_hint(sim: RunningSimulator) -> None:
     cred = _credential(sim)
-    args = ["numbers", "register", "+12125550160", "--agent-id", str(uuid.uuid4()),
-            "--provider", "twilio", "--credential-id", cred]
+    args = [
+        "numbers",
+        "register",
+        "+12125550160",
+        "--agent-id",
+        str(uuid.uuid4()),
+        "--provider",
+        "twilio",
+        "--credential-id",
+        cred,
+    ]
     result = invoke(sim, args)
     assert isinstance(result.exception, NotFound)
     assert AGENT_HINT in str(result.exception)
@@ -274,8 +353,17 @@ def test_register_unknown_agent_is_404_with_hint(sim: RunningSimulator) -> None:
 
 def test_register_twice_is_refused(sim: RunningSimulator) -> None:
     cred = _credential(sim)
-    args = ["numbers", "register", "+12125550161", "--agent-id", DEFAULT_AGENT_ID,
-            "--provider", "twilio", "--credential-id", cred]
+    args = [
+        "numbers",
+        "register",
+        "+12125550161",
+        "--agent-id",
+        DEFAULT_AGENT_ID,
+        "--provider",
+        "twilio",
+        "--credential-id",
+        cred,
+    ]
     assert invoke(sim, args).exit_code == 0
     result = invoke(sim, args)
     assert isinstance(result.exception, Permanent)

@@ -31,26 +31,43 @@ from dialer.errors import InputError
 from workers.cli.app import app
 from workers.cli.report import default_output
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists()
-                                        else None)
+CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+)
 EVIL = "<script>alert('x')</script>"
 T0 = datetime(2026, 1, 15, 14, 5, tzinfo=UTC)  # 09:05 in New York, 06:05 in San Francisco
 
 
-def contact(phone: str, state: str, *, attempt: int = 1, minutes: float = 0,
-            duration: float | None = None, end_reason: str = "", error: str = "",
-            started: bool = True, extra: str = "x") -> dict[str, str]:
+def contact(
+    phone: str,
+    state: str,
+    *,
+    attempt: int = 1,
+    minutes: float = 0,
+    duration: float | None = None,
+    end_reason: str = "",
+    error: str = "",
+    started: bool = True,
+    extra: str = "x",
+) -> dict[str, str]:
     """A stored contact as the store keeps it, for the real results writer."""
     at = T0 + timedelta(minutes=minutes)
     return {
-        "row": json.dumps([phone, extra]), "phone": phone, "state": state,
-        "attempt": str(attempt), "sends": "1" if attempt else "",
-        "call_id": f"call-{phone}" if attempt else "", "call_status": "completed",
-        "end_reason": end_reason, "outcome": "", "error": error,
+        "row": json.dumps([phone, extra]),
+        "phone": phone,
+        "state": state,
+        "attempt": str(attempt),
+        "sends": "1" if attempt else "",
+        "call_id": f"call-{phone}" if attempt else "",
+        "call_status": "completed",
+        "end_reason": end_reason,
+        "outcome": "",
+        "error": error,
         "duration_seconds": "" if duration is None else str(duration),
         "started_at": at.isoformat() if attempt and started else "",
         "ended_at": (at + timedelta(seconds=duration or 5)).isoformat() if attempt else "",
-        "summary": f"summary {EVIL}", "transcript": "assistant: hello\nuser: bye",
+        "summary": f"summary {EVIL}",
+        "transcript": "assistant: hello\nuser: bye",
     }
 
 
@@ -58,10 +75,17 @@ CONTACTS = [
     contact("+12125550100", "completed", duration=42.0, end_reason="customer_hangup"),
     contact("+12125550101", "completed", duration=130.0, minutes=65, end_reason=EVIL, attempt=2),
     contact("+12125550102", "voicemail", duration=17.0, minutes=66, end_reason="voicemail"),
-    contact("+14155550103", "no_answer", minutes=5, end_reason="no_answer", started=False,
-            attempt=3),
-    contact("+14155550104", "failed", minutes=6, end_reason="dial_failed", started=False,
-            error="=HYPERLINK(\"http://evil\") <img src=x onerror=alert(1)>"),
+    contact(
+        "+14155550103", "no_answer", minutes=5, end_reason="no_answer", started=False, attempt=3
+    ),
+    contact(
+        "+14155550104",
+        "failed",
+        minutes=6,
+        end_reason="dial_failed",
+        started=False,
+        error='=HYPERLINK("http://evil") <img src=x onerror=alert(1)>',
+    ),
     contact("+14155550105", "completed", duration=14.5, minutes=7, end_reason="end_call"),
     contact("+61412345678", "completed", duration=600.0, minutes=8, end_reason="end_call"),
     contact("+14155550106", "error", minutes=9, error="POST /v1/calls answered HTTP 422"),
@@ -85,7 +109,9 @@ def expected(path: Path) -> dict[str, Any]:
     done = [r for r in rows if r["status"] == "completed"]
     talk = [float(r["duration_seconds"]) for r in done]
     return {
-        "total": len(rows), "dialled": len(dialled), "connected": len(done),
+        "total": len(rows),
+        "dialled": len(dialled),
+        "connected": len(done),
         "statuses": Counter(r["status"] for r in rows),
         "attempts": Counter(r["attempts"] for r in rows),
         "pickup_rate": f"{len(done) / len(dialled):.1%}",
@@ -110,7 +136,11 @@ def test_summary_matches_the_file(results: Path) -> None:
     assert report.attempts == 1 + 2 + 1 + 3 + 1 + 1 + 1 + 1
     assert {b.label: b.count for b in report.statuses} == dict(want["statuses"])
     assert [(b.label, b.count) for b in report.attempts_per_contact] == [
-        ("0", 2), ("1", 6), ("2", 1), ("3", 1)]
+        ("0", 2),
+        ("1", 6),
+        ("2", 1),
+        ("3", 1),
+    ]
     assert report.first_call == T0
     assert report.end_reasons[0].label == "end_call"
     assert report.errors[0].label.startswith("=HYPERLINK")  # the writer's guard quote is gone
@@ -141,8 +171,15 @@ def test_time_buckets_and_durations() -> None:
     assert time_step(T0, T0 + timedelta(days=3)) == timedelta(hours=6)
     assert time_step(T0, T0 + timedelta(days=400)) == timedelta(days=9)
     counts = {b.label: b.count for b in duration_buckets([0, 14.9, 15, 59.9, 600, 4000])}
-    assert counts == {"<15 s": 2, "15-30 s": 1, "30-60 s": 1, "60-120 s": 0, "120-300 s": 0,
-                      "300-600 s": 0, "600 s+": 2}
+    assert counts == {
+        "<15 s": 2,
+        "15-30 s": 1,
+        "30-60 s": 1,
+        "60-120 s": 0,
+        "120-300 s": 0,
+        "300-600 s": 0,
+        "600 s+": 2,
+    }
 
 
 def test_over_time_keeps_empty_buckets(results: Path) -> None:
@@ -168,8 +205,10 @@ def test_header_only_and_partial_rows(tmp_path: Path) -> None:
 
 
 def test_unreadable_cells_are_missing_values() -> None:
-    header = "source_row,phone_e164,status,attempts,call_id,call_status,end_reason,outcome," \
-             "duration_seconds,started_at,ended_at,summary,transcript,error"
+    header = (
+        "source_row,phone_e164,status,attempts,call_id,call_status,end_reason,outcome,"
+        "duration_seconds,started_at,ended_at,summary,transcript,error"
+    )
     text = f"{header}\n1,+12125550100,completed,two,,,,,long,yesterday,,,,\n2,,,,\n"
     (one, two) = read_results(io.StringIO(text), name="x")
     assert (one.attempts, one.duration, one.at) == (0, None, None)
@@ -206,12 +245,15 @@ def test_command_writes_the_page_and_prints_the_summary(results: Path) -> None:
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (None, "no such file"),
-    (b"", "the file is empty"),
-    (b"phone,name\n+12125550100,Ann\n", "not a results file"),
-    (b"\xff\xfe\x00\x01binary\x00", "not a UTF-8 text file"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        (b"", "the file is empty"),
+        (b"phone,name\n+12125550100,Ann\n", "not a results file"),
+        (b"\xff\xfe\x00\x01binary\x00", "not a UTF-8 text file"),
+    ],
+)
 def test_command_refuses_what_is_not_a_results_file(
     tmp_path: Path, content: bytes | None, message: str
 ) -> None:
@@ -267,42 +309,67 @@ class Dom(HTMLParser):
         self._key = None
 
     def chart(self, chart_id: str, series: str) -> dict[str, float]:
-        return {b["data-label"]: float(b["data-value"]) for b in self.bars
-                if b["chart"] == chart_id and b["data-series"] == series}
+        return {
+            b["data-label"]: float(b["data-value"])
+            for b in self.bars
+            if b["chart"] == chart_id and b["data-series"] == series
+        }
 
 
 def dump_dom(page: Path, profile: Path) -> str:
     assert CHROMIUM is not None
     done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--no-first-run", f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=90, check=True,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
     )
     return done.stdout
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (Debian package `chromium`)")
-def test_chromium_renders_the_charts_with_the_files_numbers(
-    results: Path, tmp_path: Path
-) -> None:
+def test_chromium_renders_the_charts_with_the_files_numbers(results: Path, tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     assert CliRunner().invoke(app, ["report", str(results), "-o", str(page)]).exit_code == 0
     dom = Dom()
     dom.feed(dump_dom(page, tmp_path / "profile"))
     want = expected(results)
 
-    assert {"summary", "chart-outcomes", "chart-over-time", "chart-pickup-by-hour",
-            "chart-durations", "chart-attempts", "table-end-reasons", "table-errors"} <= dom.ids
+    assert {
+        "summary",
+        "chart-outcomes",
+        "chart-over-time",
+        "chart-pickup-by-hour",
+        "chart-durations",
+        "chart-attempts",
+        "table-end-reasons",
+        "table-errors",
+    } <= dom.ids
     assert dom.tags["svg"] == 5 and dom.tags["script"] == 0 and dom.tags["img"] == 0
     for key in ("total", "dialled", "connected", "pickup_rate", "mean_duration"):
         assert dom.summary[key] == str(want[key]), key
     assert dom.chart("chart-outcomes", "contacts") == dict(want["statuses"])
-    assert dom.chart("chart-attempts", "contacts") == {k: float(n)
-                                                       for k, n in want["attempts"].items()}
+    assert dom.chart("chart-attempts", "contacts") == {
+        k: float(n) for k, n in want["attempts"].items()
+    }
     over_time = dom.chart("chart-over-time", "calls"), dom.chart("chart-over-time", "connected")
     assert (sum(over_time[0].values()), sum(over_time[1].values())) == (
-        want["dialled"], want["connected"])
+        want["dialled"],
+        want["connected"],
+    )
     rates = dom.chart("chart-pickup-by-hour", "pick-up rate %")
     assert len(rates) == 24 and rates["09"] == 100.0 and rates["06"] == 25.0
     durations = dom.chart("chart-durations", "calls")

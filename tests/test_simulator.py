@@ -40,8 +40,12 @@ def start() -> Iterator[Start]:
 
 
 def body(to: str = "+14155550001", **extra: Any) -> dict[str, Any]:
-    return {"agent_id": DEFAULT_AGENT_ID, "to_number": to, "from_number": DEFAULT_FROM_NUMBER,
-            **extra}
+    return {
+        "agent_id": DEFAULT_AGENT_ID,
+        "to_number": to,
+        "from_number": DEFAULT_FROM_NUMBER,
+        **extra,
+    }
 
 
 def wait_for(read: Callable[[], Any], until: Callable[[Any], bool], timeout: float = 5) -> Any:
@@ -72,11 +76,24 @@ def test_create_returns_the_full_call_response(start: Start) -> None:
     assert r.status_code == 201
     call = r.json()
     assert uuid.UUID(call["id"]) and call["agent_id"] == DEFAULT_AGENT_ID
-    assert (call["type"], call["direction"], call["status"]) == ("outbound", "outbound",
-                                                                  "initiated")
+    assert (call["type"], call["direction"], call["status"]) == (
+        "outbound",
+        "outbound",
+        "initiated",
+    )
     assert call["metadata"] == {"attempt": "a1"} and call["variables"] == {"x": "y"}
-    for field in ("started_at", "ended_at", "duration_seconds", "end_reason", "transcript",
-                  "recording_url", "room_name", "scheduled_at", "outcome", "ai_summary"):
+    for field in (
+        "started_at",
+        "ended_at",
+        "duration_seconds",
+        "end_reason",
+        "transcript",
+        "recording_url",
+        "room_name",
+        "scheduled_at",
+        "outcome",
+        "ai_summary",
+    ):
         assert call[field] is None
     assert call["messages"] == [] and call["analysis"] == {"outcome": None, "summary": None}
 
@@ -94,23 +111,33 @@ def test_completed_call_reaches_every_status_then_post_call_fields(start: Start)
 def test_post_call_fields_lag_the_terminal_status(start: Start) -> None:
     client = start(speed=20.0, scripted={"+14155550001": ["no_answer"]})
     call_id = client.post("/v1/calls", json=body()).json()["id"]
-    done = wait_for(lambda: client.get(f"/v1/calls/{call_id}").json(),
-                    lambda c: c["status"] == "completed", timeout=3)
+    done = wait_for(
+        lambda: client.get(f"/v1/calls/{call_id}").json(),
+        lambda c: c["status"] == "completed",
+        timeout=3,
+    )
     assert done["outcome"] is None and done["end_reason"] == "no_answer"
-    final = wait_for(lambda: client.get(f"/v1/calls/{call_id}").json(),
-                     lambda c: c["outcome"] is not None, timeout=3)
+    final = wait_for(
+        lambda: client.get(f"/v1/calls/{call_id}").json(),
+        lambda c: c["outcome"] is not None,
+        timeout=3,
+    )
     assert final["outcome"] == "Not Connected" and final["duration_seconds"] == 0
     assert final["started_at"] is None
 
 
-@pytest.mark.parametrize(("script", "status", "outcome"), [
-    ("voicemail", "completed", "Voicemail"), ("failed", "failed", None)])
-def test_voicemail_and_failed_calls(start: Start, script: str, status: str,
-                                    outcome: str | None) -> None:
+@pytest.mark.parametrize(
+    ("script", "status", "outcome"),
+    [("voicemail", "completed", "Voicemail"), ("failed", "failed", None)],
+)
+def test_voicemail_and_failed_calls(
+    start: Start, script: str, status: str, outcome: str | None
+) -> None:
     client = start(speed=200.0, scripted={"+14155550001": [script]})
     call_id = client.post("/v1/calls", json=body()).json()["id"]
-    call = wait_for(lambda: client.get(f"/v1/calls/{call_id}").json(),
-                    lambda c: c["ai_summary"] is not None)
+    call = wait_for(
+        lambda: client.get(f"/v1/calls/{call_id}").json(), lambda c: c["ai_summary"] is not None
+    )
     assert (call["status"], call["outcome"]) == (status, outcome)
 
 
@@ -123,8 +150,9 @@ def test_scheduled_call_is_queued(start: Start) -> None:
 def test_stop_ends_a_live_call_and_is_a_noop_on_a_final_one(start: Start) -> None:
     client = start(scripted={"+14155550001": ["never_ends"]})
     call_id = client.post("/v1/calls", json=body()).json()["id"]
-    wait_for(lambda: client.get(f"/v1/calls/{call_id}").json()["status"],
-             lambda s: s == "in_progress")
+    wait_for(
+        lambda: client.get(f"/v1/calls/{call_id}").json()["status"], lambda s: s == "in_progress"
+    )
     stopped = client.post(f"/v1/calls/{call_id}/stop").json()
     assert (stopped["status"], stopped["end_reason"]) == ("completed", "api_stop")
     again = client.post(f"/v1/calls/{call_id}/stop").json()
@@ -190,8 +218,9 @@ def test_offset_and_cursor_pages_cover_every_call_once(start: Start) -> None:
     assert [c["id"] for p in pages for c in p["items"]] == ids[::-1]
     got, cursor = [], None
     while True:
-        page = client.get("/v1/calls/cursor", params={"limit": 3, "cursor": cursor} if cursor
-                          else {"limit": 3}).json()
+        page = client.get(
+            "/v1/calls/cursor", params={"limit": 3, "cursor": cursor} if cursor else {"limit": 3}
+        ).json()
         got += [c["id"] for c in page["items"]]
         if cursor is None:  # a call created mid-walk must not shift the pages
             client.post("/v1/calls", json=body("+14155558888"))
@@ -214,10 +243,17 @@ def test_list_filters_by_agent_and_status(start: Start) -> None:
 def test_same_seed_gives_the_same_outcomes(start: Start) -> None:
     def outcomes(seed: int) -> list[tuple[Any, ...]]:
         client = start(seed=seed, speed=1000.0)
-        ids = [client.post("/v1/calls", json=body(f"+1415555{i % 3:04d}")).json()["id"]
-               for i in range(6)]
-        calls = [wait_for(lambda i=i: client.get(f"/v1/calls/{i}").json(),
-                          lambda c: c["ai_summary"] is not None) for i in ids]
+        ids = [
+            client.post("/v1/calls", json=body(f"+1415555{i % 3:04d}")).json()["id"]
+            for i in range(6)
+        ]
+        calls = [
+            wait_for(
+                lambda i=i: client.get(f"/v1/calls/{i}").json(),
+                lambda c: c["ai_summary"] is not None,
+            )
+            for i in ids
+        ]
         return [(c["status"], c["outcome"], c["duration_seconds"]) for c in calls]
 
     assert outcomes(5) == outcomes(5)

@@ -23,8 +23,14 @@ def test_plans_are_deterministic_per_seed_number_and_index() -> None:
 def test_random_plans_cover_every_outcome_with_realistic_timings() -> None:
     plans = [engine.plan_call(0, f"+1415555{i:04d}", 0) for i in range(400)]
     labels = {p.outcome for p in plans}
-    assert labels == {"Interested", "Not Interested", "Appointment Booked", "Voicemail",
-                      "Not Connected", None}
+    assert labels == {
+        "Interested",
+        "Not Interested",
+        "Appointment Booked",
+        "Voicemail",
+        "Not Connected",
+        None,
+    }
     for p in plans:
         assert 2.0 <= p.post_delay <= 3.0
         if p.answered:
@@ -43,8 +49,12 @@ def test_answered_call_walks_every_status_scaled_by_speed() -> None:
     plan = engine.CallPlan("Interested", ring=4.0, talk=60.0, post_delay=2.0)
     tl = engine.timeline(plan, T0, speed=2.0, scheduled=None)
     assert [engine.status_at(tl, T0 + dt) for dt in (0, 1.99, 2.0, 31.99, 32.0)] == [
-        Status.INITIATED, Status.INITIATED, Status.IN_PROGRESS, Status.IN_PROGRESS,
-        Status.COMPLETED]
+        Status.INITIATED,
+        Status.INITIATED,
+        Status.IN_PROGRESS,
+        Status.IN_PROGRESS,
+        Status.COMPLETED,
+    ]
     assert tl.post_ready == T0 + 33.0
     assert engine.duration(tl, 2.0) == 60
 
@@ -90,8 +100,17 @@ def test_stop_while_ringing_is_not_connected() -> None:
 
 def _record(plan: engine.CallPlan) -> CallRecord:
     tl = engine.timeline(plan, T0, 1.0, None)
-    return CallRecord(id="c", seq=1, agent_id="a", to_number="+1", from_number="+2", plan=plan,
-                      tl=tl, speed=1.0, webhook_url="http://x")
+    return CallRecord(
+        id="c",
+        seq=1,
+        agent_id="a",
+        to_number="+1",
+        from_number="+2",
+        plan=plan,
+        tl=tl,
+        speed=1.0,
+        webhook_url="http://x",
+    )
 
 
 def test_post_call_fields_appear_only_after_the_delay() -> None:
@@ -107,8 +126,7 @@ def test_post_call_fields_appear_only_after_the_delay() -> None:
 
 def test_webhook_events_are_ordered_and_failed_calls_have_no_transcript() -> None:
     ok = events(_record(engine.CallPlan("Interested", 4.0, 60.0, 2.0)))
-    assert ok == [(T0 + 4, "call.started"), (T0 + 64, "call.ended"),
-                  (T0 + 66, "transcript.final")]
+    assert ok == [(T0 + 4, "call.started"), (T0 + 64, "call.ended"), (T0 + 66, "transcript.final")]
     failed = events(_record(engine.CallPlan(None, 3.0, 0.0, 2.0)))
     assert failed == [(T0 + 3, "call.failed")]
 
@@ -138,7 +156,11 @@ def test_fault_book_probability_is_seeded() -> None:
 def test_parse_fault_spec() -> None:
     rule = parse_fault_spec("rate_limit:create:count=3,retry_after=2")
     assert (rule.kind, rule.endpoint, rule.count, rule.retry_after) == (
-        FaultKind.RATE_LIMIT, Endpoint.CREATE, 3, 2.0)
+        FaultKind.RATE_LIMIT,
+        Endpoint.CREATE,
+        3,
+        2.0,
+    )
     assert rule.status_code() == 429
     assert parse_fault_spec("drop").endpoint is Endpoint.WEBHOOK
     assert parse_fault_spec("slow:*:p=0.1,delay=0.5").delay == 0.5

@@ -34,8 +34,12 @@ def client() -> Iterator[httpx.Client]:
 
 
 def body(to: str = "+14155550001", **extra: Any) -> dict[str, Any]:
-    return {"agent_id": DEFAULT_AGENT_ID, "to_number": to, "from_number": DEFAULT_FROM_NUMBER,
-            **extra}
+    return {
+        "agent_id": DEFAULT_AGENT_ID,
+        "to_number": to,
+        "from_number": DEFAULT_FROM_NUMBER,
+        **extra,
+    }
 
 
 def fault(client: httpx.Client, **rule: Any) -> None:
@@ -132,9 +136,16 @@ def test_daily_cap_refuses_without_creating_and_usage_reports_it(client: httpx.C
     assert client.get("/v1/calls").json()["total"] == 2
     usage = client.get("/v1/usage").json()
     assert usage["calls_made_today"] == 2 and usage["calls_remaining_today"] == 0
-    assert set(usage) == {"calls_made_today", "max_calls_per_day", "calls_remaining_today",
-                          "calls_this_month", "minutes_used_this_month",
-                          "cost_cents_this_month", "kb_token_budget", "period_start"}
+    assert set(usage) == {
+        "calls_made_today",
+        "max_calls_per_day",
+        "calls_remaining_today",
+        "calls_this_month",
+        "minutes_used_this_month",
+        "cost_cents_this_month",
+        "kb_token_budget",
+        "period_start",
+    }
     client.patch("/_sim/config", json={"daily_cap_status": 429})
     assert client.post("/v1/calls", json=body()).status_code == 429
     assert outcomes(client)[-2:] == ["refused_daily_cap", "refused_daily_cap"]
@@ -176,37 +187,52 @@ def test_agents(client: httpx.Client) -> None:
 
 
 def test_phone_numbers_register_search_and_purchase(client: httpx.Client) -> None:
-    reg = {"phone_number": "+14155557777", "provider": "telnyx", "agent_id": DEFAULT_AGENT_ID,
-           "provider_config": {"trunk_address": "sip.example.com", "auth_username": "u",
-                               "auth_password": "p"}}
+    reg = {
+        "phone_number": "+14155557777",
+        "provider": "telnyx",
+        "agent_id": DEFAULT_AGENT_ID,
+        "provider_config": {
+            "trunk_address": "sip.example.com",
+            "auth_username": "u",
+            "auth_password": "p",
+        },
+    }
     assert client.post("/v1/phone-numbers", json={**reg, "provider": "vonage"}).status_code == 422
-    assert client.post("/v1/phone-numbers", json={**reg, "provider_config": None}).status_code \
-        == 422
+    assert (
+        client.post("/v1/phone-numbers", json={**reg, "provider_config": None}).status_code == 422
+    )
     made = client.post("/v1/phone-numbers", json=reg)
     assert made.status_code == 201 and made.json()["status"] == "active"
     assert client.post("/v1/phone-numbers", json=reg).status_code == 409
     assert client.post("/v1/calls", json=body(from_number="+14155557777")).status_code == 201
     assert client.get("/v1/phone-numbers").json()["total"] == 2
     found = client.get("/v1/phone-numbers/search?area_code=212&contains=0042&limit=3").json()
-    assert found == client.get("/v1/phone-numbers/search?area_code=212&contains=0042&limit=3"
-                               ).json()
+    assert (
+        found == client.get("/v1/phone-numbers/search?area_code=212&contains=0042&limit=3").json()
+    )
     assert found["items"][0]["phone_number"].startswith("+1212")
     assert "0042" in found["items"][0]["phone_number"]
     bought = client.post("/v1/phone-numbers/purchase", json={"area_code": "212"})
     assert bought.status_code == 201
     assert bought.json()["phone_number"] not in [
-        i["phone_number"] for i in client.get("/v1/phone-numbers/search?area_code=212").json()
-        ["items"]]
+        i["phone_number"]
+        for i in client.get("/v1/phone-numbers/search?area_code=212").json()["items"]
+    ]
 
 
 def test_credentials_never_return_the_raw_key(client: httpx.Client) -> None:
-    made = client.post("/v1/credentials", json={"name": "tw", "provider": "twilio",
-                                                 "api_key": "sk_live_abcdefgh1234"})
-    assert made.status_code == 201 and set(made.json()) == {"id", "name", "provider",
-                                                            "created_at"}
+    made = client.post(
+        "/v1/credentials",
+        json={"name": "tw", "provider": "twilio", "api_key": "sk_live_abcdefgh1234"},
+    )
+    assert made.status_code == 201 and set(made.json()) == {"id", "name", "provider", "created_at"}
     got = client.get(f"/v1/integrations/{made.json()['id']}").json()
     assert got["masked_key"] == "sk_...1234" and "abcdefgh" not in str(got)
     assert client.get("/v1/credentials").json()["total"] == 1
-    reg = {"phone_number": "+14155557778", "provider": "twilio", "agent_id": DEFAULT_AGENT_ID,
-           "credential_id": made.json()["id"]}
+    reg = {
+        "phone_number": "+14155557778",
+        "provider": "twilio",
+        "agent_id": DEFAULT_AGENT_ID,
+        "credential_id": made.json()["id"],
+    }
     assert client.post("/v1/phone-numbers", json=reg).status_code == 201

@@ -85,8 +85,13 @@ def sim() -> Iterator[Callable[..., httpx.Client]]:
 
 
 def create(client: httpx.Client, url: str, to: str = TO) -> str:
-    payload = {"agent_id": DEFAULT_AGENT_ID, "to_number": to, "from_number": DEFAULT_FROM_NUMBER,
-               "webhook_url": url, "metadata": {"attempt": "a1"}}
+    payload = {
+        "agent_id": DEFAULT_AGENT_ID,
+        "to_number": to,
+        "from_number": DEFAULT_FROM_NUMBER,
+        "webhook_url": url,
+        "metadata": {"attempt": "a1"},
+    }
     call_id: str = client.post("/v1/calls", json=payload).json()["id"]
     return call_id
 
@@ -108,7 +113,10 @@ def test_events_arrive_in_order_with_flat_payloads(sim: Any, receiver: Receiver)
     by_event = {e["event"]: e for e, _, _ in receiver.received if e["call_id"] == ok}
     ended = by_event["call.ended"]
     assert (ended["status"], ended["agent_id"], ended["to_number"]) == (
-        "completed", DEFAULT_AGENT_ID, TO)
+        "completed",
+        DEFAULT_AGENT_ID,
+        TO,
+    )
     assert ended["metadata"] == {"attempt": "a1"} and ended["duration_seconds"] > 0
     final = by_event["transcript.final"]
     assert final["messages"] and final["outcome"] == "Interested"
@@ -122,8 +130,13 @@ def test_non_2xx_is_retried_and_holds_back_later_events(sim: Any, receiver: Rece
     client = sim(scripted={TO: ["voicemail"]})
     call_id = create(client, receiver.url)
     wait_until(lambda: "transcript.final" in receiver.events(call_id))
-    assert receiver.events(call_id) == ["call.started", "call.ended", "call.ended",
-                                        "call.ended", "transcript.final"]
+    assert receiver.events(call_id) == [
+        "call.started",
+        "call.ended",
+        "call.ended",
+        "call.ended",
+        "transcript.final",
+    ]
     log = [d for d in client.get("/_sim/deliveries").json() if d["event"] == "call.ended"]
     assert [(d["attempt"], d["response_status"]) for d in log] == [(1, 500), (2, 503), (3, 200)]
 

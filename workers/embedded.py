@@ -138,8 +138,12 @@ def embedded_redis(state_dir: Path) -> Iterator[EmbeddedRedis]:
     port, password = free_port(), secrets.token_urlsafe(24)
     # The state folder's lock is passed to redis-server too: it stays held while either lives.
     process = subprocess.Popen(
-        [redis_server_binary(), "-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, pass_fds=(lock.fileno(),), preexec_fn=die_with_parent,
+        [redis_server_binary(), "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        pass_fds=(lock.fileno(),),
+        preexec_fn=die_with_parent,
     )
     assert process.stdin is not None
     process.stdin.write(_redis_config(port, password, data_dir).encode())
@@ -180,10 +184,25 @@ def worker_command(concurrency: int, name: str | None = None) -> list[str]:
     from workers.celery_app import DIAL_QUEUE, FOLLOW_QUEUE
 
     celery = [
-        sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-        "-P", "threads", "-c", str(concurrency), "-Q", f"{DIAL_QUEUE},{FOLLOW_QUEUE}",
-        "-n", name or f"dialer-{uuid.uuid4().hex[:8]}@%h",
-        "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.celery_app",
+        "worker",
+        "-P",
+        "threads",
+        "-c",
+        str(concurrency),
+        "-Q",
+        f"{DIAL_QUEUE},{FOLLOW_QUEUE}",
+        "-n",
+        name or f"dialer-{uuid.uuid4().hex[:8]}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "WARNING",
     ]
     return [sys.executable, "-m", "workers.supervise", *celery]
 
@@ -196,8 +215,12 @@ def embedded_worker(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            worker_command(concurrency), env={**os.environ, **env}, stdout=log, stderr=log,
-            stdin=subprocess.DEVNULL, preexec_fn=die_with_parent,
+            worker_command(concurrency),
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
         )
     try:
         yield process

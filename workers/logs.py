@@ -70,8 +70,13 @@ class Redact(logging.Filter):
         return True
 
 
-def configure(fmt: str = "text", *, level: int = logging.INFO, secrets: list[str] | None = None,
-              stream: Any = None) -> logging.Handler:
+def configure(
+    fmt: str = "text",
+    *,
+    level: int = logging.INFO,
+    secrets: list[str] | None = None,
+    stream: Any = None,
+) -> logging.Handler:
     """Send the dialer's logs (and others' warnings) to `stream` (stderr) in `fmt`."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())

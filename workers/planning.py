@@ -120,22 +120,37 @@ class RunOptions(BaseModel):
     def load_options(self) -> LoadOptions:
         """How to read the contacts file."""
         return build_load_options(
-            phone_column=self.phone_column, default_region=self.default_region,
-            dnc=Path(self.dnc) if self.dnc else None, variables=self.variables,
-            allow_types=self.allow_types, sheet=self.sheet,
+            phone_column=self.phone_column,
+            default_region=self.default_region,
+            dnc=Path(self.dnc) if self.dnc else None,
+            variables=self.variables,
+            allow_types=self.allow_types,
+            sheet=self.sheet,
         )
 
     def times(self) -> dict[str, Any]:
         """The calling-time settings, checked and normalised."""
         return calling_times(
-            window=self.window, days=self.days, rules=self.rules, start_at=self.start_at,
-            deadline=self.deadline, tz=self.tz, max_attempts=self.max_attempts,
-            retry_on=self.retry_on, retry_delay=self.retry_delay,
+            window=self.window,
+            days=self.days,
+            rules=self.rules,
+            start_at=self.start_at,
+            deadline=self.deadline,
+            tz=self.tz,
+            max_attempts=self.max_attempts,
+            retry_on=self.retry_on,
+            retry_delay=self.retry_delay,
         )
 
     def campaign(
-        self, settings: Settings, cid: str, *, columns: tuple[str, ...],
-        variable_columns: tuple[str, ...], source: Path, results_path: str = "",
+        self,
+        settings: Settings,
+        cid: str,
+        *,
+        columns: tuple[str, ...],
+        variable_columns: tuple[str, ...],
+        source: Path,
+        results_path: str = "",
     ) -> CampaignConfig:
         """The campaign's settings (agent and from-number: flag > environment)."""
         agent_id = self.agent_id or settings.agent_id
@@ -151,10 +166,17 @@ class RunOptions(BaseModel):
                 f"--from-number {from_number!r}: {exc} (write it in E.164, like +14155551234)"
             ) from exc
         return CampaignConfig(
-            campaign_id=check_campaign_id(cid), agent_id=agent_id, from_number=from_number,
-            rate_per_s=parse_rate(self.rate), max_concurrent=self.max_concurrent,
-            webhook_url=self.webhook_url, columns=columns, variable_columns=variable_columns,
-            source=str(source), results_path=results_path, **self.times(),
+            campaign_id=check_campaign_id(cid),
+            agent_id=agent_id,
+            from_number=from_number,
+            rate_per_s=parse_rate(self.rate),
+            max_concurrent=self.max_concurrent,
+            webhook_url=self.webhook_url,
+            columns=columns,
+            variable_columns=variable_columns,
+            source=str(source),
+            results_path=results_path,
+            **self.times(),
         )
 
 
@@ -203,20 +225,29 @@ class Plan:
 
 
 def plan(
-    settings: Settings, contacts: Path, opts: RunOptions, *, campaign: str | None = None,
-    results: Path | None = None, rejects: Path | None = None,
+    settings: Settings,
+    contacts: Path,
+    opts: RunOptions,
+    *,
+    campaign: str | None = None,
+    results: Path | None = None,
+    rejects: Path | None = None,
 ) -> Plan:
     """Everything checked and decided before anything is started or dialled."""
     load_options = opts.load_options()
     contact_file = open_path(contacts, load_options)
     config = opts.campaign(
-        settings, campaign or default_campaign_id(contacts),
+        settings,
+        campaign or default_campaign_id(contacts),
         columns=tuple(contact_file.columns),
-        variable_columns=tuple(contact_file.variable_columns), source=contacts,
+        variable_columns=tuple(contact_file.variable_columns),
+        source=contacts,
     )
     return Plan(
-        config, contact_file, contacts, rejects_path(contacts, rejects),
-        results or contacts.with_name(f"{contacts.stem}.results.csv"), load_options,
+        config,
+        contact_file,
+        contacts,
+        rejects_path(contacts, rejects),
+        results or contacts.with_name(f"{contacts.stem}.results.csv"),
+        load_options,
     )
-
-

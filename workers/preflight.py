@@ -53,7 +53,9 @@ class Preflight:
 
 
 def check_account(
-    client: OneInboxClient, config: CampaignConfig, contacts: int,
+    client: OneInboxClient,
+    config: CampaignConfig,
+    contacts: int,
     row_numbers: Iterable[str] = (),
 ) -> list[Check]:
     """The API key, the agent, the from-numbers (the campaign's and the rows' own) and today's
@@ -72,11 +74,14 @@ def check_account(
     if remaining is None:
         checks.append(Check("quota", Level.WARN, "OneInbox did not report today's remaining calls"))
     elif remaining < needed:
-        checks.append(Check(
-            "quota", Level.WARN,
-            f"{remaining} calls left today (cap {usage.max_calls_per_day}) for {contacts} contacts"
-            f" (up to {needed} calls): the rest wait for the reset at 00:00 UTC",
-        ))
+        checks.append(
+            Check(
+                "quota",
+                Level.WARN,
+                f"{remaining} calls left today (cap {usage.max_calls_per_day}) for {contacts} contacts"
+                f" (up to {needed} calls): the rest wait for the reset at 00:00 UTC",
+            )
+        )
     else:
         checks.append(Check("quota", Level.OK, f"{remaining} calls left today, {needed} needed"))
     return checks
@@ -102,7 +107,8 @@ def _from_numbers(client: OneInboxClient, numbers: set[str]) -> Check:
     if not missing:
         return Check("from-number", Level.OK, f"{', '.join(sorted(numbers))} registered")
     return Check(
-        "from-number", Level.FAIL,
+        "from-number",
+        Level.FAIL,
         f"{', '.join(missing)} not among your registered numbers ({len(registered)} found); "
         "register with `dialer numbers register` or use one from `dialer numbers list`",
     )
@@ -116,7 +122,8 @@ def check_countries(from_number: str, phones: Iterable[str]) -> Check:
         return Check("countries", Level.OK, f"every contact is in {home}, like the from-number")
     listed = ", ".join(f"{region} {n}" for region, n in abroad.most_common(5))
     return Check(
-        "countries", Level.WARN,
+        "countries",
+        Level.WARN,
         f"{sum(abroad.values())} contacts outside {home} ({listed}): enable those destination "
         "regions (geo permissions) in your carrier console, or their calls fail",
     )
@@ -134,7 +141,7 @@ def check_workers(store: Store, ping: Callable[[], list[Any] | None] | None) -> 
         if replies:
             checks.append(Check("workers", Level.OK, f"{len(replies)} answered"))
         else:
-            checks.append(Check(
-                "workers", Level.WARN, "no worker answered: start `dialer worker` processes"
-            ))
+            checks.append(
+                Check("workers", Level.WARN, "no worker answered: start `dialer worker` processes")
+            )
     return checks

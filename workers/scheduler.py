@@ -123,8 +123,11 @@ def start_occurrence(
         results = Path(job.results_path(occurrence, at))
         results.parent.mkdir(parents=True, exist_ok=True)
         chosen = plan(
-            settings, Path(job.contacts), RunOptions.model_validate(job.run),
-            campaign=occurrence, results=results,
+            settings,
+            Path(job.contacts),
+            RunOptions.model_validate(job.run),
+            campaign=occurrence,
+            results=results,
             rejects=results.with_name(results.name.replace(".csv", "") + ".rejects.csv"),
         )
         config = chosen.config.model_copy(update={"results_path": str(results)})

@@ -22,8 +22,6 @@ TICK_EVERY_S = 0.2
 LEASE_MS = 2000
 
 
-
-
 def write_results(cid: str) -> None:
     """A campaign that names a results file (scheduled jobs) gets it written when it ends."""
     from workers import session
@@ -57,12 +55,14 @@ class Ticker:
                 with app.producer_or_acquire() as producer, producer.batch():
 
                     def dial(cid: str, rows: list[int]) -> None:
-                        app.send_task("dialer.dial", (cid, rows), queue=DIAL_QUEUE,
-                                      producer=producer)
+                        app.send_task(
+                            "dialer.dial", (cid, rows), queue=DIAL_QUEUE, producer=producer
+                        )
 
                     def follow(cid: str, rows: list[int]) -> None:
-                        app.send_task("dialer.follow", (cid, rows), queue=FOLLOW_QUEUE,
-                                      producer=producer)
+                        app.send_task(
+                            "dialer.follow", (cid, rows), queue=FOLLOW_QUEUE, producer=producer
+                        )
 
                     tick(d.store, dial, follow, d.timing, finished=write_results)
             except Exception:  # the tick must outlive a Redis restart or a bad campaign

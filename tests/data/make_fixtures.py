@@ -26,7 +26,7 @@ def main() -> None:
         "\ufeffPhone Number;First Name;Company;Notes\r\n"
         "(415) 555-0123;Ana;Acme; Inc;\r\n"
         "4.15555E+10;Bo;Beta;\r\n"
-        "'+1 212 555 0100;Chloé;\"Gamma; Ltd\";\"line one\r\nline two\"\r\n"
+        '\'+1 212 555 0100;Chloé;"Gamma; Ltd";"line one\r\nline two"\r\n'
         ";;;\r\n"
         "Phone Number;First Name;Company;Notes\r\n"
         "+1-415-555-0123;Ana again;Acme;dup\r\n"

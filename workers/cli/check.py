@@ -54,8 +54,10 @@ def run_preflight(settings: Settings, chosen: Plan) -> Preflight:
     """Every check, then the estimate."""
     contacts = _contacts(chosen)
     http = make_http_client(
-        settings.base_url, settings.require_api_key(),
-        connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+        settings.base_url,
+        settings.require_api_key(),
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
     )
     with http:
         own = {c["from"] for c in contacts if c["from"]}
@@ -64,9 +66,9 @@ def run_preflight(settings: Settings, chosen: Plan) -> Preflight:
         )
     if not any(c.level is Level.FAIL for c in checks):
         checks += _infrastructure(settings)
-        checks.append(preflight.check_countries(
-            chosen.config.from_number, (c["phone"] for c in contacts)
-        ))
+        checks.append(
+            preflight.check_countries(chosen.config.from_number, (c["phone"] for c in contacts))
+        )
     return Preflight(checks, estimate(chosen.config, contacts, datetime.now(UTC)))
 
 
@@ -87,9 +89,11 @@ def describe(est: Estimate) -> str:
         return "Estimate: no contact can be dialled before the deadline."
     when = f"{est.last_dial:%Y-%m-%d %H:%M} UTC"
     starts = f"{est.first_dial:%Y-%m-%d %H:%M} UTC" if est.first_dial else "now"
-    text = (f"Estimate: dialling starts {starts} and ends about {when}, at "
-            f"{est.pace_per_s:.2f} calls/s (limited by {est.limited_by}); "
-            f"{est.rolled_over} contacts roll over to a later day")
+    text = (
+        f"Estimate: dialling starts {starts} and ends about {when}, at "
+        f"{est.pace_per_s:.2f} calls/s (limited by {est.limited_by}); "
+        f"{est.rolled_over} contacts roll over to a later day"
+    )
     if est.never:
         text += f"; {est.never} have no calling time before the deadline and would expire"
     return text + "."

@@ -85,7 +85,8 @@ def cancel(campaign: Campaign) -> None:
         _config(store, campaign)
         store.set_campaign_state(campaign, CampaignState.CANCELED)
         canceled = sum(
-            1 for row in store.pending_rows(campaign)
+            1
+            for row in store.pending_rows(campaign)
             if store.transition(campaign, row, State.CANCELED) is not None
         )
     console.print(f"Canceled {campaign}: {canceled} contacts will not be dialled.")

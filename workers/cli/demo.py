@@ -68,14 +68,22 @@ def demo(
     with start_in_thread(SimulatorConfig(speed=speed, seed=seed)) as simulator:
         console.print(f"OneInbox simulator serving at {simulator.url}")
         settings = Settings(
-            api_key=SecretStr(DEFAULT_API_KEY), base_url=simulator.url, redis_url=base.redis_url,
-            agent_id=DEFAULT_AGENT_ID, from_number=DEFAULT_FROM_NUMBER,
-            state_dir=base.state_dir / "demo", timing="poll_scale=0.25,post_call_wait_s=5",
+            api_key=SecretStr(DEFAULT_API_KEY),
+            base_url=simulator.url,
+            redis_url=base.redis_url,
+            agent_id=DEFAULT_AGENT_ID,
+            from_number=DEFAULT_FROM_NUMBER,
+            state_dir=base.state_dir / "demo",
+            timing="poll_scale=0.25,post_call_wait_s=5",
         )
         opts = RunOptions(rate=rate, max_concurrent=10, window="always")
         chosen = plan(
-            settings, contacts, opts, campaign=f"demo-{time.strftime('%Y%m%d-%H%M%S')}",
-            results=out / "contacts.results.csv", rejects=out / "contacts.rejects.csv",
+            settings,
+            contacts,
+            opts,
+            campaign=f"demo-{time.strftime('%Y%m%d-%H%M%S')}",
+            results=out / "contacts.results.csv",
+            rejects=out / "contacts.rejects.csv",
         )
         code = dial(settings, chosen, preflight=True)
     raise typer.Exit(code)

@@ -59,9 +59,7 @@ Deadline = Annotated[
     str | None,
     typer.Option(help="Contacts still waiting at this time end `expired` (formats as --start-at)."),
 ]
-Tz = Annotated[
-    str | None, typer.Option(help="Zone for --start-at/--deadline without an offset.")
-]
+Tz = Annotated[str | None, typer.Option(help="Zone for --start-at/--deadline without an offset.")]
 MaxAttempts = Annotated[
     int, typer.Option(min=1, help="Attempts per contact, the first one included.")
 ]
@@ -72,5 +70,3 @@ RetryDelay = Annotated[
     str,
     typer.Option(help="Wait before the next attempt: 30m, or one per attempt like 10m,1h,1d."),
 ]
-
-

@@ -24,8 +24,9 @@ def default_output(results: Path) -> Path:
 def load(results: Path) -> Report:
     """The report for a results file, or an `InputError` naming it."""
     if not results.is_file():
-        raise InputError("no such file" if not results.exists() else "not a file",
-                         where=str(results))
+        raise InputError(
+            "no such file" if not results.exists() else "not a file", where=str(results)
+        )
     with results.open(encoding="utf-8-sig", newline="") as handle:
         return summarise(read_results(handle, name=str(results)))
 

@@ -62,8 +62,10 @@ def retry(
     ] = "failed,no_answer",
     include_unknown: Annotated[
         bool,
-        typer.Option(help="Also dial contacts whose status is unknown (they may have been "
-                     "called already: possible double calls)."),
+        typer.Option(
+            help="Also dial contacts whose status is unknown (they may have been "
+            "called already: possible double calls)."
+        ),
     ] = False,
     **run: Any,
 ) -> None:
@@ -79,8 +81,10 @@ def retry(
     copied, unknown = select_rows(results, statuses, contacts)
     console.print(f"{copied} contacts with status {', '.join(sorted(statuses))} -> {contacts}")
     if unknown:
-        console.print(f"[bold yellow]warning:[/] {unknown} of them ended `unknown`: they may "
-                      "have been called already, and will be called again.")
+        console.print(
+            f"[bold yellow]warning:[/] {unknown} of them ended `unknown`: they may "
+            "have been called already, and will be called again."
+        )
     if not copied:
         console.print("Nothing to dial again.")
         raise typer.Exit(0)

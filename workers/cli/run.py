@@ -25,7 +25,11 @@ console = Console()
 
 
 def dial(
-    settings: Settings, plan: Plan, *, detach: bool = False, workers: int = 1,
+    settings: Settings,
+    plan: Plan,
+    *,
+    detach: bool = False,
+    workers: int = 1,
     preflight: bool = False,
 ) -> int:
     """Submit, follow and report one campaign; returns the exit code.
@@ -50,8 +54,10 @@ def dial(
         _announce(store.campaign_state(cid), resumed, cid)
         session.start(store, cid)
         if detach:
-            console.print(f"Submitted; `dialer status {cid}` follows it. Its results are "
-                          f"written to {plan.results} when it ends (`dialer export` any time).")
+            console.print(
+                f"Submitted; `dialer status {cid}` follows it. Its results are "
+                f"written to {plan.results} when it ends (`dialer export` any time)."
+            )
             return 0
         final = display.follow_live(console, store, plan.config, plan.results)
     return _report(final, plan.config, plan.results)
@@ -126,6 +132,4 @@ def run(
         passed = _preflight_passes(settings, chosen)
         console.print("Dry run: nothing was dialled.")
         raise typer.Exit(0 if passed else EXIT_ABORTED)
-    raise typer.Exit(
-        dial(settings, chosen, detach=detach, workers=workers, preflight=preflight)
-    )
+    raise typer.Exit(dial(settings, chosen, detach=detach, workers=workers, preflight=preflight))

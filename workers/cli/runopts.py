@@ -60,7 +60,8 @@ def with_run_options(*, exclude: frozenset[str] = frozenset()) -> Callable[[F], 
 
     def decorate(command: F) -> F:
         own = [
-            p for p in inspect.signature(command, eval_str=True).parameters.values()
+            p
+            for p in inspect.signature(command, eval_str=True).parameters.values()
             if p.kind is not inspect.Parameter.VAR_KEYWORD
         ]
         shared = [p for p in _PARAMETERS if p.name not in exclude]

@@ -29,8 +29,10 @@ Name = Annotated[str, typer.Argument(help="The job's name (its campaigns are NAM
 def _store() -> Store:
     settings = load_settings()
     if not settings.redis_url:
-        raise ConfigError("schedules live in a shared Redis: set DIALER_REDIS_URL, and run "
-                          "`dialer beat` and `dialer worker` against it")
+        raise ConfigError(
+            "schedules live in a shared Redis: set DIALER_REDIS_URL, and run "
+            "`dialer beat` and `dialer worker` against it"
+        )
     store = Store.from_url(settings.redis_url)
     store.ping()
     return store
@@ -49,8 +51,10 @@ def add(
     ] = "UTC",
     results: Annotated[
         str | None,
-        typer.Option(help="Results file per run; {name}, {date}, {time} are filled in. "
-                     "Default: <contacts folder>/{name}-{date}-{time}.results.csv"),
+        typer.Option(
+            help="Results file per run; {name}, {date}, {time} are filled in. "
+            "Default: <contacts folder>/{name}-{date}-{time}.results.csv"
+        ),
     ] = None,
     **run: Any,
 ) -> None:
@@ -59,19 +63,28 @@ def add(
     parse_cron(cron)
     check_zone(tz)
     if not contacts.is_file():
-        raise InputError("no such file (it must exist now; it is read again at each run)",
-                         where=str(contacts))
+        raise InputError(
+            "no such file (it must exist now; it is read again at each run)", where=str(contacts)
+        )
     opts = run_options({**run, "tz": tz})
     opts.times()
     default = str(contacts.resolve().parent / "{name}-{date}-{time}.results.csv")
-    job = Schedule(name=name, cron=cron, tz=tz, contacts=str(contacts.resolve()),
-                   results=str(Path(results).resolve()) if results else default,
-                   run=opts.model_dump(exclude_none=True))
+    job = Schedule(
+        name=name,
+        cron=cron,
+        tz=tz,
+        contacts=str(contacts.resolve()),
+        results=str(Path(results).resolve()) if results else default,
+        run=opts.model_dump(exclude_none=True),
+    )
     store = _store()
     store.save_schedule(name, job.model_dump_json())
     when = next_run(job, datetime.now(UTC))
-    console.print(f"Scheduled [bold]{name}[/]: {cron} ({tz}); next run "
-                  f"{when:%Y-%m-%d %H:%M} UTC" if when else f"Scheduled {name} (never fires?)")
+    console.print(
+        f"Scheduled [bold]{name}[/]: {cron} ({tz}); next run {when:%Y-%m-%d %H:%M} UTC"
+        if when
+        else f"Scheduled {name} (never fires?)"
+    )
 
 
 @schedule_app.command("list")
@@ -84,9 +97,14 @@ def list_() -> None:
     for name, job in sorted(load(store).items()):
         when = next_run(job, now)
         occurrence, error = last.get(name, ("", ""))
-        table.add_row(name, job.cron, job.tz, job.contacts,
-                      f"{when:%Y-%m-%d %H:%M}" if when else "-",
-                      f"{occurrence} {'FAILED: ' + error if error else ''}".strip() or "-")
+        table.add_row(
+            name,
+            job.cron,
+            job.tz,
+            job.contacts,
+            f"{when:%Y-%m-%d %H:%M}" if when else "-",
+            f"{occurrence} {'FAILED: ' + error if error else ''}".strip() or "-",
+        )
     console.print(table)
 
 

@@ -44,7 +44,9 @@ def simulator(
     out = Console()
     out.print(f"OneInbox simulator on [bold]http://{host}:{port}[/]", highlight=False)
     out.print(f"API key (simulator only): {DEFAULT_API_KEY}", highlight=False)
-    out.print(f"Agent: {next(iter(config.agents))}  From number: {config.from_numbers[0]}",
-              highlight=False)
+    out.print(
+        f"Agent: {next(iter(config.agents))}  From number: {config.from_numbers[0]}",
+        highlight=False,
+    )
     out.print("Admin API: /_sim/faults, /_sim/creates, /_sim/stats. Ctrl-C to stop.")
     serve(config, host=host, port=port)

@@ -70,8 +70,10 @@ def _client() -> Iterator[OneInboxClient]:
     settings = load_settings()
     key = settings.require_api_key()
     with make_http_client(
-        settings.base_url, key,
-        connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+        settings.base_url,
+        key,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
     ) as http:
         yield OneInboxClient(http)
 
@@ -159,8 +161,11 @@ def numbers_search(
     """Find phone numbers available to buy or register."""
     with _client() as client:
         found = client.search_numbers(
-            country.upper(), area_code=area_code, contains=contains,
-            credential_id=credential_id, limit=limit,
+            country.upper(),
+            area_code=area_code,
+            contains=contains,
+            credential_id=credential_id,
+            limit=limit,
         )
     if as_json:
         _emit_json(_dump(found))
@@ -188,8 +193,11 @@ def _provider_config(
     if not trunk_address or not sip_username:
         raise InputError("--trunk-address and --sip-username go together")
     password = _secret(Secrets().sip_password, "DIALER_SIP_PASSWORD", "SIP trunk password")
-    return {"trunk_address": trunk_address, "auth_username": sip_username,
-            "auth_password": password}
+    return {
+        "trunk_address": trunk_address,
+        "auth_username": sip_username,
+        "auth_password": password,
+    }
 
 
 def _e164(raw: str) -> str:
@@ -222,8 +230,12 @@ def numbers_register(
     with _client() as client:
         config = _provider_config(trunk_address, sip_username, credential_id)
         registered = client.register_number(
-            number, provider.value, agent_id, friendly_name=friendly_name,
-            credential_id=credential_id, provider_config=config,
+            number,
+            provider.value,
+            agent_id,
+            friendly_name=friendly_name,
+            credential_id=credential_id,
+            provider_config=config,
         )
     if as_json:
         _emit_json(registered.model_dump(mode="json"))
@@ -243,8 +255,9 @@ def numbers_list(as_json: AsJson = False) -> None:
 
 
 def _show_numbers(numbers: Sequence[PhoneNumber], title: str) -> None:
-    rows = [(n.phone_number, n.id, n.provider, n.agent_id, n.status, n.friendly_name)
-            for n in numbers]
+    rows = [
+        (n.phone_number, n.id, n.provider, n.agent_id, n.status, n.friendly_name) for n in numbers
+    ]
     columns = ("phone_number", "id", "provider", "agent_id", "status", "friendly_name")
     _show(title, columns, rows, "No numbers registered.")
 

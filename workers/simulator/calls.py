@@ -99,8 +99,14 @@ def _post_call(rec: CallRecord, seconds: int) -> dict[str, Any]:
 
 
 _EMPTY_POST_CALL: dict[str, Any] = {
-    "messages": [], "transcript": None, "analysis": {"outcome": None, "summary": None},
-    "ai_summary": None, "outcome": None, "latency": {}, "credits_used": None, "cost_cents": None,
+    "messages": [],
+    "transcript": None,
+    "analysis": {"outcome": None, "summary": None},
+    "ai_summary": None,
+    "outcome": None,
+    "latency": {},
+    "credits_used": None,
+    "cost_cents": None,
 }
 
 
@@ -111,13 +117,24 @@ def render(rec: CallRecord, now: float) -> dict[str, Any]:
     answered = rec.tl.answered if rec.tl.answered is not None and now >= rec.tl.answered else None
     seconds = engine.duration(rec.tl, rec.speed) if final else None
     body: dict[str, Any] = {
-        "id": rec.id, "agent_id": rec.agent_id, "type": "outbound", "direction": "outbound",
-        "status": status.value, "from_number": rec.from_number, "to_number": rec.to_number,
-        "room_name": None, "scheduled_at": rec.scheduled_at, "variables": rec.variables,
-        "metadata": rec.metadata, "started_at": iso(answered),
-        "ended_at": iso(rec.tl.ended) if final else None, "duration_seconds": seconds,
-        "end_reason": rec.tl.end_reason if final else None, "recording_url": None,
-        "created_at": iso(rec.tl.created), "updated_at": iso(_updated(rec, now)),
+        "id": rec.id,
+        "agent_id": rec.agent_id,
+        "type": "outbound",
+        "direction": "outbound",
+        "status": status.value,
+        "from_number": rec.from_number,
+        "to_number": rec.to_number,
+        "room_name": None,
+        "scheduled_at": rec.scheduled_at,
+        "variables": rec.variables,
+        "metadata": rec.metadata,
+        "started_at": iso(answered),
+        "ended_at": iso(rec.tl.ended) if final else None,
+        "duration_seconds": seconds,
+        "end_reason": rec.tl.end_reason if final else None,
+        "recording_url": None,
+        "created_at": iso(rec.tl.created),
+        "updated_at": iso(_updated(rec, now)),
         "twilio_call_sid": rec.carrier_sid,
     }
     body.update(_post_call(rec, seconds or 0) if rec.post_ready(now) else _EMPTY_POST_CALL)
@@ -148,16 +165,30 @@ def events(rec: CallRecord, analyzed: bool = False) -> list[tuple[float, str]]:
 def payload(rec: CallRecord, event: str, now: float) -> dict[str, Any]:
     """The flat JSON body of webhook `event` for `rec` (shape per the reference's §5c)."""
     body = render(rec, now)
-    base = {"event": event, "call_id": rec.id, "agent_id": rec.agent_id,
-            "to_number": rec.to_number, "from_number": rec.from_number,
-            "metadata": rec.metadata}
+    base = {
+        "event": event,
+        "call_id": rec.id,
+        "agent_id": rec.agent_id,
+        "to_number": rec.to_number,
+        "from_number": rec.from_number,
+        "metadata": rec.metadata,
+    }
     if event == "call.started":
         return {**base, "created_at": body["created_at"], "started_at": body["started_at"]}
     if event in ("call.ended", "call.failed"):
         keys = ("status", "duration_seconds", "ended_at", "end_reason", "outcome")
         return {**base, **{k: body[k] for k in keys}, "summary": body["ai_summary"]}
     if event == "call.analyzed":
-        return {**base, "outcome": body["outcome"], "summary": body["ai_summary"],
-                "analysis": body["analysis"]}
-    return {**base, "messages": body["messages"], "transcript": body["transcript"],
-            "outcome": body["outcome"], "summary": body["ai_summary"]}
+        return {
+            **base,
+            "outcome": body["outcome"],
+            "summary": body["ai_summary"],
+            "analysis": body["analysis"],
+        }
+    return {
+        **base,
+        "messages": body["messages"],
+        "transcript": body["transcript"],
+        "outcome": body["outcome"],
+        "summary": body["ai_summary"],
+    }

@@ -55,5 +55,9 @@ def guard(endpoint: Endpoint) -> Callable[[Request], Awaitable[None]]:
 
 def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
     """The offset-pagination envelope over `items`."""
-    return {"items": items[offset : offset + limit], "total": len(items),
-            "limit": limit, "offset": offset}
+    return {
+        "items": items[offset : offset + limit],
+        "total": len(items),
+        "limit": limit,
+        "offset": offset,
+    }

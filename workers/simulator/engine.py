@@ -139,13 +139,21 @@ def timeline(plan: CallPlan, created: float, speed: float, scheduled: float | No
     ring_end = start + plan.ring / speed
     terminal = Status.FAILED if plan.failed else Status.COMPLETED
     if not plan.answered:
-        return Timeline(created, start, None, ring_end, ring_end + plan.post_delay / speed,
-                        terminal, plan.end_reason)
+        return Timeline(
+            created,
+            start,
+            None,
+            ring_end,
+            ring_end + plan.post_delay / speed,
+            terminal,
+            plan.end_reason,
+        )
     if plan.talk is None:
         return Timeline(created, start, ring_end, None, None, terminal, None)
     ended = ring_end + plan.talk / speed
-    return Timeline(created, start, ring_end, ended, ended + plan.post_delay / speed,
-                    terminal, plan.end_reason)
+    return Timeline(
+        created, start, ring_end, ended, ended + plan.post_delay / speed, terminal, plan.end_reason
+    )
 
 
 def stop(tl: Timeline, plan: CallPlan, at: float, speed: float) -> Timeline:
@@ -153,8 +161,15 @@ def stop(tl: Timeline, plan: CallPlan, at: float, speed: float) -> Timeline:
     if tl.ended is not None and tl.ended <= at:
         return tl
     answered = tl.answered if tl.answered is not None and tl.answered <= at else None
-    return replace(tl, answered=answered, ended=at, post_ready=at + plan.post_delay / speed,
-                   status=Status.COMPLETED, end_reason="api_stop", stopped=True)
+    return replace(
+        tl,
+        answered=answered,
+        ended=at,
+        post_ready=at + plan.post_delay / speed,
+        status=Status.COMPLETED,
+        end_reason="api_stop",
+        stopped=True,
+    )
 
 
 def status_at(tl: Timeline, now: float) -> Status:

@@ -45,8 +45,10 @@ def _refusal(sim: SimState, body: CreateCall) -> tuple[str, HTTPException] | Non
         return "refused_404", HTTPException(404, detail)
     country = country_of(body.to_number)
     if country and country.upper() in {c.upper() for c in sim.config.blocked_countries}:
-        detail = (f"International calling to {country} is not enabled for the carrier of "
-                  f"{body.from_number}; enable geographic permissions for {country}")
+        detail = (
+            f"International calling to {country} is not enabled for the carrier of "
+            f"{body.from_number}; enable geographic permissions for {country}"
+        )
         return "refused_400", HTTPException(400, detail)
     cap = sim.config.max_calls_per_day
     if calls_made_today(sim, sim.clock()) >= cap:
@@ -60,10 +62,14 @@ def _store(sim: SimState, body: CreateCall) -> CallRecord:
     if scheduled is not None and scheduled.tzinfo is None:
         scheduled = scheduled.replace(tzinfo=UTC)
     return sim.new_call(
-        agent_id=str(body.agent_id), to_number=body.to_number, from_number=body.from_number,
+        agent_id=str(body.agent_id),
+        to_number=body.to_number,
+        from_number=body.from_number,
         scheduled_ts=scheduled.timestamp() if scheduled else None,
         scheduled_at=scheduled.isoformat().replace("+00:00", "Z") if scheduled else None,
-        variables=body.variables, metadata=body.metadata, overrides=body.overrides,
+        variables=body.variables,
+        metadata=body.metadata,
+        overrides=body.overrides,
         webhook_url=body.webhook_url,
     )
 
@@ -96,9 +102,12 @@ async def create_call(body: CreateCall, request: Request) -> dict[str, Any]:
 
 def _filtered(sim: SimState, agent_id: uuid.UUID | None, status: str | None) -> list[CallRecord]:
     now = sim.clock()
-    return [r for r in sim.calls_newest_first()
-            if (agent_id is None or r.agent_id == str(agent_id))
-            and (status is None or r.status(now).value == status)]
+    return [
+        r
+        for r in sim.calls_newest_first()
+        if (agent_id is None or r.agent_id == str(agent_id))
+        and (status is None or r.status(now).value == status)
+    ]
 
 
 @router.get("", dependencies=[Depends(guard(Endpoint.LIST))])
@@ -146,9 +155,12 @@ def list_calls_cursor(
         records = [r for r in records if r.seq < before]
     chunk, has_more = records[:limit], len(records) > limit
     now = sim.clock()
-    return {"items": [render(r, now) for r in chunk],
-            "next_cursor": _encode_cursor(chunk[-1].seq) if has_more else None,
-            "has_more": has_more, "limit": limit}
+    return {
+        "items": [render(r, now) for r in chunk],
+        "next_cursor": _encode_cursor(chunk[-1].seq) if has_more else None,
+        "has_more": has_more,
+        "limit": limit,
+    }
 
 
 def _find(sim: SimState, call_id: uuid.UUID) -> CallRecord:

@@ -38,20 +38,25 @@ def usage(request: Request) -> dict[str, Any]:
     ended = [r for r in month if r.tl.ended is not None and r.tl.ended <= now]
     seconds = [
         (r.tl.ended - r.tl.answered) * r.speed
-        for r in ended if r.tl.ended is not None and r.tl.answered is not None
+        for r in ended
+        if r.tl.ended is not None and r.tl.answered is not None
     ]
     return {
-        "calls_made_today": made, "max_calls_per_day": cap,
-        "calls_remaining_today": max(cap - made, 0), "calls_this_month": len(month),
+        "calls_made_today": made,
+        "max_calls_per_day": cap,
+        "calls_remaining_today": max(cap - made, 0),
+        "calls_this_month": len(month),
         "minutes_used_this_month": round(sum(seconds) / 60, 2),
         "cost_cents_this_month": sum(-(-round(s) * 2 // 60) for s in seconds),
-        "kb_token_budget": 10000, "period_start": iso(month_start(now)),
+        "kb_token_budget": 10000,
+        "period_start": iso(month_start(now)),
     }
 
 
 @router.get("/agents", dependencies=other)
 def list_agents(
-    request: Request, limit: Annotated[Limit, Query()] = 20,
+    request: Request,
+    limit: Annotated[Limit, Query()] = 20,
     offset: Annotated[Offset, Query()] = 0,
 ) -> dict[str, Any]:
     """Agents, oldest first, offset-paginated."""
@@ -83,7 +88,8 @@ def create_agent(body: CreateAgent, request: Request) -> dict[str, Any]:
 
 @router.get("/phone-numbers", dependencies=other)
 def list_numbers(
-    request: Request, limit: Annotated[Limit, Query()] = 20,
+    request: Request,
+    limit: Annotated[Limit, Query()] = 20,
     offset: Annotated[Offset, Query()] = 0,
 ) -> dict[str, Any]:
     """Registered numbers, oldest first."""
@@ -106,8 +112,14 @@ def register_number(body: RegisterNumber, request: Request) -> dict[str, Any]:
     _agent(sim, body.agent_id)
     if body.credential_id is not None and str(body.credential_id) not in sim.credentials:
         raise HTTPException(404, f"Credential {body.credential_id} not found")
-    return _register(sim, body.phone_number, str(body.agent_id), provider=body.provider,
-                     friendly_name=body.friendly_name, inbound_routing=body.inbound_routing)
+    return _register(
+        sim,
+        body.phone_number,
+        str(body.agent_id),
+        provider=body.provider,
+        friendly_name=body.friendly_name,
+        inbound_routing=body.inbound_routing,
+    )
 
 
 def available_numbers(
@@ -124,9 +136,15 @@ def available_numbers(
         number = f"+{code}{area}555{i:04d}"
         if number in sim.numbers or (contains and contains not in number[1:]):
             continue
-        items.append({"phone_number": number, "country": country,
-                      "region": US_REGIONS.get(area) if code == 1 else None,
-                      "capabilities": {"voice": True, "sms": True}, "monthly_cost_cents": 115})
+        items.append(
+            {
+                "phone_number": number,
+                "country": country,
+                "region": US_REGIONS.get(area) if code == 1 else None,
+                "capabilities": {"voice": True, "sms": True},
+                "monthly_cost_cents": 115,
+            }
+        )
         if len(items) >= limit:
             break
     return items
@@ -173,15 +191,22 @@ def create_credential(body: CreateCredential, request: Request) -> dict[str, Any
     """Store a provider key; the response never includes it."""
     sim = state_of(request)
     stamp = iso(sim.clock())
-    cred: dict[str, Any] = {"id": str(uuid.uuid4()), "name": body.name, "provider": body.provider,
-            "masked_key": _masked(body.api_key), "created_at": stamp, "updated_at": stamp}
+    cred: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "name": body.name,
+        "provider": body.provider,
+        "masked_key": _masked(body.api_key),
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
     sim.credentials[cred["id"]] = cred
     return {k: cred[k] for k in ("id", "name", "provider", "created_at")}
 
 
 @router.get("/credentials", dependencies=other)
 def list_credentials(
-    request: Request, limit: Annotated[Limit, Query()] = 20,
+    request: Request,
+    limit: Annotated[Limit, Query()] = 20,
     offset: Annotated[Offset, Query()] = 0,
 ) -> dict[str, Any]:
     """Stored credentials (masked), oldest first."""

@@ -22,13 +22,31 @@ def default_agent(agent_id: str, name: str, now: float) -> dict[str, Any]:
     """A full AgentResponse body with the documented fields and plausible defaults."""
     stamp = iso(now)
     return {
-        "id": agent_id, "name": name, "llm_id": None, "webhook_id": None, "transcriber": {},
-        "tts": {}, "first_message": None, "end_call_phrases": [], "max_duration_seconds": 600,
-        "interruption_sensitivity": 0.5, "silence_timeout_seconds": 30, "enable_recording": False,
-        "language": "en", "dynamic_variables": {}, "voicemail_detection": True,
-        "voicemail_message": None, "responsiveness": 1.0, "speed": 1.0, "background_sound": None,
-        "emotions": False, "job_description": "", "metadata": {}, "created_at": stamp,
-        "updated_at": stamp, "effective_system_prompt": "",
+        "id": agent_id,
+        "name": name,
+        "llm_id": None,
+        "webhook_id": None,
+        "transcriber": {},
+        "tts": {},
+        "first_message": None,
+        "end_call_phrases": [],
+        "max_duration_seconds": 600,
+        "interruption_sensitivity": 0.5,
+        "silence_timeout_seconds": 30,
+        "enable_recording": False,
+        "language": "en",
+        "dynamic_variables": {},
+        "voicemail_detection": True,
+        "voicemail_message": None,
+        "responsiveness": 1.0,
+        "speed": 1.0,
+        "background_sound": None,
+        "emotions": False,
+        "job_description": "",
+        "metadata": {},
+        "created_at": stamp,
+        "updated_at": stamp,
+        "effective_system_prompt": "",
     }
 
 
@@ -36,10 +54,18 @@ def phone_number_body(number: str, agent_id: str, now: float, **extra: Any) -> d
     """A PhoneNumberResponse body for a registered number."""
     stamp = iso(now)
     body: dict[str, Any] = {
-        "id": str(uuid.uuid4()), "phone_number": number, "friendly_name": None,
-        "provider": "twilio", "agent_id": agent_id, "status": "active",
-        "inbound_trunk_id": None, "outbound_trunk_id": None, "dispatch_rule_id": None,
-        "created_at": stamp, "updated_at": stamp, "inbound_routing": None,
+        "id": str(uuid.uuid4()),
+        "phone_number": number,
+        "friendly_name": None,
+        "provider": "twilio",
+        "agent_id": agent_id,
+        "status": "active",
+        "inbound_trunk_id": None,
+        "outbound_trunk_id": None,
+        "dispatch_rule_id": None,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "inbound_routing": None,
     }
     body.update({k: v for k, v in extra.items() if v is not None})
     return body
@@ -91,13 +117,21 @@ class SimState:
             self.seq = 0
             self.created_per_day.clear()
 
-    def log_create(self, to_number: str, metadata: dict[str, Any], outcome: str,
-                   call_id: str | None = None) -> None:
+    def log_create(
+        self, to_number: str, metadata: dict[str, Any], outcome: str, call_id: str | None = None
+    ) -> None:
         """Record one create attempt that reached the server."""
         with self.lock:
             t = self.clock()
-            self.creates.append({"call_id": call_id, "to_number": to_number,
-                                 "metadata": metadata, "t": t, "outcome": outcome})
+            self.creates.append(
+                {
+                    "call_id": call_id,
+                    "to_number": to_number,
+                    "metadata": metadata,
+                    "t": t,
+                    "outcome": outcome,
+                }
+            )
             if call_id:
                 day = day_start(t)
                 self.created_per_day[day] = self.created_per_day.get(day, 0) + 1
@@ -117,8 +151,9 @@ class SimState:
             plan = engine.plan_call(cfg.seed, to, nth, cfg.scripted.get(to), cfg.post_call_delay)
             tl = engine.timeline(plan, self.clock(), cfg.speed, fields.pop("scheduled_ts", None))
             self.seq += 1
-            rec = CallRecord(id=str(uuid.uuid4()), seq=self.seq, plan=plan, tl=tl,
-                             speed=cfg.speed, **fields)
+            rec = CallRecord(
+                id=str(uuid.uuid4()), seq=self.seq, plan=plan, tl=tl, speed=cfg.speed, **fields
+            )
             self.calls[rec.id] = rec
             if rec.webhook_url:
                 self.with_webhooks[rec.id] = rec
@@ -161,8 +196,11 @@ class SimState:
                 statuses[key] = statuses.get(key, 0) + 1
             live = [iv for iv in self.intervals.values() if iv[1] is None or iv[1] > now]
             return {
-                "create_attempts": len(self.creates), "create_outcomes": outcomes,
-                "calls": len(self.calls), "by_status": statuses, "active": len(live),
+                "create_attempts": len(self.creates),
+                "create_outcomes": outcomes,
+                "calls": len(self.calls),
+                "by_status": statuses,
+                "active": len(live),
                 "max_active": engine.max_overlap(list(self.intervals.values())),
                 "deliveries": len(self.deliveries),
             }

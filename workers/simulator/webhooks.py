@@ -96,8 +96,12 @@ class Dispatcher:
         for attempt, delay in enumerate(delays, start=1):
             await asyncio.sleep(delay)
             try:
-                resp = await self.client.post(url, content=body, headers=self._headers(body),
-                                              timeout=self.sim.config.webhook_timeout)
+                resp = await self.client.post(
+                    url,
+                    content=body,
+                    headers=self._headers(body),
+                    timeout=self.sim.config.webhook_timeout,
+                )
             except httpx.HTTPError as exc:
                 self._log(rec, event, attempt, None, f"{type(exc).__name__}: {exc}")
                 continue
@@ -105,11 +109,17 @@ class Dispatcher:
             if resp.is_success:
                 return
 
-    def _log(self, rec: CallRecord, event: str, attempt: int, status: int | None,
-             error: str | None) -> None:
+    def _log(
+        self, rec: CallRecord, event: str, attempt: int, status: int | None, error: str | None
+    ) -> None:
         entry: dict[str, Any] = {
-            "call_id": rec.id, "event": event, "url": rec.webhook_url, "attempt": attempt,
-            "response_status": status, "error": error, "t": self.sim.clock(),
+            "call_id": rec.id,
+            "event": event,
+            "url": rec.webhook_url,
+            "attempt": attempt,
+            "response_status": status,
+            "error": error,
+            "t": self.sim.clock(),
         }
         with self.sim.lock:
             self.sim.deliveries.append(entry)
