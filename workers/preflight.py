@@ -78,8 +78,9 @@ def check_account(
             Check(
                 "quota",
                 Level.WARN,
-                f"{remaining} calls left today (cap {usage.max_calls_per_day}) for {contacts} contacts"
-                f" (up to {needed} calls): the rest wait for the reset at 00:00 UTC",
+                f"{remaining} calls left today (cap {usage.max_calls_per_day}) "
+                f"for {contacts} contacts (up to {needed} calls): "
+                "the rest wait for the reset at 00:00 UTC",
             )
         )
     else:
