@@ -68,6 +68,7 @@ import redis  # noqa: E402
 from campaigns.model import Contact  # noqa: E402
 from dialer.campaign import CampaignConfig, CampaignState  # noqa: E402
 from dialer.store import Store  # noqa: E402
+from dialer.store.keys import contact_key, ready_key  # noqa: E402
 from workers import session  # noqa: E402
 from workers.celery_app import DIAL_QUEUE, make_app  # noqa: E402
 from workers.embedded import free_port, redis_server_binary, worker_command  # noqa: E402
@@ -752,8 +753,8 @@ def bench_memory(rs: RedisProc, args: argparse.Namespace) -> dict[str, Any]:
     add_s = time.perf_counter() - t0
     after = used(rs.client)
     sample = store.contact(cid, n // 2)
-    per_key = int(rs.client.memory_usage(f"dialer:camp:{cid}:c:{n // 2}") or 0)
-    ready = int(rs.client.memory_usage(f"dialer:camp:{cid}:ready") or 0)
+    per_key = int(rs.client.memory_usage(contact_key(cid, n // 2)) or 0)
+    ready = int(rs.client.memory_usage(ready_key(cid)) or 0)
     store.redis.close()
     row_json = [
         json.dumps([c.row[k] for k in columns], ensure_ascii=False).encode() for c in people
@@ -767,15 +768,13 @@ def bench_memory(rs: RedisProc, args: argparse.Namespace) -> dict[str, Any]:
     pipe = rs.client.pipeline(transaction=False)
     t0 = time.perf_counter()
     for c, raw in zip(people, row_json, strict=True):
-        pipe.hset(
-            f"dialer:camp:{cid}:c:{c.source_row}", mapping={"phone": c.phone_e164, "row": raw}
-        )
+        pipe.hset(contact_key(cid, c.source_row), mapping={"phone": c.phone_e164, "row": raw})
         if len(pipe) >= 1000:
             pipe.execute()
     pipe.execute()
     base_s = time.perf_counter() - t0
     base_after = used(rs.client)
-    base_key = int(rs.client.memory_usage(f"dialer:camp:{cid}:c:{n // 2}") or 0)
+    base_key = int(rs.client.memory_usage(contact_key(cid, n // 2)) or 0)
     rs.client.flushall()
     return {
         "n": n,

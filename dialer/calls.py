@@ -25,19 +25,17 @@ from dialer.errors import (
     Retryable,
 )
 from dialer.models import Call, CallRequest
+from dialer.pace import pace_for
 from dialer.policy import (
-    SEND_AHEAD_S,
     Anytime,
     Timing,
     When,
     next_poll_s,
-    send_limit,
 )
 from dialer.store import Claim, Store
 
 log = logging.getLogger("dialer.calls")
 
-MAX_PATIENCE_S = SEND_AHEAD_S  # a dial task waits this long at most for its send slot
 RETRY_SOON_MS = 2000  # a create that never reached OneInbox is tried again after this
 
 
@@ -138,18 +136,18 @@ def _time_to_call(d: Dispatcher, config: CampaignConfig, row: int, contact: dict
 
 
 def _claim(d: Dispatcher, config: CampaignConfig, row: int) -> Claim:
-    """Claim the contact and its send slot; wait for the slot (at most MAX_PATIENCE_S), counted
-    from when the claim was sent: a reply read late in a busy process does not delay the send."""
+    """Claim the contact and its send slot; wait for the slot (at most the pace's `max_wait_s`),
+    counted from when the claim was sent: a reply read late in a busy process does not delay the
+    send."""
+    pace = pace_for(config.rate_per_s)
     asked = d.clock()
     claim = d.store.claim(
         config.campaign_id,
         row,
+        pace=pace,
         max_concurrent=config.max_concurrent,
-        interval_us=config.interval_us,
-        lease_ms=ms(d.timing.lease_s),
-        stuck_ms=ms(d.timing.stuck_s + MAX_PATIENCE_S),
-        max_wait_us=round(MAX_PATIENCE_S * 1_000_000),
-        send_limit=send_limit(config.rate_per_s),
+        lease_s=d.timing.lease_s,
+        stuck_s=d.timing.stuck_s + pace.max_wait_s,  # its wait for the slot is not "stuck"
     )
     if claim.won:
         _sleep_until(d, asked + claim.wait_s)
@@ -164,8 +162,8 @@ def _sleep_until(d: Dispatcher, deadline: float) -> None:
 
 def _pass_send_guard(d: Dispatcher, config: CampaignConfig) -> None:
     """Wait until the send guard lets this create go (at once, unless the sends bunched up)."""
-    limit = send_limit(config.rate_per_s)
-    while (wait := d.store.pass_send_guard(config.campaign_id, limit=limit)) > 0:
+    pace = pace_for(config.rate_per_s)
+    while (wait := d.store.pass_send_guard(config.campaign_id, pace)) > 0:
         d.sleep(wait)
 
 

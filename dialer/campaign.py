@@ -53,10 +53,6 @@ ALLOWED_FROM: dict[State, frozenset[State]] = {
 }
 
 
-# The pace runs this much under the rate: slots are (1 s + SEND_MARGIN_S) / rate apart.
-SEND_MARGIN_S = 0.01
-
-
 class CampaignState(StrEnum):
     """Whether a campaign dials."""
 
@@ -121,12 +117,3 @@ class CampaignConfig(BaseModel):
     retry_on: str = "no_answer,failed"
     retry_delays: str = "30m"
     results_path: str = ""
-
-    @property
-    def interval_us(self) -> int:
-        """Microseconds between two send slots: a second and SEND_MARGIN_S, over the rate.
-
-        The margin leaves room in every second for the jitter between a slot and the create
-        reaching OneInbox, so that what OneInbox sees stays within rate + 1 a second too.
-        """
-        return max(1, round(1_000_000 * (1 + SEND_MARGIN_S) / self.rate_per_s))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,16 +12,6 @@ from dialer.campaign import CampaignConfig, State
 # Seconds between polls of a placed call: quick at first (short calls and failures end fast),
 # then a steady interval. Webhooks, when they arrive, bring the next poll forward.
 POLL_SCHEDULE_S = (1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0)
-
-# How far ahead send slots are reserved: the tick enqueues about this much dialling, and a dial
-# task waits at most this long for its slot. Short, so that waiting tasks hold few threads.
-SEND_AHEAD_S = 0.5
-
-
-def send_limit(rate_per_s: float) -> int:
-    """Creates the send guard lets through in any one second: the rate rounded up, so never more
-    than rate + 1, and one left spare for what happens between the guard and OneInbox."""
-    return max(1, math.ceil(rate_per_s - 1e-9))
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from dialer.campaign import LIVE_STATES, CampaignState
-from dialer.policy import SEND_AHEAD_S, Timing
+from dialer.pace import SEND_AHEAD_S
+from dialer.policy import Timing
 from dialer.store import Store
 
 Enqueue = Callable[[str, list[int]], None]  # one task for these rows of the campaign
@@ -26,16 +26,6 @@ TASKS_PER_TICK = 16
 # Dials get more: a task sends its rows one after the other, so a slow create holds up the rows
 # behind it in the same task (their slots go unused). Up to 64 dials a tick go one per task.
 DIAL_TASKS_PER_TICK = 64
-DIAL_HORIZON_S = SEND_AHEAD_S
-
-
-@dataclass(frozen=True)
-class TickReport:
-    """What one tick did to one campaign."""
-
-    dialled: int
-    followed: int
-    finished: bool
 
 
 def tick(
@@ -44,20 +34,16 @@ def tick(
     follow: Enqueue,
     timing: Timing,
     finished: Finished | None = None,
-) -> dict[str, TickReport]:
+) -> None:
     """Serve every active campaign once; `finished(cid)` is called as each one ends."""
-    reports = {}
     for cid in store.active_campaigns():
-        reports[cid] = report = tick_campaign(store, cid, dial, follow, timing)
-        if report.finished and finished is not None:
+        if tick_campaign(store, cid, dial, follow, timing) and finished is not None:
             finished(cid)
-    return reports
 
 
-def tick_campaign(
-    store: Store, cid: str, dial: Enqueue, follow: Enqueue, timing: Timing
-) -> TickReport:
-    """Enqueue the campaign's due dials and follow-ups; close it once every contact is final."""
+def tick_campaign(store: Store, cid: str, dial: Enqueue, follow: Enqueue, timing: Timing) -> bool:
+    """Enqueue the campaign's due dials and follow-ups; close it once every contact is final
+    (True then)."""
     state = store.campaign_state(cid)
     max_dial = _dial_budget(store, cid) if state is CampaignState.RUNNING else 0
     to_dial, to_follow = store.pump(
@@ -76,7 +62,7 @@ def tick_campaign(
         store.set_campaign_state(cid, CampaignState.DONE)
     elif finished:
         store.retire(cid)
-    return TickReport(len(to_dial), len(to_follow), finished)
+    return finished
 
 
 def chunks(rows: list[int], parts: int) -> list[list[int]]:
@@ -89,9 +75,9 @@ def chunks(rows: list[int], parts: int) -> list[list[int]]:
 
 def _dial_budget(store: Store, cid: str) -> int:
     config = store.campaign(cid)
-    queued = store.index_size(cid, "queued")
+    queued = store.queued_count(cid)
     free = config.max_concurrent - store.live_inflight(cid) - queued
-    room = max(0.0, DIAL_HORIZON_S - store.pace_backlog_s(cid))  # send slots not yet reserved
+    room = max(0.0, SEND_AHEAD_S - store.pace_backlog_s(cid))  # send slots not yet reserved
     ahead = math.ceil(config.rate_per_s * room) + 1 - queued
     return max(0, min(free, ahead))
 

@@ -16,8 +16,10 @@ from dialer.campaign import CampaignConfig, CampaignState
 from dialer.client import OneInboxClient
 from dialer.following import follow
 from dialer.http import make_http_client
+from dialer.pace import Pace
 from dialer.policy import Timing
-from dialer.store import Store, campaign_key, contact_key
+from dialer.store import Store, contact_key
+from dialer.store.keys import sends_key
 from dialer.tick import Enqueue, tick
 from tests.support import sim_get, wait_until
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
@@ -34,6 +36,7 @@ FAST = Timing(
     post_call_wait_s=2,
     poll_scale=0.05,
 )
+UNPACED = Pace(interval_s=1e-6)  # a claim is never refused for pace
 
 
 def _contact(row: int) -> Contact:
@@ -204,7 +207,7 @@ def test_a_create_whose_worker_died_is_reconciled_not_resent(
     cid = _start(dispatcher)
     config = dispatcher.store.campaign(cid)
     assert dispatcher.store.claim(
-        cid, 1, max_concurrent=10, interval_us=1, lease_ms=30_000, stuck_ms=500
+        cid, 1, pace=UNPACED, max_concurrent=10, lease_s=30, stuck_s=0.5
     ).won
     from dialer.calls import build_request
 
@@ -246,7 +249,7 @@ def test_a_create_waits_while_the_send_guard_is_full(
     dispatcher: Dispatcher, simulator: RunningSimulator
 ) -> None:
     cid = _start(dispatcher, n=2)  # 100/s: the guard lets 100 creates through per second
-    sends = campaign_key(cid, "sends")
+    sends = sends_key(cid)
     now_us = dispatcher.store.server_ms() * 1000
     dispatcher.store.redis.rpush(sends, *[now_us] * 100)  # 100 creates just went out
     waits: list[float] = []
@@ -334,7 +337,7 @@ def test_a_transition_from_what_was_read_is_refused_once_the_contact_moved_on(
     cid = _start(dispatcher)
     store = dispatcher.store
     read = store.contact(cid, 1)
-    assert store.claim(cid, 1, max_concurrent=10, interval_us=1, lease_ms=30_000, stuck_ms=500).won
+    assert store.claim(cid, 1, pace=UNPACED, max_concurrent=10, lease_s=30, stuck_s=0.5).won
     assert store.transition(cid, 1, State.PENDING, seen=read) is None  # no longer pending
     dialing = store.contact(cid, 1)
     assert store.transition(cid, 1, State.PLACED, seen={**dialing, "attempt": "2"}) is None

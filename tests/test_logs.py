@@ -11,6 +11,7 @@ import fakeredis
 
 from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState, State
+from dialer.pace import Pace
 from dialer.store import Store
 from workers.logs import configure
 
@@ -32,7 +33,7 @@ def _lines(fmt: str) -> list[str]:
     handler = configure(fmt, secrets=[KEY], stream=out)
     try:
         store = _store()
-        store.claim("L", 7, max_concurrent=5, interval_us=1, lease_ms=1000, stuck_ms=1000)
+        store.claim("L", 7, pace=Pace(interval_s=1e-6), max_concurrent=5, lease_s=1, stuck_s=1)
         store.transition("L", 7, State.PLACED, fields={"call_id": "call-9"})
         store.transition("L", 7, State.FAILED, fields={"error": f"echoed Bearer {KEY}"})
         logging.getLogger("dialer.other").warning("the key is %s", KEY)

@@ -12,7 +12,9 @@ import redis
 
 from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState, State
-from dialer.store import Store, campaign_key
+from dialer.pace import Pace
+from dialer.store import Store
+from dialer.store.keys import ready_key, sends_key
 
 COLUMNS = ("phone", "name")
 
@@ -41,15 +43,14 @@ def _campaign(store: Store, n: int = 3, **kw: Any) -> str:
     return "c1"
 
 
-def _claim(store: Store, row: int, *, max_concurrent: int = 10, interval_us: int = 1):  # type: ignore[no-untyped-def]
-    return store.claim(
-        "c1",
-        row,
-        max_concurrent=max_concurrent,
-        interval_us=interval_us,
-        lease_ms=60_000,
-        stuck_ms=30_000,
-    )
+def _claim(store: Store, row: int, *, max_concurrent: int = 10, interval_s: float = 1e-6):  # type: ignore[no-untyped-def]
+    pace = Pace(interval_s=interval_s)
+    return store.claim("c1", row, pace=pace, max_concurrent=max_concurrent, lease_s=60, stuck_s=30)
+
+
+def _guard(limit: int) -> Pace:
+    """A send guard of `limit` sends a minute: long enough that no test outlives its window."""
+    return Pace(interval_s=1e-6, send_limit=limit, guard_window_s=60)
 
 
 def test_adding_contacts_twice_stores_each_once(store: Store) -> None:
@@ -104,41 +105,33 @@ def test_contacts_reads_several_in_order(store: Store) -> None:
 
 
 def test_the_send_guard_lets_limit_sends_through_per_window(store: Store) -> None:
-    waits = [store.pass_send_guard("c1", limit=3, window_us=60_000_000) for _ in range(5)]
+    waits = [store.pass_send_guard("c1", _guard(3)) for _ in range(5)]
     assert waits[:3] == [0.0, 0.0, 0.0]
     assert all(59.0 < w <= 60.0 for w in waits[3:])  # refused sends are not counted
-    assert store.redis.llen(campaign_key("c1", "sends")) == 3
+    assert store.redis.llen(sends_key("c1")) == 3
 
 
 def test_the_send_guard_forgets_sends_older_than_its_window(store: Store) -> None:
-    key = campaign_key("c1", "sends")
-    assert store.pass_send_guard("c1", limit=2, window_us=60_000_000) == 0.0
-    assert store.pass_send_guard("c1", limit=2, window_us=60_000_000) == 0.0
+    key = sends_key("c1")
+    assert store.pass_send_guard("c1", _guard(2)) == 0.0
+    assert store.pass_send_guard("c1", _guard(2)) == 0.0
     old = (store.server_ms() - 61_000) * 1000
     store.redis.delete(key)
     store.redis.rpush(key, old, old)  # both sends were a window ago
-    assert store.pass_send_guard("c1", limit=2, window_us=60_000_000) == 0.0
+    assert store.pass_send_guard("c1", _guard(2)) == 0.0
     assert store.redis.llen(key) == 1
 
 
 def test_a_claim_whose_slot_is_now_passes_the_send_guard_for_its_caller(store: Store) -> None:
     _campaign(store, n=4)
-    sends = campaign_key("c1", "sends")
+    sends = sends_key("c1")
 
-    def claim(row: int, interval_us: int = 1):  # type: ignore[no-untyped-def]
-        return store.claim(
-            "c1",
-            row,
-            max_concurrent=10,
-            interval_us=interval_us,
-            lease_ms=60_000,
-            stuck_ms=30_000,
-            max_wait_us=10**7,
-            send_limit=2,
-        )
+    def claim(row: int, interval_s: float = 1e-6):  # type: ignore[no-untyped-def]
+        pace = Pace(interval_s=interval_s, max_wait_s=10, send_limit=2)
+        return store.claim("c1", row, pace=pace, max_concurrent=10, lease_s=60, stuck_s=30)
 
     assert claim(1).guard_passed and claim(2).guard_passed
-    third = claim(3, interval_us=5_000_000)  # the guard is full: the claim still wins, and the
+    third = claim(3, interval_s=5)  # the guard is full: the claim still wins, and the
     assert third.won and not third.guard_passed  # caller asks the guard again later
     later = claim(4)  # its slot is 5 s ahead: the caller passes the guard then
     assert later.won and later.wait_s > 0 and not later.guard_passed
@@ -147,9 +140,7 @@ def test_a_claim_whose_slot_is_now_passes_the_send_guard_for_its_caller(store: S
 
 def test_the_send_guard_holds_under_concurrent_senders(store: Store) -> None:
     def sender() -> int:
-        return sum(
-            store.pass_send_guard("c1", limit=7, window_us=60_000_000) == 0.0 for _ in range(10)
-        )
+        return sum(store.pass_send_guard("c1", _guard(7)) == 0.0 for _ in range(10))
 
     with ThreadPoolExecutor(4) as pool:
         passed = sum(pool.map(lambda _: sender(), range(4)))
@@ -172,19 +163,10 @@ def test_claim_holds_the_concurrency_cap(store: Store) -> None:
     assert _claim(store, 3, max_concurrent=2).won
 
 
-def test_send_slots_leave_a_margin_under_the_rate() -> None:
-    def config(rate: float) -> CampaignConfig:
-        return CampaignConfig(campaign_id="c", agent_id="a", from_number="+1", rate_per_s=rate)
-
-    assert config(100).interval_us == 10_100  # (1 s + 10 ms) / 100
-    assert config(0.5).interval_us == 2_020_000
-    assert config(1e9).interval_us == 1
-
-
 def test_claim_paces_creates(store: Store) -> None:
     _campaign(store, n=2)
-    assert _claim(store, 1, interval_us=10_000_000).won
-    refused = _claim(store, 2, interval_us=10_000_000)
+    assert _claim(store, 1, interval_s=10).won
+    refused = _claim(store, 2, interval_s=10)
     assert refused.reason == "pace"
     assert 9.0 < refused.wait_s <= 10.0
 
@@ -225,4 +207,4 @@ def test_cancel_takes_pending_contacts_out_of_the_queue(store: Store) -> None:
     _campaign(store)
     assert store.transition("c1", 2, State.CANCELED) is State.PENDING
     assert store.pending_rows("c1") == [1, 3]
-    assert store.redis.zscore(campaign_key("c1", "ready"), "2") is None
+    assert store.redis.zscore(ready_key("c1"), "2") is None

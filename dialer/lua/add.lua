@@ -1,5 +1,5 @@
 -- Add contacts as pending, each unless it exists already (a resumed load).
--- KEYS: 1 counts hash, 2 ready zset, 3 campaign hash, 4.. one contact hash per contact
+-- KEYS: 1 counts hash, 2 ready zset, 3 campaign hash, 4.. contact hashes, one per contact
 -- ARGV: per contact, in KEYS order: member (source row), due time (ms since the epoch; 0 = now),
 --       n, then n strings: its field, value pairs
 -- Returns how many were added.

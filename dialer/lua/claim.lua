@@ -1,15 +1,16 @@
 -- Claim a pending contact for dialling: the one gate every create passes through.
--- Atomically checks that the campaign is running, that the contact is still pending, that a
--- concurrency slot is free and that the campaign's pace allows a create now (GCRA on the server
--- clock); then marks the contact dialing and takes the slot.
--- The pace is a schedule of send slots one interval apart (GCRA on the server clock); a claim
--- reserves the next slot when it is at most `max wait` away, and the caller sends at that slot.
--- When the slot is now, the claim also passes the send guard (guard.lua, prepended) for the
--- caller, which then sends at once: one round trip, not two.
--- KEYS: 1 contact, 2 counts, 3 campaign, 4 ready, 5 queued, 6 inflight, 7 watch, 8 pace hash,
---       9 send guard stamps
--- ARGV: 1 member, 2 max concurrent, 3 emission interval us, 4 lease ms, 5 stuck-after ms,
---       6 max wait us, 7 send guard limit (0: leave the guard to the caller), 8 its window us
+-- Atomically checks that the campaign is running, that the contact is still pending and that a
+-- concurrency slot is free; then books the contact's send slot, marks it dialing and takes the
+-- concurrency slot. The pace is a schedule of send slots one interval apart (GCRA on the server
+-- clock, see dialer/pace.py): the claim books the next slot when it is at most `max wait` away
+-- (else it is refused with 'pace'), and the caller sends at that slot. When the slot is now,
+-- the claim also passes the send guard (`send_guard`, from guard.lua: the store prepends it)
+-- for the caller, which then sends at once: one round trip, not two.
+-- KEYS: 1 contact hash, 2 counts hash, 3 campaign hash, 4 ready zset, 5 queued zset,
+--       6 inflight zset, 7 watch zset, 8 pace hash, 9 sends (the send guard's stamps)
+-- ARGV: 1 member, 2 max concurrent, 3 lease ms, 4 stuck-after ms, then the pace:
+--       5 interval us, 6 max wait us, 7 send guard limit (0: leave the guard to the caller),
+--       8 send guard window us
 -- Returns {1, 'ok', send_number, wait_us until the slot, the contact's fields as HGETALL gives
 -- them, 1 if the send guard was passed} or {0, reason, wait_us}: the create is built from what
 -- the claim saw, with no second read.
@@ -21,7 +22,7 @@ if redis.call('HGET', KEYS[3], 'state') ~= 'running' then return {0, 'not_runnin
 if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return {0, 'not_pending', 0} end
 redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
 if redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[2]) then return {0, 'busy', 0} end
-local interval = tonumber(ARGV[3])
+local interval = tonumber(ARGV[5])
 local tat = tonumber(redis.call('HGET', KEYS[8], 'tat') or '0')
 if tat - now_us > tonumber(ARGV[6]) then return {0, 'pace', tat - now_us} end
 -- The slot: the next one on the schedule, or now when the schedule is less than one interval
@@ -36,8 +37,8 @@ redis.call('HINCRBY', KEYS[2], 'pending', -1)
 redis.call('HINCRBY', KEYS[2], 'dialing', 1)
 redis.call('ZREM', KEYS[4], member)
 redis.call('ZREM', KEYS[5], member)
-redis.call('ZADD', KEYS[6], now + tonumber(ARGV[4]), member)
-redis.call('ZADD', KEYS[7], now + tonumber(ARGV[5]), member)
+redis.call('ZADD', KEYS[6], now + tonumber(ARGV[3]), member)
+redis.call('ZADD', KEYS[7], now + tonumber(ARGV[4]), member)
 local wait, guarded = math.max(0, slot - now_us), 0
 local limit = tonumber(ARGV[7])
 if wait == 0 and limit > 0 and send_guard(KEYS[9], limit, tonumber(ARGV[8]), now_us) == 0 then

@@ -1,4 +1,6 @@
--- The send guard (prepended to the scripts that use it): at most `limit` sends in any window.
+-- The send guard: at most `limit` sends in any window. Not a script of its own: Redis runs one
+-- body per script, so the store prepends this function to the scripts that call it (claim.lua
+-- and send.lua; see `_script` in dialer/store/core.py). Times are microseconds of Redis's clock.
 -- Stamps are Redis's clock at the moment a send was allowed, newest first; a stamp leaves the
 -- list once it is a window old, so the list never holds more than `limit` of them. A send is
 -- refused while `limit` stamps are younger than a window, so no window ever holds more.

@@ -4,7 +4,7 @@ Every contact is a hash whose `state` changes only through compare-and-set scrip
 `dialer/lua/`). Celery messages are wake-ups; the truth is here. Times inside Redis are the
 server's clock, so workers on several machines agree on leases, due times and pace.
 
-Keys, for campaign C and contact row R:
+Keys, for campaign C and contact row R (each named by a function in `dialer.store.keys`):
     dialer:camp:C              campaign settings and its CampaignState
     dialer:camp:C:counts       contacts per state
     dialer:camp:C:c:R          one contact (its current attempt)
@@ -13,11 +13,12 @@ Keys, for campaign C and contact row R:
     dialer:camp:C:queued       pending contacts with a dial task in flight, by enqueue time
     dialer:camp:C:inflight     concurrency slots held, by lease expiry
     dialer:camp:C:watch        contacts with follow-up work, by when it is due
-    dialer:camp:C:pace         the pace limiter's theoretical arrival time
-    dialer:camp:C:sends        the send guard's stamps: when the last creates were sent
+    dialer:camp:C:pace         the pace's next send slot (`tat`; see `dialer.pace`)
+    dialer:camp:C:sends        the send guard's stamps: when the last creates were let through
     dialer:call:ID             which contact a OneInbox call id belongs to (for webhooks)
     dialer:schedules           scheduled jobs: name -> JSON spec
     dialer:occurrence:ID       one scheduled occurrence has been started (kept a week)
+    dialer:schedule-runs       each scheduled job's last occurrence and how it went
     dialer:beat                the lease of the one active scheduler
     dialer:active              campaigns the tick serves
     dialer:tick                the lease that lets one process tick at a time

@@ -13,17 +13,35 @@ import redis
 
 from dialer.campaign import ALLOWED_FROM, CampaignConfig, CampaignState, State
 from dialer.errors import StateError
+from dialer.pace import Pace, micros, seconds
 from dialer.store.jobs import Jobs
-from dialer.store.keys import ACTIVE, INDEXES, PREFIX, campaign_key, contact_key
+from dialer.store.keys import (
+    ACTIVE,
+    attempt_key,
+    call_key,
+    campaign_key,
+    contact_key,
+    counts_key,
+    inflight_key,
+    pace_key,
+    queued_key,
+    ready_key,
+    script_keys,
+    watch_key,
+)
 
 log = logging.getLogger("dialer.store")
 CALL_INDEX_TTL_S = 7 * 24 * 3600
-SEND_WINDOW_US = 1_000_000  # the send guard's window: `limit` creates in any second
 ADD_PER_SCRIPT = 200  # contacts stored by one run of the add script
+# Lua functions that several scripts call, by the scripts that call them. Redis runs one body
+# per script and has no imports, so a shared function (the send guard, guard.lua) is prepended.
+SHARED_LUA = {"claim": ("guard",), "send": ("guard",)}
 
 
 def _script(name: str) -> str:
-    return files("dialer").joinpath("lua", f"{name}.lua").read_text()
+    """The source of `dialer/lua/{name}.lua`, after the shared functions it calls."""
+    parts = (*SHARED_LUA.get(name, ()), name)
+    return "".join(files("dialer").joinpath("lua", f"{part}.lua").read_text() for part in parts)
 
 
 class Dialable(Protocol):
@@ -61,10 +79,10 @@ class Store(Jobs):
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
         self._transition = client.register_script(_script("transition"))
-        self._claim = client.register_script(_script("guard") + _script("claim"))
+        self._claim = client.register_script(_script("claim"))
         self._pump = client.register_script(_script("pump"))
         self._add = client.register_script(_script("add"))
-        self._send = client.register_script(_script("guard") + _script("send"))
+        self._send = client.register_script(_script("send"))
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -136,7 +154,7 @@ class Store(Jobs):
         """
         added = 0
         pipe = self.redis.pipeline(transaction=False)
-        shared = [campaign_key(cid, "counts"), campaign_key(cid, "ready"), campaign_key(cid)]
+        shared = script_keys("add", cid)
         keys, args = list(shared), list[str]()
         for contact in contacts:
             keys.append(contact_key(cid, contact.source_row))
@@ -172,7 +190,7 @@ class Store(Jobs):
 
     def counts(self, cid: str) -> dict[str, int]:
         """Contacts per state, only states that have some."""
-        raw = cast(dict[str, str], self.redis.hgetall(campaign_key(cid, "counts")))
+        raw = cast(dict[str, str], self.redis.hgetall(counts_key(cid)))
         return {k: int(v) for k, v in raw.items() if int(v)}
 
     def total(self, cid: str) -> int:
@@ -216,9 +234,7 @@ class Store(Jobs):
         args += [seen.get("state", ""), seen.get("attempt", "1")] if seen else ["", ""]
         for name, value in (fields or {}).items():
             args += [name, value]
-        keys = [contact_key(cid, row), campaign_key(cid, "counts")]
-        keys += [campaign_key(cid, name) for name in INDEXES]
-        previous = self._transition(keys=keys, args=args)
+        previous = self._transition(keys=script_keys("transition", cid, row), args=args)
         if not previous:
             return None
         _log_transition(cid, row, previous, to.value, fields or {})
@@ -229,66 +245,50 @@ class Store(Jobs):
         cid: str,
         row: int,
         *,
+        pace: Pace,
         max_concurrent: int,
-        interval_us: int,
-        lease_ms: int,
-        stuck_ms: int,
-        max_wait_us: int = 0,
-        send_limit: int = 0,
+        lease_s: float,
+        stuck_s: float,
     ) -> Claim:
         """Pass the dial gate: campaign running, contact pending, a free concurrency slot, and a
-        send slot of the pace at most `max_wait_us` away (`wait_s` says how far: send then).
+        send slot of the pace at most `pace.max_wait_s` away (`wait_s` says how far: send then).
 
-        With a `send_limit`, a claim whose slot is now also passes the send guard (see
-        `pass_send_guard`) when it can, and says so in `guard_passed`.
+        The concurrency slot is held `lease_s`; the contact is looked at again after `stuck_s`
+        if its create has no answer by then. With a `pace.send_limit`, a claim whose slot is now
+        also passes the send guard (see `pass_send_guard`) when it can, and says so in
+        `guard_passed`.
         """
-        keys = [
-            contact_key(cid, row),
-            campaign_key(cid, "counts"),
-            campaign_key(cid),
-            *(campaign_key(cid, name) for name in INDEXES),
-            campaign_key(cid, "pace"),
-            campaign_key(cid, "sends"),
-        ]
-        args = [
-            str(row),
-            str(max_concurrent),
-            str(interval_us),
-            str(lease_ms),
-            str(stuck_ms),
-            str(max_wait_us),
-            str(send_limit),
-            str(SEND_WINDOW_US),
-        ]
+        args = [row, max_concurrent, _ms(lease_s), _ms(stuck_s), *_pace_args(pace)]
+        keys = script_keys("claim", cid, row)
         won, reason, number, *rest = self._claim(keys=keys, args=args)
         if won:
             _log_transition(cid, row, State.PENDING.value, State.DIALING.value, {})
             wait_us, flat, guarded = rest
             contact = dict(zip(flat[::2], flat[1::2], strict=True))
-            return Claim(True, "ok", int(wait_us) / 1e6, int(number), contact, bool(guarded))
-        return Claim(False, str(reason), wait_s=int(number) / 1_000_000)
+            return Claim(True, "ok", seconds(wait_us), int(number), contact, bool(guarded))
+        return Claim(False, str(reason), wait_s=seconds(number))
 
-    def pass_send_guard(self, cid: str, *, limit: int, window_us: int = SEND_WINDOW_US) -> float:
+    def pass_send_guard(self, cid: str, pace: Pace) -> float:
         """Ask to send one create now: 0.0 when it may go (the send is counted), else the
-        seconds to wait before asking again. At most `limit` sends pass in any window, on
-        Redis's clock, whatever the number of workers."""
-        wait_us = self._send(keys=[campaign_key(cid, "sends")], args=[limit, window_us])
-        return int(wait_us) / 1_000_000
+        seconds to wait before asking again. At most `pace.send_limit` sends pass in any
+        `pace.guard_window_s`, on Redis's clock, whatever the number of workers."""
+        args = [pace.send_limit, micros(pace.guard_window_s)]
+        return seconds(self._send(keys=script_keys("send", cid), args=args))
 
     def archive_attempt(self, cid: str, row: int, attempt: int, fields: Mapping[str, str]) -> None:
         """Keep a finished attempt's record (the contact itself moves on to the next)."""
-        self.redis.hset(f"{contact_key(cid, row)}:a:{attempt}", mapping=_mapping(fields))
+        self.redis.hset(attempt_key(cid, row, attempt), mapping=_mapping(fields))
 
     def attempts(self, cid: str, row: int, current: int) -> list[dict[str, str]]:
         """The contact's finished attempts before `current`, oldest first."""
         pipe = self.redis.pipeline(transaction=False)
         for attempt in range(1, current):
-            pipe.hgetall(f"{contact_key(cid, row)}:a:{attempt}")
+            pipe.hgetall(attempt_key(cid, row, attempt))
         return [cast(dict[str, str], a) for a in pipe.execute() if a]
 
     def index_call(self, call_id: str, cid: str, row: int) -> None:
         """Remember which contact a provider call belongs to (kept a week, for webhooks)."""
-        self.redis.set(f"{PREFIX}:call:{call_id}", f"{row}:{cid}", ex=CALL_INDEX_TTL_S)
+        self.redis.set(call_key(call_id), f"{row}:{cid}", ex=CALL_INDEX_TTL_S)
 
     def nudge(self, call_id: str) -> bool:
         """Bring a call's next follow-up forward to now (a webhook said something happened).
@@ -296,28 +296,28 @@ class Store(Jobs):
         Only a contact still being followed is touched, so a forged or late event can do no
         more than cause one extra read of the call.
         """
-        owner = self.redis.get(f"{PREFIX}:call:{call_id}")
+        owner = self.redis.get(call_key(call_id))
         if not owner:
             return False
         row, _, cid = str(owner).partition(":")
         now_ms = self.server_ms()
-        return bool(self.redis.zadd(campaign_key(cid, "watch"), {row: now_ms}, xx=True, ch=True))
+        return bool(self.redis.zadd(watch_key(cid), {row: now_ms}, xx=True, ch=True))
 
     def forget_watch(self, cid: str, row: int) -> None:
         """Drop a follow-up that is no longer needed (the contact is final or pending)."""
-        self.redis.zrem(campaign_key(cid, "watch"), str(row))
+        self.redis.zrem(watch_key(cid), str(row))
 
-    def slow_down(self, cid: str, seconds: float) -> None:
-        """Delay the campaign's next create by `seconds` (after a 429), never bunching later."""
+    def slow_down(self, cid: str, delay_s: float) -> None:
+        """Delay the campaign's next create by `delay_s` (after a 429), never bunching later."""
         now_us = self.server_ms() * 1000
-        key = campaign_key(cid, "pace")
+        key = pace_key(cid)
         tat = int(self.redis.hget(key, "tat") or 0)
-        self.redis.hset(key, "tat", max(tat, now_us + round(seconds * 1_000_000)))
+        self.redis.hset(key, "tat", max(tat, now_us + micros(delay_s)))
 
     def pace_backlog_s(self, cid: str) -> float:
         """How far ahead the campaign's send slots are already reserved, in seconds."""
-        tat = int(self.redis.hget(campaign_key(cid, "pace"), "tat") or 0)
-        return max(0.0, (tat - self.server_ms() * 1000) / 1_000_000)
+        tat = int(self.redis.hget(pace_key(cid), "tat") or 0)
+        return max(0.0, seconds(tat - self.server_ms() * 1000))
 
     def pump(
         self,
@@ -329,28 +329,28 @@ class Store(Jobs):
         follow_lease_ms: int,
     ) -> tuple[list[int], list[int]]:
         """Rows due to be dialled and rows due a follow-up, now marked as taken."""
-        keys = [campaign_key(cid, name) for name in ("ready", "queued", "watch")]
+        keys = script_keys("pump", cid)
         args = [str(max_dial), str(requeue_after_ms), str(max_follow), str(follow_lease_ms)]
         dial, follow = self._pump(keys=keys, args=args)
         return [int(r) for r in dial], [int(r) for r in follow]
 
-    def index_size(self, cid: str, name: str) -> int:
-        """How many contacts are in one of the campaign's index sets."""
-        return int(self.redis.zcard(campaign_key(cid, name)))
+    def queued_count(self, cid: str) -> int:
+        """How many pending contacts have a dial task in flight."""
+        return int(self.redis.zcard(queued_key(cid)))
 
     def live_inflight(self, cid: str) -> int:
         """Concurrency slots held now (unexpired leases)."""
         now_ms = self.server_ms()
-        return int(self.redis.zcount(campaign_key(cid, "inflight"), now_ms, "+inf"))
+        return int(self.redis.zcount(inflight_key(cid), now_ms, "+inf"))
 
     def waiting(self, cid: str, sample: int = 500) -> tuple[int | None, dict[str, int]]:
         """When the next pending contact is due (ms since the epoch), and why the first
         `sample` pending contacts wait, counted by reason."""
         first = cast(
             list[tuple[str, float]],
-            self.redis.zrange(campaign_key(cid, "ready"), 0, 0, withscores=True),
+            self.redis.zrange(ready_key(cid), 0, 0, withscores=True),
         )
-        rows = cast(list[str], self.redis.zrange(campaign_key(cid, "ready"), 0, sample - 1))
+        rows = cast(list[str], self.redis.zrange(ready_key(cid), 0, sample - 1))
         pipe = self.redis.pipeline(transaction=False)
         for row in rows:
             pipe.hget(contact_key(cid, int(row)), "waiting")
@@ -363,9 +363,20 @@ class Store(Jobs):
     def pending_rows(self, cid: str) -> list[int]:
         """Rows still waiting to be dialled (ready or queued)."""
         rows: set[str] = set()
-        for name in ("ready", "queued"):
-            rows.update(cast(list[str], self.redis.zrange(campaign_key(cid, name), 0, -1)))
+        for key in (ready_key(cid), queued_key(cid)):
+            rows.update(cast(list[str], self.redis.zrange(key, 0, -1)))
         return sorted(int(r) for r in rows)
+
+
+def _ms(duration_s: float) -> int:
+    """Seconds as the whole milliseconds the scripts' leases count in, never negative."""
+    return max(0, round(duration_s * 1000))
+
+
+def _pace_args(pace: Pace) -> list[int]:
+    """The claim script's pace arguments (ARGV 5 to 8), in its microseconds."""
+    interval_us, max_wait_us = micros(pace.interval_s), micros(pace.max_wait_s)
+    return [interval_us, max_wait_us, pace.send_limit, micros(pace.guard_window_s)]
 
 
 def _log_transition(cid: str, row: int, before: str, after: str, fields: Mapping[str, str]) -> None:

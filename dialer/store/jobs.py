@@ -8,7 +8,7 @@ from typing import cast
 import redis
 
 from dialer.errors import StateError
-from dialer.store.keys import OCCURRENCES, SCHEDULE_RUNS, SCHEDULES, TICK_LEASE
+from dialer.store.keys import SCHEDULE_RUNS, SCHEDULES, TICK_LEASE, occurrence_key
 
 OCCURRENCE_TTL_S = 7 * 24 * 3600
 
@@ -50,8 +50,7 @@ class Jobs:
 
     def claim_occurrence(self, occurrence: str) -> bool:
         """True for the first caller only: one start per occurrence, however often it fires."""
-        key = f"{OCCURRENCES}:{occurrence}"
-        return bool(self.redis.set(key, "1", nx=True, ex=OCCURRENCE_TTL_S))
+        return bool(self.redis.set(occurrence_key(occurrence), "1", nx=True, ex=OCCURRENCE_TTL_S))
 
     def note_occurrence(self, name: str, occurrence: str, error: str = "") -> None:
         """Remember the last occurrence of a job and how it went."""
