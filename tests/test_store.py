@@ -14,7 +14,7 @@ from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState, State
 from dialer.pace import Pace
 from dialer.store import Store
-from dialer.store.keys import ready_key, sends_key
+from dialer.store.keys import inflight_key, ready_key, sends_key, watch_key
 
 COLUMNS = ("phone", "name")
 
@@ -151,6 +151,17 @@ def test_claim_refuses_when_the_campaign_is_paused(store: Store) -> None:
     _campaign(store)
     store.set_campaign_state("c1", CampaignState.PAUSED)
     assert _claim(store, 1).reason == "not_running"
+
+
+def test_a_claim_holds_its_slot_for_the_lease_and_looks_again_once_stuck(store: Store) -> None:
+    _campaign(store)
+    before = store.server_ms()
+    assert _claim(store, 1).won  # lease_s=60, stuck_s=30
+    held_until = store.redis.zscore(inflight_key("c1"), "1")
+    looked_at = store.redis.zscore(watch_key("c1"), "1")
+    assert held_until is not None and looked_at is not None
+    assert 60_000 <= held_until - before < 61_000
+    assert 30_000 <= looked_at - before < 31_000
 
 
 def test_claim_holds_the_concurrency_cap(store: Store) -> None:
