@@ -33,13 +33,12 @@ from dialer.store.keys import (
 log = logging.getLogger("dialer.store")
 CALL_INDEX_TTL_S = 7 * 24 * 3600
 ADD_PER_SCRIPT = 200  # contacts stored by one run of the add script
-# Lua functions that several scripts call, by the scripts that call them. Redis runs one body
-# per script and has no imports, so a shared function (the send guard, guard.lua) is prepended.
-SHARED_LUA = {"claim": ("guard",), "send": ("guard",)}
+SHARED_LUA = {"claim": ("guard",), "send": ("guard",)}  # Lua functions a script calls
 
 
 def _script(name: str) -> str:
-    """The source of `dialer/lua/{name}.lua`, after the shared functions it calls."""
+    """The source of `dialer/lua/{name}.lua`, after the shared Lua functions it calls (Redis runs
+    one body per script, with no imports: guard.lua's `send_guard` is prepended to two)."""
     parts = (*SHARED_LUA.get(name, ()), name)
     return "".join(files("dialer").joinpath("lua", f"{part}.lua").read_text() for part in parts)
 
@@ -250,13 +249,11 @@ class Store(Jobs):
         lease_s: float,
         stuck_s: float,
     ) -> Claim:
-        """Pass the dial gate: campaign running, contact pending, a free concurrency slot, and a
-        send slot of the pace at most `pace.max_wait_s` away (`wait_s` says how far: send then).
-
-        The concurrency slot is held `lease_s`; the contact is looked at again after `stuck_s`
-        if its create has no answer by then. With a `pace.send_limit`, a claim whose slot is now
-        also passes the send guard (see `pass_send_guard`) when it can, and says so in
-        `guard_passed`.
+        """Pass the dial gate: campaign running, contact pending, a concurrency slot free (then
+        held `lease_s`; the contact is looked at again after `stuck_s`), and a send slot of the
+        pace at most `pace.max_wait_s` away (`wait_s` says how far: send then). With a
+        `pace.send_limit`, a claim whose slot is now also passes the send guard (see
+        `pass_send_guard`) when it can, and says so in `guard_passed`.
         """
         args = [row, max_concurrent, _ms(lease_s), _ms(stuck_s), *_pace_args(pace)]
         keys = script_keys("claim", cid, row)
@@ -300,8 +297,7 @@ class Store(Jobs):
         if not owner:
             return False
         row, _, cid = str(owner).partition(":")
-        now_ms = self.server_ms()
-        return bool(self.redis.zadd(watch_key(cid), {row: now_ms}, xx=True, ch=True))
+        return bool(self.redis.zadd(watch_key(cid), {row: self.server_ms()}, xx=True, ch=True))
 
     def forget_watch(self, cid: str, row: int) -> None:
         """Drop a follow-up that is no longer needed (the contact is final or pending)."""
@@ -329,9 +325,8 @@ class Store(Jobs):
         follow_lease_ms: int,
     ) -> tuple[list[int], list[int]]:
         """Rows due to be dialled and rows due a follow-up, now marked as taken."""
-        keys = script_keys("pump", cid)
         args = [str(max_dial), str(requeue_after_ms), str(max_follow), str(follow_lease_ms)]
-        dial, follow = self._pump(keys=keys, args=args)
+        dial, follow = self._pump(keys=script_keys("pump", cid), args=args)
         return [int(r) for r in dial], [int(r) for r in follow]
 
     def queued_count(self, cid: str) -> int:
@@ -340,17 +335,14 @@ class Store(Jobs):
 
     def live_inflight(self, cid: str) -> int:
         """Concurrency slots held now (unexpired leases)."""
-        now_ms = self.server_ms()
-        return int(self.redis.zcount(inflight_key(cid), now_ms, "+inf"))
+        return int(self.redis.zcount(inflight_key(cid), self.server_ms(), "+inf"))
 
     def waiting(self, cid: str, sample: int = 500) -> tuple[int | None, dict[str, int]]:
         """When the next pending contact is due (ms since the epoch), and why the first
         `sample` pending contacts wait, counted by reason."""
-        first = cast(
-            list[tuple[str, float]],
-            self.redis.zrange(ready_key(cid), 0, 0, withscores=True),
-        )
-        rows = cast(list[str], self.redis.zrange(ready_key(cid), 0, sample - 1))
+        ready = ready_key(cid)
+        first = cast(list[tuple[str, float]], self.redis.zrange(ready, 0, 0, withscores=True))
+        rows = cast(list[str], self.redis.zrange(ready, 0, sample - 1))
         pipe = self.redis.pipeline(transaction=False)
         for row in rows:
             pipe.hget(contact_key(cid, int(row)), "waiting")
