@@ -45,9 +45,9 @@ def micros(seconds: float) -> int:
     return round(seconds * 1_000_000)
 
 
-def seconds(micros: int | str) -> float:
+def seconds(us: int | str) -> float:
     """A script's microseconds as seconds."""
-    return int(micros) / 1_000_000
+    return int(us) / 1_000_000
 
 
 @dataclass(frozen=True)
