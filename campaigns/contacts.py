@@ -118,11 +118,6 @@ class ContactFile:
         """The headers that become each contact's variables."""
         return tuple(name for name, _ in self.layout.variables)
 
-    @property
-    def reserved_columns(self) -> tuple[str, ...]:
-        """Reserved columns present (`from_number`, `agent_id`, `timezone`, `country`)."""
-        return tuple(name for name, _ in self.layout.reserved)
-
     def batches(self, size: int = 10_000) -> Iterator[tuple[ContactBatch, list[Reject]]]:
         """Contacts and rejects, `size` rows at a time; duplicates are found across batches.
 

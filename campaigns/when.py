@@ -16,7 +16,6 @@ from campaigns.retry import RetryPolicy, next_attempt, parse_delays, parse_retry
 from campaigns.state_rules import StateRule, load_rules
 from campaigns.windows import Span, Window, allowed_spans, explain, parse_window, zones_for
 from dialer.campaign import CampaignConfig, State
-from dialer.errors import DialerError
 from dialer.store import Dialable
 
 
@@ -138,19 +137,6 @@ class CallingPolicy:
         if at is None or (deadline is not None and at >= deadline):
             return None, ""
         return at, f"attempt {attempt + 1} due {at:%Y-%m-%d %H:%M} UTC (after {status.value})"
-
-
-def check(config: CampaignConfig) -> None:
-    """Parse every calling-time setting now, so a mistake is reported before anything starts."""
-    _window(config.window, config.days)
-    _retry(config.max_attempts, config.retry_on, config.retry_delays)
-    if config.rules:
-        load_rules(config.rules)
-    for text in (config.start_at, config.deadline):
-        try:
-            _instant(text)
-        except ValueError as exc:
-            raise DialerError(f"not a date and time: {text!r}") from exc
 
 
 def add_schedule(

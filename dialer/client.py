@@ -24,7 +24,6 @@ from dialer.models import (
     AvailableNumber,
     Call,
     CallCursorPage,
-    CallPage,
     CallRequest,
     Credential,
     PhoneNumber,
@@ -101,22 +100,6 @@ class OneInboxClient:
         """`GET /v1/calls/{call_id}`."""
         return self._model(Call, "GET", f"/v1/calls/{_segment(call_id)}")
 
-    def stop_call(self, call_id: str) -> Call:
-        """`POST /v1/calls/{call_id}/stop`: end an active call (a no-op on a finished one)."""
-        return self._model(Call, "POST", f"/v1/calls/{_segment(call_id)}/stop")
-
-    def list_calls(
-        self,
-        *,
-        agent_id: str | None = None,
-        status: str | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> CallPage:
-        """`GET /v1/calls`: one offset page (limit 1..100)."""
-        params = _params(agent_id=agent_id, status=status, limit=limit, offset=offset)
-        return self._model(CallPage, "GET", "/v1/calls", params=params)
-
     def list_calls_cursor(
         self,
         *,
@@ -152,20 +135,6 @@ class OneInboxClient:
             if not page.has_more or not cursor or cursor in seen:
                 return
             seen.add(cursor)
-
-    def iter_calls(
-        self,
-        *,
-        agent_id: str | None = None,
-        status: str | None = None,
-        limit: int = 100,
-        max_pages: int | None = None,
-    ) -> Iterator[Call]:
-        """Every call, page after page, through the cursor endpoint (`limit` is the page size)."""
-        for page in self.iter_cursor_pages(
-            agent_id=agent_id, status=status, limit=limit, max_pages=max_pages
-        ):
-            yield from page.items
 
     def find_call_by_metadata(
         self, agent_id: str, key: str, value: str, *, created_after: datetime, max_pages: int
@@ -274,14 +243,6 @@ class OneInboxClient:
         raw = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         body = {"name": name, "provider": provider, "api_key": raw}
         return self._model(Credential, "POST", "/v1/credentials", body=body)
-
-    def list_credentials(self) -> list[Credential]:
-        """`GET /v1/credentials`."""
-        return self._model_list(Credential, "/v1/credentials")
-
-    def get_credential(self, credential_id: str) -> Credential:
-        """`GET /v1/integrations/{credential_id}` (the docs name this path `integrations`)."""
-        return self._model(Credential, "GET", f"/v1/integrations/{_segment(credential_id)}")
 
 
 def _match_metadata(calls: list[Call], key: str, value: str) -> Call | None:

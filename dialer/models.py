@@ -175,10 +175,6 @@ class OffsetPage(_Model, Generic[ItemT]):
     offset: int | None = None
 
 
-class CallPage(OffsetPage[Call]):
-    """A page of `GET /v1/calls`."""
-
-
 class CallCursorPage(_Model):
     """A page of `GET /v1/calls/cursor`; follow `next_cursor` while `has_more`."""
 

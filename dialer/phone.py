@@ -24,7 +24,6 @@ from phonenumbers.phonemetadata import PhoneMetadata
 
 from dialer.errors import InvalidNumber
 
-E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 MAX_NUMBER_CHARS = 64
 
 # Spreadsheet noise around a number: a leading apostrophe (Excel's "keep as text"), `tel:`.

@@ -299,13 +299,6 @@ def test_post_maybe_sent_is_ambiguous(cls: type[httpx.RequestError]) -> None:
     assert "may have been processed" in str(caught.value)
 
 
-def test_stop_is_a_post_and_follows_post_rules() -> None:
-    client, rec = make_client(_raiser(httpx.ReadTimeout))
-    with pytest.raises(Ambiguous):
-        client.stop_call("c1")
-    assert rec.requests[0].method == "POST"
-
-
 # -- HTTP status codes --------------------------------------------------------------------
 
 
@@ -604,26 +597,6 @@ def test_get_call_escapes_the_id() -> None:
     assert rec.requests[0].url.raw_path == b"/v1/calls/a%2F..%2Fb"
 
 
-def test_stop_call() -> None:
-    client, rec = make_client(answer(200, call_json(status="completed", end_reason="api_stop")))
-    assert client.stop_call("c1").is_final
-    assert (rec.requests[0].method, rec.requests[0].url.path) == ("POST", "/v1/calls/c1/stop")
-    assert rec.requests[0].content == b""
-
-
-def test_list_calls_sends_filters() -> None:
-    page = {"items": [call_json()], "total": 41, "limit": 20, "offset": 20}
-    client, rec = make_client(answer(200, page))
-    result = client.list_calls(agent_id="agt", status="completed", limit=20, offset=20)
-    assert result.total == 41 and result.items[0].id == "c1"
-    assert dict(rec.requests[0].url.params) == {
-        "agent_id": "agt",
-        "status": "completed",
-        "limit": "20",
-        "offset": "20",
-    }
-
-
 def test_list_calls_cursor_leaves_out_unset_params() -> None:
     client, rec = make_client(answer(200, {"items": [], "next_cursor": None, "has_more": False}))
     client.list_calls_cursor()
@@ -649,31 +622,35 @@ def cursor_pages(pages: list[list[dict[str, Any]]], *, loop: bool = False) -> Ha
     return reply
 
 
-def test_iter_calls_walks_every_page() -> None:
+def _ids(pages: Iterator[Any]) -> list[str]:
+    return [call.id for page in pages for call in page.items]
+
+
+def test_cursor_pages_are_walked_to_the_end() -> None:
     pages = [[call_json("a"), call_json("b")], [call_json("c")], [call_json("d")]]
     client, rec = make_client(cursor_pages(pages))
-    assert [c.id for c in client.iter_calls(agent_id="agt")] == ["a", "b", "c", "d"]
+    assert _ids(client.iter_cursor_pages(agent_id="agt")) == ["a", "b", "c", "d"]
     assert [r.url.params.get("cursor") for r in rec.requests] == [None, "1", "2"]
     assert all(r.url.params["agent_id"] == "agt" for r in rec.requests)
 
 
-def test_iter_calls_stops_on_a_repeated_cursor() -> None:
+def test_cursor_pages_stop_on_a_repeated_cursor() -> None:
     client, rec = make_client(cursor_pages([[call_json("a")], [call_json("b")]], loop=True))
-    assert [c.id for c in client.iter_calls()] == ["a", "b"]
+    assert _ids(client.iter_cursor_pages()) == ["a", "b"]
     assert len(rec.requests) == 2
 
 
-def test_iter_calls_honours_max_pages() -> None:
+def test_cursor_pages_honour_max_pages() -> None:
     client, rec = make_client(cursor_pages([[call_json("a")], [call_json("b")]]))
-    assert [c.id for c in client.iter_calls(max_pages=1)] == ["a"]
+    assert _ids(client.iter_cursor_pages(max_pages=1)) == ["a"]
     assert len(rec.requests) == 1
 
 
-def test_iter_calls_is_lazy() -> None:
+def test_cursor_pages_are_read_lazily() -> None:
     client, rec = make_client(cursor_pages([[call_json("a")], [call_json("b")]]))
-    calls: Iterator[Any] = client.iter_calls()
+    pages: Iterator[Any] = client.iter_cursor_pages()
     assert rec.requests == []
-    next(calls)
+    next(pages)
     assert len(rec.requests) == 1
 
 
@@ -745,12 +722,6 @@ def test_credentials() -> None:
         "provider": "twilio",
         "api_key": "sk_third_party",
     }
-    client, rec = make_client(answer(200, [cred]))
-    assert [c.id for c in client.list_credentials()] == ["crd"]
-    assert rec.requests[0].url.path == "/v1/credentials"
-    client, rec = make_client(answer(200, {**cred, "masked_key": "sk_...ty"}))
-    assert client.get_credential("crd").masked_key == "sk_...ty"
-    assert rec.requests[0].url.path == "/v1/integrations/crd"
 
 
 # -- finding an uncertain create again ----------------------------------------------------
