@@ -1,0 +1,80 @@
+"""What a provider call means for the contact (dialer.policy): every documented status and
+outcome, and the poll schedule."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialer.campaign import FINAL_STATES, State
+from dialer.policy import POLL_SCHEDULE_S, Timing, final_state, next_poll_s, send_limit
+
+# The statuses OneInbox documents (shared/reference/oneinbox-api.md, 2b) and the built-in
+# outcome labels (2d), as stored (Title Case) and as PATCH accepts them (lowercase_underscore).
+LIVE_STATUSES = ("queued", "initiated", "in_progress")
+OUTCOMES = (
+    None,
+    "",
+    "Appointment Booked",
+    "Not Interested",
+    "Not Connected",
+    "not_connected",
+    "Voicemail",
+    "voicemail",
+    "Interested",
+    "A custom label",
+)
+
+
+@pytest.mark.parametrize("status", LIVE_STATUSES)
+@pytest.mark.parametrize("outcome", OUTCOMES)
+def test_a_live_call_has_no_final_state_whatever_its_outcome(
+    status: str, outcome: str | None
+) -> None:
+    assert final_state(status, outcome) is None
+
+
+@pytest.mark.parametrize("outcome", OUTCOMES)
+def test_a_failed_call_is_failed_whatever_its_outcome(outcome: str | None) -> None:
+    assert final_state("failed", outcome) is State.FAILED
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        ("Voicemail", State.VOICEMAIL),
+        ("voicemail", State.VOICEMAIL),
+        (" Voicemail ", State.VOICEMAIL),
+        ("Not Connected", State.NO_ANSWER),
+        ("not_connected", State.NO_ANSWER),
+        ("NOT CONNECTED", State.NO_ANSWER),
+        ("Appointment Booked", State.COMPLETED),
+        ("Not Interested", State.COMPLETED),
+        ("Interested", State.COMPLETED),
+        ("A custom label", State.COMPLETED),
+        ("", State.COMPLETED),
+        (None, State.COMPLETED),  # outcome not (yet) classified: the call itself completed
+    ],
+)
+def test_a_completed_call_ends_as_its_outcome_says(outcome: str | None, expected: State) -> None:
+    assert final_state("completed", outcome) is expected
+
+
+def test_every_final_state_is_final_and_every_live_status_is_not() -> None:
+    ends = {final_state(s, o) for s in ("completed", "failed") for o in OUTCOMES}
+    assert ends == {State.COMPLETED, State.VOICEMAIL, State.NO_ANSWER, State.FAILED}
+    assert ends <= FINAL_STATES
+
+
+def test_polls_start_quick_then_settle_on_the_last_step_scaled() -> None:
+    timing = Timing(poll_scale=0.5)
+    delays = [next_poll_s(n, timing) for n in range(len(POLL_SCHEDULE_S) + 3)]
+    assert delays[0] == POLL_SCHEDULE_S[0] * 0.5
+    assert delays == sorted(delays)
+    assert delays[-1] == delays[-4] == POLL_SCHEDULE_S[-1] * 0.5
+
+
+@pytest.mark.parametrize(
+    ("rate", "limit"), [(0.1, 1), (1.0, 1), (1.5, 2), (10.0, 10), (10.000000001, 10)]
+)
+def test_the_send_limit_is_the_rate_rounded_up(rate: float, limit: int) -> None:
+    assert send_limit(rate) == limit
