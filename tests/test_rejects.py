@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from campaigns.model import Reject, RejectReason
 from campaigns.rejects import write_rejects
 
@@ -38,3 +40,12 @@ def test_formulas_are_neutralised_but_numbers_are_not() -> None:
         ("'@SUM(A1)", "'-2+3"),
         ("+1 (999) 555-1234", "-5"),
     ]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", "\n"], ids=repr)
+def test_every_formula_start_is_neutralised_in_the_phone_and_the_detail(start: str) -> None:
+    out = io.StringIO(newline="")
+    formula = f"{start}cmd|' /C calc'!A0"
+    write_rejects([Reject(4, formula, RejectReason.NOT_A_NUMBER, formula)], out)
+    [_, row] = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert row == ["4", "'" + formula, "not_a_number", "'" + formula]
