@@ -1,9 +1,11 @@
-"""Calling times with real workers: contacts wait for their window and are dialled when it
-opens, a deadline expires the rest, and an unanswered call is retried into a completed one."""
+"""Calling times (campaigns.when): the decisions of `CallingPolicy` at fixed instants, then with
+real workers: contacts wait for their window and are dialled when it opens, a deadline expires
+the rest, and an unanswered call is retried into a completed one."""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,13 +13,12 @@ import httpx
 import pytest
 
 from campaigns.model import Contact
-from dialer.campaign import CampaignConfig, CampaignState
+from campaigns.when import CallingPolicy, add_schedule
+from dialer.campaign import CampaignConfig, CampaignState, State
 from tests.support import Stack, sim_get, wait_until
 from workers import session
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_FROM_NUMBER
 from workers.simulator.server import RunningSimulator
-
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
 
 
 def _contacts(n: int, timezone: str | None = None) -> list[Contact]:
@@ -46,6 +47,96 @@ def _creates(sim: RunningSimulator) -> list[dict[str, object]]:
     return [c for c in sim_get(sim.url, "creates") if c["call_id"]]  # type: ignore[union-attr]
 
 
+# -- CallingPolicy at fixed instants (no workers) --------------------------------------------
+
+MON = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday in winter: Los Angeles is UTC-8
+IN_UTC = {"phone": "+14155550100", "timezone": "UTC"}
+BY_NUMBER = {"phone": "+14155550100"}  # no timezone: the number's (America/Los_Angeles)
+policy = CallingPolicy()
+
+
+def _office(**kw: object) -> CampaignConfig:
+    return _config(window="09:00-17:00", days="mon-fri", **kw)
+
+
+def _at(hours: float, days: int = 0) -> datetime:
+    return MON + timedelta(days=days, hours=hours)
+
+
+def _dial_at(config: CampaignConfig, contact: Mapping[str, str], now: datetime) -> datetime | None:
+    return policy.dial_at(config, contact, now)[0]
+
+
+def test_inside_the_window_a_contact_is_due_now() -> None:
+    assert policy.dial_at(_office(), IN_UTC, _at(10)) == (_at(10), "")
+    assert _dial_at(_office(), IN_UTC, _at(16.99)) == _at(16.99)
+
+
+def test_before_the_window_a_contact_waits_for_it_to_open_and_says_why() -> None:
+    at, why = policy.dial_at(_office(), IN_UTC, _at(7))
+    assert at == _at(9)
+    assert why.startswith("waiting:") and "09:00-17:00" in why and "opens Mon 09:00" in why
+
+
+def test_the_window_closes_at_its_end_and_reopens_on_the_next_allowed_day() -> None:
+    assert _dial_at(_office(), IN_UTC, _at(17)) == _at(9, days=1)
+    assert _dial_at(_office(), IN_UTC, _at(17.5, days=4)) == _at(9, days=7)  # Fri -> Mon
+    assert policy.window_close(_office(), IN_UTC, _at(10)) == _at(17)
+    assert policy.window_close(_office(), IN_UTC, _at(8)) is None
+    assert policy.window_close(_office(), IN_UTC, _at(17)) is None
+
+
+def test_the_window_is_the_recipients_time_from_the_number() -> None:
+    assert _dial_at(_office(), BY_NUMBER, _at(20)) == _at(20)  # 12:00 in Los Angeles
+    assert _dial_at(_office(), BY_NUMBER, _at(2, days=1)) == _at(17, days=1)  # 18:00 there
+
+
+def test_a_deadline_expires_the_contact_once_passed_or_before_its_next_window() -> None:
+    config = _office(deadline=_at(12).isoformat())
+    assert _dial_at(config, IN_UTC, _at(7)) == _at(9)
+    at, why = policy.dial_at(config, IN_UTC, _at(12))
+    assert at is None and why.startswith("expired: the deadline 2026-01-05 12:00")
+    late = _config(window="13:00-17:00", deadline=_at(12).isoformat())
+    at, why = policy.dial_at(late, IN_UTC, _at(7))
+    assert at is None and why.startswith("expired: no calling time before the deadline")
+
+
+def test_a_start_time_holds_every_contact_until_then() -> None:
+    at, why = policy.dial_at(_office(start_at=_at(11).isoformat()), IN_UTC, _at(10))
+    assert (at, why) == (_at(11), "waiting: the campaign starts 2026-01-05 11:00 UTC")
+
+
+def test_always_means_now() -> None:
+    assert policy.dial_at(_config(window="always"), IN_UTC, _at(3)) == (_at(3), "")
+
+
+def test_a_retry_comes_after_its_delay_inside_the_window_within_the_attempts() -> None:
+    config = _office(max_attempts=3, retry_on="no_answer", retry_delays="30m")
+    first = {**IN_UTC, "attempt": "1"}
+    at, why = policy.retry_at(config, first, State.NO_ANSWER, _at(10))
+    assert (at, why) == (_at(10.5), "attempt 2 due 2026-01-05 10:30 UTC (after no_answer)")
+    assert policy.retry_at(config, first, State.NO_ANSWER, _at(16.75))[0] == _at(9, days=1)
+    assert policy.retry_at(config, first, State.COMPLETED, _at(10)) == (None, "")
+    assert policy.retry_at(config, {**IN_UTC, "attempt": "3"}, State.NO_ANSWER, _at(10)) == (
+        None,
+        "",
+    )
+    ends = _office(max_attempts=3, retry_on="no_answer", deadline=_at(10.25).isoformat())
+    assert policy.retry_at(ends, first, State.NO_ANSWER, _at(10)) == (None, "")
+
+
+def test_contacts_are_scheduled_at_load_only_when_they_must_wait() -> None:
+    assert add_schedule(_config(window="always"), _at(7)) is None
+    schedule = add_schedule(_office(), _at(7))
+    assert schedule is not None
+    due_ms, why = schedule(_contacts(1, timezone="UTC")[0])
+    assert due_ms == round(_at(9).timestamp() * 1000) and "opens Mon 09:00" in why
+    inside = add_schedule(_office(), _at(10))
+    assert inside is not None and inside(_contacts(1, timezone="UTC")[0]) == (0, "")
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(150)
 def test_contacts_wait_for_their_window_and_the_deadline_expires_the_rest(
     stack: Stack, sim: RunningSimulator, tmp_path: Path
 ) -> None:
@@ -79,6 +170,8 @@ def test_contacts_wait_for_their_window_and_the_deadline_expires_the_rest(
     assert counts.get("expired") == 6 - len(creates)
 
 
+@pytest.mark.integration
+@pytest.mark.timeout(150)
 def test_a_no_answer_is_retried_and_ends_completed_after_two_creates(
     stack: Stack, sim: RunningSimulator, tmp_path: Path
 ) -> None:
