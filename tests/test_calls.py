@@ -3,8 +3,10 @@ Redis, without Celery: every create outcome of the API, and what the contact end
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -342,3 +344,41 @@ def test_a_transition_from_what_was_read_is_refused_once_the_contact_moved_on(
     dialing = store.contact(cid, 1)
     assert store.transition(cid, 1, State.PLACED, seen={**dialing, "attempt": "2"}) is None
     assert store.transition(cid, 1, State.PLACED, seen=dialing) is State.DIALING
+
+
+def test_a_contact_loaded_inside_its_window_is_not_dialled_after_the_window_closed(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    """Loaded at 20:59 inside an 08:00-21:00 window, due at once; a dial task that runs at 21:00
+    (a busy queue, a slow tick) must not call: the contact waits for the next morning."""
+    from campaigns.when import CallingPolicy, add_schedule
+
+    loaded = datetime(2026, 1, 5, 20, 59, tzinfo=UTC)  # a Monday, in the recipients' zone (UTC)
+    config = CampaignConfig(
+        campaign_id="t",
+        agent_id=DEFAULT_AGENT_ID,
+        from_number=DEFAULT_FROM_NUMBER,
+        columns=COLUMNS,
+        rate_per_s=100,
+        window="08:00-21:00",
+    )
+    store = dispatcher.store
+    store.create_campaign(config)
+    contacts = [dataclasses.replace(_contact(r), timezone="UTC") for r in (1, 2)]
+    store.add_contacts("t", contacts, COLUMNS, add_schedule(config, loaded))
+    store.set_campaign_state("t", CampaignState.RUNNING)
+    assert [store.contact("t", r).get("waiting", "") for r in (1, 2)] == ["", ""]  # due now
+
+    dispatcher.when = CallingPolicy()
+    dispatcher.now = lambda: loaded + timedelta(seconds=59.9)  # still inside: dialled
+    place(dispatcher, "t", 1)
+    dispatcher.now = lambda: loaded + timedelta(minutes=1)  # 21:00: the window has closed
+    place(dispatcher, "t", 2)
+
+    assert [c["to_number"] for c in _created(simulator)] == [_contact(1).phone_e164]
+    waiting = store.contact("t", 2)
+    assert waiting["state"] == "pending"
+    assert waiting["due_at"] == "2026-01-06T08:00:00+00:00"
+    assert waiting["waiting"].startswith("waiting:") and "opens Tue 08:00" in waiting["waiting"]
+    due_ms = store.redis.zscore(campaign_key("t", "ready"), "2")
+    assert due_ms is not None and due_ms > store.server_ms() + 10 * 3600 * 1000  # 11 h away
