@@ -33,6 +33,33 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, every: floa
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+@contextlib.contextmanager
+def scripts_held(client: redis.Redis, *, expect: int, timeout: float = 10) -> Iterator[None]:
+    """Hold every script at the Redis server until `expect` of them wait there together, then
+    let them all go: they run back to back, each against the state the previous one left.
+
+    Reads still pass (a caller reads, then reaches its script). The body starts the callers;
+    the hold ends once `expect` scripts are queued (or fails the test after `timeout`).
+    """
+    client.execute_command("CLIENT", "PAUSE", round(timeout * 1000) + 5000, "WRITE")
+    try:
+        yield
+        wait_until(
+            lambda: held_scripts(client) >= expect, timeout, f"{expect} scripts at Redis at once"
+        )
+    finally:
+        client.execute_command("CLIENT", "UNPAUSE")
+
+
+def held_scripts(client: redis.Redis) -> int:
+    """Scripts sent and waiting at the server for a pause to end."""
+    return sum(
+        1
+        for c in client.client_list()
+        if c.get("cmd") in ("evalsha", "eval") and "b" in c.get("flags", "")
+    )
+
+
 class RedisServer:
     """A redis-server on a fixed port with its data in `data_dir` (append-only, like production)."""
 

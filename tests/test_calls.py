@@ -23,7 +23,7 @@ from dialer.policy import Timing
 from dialer.store import Store, contact_key
 from dialer.store.keys import sends_key
 from dialer.tick import Enqueue, tick
-from tests.support import sim_get, wait_until
+from tests.support import scripts_held, sim_get, wait_until
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from workers.simulator.server import RunningSimulator
 
@@ -222,16 +222,22 @@ def test_a_create_whose_worker_died_is_reconciled_not_resent(
     assert dispatcher.store.contact(cid, 1)["call_id"] == _created(simulator)[0]["call_id"]
 
 
-def test_duplicate_deliveries_of_a_dial_task_place_one_call(
+def test_duplicate_deliveries_of_a_dial_task_racing_place_one_call(
     dispatcher: Dispatcher, simulator: RunningSimulator
 ) -> None:
-    cid = _start(dispatcher)
-    threads = [threading.Thread(target=place, args=(dispatcher, cid, 1)) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(_created(simulator)) == 1
+    """Eight deliveries of one dial task each read the contact as pending, then their claims
+    reach Redis together (held there until all eight wait): one call is placed."""
+    cid = _start(dispatcher, n=2)
+    place(dispatcher, cid, 2)  # the scripts are loaded: each racer claims on its first try
+    racers = [threading.Thread(target=place, args=(dispatcher, cid, 1)) for _ in range(8)]
+    with scripts_held(dispatcher.store.redis, expect=8):
+        for racer in racers:
+            racer.start()
+    for racer in racers:
+        racer.join()
+    attempts = [c["metadata"]["dialer_attempt_id"] for c in _created(simulator)]
+    assert sorted(attempts) == ["t:1:1", "t:2:1"]
+    assert dispatcher.store.contact(cid, 1)["state"] == "placed"
 
 
 def test_a_call_that_never_ends_is_marked_unknown_at_its_hard_limit(

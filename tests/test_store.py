@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,6 +16,7 @@ from dialer.campaign import CampaignConfig, CampaignState, State
 from dialer.pace import Pace
 from dialer.store import Store
 from dialer.store.keys import inflight_key, ready_key, sends_key, watch_key
+from tests.support import scripts_held
 
 COLUMNS = ("phone", "name")
 
@@ -87,6 +89,43 @@ def test_only_one_of_two_claims_wins(store: Store) -> None:
     assert first.won and first.send == 1
     assert not second.won and second.reason == "not_pending"
     assert store.counts("c1") == {"pending": 2, "dialing": 1}
+
+
+RACERS = 8
+
+
+def _race(calls: list[Callable[[], Any]], client: redis.Redis) -> list[Any]:
+    """Run `calls` in threads whose scripts reach Redis together and run back to back."""
+    with ThreadPoolExecutor(len(calls)) as pool, scripts_held(client, expect=len(calls)):
+        futures = [pool.submit(call) for call in calls]
+    return [f.result() for f in futures]
+
+
+def test_claims_racing_for_one_contact_one_wins_the_rest_find_it_taken(redis_url: str) -> None:
+    store = Store.from_url(redis_url)
+    _campaign(store)
+    assert _claim(store, 2).won  # the script is loaded: every racer runs it on its first try
+    claims = _race([lambda: _claim(store, 1)] * RACERS, store.redis)
+    assert sorted(c.won for c in claims) == [False] * (RACERS - 1) + [True]
+    assert {c.reason for c in claims if not c.won} == {"not_pending"}
+    assert store.counts("c1") == {"pending": 1, "dialing": 2}
+
+
+def test_transitions_racing_from_one_read_one_moves_the_contact(redis_url: str) -> None:
+    store = Store.from_url(redis_url)
+    _campaign(store)
+    assert _claim(store, 1).won
+    assert store.transition("c1", 1, State.PLACED, fields={"call_id": "x"}) is State.DIALING
+    placed = store.contact("c1", 1)
+    ends = [State.COMPLETED, State.NO_ANSWER] * (RACERS // 2)
+    moved = _race(
+        [functools.partial(store.transition, "c1", 1, end, seen=placed) for end in ends],
+        store.redis,
+    )
+    winners = [end for end, left in zip(ends, moved, strict=True) if left is State.PLACED]
+    assert len(winners) == 1 and moved.count(None) == RACERS - 1
+    assert store.contact("c1", 1)["state"] == winners[0]
+    assert store.counts("c1") == {"pending": 2, winners[0].value: 1}
 
 
 def test_a_won_claim_returns_the_contact_as_it_left_it(store: Store) -> None:
