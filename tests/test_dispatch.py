@@ -127,13 +127,21 @@ def test_worker_killed_in_the_middle_of_a_create(stack: Stack, sim: RunningSimul
 
 
 def test_worker_killed_in_the_middle_of_a_poll(stack: Stack, sim: RunningSimulator) -> None:
-    httpx.post(
+    # The first GET of the call is held 5 s at the simulator: the worker dies while it waits.
+    slow = httpx.post(
         f"{sim.url}/_sim/faults", json={"kind": "slow", "endpoint": "get", "count": 1, "delay": 5}
-    ).raise_for_status()
+    )
+    slow.raise_for_status()
     victim = stack.worker()
     cid = _submit(stack.store, 1)
-    wait_until(lambda: stack.store.contact(cid, 1).get("state") == "placed", 30, "placement")
-    time.sleep(0.5)  # the first poll is now hanging on the slow GET
+
+    def poll_in_flight() -> bool:  # the simulator took the fault: the GET has arrived
+        faults = {f["id"]: f for f in sim_get(sim.url, "faults")}  # type: ignore[union-attr]
+        return faults[slow.json()["id"]]["remaining"] == 0
+
+    wait_until(poll_in_flight, 30, "the first poll to reach the simulator")
+    contact = stack.store.contact(cid, 1)
+    assert (contact["state"], contact["polls"]) == ("placed", "0")  # and it has not returned
     victim.kill()
     stack.worker()
     _wait_done(stack.store, cid)
