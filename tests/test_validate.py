@@ -67,11 +67,18 @@ def test_validate_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_validate_command_line_prints_a_message_and_exits_2(tmp_path: Path) -> None:
+    # A path longer than a terminal line, with brackets rich would read as markup: the message
+    # reaches a pipe whole, on one line, as it was written.
+    deep = tmp_path / "campaigns [draft]" / ("spring_outreach_" * 3) / "lists"
+    deep.mkdir(parents=True)
+    source = deep / "binary.csv"
+    source.write_bytes((DATA / "binary.csv").read_bytes())
+    assert len(str(source)) > 100
     dialer = Path(sys.executable).with_name("dialer")
     done = subprocess.run(
-        [str(dialer), "validate", str(DATA / "binary.csv"), "--rejects", str(tmp_path / "r")],
+        [str(dialer), "validate", str(source), "--rejects", str(tmp_path / "r")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 2
-    assert "binary.csv: this is a binary file" in done.stderr
+    assert done.stderr.splitlines()[0].startswith(f"error: {source}: this is a binary file, not")
     assert "Traceback" not in done.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 
 from dialer.errors import DialerError
 from workers.cli import commands  # noqa: F401  (registers every command)
@@ -22,5 +23,12 @@ def main() -> None:
     try:
         app()
     except DialerError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        show_error(exc)
         sys.exit(EXIT_USER_ERROR)
+
+
+def show_error(exc: DialerError) -> None:
+    """The message on stderr: wrapped for a person at a terminal, one line each for a log or a
+    pipe (a file's path in it is never cut in two)."""
+    console = Console(stderr=True, highlight=False)
+    console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=not console.is_terminal)
