@@ -21,7 +21,7 @@ from dialer.http import make_http_client
 from dialer.pace import Pace
 from dialer.policy import Timing
 from dialer.store import Store, contact_key
-from dialer.store.keys import sends_key
+from dialer.store.keys import ready_key, sends_key
 from dialer.tick import Enqueue, tick
 from tests.support import scripts_held, sim_get, wait_until
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
@@ -386,5 +386,5 @@ def test_a_contact_loaded_inside_its_window_is_not_dialled_after_the_window_clos
     assert waiting["state"] == "pending"
     assert waiting["due_at"] == "2026-01-06T08:00:00+00:00"
     assert waiting["waiting"].startswith("waiting:") and "opens Tue 08:00" in waiting["waiting"]
-    due_ms = store.redis.zscore(campaign_key("t", "ready"), "2")
+    due_ms = store.redis.zscore(ready_key("t"), "2")
     assert due_ms is not None and due_ms > store.server_ms() + 10 * 3600 * 1000  # 11 h away

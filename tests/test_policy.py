@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dialer.campaign import FINAL_STATES, State
-from dialer.policy import POLL_SCHEDULE_S, Timing, final_state, next_poll_s, send_limit
+from dialer.policy import POLL_SCHEDULE_S, Timing, final_state, next_poll_s
 
 # The statuses OneInbox documents (shared/reference/oneinbox-api.md, 2b) and the built-in
 # outcome labels (2d), as stored (Title Case) and as PATCH accepts them (lowercase_underscore).
@@ -71,10 +71,3 @@ def test_polls_start_quick_then_settle_on_the_last_step_scaled() -> None:
     assert delays[0] == POLL_SCHEDULE_S[0] * 0.5
     assert delays == sorted(delays)
     assert delays[-1] == delays[-4] == POLL_SCHEDULE_S[-1] * 0.5
-
-
-@pytest.mark.parametrize(
-    ("rate", "limit"), [(0.1, 1), (1.0, 1), (1.5, 2), (10.0, 10), (10.000000001, 10)]
-)
-def test_the_send_limit_is_the_rate_rounded_up(rate: float, limit: int) -> None:
-    assert send_limit(rate) == limit

@@ -10,6 +10,7 @@ import pytest
 
 from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState, State
+from dialer.pace import Pace
 from dialer.policy import Timing
 from dialer.store import Store
 from dialer.tick import tick
@@ -66,7 +67,7 @@ def _campaign(store: Store, n: int, state: CampaignState = CampaignState.RUNNING
 def _placed(store: Store, row: int) -> None:
     """The contact's call is placed and its first follow-up due now."""
     claim = store.claim(
-        "c", row, max_concurrent=1000, interval_us=1, lease_ms=60_000, stuck_ms=60_000
+        "c", row, pace=Pace(interval_s=1e-6), max_concurrent=1000, lease_s=60, stuck_s=60
     )
     assert claim.won
     left = store.transition("c", row, State.PLACED, lease_ms=60_000, watch_in_ms=0)
