@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from dialer.errors import ConfigError
+from dialer.run_options import RUN_DEFAULTS
 
 
 class State(StrEnum):
@@ -93,7 +94,8 @@ class CampaignConfig(BaseModel):
     """What a campaign dials, how fast, and when. Stored in Redis (as JSON) at creation.
 
     The calling-time fields are kept as the user wrote them (`"08:00-21:00"`, `"mon-fri"`,
-    `"30m,1h"`, ISO datetimes); `campaigns.when` interprets them.
+    `"30m,1h"`, ISO datetimes); `campaigns.when` interprets them. Defaults are the run
+    options' (`dialer.run_options`).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -101,19 +103,19 @@ class CampaignConfig(BaseModel):
     campaign_id: str
     agent_id: str
     from_number: str
-    rate_per_s: float = Field(default=1.0, gt=0)
-    max_concurrent: int = Field(default=10, ge=1)
+    rate_per_s: float = Field(default=parse_rate(RUN_DEFAULTS.rate), gt=0)
+    max_concurrent: int = Field(default=RUN_DEFAULTS.max_concurrent, ge=1)
     webhook_url: str | None = None
     columns: tuple[str, ...] = ()
     variable_columns: tuple[str, ...] = ()
     source: str = ""
     max_call_s: float = 3600.0
-    window: str = "08:00-21:00"
-    days: str = "mon-sun"
+    window: str = RUN_DEFAULTS.window
+    days: str = RUN_DEFAULTS.days
     rules: str = ""
     start_at: str = ""
     deadline: str = ""
-    max_attempts: int = Field(default=1, ge=1)
-    retry_on: str = "no_answer,failed"
-    retry_delays: str = "30m"
+    max_attempts: int = Field(default=RUN_DEFAULTS.max_attempts, ge=1)
+    retry_on: str = RUN_DEFAULTS.retry_on
+    retry_delays: str = RUN_DEFAULTS.retry_delay
     results_path: str = ""

@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import BaseModel, ConfigDict
-
 from campaigns.contacts import ContactFile, LoadOptions, open_contacts, parse_list
 from campaigns.dnc import load_dnc
 from campaigns.model import Contact, Reject
@@ -23,32 +21,27 @@ from campaigns.windows import parse_start_at, parse_window
 from dialer.campaign import CampaignConfig, check_campaign_id, parse_rate
 from dialer.errors import ConfigError, InputError, InvalidNumber
 from dialer.phone import normalize
+from dialer.run_options import RunOptions
 from dialer.settings import Settings
 
 
-def build_load_options(
-    *,
-    phone_column: str | None,
-    default_region: str,
-    dnc: Path | None,
-    variables: str | None,
-    allow_types: str | None,
-    sheet: str | None,
-) -> LoadOptions:
-    """LoadOptions from the command line, reading the do-not-call file if one is given."""
+def load_options(opts: RunOptions) -> LoadOptions:
+    """How to read the contacts file, reading the do-not-call file if one is given."""
+    region = opts.default_region.upper()
     numbers: frozenset[str] = frozenset()
-    if dnc is not None:
+    if opts.dnc is not None:
+        dnc = Path(opts.dnc)
         if not dnc.is_file():
             raise InputError("no such file", where=str(dnc))
         with dnc.open("rb") as handle:
-            numbers = load_dnc(handle, name=str(dnc), default_region=default_region.upper())
+            numbers = load_dnc(handle, name=str(dnc), default_region=region)
     return LoadOptions(
-        phone_column=phone_column,
-        default_region=default_region.upper(),
-        variables=parse_list(variables),
-        allow_types=frozenset(types) if (types := parse_list(allow_types)) else None,
+        phone_column=opts.phone_column,
+        default_region=region,
+        variables=parse_list(opts.variables),
+        allow_types=frozenset(types) if (types := parse_list(opts.allow_types)) else None,
         dnc=numbers,
-        sheet=sheet,
+        sheet=opts.sheet,
     )
 
 
@@ -57,127 +50,63 @@ def rejects_path(contacts: Path, given: Path | None) -> Path:
     return given or contacts.with_name(f"{contacts.stem}.rejects.csv")
 
 
-def calling_times(
-    *,
-    window: str,
-    days: str,
-    rules: str | None,
-    start_at: str | None,
-    deadline: str | None,
-    tz: str | None,
-    max_attempts: int,
-    retry_on: str,
-    retry_delay: str,
-) -> dict[str, Any]:
+def calling_times(opts: RunOptions) -> dict[str, Any]:
     """The campaign's calling-time settings, checked now and normalised (instants in UTC)."""
     now = datetime.now(UTC)
-    parse_window(window, days)
-    if rules:
-        load_rules(rules)
-    RetryPolicy(max_attempts, parse_retry_on(retry_on), parse_delays(retry_delay))
-    start = parse_start_at(start_at, tz, now) if start_at else None
-    end = parse_start_at(deadline, tz, now) if deadline else None
+    parse_window(opts.window, opts.days)
+    if opts.rules:
+        load_rules(opts.rules)
+    RetryPolicy(opts.max_attempts, parse_retry_on(opts.retry_on), parse_delays(opts.retry_delay))
+    start = parse_start_at(opts.start_at, opts.tz, now) if opts.start_at else None
+    end = parse_start_at(opts.deadline, opts.tz, now) if opts.deadline else None
     if start and end and end <= start:
         raise ConfigError("--deadline must be after --start-at")
     return {
-        "window": window.strip(),
-        "days": days.strip(),
-        "rules": rules or "",
+        "window": opts.window.strip(),
+        "days": opts.days.strip(),
+        "rules": opts.rules or "",
         "start_at": start.isoformat() if start else "",
         "deadline": end.isoformat() if end else "",
-        "max_attempts": max_attempts,
-        "retry_on": retry_on,
-        "retry_delays": retry_delay,
+        "max_attempts": opts.max_attempts,
+        "retry_on": opts.retry_on,
+        "retry_delays": opts.retry_delay,
     }
 
 
-class RunOptions(BaseModel):
-    """Every option of a campaign run, as plain values (so a schedule can store them)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    agent_id: str | None = None
-    from_number: str | None = None
-    rate: str = "1/s"
-    max_concurrent: int = 10
-    webhook_url: str | None = None
-    phone_column: str | None = None
-    default_region: str = "US"
-    dnc: str | None = None
-    variables: str | None = None
-    allow_types: str | None = None
-    sheet: str | None = None
-    window: str = "08:00-21:00"
-    days: str = "mon-sun"
-    rules: str | None = None
-    start_at: str | None = None
-    deadline: str | None = None
-    tz: str | None = None
-    max_attempts: int = 1
-    retry_on: str = "no_answer,failed"
-    retry_delay: str = "30m"
-
-    def load_options(self) -> LoadOptions:
-        """How to read the contacts file."""
-        return build_load_options(
-            phone_column=self.phone_column,
-            default_region=self.default_region,
-            dnc=Path(self.dnc) if self.dnc else None,
-            variables=self.variables,
-            allow_types=self.allow_types,
-            sheet=self.sheet,
-        )
-
-    def times(self) -> dict[str, Any]:
-        """The calling-time settings, checked and normalised."""
-        return calling_times(
-            window=self.window,
-            days=self.days,
-            rules=self.rules,
-            start_at=self.start_at,
-            deadline=self.deadline,
-            tz=self.tz,
-            max_attempts=self.max_attempts,
-            retry_on=self.retry_on,
-            retry_delay=self.retry_delay,
-        )
-
-    def campaign(
-        self,
-        settings: Settings,
-        cid: str,
-        *,
-        columns: tuple[str, ...],
-        variable_columns: tuple[str, ...],
-        source: Path,
-        results_path: str = "",
-    ) -> CampaignConfig:
-        """The campaign's settings (agent and from-number: flag > environment)."""
-        agent_id = self.agent_id or settings.agent_id
-        from_number = self.from_number or settings.from_number
-        if not agent_id:
-            raise ConfigError("no agent: give --agent-id, or set DIALER_AGENT_ID")
-        if not from_number:
-            raise ConfigError("no from-number: give --from-number, or set DIALER_FROM_NUMBER")
-        try:
-            from_number = normalize(from_number, self.default_region)
-        except InvalidNumber as exc:
-            raise ConfigError(
-                f"--from-number {from_number!r}: {exc} (write it in E.164, like +14155551234)"
-            ) from exc
-        return CampaignConfig(
-            campaign_id=check_campaign_id(cid),
-            agent_id=agent_id,
-            from_number=from_number,
-            rate_per_s=parse_rate(self.rate),
-            max_concurrent=self.max_concurrent,
-            webhook_url=self.webhook_url,
-            columns=columns,
-            variable_columns=variable_columns,
-            source=str(source),
-            results_path=results_path,
-            **self.times(),
-        )
+def campaign_config(
+    opts: RunOptions,
+    settings: Settings,
+    cid: str,
+    *,
+    columns: tuple[str, ...],
+    variable_columns: tuple[str, ...],
+    source: Path,
+) -> CampaignConfig:
+    """The campaign's settings (agent and from-number: flag > environment)."""
+    agent_id = opts.agent_id or settings.agent_id
+    from_number = opts.from_number or settings.from_number
+    if not agent_id:
+        raise ConfigError("no agent: give --agent-id, or set DIALER_AGENT_ID")
+    if not from_number:
+        raise ConfigError("no from-number: give --from-number, or set DIALER_FROM_NUMBER")
+    try:
+        from_number = normalize(from_number, opts.default_region)
+    except InvalidNumber as exc:
+        raise ConfigError(
+            f"--from-number {from_number!r}: {exc} (write it in E.164, like +14155551234)"
+        ) from exc
+    return CampaignConfig(
+        campaign_id=check_campaign_id(cid),
+        agent_id=agent_id,
+        from_number=from_number,
+        rate_per_s=parse_rate(opts.rate),
+        max_concurrent=opts.max_concurrent,
+        webhook_url=opts.webhook_url,
+        columns=columns,
+        variable_columns=variable_columns,
+        source=str(source),
+        **calling_times(opts),
+    )
 
 
 def default_campaign_id(path: Path) -> str:
@@ -213,8 +142,8 @@ def stream(
 
 
 @dataclass
-class Plan:
-    """Everything one `dialer run` needs, decided before anything starts."""
+class RunPlan:
+    """Everything one campaign run needs, decided before anything starts."""
 
     config: CampaignConfig
     contact_file: ContactFile
@@ -224,7 +153,7 @@ class Plan:
     load_options: LoadOptions
 
 
-def plan(
+def plan_run(
     settings: Settings,
     contacts: Path,
     opts: RunOptions,
@@ -232,22 +161,23 @@ def plan(
     campaign: str | None = None,
     results: Path | None = None,
     rejects: Path | None = None,
-) -> Plan:
+) -> RunPlan:
     """Everything checked and decided before anything is started or dialled."""
-    load_options = opts.load_options()
-    contact_file = open_path(contacts, load_options)
-    config = opts.campaign(
+    reading = load_options(opts)
+    contact_file = open_path(contacts, reading)
+    config = campaign_config(
+        opts,
         settings,
         campaign or default_campaign_id(contacts),
         columns=tuple(contact_file.columns),
         variable_columns=tuple(contact_file.variable_columns),
         source=contacts,
     )
-    return Plan(
+    return RunPlan(
         config,
         contact_file,
         contacts,
         rejects_path(contacts, rejects),
         results or contacts.with_name(f"{contacts.stem}.results.csv"),
-        load_options,
+        reading,
     )

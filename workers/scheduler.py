@@ -29,10 +29,11 @@ from campaigns.schedules import (
     parse_cron,
 )
 from dialer.errors import DialerError
+from dialer.run_options import RunOptions
 from dialer.settings import Settings
 from dialer.store import BEAT_LEASE, Store
 from workers import session
-from workers.planning import RunOptions, plan, stream
+from workers.planning import plan_run, stream
 
 log = logging.getLogger("dialer.schedule")
 BEAT_EVERY_S = 5.0
@@ -122,7 +123,7 @@ def start_occurrence(
     try:
         results = Path(job.results_path(occurrence, at))
         results.parent.mkdir(parents=True, exist_ok=True)
-        chosen = plan(
+        chosen = plan_run(
             settings,
             Path(job.contacts),
             RunOptions.model_validate(job.run),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,16 +17,16 @@ from dialer.settings import Settings, load_settings
 from dialer.store import Store
 from workers import preflight
 from workers.cli.app import app
-from workers.cli.runopts import run_options, with_run_options
+from workers.cli.runopts import run_options, run_options_command
 from workers.embedded import redis_server_binary
-from workers.planning import Plan, open_path, plan
+from workers.planning import RunPlan, open_path, plan_run
 from workers.preflight import Check, Level, Preflight
 
 console = Console()
 _STYLE = {Level.OK: "green", Level.WARN: "yellow", Level.FAIL: "bold red"}
 
 
-def _contacts(chosen: Plan) -> list[dict[str, str]]:
+def _contacts(chosen: RunPlan) -> list[dict[str, str]]:
     """The file's valid contacts, read once more (phone and time zone only)."""
     found: list[dict[str, str]] = []
     with open_path(chosen.source, chosen.load_options) as contact_file:
@@ -50,7 +50,7 @@ def _infrastructure(settings: Settings) -> list[Check]:
     )
 
 
-def run_preflight(settings: Settings, chosen: Plan) -> Preflight:
+def run_preflight(settings: Settings, chosen: RunPlan) -> Preflight:
     """Every check, then the estimate."""
     contacts = _contacts(chosen)
     http = make_http_client(
@@ -99,16 +99,15 @@ def describe(est: Estimate) -> str:
     return text + "."
 
 
-@app.command()
-@with_run_options()
-def check(
+@app.command("check", cls=run_options_command())
+def check_command(
+    ctx: typer.Context,
     contacts: Annotated[Path, typer.Argument(help="Contacts file (CSV or .xlsx).")],
-    **run: Any,
 ) -> None:
     """Check a campaign before dialling: key, agent, from-number, quota, Redis and workers,
     countries; then estimate when it would finish. Exits 1 when something must be fixed."""
     settings = load_settings()
-    chosen = plan(settings, contacts, run_options(run), campaign="preflight")
+    chosen = plan_run(settings, contacts, run_options(ctx), campaign="preflight")
     result = run_preflight(settings, chosen)
     show(result)
     console.print(f"Checked at {datetime.now(UTC):%H:%M:%S} UTC; nothing was dialled.")

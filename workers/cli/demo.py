@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
+from dialer.run_options import RunOptions
 from dialer.settings import Settings, load_settings
 from workers.cli.app import app
 from workers.cli.run import console, dial
-from workers.planning import RunOptions, plan
+from workers.planning import plan_run
 from workers.simulator.config import (
     DEFAULT_AGENT_ID,
     DEFAULT_API_KEY,
@@ -77,7 +78,7 @@ def demo(
             timing="poll_scale=0.25,post_call_wait_s=5",
         )
         opts = RunOptions(rate=rate, max_concurrent=10, window="always")
-        chosen = plan(
+        chosen = plan_run(
             settings,
             contacts,
             opts,

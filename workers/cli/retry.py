@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -13,8 +13,8 @@ from dialer.errors import ConfigError, InputError
 from dialer.settings import load_settings
 from workers.cli.app import app
 from workers.cli.run import console, dial
-from workers.cli.runopts import run_options, with_run_options
-from workers.planning import plan
+from workers.cli.runopts import run_options, run_options_command
+from workers.planning import plan_run
 
 RETRYABLE = ("completed", "voicemail", "no_answer", "failed", "error", "canceled", "expired")
 
@@ -53,9 +53,9 @@ def select_rows(results: Path, statuses: set[str], out: Path) -> tuple[int, int]
     return copied, unknown
 
 
-@app.command()
-@with_run_options()
+@app.command(cls=run_options_command())
 def retry(
+    ctx: typer.Context,
     results: Annotated[Path, typer.Argument(help="Results file of an earlier campaign.")],
     only: Annotated[
         str, typer.Option(help="Statuses to dial again (comma separated).")
@@ -67,7 +67,6 @@ def retry(
             "called already: possible double calls)."
         ),
     ] = False,
-    **run: Any,
 ) -> None:
     """Dial again the contacts of an earlier results file that ended with the given statuses.
 
@@ -90,5 +89,5 @@ def retry(
         raise typer.Exit(0)
     settings = load_settings()
     settings.require_api_key()
-    chosen = plan(settings, contacts, run_options(run))
+    chosen = plan_run(settings, contacts, run_options(ctx))
     raise typer.Exit(dial(settings, chosen))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,13 +11,14 @@ from rich.console import Console
 from campaigns.model import Reject
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import ConfigError
+from dialer.run_options import OUTPUT
 from dialer.settings import Settings, load_settings
 from workers import session
 from workers.cli import display, options
 from workers.cli.app import app
 from workers.cli.check import run_preflight, show
-from workers.cli.runopts import run_options, with_run_options
-from workers.planning import Plan, plan, stream
+from workers.cli.runopts import run_options, run_options_command
+from workers.planning import RunPlan, plan_run, stream
 
 EXIT_ABORTED = 3
 
@@ -26,7 +27,7 @@ console = Console()
 
 def dial(
     settings: Settings,
-    plan: Plan,
+    plan: RunPlan,
     *,
     detach: bool = False,
     workers: int = 1,
@@ -63,7 +64,7 @@ def dial(
     return _report(final, plan.config, plan.results)
 
 
-def _preflight_passes(settings: Settings, plan: Plan) -> bool:
+def _preflight_passes(settings: Settings, plan: RunPlan) -> bool:
     checked = run_preflight(settings, plan)
     show(checked)
     if checked.failed:
@@ -91,16 +92,19 @@ def _report(final: session.Progress, config: CampaignConfig, results: Path) -> i
     return EXIT_ABORTED
 
 
-@app.command()
-@with_run_options()
+@app.command(cls=run_options_command())
 def run(
+    ctx: typer.Context,
     contacts: Annotated[Path, typer.Argument(help="Contacts file (CSV or .xlsx).")],
     campaign: Annotated[
         str | None,
         typer.Option(help="Campaign id; the same id resumes. Default: file name + content hash."),
     ] = None,
     results: Annotated[
-        Path | None, typer.Option(help="Results file (default: <stem>.results.csv beside it).")
+        Path | None,
+        typer.Option(
+            help="Results file (default: <stem>.results.csv beside it).", rich_help_panel=OUTPUT
+        ),
     ] = None,
     rejects: options.Rejects = None,
     detach: Annotated[
@@ -115,19 +119,18 @@ def run(
     dry_run: Annotated[
         bool, typer.Option(help="Validate the file and run the preflight, then stop.")
     ] = False,
-    **run: Any,
 ) -> None:
     """Dial every valid contact once, follow each call to its end, write the results file.
 
     Calls happen only inside each recipient's local calling window (08:00-21:00 by default);
     contacts outside it wait, and the results say until when.
     """
-    opts = run_options(run)
+    opts = run_options(ctx)
     settings = load_settings()
     settings.require_api_key()
     if detach and not settings.redis_url:
         raise ConfigError("--detach needs DIALER_REDIS_URL and `dialer worker` processes")
-    chosen = plan(settings, contacts, opts, campaign=campaign, results=results, rejects=rejects)
+    chosen = plan_run(settings, contacts, opts, campaign=campaign, results=results, rejects=rejects)
     if dry_run:
         passed = _preflight_passes(settings, chosen)
         console.print("Dry run: nothing was dialled.")

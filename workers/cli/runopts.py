@@ -1,79 +1,104 @@
-"""The options of a campaign run, declared once and shared by `run`, `retry`, `check` and
-`schedule add` (which stores them, to use when the job fires)."""
+"""The run options (`dialer.run_options.RunOptions`) as command-line options.
+
+A command that takes them is registered with `cls=run_options_command()`: the options are built
+from the model's fields and added to the command, and when it runs, their values are taken out
+of its parameters as one `RunOptions`, which the command reads with `run_options(ctx)`.
+"""
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar
 
 import typer
+import typer.main
+from annotated_types import Ge
+from pydantic.fields import FieldInfo
+from typer.core import TyperCommand
 
-from workers.cli import options
-from workers.planning import RunOptions
+from dialer.run_options import CONTACTS, Cli, RunOptions
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _template(
-    agent_id: Annotated[
-        str | None, typer.Option(help="OneInbox agent id (default: DIALER_AGENT_ID).")
-    ] = None,
-    from_number: Annotated[
-        str | None,
-        typer.Option(help="Registered caller number, E.164 (default: DIALER_FROM_NUMBER)."),
-    ] = None,
-    rate: Annotated[str, typer.Option(help="Most creates per time, e.g. 1/s, 30/m.")] = "1/s",
-    max_concurrent: Annotated[
-        int, typer.Option(min=1, help="Most calls in progress at once (dialling until final).")
-    ] = 10,
-    webhook_url: Annotated[
-        str | None,
-        typer.Option(help="URL of `dialer webhooks` (http://HOST:8080/webhooks/oneinbox)."),
-    ] = None,
-    phone_column: options.PhoneColumn = None,
-    default_region: options.DefaultRegion = "US",
-    dnc: options.Dnc = None,
-    variables: options.Variables = None,
-    allow_types: options.AllowTypes = None,
-    sheet: options.Sheet = None,
-    window: options.WindowOpt = "08:00-21:00",
-    days: options.Days = "mon-sun",
-    rules: options.Rules = None,
-    start_at: options.StartAt = None,
-    deadline: options.Deadline = None,
-    tz: options.Tz = None,
-    max_attempts: options.MaxAttempts = 1,
-    retry_on: options.RetryOn = "no_answer,failed",
-    retry_delay: options.RetryDelay = "30m",
-) -> None:
-    """Declares the run options for Typer; never called."""
+_KEY = "dialer.run_options"
 
 
-_PARAMETERS = list(inspect.signature(_template, eval_str=True).parameters.values())
-_NAMES = frozenset(p.name for p in _PARAMETERS)
+def _cli(field: FieldInfo) -> Cli:
+    return next(m for m in field.metadata if isinstance(m, Cli))
 
 
-def with_run_options(*, exclude: frozenset[str] = frozenset()) -> Callable[[F], F]:
-    """Give a command (which takes `**run`) every run option declared above, but `exclude`."""
-
-    def decorate(command: F) -> F:
-        own = [
-            p
-            for p in inspect.signature(command, eval_str=True).parameters.values()
-            if p.kind is not inspect.Parameter.VAR_KEYWORD
-        ]
-        shared = [p for p in _PARAMETERS if p.name not in exclude]
-        command.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
-        return command
-
-    return decorate
+ALL = tuple(RunOptions.model_fields)
+CONTACT_OPTIONS = tuple(n for n, f in RunOptions.model_fields.items() if _cli(f).panel == CONTACTS)
 
 
-def run_options(values: dict[str, Any]) -> RunOptions:
-    """The run options among a command's keyword arguments."""
-    picked = {k: v for k, v in values.items() if k in _NAMES}
-    if picked.get("dnc") is not None:
-        picked["dnc"] = str(Path(picked["dnc"]).resolve())
-    return RunOptions(**picked)
+def _parameter(name: str, field: FieldInfo) -> inspect.Parameter:
+    """The Typer declaration of one field: its type, help, panel, default and minimum."""
+    cli = _cli(field)
+    minimum = next(
+        (m.ge for m in field.metadata if isinstance(m, Ge) and isinstance(m.ge, int)), None
+    )
+    option = typer.Option(help=cli.help, rich_help_panel=cli.panel, min=minimum)
+    kind = Path | None if cli.path else field.annotation
+    return inspect.Parameter(
+        name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=field.default,
+        annotation=Annotated[kind, option],
+    )
+
+
+def build_options(names: Iterable[str]) -> list[Any]:
+    """Typer's options for these fields, as Typer builds them for a command declaring them.
+
+    The declaration is a function that is never called: Typer reads its signature.
+    """
+
+    def declared() -> None:
+        """Declares the run options for Typer."""
+
+    fields = RunOptions.model_fields
+    declared.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [_parameter(name, fields[name]) for name in names]
+    )
+    holder = typer.Typer(add_completion=False)
+    holder.command()(declared)
+    return list(typer.main.get_command(holder).params)
+
+
+class _RunOptionsCommand(TyperCommand):
+    """A command with the run options `names` added to its own."""
+
+    names: ClassVar[tuple[str, ...]] = ALL
+
+    def __init__(self, name: str | None, **settings: Any) -> None:
+        own = settings.get("params") or []
+        grouped = [p for p in own if getattr(p, "rich_help_panel", None)]  # listed last
+        rest = [p for p in own if p not in grouped]
+        settings["params"] = [*rest, *build_options(self.names), *grouped]
+        super().__init__(name, **settings)
+
+    def invoke(self, ctx: Any) -> Any:
+        """Take the run options out of the parameters, as one RunOptions for the command."""
+        given = {name: ctx.params.pop(name) for name in self.names}
+        ctx.meta[_KEY] = RunOptions(
+            **{k: str(v) if isinstance(v, Path) else v for k, v in given.items()}
+        )
+        return super().invoke(ctx)
+
+
+def run_options_command(
+    *, exclude: frozenset[str] = frozenset(), only: tuple[str, ...] = ALL
+) -> type[TyperCommand]:
+    """The command class that gives a command the run options `only`, but `exclude`."""
+    chosen = tuple(name for name in only if name not in exclude)
+    unknown = set(chosen) - set(ALL)
+    if unknown:
+        raise ValueError(f"not run options: {sorted(unknown)}")
+    return type("RunOptionsCommand", (_RunOptionsCommand,), {"names": chosen})
+
+
+def run_options(ctx: typer.Context) -> RunOptions:
+    """The run options given to the command running in `ctx`."""
+    found = ctx.meta[_KEY]
+    assert isinstance(found, RunOptions)
+    return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,7 +16,8 @@ from dialer.errors import ConfigError, InputError
 from dialer.settings import load_settings
 from dialer.store import Store
 from workers.cli.app import app
-from workers.cli.runopts import run_options, with_run_options
+from workers.cli.runopts import run_options, run_options_command
+from workers.planning import calling_times
 from workers.scheduler import Schedule, load, next_run, send_start
 
 console = Console()
@@ -38,9 +39,9 @@ def _store() -> Store:
     return store
 
 
-@schedule_app.command("add")
-@with_run_options(exclude=frozenset({"tz"}))
+@schedule_app.command("add", cls=run_options_command(exclude=frozenset({"tz"})))
 def add(
+    ctx: typer.Context,
     name: Name,
     contacts: Annotated[Path, typer.Argument(help="Contacts file, read each time the job fires.")],
     cron: Annotated[
@@ -56,7 +57,6 @@ def add(
             "Default: <contacts folder>/{name}-{date}-{time}.results.csv"
         ),
     ] = None,
-    **run: Any,
 ) -> None:
     """Add (or replace) a job that dials CONTACTS on a schedule, with the run options given."""
     check_name(name)
@@ -66,8 +66,10 @@ def add(
         raise InputError(
             "no such file (it must exist now; it is read again at each run)", where=str(contacts)
         )
-    opts = run_options({**run, "tz": tz})
-    opts.times()
+    given = run_options(ctx)
+    dnc = str(Path(given.dnc).resolve()) if given.dnc else None  # read when the job fires
+    opts = given.model_copy(update={"tz": tz, "dnc": dnc})
+    calling_times(opts)
     default = str(contacts.resolve().parent / "{name}-{date}-{time}.results.csv")
     job = Schedule(
         name=name,

@@ -19,7 +19,8 @@ from campaigns.rejects import write_rejects
 from dialer.errors import InputError
 from workers.cli import options
 from workers.cli.app import app
-from workers.planning import build_load_options, rejects_path
+from workers.cli.runopts import CONTACT_OPTIONS, run_options, run_options_command
+from workers.planning import load_options, rejects_path
 
 SAMPLES = 3
 console = Console()
@@ -45,29 +46,21 @@ class Tally:
                 kept.append(reject)
 
 
-@app.command()
+@app.command(cls=run_options_command(only=CONTACT_OPTIONS))
 def validate(
+    ctx: typer.Context,
     contacts: Annotated[Path, typer.Argument(help="Contacts file (CSV or .xlsx).")],
-    phone_column: options.PhoneColumn = None,
-    default_region: options.DefaultRegion = "US",
-    dnc: options.Dnc = None,
     rejects: options.Rejects = None,
-    variables: options.Variables = None,
-    allow_types: options.AllowTypes = None,
-    sheet: options.Sheet = None,
 ) -> None:
     """Check a contacts file without dialling: counts, rejects by reason, columns, variables.
 
     Writes the rejects file (source_row, phone, reason, detail).
     Exits 1 when no contact is valid, 2 when the file cannot be read.
     """
-    load_options = build_load_options(
-        phone_column=phone_column, default_region=default_region, dnc=dnc,
-        variables=variables, allow_types=allow_types, sheet=sheet,
-    )  # fmt: skip
+    reading = load_options(run_options(ctx))
     out = rejects_path(contacts, rejects)
     with _open(contacts) as handle:
-        opened = open_contacts(handle, name=str(contacts), options=load_options)
+        opened = open_contacts(handle, name=str(contacts), options=reading)
         tally = _check(opened, out)
     _report(opened, tally, out)
     if tally.contacts == 0:

@@ -1,0 +1,110 @@
+"""The options of a campaign run, declared once.
+
+Each field is one command-line option of `dialer run`, `retry`, `check` and `schedule add`:
+`--` and the field's name with dashes, its type, its default, and the `Cli` note beside it (the
+help line and the `--help` panel); `workers.cli.runopts` builds the options from here.
+`CampaignConfig` takes its defaults from here too. `dialer schedule add` stores these fields as
+JSON, to apply when the job fires: the field names are that stored format, keep them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+@dataclass(frozen=True)
+class Cli:
+    """How a run option shows on the command line."""
+
+    help: str
+    panel: str | None = None  # its panel in `--help` (None: the command's own "Options")
+    path: bool = False  # a file name: typed as a path on the command line, stored as text
+
+
+CONTACTS = "Contacts"
+PACE = "Pace"
+WHEN = "When"
+RETRIES = "Retries"
+OUTPUT = "Output"  # the commands' own options for the files they write
+
+
+class RunOptions(BaseModel):
+    """Every option of a campaign run, as plain values (so a schedule can store them)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agent_id: Annotated[str | None, Cli("OneInbox agent id (default: DIALER_AGENT_ID).")] = None
+    from_number: Annotated[
+        str | None, Cli("Registered caller number, E.164 (default: DIALER_FROM_NUMBER).")
+    ] = None
+    webhook_url: Annotated[
+        str | None, Cli("URL of `dialer webhooks` (http://HOST:8080/webhooks/oneinbox).")
+    ] = None
+    phone_column: Annotated[
+        str | None,
+        Cli("Column holding the phone number (default: detected from the headers).", CONTACTS),
+    ] = None
+    default_region: Annotated[
+        str, Cli("Region for numbers written without a country code (ISO, e.g. US).", CONTACTS)
+    ] = "US"
+    dnc: Annotated[
+        str | None,
+        Cli("Do-not-call file: numbers (one column, or a CSV) never to dial.", CONTACTS, path=True),
+    ] = None
+    variables: Annotated[
+        str | None, Cli("Only these columns become agent variables (comma separated).", CONTACTS)
+    ] = None
+    allow_types: Annotated[
+        str | None, Cli("Only dial these number types, e.g. mobile,fixed_line_or_mobile.", CONTACTS)
+    ] = None
+    sheet: Annotated[str | None, Cli("Worksheet of an .xlsx file (default: first).", CONTACTS)] = (
+        None
+    )
+    rate: Annotated[str, Cli("Most creates per time, e.g. 1/s, 30/m.", PACE)] = "1/s"
+    max_concurrent: Annotated[
+        int, Field(ge=1), Cli("Most calls in progress at once (dialling until final).", PACE)
+    ] = 10
+    window: Annotated[
+        str,
+        Cli(
+            "Calling window in each recipient's local time, HH:MM-HH:MM (may cross midnight), "
+            "or 'always' to turn it off.",
+            WHEN,
+        ),
+    ] = "08:00-21:00"
+    days: Annotated[
+        str, Cli("Recipient-local days the window applies: mon-sun, mon-fri, sat,sun.", WHEN)
+    ] = "mon-sun"
+    rules: Annotated[
+        str | None,
+        Cli("Stricter rules on top of the window: us-states (US state hour limits).", WHEN),
+    ] = None
+    start_at: Annotated[
+        str | None,
+        Cli(
+            "Dial nobody before this: ISO 8601 with an offset (2026-12-01T10:00-05:00), or a "
+            "local date-time or HH:MM with --tz.",
+            WHEN,
+        ),
+    ] = None
+    deadline: Annotated[
+        str | None,
+        Cli("Contacts still waiting at this time end `expired` (formats as --start-at).", WHEN),
+    ] = None
+    tz: Annotated[str | None, Cli("Zone for --start-at/--deadline without an offset.", WHEN)] = None
+    max_attempts: Annotated[
+        int, Field(ge=1), Cli("Attempts per contact, the first one included.", RETRIES)
+    ] = 1
+    retry_on: Annotated[
+        str, Cli("Outcomes dialled again: any of no_answer, voicemail, failed.", RETRIES)
+    ] = "no_answer,failed"
+    retry_delay: Annotated[
+        str,
+        Cli("Wait before the next attempt: 30m, or one per attempt like 10m,1h,1d.", RETRIES),
+    ] = "30m"
+
+
+RUN_DEFAULTS = RunOptions()
