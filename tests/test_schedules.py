@@ -16,7 +16,9 @@ from dialer.campaign import CampaignState
 from dialer.errors import ConfigError
 from dialer.settings import Settings
 from dialer.store import Store
+from tests.support import Stack, dialer_cli, wait_until
 from workers.scheduler import Schedule, beat_once, start_occurrence
+from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_FROM_NUMBER
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -117,3 +119,22 @@ def test_a_missing_file_fails_that_occurrence_only(store: Store, tmp_path: Path)
     occurrence, error = store.last_occurrences()["daily"]
     assert occurrence == "daily-x" and "gone.csv" in error and "no such file" in error
     assert store.campaign_state("daily-x") is None
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_run_now_starts_the_job_on_a_worker(stack: Stack, tmp_path: Path) -> None:
+    """`schedule add` then `run-now`: a worker's task reads the file and dials the campaign."""
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("phone,name\n+14155550123,Ana\n+14155550124,Ben\n")
+    stack.worker()
+    add = ["schedule", "add", "daily", str(contacts), "--cron", "0 10 * * *", "--window"]
+    add += ["always", "--agent-id", DEFAULT_AGENT_ID, "--from-number", DEFAULT_FROM_NUMBER]
+    assert dialer_cli(add, stack.env, cwd=tmp_path).returncode == 0
+    done = dialer_cli(["schedule", "run-now", "daily"], stack.env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    occurrence = done.stdout.split("Started ", 1)[1].split(";", 1)[0]
+    wait_until(
+        lambda: stack.store.campaign_state(occurrence) is CampaignState.DONE, 90, "the campaign"
+    )
+    assert stack.store.total(occurrence) == 2

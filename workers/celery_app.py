@@ -1,26 +1,30 @@
 """The Celery application: Redis broker, reliable delivery settings, and the tick.
 
-Settings follow ../shared/reference/celery-redis.md: late acks with a prefetch of one, results
-ignored (state lives in our own keys), one visibility timeout for every worker, and no ETA or
-countdown anywhere (the tick enqueues work when it is due).
+Late acks with a prefetch of one, results ignored (state lives in our own keys), one visibility
+timeout for every worker, and no ETA or countdown anywhere (the tick enqueues work when it is
+due).
+
+Nothing is built at import. `make_app` builds an app; `celery -A workers.celery_app` (the
+workers, Flower) reads this module's `app`, which is `make_app()` built on that first read.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 
 from celery import Celery, signals
 
 from dialer.settings import load_settings
 from workers.logs import configure
+from workers.queues import DIAL_QUEUE, DIAL_TASK, FOLLOW_QUEUE, FOLLOW_TASK
+from workers.ticker import TickStep
 
 VISIBILITY_TIMEOUT_S = 3600
-DIAL_QUEUE = "dialer.dial"
-FOLLOW_QUEUE = "dialer.follow"
 
 
 def make_app(broker_url: str | None = None) -> Celery:
-    """A Celery app on `broker_url` (default: DIALER_REDIS_URL)."""
+    """A Celery app on `broker_url` (default: DIALER_REDIS_URL); its workers run the tick."""
     url = broker_url or load_settings().redis_url or "redis://127.0.0.1:6379/0"
     app = Celery("dialer", broker=url, include=["workers.tasks"])
     transport = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
@@ -35,18 +39,25 @@ def make_app(broker_url: str | None = None) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         task_default_queue=DIAL_QUEUE,
-        task_routes={
-            "dialer.dial": {"queue": DIAL_QUEUE},
-            "dialer.follow": {"queue": FOLLOW_QUEUE},
-        },
+        task_routes={DIAL_TASK: {"queue": DIAL_QUEUE}, FOLLOW_TASK: {"queue": FOLLOW_QUEUE}},
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         task_send_sent_event=False,
     )
-    from workers.ticker import TickStep
-
     app.steps["worker"].add(TickStep)
     return app
+
+
+@functools.cache
+def _worker_app() -> Celery:
+    return make_app()
+
+
+def __getattr__(name: str) -> Celery:
+    """`app`, for `celery -A workers.celery_app`: `make_app()`, built on first use."""
+    if name == "app":
+        return _worker_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @signals.worker_ready.connect  # type: ignore[untyped-decorator]
@@ -63,6 +74,3 @@ def _logging(**_: object) -> None:
     settings = load_settings()
     key = settings.api_key.get_secret_value() if settings.api_key else ""
     configure(settings.log_format, secrets=[key])
-
-
-app = make_app()

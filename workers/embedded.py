@@ -29,6 +29,7 @@ from typing import IO
 import redis
 
 from dialer.errors import ConfigError, StateError
+from workers.queues import CELERY_APP, DIAL_QUEUE, FOLLOW_QUEUE
 
 REDIS_START_TIMEOUT_S = 10.0
 WORKER_STOP_TIMEOUT_S = 30.0
@@ -181,14 +182,12 @@ def _write_private(path: Path, text: str) -> None:
 
 def worker_command(concurrency: int, name: str | None = None) -> list[str]:
     """argv of a supervised Celery worker serving the dialer's queues (no secrets in it)."""
-    from workers.celery_app import DIAL_QUEUE, FOLLOW_QUEUE
-
     celery = [
         sys.executable,
         "-m",
         "celery",
         "-A",
-        "workers.celery_app",
+        CELERY_APP,
         "worker",
         "-P",
         "threads",

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
@@ -34,6 +35,10 @@ from dialer.settings import Settings
 from dialer.store import BEAT_LEASE, Store
 from workers import session
 from workers.planning import plan_run, stream
+from workers.queues import START_SCHEDULED_TASK
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 log = logging.getLogger("dialer.schedule")
 BEAT_EVERY_S = 5.0
@@ -67,11 +72,9 @@ def load(store: Store) -> dict[str, Schedule]:
     return {name: Schedule.model_validate_json(spec) for name, spec in store.schedules().items()}
 
 
-def send_start(name: str, payload: str) -> None:
-    """Ask a worker to start one occurrence (`payload`: JSON [occurrence id, ISO time])."""
-    from workers.celery_app import app
-
-    app.send_task("dialer.start_scheduled", args=(name, payload))
+def send_start(app: Celery, name: str, payload: str) -> None:
+    """Ask a worker of `app` to start one occurrence (`payload`: JSON [occurrence id, time])."""
+    app.send_task(START_SCHEDULED_TASK, args=(name, payload))
 
 
 def due(store: Store, now: datetime) -> list[tuple[Schedule, str, datetime]]:

@@ -1,6 +1,7 @@
 """Thin Celery tasks: ids in, one plain function called, nothing returned.
 
-A task may run twice or never; the store's compare-and-set transitions make a second run a
+Registered on the app a worker runs (`make_app` includes this module). A task may run twice or
+never; the store's compare-and-set transitions make a second run a
 no-op and the tick re-enqueues work whose message was lost.
 """
 
@@ -9,9 +10,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from celery import shared_task
+
 from dialer import calls, following
 from dialer.settings import load_settings
-from workers.celery_app import app
+from workers.queues import DIAL_TASK, FOLLOW_TASK, START_SCHEDULED_TASK
 from workers.resources import dispatcher
 from workers.scheduler import start_occurrence
 
@@ -20,13 +23,13 @@ def _rows(rows: int | list[int]) -> list[int]:
     return [rows] if isinstance(rows, int) else list(rows)
 
 
-@app.task(name="dialer.dial")  # type: ignore[untyped-decorator]
+@shared_task(name=DIAL_TASK)  # type: ignore[untyped-decorator]
 def dial(cid: str, rows: int | list[int]) -> None:
     """Place the calls of these pending contacts, one after the other."""
     calls.place_many(dispatcher(), cid, _rows(rows))
 
 
-@app.task(name="dialer.follow")  # type: ignore[untyped-decorator]
+@shared_task(name=FOLLOW_TASK)  # type: ignore[untyped-decorator]
 def follow(cid: str, rows: int | list[int]) -> None:
     """Do these contacts' due follow-ups: poll their calls, or reconcile uncertain creates."""
     d = dispatcher()
@@ -34,7 +37,7 @@ def follow(cid: str, rows: int | list[int]) -> None:
         following.follow(d, cid, row)
 
 
-@app.task(name="dialer.start_scheduled")  # type: ignore[untyped-decorator]
+@shared_task(name=START_SCHEDULED_TASK)  # type: ignore[untyped-decorator]
 def start_scheduled(name: str, occurrence: str) -> None:
     """Start one occurrence of a scheduled job: read its file now, submit its campaign."""
     occurrence_id, at = json.loads(occurrence)

@@ -12,9 +12,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from celery import bootsteps
+from celery import Celery, bootsteps
 
 from dialer.tick import tick
+from workers import session
+from workers.queues import DIAL_QUEUE, DIAL_TASK, FOLLOW_QUEUE, FOLLOW_TASK
 from workers.resources import dispatcher
 
 log = logging.getLogger("dialer.tick")
@@ -22,10 +24,8 @@ TICK_EVERY_S = 0.2
 LEASE_MS = 2000
 
 
-def write_results(cid: str) -> None:
+def export_finished(cid: str) -> None:
     """A campaign that names a results file (scheduled jobs) gets it written when it ends."""
-    from workers import session
-
     store = dispatcher().store
     path = store.campaign(cid).results_path
     if path:
@@ -34,16 +34,17 @@ def write_results(cid: str) -> None:
 
 
 class Ticker:
-    """The loop: take the lease, tick, sleep; until stopped."""
+    """The loop: take the lease, tick, sleep; until stopped. Work is sent through `app`."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: Celery) -> None:
+        self.app = app
         self.owner = uuid.uuid4().hex
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.run, name="dialer-tick", daemon=True)
 
     def run(self) -> None:
-        from workers.celery_app import DIAL_QUEUE, FOLLOW_QUEUE, app
-
+        """Tick while holding the lease, every TICK_EVERY_S, until stopped."""
+        app = self.app
         while not self.stopped.wait(TICK_EVERY_S):
             try:
                 d = dispatcher()
@@ -55,16 +56,14 @@ class Ticker:
                 with app.producer_or_acquire() as producer, producer.batch():
 
                     def dial(cid: str, rows: list[int]) -> None:
-                        app.send_task(
-                            "dialer.dial", (cid, rows), queue=DIAL_QUEUE, producer=producer
-                        )
+                        app.send_task(DIAL_TASK, (cid, rows), queue=DIAL_QUEUE, producer=producer)
 
                     def follow(cid: str, rows: list[int]) -> None:
                         app.send_task(
-                            "dialer.follow", (cid, rows), queue=FOLLOW_QUEUE, producer=producer
+                            FOLLOW_TASK, (cid, rows), queue=FOLLOW_QUEUE, producer=producer
                         )
 
-                    tick(d.store, dial, follow, d.timing, finished=write_results)
+                    tick(d.store, dial, follow, d.timing, finished=export_finished)
             except Exception:  # the tick must outlive a Redis restart or a bad campaign
                 log.exception("tick failed; trying again")
 
@@ -77,7 +76,7 @@ class TickStep(bootsteps.StartStopStep):  # type: ignore[misc]
         self.ticker: Ticker | None = None
 
     def start(self, parent: Any) -> None:
-        self.ticker = Ticker()
+        self.ticker = Ticker(parent.app)
         self.ticker.thread.start()
 
     def stop(self, parent: Any) -> None:

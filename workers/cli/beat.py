@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from datetime import datetime
+from functools import partial
 from types import FrameType
 
 from rich.console import Console
@@ -12,6 +13,7 @@ from rich.console import Console
 from dialer.errors import ConfigError
 from dialer.settings import load_settings
 from dialer.store import Store
+from workers.celery_app import make_app
 from workers.cli.app import app
 from workers.scheduler import run_beat, send_start
 
@@ -36,4 +38,4 @@ def beat() -> None:
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
     Console().print(f"Scheduler running ({datetime.now():%H:%M:%S}); Ctrl-C stops it.")
-    run_beat(store, send_start, stop)
+    run_beat(store, partial(send_start, make_app(settings.redis_url)), stop)

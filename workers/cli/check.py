@@ -16,6 +16,7 @@ from dialer.http import make_http_client
 from dialer.settings import Settings, load_settings
 from dialer.store import Store
 from workers import preflight
+from workers.celery_app import make_app
 from workers.cli.app import app
 from workers.cli.runopts import run_options, run_options_command
 from workers.embedded import redis_server_binary
@@ -42,8 +43,6 @@ def _infrastructure(settings: Settings) -> list[Check]:
     if not settings.redis_url:
         redis_server_binary()
         return [Check("redis", Level.OK, "a private redis-server will be started")]
-    from workers.celery_app import make_app
-
     control = make_app(settings.redis_url).control
     return preflight.check_workers(
         Store.from_url(settings.redis_url), lambda: control.ping(timeout=1.0)

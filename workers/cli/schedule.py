@@ -15,6 +15,7 @@ from campaigns.schedules import check_name, check_zone, occurrence_id, parse_cro
 from dialer.errors import ConfigError, InputError
 from dialer.settings import load_settings
 from dialer.store import Store
+from workers.celery_app import make_app
 from workers.cli.app import app
 from workers.cli.runopts import run_options, run_options_command
 from workers.planning import calling_times
@@ -27,14 +28,18 @@ app.add_typer(schedule_app, name="schedule")
 Name = Annotated[str, typer.Argument(help="The job's name (its campaigns are NAME-DATE-TIME).")]
 
 
-def _store() -> Store:
-    settings = load_settings()
-    if not settings.redis_url:
+def _redis_url() -> str:
+    url = load_settings().redis_url
+    if not url:
         raise ConfigError(
             "schedules live in a shared Redis: set DIALER_REDIS_URL, and run "
             "`dialer beat` and `dialer worker` against it"
         )
-    store = Store.from_url(settings.redis_url)
+    return url
+
+
+def _store() -> Store:
+    store = Store.from_url(_redis_url())
     store.ping()
     return store
 
@@ -129,5 +134,5 @@ def run_now(name: Name) -> None:
     occurrence = occurrence_id(name, now, check_zone(job.tz)) + "-now"
     if not store.claim_occurrence(occurrence):
         raise ConfigError(f"{occurrence} was started already; try again in a minute")
-    send_start(name, json.dumps([occurrence, now.isoformat()]))
+    send_start(make_app(_redis_url()), name, json.dumps([occurrence, now.isoformat()]))
     console.print(f"Started {occurrence}; `dialer status {occurrence}` follows it.")
