@@ -1,14 +1,15 @@
-"""The one settings object: command-line flag > environment > `.env` file > default.
+"""The one settings object: environment > `.env` file > default.
 
-Only the CLI builds it (flags are passed as keyword arguments, which win); everything below the
-CLI receives plain values. The API key is a `SecretStr`: it prints as `**********`, is never
-accepted from argv, and is never logged or written anywhere.
+Built at the edges by `load_settings()`: each CLI command, and each worker process once (its
+resources, its logging); everything below receives plain values. Command-line flags that
+override a setting (`--agent-id`, `--from-number`) are run options, applied over it where the
+campaign is planned. The API key is a `SecretStr`: it prints as `**********`, is never accepted
+from argv, and is never logged or written anywhere.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -92,9 +93,6 @@ class Settings(BaseSettings):
         return self.api_key.get_secret_value().strip()
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from flags (`overrides`, None values ignored) over environment over `.env`."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    if "api_key" in given:
-        raise ConfigError("the API key is read from ONEINBOX_API_KEY only, never from arguments")
-    return Settings(**given)
+def load_settings() -> Settings:
+    """Settings from the environment over `.env` over the defaults."""
+    return Settings()
