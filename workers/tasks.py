@@ -1,8 +1,8 @@
 """Thin Celery tasks: ids in, one plain function called, nothing returned.
 
-Registered on the app a worker runs (`make_app` includes this module). A task may run twice or
-never; the store's compare-and-set transitions make a second run a
-no-op and the tick re-enqueues work whose message was lost.
+Shared tasks: they register on the app a worker runs (`make_app` includes this module). A task
+may run twice or never; the store's compare-and-set transitions make a second run a no-op and
+the tick re-enqueues work whose message was lost.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def _parameter(name: str, field: FieldInfo) -> inspect.Parameter:
     )
 
 
-def build_options(names: Iterable[str]) -> list[Any]:
+def _typer_options(names: Iterable[str]) -> list[Any]:
     """Typer's options for these fields, as Typer builds them for a command declaring them.
 
     The declaration is a function that is never called: Typer reads its signature.
@@ -74,10 +74,10 @@ class _RunOptionsCommand(TyperCommand):
         own = settings.get("params") or []
         grouped = [p for p in own if getattr(p, "rich_help_panel", None)]  # listed last
         rest = [p for p in own if p not in grouped]
-        settings["params"] = [*rest, *build_options(self.names), *grouped]
+        settings["params"] = [*rest, *_typer_options(self.names), *grouped]
         super().__init__(name, **settings)
 
-    def invoke(self, ctx: Any) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # a typer.Context (its base class is Typer's own click)
         """Take the run options out of the parameters, as one RunOptions for the command."""
         given = {name: ctx.params.pop(name) for name in self.names}
         ctx.meta[_KEY] = RunOptions(
