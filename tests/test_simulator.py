@@ -99,7 +99,7 @@ def test_create_returns_the_full_call_response(start: Start) -> None:
 
 
 def test_completed_call_reaches_every_status_then_post_call_fields(start: Start) -> None:
-    client = start(speed=200.0, scripted={"+14155550001": ["completed"]})
+    client = start(speed=40.0, scripted={"+14155550001": ["completed"]})
     call_id = client.post("/v1/calls", json=body()).json()["id"]
     seen, call = seen_statuses(client, call_id)
     assert seen[:2] == ["initiated", "in_progress"] and "completed" in seen
