@@ -185,7 +185,7 @@ def build_request(
         to_number=contact["phone"],
         from_number=contact.get("from_number") or config.from_number,
         variables=variables,
-        webhook_url=config.webhook_url,
+        webhook_url=config.webhook_target,
         metadata={
             "dialer_attempt_id": attempt_id(config.campaign_id, row, attempt),
             "dialer_campaign": config.campaign_id,

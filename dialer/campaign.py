@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -106,6 +107,7 @@ class CampaignConfig(BaseModel):
     rate_per_s: float = Field(default=parse_rate(RUN_DEFAULTS.rate), gt=0)
     max_concurrent: int = Field(default=RUN_DEFAULTS.max_concurrent, ge=1)
     webhook_url: str | None = None
+    webhook_secret: str = Field(default="", repr=False)  # given by the store at creation
     columns: tuple[str, ...] = ()
     variable_columns: tuple[str, ...] = ()
     source: str = ""
@@ -119,3 +121,13 @@ class CampaignConfig(BaseModel):
     retry_on: str = RUN_DEFAULTS.retry_on
     retry_delays: str = RUN_DEFAULTS.retry_delay
     results_path: str = ""
+
+    @property
+    def webhook_target(self) -> str | None:
+        """The URL OneInbox posts this campaign's events to: `webhook_url` with the campaign's
+        secret as one more path segment (the receiver answers 404 to any other)."""
+        if not self.webhook_url:
+            return None
+        parts = urlsplit(self.webhook_url)
+        path = f"{parts.path.rstrip('/')}/{self.webhook_secret}"
+        return urlunsplit(parts._replace(path=path))

@@ -60,3 +60,18 @@ def test_the_key_never_reaches_a_log_line() -> None:
 def test_text_lines_carry_the_fields() -> None:
     [first, *_] = _lines("text")
     assert "transition" in first and "campaign=L" in first and "row=7" in first
+
+
+def test_a_value_from_outside_cannot_forge_a_text_line() -> None:
+    out = io.StringIO()
+    handler = configure("text", stream=out)
+    forged = "call_1\n2026-11-25T10:00:00Z INFO dialer.store transition to_state=completed"
+    try:
+        logging.getLogger("dialer.webhooks").info("webhook", extra={"call_id": forged})
+        logging.getLogger("dialer.webhooks").info("got %s\r\nfake", "x", extra={"event": "a b=c"})
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    assert "\\n2026-11-25T10:00:00Z" in lines[0] and 'call_id="call_1\\n' in lines[0]
+    assert "got x\\r\\nfake" in lines[1] and 'event="a b=c"' in lines[1]

@@ -8,25 +8,46 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
 _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 FORMATS = ("text", "json")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NEEDS_QUOTES = re.compile(r"[\s\"=\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
 
 
+def escape(text: str) -> str:
+    """`text` with line breaks and other control characters written as escapes (`\\n`), so
+    a value from outside can never start a line of its own."""
+    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
+
+
+def _value(value: object) -> str:
+    """A field's value for a text line: quoted when it holds a space, a quote or an `=`."""
+    text = str(value)
+    if _NEEDS_QUOTES.search(text):
+        return escape(json.dumps(text, ensure_ascii=False))
+    return text
+
+
 class TextFormatter(logging.Formatter):
-    """`2026-11-25T10:00:00Z INFO dialer.store transition campaign=c row=3 to_state=placed`."""
+    """`2026-11-25T10:00:00Z INFO dialer.store transition campaign=c row=3 to_state=placed`.
+
+    Messages and field values are escaped: one event is one line, whatever a value holds.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        fields = " ".join(f"{k}={v}" for k, v in _fields(record).items())
-        line = f"{stamp} {record.levelname} {record.name} {record.getMessage()} {fields}".rstrip()
+        fields = " ".join(f"{k}={_value(v)}" for k, v in _fields(record).items())
+        message = escape(record.getMessage())
+        line = f"{stamp} {record.levelname} {record.name} {message} {fields}".rstrip()
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line

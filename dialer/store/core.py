@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -22,6 +23,7 @@ from dialer.store.keys import (
     campaign_key,
     contact_key,
     counts_key,
+    hook_key,
     inflight_key,
     pace_key,
     queued_key,
@@ -91,11 +93,19 @@ class Store(Jobs):
     # -- campaigns ---------------------------------------------------------------------------
 
     def create_campaign(self, config: CampaignConfig) -> bool:
-        """Record a new campaign (paused until started). False when the id already exists."""
+        """Record a new campaign (paused until started). False when the id already exists.
+
+        A campaign with a webhook URL is given its random webhook secret here, once: a resumed
+        campaign keeps the one it was created with.
+        """
+        if config.webhook_url and not config.webhook_secret:
+            config = config.model_copy(update={"webhook_secret": secrets.token_urlsafe(24)})
         key = campaign_key(config.campaign_id)
         if not self.redis.hsetnx(key, "config", config.model_dump_json()):
             return False
         self.redis.hsetnx(key, "state", CampaignState.PAUSED.value)
+        if config.webhook_secret:
+            self.redis.set(hook_key(config.webhook_secret), config.campaign_id)
         return True
 
     def campaign(self, cid: str) -> CampaignConfig:
@@ -287,16 +297,22 @@ class Store(Jobs):
         """Remember which contact a provider call belongs to (kept a week, for webhooks)."""
         self.redis.set(call_key(call_id), f"{row}:{cid}", ex=CALL_INDEX_TTL_S)
 
-    def nudge(self, call_id: str) -> bool:
+    def hook_campaign(self, secret: str) -> str | None:
+        """The campaign whose webhook URL carries `secret`; None for any other string."""
+        cid = self.redis.get(hook_key(secret))
+        return str(cid) if cid else None
+
+    def nudge(self, call_id: str, cid: str) -> bool:
         """Bring a call's next follow-up forward to now (a webhook said something happened).
 
-        Only a contact still being followed is touched, so a forged or late event can do no
-        more than cause one extra read of the call.
+        Only a call of campaign `cid` (the one the webhook's secret names) whose contact is
+        still being followed is touched, so a late or forged event can do no more than cause
+        one extra read of the call.
         """
         owner = self.redis.get(call_key(call_id))
-        if not owner:
+        row, _, owner_cid = str(owner or "").partition(":")
+        if not owner or owner_cid != cid:
             return False
-        row, _, cid = str(owner).partition(":")
         return bool(self.redis.zadd(watch_key(cid), {row: self.server_ms()}, xx=True, ch=True))
 
     def forget_watch(self, cid: str, row: int) -> None:

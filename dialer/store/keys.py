@@ -3,6 +3,7 @@ and so are the keys each Lua script takes, in the order its `-- KEYS:` header de
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 PREFIX = "dialer"
@@ -110,3 +111,9 @@ SCRIPT_KEYS: dict[str, tuple[str, ...]] = {
 def script_keys(script: str, cid: str, row: int = 0) -> list[str]:
     """The KEYS of Lua script `script` for campaign `cid` (and contact `row`), in its order."""
     return [_BY_NAME[name](cid, row) for name in SCRIPT_KEYS[script]]
+
+
+def hook_key(secret: str) -> str:
+    """Which campaign a webhook secret belongs to; named by the secret's SHA-256, so the
+    lookup compares digests, not the secret itself."""
+    return f"{PREFIX}:hook:{hashlib.sha256(secret.encode()).hexdigest()}"

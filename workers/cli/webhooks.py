@@ -12,23 +12,35 @@ from dialer.errors import ConfigError
 from dialer.settings import load_settings
 from dialer.store import Store
 from workers.cli.app import app
-from workers.webhooks import create_app
+from workers.webhooks import MAX_REQUESTS, PATH, create_app
 
 
 @app.command()
 def webhooks(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    max_requests: Annotated[
+        int, typer.Option(help="Requests handled at once; more get 503.", min=1)
+    ] = MAX_REQUESTS,
 ) -> None:
     """Receive OneInbox webhooks at /webhooks/oneinbox; pass that URL as `run --webhook-url`.
 
-    Events only make the dialer re-read a call sooner; the call's state is always read from
-    the API, so an unsigned or duplicated event cannot change a result.
+    Each campaign's webhook URL gets a random secret appended (/webhooks/oneinbox/SECRET):
+    any other path answers 404. Events only make the dialer re-read a call sooner; the call's
+    state is always read from the API, so an event cannot change a result. Put it behind a
+    TLS proxy to face the internet (docs/security.md).
     """
     settings = load_settings()
     if not settings.redis_url:
         raise ConfigError("DIALER_REDIS_URL is not set; the receiver needs the campaigns' Redis")
     store = Store.from_url(settings.redis_url)
     store.ping()
-    Console().print(f"Receiving webhooks at http://{host}:{port}/webhooks/oneinbox")
-    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+    Console().print(f"Receiving webhooks at http://{host}:{port}{PATH}/<campaign secret>")
+    uvicorn.run(
+        create_app(store, max_requests=max_requests),
+        host=host,
+        port=port,
+        log_level="warning",
+        limit_concurrency=max_requests * 2,  # connections, idle ones included
+        server_header=False,
+    )
