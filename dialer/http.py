@@ -30,6 +30,7 @@ from typing import Any, NoReturn
 import httpx
 from pydantic import SecretStr
 
+from dialer.endpoint import check_base_url, warn_if_not_default
 from dialer.errors import (
     Ambiguous,
     AuthError,
@@ -99,12 +100,17 @@ def make_http_client(
 ) -> httpx.Client:
     """An httpx.Client for OneInbox: Bearer auth, explicit timeouts, no retries, no redirects.
 
+    The base URL must pass `check_base_url` (https, or http to this machine): the key is in
+    every request.
+
     `transport` is for tests (`httpx.MockTransport`); by default an `HTTPTransport(retries=0)`.
     """
     key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
     key = key.strip()
     if not key:
         raise ConfigError("the OneInbox API key is empty")
+    check_base_url(base_url)
+    warn_if_not_default(base_url)
     timeout = httpx.Timeout(
         connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
     )

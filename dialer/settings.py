@@ -5,19 +5,31 @@ resources, its logging); everything below receives plain values. Command-line fl
 override a setting (`--agent-id`, `--from-number`) are run options, applied over it where the
 campaign is planned. The API key is a `SecretStr`: it prints as `**********`, is never accepted
 from argv, and is never logged or written anywhere.
+
+The `.env` file is the one in the current folder, so it may be anyone's: it may give the key,
+but never the base URL the key is sent to (`dialer.endpoint`). A base URL other than
+OneInbox's comes only from the environment.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
+from dialer.endpoint import DEFAULT_BASE_URL, check_base_url
 from dialer.errors import ConfigError
 from dialer.policy import Timing
 
-DEFAULT_BASE_URL = "https://api.oneinbox.ai"
+ENV_FILE = ".env"
+__all__ = ["DEFAULT_BASE_URL", "ENV_FILE", "Settings", "env_file", "load_settings"]
 
 
 def _default_state_dir() -> Path:
@@ -28,7 +40,7 @@ class Settings(BaseSettings):
     """Everything the dialer can be configured with, read once at the edge."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore", frozen=True
     )
 
     api_key: SecretStr | None = Field(
@@ -69,6 +81,24 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("state_dir", "DIALER_STATE_DIR"),
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, environment, then `.env` without its base URL, then secret files."""
+        dotenv = _WithoutBaseUrl(settings_cls, dotenv_settings)
+        return init_settings, env_settings, dotenv, file_secret_settings
+
+    @field_validator("base_url")
+    @classmethod
+    def _key_may_go_there(cls, value: str) -> str:
+        return check_base_url(value)
+
     def dispatch_timing(self) -> Timing:
         """The dispatcher's time limits: defaults, with DIALER_TIMING's overrides."""
         values: dict[str, float] = {}
@@ -93,6 +123,55 @@ class Settings(BaseSettings):
         return self.api_key.get_secret_value().strip()
 
 
+class _WithoutBaseUrl(PydanticBaseSettingsSource):
+    """A `.env` source that never gives the base URL (the key's destination)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self.inner = inner
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        """Unused: values come from the wrapped source's __call__."""
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.inner().items() if k != "base_url"}
+
+
+def env_file() -> Path | None:
+    """The `.env` file settings are read from (full path), or None when there is none."""
+    path = Path(ENV_FILE).resolve()
+    return path if path.is_file() else None
+
+
+def _refuse_base_url_from_env_file(settings: Settings) -> None:
+    """A base URL in `.env` that would have been used is refused, naming the file."""
+    path = env_file()
+    if path is None or settings.base_url != DEFAULT_BASE_URL:
+        return  # no file, or the environment or an argument chose the base URL
+    given = str(DotEnvSettingsSource(Settings, env_file=path)().get("base_url") or "")
+    if given and given.rstrip("/") != DEFAULT_BASE_URL:
+        raise ConfigError(
+            f"ONEINBOX_BASE_URL={given} in {path} is not used: a .env file may not send your "
+            "API key elsewhere. Set ONEINBOX_BASE_URL in the environment instead, or remove it."
+        )
+
+
 def load_settings() -> Settings:
-    """Settings from the environment over `.env` over the defaults."""
-    return Settings()
+    """Settings from the environment over `.env` over the defaults; a ConfigError naming the
+    setting (or the `.env` file) when one is refused."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise ConfigError(_readable(exc)) from None
+    _refuse_base_url_from_env_file(settings)
+    return settings
+
+
+def _readable(exc: ValidationError) -> str:
+    """A settings error in one line per problem, without the values (they may be secrets)."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in error["loc"])
+        problems.append(f"{where}: {error['msg']}" if where else error["msg"])
+    return "settings: " + "; ".join(problems)

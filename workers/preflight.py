@@ -1,9 +1,10 @@
 """Preflight: catch the usual mistakes before anyone is dialled.
 
 Each check answers ok, warn (dialling may go on, but read this) or fail (nothing is dialled):
-the API key works; the agent exists; the from-numbers are registered (where the API lets us
-look); today's call quota covers the campaign; Redis and workers answer; the contacts' countries
-against what the from-number can reach. Then an estimate of when dialling should end.
+where the API key is sent (and which `.env` file was read); the API key works; the agent
+exists; the from-numbers are registered (where the API lets us look); today's call quota covers
+the campaign; Redis and workers answer; the contacts' countries against what the from-number can
+reach. Then an estimate of when dialling should end.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from campaigns.estimate import Estimate
 from dialer.campaign import CampaignConfig
 from dialer.client import OneInboxClient
+from dialer.endpoint import DEFAULT_BASE_URL
 from dialer.errors import AuthError, DialerError, NotFound, ProviderError
 from dialer.phone import region_of
 from dialer.store import Store
@@ -50,6 +53,20 @@ class Preflight:
     def failed(self) -> bool:
         """True when something must be fixed before dialling."""
         return any(c.level is Level.FAIL for c in self.checks)
+
+
+def check_endpoint(base_url: str, env_file: Path | None) -> Check:
+    """Where the API key goes, and the `.env` file read (full path): a warning when the key
+    goes anywhere but OneInbox."""
+    read = f".env read: {env_file}" if env_file else "no .env file read"
+    if base_url.rstrip("/") == DEFAULT_BASE_URL:
+        return Check("endpoint", Level.OK, f"{base_url} (OneInbox); {read}")
+    return Check(
+        "endpoint",
+        Level.WARN,
+        f"{base_url}: NOT OneInbox's address ({DEFAULT_BASE_URL}), the API key is sent there "
+        f"(ONEINBOX_BASE_URL); {read}",
+    )
 
 
 def check_account(

@@ -13,7 +13,7 @@ from rich.table import Table
 from campaigns.estimate import Estimate, estimate
 from dialer.client import OneInboxClient
 from dialer.http import make_http_client
-from dialer.settings import Settings, load_settings
+from dialer.settings import Settings, env_file, load_settings
 from dialer.store import Store
 from workers import preflight
 from workers.celery_app import make_app
@@ -58,9 +58,10 @@ def run_preflight(settings: Settings, chosen: RunPlan) -> Preflight:
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
     )
+    checks = [preflight.check_endpoint(settings.base_url, env_file())]
     with http:
         own = {c["from"] for c in contacts if c["from"]}
-        checks = preflight.check_account(
+        checks += preflight.check_account(
             OneInboxClient(http), chosen.config, len(contacts), row_numbers=own
         )
     if not any(c.level is Level.FAIL for c in checks):
