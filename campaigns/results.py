@@ -1,7 +1,8 @@
 """The results file: every input column in input order, then what happened to the contact.
 
 It is written to a temporary file beside the target and renamed over it, so a reader never sees
-half a file. Cells a spreadsheet would run as a formula are neutralised with a leading quote.
+half a file, created 0600 (mkstemp). Cells a spreadsheet would run as a formula, the header's
+included, are neutralised with a leading quote.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from campaigns.model import RESULT_COLUMNS, RESULTS_FILE_MARKERS
+from dialer.private import private_dir
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -77,13 +79,13 @@ def write_results(
     path: Path, input_columns: list[str], rows: Iterable[tuple[int, Mapping[str, str]]]
 ) -> int:
     """Write the results file atomically; returns the number of contacts written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     count = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
-            writer.writerow(result_columns(input_columns))
+            writer.writerow([neutralise(c) for c in result_columns(input_columns)])
             for source_row, contact in rows:
                 writer.writerow(result_row(input_columns, source_row, contact))
                 count += 1

@@ -29,6 +29,7 @@ from typing import IO
 import redis
 
 from dialer.errors import ConfigError, StateError
+from dialer.private import open_private, private_dir
 from workers.queues import CELERY_APP, DIAL_QUEUE, FOLLOW_QUEUE
 
 REDIS_START_TIMEOUT_S = 10.0
@@ -105,7 +106,7 @@ class EmbeddedRedis:
 
 def _lock(state_dir: Path) -> IO[str]:
     """Hold the state folder: one embedded Redis per folder at a time."""
-    handle = (state_dir / "redis.lock").open("a")
+    handle = open_private(state_dir / "redis.lock", "a")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as exc:
@@ -133,8 +134,7 @@ def running_url(state_dir: Path) -> str | None:
 @contextlib.contextmanager
 def embedded_redis(state_dir: Path) -> Iterator[EmbeddedRedis]:
     """Start a private redis-server with its data under `state_dir`; stop it on exit."""
-    data_dir = state_dir / "redis"
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir = private_dir(state_dir / "redis")
     lock = _lock(state_dir)
     port, password = free_port(), secrets.token_urlsafe(24)
     # The state folder's lock is passed to redis-server too: it stays held while either lives.
@@ -175,8 +175,7 @@ def _wait_for_redis(url: str, process: subprocess.Popen[bytes], data_dir: Path) 
 
 
 def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
+    with open_private(path) as out:
         out.write(text)
 
 
@@ -211,8 +210,8 @@ def embedded_worker(
     env: Mapping[str, str], log_path: Path, concurrency: int = 16
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run one Celery worker process with `env`; warm-stop it on exit."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
+    private_dir(log_path.parent)
+    with open_private(log_path, "ab") as log:
         process = subprocess.Popen(
             worker_command(concurrency),
             env={**os.environ, **env},

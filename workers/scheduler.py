@@ -30,6 +30,7 @@ from campaigns.schedules import (
     parse_cron,
 )
 from dialer.errors import DialerError
+from dialer.private import open_private, private_dir
 from dialer.run_options import RunOptions
 from dialer.settings import Settings
 from dialer.store import BEAT_LEASE, Store
@@ -125,7 +126,7 @@ def start_occurrence(
         return
     try:
         results = Path(job.results_path(occurrence, at))
-        results.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(results.parent)
         chosen = plan_run(
             settings,
             Path(job.contacts),
@@ -135,7 +136,7 @@ def start_occurrence(
             rejects=results.with_name(results.name.replace(".csv", "") + ".rejects.csv"),
         )
         config = chosen.config.model_copy(update={"results_path": str(results)})
-        out = chosen.rejects_path.open("w", encoding="utf-8", newline="")
+        out = open_private(chosen.rejects_path, "w", encoding="utf-8", newline="")
         session.submit(store, config, stream(chosen.contact_file, out, []))
         session.start(store, occurrence)
     except (DialerError, OSError) as exc:

@@ -19,6 +19,7 @@ from campaigns.results import write_results
 from campaigns.when import add_schedule
 from dialer.campaign import LIVE_STATES, CampaignConfig, CampaignState
 from dialer.errors import StateError
+from dialer.private import private_dir
 from dialer.settings import Settings
 from dialer.store import Store
 from workers.embedded import embedded_redis, embedded_worker
@@ -70,7 +71,7 @@ def open_store(settings: Settings, *, workers: int = 1, concurrency: int = 16) -
         store.ping()
         yield store
         return
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.state_dir)
     with embedded_redis(settings.state_dir) as server, contextlib.ExitStack() as stack:
         env = worker_env(settings, server.url)
         for n in range(workers):

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from types import FrameType
 
+from dialer.private import protect_process
 from workers.embedded import die_with_parent
 from workers.logs import configure
 
@@ -53,7 +54,8 @@ def supervise(argv: list[str]) -> int:
 
 
 def main() -> None:
-    """Entry point of `python -m workers.supervise`."""
+    """Entry point of `python -m workers.supervise` (its worker holds the API key)."""
+    protect_process()
     configure()
     sys.exit(supervise(sys.argv[1:]))
 

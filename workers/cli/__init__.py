@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from dialer.errors import DialerError
+from dialer.private import protect_process
 from workers.cli import commands  # noqa: F401  (registers every command)
 from workers.cli.app import app
 
@@ -19,7 +20,9 @@ EXIT_USER_ERROR = 2
 
 
 def main() -> None:
-    """Entry point of the `dialer` console script."""
+    """Entry point of the `dialer` console script: files it (and its workers) create are the
+    user's only, and it dumps no core (it may hold the API key)."""
+    protect_process()
     try:
         app()
     except DialerError as exc:

@@ -13,6 +13,7 @@ from rich.text import Text
 from campaigns.report import Report, read_results, summarise, summary_rows
 from campaigns.report_html import render
 from dialer.errors import InputError
+from dialer.private import open_private, private_dir
 from workers.cli.app import app
 
 
@@ -54,8 +55,9 @@ def report(
     """Write an HTML report of a campaign's results and print its summary."""
     data = load(results)
     target = out or default_output(results)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(data, source=results.name), encoding="utf-8")
+    private_dir(target.parent)
+    with open_private(target, "w", encoding="utf-8") as page:
+        page.write(render(data, source=results.name))
     console = Console(highlight=False)
     console.print(summary_table(data))
     console.print("Report:", Text(str(target), style="bold"))

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from dialer.errors import ConfigError, InputError
+from dialer.private import open_private
 from dialer.settings import load_settings
 from workers.cli.app import app
 from workers.cli.run import console, dial
@@ -38,7 +39,7 @@ def select_rows(results: Path, statuses: set[str], out: Path) -> tuple[int, int]
         handle = results.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise InputError(f"cannot be read: {exc.strerror}", where=str(results)) from exc
-    with handle, out.open("w", encoding="utf-8", newline="") as target:
+    with handle, open_private(out, "w", encoding="utf-8", newline="") as target:
         reader = csv.DictReader(handle)
         if not reader.fieldnames or "status" not in reader.fieldnames:
             raise InputError("not a results file (it has no `status` column)", where=str(results))

@@ -11,6 +11,7 @@ from rich.console import Console
 from campaigns.model import Reject
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import ConfigError
+from dialer.private import open_private
 from dialer.run_options import OUTPUT
 from dialer.settings import Settings, load_settings
 from workers import session
@@ -42,7 +43,7 @@ def dial(
         if preflight and not _preflight_passes(settings, plan):
             return EXIT_ABORTED
         rejects: list[Reject] = []
-        out = plan.rejects_path.open("w", encoding="utf-8", newline="")
+        out = open_private(plan.rejects_path, "w", encoding="utf-8", newline="")
         # A detached campaign's results are written by the worker that sees it end.
         config = plan.config.model_copy(update={"results_path": str(plan.results.resolve())})
         resumed = session.submit(

@@ -17,6 +17,7 @@ from campaigns.contacts import ContactFile, open_contacts
 from campaigns.model import RESULT_COLUMNS, Contact, Reject
 from campaigns.rejects import write_rejects
 from dialer.errors import InputError
+from dialer.private import open_private
 from workers.cli import options
 from workers.cli.app import app
 from workers.cli.runopts import CONTACT_OPTIONS, run_options, run_options_command
@@ -81,7 +82,7 @@ def _check(opened: ContactFile, out: Path) -> Tally:
     """Stream the file once, writing rejects as they come and keeping only the tally."""
     tally = Tally()
     try:
-        handle = out.open("w", encoding="utf-8", newline="")
+        handle = open_private(out, "w", encoding="utf-8", newline="")
     except OSError as exc:
         raise InputError(f"cannot write the rejects file: {exc.strerror}", where=str(out)) from None
     with handle:
