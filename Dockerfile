@@ -1,5 +1,5 @@
 # The dialer image: every service in docker-compose.yml runs a `dialer` command from it.
-FROM python:3.11-slim
+FROM python:3.11.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
