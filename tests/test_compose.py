@@ -182,3 +182,31 @@ def test_flower_is_optional_and_runs_against_our_celery_app() -> None:
     assert flower["entrypoint"][:2] == ["sh", "-c"]
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'monitoring = ["flower' in pyproject
+    assert re.search(r"^flower==", (ROOT / "requirements.lock").read_text(), re.MULTILINE)
+
+
+def _pins(lock: str) -> dict[str, str]:
+    text = (ROOT / lock).read_text()
+    return dict(re.findall(r"^([a-z0-9._-]+)==(\S+) \\$", text, re.MULTILINE))
+
+
+def test_the_image_and_dev_install_only_hashed_pins() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir --require-hashes -r requirements.lock" in dockerfile
+    assert "--no-deps --no-build-isolation ." in dockerfile
+    dev = (ROOT / "dev").read_text()
+    assert 'pip install -q --require-hashes -r "$DEV_LOCK"' in dev
+    assert "--no-deps --no-build-isolation -e ." in dev
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        text = (ROOT / lock).read_text()
+        entries = re.findall(
+            r"^[a-z0-9._-]+==\S+(?: ;[^\\]*)? \\\n(?:    --hash=sha256:[0-9a-f]{64}.*\n)+",
+            text,
+            re.M,
+        )
+        assert len(entries) == len(re.findall(r"^[a-z]", text, re.M)) > 10, lock
+        assert "setuptools" in _pins(lock)  # the build backend too
+    runtime, dev_pins = _pins("requirements.lock"), _pins("requirements-dev.lock")
+    shared = set(runtime) & set(dev_pins)
+    assert {p for p in shared if runtime[p] != dev_pins[p]} == set()
+    assert {"pytest", "mypy", "ruff", "fakeredis"} <= set(dev_pins)
