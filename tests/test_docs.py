@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +59,14 @@ def test_help_runs_for_every_command() -> None:
     for path in _commands(cli):
         result = runner.invoke(app, [*path.split()[1:], "--help"])
         assert result.exit_code == 0, f"{path} --help failed: {result.output}"
+
+
+def test_every_test_docs_security_names_exists() -> None:
+    named = set(re.findall(r"`(test_[a-z0-9_]+)`", (ROOT / "docs" / "security.md").read_text()))
+    defined = {
+        name
+        for path in (ROOT / "tests").glob("test_*.py")
+        for name in re.findall(r"^def (test_[a-z0-9_]+)", path.read_text(), re.MULTILINE)
+    }
+    assert len(named) > 20
+    assert named <= defined, f"docs/security.md names missing tests: {named - defined}"

@@ -162,6 +162,17 @@ def test_requests_beyond_the_limit_are_refused_at_once(redis_url: str) -> None:
         assert httpx.post(url + _path(store), json=event).status_code == 204
 
 
+def test_a_body_that_trickles_in_is_cut_off(redis_url: str) -> None:
+    store = _placed_store(redis_url)
+    with (
+        serve_in_thread(create_app(store, body_timeout_s=0.3)) as url,
+        contextlib.closing(_hold(url, _path(store))) as sock,
+    ):
+        sock.sendall(b'{"event": ')  # and the rest never comes
+        sock.settimeout(10)
+        assert sock.recv(100).startswith(b"HTTP/1.1 408 ")
+
+
 def _status(path: Path) -> dict[str, int]:
     """VmRSS and VmHWM (peak) of a process, in KiB."""
     fields = dict(line.split(":", 1) for line in path.read_text().splitlines())

@@ -45,7 +45,11 @@ class TooLarge(Exception):
 
 
 def create_app(
-    store: Store, *, max_requests: int = MAX_REQUESTS, max_body: int = MAX_BODY_BYTES
+    store: Store,
+    *,
+    max_requests: int = MAX_REQUESTS,
+    max_body: int = MAX_BODY_BYTES,
+    body_timeout_s: float = BODY_TIMEOUT_S,
 ) -> FastAPI:
     """The receiver, answering 204 at once to every well-formed event with a campaign's secret."""
     app = FastAPI(title="dialer webhook receiver", docs_url=None, redoc_url=None, openapi_url=None)
@@ -66,7 +70,7 @@ def create_app(
         if cid is None:
             return Response(status_code=404, headers=CLOSE)
         try:
-            body = await asyncio.wait_for(read_body(request, max_body), BODY_TIMEOUT_S)
+            body = await asyncio.wait_for(read_body(request, max_body), body_timeout_s)
         except TooLarge:
             return Response(status_code=413, headers=CLOSE)
         except TimeoutError:
