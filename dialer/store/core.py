@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -15,15 +14,13 @@ import redis
 from dialer.campaign import ALLOWED_FROM, CampaignConfig, CampaignState, State
 from dialer.errors import StateError
 from dialer.pace import Pace, micros, seconds
-from dialer.store.jobs import Jobs
+from dialer.store.hooks import Hooks
 from dialer.store.keys import (
     ACTIVE,
     attempt_key,
-    call_key,
     campaign_key,
     contact_key,
     counts_key,
-    hook_key,
     inflight_key,
     pace_key,
     queued_key,
@@ -33,7 +30,6 @@ from dialer.store.keys import (
 )
 
 log = logging.getLogger("dialer.store")
-CALL_INDEX_TTL_S = 7 * 24 * 3600
 ADD_PER_SCRIPT = 200  # contacts stored by one run of the add script
 SHARED_LUA = {"claim": ("guard",), "send": ("guard",)}  # Lua functions a script calls
 
@@ -74,7 +70,7 @@ class Claim:
     guard_passed: bool = False  # the send guard let this create go already: send it now
 
 
-class Store(Jobs):
+class Store(Hooks):
     """Durable campaign state in one Redis database."""
 
     def __init__(self, client: redis.Redis) -> None:
@@ -95,17 +91,15 @@ class Store(Jobs):
     def create_campaign(self, config: CampaignConfig) -> bool:
         """Record a new campaign (paused until started). False when the id already exists.
 
-        A campaign with a webhook URL is given its random webhook secret here, once: a resumed
-        campaign keeps the one it was created with.
+        A campaign with a webhook URL gets its random webhook secret here, once (a resumed
+        campaign keeps its own).
         """
-        if config.webhook_url and not config.webhook_secret:
-            config = config.model_copy(update={"webhook_secret": secrets.token_urlsafe(24)})
+        config = self.with_webhook_secret(config)
         key = campaign_key(config.campaign_id)
         if not self.redis.hsetnx(key, "config", config.model_dump_json()):
             return False
         self.redis.hsetnx(key, "state", CampaignState.PAUSED.value)
-        if config.webhook_secret:
-            self.redis.set(hook_key(config.webhook_secret), config.campaign_id)
+        self.register_hook(config)
         return True
 
     def campaign(self, cid: str) -> CampaignConfig:
@@ -292,28 +286,6 @@ class Store(Jobs):
         for attempt in range(1, current):
             pipe.hgetall(attempt_key(cid, row, attempt))
         return [cast(dict[str, str], a) for a in pipe.execute() if a]
-
-    def index_call(self, call_id: str, cid: str, row: int) -> None:
-        """Remember which contact a provider call belongs to (kept a week, for webhooks)."""
-        self.redis.set(call_key(call_id), f"{row}:{cid}", ex=CALL_INDEX_TTL_S)
-
-    def hook_campaign(self, secret: str) -> str | None:
-        """The campaign whose webhook URL carries `secret`; None for any other string."""
-        cid = self.redis.get(hook_key(secret))
-        return str(cid) if cid else None
-
-    def nudge(self, call_id: str, cid: str) -> bool:
-        """Bring a call's next follow-up forward to now (a webhook said something happened).
-
-        Only a call of campaign `cid` (the one the webhook's secret names) whose contact is
-        still being followed is touched, so a late or forged event can do no more than cause
-        one extra read of the call.
-        """
-        owner = self.redis.get(call_key(call_id))
-        row, _, owner_cid = str(owner or "").partition(":")
-        if not owner or owner_cid != cid:
-            return False
-        return bool(self.redis.zadd(watch_key(cid), {row: self.server_ms()}, xx=True, ch=True))
 
     def forget_watch(self, cid: str, row: int) -> None:
         """Drop a follow-up that is no longer needed (the contact is final or pending)."""
