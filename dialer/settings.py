@@ -76,6 +76,18 @@ class Settings(BaseSettings):
         pattern="^(text|json)$",
         validation_alias=AliasChoices("log_format", "DIALER_LOG_FORMAT"),
     )
+    beat_every_s: float = Field(
+        default=5.0,
+        gt=0,
+        validation_alias=AliasChoices("beat_every_s", "DIALER_BEAT_EVERY_S"),
+        description="seconds between two passes of `dialer beat`",
+    )
+    beat_lateness_s: float = Field(
+        default=900.0,
+        gt=0,
+        validation_alias=AliasChoices("beat_lateness_s", "DIALER_BEAT_LATENESS_S"),
+        description="a scheduled occurrence missed by more than this is skipped",
+    )
     state_dir: Path = Field(
         default_factory=_default_state_dir,
         validation_alias=AliasChoices("state_dir", "DIALER_STATE_DIR"),

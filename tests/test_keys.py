@@ -32,6 +32,7 @@ def test_the_key_layout_is_what_stored_state_was_written_with() -> None:
         "dialer:beat",
     )
     assert (keys.SCHEDULES, keys.SCHEDULE_RUNS) == ("dialer:schedules", "dialer:schedule-runs")
+    assert (keys.SCHEDULE_ERRORS, keys.BEAT_SEEN) == ("dialer:schedule-errors", "dialer:beat-seen")
 
 
 def _declared_keys(script: str) -> list[str]:

@@ -99,6 +99,7 @@ def test_schedule_add_stores_the_options_given(redis_url: str, tmp_path: Path) -
     args = ["schedule", "add", "leads", str(contacts), "--cron", "0 10 * * mon-fri"]
     args += ["--tz", "Europe/Paris", "--agent-id", AGENT, "--rate", "30/m", "--days", "mon-fri"]
     args += ["--max-attempts", "3", "--dnc", "dnc.txt", "--deadline", "18:00"]
+    args += ["--from-number", "+14155550100"]  # checked at add, as a run checks it
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(tmp_path)  # --dnc given relative: stored absolute, read when the job fires
         result = CliRunner().invoke(app, args, env={"DIALER_REDIS_URL": redis_url})
@@ -107,6 +108,7 @@ def test_schedule_add_stores_the_options_given(redis_url: str, tmp_path: Path) -
     assert job.tz == "Europe/Paris"
     assert RunOptions.model_validate(job.run) == RunOptions(
         agent_id=AGENT,
+        from_number="+14155550100",
         rate="30/m",
         days="mon-fri",
         max_attempts=3,

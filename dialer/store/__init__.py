@@ -20,12 +20,15 @@ Keys, for campaign C and contact row R (each named by a function in `dialer.stor
     dialer:schedules           scheduled jobs: name -> JSON spec
     dialer:occurrence:ID       one scheduled occurrence has been started (kept a week)
     dialer:schedule-runs       each scheduled job's last occurrence and how it went
+    dialer:schedule-errors     each scheduled job's last error, and when
     dialer:beat                the lease of the one active scheduler
+    dialer:beat-seen           when the active scheduler last looked for due occurrences
     dialer:active              campaigns the tick serves
     dialer:tick                the lease that lets one process tick at a time
 """
 
 from dialer.store.core import Claim, Dialable, Store
+from dialer.store.jobs import JobRun, RunStatus
 from dialer.store.keys import (
     ACTIVE,
     BEAT_LEASE,
@@ -44,6 +47,8 @@ __all__ = [
     "TICK_LEASE",
     "Claim",
     "Dialable",
+    "JobRun",
+    "RunStatus",
     "Store",
     "campaign_key",
     "contact_key",

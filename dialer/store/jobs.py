@@ -3,14 +3,51 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import cast
 
 import redis
 
 from dialer.errors import StateError
-from dialer.store.keys import SCHEDULE_RUNS, SCHEDULES, TICK_LEASE, occurrence_key
+from dialer.store.keys import (
+    BEAT_SEEN,
+    SCHEDULE_ERRORS,
+    SCHEDULE_RUNS,
+    SCHEDULES,
+    TICK_LEASE,
+    occurrence_key,
+)
 
 OCCURRENCE_TTL_S = 7 * 24 * 3600
+
+
+class RunStatus(StrEnum):
+    """How far a scheduled job's occurrence got."""
+
+    FIRED = "fired"  # the scheduler sent it to the workers
+    STARTED = "started"  # a worker (or `run-now`) started its campaign
+    FAILED = "failed"  # it did not start: see the error
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One occurrence of a scheduled job and how it went (`at`: ISO time, '' if not recorded)."""
+
+    occurrence: str
+    status: RunStatus
+    error: str = ""
+    at: str = ""
+
+    @classmethod
+    def from_json(cls, text: str) -> JobRun:
+        """Read one back; `[occurrence, error]` is how the first version stored it."""
+        value = json.loads(text)
+        if isinstance(value, list):
+            occurrence, error = value
+            status = RunStatus.FAILED if error else RunStatus.STARTED
+            return cls(occurrence, status, error)
+        return cls(value["occurrence"], RunStatus(value["status"]), value["error"], value["at"])
 
 
 class Jobs:
@@ -48,18 +85,57 @@ class Jobs:
         """Delete a scheduled job; False when there was none."""
         return bool(self.redis.hdel(SCHEDULES, name))
 
+    def replace_schedule(self, name: str, old: str, new: str) -> bool:
+        """Replace a job's spec only if it is still `old` (False when it changed meanwhile)."""
+        with self.redis.pipeline() as pipe:
+            try:
+                pipe.watch(SCHEDULES)  # type: ignore[no-untyped-call]
+                if pipe.hget(SCHEDULES, name) != old:
+                    return False
+                pipe.multi()
+                pipe.hset(SCHEDULES, name, new)
+                pipe.execute()
+            except redis.WatchError:
+                return False
+        return True
+
+    def forget_schedule(self, name: str) -> None:
+        """Drop a removed job's last run and last error."""
+        self.redis.hdel(SCHEDULE_RUNS, name)
+        self.redis.hdel(SCHEDULE_ERRORS, name)
+
     def claim_occurrence(self, occurrence: str) -> bool:
         """True for the first caller only: one start per occurrence, however often it fires."""
         return bool(self.redis.set(occurrence_key(occurrence), "1", nx=True, ex=OCCURRENCE_TTL_S))
 
-    def note_occurrence(self, name: str, occurrence: str, error: str = "") -> None:
-        """Remember the last occurrence of a job and how it went."""
-        self.redis.hset(SCHEDULE_RUNS, mapping={name: json.dumps([occurrence, error])})
+    def release_occurrence(self, occurrence: str) -> None:
+        """Let an occurrence that could not be sent or started be fired again."""
+        self.redis.delete(occurrence_key(occurrence))
 
-    def last_occurrences(self) -> dict[str, tuple[str, str]]:
-        """For each job: its last occurrence and its error ('' when it started)."""
+    def note_run(self, name: str, run: JobRun) -> None:
+        """Remember a job's last occurrence and how it went (and its last error apart)."""
+        text = json.dumps(asdict(run))
+        self.redis.hset(SCHEDULE_RUNS, name, text)
+        if run.error:
+            self.redis.hset(SCHEDULE_ERRORS, name, text)
+
+    def last_runs(self) -> dict[str, JobRun]:
+        """For each job: its last occurrence and how it went."""
         raw = cast(dict[str, str], self.redis.hgetall(SCHEDULE_RUNS))
-        return {name: (json.loads(v)[0], json.loads(v)[1]) for name, v in raw.items()}
+        return {name: JobRun.from_json(text) for name, text in raw.items()}
+
+    def last_errors(self) -> dict[str, JobRun]:
+        """For each job that ever failed: its last failure."""
+        raw = cast(dict[str, str], self.redis.hgetall(SCHEDULE_ERRORS))
+        return {name: JobRun.from_json(text) for name, text in raw.items()}
+
+    def note_beat(self, at: str) -> None:
+        """The active scheduler looked for due occurrences at `at` (ISO time)."""
+        self.redis.set(BEAT_SEEN, at)
+
+    def beat_seen(self) -> str | None:
+        """When the active scheduler last looked for due occurrences (None: never)."""
+        return cast(str | None, self.redis.get(BEAT_SEEN))
 
     def ping(self) -> None:
         """Raise StateError when Redis cannot be reached."""

@@ -12,6 +12,8 @@ TICK_LEASE = f"{PREFIX}:tick"
 BEAT_LEASE = f"{PREFIX}:beat"
 SCHEDULES = f"{PREFIX}:schedules"
 SCHEDULE_RUNS = f"{PREFIX}:schedule-runs"
+SCHEDULE_ERRORS = f"{PREFIX}:schedule-errors"
+BEAT_SEEN = f"{PREFIX}:beat-seen"
 
 
 def campaign_key(cid: str) -> str:

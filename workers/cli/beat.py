@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from types import FrameType
 
@@ -23,7 +23,8 @@ def beat() -> None:
     """Fire scheduled jobs on time (schedules live in DIALER_REDIS_URL; `dialer schedule`).
 
     Run one, or several for failover: a lease in Redis keeps exactly one firing, and each
-    occurrence starts one campaign however often it is fired.
+    occurrence starts one campaign however often it is fired. Back after being down, it fires
+    only each job's latest missed occurrence, if missed by at most DIALER_BEAT_LATENESS_S.
     """
     settings = load_settings()
     if not settings.redis_url:
@@ -38,4 +39,6 @@ def beat() -> None:
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
     Console().print(f"Scheduler running ({datetime.now():%H:%M:%S}); Ctrl-C stops it.")
-    run_beat(store, partial(send_start, make_app(settings.redis_url)), stop)
+    fire = partial(send_start, make_app(settings.redis_url))
+    lateness = timedelta(seconds=settings.beat_lateness_s)
+    run_beat(store, fire, stop, every_s=settings.beat_every_s, lateness=lateness)

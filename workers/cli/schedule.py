@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -11,15 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from campaigns.schedules import check_name, check_zone, occurrence_id, parse_cron
+from campaigns.schedules import check_cron, check_name, check_zone, occurrence_id
 from dialer.errors import ConfigError, InputError
 from dialer.settings import load_settings
-from dialer.store import Store
-from workers.celery_app import make_app
+from dialer.store import JobRun, Store
 from workers.cli.app import app
 from workers.cli.runopts import run_options, run_options_command
-from workers.planning import calling_times
-from workers.scheduler import Schedule, load, next_run, send_start
+from workers.scheduler import Schedule, check_job, clock, load, next_run, start_occurrence
 
 console = Console()
 schedule_app = typer.Typer(help="Scheduled batch jobs (need DIALER_REDIS_URL, `dialer beat`).")
@@ -63,9 +60,13 @@ def add(
         ),
     ] = None,
 ) -> None:
-    """Add (or replace) a job that dials CONTACTS on a schedule, with the run options given."""
+    """Add (or replace) a job that dials CONTACTS on a schedule, with the run options given.
+
+    Every option is checked now, as a run would check it; the job fires only at occurrences
+    after this moment.
+    """
     check_name(name)
-    parse_cron(cron)
+    check_cron(cron)
     check_zone(tz)
     if not contacts.is_file():
         raise InputError(
@@ -74,8 +75,9 @@ def add(
     given = run_options(ctx)
     dnc = str(Path(given.dnc).resolve()) if given.dnc else None  # read when the job fires
     opts = given.model_copy(update={"tz": tz, "dnc": dnc})
-    calling_times(opts)
     default = str(contacts.resolve().parent / "{name}-{date}-{time}.results.csv")
+    store = _store()
+    now = clock(store)
     job = Schedule(
         name=name,
         cron=cron,
@@ -83,10 +85,11 @@ def add(
         contacts=str(contacts.resolve()),
         results=str(Path(results).resolve()) if results else default,
         run=opts.model_dump(exclude_none=True),
+        changed=now,
     )
-    store = _store()
+    check_job(job, load_settings(), now)
     store.save_schedule(name, job.model_dump_json())
-    when = next_run(job, datetime.now(UTC))
+    when = next_run(job, now)
     console.print(
         f"Scheduled [bold]{name}[/]: {cron} ({tz}); next run {when:%Y-%m-%d %H:%M} UTC"
         if when
@@ -94,45 +97,80 @@ def add(
     )
 
 
+def _when(iso: str) -> str:
+    return iso[:19].replace("T", " ")
+
+
+def _run_cell(run: JobRun | None) -> str:
+    if run is None:
+        return "-"
+    return f"{run.occurrence} {run.status} {_when(run.at)}".strip()
+
+
+def _error_cell(run: JobRun | None) -> str:
+    return f"{_when(run.at)} {run.occurrence}: {run.error}".strip() if run else "-"
+
+
+def _beat_line(store: Store, now: datetime) -> str:
+    seen = store.beat_seen()
+    if seen is None:
+        return "No scheduler has run yet: start `dialer beat` (jobs fire only while one runs)."
+    ago = now - datetime.fromisoformat(seen)
+    late = "; is `dialer beat` running?" if ago > timedelta(minutes=1) else ""
+    return f"Scheduler last looked for due jobs at {_when(seen)} UTC{late}"
+
+
 @schedule_app.command("list")
 def list_() -> None:
-    """Show every job: when, which file, the next run and how the last one went."""
+    """Show every job: when, which file, the next run, how the last one went, the last error."""
     store = _store()
-    last = store.last_occurrences()
-    table = Table("name", "cron", "tz", "contacts", "next run (UTC)", "last run")
-    now = datetime.now(UTC)
+    runs, errors = store.last_runs(), store.last_errors()
+    table = Table(
+        "name", "cron", "tz", "contacts", "next run (UTC)", "last run (UTC)", "last error (UTC)"
+    )
+    now = clock(store)
     for name, job in sorted(load(store).items()):
         when = next_run(job, now)
-        occurrence, error = last.get(name, ("", ""))
         table.add_row(
             name,
             job.cron,
             job.tz,
             job.contacts,
             f"{when:%Y-%m-%d %H:%M}" if when else "-",
-            f"{occurrence} {'FAILED: ' + error if error else ''}".strip() or "-",
+            _run_cell(runs.get(name)),
+            _error_cell(errors.get(name)),
         )
-    console.print(table)
+    out = Console()  # read COLUMNS now, not at import
+    out.print(table)
+    out.print(_beat_line(store, now))
 
 
 @schedule_app.command("remove")
 def remove(name: Name) -> None:
     """Delete a job (campaigns it already started go on)."""
-    if not _store().remove_schedule(name):
+    store = _store()
+    if not store.remove_schedule(name):
         raise InputError(f"no schedule named {name!r}")
+    store.forget_schedule(name)
     console.print(f"Removed {name}.")
 
 
 @schedule_app.command("run-now")
 def run_now(name: Name) -> None:
-    """Start one run of the job now, as if it had fired."""
+    """Start one run of the job now, here, as if it had fired; say why when it cannot start."""
     store = _store()
     job = load(store).get(name)
     if job is None:
         raise InputError(f"no schedule named {name!r}")
-    now = datetime.now(UTC)
-    occurrence = occurrence_id(name, now, check_zone(job.tz)) + "-now"
+    now = clock(store)
+    occurrence = occurrence_id(name, now, job.zone()) + "-now"
     if not store.claim_occurrence(occurrence):
         raise ConfigError(f"{occurrence} was started already; try again in a minute")
-    send_start(make_app(_redis_url()), name, json.dumps([occurrence, now.isoformat()]))
-    console.print(f"Started {occurrence}; `dialer status {occurrence}` follows it.")
+    run = start_occurrence(store, load_settings(), name, occurrence, now)
+    if run.error:
+        store.release_occurrence(occurrence)
+        raise ConfigError(f"{occurrence} did not start: {run.error}")
+    console.print(
+        f"Started {occurrence}; `dialer worker` processes dial it, "
+        f"`dialer status {occurrence}` follows it."
+    )
