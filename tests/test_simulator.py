@@ -109,8 +109,10 @@ def test_completed_call_reaches_every_status_then_post_call_fields(start: Start)
 
 
 def test_post_call_fields_lag_the_terminal_status(start: Start) -> None:
-    # Speed 5: the post-call lag lasts 0.4-0.6 s, long enough for a poll on a busy machine.
-    client = start(speed=5.0, scripted={"+14155550001": ["no_answer"]})
+    # A post-call lag of 0.5-0.6 s (10-12 s at speed 20): long enough for a poll on a busy machine.
+    client = start(
+        speed=20.0, post_call_delay=(10.0, 12.0), scripted={"+14155550001": ["no_answer"]}
+    )
     call_id = client.post("/v1/calls", json=body()).json()["id"]
     done = wait_for(
         lambda: client.get(f"/v1/calls/{call_id}").json(),
