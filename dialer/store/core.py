@@ -17,6 +17,7 @@ from dialer.pace import Pace, micros, seconds
 from dialer.store.hooks import Hooks
 from dialer.store.keys import (
     ACTIVE,
+    CAMPAIGNS,
     attempt_key,
     campaign_key,
     contact_key,
@@ -28,6 +29,7 @@ from dialer.store.keys import (
     script_keys,
     watch_key,
 )
+from dialer.store.listing import Listing
 
 log = logging.getLogger("dialer.store")
 ADD_PER_SCRIPT = 200  # contacts stored by one run of the add script
@@ -70,7 +72,7 @@ class Claim:
     guard_passed: bool = False  # the send guard let this create go already: send it now
 
 
-class Store(Hooks):
+class Store(Hooks, Listing):
     """Durable campaign state in one Redis database."""
 
     def __init__(self, client: redis.Redis) -> None:
@@ -100,6 +102,7 @@ class Store(Hooks):
             return False
         self.redis.hsetnx(key, "state", CampaignState.PAUSED.value)
         self.register_hook(config)
+        self.redis.sadd(CAMPAIGNS, config.campaign_id)
         return True
 
     def campaign(self, cid: str) -> CampaignConfig:

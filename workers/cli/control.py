@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dialer.campaign import CampaignState, State
+from dialer.campaign import CampaignState
 from dialer.errors import StateError
 from dialer.settings import load_settings
 from dialer.store import Store
@@ -83,12 +83,7 @@ def cancel(campaign: Campaign) -> None:
     """Stop for good: contacts not yet dialled become `canceled`; calls in progress finish."""
     with _store() as store:
         _config(store, campaign)
-        store.set_campaign_state(campaign, CampaignState.CANCELED)
-        canceled = sum(
-            1
-            for row in store.pending_rows(campaign)
-            if store.transition(campaign, row, State.CANCELED) is not None
-        )
+        canceled = session.cancel(store, campaign)
     console.print(f"Canceled {campaign}: {canceled} contacts will not be dialled.")
 
 

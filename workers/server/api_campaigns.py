@@ -1,0 +1,150 @@
+"""/api/contacts/inspect and /api/campaigns: lists in, campaigns out, steered and deleted."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Response, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from campaigns.report_html import CSP
+from workers.server import campaigns, files, forms, uploads, views
+from workers.server.context import Server
+from workers.server.inspect import Inspection, inspect_list
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Created(views.CampaignDetail):
+    """A campaign just submitted: `resumed` when the same list had been started before."""
+
+    resumed: bool
+
+
+class Canceled(BaseModel):
+    """What a cancel did."""
+
+    id: str
+    canceled_contacts: int
+
+
+def router(server: Server) -> APIRouter:
+    """The campaign routes, bound to `server`."""
+    api = APIRouter(prefix="/api", tags=["campaigns"])
+    _intake(api, server)
+    _steering(api, server)
+    _files(api, server)
+    return api
+
+
+def _intake(api: APIRouter, server: Server) -> None:
+    run_form = forms.run_options_form()
+    store = server.store
+
+    @api.post("/contacts/inspect")
+    async def inspect(
+        file: UploadFile,
+        phone_column: Annotated[str | None, Form()] = None,
+        default_region: Annotated[str, Form()] = "US",
+    ) -> Inspection:
+        """Read a list as a campaign would, dial nobody: columns, counts, rejects, samples."""
+        part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
+        with uploads.discarded(part):
+            name = uploads.list_name(file.filename)
+            return await run_in_threadpool(inspect_list, part, name, phone_column, default_region)
+
+    @api.post("/campaigns", status_code=201)
+    async def create(
+        response: Response,
+        file: UploadFile,
+        options: Annotated[dict[str, Any], Depends(run_form)],
+        campaign: Annotated[
+            str | None, Form(description="Campaign id (default: name+hash).")
+        ] = None,
+    ) -> Created:
+        """Start a campaign from an uploaded list, with any of `dialer run`'s options."""
+        part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
+        with uploads.discarded(part):
+            cid, resumed = await run_in_threadpool(
+                campaigns.create, server, part, file.filename, options, campaign
+            )
+        if resumed:
+            response.status_code = 200
+        shown = await run_in_threadpool(views.detail, store, cid)
+        return Created(**shown.model_dump(), resumed=resumed)
+
+
+def _steering(api: APIRouter, server: Server) -> None:
+    store = server.store
+
+    @api.get("/campaigns")
+    def list_campaigns() -> list[views.CampaignSummary]:
+        """Every campaign, newest id last."""
+        return [views.summary(store, cid) for cid in store.campaign_ids()]
+
+    @api.get("/campaigns/{cid}")
+    def show(cid: str) -> views.CampaignDetail:
+        """One campaign: state in words, counts, pace, ETA and why contacts wait."""
+        return views.detail(store, cid)
+
+    @api.post("/campaigns/{cid}/pause")
+    def pause(cid: str) -> views.CampaignDetail:
+        """Dial nobody new; calls in progress finish."""
+        campaigns.pause(server, cid)
+        return views.detail(store, cid)
+
+    @api.post("/campaigns/{cid}/resume")
+    def resume(cid: str) -> views.CampaignDetail:
+        """Dial again after a pause."""
+        campaigns.resume(server, cid)
+        return views.detail(store, cid)
+
+    @api.post("/campaigns/{cid}/cancel")
+    def cancel(cid: str) -> Canceled:
+        """Stop for good: contacts not yet dialled become canceled."""
+        return Canceled(id=cid, canceled_contacts=campaigns.cancel(server, cid))
+
+    @api.post("/campaigns/{cid}/retry", status_code=201)
+    def retry(
+        cid: str,
+        statuses: Annotated[str, Form(description="Statuses to dial again, comma separated.")] = (
+            "failed,no_answer"
+        ),
+    ) -> views.CampaignDetail:
+        """A new campaign of the contacts that ended with the given statuses."""
+        chosen = [s.strip() for s in statuses.split(",") if s.strip()]
+        return views.detail(store, campaigns.retry(server, cid, chosen))
+
+    @api.delete("/campaigns/{cid}", status_code=204)
+    def delete(cid: str) -> Response:
+        """Remove a campaign that is not running, with its files and uploaded list."""
+        campaigns.delete(server, cid)
+        return Response(status_code=204)
+
+
+def _files(api: APIRouter, server: Server) -> None:
+    store = server.store
+
+    @api.get("/campaigns/{cid}/results.csv", response_class=FileResponse)
+    def results_csv(cid: str) -> FileResponse:
+        """The results file, as `dialer run` writes it, complete or not."""
+        views.summary(store, cid)
+        return FileResponse(files.results_csv(server, cid), media_type="text/csv",
+                            filename=f"{cid}.results.csv")  # fmt: skip
+
+    @api.get("/campaigns/{cid}/results.xlsx", response_class=FileResponse)
+    def results_xlsx(cid: str) -> FileResponse:
+        """The results as a workbook, every cell text."""
+        views.summary(store, cid)
+        return FileResponse(files.results_xlsx(server, cid), media_type=XLSX,
+                            filename=f"{cid}.results.xlsx")  # fmt: skip
+
+    @api.get("/campaigns/{cid}/report.html", response_class=HTMLResponse)
+    def report(cid: str) -> HTMLResponse:
+        """The self-contained HTML report of the results so far."""
+        views.summary(store, cid)
+        return HTMLResponse(
+            files.report_html(server, cid), headers={"Content-Security-Policy": CSP}
+        )

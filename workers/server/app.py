@@ -1,0 +1,80 @@
+"""The server's FastAPI app, built by `build_app` from a `Server` (nothing happens at import).
+
+/api/...            the REST API, every route behind the bearer token
+/webhooks/oneinbox  OneInbox's webhooks, handled by `workers.webhooks` (outside the token)
+/docs               the OpenAPI document, rendered; /openapi.json is the document itself
+"""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from workers import webhooks
+from workers.server import api_campaigns, api_schedules, errors, events, forms, uploads
+from workers.server.auth import require_token
+from workers.server.context import WEBHOOK_PATH, Server
+
+DESCRIPTION = """Start and watch outbound campaigns over HTTP, with the guarantees of
+`dialer run`: nobody is dialled twice, calls happen inside each recipient's window, and every
+contact ends with a status. Every /api route takes `Authorization: Bearer <token>`."""
+
+
+def build_app(server: Server) -> FastAPI:
+    """The whole server: API, webhook route, docs."""
+    app = FastAPI(title="dialer", description=DESCRIPTION, version="1", docs_url="/docs")
+    errors.install(app, [*forms.form_fields(), "campaign", "file", "statuses", "name", "cron"])
+    guarded = [Depends(require_token(server.token))]
+    app.include_router(api_campaigns.router(server), dependencies=guarded)
+    app.include_router(events.router(server), dependencies=guarded)
+    app.include_router(api_schedules.router(server), dependencies=guarded)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        server.store.ping()
+        return {"status": "ok"}
+
+    app.add_middleware(UploadLimit, limit=server.max_upload_bytes)
+    app.add_middleware(WebhookRoute, receiver=webhooks.create_app(server.store))
+    return app
+
+
+class WebhookRoute:
+    """ASGI middleware: requests under /webhooks/oneinbox go to the webhook receiver as it is
+    (its own limits and answers), the rest to the API."""
+
+    def __init__(self, app: ASGIApp, receiver: ASGIApp) -> None:
+        self.app, self.receiver = app, receiver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Route one request or lifespan event."""
+        if scope["type"] == "http" and str(scope["path"]).startswith(WEBHOOK_PATH):
+            await self.receiver(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+class UploadLimit:
+    """ASGI middleware: a request that says it is larger than the upload limit is refused (413)
+    before its body is read; one that grows past it while streaming is refused by
+    `uploads.receive`."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse an oversized request, or pass it on."""
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers") or [])
+            length = headers.get(b"content-length")
+            if not uploads.content_length_ok(length.decode() if length else None, self.limit):
+                message = f"the request is larger than the upload limit of {self.limit >> 20} MB"
+                answer = JSONResponse(errors.body(message, "file"), 413)
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
