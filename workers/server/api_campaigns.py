@@ -1,6 +1,7 @@
 """/api/contacts/inspect and /api/campaigns: lists in, campaigns out, steered and deleted."""
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): FastAPI reads them, and they name
+# dependencies local to the router functions.
 
 from typing import Annotated, Any
 

@@ -4,7 +4,8 @@ A job's list is uploaded with it and kept like any uploaded list (`uploads/<file
 read again each time the job fires, so uploading a new version under the same name updates it.
 """
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): FastAPI reads them, and they name
+# dependencies local to the router functions.
 
 import json
 from datetime import UTC, datetime

@@ -1,6 +1,7 @@
 """The server's one access token: `Authorization: Bearer <token>` on every /api route."""
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): FastAPI reads them, and they name
+# dependencies local to the router functions.
 
 import secrets
 from collections.abc import Callable

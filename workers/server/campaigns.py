@@ -12,8 +12,8 @@ from campaigns.contacts import LoadOptions
 from dialer.campaign import CampaignState
 from dialer.errors import InputError
 from workers import session
-from workers.cli.retry import RETRYABLE, select_rows
 from workers.planning import Plan, default_campaign_id, open_path, plan, stream
+from workers.reselect import RETRYABLE, select_rows
 from workers.server import forms, uploads, views
 from workers.server.context import Server
 from workers.server.errors import ApiError

@@ -5,7 +5,8 @@ and a last `event: done` once nothing more will happen (every contact final, can
 stopped by the dialer), after which the stream ends.
 """
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): FastAPI reads them, and they name
+# dependencies local to the router functions.
 
 import asyncio
 from collections.abc import AsyncIterator
