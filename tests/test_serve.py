@@ -256,4 +256,6 @@ def test_the_token_and_the_key_never_reach_a_log_line(served: Served) -> None:
     logs = served.err.read_text() + served.out.read_text()
     assert '"GET /api/campaigns?token=[redacted] HTTP/1.1" 200' in logs, logs[-2000:]
     assert TOKEN not in logs
+    # OneInbox's webhooks reached the server's route, outside the token.
+    assert '"POST /webhooks/oneinbox' in logs and "dialer.webhooks webhook" in logs
     assert DEFAULT_API_KEY not in logs

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from openpyxl import Workbook
 
 from dialer.settings import Settings
 from dialer.store import Store
@@ -17,6 +18,7 @@ from tests.support import serve_in_thread
 from workers.planning import RunOptions
 from workers.server.app import build_app
 from workers.server.context import Server
+from workers.server.files import text_cell
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 
 TOKEN = "test-token-0123456789"
@@ -142,9 +144,25 @@ def test_an_upload_over_the_limit_is_refused(api: httpx.Client, tmp_path: Path) 
     assert not list((tmp_path / "uploads").glob("*leads*"))
 
 
-def test_an_uploaded_list_is_kept_private_under_its_name(
-    api: httpx.Client, tmp_path: Path
-) -> None:
+def test_a_chunked_upload_is_cut_off_at_the_limit(api: httpx.Client, tmp_path: Path) -> None:
+    big = b"phone,name\n" + b"+14155552001,Ann\n" * 5000
+    form = api.build_request("POST", "/api/campaigns", files={"file": ("leads.csv", big)})
+    body = form.read()
+    chunks = (body[i : i + 8192] for i in range(0, len(body), 8192))  # no Content-Length
+    headers = {"content-type": form.headers["content-type"]}
+    answer = api.post("/api/campaigns", content=chunks, headers=headers)
+    assert answer.status_code == 413, answer.text
+    assert not [p for p in (tmp_path / "uploads").iterdir()], "nothing of it is kept"
+
+
+def test_every_workbook_cell_is_text_even_one_that_looks_like_a_formula() -> None:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    cells = [text_cell(sheet, value) for value in ("=1+2", "+14155550101", "42")]
+    assert [c.data_type for c in cells] == ["s", "s", "s"]
+
+
+def test_an_uploaded_list_is_kept_private_under_its_name(api: httpx.Client, tmp_path: Path) -> None:
     created = _create(api, window="always")
     assert created.status_code == 201, created.text
     kept = tmp_path / "uploads" / "leads.csv"

@@ -32,7 +32,7 @@ def results_xlsx(server: Server, cid: str) -> Path:
     sheet = workbook.create_sheet("results")
     with source.open(encoding="utf-8", newline="") as handle:
         for row in csv.reader(handle):
-            sheet.append([_text(sheet, value) for value in row])
+            sheet.append([text_cell(sheet, value) for value in row])
     fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".xlsx", dir=target.parent)
     os.close(fd)
     workbook.save(tmp)
@@ -40,7 +40,8 @@ def results_xlsx(server: Server, cid: str) -> Path:
     return target
 
 
-def _text(sheet: object, value: str) -> WriteOnlyCell:
+def text_cell(sheet: object, value: str) -> WriteOnlyCell:
+    """A workbook cell holding `value` as text."""
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"  # never a formula or a number, whatever the text looks like
     return cell

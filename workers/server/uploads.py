@@ -18,6 +18,7 @@ from fastapi import UploadFile
 from workers.server.errors import ApiError
 
 CHUNK = 1 << 20
+FORM_ROOM = 64 * 1024  # the form fields and part headers around the file
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -75,4 +76,4 @@ def discarded(part: Path) -> Iterator[Path]:
 
 def content_length_ok(header: str | None, limit: int) -> bool:
     """False when the request says it is larger than the limit (plus room for the form)."""
-    return header is None or (header.isdigit() and int(header) <= limit + CHUNK)
+    return header is None or (header.isdigit() and int(header) <= limit + FORM_ROOM)
