@@ -1,4 +1,5 @@
-"""A campaign as the API shows it, read from its counters (never by scanning its contacts)."""
+"""A campaign as the API shows it: counts, pace and ETA from its counters (never by scanning its
+contacts); why contacts wait from a fixed sample of the next ones due."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dialer.campaign import LIVE_STATES, CampaignConfig, State
 from dialer.store import Store
 from workers import session
 
+WAITING_SAMPLE = 100  # why contacts wait: read from the next 100 due, whatever the size
 HIDDEN = frozenset({"webhook_secret", "source", "results_path", "columns", "variable_columns"})
 
 
@@ -64,7 +66,7 @@ def detail(store: Store, cid: str) -> CampaignDetail:
     """Everything the API says about one campaign."""
     now = session.progress(store, cid)
     config = store.campaign(cid)
-    due_ms, reasons = store.waiting(cid)
+    due_ms, reasons = store.waiting(cid, sample=WAITING_SAMPLE)
     pending = now.counts.get(State.PENDING.value, 0)
     in_progress = sum(now.counts.get(s.value, 0) for s in LIVE_STATES if s is not State.PENDING)
     return CampaignDetail(
