@@ -42,7 +42,7 @@ def _command_path(argv: list[str]) -> list[str]:
 def test_every_dialer_service_runs_an_existing_command() -> None:
     cli = get_command(app)
     services = _compose()["services"]
-    for name in ("worker", "beat", "webhooks", "simulator"):
+    for name in ("worker", "beat", "webhooks", "server", "simulator"):
         assert name in services, f"{name} service missing"
         words = _command_path(services[name]["command"])
         command: Any = cli
@@ -69,7 +69,7 @@ def test_redis_requires_the_password_from_the_env_file(tmp_path: Path) -> None:
     service = compose["services"]["redis"]
     assert service["environment"]["REDIS_PASSWORD"].startswith("${REDIS_PASSWORD:?")
     assert "REDIS_PASSWORD" not in " ".join(service["command"]).replace("$$REDIS_PASSWORD", "")
-    for name in ("worker", "beat", "webhooks"):
+    for name in ("worker", "beat", "webhooks", "server"):
         url = compose["services"][name]["environment"]["DIALER_REDIS_URL"]
         assert url.startswith("redis://:${REDIS_PASSWORD:?"), name
     # Run the service's own command (as compose would, `$$` being `$`) on a free port.
@@ -160,7 +160,7 @@ def test_images_are_pinned_to_exact_versions() -> None:
 
 def test_long_running_services_have_healthchecks() -> None:
     services = _compose()["services"]
-    for name in ("redis", "worker", "beat", "webhooks"):
+    for name in ("redis", "worker", "beat", "webhooks", "server"):
         assert services[name]["healthcheck"]["test"], name
     worker = services["worker"]
     assert worker["command"][-2:] == ["--name", "worker@%h"]

@@ -43,7 +43,8 @@ def serve(
     """
     settings = load_settings(public_url=public_url)
     api_key = settings.require_api_key()
-    token = settings.web_token.get_secret_value() if settings.web_token else new_token()
+    given = settings.web_token.get_secret_value().strip() if settings.web_token else ""
+    token = given or new_token()
     configure(settings.log_format, secrets=[api_key, token])
     if not is_loopback(host):
         console.print(
@@ -52,7 +53,7 @@ def serve(
         )
     with open_stack(settings) as stack:
         server = _server(settings, stack, token)
-        _announce(host, port, settings, stack.embedded, token)
+        _announce(host, port, settings, stack.embedded, "" if given else token)
         uvicorn.run(build_app(server), host=host, port=port, log_config=None, log_level="info")
 
 
@@ -68,11 +69,11 @@ def _server(settings: Settings, stack: Stack, token: str) -> Server:
     )
 
 
-def _announce(host: str, port: int, settings: Settings, embedded: bool, token: str) -> None:
+def _announce(host: str, port: int, settings: Settings, embedded: bool, new: str) -> None:
     where = "an embedded Redis and worker" if embedded else "DIALER_REDIS_URL and its workers"
     console.print(f"Serving http://{host}:{port} (API docs at /docs), with {where}.")
-    if settings.web_token is None:
-        console.print(f"Token (give it as `Authorization: Bearer ...`): {token}")
+    if new:
+        console.print(f"Token (give it as `Authorization: Bearer ...`): {new}")
     if not settings.public_url:
         console.print("No --public-url: campaigns started here get no webhook URL (polling only).")
     logging.getLogger("dialer.serve").info("serving", extra={"host": host, "port": port})
