@@ -259,3 +259,30 @@ def test_the_token_and_the_key_never_reach_a_log_line(served: Served) -> None:
     # OneInbox's webhooks reached the server's route, outside the token.
     assert '"POST /webhooks/oneinbox' in logs and "dialer.webhooks webhook" in logs
     assert DEFAULT_API_KEY not in logs
+
+
+def test_a_generated_token_is_printed_once_and_a_public_host_gets_a_warning(
+    tmp_path: Path, simulator: RunningSimulator
+) -> None:
+    port = free_port()
+    out, err = tmp_path / "serve.out", tmp_path / "serve.err"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [dialer_exe(), "serve", "--host", "0.0.0.0", "--port", str(port)],
+            env=dialer_env(cli_env(simulator, tmp_path)), cwd=tmp_path,
+            stdout=stdout, stderr=stderr,
+        )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _up(url), 60, "the server to answer")
+        printed = out.read_text()
+        assert "put TLS in front" in printed
+        token = printed.split("Bearer ...`): ", 1)[1].split()[0]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{url}/api/campaigns", headers=headers).status_code == 200
+        assert httpx.get(f"{url}/api/campaigns").status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    assert printed.count(token) == 1
+    assert token not in err.read_text()

@@ -73,7 +73,7 @@ def _announce(host: str, port: int, settings: Settings, embedded: bool, new: str
     where = "an embedded Redis and worker" if embedded else "DIALER_REDIS_URL and its workers"
     console.print(f"Serving http://{host}:{port} (API docs at /docs), with {where}.")
     if new:
-        console.print(f"Token (give it as `Authorization: Bearer ...`): {new}")
+        console.print(f"Token (give it as `Authorization: Bearer ...`): {new}", soft_wrap=True)
     if not settings.public_url:
         console.print("No --public-url: campaigns started here get no webhook URL (polling only).")
     logging.getLogger("dialer.serve").info("serving", extra={"host": host, "port": port})
