@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from openpyxl import Workbook
 
 from dialer.settings import Settings
@@ -185,3 +186,16 @@ def test_unknown_campaign_is_a_404(api: httpx.Client) -> None:
         answer = api.request(method, f"/api/campaigns/nope{path}")
         assert answer.status_code == 404, (method, path, answer.text)
         assert "nope" in answer.json()["error"]
+
+
+def test_delete_removes_the_campaign_its_keys_and_its_list(
+    api: httpx.Client, redis_url: str, tmp_path: Path
+) -> None:
+    cid = _create(api, window="always").json()["id"]
+    assert api.delete(f"/api/campaigns/{cid}").status_code == 409, "running: not deleted"
+    assert api.post(f"/api/campaigns/{cid}/pause").status_code == 200
+    assert api.delete(f"/api/campaigns/{cid}").status_code == 204
+    assert api.get(f"/api/campaigns/{cid}").status_code == 404
+    assert list(redis.Redis.from_url(redis_url).scan_iter(match=f"*{cid}*")) == []
+    assert not (tmp_path / "uploads" / "leads.csv").exists()
+    assert api.get("/api/campaigns").json() == []

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from campaigns.report_html import CSP
 from workers.server import campaigns, files, forms, uploads, views
 from workers.server.context import Server
-from workers.server.inspect import Inspection, inspect_list
+from workers.server.inspection import Inspection, inspect_list
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
