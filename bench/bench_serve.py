@@ -32,6 +32,7 @@ from campaigns.model import Contact  # noqa: E402
 from dialer.campaign import CampaignConfig  # noqa: E402
 from dialer.settings import Settings  # noqa: E402
 from dialer.store import Store  # noqa: E402
+from dialer.store.keys import counts_key  # noqa: E402
 from workers.embedded import embedded_redis  # noqa: E402
 from workers.server.app import build_app  # noqa: E402
 from workers.server.context import Server  # noqa: E402
@@ -123,7 +124,7 @@ def main() -> None:
             big = lambda: http.get("/api/campaigns/big").raise_for_status()  # noqa: E731
             small = lambda: http.get("/api/campaigns/c000").raise_for_status()  # noqa: E731
             noop = lambda: http.get("/bench/noop").raise_for_status()  # noqa: E731
-            hgetall = lambda: raw.hgetall("dialer:camp:big:counts")  # noqa: E731
+            hgetall = lambda: raw.hgetall(counts_key("big"))  # noqa: E731
             assert len(http.get("/api/campaigns").json()) == 101
             print("| request | ms median [min–max] |\n| --- | ---: |")
             print(row("**GET /api/campaigns** (101 campaigns)", timed(listing, runs)))
