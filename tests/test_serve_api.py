@@ -21,14 +21,17 @@ from workers.server.app import build_app
 from workers.server.context import Server
 from workers.server.files import text_cell
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
+from workers.simulator.server import RunningSimulator
 
 TOKEN = "test-token-0123456789"
 CONTACTS = b"phone,name\n+14155552001,Ann\n+14155552002,Bob\nnot a phone,Cy\n"
 
 
 @pytest.fixture
-def api(redis_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
-    settings = Settings(api_key=DEFAULT_API_KEY, redis_url=redis_url, state_dir=tmp_path)
+def api(redis_url: str, tmp_path: Path, simulator: RunningSimulator) -> Iterator[httpx.Client]:
+    settings = Settings(
+        api_key=DEFAULT_API_KEY, base_url=simulator.url, redis_url=redis_url, state_dir=tmp_path
+    )
     server = Server(
         settings=settings,
         store=Store.from_url(redis_url),
@@ -80,7 +83,7 @@ def test_docs_and_webhooks_are_outside_the_token(api: httpx.Client) -> None:
     ref = create["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
     fields = set(document["components"]["schemas"][ref]["properties"])
     # Every run option is a form field named as `dialer run`'s option (but the server-side dnc).
-    assert fields == {*RunOptions.model_fields, "file", "campaign"} - {"dnc"}
+    assert fields == {*RunOptions.model_fields, "file", "campaign", "preflight"} - {"dnc"}
     assert "/api/campaigns/{cid}/events" in document["paths"]
     hook = httpx.post(f"{api.base_url}/webhooks/oneinbox", content=b"{}")
     assert hook.status_code != 401
@@ -199,3 +202,26 @@ def test_delete_removes_the_campaign_its_keys_and_its_list(
     assert list(redis.Redis.from_url(redis_url).scan_iter(match=f"*{cid}*")) == []
     assert not (tmp_path / "uploads" / "leads.csv").exists()
     assert api.get("/api/campaigns").json() == []
+
+
+def test_a_failed_preflight_dials_nobody_and_names_the_field(
+    api: httpx.Client, tmp_path: Path
+) -> None:
+    answer = _create(api, agent_id="00000000-0000-4000-8000-000000000000", window="always")
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == "agent_id"
+    assert "preflight failed, nothing was dialled" in answer.json()["error"]
+    assert api.get("/api/campaigns").json() == []
+    assert not (tmp_path / "uploads" / "leads.csv").exists()
+    unregistered = _create(api, from_number="+14155559999", window="always")
+    assert unregistered.status_code == 422 and unregistered.json()["field"] == "from_number"
+    skipped = _create(api, agent_id="00000000-0000-4000-8000-000000000000", preflight="false")
+    assert skipped.status_code == 201, "--no-preflight's equivalent submits anyway"
+    assert skipped.json()["preflight"] == []
+
+
+def test_the_preflight_checks_come_back_with_the_campaign(api: httpx.Client) -> None:
+    created = _create(api, window="always")
+    assert created.status_code == 201, created.text
+    names = {c["name"]: c["level"] for c in created.json()["preflight"]}
+    assert names["API key"] == "ok" and names["agent"] == "ok" and names["from-number"] == "ok"

@@ -10,8 +10,10 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from campaigns.contacts import LoadOptions
 from campaigns.report_html import CSP
 from workers.server import campaigns, files, forms, uploads, views
+from workers.server.checks import CheckView
 from workers.server.context import Server
 from workers.server.inspection import Inspection, inspect_list
 
@@ -19,9 +21,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Created(views.CampaignDetail):
-    """A campaign just submitted: `resumed` when the same list had been started before."""
+    """A campaign just submitted: `resumed` when the same list had been started before, and
+    the preflight's checks (warnings worth reading)."""
 
     resumed: bool
+    preflight: list[CheckView]
 
 
 class Canceled(BaseModel):
@@ -49,12 +53,14 @@ def _intake(api: APIRouter, server: Server) -> None:
         file: UploadFile,
         phone_column: Annotated[str | None, Form()] = None,
         default_region: Annotated[str, Form()] = "US",
+        sheet: Annotated[str | None, Form(description="The .xlsx sheet to read.")] = None,
     ) -> Inspection:
         """Read a list as a campaign would, dial nobody: columns, counts, rejects, samples."""
         part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
+        options = LoadOptions(phone_column=phone_column, default_region=default_region, sheet=sheet)
         with uploads.discarded(part):
             name = uploads.list_name(file.filename)
-            return await run_in_threadpool(inspect_list, part, name, phone_column, default_region)
+            return await run_in_threadpool(inspect_list, part, name, options)
 
     @api.post("/campaigns", status_code=201)
     async def create(
@@ -64,17 +70,19 @@ def _intake(api: APIRouter, server: Server) -> None:
         campaign: Annotated[
             str | None, Form(description="Campaign id (default: name+hash).")
         ] = None,
+        preflight: Annotated[
+            bool, Form(description="Check key, agent, numbers and quota before dialling.")
+        ] = True,
     ) -> Created:
         """Start a campaign from an uploaded list, with any of `dialer run`'s options."""
         part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
         with uploads.discarded(part):
-            cid, resumed = await run_in_threadpool(
-                campaigns.create, server, part, file.filename, options, campaign
-            )
-        if resumed:
+            asked = campaigns.Request(part, file.filename, options, campaign, preflight)
+            done = await run_in_threadpool(campaigns.create, server, asked)
+        if done.resumed:
             response.status_code = 200
-        shown = await run_in_threadpool(views.detail, store, cid)
-        return Created(**shown.model_dump(), resumed=resumed)
+        shown = await run_in_threadpool(views.detail, store, done.cid)
+        return Created(**shown.model_dump(), resumed=done.resumed, preflight=done.preflight)
 
 
 def _steering(api: APIRouter, server: Server) -> None:

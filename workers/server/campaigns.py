@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +15,35 @@ from dialer.errors import InputError
 from workers import session
 from workers.planning import Plan, default_campaign_id, open_path, plan, stream
 from workers.reselect import RETRYABLE, select_rows
-from workers.server import forms, uploads, views
+from workers.server import checks, forms, uploads, views
 from workers.server.context import Server
 from workers.server.errors import ApiError
 
 
-def create(
-    server: Server, part: Path, filename: str | None, values: dict[str, Any], cid: str | None
-) -> tuple[str, bool]:
-    """Start (or resume) the campaign of an uploaded list; returns its id and whether it was
-    resumed. The list is kept at its stable place, `uploads/<file name>`."""
+@dataclass(frozen=True)
+class Request:
+    """A campaign asked for over HTTP: its list (still in its temporary file), its options."""
+
+    part: Path
+    filename: str | None
+    values: dict[str, Any]
+    campaign: str | None = None
+    preflight: bool = True
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What `create` did: the campaign, whether it resumed, the preflight's checks."""
+
+    cid: str
+    resumed: bool
+    preflight: list[checks.CheckView]
+
+
+def create(server: Server, asked: Request) -> Submitted:
+    """Check, then start (or resume) the campaign of an uploaded list. The list is kept at
+    its stable place, `uploads/<file name>`."""
+    part, filename, values, cid = asked.part, asked.filename, asked.values, asked.campaign
     opts = forms.build(values, webhook_url=server.webhook_url)
     name = uploads.list_name(filename)
     cid = cid or default_campaign_id(part, name)
@@ -40,10 +60,11 @@ def create(
             results=folder / "results.csv",
             rejects=folder / "rejects.csv",
         )
+        found = checks.run(server.settings, chosen) if asked.preflight else []
     except BaseException:
         _forget_list(server, target)
         raise
-    return cid, _submit(server, chosen)
+    return Submitted(cid, _submit(server, chosen), found)
 
 
 def _submit(server: Server, chosen: Plan) -> bool:

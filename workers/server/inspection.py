@@ -54,11 +54,8 @@ class Inspection(BaseModel):
     reject_samples: list[RejectSample]
 
 
-def inspect_list(
-    path: Path, name: str, phone_column: str | None, default_region: str
-) -> Inspection:
+def inspect_list(path: Path, name: str, options: LoadOptions) -> Inspection:
     """Read the whole list once, keeping counts and a few examples."""
-    options = LoadOptions(phone_column=phone_column, default_region=default_region)
     with open_contacts(path.open("rb"), name=name, options=options) as opened:
         reasons: Counter[str] = Counter()
         samples: list[Sample] = []
