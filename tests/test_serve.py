@@ -167,6 +167,13 @@ def test_a_campaign_runs_to_done_and_its_results_are_those_dialer_run_writes(
             r["phone_e164"] for r in rows
         )
 
+        (served.tmp / "later.csv").write_text(_contacts(2, 5000), encoding="utf-8")
+        args = campaign_args("run", "later.csv", "--detach", "--campaign", "later")
+        detached = dialer_cli(args, served.env(), cwd=served.tmp)
+        assert detached.returncode == 0, detached.stdout + detached.stderr
+        assert api.get("/api/campaigns/later").json()["total"] == 2
+        assert _events(api, "later")[-1][1]["state"] == "done", "the server's worker dialled it"
+
         status = dialer_cli(["status", cid], served.env(), cwd=served.tmp)
         assert status.returncode == 0 and "done" in status.stdout, status.stderr
 
