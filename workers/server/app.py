@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workers import webhooks
 from workers.server import api_campaigns, api_schedules, errors, events, forms, uploads
@@ -60,21 +60,37 @@ class WebhookRoute:
 
 
 class UploadLimit:
-    """ASGI middleware: a request that says it is larger than the upload limit is refused (413)
-    before its body is read; one that grows past it while streaming is refused by
-    `uploads.receive`."""
+    """ASGI middleware: a request body larger than the upload limit (and room for the form) is
+    refused with 413: at once when its Content-Length says so, else as soon as that many bytes
+    have streamed in, before the rest is read or spooled anywhere."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Refuse an oversized request, or pass it on."""
-        if scope["type"] == "http":
-            headers = dict(scope.get("headers") or [])
-            length = headers.get(b"content-length")
-            if not uploads.content_length_ok(length.decode() if length else None, self.limit):
-                message = f"the request is larger than the upload limit of {self.limit >> 20} MB"
-                answer = JSONResponse(errors.body(message, "file"), 413)
-                await answer(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        """Refuse an oversized request, or pass it on with its body counted."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if not uploads.content_length_ok(length.decode() if length else None, self.limit):
+            answer = JSONResponse(errors.body(self._message(), "file"), 413)
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, self._counted(receive), send)
+
+    def _message(self) -> str:
+        return f"the request is larger than the upload limit of {self.limit / (1 << 20):g} MB"
+
+    def _counted(self, receive: Receive) -> Receive:
+        allowed, seen = self.limit + uploads.FORM_ROOM, 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > allowed:  # FastAPI passes an HTTPException raised here through as it is
+                raise errors.ApiError(413, self._message(), field="file")
+            return message
+
+        return counted
