@@ -176,6 +176,10 @@ def test_an_uploaded_list_is_kept_private_under_its_name(api: httpx.Client, tmp_
     body = created.json()
     assert body["list_name"] == "leads.csv" and body["total"] == 2
     assert body["state"] == "running" and not body["resumed"]
+    listed = api.get("/api/campaigns").json()
+    assert [(c["id"], c["state"], c["total"], c["counts"]) for c in listed] == [
+        (body["id"], "running", 2, {"pending": 2})
+    ]
     again = _create(api, window="always")
     assert again.status_code == 200 and again.json()["resumed"]
     assert again.json()["id"] == body["id"]

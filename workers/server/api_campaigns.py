@@ -91,7 +91,7 @@ def _steering(api: APIRouter, server: Server) -> None:
     @api.get("/campaigns")
     def list_campaigns() -> list[views.CampaignSummary]:
         """Every campaign, newest id last."""
-        return [views.summary(store, cid) for cid in store.campaign_ids()]
+        return views.listing(store)
 
     @api.get("/campaigns/{cid}")
     def show(cid: str) -> views.CampaignDetail:

@@ -47,10 +47,24 @@ class CampaignDetail(CampaignSummary):
     options: dict[str, object]
 
 
+def listing(store: Store) -> list[CampaignSummary]:
+    """Every campaign, from one round trip to Redis."""
+    return [
+        _summary(
+            seen.config.campaign_id,
+            session.Progress(seen.state, seen.total, seen.counts, seen.reason),
+            seen.config,
+        )
+        for seen in store.overviews(store.campaign_ids())
+    ]
+
+
 def summary(store: Store, cid: str) -> CampaignSummary:
     """The campaign's state in words and its counts."""
-    now = session.progress(store, cid)
-    config = store.campaign(cid)
+    return _summary(cid, session.progress(store, cid), store.campaign(cid))
+
+
+def _summary(cid: str, now: session.Progress, config: CampaignConfig) -> CampaignSummary:
     return CampaignSummary(
         id=cid,
         state=now.state.value,
@@ -70,7 +84,7 @@ def detail(store: Store, cid: str) -> CampaignDetail:
     pending = now.counts.get(State.PENDING.value, 0)
     in_progress = sum(now.counts.get(s.value, 0) for s in LIVE_STATES if s is not State.PENDING)
     return CampaignDetail(
-        **summary(store, cid).model_dump(),
+        **_summary(cid, now, config).model_dump(),
         dialled=now.total - pending,
         pace=Pace(
             limit_per_s=config.rate_per_s,
