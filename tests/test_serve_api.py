@@ -13,13 +13,16 @@ import pytest
 import redis
 from openpyxl import Workbook
 
+from dialer.campaign import CampaignState
 from dialer.settings import Settings
 from dialer.store import Store
 from tests.support import serve_in_thread
 from workers.planning import RunOptions
 from workers.server.app import build_app
 from workers.server.context import Server
+from workers.server.events import ended
 from workers.server.files import text_cell
+from workers.session import Progress
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from workers.simulator.server import RunningSimulator
 
@@ -230,3 +233,20 @@ def test_the_preflight_checks_come_back_with_the_campaign(api: httpx.Client) -> 
     assert created.status_code == 201, created.text
     names = {c["name"]: c["level"] for c in created.json()["preflight"]}
     assert names["API key"] == "ok" and names["agent"] == "ok" and names["from-number"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("state", "counts", "reason", "over"),
+    [
+        (CampaignState.RUNNING, {"completed": 2}, "", False),  # the tick has not closed it yet
+        (CampaignState.DONE, {"completed": 2}, "", True),
+        (CampaignState.CANCELED, {"placed": 1, "canceled": 1}, "", False),  # a call goes on
+        (CampaignState.CANCELED, {"completed": 1, "canceled": 1}, "", True),
+        (CampaignState.PAUSED, {"pending": 2}, "", False),  # paused by a person: may resume
+        (CampaignState.PAUSED, {"pending": 2}, "the API key was refused", True),
+    ],
+)
+def test_the_event_stream_ends_only_when_nothing_more_will_happen(
+    state: CampaignState, counts: dict[str, int], reason: str, over: bool
+) -> None:
+    assert ended(Progress(state, 2, counts, reason)) is over

@@ -1,8 +1,8 @@
 """GET /api/campaigns/{id}/events: the campaign's progress as server-sent events.
 
 An `event: progress` with the campaign (as GET /api/campaigns/{id} gives it) every few moments,
-and a last `event: done` once nothing more will happen (every contact final, canceled, or
-stopped by the dialer), after which the stream ends.
+and a last `event: done` once nothing more will happen (the campaign is done, canceled with no
+call left in progress, or stopped by the dialer), after which the stream ends.
 """
 
 # Annotations stay evaluated (no __future__ import): FastAPI reads them, and they name
@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from dialer.campaign import CampaignState
 from workers import session
 from workers.server import views
 from workers.server.context import Server
@@ -29,11 +30,20 @@ async def stream(server: Server, cid: str) -> AsyncIterator[str]:
     """Progress until the campaign ends (or the client goes away)."""
     while True:
         shown, now = await run_in_threadpool(_read, server, cid)
-        finished = session.finished(now)
+        finished = ended(now)
         yield sse("done" if finished else "progress", shown.model_dump_json())
         if finished:
             return
         await asyncio.sleep(server.events_every_s)
+
+
+def ended(now: session.Progress) -> bool:
+    """True once nothing more will happen to the campaign. A running campaign whose contacts
+    are all final is not yet done: the tick closes it (and writes its results) first."""
+    if now.state is CampaignState.CANCELED:
+        return now.live == 0
+    stopped = now.state is CampaignState.PAUSED and bool(now.reason)
+    return now.state is CampaignState.DONE or stopped
 
 
 def _read(server: Server, cid: str) -> tuple[views.CampaignDetail, session.Progress]:
