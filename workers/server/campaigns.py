@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.contacts import LoadOptions
-from dialer.campaign import CampaignState
+from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import InputError
 from workers import session
 from workers.planning import Plan, default_campaign_id, open_path, plan, stream
@@ -18,6 +18,8 @@ from workers.reselect import RETRYABLE, select_rows
 from workers.server import checks, forms, uploads, views
 from workers.server.context import Server
 from workers.server.errors import ApiError
+
+OWN = {"webhook_secret", "results_path"}  # a campaign's own, never copied to its retry
 
 
 @dataclass(frozen=True)
@@ -174,8 +176,10 @@ def retry(server: Server, cid: str, statuses: list[str]) -> str:
         contacts.unlink(missing_ok=True)
         raise
     folder = server.files(new)
-    retry_config = config.model_copy(
-        update={
+    # The earlier campaign's settings, but anything the store gives a campaign of its own.
+    retry_config = CampaignConfig.model_validate(
+        {
+            **config.model_dump(exclude=OWN),
             "campaign_id": new,
             "columns": tuple(contact_file.columns),
             "variable_columns": tuple(contact_file.variable_columns),
