@@ -14,10 +14,10 @@ import redis
 from openpyxl import Workbook
 
 from dialer.campaign import CampaignState
+from dialer.run_options import RunOptions
 from dialer.settings import Settings
 from dialer.store import Store
 from tests.support import serve_in_thread
-from workers.planning import RunOptions
 from workers.server.app import build_app
 from workers.server.context import Server
 from workers.server.events import ended

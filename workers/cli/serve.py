@@ -41,7 +41,9 @@ def serve(
     use it. Every /api request needs `Authorization: Bearer <token>`: DIALER_WEB_TOKEN, or the
     token printed at start.
     """
-    settings = load_settings(public_url=public_url)
+    settings = load_settings()
+    if public_url:
+        settings = settings.model_copy(update={"public_url": public_url})
     api_key = settings.require_api_key()
     given = settings.web_token.get_secret_value().strip() if settings.web_token else ""
     token = given or new_token()

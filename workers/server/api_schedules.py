@@ -22,6 +22,7 @@ from campaigns.schedules import (
     occurrence_id,
     parse_cron,
 )
+from workers.planning import calling_times
 from workers.scheduler import Schedule, load
 from workers.server import forms, uploads
 from workers.server.context import Server
@@ -95,7 +96,7 @@ def router(server: Server) -> APIRouter:
         parse_cron(cron)
         check_zone(tz)
         opts = forms.build({**options, "tz": tz}, webhook_url=server.webhook_url)
-        await run_in_threadpool(opts.times)
+        await run_in_threadpool(calling_times, opts)
         part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
         target = uploads.keep(part, server.uploads, file.filename)
         results = str(server.state_dir / "files" / "{campaign}" / "results.csv")

@@ -13,7 +13,7 @@ from campaigns.contacts import LoadOptions
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import InputError
 from workers import session
-from workers.planning import Plan, default_campaign_id, open_path, plan, stream
+from workers.planning import RunPlan, default_campaign_id, open_path, plan_run, stream
 from workers.reselect import RETRYABLE, select_rows
 from workers.server import checks, forms, uploads, views
 from workers.server.context import Server
@@ -54,7 +54,7 @@ def create(server: Server, asked: Request) -> Submitted:
     uploads.keep(part, server.uploads, name)
     folder = server.files(cid)
     try:
-        chosen = plan(
+        chosen = plan_run(
             server.settings,
             target,
             opts,
@@ -69,7 +69,7 @@ def create(server: Server, asked: Request) -> Submitted:
     return Submitted(cid, _submit(server, chosen), found)
 
 
-def _submit(server: Server, chosen: Plan) -> bool:
+def _submit(server: Server, chosen: RunPlan) -> bool:
     store, cid = server.store, chosen.config.campaign_id
     chosen.rejects_path.parent.mkdir(parents=True, exist_ok=True)
     config = chosen.config.model_copy(update={"results_path": str(chosen.results)})
@@ -186,6 +186,6 @@ def retry(server: Server, cid: str, statuses: list[str]) -> str:
             "source": str(contacts),
         }
     )
-    _submit(server, Plan(retry_config, contact_file, contacts, folder / "rejects.csv",
+    _submit(server, RunPlan(retry_config, contact_file, contacts, folder / "rejects.csv",
                          folder / "results.csv", LoadOptions()))  # fmt: skip
     return new

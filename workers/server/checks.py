@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from dialer.client import OneInboxClient
 from dialer.http import make_http_client
 from dialer.settings import Settings
-from workers.planning import Plan, open_path
+from workers.planning import RunPlan, open_path
 from workers.preflight import Check, Level, check_account, check_countries
 from workers.server.errors import ApiError
 
@@ -24,7 +24,7 @@ class CheckView(BaseModel):
     detail: str
 
 
-def _numbers(chosen: Plan) -> tuple[list[str], set[str]]:
+def _numbers(chosen: RunPlan) -> tuple[list[str], set[str]]:
     """The list's valid phones, and the per-row from-numbers, read once more."""
     phones: list[str] = []
     own: set[str] = set()
@@ -37,7 +37,7 @@ def _numbers(chosen: Plan) -> tuple[list[str], set[str]]:
     return phones, own
 
 
-def run(settings: Settings, chosen: Plan) -> list[CheckView]:
+def run(settings: Settings, chosen: RunPlan) -> list[CheckView]:
     """Every check; ApiError 422 when one failed (its field named when it has one)."""
     phones, own = _numbers(chosen)
     http = make_http_client(

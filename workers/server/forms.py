@@ -1,8 +1,9 @@
 """The run options as form fields, derived from `RunOptions` so the API follows the model.
 
 Every field of `RunOptions` becomes a form field of the same name (`agent_id`, `max_attempts`,
-...) with the model's type and default, except those that name a file on the server's disk
-(those are the CLI's), so a new run option reaches the API without a change here.
+...) with the model's type, default and help line, except those that name a file on the
+server's disk (`Cli(path=True)`: those are the CLI's), so a new run option reaches the API
+without a change here.
 """
 
 from __future__ import annotations
@@ -13,15 +14,20 @@ from typing import Annotated, Any, Optional
 
 from fastapi import Form
 
-from workers.planning import RunOptions
+from dialer.run_options import Cli, RunOptions
 
-SERVER_PATHS = frozenset({"dnc"})  # options naming a file on the server: not taken over HTTP
+
+def _cli(name: str) -> Cli | None:
+    return next((m for m in RunOptions.model_fields[name].metadata if isinstance(m, Cli)), None)
 
 
 def form_fields(exclude: frozenset[str] = frozenset()) -> list[str]:
-    """The run options a form takes."""
-    skip = SERVER_PATHS | exclude
-    return [name for name in RunOptions.model_fields if name not in skip]
+    """The run options a form takes (not those naming a file on the server: never over HTTP)."""
+    return [
+        name
+        for name in RunOptions.model_fields
+        if name not in exclude and not getattr(_cli(name), "path", False)
+    ]
 
 
 def run_options_form(exclude: frozenset[str] = frozenset()) -> Callable[..., dict[str, Any]]:
@@ -48,9 +54,9 @@ def run_options_form(exclude: frozenset[str] = frozenset()) -> Callable[..., dic
 
 
 def _describe(name: str) -> str:
-    info = RunOptions.model_fields[name]
+    info, cli = RunOptions.model_fields[name], _cli(name)
     default = "" if info.default in (None, "") else f" (default {info.default})"
-    text = info.description or f"`dialer run --{name.replace('_', '-')}`"
+    text = cli.help if cli else f"`dialer run --{name.replace('_', '-')}`"
     return f"{text}{default}"
 
 

@@ -7,17 +7,21 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
+
+from celery import Celery
 
 from dialer.settings import Settings
 from dialer.store import Store
+from workers.celery_app import make_app
 from workers.embedded import embedded_redis, embedded_worker, serving
-from workers.scheduler import run_beat
+from workers.scheduler import run_beat, send_start
 from workers.session import worker_env
 
 WORKER_CONCURRENCY = 16
 
 
-@dataclass(frozen=True)
+@dataclass
 class Stack:
     """The store the server uses, and how to reach its workers."""
 
@@ -27,9 +31,12 @@ class Stack:
 
     def fire(self, name: str, payload: str) -> None:
         """Ask a worker to start one occurrence of a scheduled job."""
-        from workers.celery_app import make_app
+        send_start(self.celery, name, payload)
 
-        make_app(self.redis_url).send_task("dialer.start_scheduled", args=(name, payload))
+    @cached_property
+    def celery(self) -> Celery:
+        """A Celery app on this stack's Redis, to send work to its workers."""
+        return make_app(self.redis_url)
 
 
 @contextlib.contextmanager
