@@ -3,6 +3,7 @@ no worker): the token, bad input as 422s naming the field, upload limits, what i
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from dialer.run_options import RunOptions
 from dialer.settings import Settings
 from dialer.store import Store
 from tests.support import serve_in_thread
+from workers.server.access_log import HideWebhookSecrets
 from workers.server.app import build_app
 from workers.server.context import Server
 from workers.server.events import ended
@@ -250,3 +252,13 @@ def test_the_event_stream_ends_only_when_nothing_more_will_happen(
     state: CampaignState, counts: dict[str, int], reason: str, over: bool
 ) -> None:
     assert ended(Progress(state, 2, counts, reason)) is over
+
+
+def test_a_webhook_secret_in_a_path_never_reaches_the_access_log() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "POST", "/webhooks/oneinbox/s3cr3t-abcdefghijkl", "1.1", 204), None,
+    )  # fmt: skip
+    assert HideWebhookSecrets().filter(record)
+    line = record.getMessage()
+    assert "s3cr3t" not in line and "/webhooks/oneinbox/[secret]" in line

@@ -12,6 +12,7 @@ from rich.console import Console
 from dialer.settings import Settings, load_settings
 from workers.cli.app import app
 from workers.logs import configure
+from workers.server.access_log import configure_access_log
 from workers.server.app import build_app
 from workers.server.auth import is_loopback, new_token
 from workers.server.context import MIB, Server
@@ -48,6 +49,7 @@ def serve(
     given = settings.web_token.get_secret_value().strip() if settings.web_token else ""
     token = given or new_token()
     configure(settings.log_format, secrets=[api_key, token])
+    configure_access_log()
     if not is_loopback(host):
         console.print(
             f"[bold yellow]warning:[/] listening on {host}: put TLS in front of this server "
