@@ -249,6 +249,8 @@ def test_schedules_add_list_run_now_remove(served: Served) -> None:
         runs = added.json()["next_runs"]
         assert len(runs) == 5 and all("T08:00:00" in r or "T09:00:00" in r for r in runs)
         assert [s["name"] for s in api.get("/api/schedules").json()] == ["daily"]
+        listed = dialer_cli(["schedule", "list"], served.env(), cwd=served.tmp)
+        assert listed.returncode == 0 and "daily" in listed.stdout, listed.stderr
 
         started = api.post("/api/schedules/daily/run")
         assert started.status_code == 202, started.text
