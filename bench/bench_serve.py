@@ -114,7 +114,7 @@ def main() -> None:
         fill(store)
         print(f"setup: {time.perf_counter() - started:.1f} s", file=sys.stderr)
         settings = Settings(api_key="oi_sk_bench", redis_url=private.url, state_dir=Path(tmp))
-        app = build_app(Server(settings, store, TOKEN, lambda n, p: None, Path(tmp)))
+        app = build_app(Server(settings, store, TOKEN, Path(tmp)))
         app.get("/bench/noop", dependencies=app.router.dependencies)(lambda: {})
         server, url = serve(app)
         raw = redis.Redis.from_url(private.url)

@@ -253,10 +253,12 @@ def test_schedules_add_list_run_now_remove(served: Served) -> None:
         assert listed.returncode == 0 and "daily" in listed.stdout, listed.stderr
 
         started = api.post("/api/schedules/daily/run")
-        assert started.status_code == 202, started.text
+        assert started.status_code == 201, started.text
         cid = started.json()["campaign"]
-        wait_until(lambda: api.get(f"/api/campaigns/{cid}").status_code == 200, 60, cid)
         assert api.get(f"/api/campaigns/{cid}").json()["total"] == 2
+        assert api.post("/api/schedules/daily/run").status_code == 409, "one run a minute"
+        bad = api.post("/api/schedules", data={**fields, "rate": "fast"}, files=files)
+        assert bad.status_code == 422 and bad.json()["field"] == "rate", bad.text
         assert api.delete("/api/schedules/daily").status_code == 204
         assert api.get("/api/schedules").json() == []
         assert api.delete("/api/schedules/daily").status_code == 404

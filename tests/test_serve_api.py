@@ -41,7 +41,6 @@ def api(redis_url: str, tmp_path: Path, simulator: RunningSimulator) -> Iterator
         settings=settings,
         store=Store.from_url(redis_url),
         token=TOKEN,
-        fire=lambda name, payload: None,
         state_dir=tmp_path,
         max_upload_bytes=64 * 1024,
     )

@@ -45,7 +45,11 @@ def serve(
     settings = load_settings()
     if public_url:
         settings = settings.model_copy(update={"public_url": public_url})
-    api_key = settings.require_api_key()
+    # The embedded worker dials with the key; with DIALER_REDIS_URL the workers hold it, and the
+    # server without one skips the account checks of its preflight.
+    api_key = settings.api_key.get_secret_value() if settings.api_key else ""
+    if not settings.redis_url:
+        api_key = settings.require_api_key()
     given = settings.web_token.get_secret_value().strip() if settings.web_token else ""
     token = given or new_token()
     configure(settings.log_format, secrets=[api_key, token])
@@ -66,7 +70,6 @@ def _server(settings: Settings, stack: Stack, token: str) -> Server:
         settings=settings,
         store=stack.store,
         token=token,
-        fire=stack.fire,
         state_dir=settings.state_dir,
         public_url=settings.public_url,
         max_upload_bytes=int(settings.max_upload_mb * MIB),

@@ -1,4 +1,5 @@
-"""/api/schedules: scheduled batch jobs (list, add with its next runs, remove, run now).
+"""/api/schedules: scheduled batch jobs (list, add with its next runs, remove, run now), as
+`dialer schedule` does them.
 
 A job's list is uploaded with it and kept like any uploaded list (`uploads/<file name>`); it is
 read again each time the job fires, so uploading a new version under the same name updates it.
@@ -7,23 +8,16 @@ read again each time the job fires, so uploading a new version under the same na
 # Annotations stay evaluated (no __future__ import): FastAPI reads them, and they name
 # dependencies local to the router functions.
 
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Response, UploadFile
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from campaigns.schedules import (
-    check_name,
-    check_zone,
-    next_occurrence,
-    occurrence_id,
-    parse_cron,
-)
-from workers.planning import calling_times
-from workers.scheduler import Schedule, load
+from campaigns.schedules import check_cron, check_name, check_zone, next_occurrence, occurrence_id
+from dialer.store import JobRun
+from workers.scheduler import Schedule, check_job, clock, load, start_occurrence
 from workers.server import forms, uploads
 from workers.server.context import Server
 from workers.server.errors import ApiError
@@ -32,7 +26,7 @@ NEXT_RUNS = 5
 
 
 class ScheduleView(BaseModel):
-    """A job: when it fires, which list, its next runs and how the last one went."""
+    """A job: when it fires, which list, its next runs, its last run and last error."""
 
     name: str
     cron: str
@@ -51,21 +45,23 @@ class Started(BaseModel):
 
 
 def next_runs(job: Schedule, now: datetime, count: int = NEXT_RUNS) -> list[datetime]:
-    """The job's next `count` occurrences."""
-    cron, zone = parse_cron(job.cron), check_zone(job.tz)
+    """The job's next `count` occurrences (none before it was added or last changed)."""
     found: list[datetime] = []
-    while len(found) < count and (at := next_occurrence(cron, zone, now)) is not None:
+    after = max(now, job.changed or now)
+    while len(found) < count and (at := next_occurrence(job.cron, job.zone(), after)):
         found.append(at)
-        now = at
+        after = at
     return found
 
 
-def view(job: Schedule, last: tuple[str, str], now: datetime) -> ScheduleView:
+def view(job: Schedule, last: JobRun | None, error: JobRun | None, now: datetime) -> ScheduleView:
     """What the API shows of a job."""
-    options = {k: v for k, v in job.run.items() if k != "webhook_url"}
     return ScheduleView(
         name=job.name, cron=job.cron, tz=job.tz, list_name=job.contacts.rsplit("/", 1)[-1],
-        next_runs=next_runs(job, now), last_run=last[0], last_error=last[1], options=options,
+        next_runs=next_runs(job, now),
+        last_run=f"{last.occurrence} {last.status} {last.at}".strip() if last else "",
+        last_error=f"{error.at} {error.occurrence}: {error.error}".strip() if error else "",
+        options={k: v for k, v in job.run.items() if k != "webhook_url"},
     )  # fmt: skip
 
 
@@ -77,10 +73,11 @@ def router(server: Server) -> APIRouter:
 
     @api.get("")
     def list_schedules() -> list[ScheduleView]:
-        """Every job, with its next runs."""
-        last, now = store.last_occurrences(), datetime.now(UTC)
+        """Every job, with its next runs and how the last one went."""
+        runs, errors, now = store.last_runs(), store.last_errors(), clock(store)
         return [
-            view(job, last.get(name, ("", "")), now) for name, job in sorted(load(store).items())
+            view(job, runs.get(name), errors.get(name), now)
+            for name, job in sorted(load(store).items())
         ]
 
     @api.post("", status_code=201)
@@ -91,38 +88,50 @@ def router(server: Server) -> APIRouter:
         options: Annotated[dict[str, Any], Depends(run_form)],
         tz: Annotated[str, Form(description="Time zone of the cron.")] = "UTC",
     ) -> ScheduleView:
-        """Add (or replace) a job dialling the uploaded list on a schedule."""
+        """Add (or replace) a job dialling the uploaded list on a schedule; every option is
+        checked now, as a run would check it."""
         check_name(name)
-        parse_cron(cron)
+        check_cron(cron)
         check_zone(tz)
         opts = forms.build({**options, "tz": tz}, webhook_url=server.webhook_url)
-        await run_in_threadpool(calling_times, opts)
         part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
-        target = uploads.keep(part, server.uploads, file.filename)
+        with uploads.discarded(part):
+            target = uploads.keep(part, server.uploads, file.filename)
+        return await run_in_threadpool(
+            _save, name, cron, tz, str(target), opts.model_dump(exclude_none=True)
+        )
+
+    def _save(name: str, cron: str, tz: str, contacts: str, run: dict[str, Any]) -> ScheduleView:
+        now = clock(store)
         results = str(server.state_dir / "files" / "{campaign}" / "results.csv")
-        job = Schedule(name=name, cron=cron, tz=tz, contacts=str(target), results=results,
-                       run=opts.model_dump(exclude_none=True))  # fmt: skip
+        job = Schedule(name=name, cron=cron, tz=tz, contacts=contacts, results=results, run=run,
+                       changed=now)  # fmt: skip
+        check_job(job, server.settings, now)
         store.save_schedule(name, job.model_dump_json())
-        return view(job, ("", ""), datetime.now(UTC))
+        return view(job, None, None, now)
 
     @api.delete("/{name}", status_code=204)
     def remove(name: str) -> Response:
         """Delete a job (campaigns it started go on)."""
         if not store.remove_schedule(name):
             raise ApiError(404, f"no schedule named {name!r}")
+        store.forget_schedule(name)
         return Response(status_code=204)
 
-    @api.post("/{name}/run", status_code=202)
+    @api.post("/{name}/run", status_code=201)
     def run_now(name: str) -> Started:
-        """Start one run of the job now, as if it had fired."""
+        """Start one run of the job now, as if it had fired; 409 saying why when it cannot."""
         job = load(store).get(name)
         if job is None:
             raise ApiError(404, f"no schedule named {name!r}")
-        now = datetime.now(UTC)
-        occurrence = occurrence_id(name, now, check_zone(job.tz)) + "-now"
+        now = clock(store)
+        occurrence = occurrence_id(name, now, job.zone()) + "-now"
         if not store.claim_occurrence(occurrence):
             raise ApiError(409, f"{occurrence} was started already; try again in a minute")
-        server.fire(name, json.dumps([occurrence, now.isoformat()]))
+        run = start_occurrence(store, server.settings, name, occurrence, now)
+        if run.error:
+            store.release_occurrence(occurrence)
+            raise ApiError(409, f"{occurrence} did not start: {run.error}")
         return Started(campaign=occurrence)
 
     return api

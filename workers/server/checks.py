@@ -14,6 +14,7 @@ from workers.preflight import Check, Level, check_account, check_countries
 from workers.server.errors import ApiError
 
 FIELDS = {"agent": "agent_id", "from-number": "from_number"}
+NO_KEY = "this server has no API key (its workers have it): key, agent, numbers, quota unchecked"
 
 
 class CheckView(BaseModel):
@@ -39,6 +40,8 @@ def _numbers(chosen: RunPlan) -> tuple[list[str], set[str]]:
 
 def run(settings: Settings, chosen: RunPlan) -> list[CheckView]:
     """Every check; ApiError 422 when one failed (its field named when it has one)."""
+    if settings.api_key is None:
+        return [CheckView(name="API key", level=Level.WARN.value, detail=NO_KEY)]
     phones, own = _numbers(chosen)
     http = make_http_client(
         settings.base_url,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,18 +11,14 @@ from dialer.store import Store
 MIB = 1024 * 1024
 WEBHOOK_PATH = "/webhooks/oneinbox"
 
-Fire = Callable[[str, str], None]
-
 
 @dataclass(frozen=True)
 class Server:
-    """The server's resources and limits. `fire(name, payload)` asks a worker to start one
-    occurrence of a scheduled job (see `workers.scheduler.send_start`)."""
+    """The server's resources and limits."""
 
     settings: Settings
     store: Store
     token: str
-    fire: Fire
     state_dir: Path
     public_url: str | None = None
     max_upload_bytes: int = 50 * MIB

@@ -7,6 +7,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 
 from celery import Celery
@@ -57,17 +58,24 @@ def open_stack(settings: Settings) -> Iterator[Stack]:
             embedded_worker(worker_env(settings, server.url), log, WORKER_CONCURRENCY)
         )
         running = Stack(Store.from_url(server.url), server.url, embedded=True)
-        stack.enter_context(scheduler(running))
+        stack.enter_context(scheduler(running, settings))
         stack.enter_context(serving(state, server.url))
         yield running
 
 
 @contextlib.contextmanager
-def scheduler(stack: Stack) -> Iterator[None]:
-    """The scheduler loop in a thread of this process, stopped on exit."""
+def scheduler(stack: Stack, settings: Settings) -> Iterator[None]:
+    """The scheduler loop (`dialer beat`'s) in a thread of this process, stopped on exit."""
     stop = threading.Event()
     thread = threading.Thread(
-        target=run_beat, args=(stack.store, stack.fire, stop), name="dialer-beat", daemon=True
+        target=run_beat,
+        args=(stack.store, stack.fire, stop),
+        kwargs={
+            "every_s": settings.beat_every_s,
+            "lateness": timedelta(seconds=settings.beat_lateness_s),
+        },
+        name="dialer-beat",
+        daemon=True,
     )
     thread.start()
     try:
