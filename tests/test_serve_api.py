@@ -261,3 +261,19 @@ def test_a_webhook_secret_in_a_path_never_reaches_the_access_log() -> None:
     assert HideWebhookSecrets().filter(record)
     line = record.getMessage()
     assert "s3cr3t" not in line and "/webhooks/oneinbox/[secret]" in line
+
+
+def test_a_server_without_the_key_submits_and_says_what_it_did_not_check(
+    redis_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(api_key=None, redis_url=redis_url, state_dir=tmp_path)
+    server = Server(settings=settings, store=Store.from_url(redis_url), token=TOKEN,
+                    state_dir=tmp_path)  # fmt: skip
+    with serve_in_thread(build_app(server)) as url:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=url, headers=headers, timeout=30) as api:
+            created = _create(api, window="always")
+    assert created.status_code == 201, created.text
+    [check] = created.json()["preflight"]
+    assert check["name"] == "API key" and check["level"] == "warn"
+    assert "unchecked" in check["detail"]
