@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dialer.campaign import CampaignState, State
+from dialer.campaign import CampaignState
 from dialer.errors import StateError
 from dialer.settings import load_settings
-from dialer.store import Store
+from dialer.store import ContactState, Store
 from workers import session
 from workers.cli import display
 from workers.cli.app import app
@@ -87,7 +87,7 @@ def cancel(campaign: Campaign) -> None:
         canceled = sum(
             1
             for row in store.pending_rows(campaign)
-            if store.transition(campaign, row, State.CANCELED) is not None
+            if store.transition(campaign, row, ContactState.CANCELED) is not None
         )
     console.print(f"Canceled {campaign}: {canceled} contacts will not be dialled.")
 
