@@ -22,7 +22,8 @@ from dialer.http import make_http_client
 from dialer.pace import Pace
 from dialer.policy import Timing
 from dialer.store import ContactState, Store, contact_key
-from dialer.store.keys import ready_key, sends_key
+from dialer.store.contact import HASH_FIELDS
+from dialer.store.keys import attempt_key, ready_key, sends_key
 from dialer.tick import Enqueue, tick
 from tests.support import scripts_held, sim_get, wait_until
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
@@ -385,3 +386,27 @@ def test_a_contact_loaded_inside_its_window_is_not_dialled_after_the_window_clos
     assert waiting.waiting.startswith("waiting:") and "opens Tue 08:00" in waiting.waiting
     due_ms = store.redis.zscore(ready_key("t"), "2")
     assert due_ms is not None and due_ms > store.server_ms() + 10 * 3600 * 1000  # 11 h away
+
+
+def test_a_retried_contact_keeps_its_attempts_in_fields_the_record_reads(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    """A field the record did not know would be dropped from archived attempts and results."""
+    from campaigns.when import CallingPolicy
+
+    dispatcher.when = CallingPolicy()
+    phone = _contact(1).phone_e164
+    scripted = {"scripted": {phone: ["no_answer", "completed"]}}
+    httpx.patch(f"{simulator.url}/_sim/config", json=scripted).raise_for_status()
+    cid = _start(
+        dispatcher, max_attempts=2, retry_on="no_answer", retry_delays="1s", window="always"
+    )
+    _drive(dispatcher, cid)
+    store = dispatcher.store
+    for stored in (contact_key(cid, 1), attempt_key(cid, 1, 1)):
+        assert set(store.redis.hkeys(stored)) <= set(HASH_FIELDS)
+    now = store.contact(cid, 1)
+    [first] = store.attempts(cid, 1, now.attempt)
+    assert (now.state, now.attempt, now.last_status) == ("completed", 2, "no_answer")
+    assert (first.state, first.attempt) == ("no_answer", 1)
+    assert first.call_id and first.call_id != now.call_id and first.placed_at < now.placed_at

@@ -209,3 +209,5 @@ _ATTEMPT_DEFAULTS: dict[str, Any] = {
 }
 # The hash fields a retry writes: every field of the attempt, the attempt and how it ended.
 RETRY_WRITES = (*(_NAME[n] for n in _ATTEMPT_DEFAULTS), "attempt", "last_status")
+# Every hash field a contact may have (as written by the dialer and its scripts).
+HASH_FIELDS = tuple(_ENCODE)
