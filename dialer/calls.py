@@ -31,7 +31,7 @@ from dialer.policy import (
     Timing,
     next_poll_s,
 )
-from dialer.store import Claim, ContactRecord, ContactState, Store
+from dialer.store import Claim, ContactRecord, ContactState, Store, hash_fields
 
 log = logging.getLogger("dialer.calls")
 
@@ -121,7 +121,11 @@ def _time_to_call(dispatcher: Dispatcher, config: CampaignConfig, contact: Conta
     at, why = dispatcher.when.dial_at(config, contact, now)
     if at is None:
         dispatcher.store.transition(
-            config.campaign_id, row, ContactState.EXPIRED, fields={"waiting": why}, read=contact
+            config.campaign_id,
+            row,
+            ContactState.EXPIRED,
+            fields=hash_fields(waiting=why),
+            read=contact,
         )
         log_why("contact expired", config.campaign_id, row, reason=why)
         return False
@@ -132,7 +136,7 @@ def _time_to_call(dispatcher: Dispatcher, config: CampaignConfig, contact: Conta
             row,
             ContactState.PENDING,
             ready_in_ms=wait_ms,
-            fields={"waiting": why, "due_at": at.isoformat()},
+            fields=hash_fields(waiting=why, due_at=at),
             read=contact,
         )
         return False
@@ -211,7 +215,7 @@ def _create_failed(
         move(ContactState.PENDING, ready_in_ms=ms(exc.retry_after or 1.0))
         log_why("create rate limited", cid, row)
     elif isinstance(exc, Retryable):
-        move(ContactState.PENDING, ready_in_ms=RETRY_SOON_MS, fields={"error": str(exc)})
+        move(ContactState.PENDING, ready_in_ms=RETRY_SOON_MS, fields=hash_fields(error=exc))
         log_why("create not sent", cid, row, error=str(exc))
     elif isinstance(exc, AuthError):
         move(ContactState.PENDING, ready_in_ms=0)
@@ -222,11 +226,11 @@ def _create_failed(
             ContactState.RECONCILING,
             lease_ms=ms(dispatcher.timing.lease_s),
             watch_in_ms=1000,
-            fields={"sent_at": sent_at.isoformat(), "error": f"create uncertain: {exc}"},
+            fields=hash_fields(sent_at=sent_at, error=f"create uncertain: {exc}"),
         )
         log_why("create uncertain, reconciling", cid, row, error=str(exc))
     else:
-        move(ContactState.ERROR, fields={"error": str(exc)})
+        move(ContactState.ERROR, fields=hash_fields(error=exc))
         log_why("create refused", cid, row, error=str(exc))
 
 
@@ -235,8 +239,7 @@ def record_placed(
 ) -> None:
     """The create was answered (or found): the contact is placed and its call followed."""
     row = read.source_row
-    fields = call_fields(call)
-    fields.update(placed_at=dispatcher.now().isoformat(), polls=str(polls), error="")
+    fields = call_fields(call) | hash_fields(placed_at=dispatcher.now(), polls=polls, error="")
     if dispatcher.store.transition(
         cid,
         row,
@@ -254,17 +257,14 @@ def record_placed(
 def call_fields(call: Call) -> dict[str, str]:
     """The contact's hash fields that say what OneInbox answered about its call."""
 
-    def text(value: object) -> str:
-        return "" if value is None else str(value)
-
-    return {
-        "call_id": call.id,
-        "call_status": call.status,
-        "end_reason": text(call.end_reason),
-        "outcome": text(call.outcome_label()),
-        "duration_seconds": text(call.duration_seconds),
-        "started_at": call.started_at.isoformat() if call.started_at else "",
-        "ended_at": call.ended_at.isoformat() if call.ended_at else "",
-        "summary": text(call.summary_text()),
-        "transcript": call.transcript_text(),
-    }
+    return hash_fields(
+        call_id=call.id,
+        call_status=call.status,
+        end_reason=call.end_reason,
+        outcome=call.outcome_label(),
+        duration_seconds=call.duration_seconds,
+        started_at=call.started_at,
+        ended_at=call.ended_at,
+        summary=call.summary_text(),
+        transcript=call.transcript_text(),
+    )

@@ -13,7 +13,7 @@ from dialer.campaign import CampaignConfig
 from dialer.errors import AuthError, NotFound, Permanent, ProviderError, StateError
 from dialer.models import Call
 from dialer.policy import final_state, next_poll_s
-from dialer.store import ContactRecord, ContactState
+from dialer.store import ContactRecord, ContactState, hash_fields
 
 RECONCILE_PAGES = 50  # pages of the call list searched for an uncertain create
 _FOLLOWED = frozenset({ContactState.DIALING, ContactState.RECONCILING, ContactState.PLACED})
@@ -42,10 +42,10 @@ def _stuck(dispatcher: Dispatcher, cid: str, contact: ContactRecord) -> None:
         ContactState.RECONCILING,
         lease_ms=ms(dispatcher.timing.lease_s),
         watch_in_ms=0,
-        fields={
-            "sent_at": sent_at.isoformat(),
-            "error": "the worker sending the create stopped before recording its answer",
-        },
+        fields=hash_fields(
+            sent_at=sent_at,
+            error="the worker sending the create stopped before recording its answer",
+        ),
         read=contact,
     )
     log_why("create stuck, reconciling", cid, contact.source_row)
@@ -72,7 +72,12 @@ def reconcile(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRe
         record_placed(dispatcher, cid, call, polls=0, read=contact)
     elif waited >= dispatcher.timing.reconcile_grace_s:
         if dispatcher.store.transition(
-            cid, row, ContactState.PENDING, ready_in_ms=0, fields={"error": ""}, read=contact
+            cid,
+            row,
+            ContactState.PENDING,
+            ready_in_ms=0,
+            fields=hash_fields(error=""),
+            read=contact,
         ):
             log_why("uncertain create never landed, dialling again", cid, row)
     else:
@@ -88,7 +93,13 @@ def _reconcile_later(
             f"could not tell whether the call was placed after {waited:.0f} s "
             f"({why}); not dialled again automatically"
         )
-        move(cid, contact.source_row, ContactState.UNKNOWN, fields={"error": error}, read=contact)
+        move(
+            cid,
+            contact.source_row,
+            ContactState.UNKNOWN,
+            fields=hash_fields(error=error),
+            read=contact,
+        )
         return
     move(
         cid,
@@ -96,7 +107,7 @@ def _reconcile_later(
         ContactState.RECONCILING,
         lease_ms=ms(dispatcher.timing.lease_s),
         watch_in_ms=2000,
-        fields={"error": why},
+        fields=hash_fields(error=why),
         read=contact,
     )
 
@@ -112,7 +123,7 @@ def poll(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord)
     except (NotFound, Permanent, AuthError) as exc:
         error = f"cannot read the call: {exc}"
         dispatcher.store.transition(
-            cid, row, ContactState.UNKNOWN, fields={"error": error}, read=contact
+            cid, row, ContactState.UNKNOWN, fields=hash_fields(error=error), read=contact
         )
         return
     except ProviderError as exc:
@@ -131,7 +142,7 @@ def poll(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord)
             row,
             ContactState.PLACED,
             watch_in_ms=ms(next_poll_s(0, dispatcher.timing)),
-            fields={**call_fields(call), "polls": str(polls), "final_seen_at": first.isoformat()},
+            fields=call_fields(call) | hash_fields(polls=polls, final_seen_at=first),
             read=contact,
         )
 
@@ -145,7 +156,7 @@ def _attempt_ended(
 ) -> None:
     """Record the attempt's outcome; then either dial again later or finish the contact."""
     cid, row = config.campaign_id, contact.source_row
-    fields = {**call_fields(call), "error": "", "waiting": ""}
+    fields = call_fields(call) | hash_fields(error="", waiting="")
     now = dispatcher.now()
     at, why = dispatcher.when.retry_at(config, contact, outcome, now)
     if at is None:
@@ -185,11 +196,11 @@ def _poll_again(
     if placed_for > config.max_call_s + dispatcher.timing.lease_s:
         error = f"the call did not end within {config.max_call_s:.0f} s"
         dispatcher.store.transition(
-            cid, row, ContactState.UNKNOWN, fields={"error": error}, read=contact
+            cid, row, ContactState.UNKNOWN, fields=hash_fields(error=error), read=contact
         )
         return
     fields = call_fields(call) if call is not None else {}
-    fields.update(polls=str(polls), error=error)
+    fields |= hash_fields(polls=polls, error=error)
     dispatcher.store.transition(
         cid,
         row,

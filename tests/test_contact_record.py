@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dialer.store import ALLOWED_FROM, FINAL_STATES, LIVE_STATES, ContactRecord, ContactState
+import pytest
+
+from dialer.store import (
+    ALLOWED_FROM,
+    FINAL_STATES,
+    LIVE_STATES,
+    ContactRecord,
+    ContactState,
+    hash_fields,
+)
 from dialer.store.contact import HASH_FIELDS
 
 T0 = datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
@@ -105,3 +114,18 @@ def test_transitions_lead_only_from_live_states_and_never_to_dialing() -> None:
     assert set(ALLOWED_FROM) == set(ContactState) - {ContactState.DIALING}
     assert all(sources <= LIVE_STATES for sources in ALLOWED_FROM.values())
     assert set(ContactState) == LIVE_STATES | FINAL_STATES and not LIVE_STATES & FINAL_STATES
+
+
+def test_fields_to_write_are_read_back_as_written() -> None:
+    placed_at = T0 + timedelta(seconds=2)
+    fields = hash_fields(placed_at=placed_at, polls=3, error=None, claimed_at_ms=5)
+    assert fields == {
+        "placed_at": placed_at.isoformat(),
+        "polls": "3",
+        "error": "",
+        "claimed_at": "5",
+    }
+    read = ContactRecord.from_redis(1, {"state": "placed", "phone": "+14155550100", **fields})
+    assert (read.placed_at, read.polls, read.error, read.claimed_at_ms) == (placed_at, 3, "", 5)
+    with pytest.raises(KeyError):
+        hash_fields(placed=placed_at)  # a name the record does not have

@@ -36,6 +36,7 @@ from dialer.store.contact import (
     ContactRecord,
     ContactState,
     Dialable,
+    hash_fields,
 )
 from dialer.store.core import Claim, Store
 from dialer.store.jobs import JobRun, RunStatus, SchedulerStore
@@ -68,4 +69,5 @@ __all__ = [
     "Store",
     "campaign_key",
     "contact_key",
+    "hash_fields",
 ]

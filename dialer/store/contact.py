@@ -1,7 +1,8 @@
 """One contact as the store keeps it: its states, the transitions between them, and its record.
 
 A contact is a Redis hash of strings. `ContactRecord` is that hash read into types, with the
-mapping both ways beside it: `from_redis` (what HGETALL gave) and `encode` (fields to write).
+mapping both ways beside it: `from_redis` (what HGETALL gave), and `hash_fields` and `encode`
+(fields to write).
 A field missing from the hash, or empty, takes the record's default: the defaults below are the
 only place that says, for instance, that a missing attempt means the first.
 """
@@ -184,12 +185,21 @@ _DECODERS: dict[str, Callable[[str], Any]] = {
 }
 
 
+def hash_fields(**values: object) -> dict[str, str]:
+    """Hash fields to write, named as the record's attributes and written as it reads them back:
+    None as '', times as ISO 8601, numbers and states as text. An unknown name is a KeyError."""
+    return {_NAME[attr]: _text(value) for attr, value in values.items()}
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
 def _encoder(attr: str) -> Callable[[ContactRecord], str]:
     def encode(record: ContactRecord) -> str:
-        value = getattr(record, attr)
-        if value is None:
-            return ""
-        return value.isoformat() if isinstance(value, datetime) else str(value)
+        return _text(getattr(record, attr))
 
     return encode
 
