@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from campaigns.when import CallingPolicy
+from campaigns.when import CallingPolicy, Recipient
 from dialer.campaign import CampaignConfig
 
 DEFAULT_CALL_S = 90.0
@@ -47,9 +47,10 @@ def estimate(
     policy = CallingPolicy()
     pace, limit = effective_pace(config, call_s)
     gap = timedelta(seconds=1 / pace)
-    due: list[tuple[datetime, Mapping[str, str]]] = []
+    due: list[tuple[datetime, Recipient]] = []
     never = 0
-    for contact in contacts:
+    for row in contacts:
+        contact = Recipient(row["phone"], row.get("timezone", ""))
         at, _ = policy.dial_at(config, contact, now, why=False)
         if at is None:
             never += 1

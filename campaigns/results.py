@@ -8,27 +8,20 @@ included, are neutralised with a leading quote.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from campaigns.model import RESULT_COLUMNS, RESULTS_FILE_MARKERS
 from dialer.private import private_dir
+from dialer.store import ContactRecord
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 # ...unless it is plainly a number or a phone number, which is left as it is.
 _PLAIN_NUMBER = re.compile(r"^[+-]?[\d\s().-]*\d[\d\s().-]*$")
-
-# Where each result column comes from in a stored contact.
-_FROM_STORE = {
-    "phone_e164": "phone",
-    "status": "state",
-    "attempts": "attempt",
-}
 
 
 def neutralise(cell: str) -> str:
@@ -52,32 +45,41 @@ def result_columns(input_columns: Iterable[str]) -> list[str]:
     return kept_input_columns(input_columns) + list(RESULT_COLUMNS)
 
 
-def result_row(input_columns: list[str], source_row: int, contact: Mapping[str, str]) -> list[str]:
+def result_row(input_columns: list[str], contact: ContactRecord) -> list[str]:
     """One line of the results file for a stored contact."""
-    values = json.loads(contact.get("row", "[]"))
     kept = kept_input_columns(input_columns)
-    cells = [str(v) for c, v in zip(input_columns, values, strict=False) if c in kept]
+    cells = [str(v) for c, v in zip(input_columns, contact.cells, strict=False) if c in kept]
     cells += [""] * (len(kept) - len(cells))
-    for column in RESULT_COLUMNS:
-        if column == "source_row":
-            cells.append(str(source_row))
-        elif column == "attempts":
-            cells.append(str(attempts_made(contact)))
-        else:
-            cells.append(contact.get(_FROM_STORE.get(column, column), ""))
+    cells += [_RESULT_CELLS[column](contact) for column in RESULT_COLUMNS]
     return [neutralise(c) for c in cells]
 
 
-def attempts_made(contact: Mapping[str, str]) -> int:
+def attempts_made(contact: ContactRecord) -> int:
     """Attempts actually dialled: the current one counts once its create was sent."""
-    attempt = int(contact.get("attempt") or 1)
-    sent = int(contact.get("sends") or 0) > 0
-    return max(0, attempt if sent else attempt - 1)
+    return max(0, contact.attempt if contact.sends > 0 else contact.attempt - 1)
 
 
-def write_results(
-    path: Path, input_columns: list[str], rows: Iterable[tuple[int, Mapping[str, str]]]
-) -> int:
+# Each result column, from a stored contact.
+_RESULT_CELLS: dict[str, Callable[[ContactRecord], str]] = {
+    "source_row": lambda c: str(c.source_row),
+    "phone_e164": lambda c: c.phone,
+    "status": lambda c: c.state.value,
+    "attempts": lambda c: str(attempts_made(c)),
+    "call_id": lambda c: c.call_id,
+    "call_status": lambda c: c.call_status,
+    "end_reason": lambda c: c.end_reason,
+    "outcome": lambda c: c.outcome,
+    "duration_seconds": lambda c: c.duration_seconds,
+    "started_at": lambda c: c.started_at,
+    "ended_at": lambda c: c.ended_at,
+    "summary": lambda c: c.summary,
+    "transcript": lambda c: c.transcript,
+    "error": lambda c: c.error,
+    "waiting": lambda c: c.waiting,
+}
+
+
+def write_results(path: Path, input_columns: list[str], contacts: Iterable[ContactRecord]) -> int:
     """Write the results file atomically; returns the number of contacts written."""
     private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -86,8 +88,8 @@ def write_results(
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
             writer.writerow([neutralise(c) for c in result_columns(input_columns)])
-            for source_row, contact in rows:
-                writer.writerow(result_row(input_columns, source_row, contact))
+            for contact in contacts:
+                writer.writerow(result_row(input_columns, contact))
                 count += 1
             out.flush()
             os.fsync(out.fileno())

@@ -1,4 +1,4 @@
-"""When a campaign may dial each contact: the `When` the dispatcher asks, built from the
+"""When a campaign may dial each contact: the `DialTimes` the dispatcher asks, built from the
 campaign's calling window, state rules, start time, deadline and retry policy.
 
 Parsing and span computation are cached: a campaign's settings are parsed once per process,
@@ -8,15 +8,17 @@ contacts costs a dictionary look-up each, not a calendar computation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Protocol
 
 from campaigns.retry import RetryPolicy, next_attempt, parse_delays, parse_retry_on
 from campaigns.state_rules import StateRule, load_rules
 from campaigns.windows import Span, Window, allowed_spans, explain, parse_window, zones_for
-from dialer.campaign import CampaignConfig, State
-from dialer.store import Dialable
+from dialer.campaign import CampaignConfig
+from dialer.store import ContactRecord, ContactState, Dialable
 
 
 @lru_cache(maxsize=64)
@@ -56,24 +58,40 @@ def _instant(text: str) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-class CallingPolicy:
-    """The `When` of real campaigns: windows in the recipient's time, deadline, retries."""
+class Reachable(Protocol):
+    """What calling times need of a contact: its number and its timezone column ('' if none).
+    A stored `ContactRecord` is one; so is a `Recipient`."""
 
-    def spans(
-        self, config: CampaignConfig, contact: Mapping[str, str], at: datetime
-    ) -> list[Span] | None:
+    @property
+    def phone(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A number to place in calling time before it is stored (a row being loaded or checked)."""
+
+    phone: str
+    timezone: str = ""
+
+
+class CallingPolicy:
+    """The `DialTimes` of real campaigns: windows in the recipient's time, deadline, retries."""
+
+    def spans(self, config: CampaignConfig, contact: Reachable, at: datetime) -> list[Span] | None:
         """The contact's allowed periods from the hour of `at` on; None when always allowed."""
         window = _window(config.window, config.days)
-        phone = contact["phone"]
+        phone = contact.phone
         if window.always and not config.rules:
             return None
-        zones = _zone_names(phone, contact.get("timezone", ""))
+        zones = _zone_names(phone, contact.timezone)
         _, state = _rule(config, phone)
         hour = at.replace(minute=0, second=0, microsecond=0)
         return _spans(zones, window, config.rules, state, hour)
 
     def allowed_from(
-        self, config: CampaignConfig, contact: Mapping[str, str], earliest: datetime
+        self, config: CampaignConfig, contact: Reachable, earliest: datetime
     ) -> datetime | None:
         """The first instant >= `earliest` when the contact may be called; None if none soon."""
         spans = self.spans(config, contact, earliest)
@@ -82,24 +100,24 @@ class CallingPolicy:
         return next((max(start, earliest) for start, end in spans if end > earliest), None)
 
     def window_close(
-        self, config: CampaignConfig, contact: Mapping[str, str], at: datetime
+        self, config: CampaignConfig, contact: Reachable, at: datetime
     ) -> datetime | None:
         """When the calling period containing `at` closes (None: not allowed at `at`, or never)."""
         spans = self.spans(config, contact, at) or []
         return next((end for start, end in spans if start <= at < end), None)
 
-    def explain(self, config: CampaignConfig, contact: Mapping[str, str], now: datetime) -> str:
+    def explain(self, config: CampaignConfig, contact: Reachable, now: datetime) -> str:
         """Why the contact waits now, for a person."""
         window = _window(config.window, config.days)
-        phone = contact["phone"]
+        phone = contact.phone
         rule, _ = _rule(config, phone)
-        zones = zones_for(phone, contact.get("timezone") or None)
+        zones = zones_for(phone, contact.timezone or None)
         return explain(now, zones, window, rule)
 
     def dial_at(
         self,
         config: CampaignConfig,
-        contact: Mapping[str, str],
+        contact: Reachable,
         now: datetime,
         *,
         why: bool = True,
@@ -124,11 +142,11 @@ class CallingPolicy:
         return at, self.explain(config, contact, now)
 
     def retry_at(
-        self, config: CampaignConfig, contact: Mapping[str, str], status: State, now: datetime
+        self, config: CampaignConfig, contact: ContactRecord, status: ContactState, now: datetime
     ) -> tuple[datetime | None, str]:
         """When to dial again after an attempt ended as `status`; None for never."""
         policy = _retry(config.max_attempts, config.retry_on, config.retry_delays)
-        attempt = int(contact.get("attempt", "1"))
+        attempt = contact.attempt
         after = next_attempt(policy, status.value, attempt, now)
         if after is None:
             return None, ""
@@ -153,8 +171,8 @@ def add_schedule(
     texts: dict[tuple[str, ...], str] = {}
 
     def schedule(contact: Dialable) -> tuple[int, str]:
-        fields = {"phone": contact.phone_e164, "timezone": contact.timezone or ""}
-        at, _ = policy.dial_at(config, fields, now, why=False)
+        recipient = Recipient(contact.phone_e164, contact.timezone or "")
+        at, _ = policy.dial_at(config, recipient, now, why=False)
         if at is None or at <= now:
             return 0, ""
         key = (
@@ -162,7 +180,7 @@ def add_schedule(
             _rule(config, contact.phone_e164)[1],
         )
         if key not in texts:
-            texts[key] = policy.dial_at(config, fields, now)[1]
+            texts[key] = policy.dial_at(config, recipient, now)[1]
         return round(at.timestamp() * 1000), texts[key]
 
     return schedule

@@ -1,21 +1,20 @@
 """Placing one call, as plain functions over the store and client (`dialer.following` follows it).
 
-Celery tasks call `place` and `following.follow`; so do the tests, without Celery. Every step that
-changes a contact goes through a compare-and-set transition: a duplicate, late or redelivered
-task finds the contact already moved on and does nothing.
+Celery tasks call `place` and `following.follow_up`; so do the tests, without Celery. Every step
+that changes a contact goes through a compare-and-set transition: a duplicate, late or
+redelivered task finds the contact already moved on and does nothing.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from dialer.campaign import CampaignConfig, State
+from dialer.campaign import CampaignConfig
 from dialer.client import OneInboxClient
 from dialer.errors import (
     Ambiguous,
@@ -27,12 +26,12 @@ from dialer.errors import (
 from dialer.models import Call, CallRequest
 from dialer.pace import pace_for
 from dialer.policy import (
-    Anytime,
+    AlwaysNow,
+    DialTimes,
     Timing,
-    When,
     next_poll_s,
 )
-from dialer.store import Claim, Store
+from dialer.store import Claim, ContactRecord, ContactState, Store, hash_fields
 
 log = logging.getLogger("dialer.calls")
 
@@ -46,7 +45,7 @@ class Dispatcher:
     store: Store
     client: OneInboxClient
     timing: Timing = field(default_factory=Timing)
-    when: When = field(default_factory=Anytime)
+    when: DialTimes = field(default_factory=AlwaysNow)
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     clock: Callable[[], float] = time.monotonic  # for sleeping until an instant
@@ -66,7 +65,7 @@ def ms(seconds: float) -> int:
     return max(0, round(seconds * 1000))
 
 
-def note(event: str, cid: str, row: int, **extra: object) -> None:
+def log_why(event: str, cid: str, row: int, **extra: object) -> None:
     """Why a transition happened (the store logs the transition itself)."""
     log.debug(event, extra={"campaign": cid, "row": row, **extra})
 
@@ -74,97 +73,106 @@ def note(event: str, cid: str, row: int, **extra: object) -> None:
 # -- placing ---------------------------------------------------------------------------------
 
 
-def place_many(d: Dispatcher, cid: str, rows: list[int]) -> None:
+def place_many(dispatcher: Dispatcher, cid: str, rows: list[int]) -> None:
     """`place` each row in turn; their contacts are read in one round trip."""
-    for row, contact in zip(rows, d.store.contacts(cid, rows), strict=True):
-        place(d, cid, row, contact)
+    for contact in dispatcher.store.contacts(cid, rows):
+        if contact is not None:
+            place(dispatcher, cid, contact.source_row, contact)
 
 
-def place(d: Dispatcher, cid: str, row: int, contact: dict[str, str] | None = None) -> None:
+def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | None = None) -> None:
     """Dial one pending contact: check its calling time, claim it, send the create, record.
 
     `contact` (read just before) decides only whether to try; the create is built from the
-    fields the claim itself returns.
+    contact as the claim itself returns it.
     """
-    config = d.campaign(cid)
+    config = dispatcher.campaign(cid)
     if contact is None:
-        contact = d.store.contact(cid, row)
-    if not _time_to_call(d, config, row, contact):
+        contact = dispatcher.store.contact(cid, row)
+    if contact is None or not _time_to_call(dispatcher, config, contact):
         return
-    claim = _claim(d, config, row)
-    if not claim.won:
+    claim = _claim(dispatcher, config, row)
+    if not claim.won or claim.contact is None:
         if claim.reason != "not_pending":
-            d.store.transition(cid, row, State.PENDING, ready_in_ms=ms(claim.wait_s), seen=contact)
+            wait_ms = ms(claim.wait_s)
+            dispatcher.store.transition(
+                cid, row, ContactState.PENDING, ready_in_ms=wait_ms, read=contact
+            )
         return
-    request = build_request(config, row, claim.contact, send=claim.send)
+    dialing = claim.contact  # the create is built from, and recorded against, what it claimed
+    request = build_request(config, dialing, send=claim.send)
     if not claim.guard_passed:
-        _pass_send_guard(d, config)
-    sent_at = d.now()
-    dialing = {"state": State.DIALING.value, "attempt": claim.contact.get("attempt", "1")}
+        _pass_send_guard(dispatcher, config)
+    sent_at = dispatcher.now()
     try:
-        call = d.client.create_call(request)
+        call = dispatcher.client.create_call(request)
     except ProviderError as exc:
-        _create_failed(d, config, row, exc, sent_at, dialing)
+        _create_failed(dispatcher, config, dialing, exc, sent_at)
         return
-    record_placed(d, cid, row, call, polls=0, seen=dialing)
+    record_placed(dispatcher, cid, call, polls=0, read=dialing)
 
 
-def _time_to_call(d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str, str]) -> bool:
+def _time_to_call(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord) -> bool:
     """True when the contact may be dialled now; otherwise it waits (or expires)."""
-    if contact.get("state") != State.PENDING:
+    if contact.state is not ContactState.PENDING:
         return False
-    now = d.now()
-    at, why = d.when.dial_at(config, contact, now)
+    row = contact.source_row
+    now = dispatcher.now()
+    at, why = dispatcher.when.dial_at(config, contact, now)
     if at is None:
-        d.store.transition(
-            config.campaign_id, row, State.EXPIRED, fields={"waiting": why}, seen=contact
+        dispatcher.store.transition(
+            config.campaign_id,
+            row,
+            ContactState.EXPIRED,
+            fields=hash_fields(waiting=why),
+            read=contact,
         )
-        note("contact expired", config.campaign_id, row, reason=why)
+        log_why("contact expired", config.campaign_id, row, reason=why)
         return False
     if at > now:
         wait_ms = ms((at - now).total_seconds())
-        d.store.transition(
+        dispatcher.store.transition(
             config.campaign_id,
             row,
-            State.PENDING,
+            ContactState.PENDING,
             ready_in_ms=wait_ms,
-            fields={"waiting": why, "due_at": at.isoformat()},
-            seen=contact,
+            fields=hash_fields(waiting=why, due_at=at),
+            read=contact,
         )
         return False
     return True
 
 
-def _claim(d: Dispatcher, config: CampaignConfig, row: int) -> Claim:
+def _claim(dispatcher: Dispatcher, config: CampaignConfig, row: int) -> Claim:
     """Claim the contact and its send slot; wait for the slot (at most the pace's `max_wait_s`),
     counted from when the claim was sent: a reply read late in a busy process does not delay the
     send."""
     pace = pace_for(config.rate_per_s)
-    asked = d.clock()
-    claim = d.store.claim(
+    asked = dispatcher.clock()
+    claim = dispatcher.store.claim(
         config.campaign_id,
         row,
         pace=pace,
         max_concurrent=config.max_concurrent,
-        lease_s=d.timing.lease_s,
-        stuck_s=d.timing.stuck_s + pace.max_wait_s,  # its wait for the slot is not "stuck"
+        lease_s=dispatcher.timing.lease_s,
+        stuck_s=dispatcher.timing.stuck_s + pace.max_wait_s,  # its wait for the slot is not "stuck"
     )
     if claim.won:
-        _sleep_until(d, asked + claim.wait_s)
+        _sleep_until(dispatcher, asked + claim.wait_s)
     return claim
 
 
-def _sleep_until(d: Dispatcher, deadline: float) -> None:
-    left = deadline - d.clock()
+def _sleep_until(dispatcher: Dispatcher, deadline: float) -> None:
+    left = deadline - dispatcher.clock()
     if left > 0:
-        d.sleep(left)
+        dispatcher.sleep(left)
 
 
-def _pass_send_guard(d: Dispatcher, config: CampaignConfig) -> None:
+def _pass_send_guard(dispatcher: Dispatcher, config: CampaignConfig) -> None:
     """Wait until the send guard lets this create go (at once, unless the sends bunched up)."""
     pace = pace_for(config.rate_per_s)
-    while (wait := d.store.pass_send_guard(config.campaign_id, pace)) > 0:
-        d.sleep(wait)
+    while (wait := dispatcher.store.pass_send_guard(config.campaign_id, pace)) > 0:
+        dispatcher.sleep(wait)
 
 
 def attempt_id(cid: str, row: int, attempt: int) -> str:
@@ -172,18 +180,15 @@ def attempt_id(cid: str, row: int, attempt: int) -> str:
     return f"{cid}:{row}:{attempt}"
 
 
-def build_request(
-    config: CampaignConfig, row: int, contact: dict[str, str], *, send: int
-) -> CallRequest:
+def build_request(config: CampaignConfig, contact: ContactRecord, *, send: int) -> CallRequest:
     """The create for this contact: the row's own agent and from-number win over the campaign's."""
-    attempt = int(contact.get("attempt", "1"))
-    values = json.loads(contact.get("row", "[]"))
-    by_column = dict(zip(config.columns, values, strict=False))
+    row, attempt = contact.source_row, contact.attempt
+    by_column = dict(zip(config.columns, contact.cells, strict=False))
     variables = {name: str(by_column.get(name, "")) for name in config.variable_columns}
     return CallRequest(
-        agent_id=contact.get("agent_id") or config.agent_id,
-        to_number=contact["phone"],
-        from_number=contact.get("from_number") or config.from_number,
+        agent_id=contact.agent_id or config.agent_id,
+        to_number=contact.phone,
+        from_number=contact.from_number or config.from_number,
         variables=variables,
         webhook_url=config.webhook_target,
         metadata={
@@ -197,71 +202,69 @@ def build_request(
 
 
 def _create_failed(
-    d: Dispatcher,
+    dispatcher: Dispatcher,
     config: CampaignConfig,
-    row: int,
+    dialing: ContactRecord,
     exc: ProviderError,
     sent_at: datetime,
-    seen: dict[str, str],
 ) -> None:
-    cid = config.campaign_id
-    move = functools.partial(d.store.transition, cid, row, seen=seen)
+    cid, row = config.campaign_id, dialing.source_row
+    move = functools.partial(dispatcher.store.transition, cid, row, read=dialing)
     if isinstance(exc, RateLimited):
-        d.store.slow_down(cid, exc.retry_after or 1.0)
-        move(State.PENDING, ready_in_ms=ms(exc.retry_after or 1.0))
-        note("create rate limited", cid, row)
+        dispatcher.store.slow_down(cid, exc.retry_after or 1.0)
+        move(ContactState.PENDING, ready_in_ms=ms(exc.retry_after or 1.0))
+        log_why("create rate limited", cid, row)
     elif isinstance(exc, Retryable):
-        move(State.PENDING, ready_in_ms=RETRY_SOON_MS, fields={"error": str(exc)})
-        note("create not sent", cid, row, error=str(exc))
+        move(ContactState.PENDING, ready_in_ms=RETRY_SOON_MS, fields=hash_fields(error=exc))
+        log_why("create not sent", cid, row, error=str(exc))
     elif isinstance(exc, AuthError):
-        move(State.PENDING, ready_in_ms=0)
-        d.store.abort(cid, f"OneInbox refused the API key: {exc}")
-        note("campaign stopped: API key refused", cid, row)
+        move(ContactState.PENDING, ready_in_ms=0)
+        dispatcher.store.abort(cid, f"OneInbox refused the API key: {exc}")
+        log_why("campaign stopped: API key refused", cid, row)
     elif isinstance(exc, Ambiguous):
         move(
-            State.RECONCILING,
-            lease_ms=ms(d.timing.lease_s),
+            ContactState.RECONCILING,
+            lease_ms=ms(dispatcher.timing.lease_s),
             watch_in_ms=1000,
-            fields={"sent_at": sent_at.isoformat(), "error": f"create uncertain: {exc}"},
+            fields=hash_fields(sent_at=sent_at, error=f"create uncertain: {exc}"),
         )
-        note("create uncertain, reconciling", cid, row, error=str(exc))
+        log_why("create uncertain, reconciling", cid, row, error=str(exc))
     else:
-        move(State.ERROR, fields={"error": str(exc)})
-        note("create refused", cid, row, error=str(exc))
+        move(ContactState.ERROR, fields=hash_fields(error=exc))
+        log_why("create refused", cid, row, error=str(exc))
 
 
 def record_placed(
-    d: Dispatcher, cid: str, row: int, call: Call, *, polls: int, seen: dict[str, str]
+    dispatcher: Dispatcher, cid: str, call: Call, *, polls: int, read: ContactRecord
 ) -> None:
     """The create was answered (or found): the contact is placed and its call followed."""
-    fields = call_fields(call)
-    fields.update(placed_at=d.now().isoformat(), polls=str(polls), error="")
-    if d.store.transition(
+    row = read.source_row
+    fields = call_fields(call) | hash_fields(placed_at=dispatcher.now(), polls=polls, error="")
+    if dispatcher.store.transition(
         cid,
         row,
-        State.PLACED,
-        lease_ms=ms(d.timing.lease_s),
-        watch_in_ms=ms(next_poll_s(polls, d.timing)),
+        ContactState.PLACED,
+        lease_ms=ms(dispatcher.timing.lease_s),
+        watch_in_ms=ms(next_poll_s(polls, dispatcher.timing)),
         fields=fields,
-        seen=seen,
+        read=read,
     ):
-        if d.campaign(cid).webhook_url:  # only webhooks need to find a contact by call id
-            d.store.index_call(call.id, cid, row)
-        note("call placed", cid, row, call_id=call.id)
+        if dispatcher.campaign(cid).webhook_url:  # only webhooks need to find a contact by call id
+            dispatcher.store.index_call(call.id, cid, row)
+        log_why("call placed", cid, row, call_id=call.id)
 
 
 def call_fields(call: Call) -> dict[str, str]:
-    def text(value: object) -> str:
-        return "" if value is None else str(value)
+    """The contact's hash fields that say what OneInbox answered about its call."""
 
-    return {
-        "call_id": call.id,
-        "call_status": call.status,
-        "end_reason": text(call.end_reason),
-        "outcome": text(call.outcome_label()),
-        "duration_seconds": text(call.duration_seconds),
-        "started_at": call.started_at.isoformat() if call.started_at else "",
-        "ended_at": call.ended_at.isoformat() if call.ended_at else "",
-        "summary": text(call.summary_text()),
-        "transcript": call.transcript_text(),
-    }
+    return hash_fields(
+        call_id=call.id,
+        call_status=call.status,
+        end_reason=call.end_reason,
+        outcome=call.outcome_label(),
+        duration_seconds=call.duration_seconds,
+        started_at=call.started_at,
+        ended_at=call.ended_at,
+        summary=call.summary_text(),
+        transcript=call.transcript_text(),
+    )

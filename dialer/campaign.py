@@ -1,4 +1,4 @@
-"""A campaign's settings, the states a contact moves through, and the rules between them."""
+"""A campaign's settings and whether it dials (a contact's states are in `dialer.store.contact`)."""
 
 from __future__ import annotations
 
@@ -10,49 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dialer.errors import ConfigError
 from dialer.run_options import RUN_DEFAULTS
-
-
-class State(StrEnum):
-    """Where one contact is. The first four are live; the rest are final."""
-
-    PENDING = "pending"  # waiting to be dialled
-    DIALING = "dialing"  # claimed: a create is being sent, or was sent by a worker that died
-    PLACED = "placed"  # OneInbox has the call; we follow it to its end
-    RECONCILING = "reconciling"  # a create may have happened: looking for it before anything else
-    COMPLETED = "completed"
-    VOICEMAIL = "voicemail"
-    NO_ANSWER = "no_answer"
-    FAILED = "failed"
-    ERROR = "error"
-    UNKNOWN = "unknown"
-    CANCELED = "canceled"
-    EXPIRED = "expired"
-
-    @property
-    def is_final(self) -> bool:
-        """True once nothing more will happen to the contact in this campaign."""
-        return self not in LIVE_STATES
-
-
-LIVE_STATES = frozenset({State.PENDING, State.DIALING, State.PLACED, State.RECONCILING})
-FINAL_STATES = frozenset(State) - LIVE_STATES
-
-# Every transition the dispatcher may make: to-state -> the states it may come from.
-# The store refuses any other (a duplicate or late task finds the contact elsewhere and stops).
-ALLOWED_FROM: dict[State, frozenset[State]] = {
-    State.PENDING: frozenset({State.PENDING, State.DIALING, State.PLACED, State.RECONCILING}),
-    State.DIALING: frozenset({State.PENDING}),
-    State.PLACED: frozenset({State.DIALING, State.PLACED, State.RECONCILING}),
-    State.RECONCILING: frozenset({State.DIALING, State.RECONCILING}),
-    State.COMPLETED: frozenset({State.PLACED}),
-    State.VOICEMAIL: frozenset({State.PLACED}),
-    State.NO_ANSWER: frozenset({State.PLACED}),
-    State.FAILED: frozenset({State.PLACED}),
-    State.ERROR: frozenset({State.DIALING, State.RECONCILING}),
-    State.UNKNOWN: frozenset({State.DIALING, State.PLACED, State.RECONCILING}),
-    State.CANCELED: frozenset({State.PENDING}),
-    State.EXPIRED: frozenset({State.PENDING}),
-}
 
 
 class CampaignState(StrEnum):

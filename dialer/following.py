@@ -8,215 +8,212 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from dialer.calls import Dispatcher, attempt_id, call_fields, ms, note, record_placed
-from dialer.campaign import CampaignConfig, State
-from dialer.errors import AuthError, NotFound, Permanent, ProviderError
+from dialer.calls import Dispatcher, attempt_id, call_fields, log_why, ms, record_placed
+from dialer.campaign import CampaignConfig
+from dialer.errors import AuthError, NotFound, Permanent, ProviderError, StateError
 from dialer.models import Call
 from dialer.policy import final_state, next_poll_s
+from dialer.store import ContactRecord, ContactState, hash_fields
 
 RECONCILE_PAGES = 50  # pages of the call list searched for an uncertain create
+_FOLLOWED = frozenset({ContactState.DIALING, ContactState.RECONCILING, ContactState.PLACED})
 
 
-def follow(d: Dispatcher, cid: str, row: int) -> None:
+def follow_up(dispatcher: Dispatcher, cid: str, row: int) -> None:
     """Do whatever follow-up the contact is due: reconcile a create, or poll its call."""
-    contact = d.store.contact(cid, row)
-    state = contact.get("state")
-    if state == State.DIALING:
-        _stuck(d, cid, row, contact)
-    elif state == State.RECONCILING:
-        reconcile(d, d.campaign(cid), row, contact)
-    elif state == State.PLACED:
-        poll(d, d.campaign(cid), row, contact)
+    contact = dispatcher.store.contact(cid, row)
+    state = contact.state if contact is not None else None
+    if contact is None or state not in _FOLLOWED:
+        dispatcher.store.forget_watch(cid, row)
+    elif state is ContactState.DIALING:
+        _stuck(dispatcher, cid, contact)
+    elif state is ContactState.RECONCILING:
+        reconcile(dispatcher, dispatcher.campaign(cid), contact)
     else:
-        d.store.forget_watch(cid, row)
+        poll(dispatcher, dispatcher.campaign(cid), contact)
 
 
-def _stuck(d: Dispatcher, cid: str, row: int, contact: dict[str, str]) -> None:
+def _stuck(dispatcher: Dispatcher, cid: str, contact: ContactRecord) -> None:
     """A create claimed long ago never recorded its answer: its worker died. Reconcile it."""
-    d.store.transition(
+    sent_at = dispatcher.now() - timedelta(seconds=dispatcher.timing.stuck_s)
+    dispatcher.store.transition(
         cid,
-        row,
-        State.RECONCILING,
-        lease_ms=ms(d.timing.lease_s),
+        contact.source_row,
+        ContactState.RECONCILING,
+        lease_ms=ms(dispatcher.timing.lease_s),
         watch_in_ms=0,
-        fields={
-            "sent_at": (d.now() - timedelta(seconds=d.timing.stuck_s)).isoformat(),
-            "error": "the worker sending the create stopped before recording its answer",
-        },
-        seen=contact,
+        fields=hash_fields(
+            sent_at=sent_at,
+            error="the worker sending the create stopped before recording its answer",
+        ),
+        read=contact,
     )
-    note("create stuck, reconciling", cid, row)
+    log_why("create stuck, reconciling", cid, contact.source_row)
 
 
-def reconcile(d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str, str]) -> None:
+def reconcile(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord) -> None:
     """Find an uncertain create in OneInbox's call list; dial again only once it surely never
     landed."""
-    cid = config.campaign_id
-    sent_at = datetime.fromisoformat(contact["sent_at"])
-    waited = (d.now() - sent_at).total_seconds()
-    key = attempt_id(cid, row, int(contact.get("attempt", "1")))
+    cid, row = config.campaign_id, contact.source_row
+    sent_at = _required(contact, contact.sent_at, "sent_at")
+    waited = (dispatcher.now() - sent_at).total_seconds()
     try:
-        call = d.client.find_call_by_metadata(
-            contact.get("agent_id") or config.agent_id,
+        call = dispatcher.client.find_call_by_metadata(
+            contact.agent_id or config.agent_id,
             "dialer_attempt_id",
-            key,
+            attempt_id(cid, row, contact.attempt),
             created_after=sent_at - timedelta(minutes=2),
             max_pages=RECONCILE_PAGES,
         )
     except ProviderError as exc:
-        _reconcile_later(d, cid, row, contact, waited, f"cannot search the call list: {exc}")
+        _reconcile_later(dispatcher, cid, contact, waited, f"cannot search the call list: {exc}")
         return
     if call is not None:
-        record_placed(d, cid, row, call, polls=0, seen=contact)
-    elif waited >= d.timing.reconcile_grace_s:
-        if d.store.transition(
-            cid, row, State.PENDING, ready_in_ms=0, fields={"error": ""}, seen=contact
+        record_placed(dispatcher, cid, call, polls=0, read=contact)
+    elif waited >= dispatcher.timing.reconcile_grace_s:
+        if dispatcher.store.transition(
+            cid,
+            row,
+            ContactState.PENDING,
+            ready_in_ms=0,
+            fields=hash_fields(error=""),
+            read=contact,
         ):
-            note("uncertain create never landed, dialling again", cid, row)
+            log_why("uncertain create never landed, dialling again", cid, row)
     else:
-        _reconcile_later(d, cid, row, contact, waited, contact.get("error", ""))
+        _reconcile_later(dispatcher, cid, contact, waited, contact.error)
 
 
 def _reconcile_later(
-    d: Dispatcher, cid: str, row: int, contact: dict[str, str], waited: float, why: str
+    dispatcher: Dispatcher, cid: str, contact: ContactRecord, waited: float, why: str
 ) -> None:
-    if waited >= d.timing.reconcile_limit_s:
-        d.store.transition(
+    move = dispatcher.store.transition
+    if waited >= dispatcher.timing.reconcile_limit_s:
+        error = (
+            f"could not tell whether the call was placed after {waited:.0f} s "
+            f"({why}); not dialled again automatically"
+        )
+        move(
             cid,
-            row,
-            State.UNKNOWN,
-            fields={
-                "error": f"could not tell whether the call was placed after {waited:.0f} s "
-                f"({why}); not dialled again automatically"
-            },
-            seen=contact,
+            contact.source_row,
+            ContactState.UNKNOWN,
+            fields=hash_fields(error=error),
+            read=contact,
         )
         return
-    d.store.transition(
+    move(
         cid,
-        row,
-        State.RECONCILING,
-        lease_ms=ms(d.timing.lease_s),
+        contact.source_row,
+        ContactState.RECONCILING,
+        lease_ms=ms(dispatcher.timing.lease_s),
         watch_in_ms=2000,
-        fields={"error": why},
-        seen=contact,
+        fields=hash_fields(error=why),
+        read=contact,
     )
 
 
-def poll(d: Dispatcher, config: CampaignConfig, row: int, contact: dict[str, str]) -> None:
+def poll(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord) -> None:
     """Read the call; record it as final once it ended and its post-call fields arrived."""
-    cid = config.campaign_id
-    polls = int(contact.get("polls", "0")) + 1
-    placed_for = (d.now() - datetime.fromisoformat(contact["placed_at"])).total_seconds()
+    cid, row = config.campaign_id, contact.source_row
+    polls = contact.polls + 1
+    placed_at = _required(contact, contact.placed_at, "placed_at")
+    placed_for = (dispatcher.now() - placed_at).total_seconds()
     try:
-        call = d.client.get_call(contact["call_id"])
+        call = dispatcher.client.get_call(contact.call_id)
     except (NotFound, Permanent, AuthError) as exc:
-        d.store.transition(
-            cid,
-            row,
-            State.UNKNOWN,
-            fields={"error": f"cannot read the call: {exc}"},
-            seen=contact,
+        error = f"cannot read the call: {exc}"
+        dispatcher.store.transition(
+            cid, row, ContactState.UNKNOWN, fields=hash_fields(error=error), read=contact
         )
         return
     except ProviderError as exc:
-        _poll_again(
-            d, contact, row, polls, placed_for, config, error=f"cannot read the call: {exc}"
-        )
+        error = f"cannot read the call: {exc}"
+        _poll_again(dispatcher, config, contact, polls, placed_for, error=error)
         return
     outcome = final_state(call.status, call.outcome_label())
     if outcome is None:
-        _poll_again(d, contact, row, polls, placed_for, config, call=call)
-    elif call.post_call_ready() or _post_call_overdue(d, contact):
-        _attempt_ended(d, config, row, contact, call, outcome)
+        _poll_again(dispatcher, config, contact, polls, placed_for, call=call)
+    elif call.post_call_ready() or _post_call_overdue(dispatcher, contact):
+        _attempt_ended(dispatcher, config, contact, call, outcome)
     else:
-        first = contact.get("final_seen_at") or d.now().isoformat()
-        d.store.transition(
+        first = contact.final_seen_at or dispatcher.now()
+        dispatcher.store.transition(
             cid,
             row,
-            State.PLACED,
-            watch_in_ms=ms(next_poll_s(0, d.timing)),
-            fields={**call_fields(call), "polls": str(polls), "final_seen_at": first},
-            seen=contact,
+            ContactState.PLACED,
+            watch_in_ms=ms(next_poll_s(0, dispatcher.timing)),
+            fields=call_fields(call) | hash_fields(polls=polls, final_seen_at=first),
+            read=contact,
         )
 
 
 def _attempt_ended(
-    d: Dispatcher,
+    dispatcher: Dispatcher,
     config: CampaignConfig,
-    row: int,
-    contact: dict[str, str],
+    contact: ContactRecord,
     call: Call,
-    outcome: State,
+    outcome: ContactState,
 ) -> None:
     """Record the attempt's outcome; then either dial again later or finish the contact."""
-    cid = config.campaign_id
-    fields = {**call_fields(call), "error": "", "waiting": ""}
-    now = d.now()
-    at, why = d.when.retry_at(config, contact, outcome, now)
+    cid, row = config.campaign_id, contact.source_row
+    fields = call_fields(call) | hash_fields(error="", waiting="")
+    now = dispatcher.now()
+    at, why = dispatcher.when.retry_at(config, contact, outcome, now)
     if at is None:
-        if d.store.transition(cid, row, outcome, fields=fields, seen=contact):
-            note("call ended", cid, row, call_id=call.id, status=outcome.value)
+        if dispatcher.store.transition(cid, row, outcome, fields=fields, read=contact):
+            log_why("call ended", cid, row, call_id=call.id, status=outcome.value)
         return
-    attempt = int(contact.get("attempt", "1"))
-    d.store.archive_attempt(cid, row, attempt, {**contact, **fields, "state": outcome.value})
-    retry = {name: "" for name in fields} | {
-        "attempt": str(attempt + 1),
-        "sends": "0",
-        "waiting": why,
-        "due_at": at.isoformat(),
-        "last_status": outcome.value,
-        "polls": "0",
-        "final_seen_at": "",
-    }
-    if d.store.transition(
+    dispatcher.store.archive_attempt(cid, contact.with_fields({**fields, "state": outcome.value}))
+    if dispatcher.store.transition(
         cid,
         row,
-        State.PENDING,
+        ContactState.PENDING,
         ready_in_ms=ms((at - now).total_seconds()),
-        fields=retry,
-        seen=contact,
+        fields=contact.retry_fields(due_at=at, waiting=why, last_status=outcome),
+        read=contact,
     ):
-        note("attempt ended, will retry", cid, row, call_id=call.id, status=outcome.value)
+        log_why("attempt ended, will retry", cid, row, call_id=call.id, status=outcome.value)
 
 
-def _post_call_overdue(d: Dispatcher, contact: dict[str, str]) -> bool:
-    seen = contact.get("final_seen_at")
-    if not seen:
+def _post_call_overdue(dispatcher: Dispatcher, contact: ContactRecord) -> bool:
+    if contact.final_seen_at is None:
         return False
-    waited = (d.now() - datetime.fromisoformat(seen)).total_seconds()
-    return waited >= d.timing.post_call_wait_s
+    waited = (dispatcher.now() - contact.final_seen_at).total_seconds()
+    return waited >= dispatcher.timing.post_call_wait_s
 
 
 def _poll_again(
-    d: Dispatcher,
-    contact: dict[str, str],
-    row: int,
+    dispatcher: Dispatcher,
+    config: CampaignConfig,
+    contact: ContactRecord,
     polls: int,
     placed_for: float,
-    config: CampaignConfig,
     *,
     call: Call | None = None,
     error: str = "",
 ) -> None:
-    cid = config.campaign_id
-    if placed_for > config.max_call_s + d.timing.lease_s:
-        d.store.transition(
-            cid,
-            row,
-            State.UNKNOWN,
-            fields={"error": f"the call did not end within {config.max_call_s:.0f} s"},
-            seen=contact,
+    cid, row = config.campaign_id, contact.source_row
+    if placed_for > config.max_call_s + dispatcher.timing.lease_s:
+        error = f"the call did not end within {config.max_call_s:.0f} s"
+        dispatcher.store.transition(
+            cid, row, ContactState.UNKNOWN, fields=hash_fields(error=error), read=contact
         )
         return
     fields = call_fields(call) if call is not None else {}
-    fields.update(polls=str(polls), error=error)
-    d.store.transition(
+    fields |= hash_fields(polls=polls, error=error)
+    dispatcher.store.transition(
         cid,
         row,
-        State.PLACED,
-        lease_ms=ms(d.timing.lease_s),
-        watch_in_ms=ms(next_poll_s(polls, d.timing)),
+        ContactState.PLACED,
+        lease_ms=ms(dispatcher.timing.lease_s),
+        watch_in_ms=ms(next_poll_s(polls, dispatcher.timing)),
         fields=fields,
-        seen=contact,
+        read=contact,
     )
+
+
+def _required(contact: ContactRecord, value: datetime | None, name: str) -> datetime:
+    """A time the contact's state promises it has (a missing one is a broken record)."""
+    if value is None:
+        raise StateError(f"contact {contact.source_row} is {contact.state} without {name}")
+    return value

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from dialer.campaign import CampaignConfig, State
+from dialer.campaign import CampaignConfig
+from dialer.store.contact import ContactRecord, ContactState
 
 # Seconds between polls of a placed call: quick at first (short calls and failures end fast),
 # then a steady interval. Webhooks, when they arrive, bring the next poll forward.
@@ -34,25 +34,25 @@ def next_poll_s(polls_done: int, timing: Timing) -> float:
     return step * timing.poll_scale
 
 
-def final_state(status: str, outcome: str | None) -> State | None:
+def final_state(status: str, outcome: str | None) -> ContactState | None:
     """The contact's final state for a provider status and outcome; None while the call lives.
 
     completed + Voicemail -> voicemail; completed + Not Connected -> no_answer; other completed
     -> completed; failed -> failed.
     """
     if status == "failed":
-        return State.FAILED
+        return ContactState.FAILED
     if status != "completed":
         return None
     label = (outcome or "").strip().lower().replace("_", " ")
     if label == "voicemail":
-        return State.VOICEMAIL
+        return ContactState.VOICEMAIL
     if label == "not connected":
-        return State.NO_ANSWER
-    return State.COMPLETED
+        return ContactState.NO_ANSWER
+    return ContactState.COMPLETED
 
 
-class When(Protocol):
+class DialTimes(Protocol):
     """Decides calling times for a campaign (its windows, deadline and retry rules).
 
     `dial_at` answers when a pending contact may be dialled: now, a later time, or None when it
@@ -62,23 +62,23 @@ class When(Protocol):
     """
 
     def dial_at(
-        self, config: CampaignConfig, contact: Mapping[str, str], now: datetime
+        self, config: CampaignConfig, contact: ContactRecord, now: datetime
     ) -> tuple[datetime | None, str]: ...
 
     def retry_at(
-        self, config: CampaignConfig, contact: Mapping[str, str], status: State, now: datetime
+        self, config: CampaignConfig, contact: ContactRecord, status: ContactState, now: datetime
     ) -> tuple[datetime | None, str]: ...
 
 
-class Anytime:
+class AlwaysNow:
     """No windows, no retries: every contact may be dialled now, once."""
 
     def dial_at(
-        self, config: CampaignConfig, contact: Mapping[str, str], now: datetime
+        self, config: CampaignConfig, contact: ContactRecord, now: datetime
     ) -> tuple[datetime | None, str]:
         return now, ""
 
     def retry_at(
-        self, config: CampaignConfig, contact: Mapping[str, str], status: State, now: datetime
+        self, config: CampaignConfig, contact: ContactRecord, status: ContactState, now: datetime
     ) -> tuple[datetime | None, str]:
         return None, ""

@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from dialer.campaign import LIVE_STATES, CampaignState
+from dialer.campaign import CampaignState
 from dialer.pace import SEND_AHEAD_S
 from dialer.policy import Timing
-from dialer.store import Store
+from dialer.store import LIVE_STATES, Store
 
 Enqueue = Callable[[str, list[int]], None]  # one task for these rows of the campaign
 Finished = Callable[[str], None]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,12 +17,13 @@ from campaigns.model import Contact
 from dialer.calls import Dispatcher, place, place_many
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.client import OneInboxClient
-from dialer.following import follow
+from dialer.following import follow_up
 from dialer.http import make_http_client
 from dialer.pace import Pace
 from dialer.policy import Timing
-from dialer.store import Store, contact_key
-from dialer.store.keys import ready_key, sends_key
+from dialer.store import ContactState, Store, contact_key
+from dialer.store.contact import HASH_FIELDS
+from dialer.store.keys import attempt_key, ready_key, sends_key
 from dialer.tick import Enqueue, tick
 from tests.support import scripts_held, sim_get, wait_until
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
@@ -85,7 +87,7 @@ def _drive(d: Dispatcher, cid: str, timeout: float = 20) -> None:
     """Run the tick and its tasks inline until the campaign is no longer running."""
 
     def step() -> bool:
-        tick(d.store, _inline(d, place), _inline(d, follow), d.timing)
+        tick(d.store, _inline(d, place), _inline(d, follow_up), d.timing)
         return d.store.campaign_state(cid) is not CampaignState.RUNNING
 
     wait_until(step, timeout, "the campaign to finish", every=0.02)
@@ -105,13 +107,13 @@ def test_a_contact_is_dialled_with_its_variables_and_followed_to_the_end(
     cid = _start(dispatcher)
     _drive(dispatcher, cid)
     contact = dispatcher.store.contact(cid, 1)
-    assert contact["state"] in {"completed", "voicemail", "no_answer", "failed"}
+    assert contact.state in {"completed", "voicemail", "no_answer", "failed"}
     [create] = _created(simulator)
     assert create["metadata"]["dialer_attempt_id"] == "t:1:1"
-    call = dispatcher.client.get_call(contact["call_id"])
+    call = dispatcher.client.get_call(contact.call_id)
     assert call.variables == {"name": "name 1"}
-    assert contact["call_status"] == call.status
-    assert contact["summary"] == (call.summary_text() or "")
+    assert contact.call_status == call.status
+    assert contact.summary == (call.summary_text() or "")
 
 
 def test_429_is_not_an_attempt_and_slows_the_campaign(
@@ -134,8 +136,8 @@ def test_an_uncertain_create_that_landed_is_found_not_sent_again(
     _drive(dispatcher, cid)
     assert len(_created(simulator)) == 1
     contact = dispatcher.store.contact(cid, 1)
-    assert contact["call_id"] == _created(simulator)[0]["call_id"]
-    assert contact["state"] in {"completed", "voicemail", "no_answer", "failed"}
+    assert contact.call_id == _created(simulator)[0]["call_id"]
+    assert contact.state in {"completed", "voicemail", "no_answer", "failed"}
 
 
 def test_a_5xx_that_created_nothing_is_dialled_again_after_the_grace_period(
@@ -146,7 +148,7 @@ def test_a_5xx_that_created_nothing_is_dialled_again_after_the_grace_period(
     _drive(dispatcher, cid)
     outcomes = [c["outcome"] for c in sim_get(simulator.url, "creates")]  # type: ignore[union-attr]
     assert outcomes == ["refused_5xx", "created"]
-    assert dispatcher.store.contact(cid, 1)["state"] != "unknown"
+    assert dispatcher.store.contact(cid, 1).state is not ContactState.UNKNOWN
 
 
 def test_reconciliation_that_cannot_finish_ends_unknown_and_is_not_redialled(
@@ -157,8 +159,8 @@ def test_reconciliation_that_cannot_finish_ends_unknown_and_is_not_redialled(
     cid = _start(dispatcher)
     _drive(dispatcher, cid)
     contact = dispatcher.store.contact(cid, 1)
-    assert contact["state"] == "unknown"
-    assert "not dialled again" in contact["error"]
+    assert contact.state is ContactState.UNKNOWN
+    assert "not dialled again" in contact.error
     assert len(_created(simulator)) == 1
 
 
@@ -171,8 +173,8 @@ def test_a_refused_create_is_an_error_with_the_providers_message(
     cid = _start(dispatcher)
     _drive(dispatcher, cid)
     contact = dispatcher.store.contact(cid, 1)
-    assert contact["state"] == "error"
-    assert "carrier" in contact["error"].lower()
+    assert contact.state is ContactState.ERROR
+    assert "carrier" in contact.error.lower()
 
 
 def test_a_bad_key_stops_the_campaign_before_anyone_else_is_dialled(
@@ -195,7 +197,7 @@ def test_failing_gets_are_polled_again_until_the_call_is_final(
     _fault(simulator, {"kind": "error", "endpoint": "get", "count": 3})
     cid = _start(dispatcher)
     _drive(dispatcher, cid)
-    assert dispatcher.store.contact(cid, 1)["state"] in {
+    assert dispatcher.store.contact(cid, 1).state in {
         "completed",
         "voicemail",
         "no_answer",
@@ -214,12 +216,10 @@ def test_a_create_whose_worker_died_is_reconciled_not_resent(
     from dialer.calls import build_request
 
     # The worker sent the create, then died before recording the answer.
-    dispatcher.client.create_call(
-        build_request(config, 1, dispatcher.store.contact(cid, 1), send=1)
-    )
+    dispatcher.client.create_call(build_request(config, dispatcher.store.contact(cid, 1), send=1))
     _drive(dispatcher, cid)
     assert len(_created(simulator)) == 1
-    assert dispatcher.store.contact(cid, 1)["call_id"] == _created(simulator)[0]["call_id"]
+    assert dispatcher.store.contact(cid, 1).call_id == _created(simulator)[0]["call_id"]
 
 
 def test_duplicate_deliveries_of_a_dial_task_racing_place_one_call(
@@ -237,7 +237,7 @@ def test_duplicate_deliveries_of_a_dial_task_racing_place_one_call(
         racer.join()
     attempts = [c["metadata"]["dialer_attempt_id"] for c in _created(simulator)]
     assert sorted(attempts) == ["t:1:1", "t:2:1"]
-    assert dispatcher.store.contact(cid, 1)["state"] == "placed"
+    assert dispatcher.store.contact(cid, 1).state is ContactState.PLACED
 
 
 def test_a_call_that_never_ends_is_marked_unknown_at_its_hard_limit(
@@ -249,8 +249,8 @@ def test_a_call_that_never_ends_is_marked_unknown_at_its_hard_limit(
     cid = _start(dispatcher, max_call_s=1.0)
     _drive(dispatcher, cid)
     contact = dispatcher.store.contact(cid, 1)
-    assert contact["state"] == "unknown"
-    assert "did not end" in contact["error"]
+    assert contact.state is ContactState.UNKNOWN
+    assert "did not end" in contact.error
 
 
 def test_a_create_waits_while_the_send_guard_is_full(
@@ -321,35 +321,33 @@ def test_a_late_follow_up_of_an_earlier_attempt_cannot_undo_the_next(
     late = dispatcher.store.contact(cid, 1)  # attempt 1, placed: what the late poll read
 
     def attempt_two_placed() -> bool:
-        follow(dispatcher, cid, 1)
+        follow_up(dispatcher, cid, 1)
         place(dispatcher, cid, 1)
-        return dispatcher.store.contact(cid, 1).get("attempt") == "2" and (
-            dispatcher.store.contact(cid, 1)["state"] == "placed"
-        )
+        now = dispatcher.store.contact(cid, 1)
+        return now.attempt == 2 and now.state is ContactState.PLACED
 
     wait_until(attempt_two_placed, 10, "attempt 2 to be placed", every=0.05)
     second = dispatcher.store.contact(cid, 1)
-    assert second["call_id"] != late["call_id"]
-    poll(dispatcher, config, 1, late)  # attempt 1's call has ended: no answer
-    reconcile(dispatcher, config, 1, {**late, "state": "reconciling", "sent_at": late["placed_at"]})
+    assert second.call_id != late.call_id
+    poll(dispatcher, config, late)  # attempt 1's call has ended: no answer
+    reconciling = replace(late, state=ContactState.RECONCILING, sent_at=late.placed_at)
+    reconcile(dispatcher, config, reconciling)
     now = dispatcher.store.contact(cid, 1)
-    assert (now["state"], now["attempt"], now["call_id"]) == ("placed", "2", second["call_id"])
+    assert (now.state, now.attempt, now.call_id) == ("placed", 2, second.call_id)
     assert len(_created(simulator)) == 2
 
 
 def test_a_transition_from_what_was_read_is_refused_once_the_contact_moved_on(
     dispatcher: Dispatcher,
 ) -> None:
-    from dialer.campaign import State
-
     cid = _start(dispatcher)
     store = dispatcher.store
     read = store.contact(cid, 1)
     assert store.claim(cid, 1, pace=UNPACED, max_concurrent=10, lease_s=30, stuck_s=0.5).won
-    assert store.transition(cid, 1, State.PENDING, seen=read) is None  # no longer pending
+    assert store.transition(cid, 1, ContactState.PENDING, read=read) is None  # no longer pending
     dialing = store.contact(cid, 1)
-    assert store.transition(cid, 1, State.PLACED, seen={**dialing, "attempt": "2"}) is None
-    assert store.transition(cid, 1, State.PLACED, seen=dialing) is State.DIALING
+    assert store.transition(cid, 1, ContactState.PLACED, read=replace(dialing, attempt=2)) is None
+    assert store.transition(cid, 1, ContactState.PLACED, read=dialing) is ContactState.DIALING
 
 
 def test_a_contact_loaded_inside_its_window_is_not_dialled_after_the_window_closed(
@@ -373,7 +371,7 @@ def test_a_contact_loaded_inside_its_window_is_not_dialled_after_the_window_clos
     contacts = [dataclasses.replace(_contact(r), timezone="UTC") for r in (1, 2)]
     store.add_contacts("t", contacts, COLUMNS, add_schedule(config, loaded))
     store.set_campaign_state("t", CampaignState.RUNNING)
-    assert [store.contact("t", r).get("waiting", "") for r in (1, 2)] == ["", ""]  # due now
+    assert [store.contact("t", r).waiting for r in (1, 2)] == ["", ""]  # due now
 
     dispatcher.when = CallingPolicy()
     dispatcher.now = lambda: loaded + timedelta(seconds=59.9)  # still inside: dialled
@@ -383,8 +381,32 @@ def test_a_contact_loaded_inside_its_window_is_not_dialled_after_the_window_clos
 
     assert [c["to_number"] for c in _created(simulator)] == [_contact(1).phone_e164]
     waiting = store.contact("t", 2)
-    assert waiting["state"] == "pending"
-    assert waiting["due_at"] == "2026-01-06T08:00:00+00:00"
-    assert waiting["waiting"].startswith("waiting:") and "opens Tue 08:00" in waiting["waiting"]
+    assert waiting.state is ContactState.PENDING
+    assert waiting.due_at == datetime(2026, 1, 6, 8, tzinfo=UTC)
+    assert waiting.waiting.startswith("waiting:") and "opens Tue 08:00" in waiting.waiting
     due_ms = store.redis.zscore(ready_key("t"), "2")
     assert due_ms is not None and due_ms > store.server_ms() + 10 * 3600 * 1000  # 11 h away
+
+
+def test_a_retried_contact_keeps_its_attempts_in_fields_the_record_reads(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    """A field the record did not know would be dropped from archived attempts and results."""
+    from campaigns.when import CallingPolicy
+
+    dispatcher.when = CallingPolicy()
+    phone = _contact(1).phone_e164
+    scripted = {"scripted": {phone: ["no_answer", "completed"]}}
+    httpx.patch(f"{simulator.url}/_sim/config", json=scripted).raise_for_status()
+    cid = _start(
+        dispatcher, max_attempts=2, retry_on="no_answer", retry_delays="1s", window="always"
+    )
+    _drive(dispatcher, cid)
+    store = dispatcher.store
+    for stored in (contact_key(cid, 1), attempt_key(cid, 1, 1)):
+        assert set(store.redis.hkeys(stored)) <= set(HASH_FIELDS)
+    now = store.contact(cid, 1)
+    [first] = store.attempts(cid, 1, now.attempt)
+    assert (now.state, now.attempt, now.last_status) == ("completed", 2, "no_answer")
+    assert (first.state, first.attempt) == ("no_answer", 1)
+    assert first.call_id and first.call_id != now.call_id and first.placed_at < now.placed_at

@@ -60,7 +60,7 @@ def _assert_exactly_once(sim: RunningSimulator, store: Store, cid: str, n: int) 
     per_attempt = Counter(c["metadata"]["dialer_attempt_id"] for c in _creates(sim))
     assert len(per_attempt) == n, "every contact dialled"
     assert max(per_attempt.values()) == 1, f"a contact was dialled twice: {per_attempt}"
-    states = {fields["state"] for _, fields in store.iter_contacts(cid)}
+    states = {contact.state for contact in store.iter_contacts(cid)}
     assert states <= FINAL, states
 
 
@@ -141,7 +141,7 @@ def test_worker_killed_in_the_middle_of_a_poll(stack: Stack, sim: RunningSimulat
 
     wait_until(poll_in_flight, 30, "the first poll to reach the simulator")
     contact = stack.store.contact(cid, 1)
-    assert (contact["state"], contact["polls"]) == ("placed", "0")  # and it has not returned
+    assert (contact.state, contact.polls) == ("placed", 0)  # and it has not returned
     victim.kill()
     stack.worker()
     _wait_done(stack.store, cid)

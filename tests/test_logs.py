@@ -10,9 +10,9 @@ import logging
 import fakeredis
 
 from campaigns.model import Contact
-from dialer.campaign import CampaignConfig, CampaignState, State
+from dialer.campaign import CampaignConfig, CampaignState
 from dialer.pace import Pace
-from dialer.store import Store
+from dialer.store import ContactState, Store
 from workers.logs import configure
 
 KEY = "oi_sk_live_abcdef123456"
@@ -34,8 +34,8 @@ def _lines(fmt: str) -> list[str]:
     try:
         store = _store()
         store.claim("L", 7, pace=Pace(interval_s=1e-6), max_concurrent=5, lease_s=1, stuck_s=1)
-        store.transition("L", 7, State.PLACED, fields={"call_id": "call-9"})
-        store.transition("L", 7, State.FAILED, fields={"error": f"echoed Bearer {KEY}"})
+        store.transition("L", 7, ContactState.PLACED, fields={"call_id": "call-9"})
+        store.transition("L", 7, ContactState.FAILED, fields={"error": f"echoed Bearer {KEY}"})
         logging.getLogger("dialer.other").warning("the key is %s", KEY)
     finally:
         logging.getLogger().removeHandler(handler)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.campaign import FINAL_STATES, State
 from dialer.policy import POLL_SCHEDULE_S, Timing, final_state, next_poll_s
+from dialer.store import FINAL_STATES, ContactState
 
 # The statuses OneInbox documents (shared/reference/oneinbox-api.md, 2b) and the built-in
 # outcome labels (2d), as stored (Title Case) and as PATCH accepts them (lowercase_underscore).
@@ -35,33 +35,40 @@ def test_a_live_call_has_no_final_state_whatever_its_outcome(
 
 @pytest.mark.parametrize("outcome", OUTCOMES)
 def test_a_failed_call_is_failed_whatever_its_outcome(outcome: str | None) -> None:
-    assert final_state("failed", outcome) is State.FAILED
+    assert final_state("failed", outcome) is ContactState.FAILED
 
 
 @pytest.mark.parametrize(
     ("outcome", "expected"),
     [
-        ("Voicemail", State.VOICEMAIL),
-        ("voicemail", State.VOICEMAIL),
-        (" Voicemail ", State.VOICEMAIL),
-        ("Not Connected", State.NO_ANSWER),
-        ("not_connected", State.NO_ANSWER),
-        ("NOT CONNECTED", State.NO_ANSWER),
-        ("Appointment Booked", State.COMPLETED),
-        ("Not Interested", State.COMPLETED),
-        ("Interested", State.COMPLETED),
-        ("A custom label", State.COMPLETED),
-        ("", State.COMPLETED),
-        (None, State.COMPLETED),  # outcome not (yet) classified: the call itself completed
+        ("Voicemail", ContactState.VOICEMAIL),
+        ("voicemail", ContactState.VOICEMAIL),
+        (" Voicemail ", ContactState.VOICEMAIL),
+        ("Not Connected", ContactState.NO_ANSWER),
+        ("not_connected", ContactState.NO_ANSWER),
+        ("NOT CONNECTED", ContactState.NO_ANSWER),
+        ("Appointment Booked", ContactState.COMPLETED),
+        ("Not Interested", ContactState.COMPLETED),
+        ("Interested", ContactState.COMPLETED),
+        ("A custom label", ContactState.COMPLETED),
+        ("", ContactState.COMPLETED),
+        (None, ContactState.COMPLETED),  # outcome not (yet) classified: the call itself completed
     ],
 )
-def test_a_completed_call_ends_as_its_outcome_says(outcome: str | None, expected: State) -> None:
+def test_a_completed_call_ends_as_its_outcome_says(
+    outcome: str | None, expected: ContactState
+) -> None:
     assert final_state("completed", outcome) is expected
 
 
 def test_every_final_state_is_final_and_every_live_status_is_not() -> None:
     ends = {final_state(s, o) for s in ("completed", "failed") for o in OUTCOMES}
-    assert ends == {State.COMPLETED, State.VOICEMAIL, State.NO_ANSWER, State.FAILED}
+    assert ends == {
+        ContactState.COMPLETED,
+        ContactState.VOICEMAIL,
+        ContactState.NO_ANSWER,
+        ContactState.FAILED,
+    }
     assert ends <= FINAL_STATES
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from campaigns.results import write_results
 from dialer.private import open_private, private_dir
+from dialer.store import ContactRecord
 from tests.support import Stack, campaign_args, cli_env, dialer_env, dialer_exe, wait_until
 from workers.simulator.server import RunningSimulator
 
@@ -68,9 +69,9 @@ def test_what_a_run_writes_is_readable_by_its_owner_only(
 
 def test_a_formula_in_the_header_is_neutralised(tmp: Path) -> None:
     (tmp / "contacts.csv").write_text(CONTACTS, encoding="utf-8")
-    contact = {"row": '["+14155550101", "Ana", "a"]', "state": "completed"}
+    stored = {"row": '["+14155550101", "Ana", "a"]', "state": "completed", "phone": "+14155550101"}
     columns = ["Phone Number", '=HYPERLINK("http://x")', "@cmd"]
-    write_results(tmp / "r.csv", columns, [(1, contact)])
+    write_results(tmp / "r.csv", columns, [ContactRecord.from_redis(1, stored)])
     with (tmp / "r.csv").open(encoding="utf-8", newline="") as handle:
         header = next(csv.reader(handle))
     assert header[:3] == ["Phone Number", '\'=HYPERLINK("http://x")', "'@cmd"]

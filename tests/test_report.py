@@ -29,6 +29,7 @@ from campaigns.report import (
 from campaigns.report_html import render
 from campaigns.results import write_results
 from dialer.errors import InputError
+from dialer.store import ContactRecord
 from workers.cli.app import app
 from workers.cli.report import default_output
 
@@ -98,7 +99,8 @@ CONTACTS = [
 @pytest.fixture
 def results(tmp_path: Path) -> Path:
     path = tmp_path / "spring.results.csv"
-    write_results(path, ["Phone Number", "note"], enumerate(CONTACTS, start=1))
+    stored = [ContactRecord.from_redis(row, c) for row, c in enumerate(CONTACTS, start=1)]
+    write_results(path, ["Phone Number", "note"], stored)
     return path
 
 

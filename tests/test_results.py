@@ -17,15 +17,22 @@ from campaigns.results import (
     result_row,
     write_results,
 )
+from dialer.store import ContactRecord
 
 # Every character that makes a spreadsheet run a cell as a formula (Excel, LibreOffice, Sheets).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 INPUT = ["Phone", "first_name", "notes"]
 
 
-def _contact(**fields: str) -> dict[str, str]:
-    """A stored contact as the store returns it."""
-    return {"phone": "+14155550100", "row": json.dumps(["415 555 0100", "Ann", "vip"]), **fields}
+def _contact(source_row: int = 1, **fields: str) -> ContactRecord:
+    """A stored contact as the store returns it, from its hash fields."""
+    stored = {
+        "state": "pending",
+        "phone": "+14155550100",
+        "row": json.dumps(["415 555 0100", "Ann", "vip"]),
+        **fields,
+    }
+    return ContactRecord.from_redis(source_row, stored)
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -41,7 +48,7 @@ def test_a_results_file_dialled_again_gets_this_runs_result_columns_once() -> No
     again = ["Phone", "first_name", "source_row", "phone_e164", "status", "call_id"]
     assert result_columns(again) == ["Phone", "first_name", *RESULT_COLUMNS]
     old = {"row": json.dumps(["+1 415 555 0100", "Ann", "7", "+14155550100", "failed", "c0"])}
-    row = result_row(again, 3, {**old, "phone": "+14155550100", "state": "completed"})
+    row = result_row(again, _contact(3, **old, state="completed"))
     assert row[:2] == ["+1 415 555 0100", "Ann"]
     by_column = dict(zip(result_columns(again), row, strict=True))
     assert (by_column["source_row"], by_column["status"], by_column["call_id"]) == (
@@ -53,6 +60,7 @@ def test_a_results_file_dialled_again_gets_this_runs_result_columns_once() -> No
 
 def test_a_row_gives_the_inputs_as_loaded_and_what_happened() -> None:
     contact = _contact(
+        5,
         state="voicemail",
         attempt="2",
         sends="1",
@@ -61,7 +69,7 @@ def test_a_row_gives_the_inputs_as_loaded_and_what_happened() -> None:
         summary="left a message",
         waiting="",
     )
-    row = dict(zip(result_columns(INPUT), result_row(INPUT, 5, contact), strict=True))
+    row = dict(zip(result_columns(INPUT), result_row(INPUT, contact), strict=True))
     assert (row["Phone"], row["first_name"], row["notes"]) == ("415 555 0100", "Ann", "vip")
     assert (row["source_row"], row["phone_e164"], row["status"]) == (
         "5",
@@ -73,8 +81,7 @@ def test_a_row_gives_the_inputs_as_loaded_and_what_happened() -> None:
 
 
 def test_a_short_stored_row_is_padded_to_the_header() -> None:
-    contact = {"phone": "+14155550100", "row": json.dumps(["415 555 0100"]), "state": "pending"}
-    row = result_row(INPUT, 1, contact)
+    row = result_row(INPUT, _contact(row=json.dumps(["415 555 0100"])))
     assert len(row) == len(result_columns(INPUT))
     assert row[:3] == ["415 555 0100", "", ""]
 
@@ -92,7 +99,7 @@ def test_a_short_stored_row_is_padded_to_the_header() -> None:
     ],
 )
 def test_attempts_count_what_was_sent(fields: dict[str, str], attempts: int) -> None:
-    assert attempts_made(fields) == attempts
+    assert attempts_made(_contact(**fields)) == attempts
 
 
 @pytest.mark.parametrize("start", FORMULA_STARTS, ids=repr)
@@ -111,9 +118,9 @@ def test_numbers_and_plain_text_are_left_alone(cell: str) -> None:
 @pytest.mark.parametrize("start", FORMULA_STARTS, ids=repr)
 def test_result_cells_from_the_input_and_from_the_call_are_neutralised(start: str) -> None:
     formula = f'{start}HYPERLINK("http://x","y")'
-    contact = _contact(summary=formula, outcome=formula, error=formula)
-    contact["row"] = json.dumps(["415 555 0100", formula, "vip"])
-    row = dict(zip(result_columns(INPUT), result_row(INPUT, 1, contact), strict=True))
+    cells = json.dumps(["415 555 0100", formula, "vip"])
+    contact = _contact(summary=formula, outcome=formula, error=formula, row=cells)
+    row = dict(zip(result_columns(INPUT), result_row(INPUT, contact), strict=True))
     for column in ("first_name", "summary", "outcome", "error"):
         assert row[column] == "'" + formula, column
 
@@ -122,7 +129,7 @@ def test_the_file_is_written_whole_and_replaces_the_old_one(tmp_path: Path) -> N
     path = tmp_path / "out" / "results.csv"
     path.parent.mkdir()
     path.write_text("old,file\n", encoding="utf-8")
-    rows = [(1, _contact(state="completed", sends="1")), (2, _contact(state="no_answer"))]
+    rows = [_contact(1, state="completed", sends="1"), _contact(2, state="no_answer")]
     assert write_results(path, INPUT, rows) == 2
     written = _read(path)
     assert [(r["source_row"], r["status"], r["attempts"]) for r in written] == [
@@ -136,8 +143,8 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> 
     path = tmp_path / "results.csv"
     path.write_text("old,file\n", encoding="utf-8")
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        yield 1, _contact(state="completed")
+    def rows() -> Iterator[ContactRecord]:
+        yield _contact(1, state="completed")
         raise RuntimeError("the store went away")
 
     with pytest.raises(RuntimeError):

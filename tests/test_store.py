@@ -12,9 +12,9 @@ import pytest
 import redis
 
 from campaigns.model import Contact
-from dialer.campaign import CampaignConfig, CampaignState, State
+from dialer.campaign import CampaignConfig, CampaignState
 from dialer.pace import Pace
-from dialer.store import Store
+from dialer.store import ContactState, Store
 from dialer.store.keys import inflight_key, ready_key, sends_key, watch_key
 from tests.support import scripts_held
 
@@ -71,15 +71,15 @@ def test_a_load_cut_short_and_repeated_stores_each_contact_once(store: Store) ->
     assert store.total("c1") == 500
     assert store.counts("c1") == {"pending": 500}
     assert store.pending_rows("c1") == list(range(1, 501))
-    assert store.contact("c1", 500)["phone"] == "+14155550500"
-    assert [row for row, _ in store.iter_contacts("c1")] == list(range(1, 501))
+    assert store.contact("c1", 500).phone == "+14155550500"
+    assert [contact.source_row for contact in store.iter_contacts("c1")] == list(range(1, 501))
 
 
 def test_a_contact_already_dialled_is_not_made_pending_by_a_reload(store: Store) -> None:
     _campaign(store)
     assert _claim(store, 1).won
     store.add_contacts("c1", [_contact(1)], COLUMNS)
-    assert store.contact("c1", 1)["state"] == "dialing"
+    assert store.contact("c1", 1).state is ContactState.DIALING
     assert 1 not in store.pending_rows("c1")
 
 
@@ -115,16 +115,19 @@ def test_transitions_racing_from_one_read_one_moves_the_contact(redis_url: str) 
     store = Store.from_url(redis_url)
     _campaign(store)
     assert _claim(store, 1).won
-    assert store.transition("c1", 1, State.PLACED, fields={"call_id": "x"}) is State.DIALING
+    assert (
+        store.transition("c1", 1, ContactState.PLACED, fields={"call_id": "x"})
+        is ContactState.DIALING
+    )
     placed = store.contact("c1", 1)
-    ends = [State.COMPLETED, State.NO_ANSWER] * (RACERS // 2)
+    ends = [ContactState.COMPLETED, ContactState.NO_ANSWER] * (RACERS // 2)
     moved = _race(
-        [functools.partial(store.transition, "c1", 1, end, seen=placed) for end in ends],
+        [functools.partial(store.transition, "c1", 1, end, read=placed) for end in ends],
         store.redis,
     )
-    winners = [end for end, left in zip(ends, moved, strict=True) if left is State.PLACED]
+    winners = [end for end, left in zip(ends, moved, strict=True) if left is ContactState.PLACED]
     assert len(winners) == 1 and moved.count(None) == RACERS - 1
-    assert store.contact("c1", 1)["state"] == winners[0]
+    assert store.contact("c1", 1).state is winners[0]
     assert store.counts("c1") == {"pending": 2, winners[0].value: 1}
 
 
@@ -132,15 +135,15 @@ def test_a_won_claim_returns_the_contact_as_it_left_it(store: Store) -> None:
     _campaign(store)
     claim = _claim(store, 2)
     assert claim.contact == store.contact("c1", 2)
-    assert claim.contact["state"] == "dialing" and claim.contact["phone"] == "+14155550002"
-    assert _claim(store, 2).contact == {}  # a lost claim returns nothing
+    assert claim.contact.state is ContactState.DIALING and claim.contact.phone == "+14155550002"
+    assert _claim(store, 2).contact is None  # a lost claim returns nothing
 
 
 def test_contacts_reads_several_in_order(store: Store) -> None:
     _campaign(store)
     first, missing, third = store.contacts("c1", [1, 9, 3])
-    assert first["phone"] == "+14155550001" and third["phone"] == "+14155550003"
-    assert missing == {}
+    assert first.phone == "+14155550001" and third.phone == "+14155550003"
+    assert missing is None
 
 
 def test_the_send_guard_lets_limit_sends_through_per_window(store: Store) -> None:
@@ -208,8 +211,8 @@ def test_claim_holds_the_concurrency_cap(store: Store) -> None:
     assert _claim(store, 1, max_concurrent=2).won
     assert _claim(store, 2, max_concurrent=2).won
     assert _claim(store, 3, max_concurrent=2).reason == "busy"
-    store.transition("c1", 1, State.PLACED, lease_ms=60_000)
-    store.transition("c1", 1, State.COMPLETED)  # final: the slot is released
+    store.transition("c1", 1, ContactState.PLACED, lease_ms=60_000)
+    store.transition("c1", 1, ContactState.COMPLETED)  # final: the slot is released
     assert _claim(store, 3, max_concurrent=2).won
 
 
@@ -223,12 +226,17 @@ def test_claim_paces_creates(store: Store) -> None:
 
 def test_transitions_follow_the_rules(store: Store) -> None:
     _campaign(store)
-    assert store.transition("c1", 1, State.COMPLETED) is None  # pending -> completed: refused
+    assert (
+        store.transition("c1", 1, ContactState.COMPLETED) is None
+    )  # pending -> completed: refused
     assert _claim(store, 1).won
-    assert store.transition("c1", 1, State.PLACED, fields={"call_id": "x"}) is State.DIALING
-    assert store.transition("c1", 1, State.DIALING) is None  # a duplicate task loses
-    assert store.transition("c1", 1, State.VOICEMAIL) is State.PLACED
-    assert store.contact("c1", 1)["call_id"] == "x"
+    assert (
+        store.transition("c1", 1, ContactState.PLACED, fields={"call_id": "x"})
+        is ContactState.DIALING
+    )
+    assert store.transition("c1", 1, ContactState.DIALING) is None  # only a claim dials
+    assert store.transition("c1", 1, ContactState.VOICEMAIL) is ContactState.PLACED
+    assert store.contact("c1", 1).call_id == "x"
     assert store.counts("c1") == {"pending": 2, "voicemail": 1}
 
 
@@ -255,6 +263,6 @@ def test_slow_down_delays_the_next_create(store: Store) -> None:
 
 def test_cancel_takes_pending_contacts_out_of_the_queue(store: Store) -> None:
     _campaign(store)
-    assert store.transition("c1", 2, State.CANCELED) is State.PENDING
+    assert store.transition("c1", 2, ContactState.CANCELED) is ContactState.PENDING
     assert store.pending_rows("c1") == [1, 3]
     assert store.redis.zscore(ready_key("c1"), "2") is None

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from campaigns.model import Contact
-from dialer.campaign import CampaignConfig, CampaignState, State
+from dialer.campaign import CampaignConfig, CampaignState
 from dialer.pace import Pace
 from dialer.policy import Timing
-from dialer.store import Store
+from dialer.store import ContactState, Store
 from dialer.tick import tick
 
 COLUMNS = ("phone",)
@@ -70,13 +70,13 @@ def _placed(store: Store, row: int) -> None:
         "c", row, pace=Pace(interval_s=1e-6), max_concurrent=1000, lease_s=60, stuck_s=60
     )
     assert claim.won
-    left = store.transition("c", row, State.PLACED, lease_ms=60_000, watch_in_ms=0)
-    assert left is State.DIALING
+    left = store.transition("c", row, ContactState.PLACED, lease_ms=60_000, watch_in_ms=0)
+    assert left is ContactState.DIALING
 
 
-def _ended(store: Store, row: int, end: State = State.COMPLETED) -> None:
+def _ended(store: Store, row: int, end: ContactState = ContactState.COMPLETED) -> None:
     _placed(store, row)
-    assert store.transition("c", row, end) is State.PLACED
+    assert store.transition("c", row, end) is ContactState.PLACED
 
 
 def test_dials_are_enqueued_up_to_the_free_concurrency_slots(store: Store) -> None:
@@ -131,7 +131,7 @@ def test_a_campaign_is_closed_once_every_contact_is_final(store: Store) -> None:
     _placed(store, 2)
     tasks = Tasks()
     assert tasks.run(store).finished == []  # row 2 is still live
-    assert store.transition("c", 2, State.VOICEMAIL) is State.PLACED
+    assert store.transition("c", 2, ContactState.VOICEMAIL) is ContactState.PLACED
     assert tasks.run(store).finished == ["c"]
     assert store.campaign_state("c") is CampaignState.DONE
     assert store.active_campaigns() == []
@@ -144,7 +144,7 @@ def test_a_cancelled_campaign_is_retired_when_its_last_call_ends(store: Store) -
     store.set_campaign_state("c", CampaignState.CANCELED)
     tasks = Tasks()
     assert tasks.run(store).followed() == [1] and tasks.finished == []
-    assert store.transition("c", 1, State.NO_ANSWER) is State.PLACED
+    assert store.transition("c", 1, ContactState.NO_ANSWER) is ContactState.PLACED
     assert tasks.run(store).finished == ["c"]
     assert store.campaign_state("c") is CampaignState.CANCELED  # not made "done"
     assert store.active_campaigns() == []

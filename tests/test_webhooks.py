@@ -14,9 +14,9 @@ import pytest
 import redis
 
 from campaigns.model import Contact
-from dialer.campaign import CampaignConfig, CampaignState, State
+from dialer.campaign import CampaignConfig, CampaignState
 from dialer.pace import Pace
-from dialer.store import Store
+from dialer.store import ContactState, Store
 from dialer.store.keys import watch_key
 from tests.support import (
     WORKER_TIMING,
@@ -51,7 +51,7 @@ def _placed_store(url: str, cid: str = "w", call_id: str = CALL) -> Store:
     store.add_contacts(cid, [Contact(1, "+14155550123", {"phone": "+14155550123"})], ("phone",))
     store.set_campaign_state(cid, CampaignState.RUNNING)
     store.claim(cid, 1, pace=Pace(interval_s=1e-6), max_concurrent=5, lease_s=60, stuck_s=60)
-    store.transition(cid, 1, State.PLACED, lease_ms=60_000, watch_in_ms=600_000)
+    store.transition(cid, 1, ContactState.PLACED, lease_ms=60_000, watch_in_ms=600_000)
     store.index_call(call_id, cid, 1)
     return store
 
@@ -75,7 +75,7 @@ def test_an_event_makes_the_call_due_now(redis_url: str) -> None:
     assert answer.status_code == 204
     after = _watch(store)
     assert after is not None and before is not None and after < before
-    assert store.contact("w", 1)["state"] == "placed"  # the event itself decides nothing
+    assert store.contact("w", 1).state == "placed"  # the event itself decides nothing
 
 
 def test_each_campaign_gets_its_own_random_secret_kept_on_resume(redis_url: str) -> None:
@@ -130,7 +130,7 @@ def test_uuid_call_ids_are_accepted(redis_url: str) -> None:
 
 def test_an_event_for_a_finished_contact_does_not_resurrect_it(redis_url: str) -> None:
     store = _placed_store(redis_url)
-    store.transition("w", 1, State.COMPLETED)
+    store.transition("w", 1, ContactState.COMPLETED)
     with serve_in_thread(create_app(store)) as url, httpx.Client(base_url=url) as client:
         client.post(_path(store), json={"event": "call.ended", "call_id": CALL})
     assert _watch(store) is None
@@ -267,6 +267,6 @@ def test_webhooks_bring_the_final_read_forward_in_a_real_campaign(
         )
     delivered = sim_get(sim.url, "deliveries")
     assert any(d["response_status"] == 204 for d in delivered)  # type: ignore[union-attr]
-    for _, contact in stack.store.iter_contacts("h"):
-        assert contact["state"] in {"completed", "voicemail", "no_answer", "failed"}
-        assert int(contact["polls"]) < 4  # a few reads, not the slow schedule
+    for contact in stack.store.iter_contacts("h"):
+        assert contact.state in {"completed", "voicemail", "no_answer", "failed"}
+        assert contact.polls < 4  # a few reads, not the slow schedule

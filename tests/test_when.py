@@ -5,7 +5,7 @@ the rest, and an unanswered call is retried into a completed one."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from campaigns.model import Contact
-from campaigns.when import CallingPolicy, add_schedule
-from dialer.campaign import CampaignConfig, CampaignState, State
+from campaigns.when import CallingPolicy, Reachable, Recipient, add_schedule
+from dialer.campaign import CampaignConfig, CampaignState
+from dialer.store import ContactRecord, ContactState
 from tests.support import Stack, sim_get, wait_until
 from workers import session
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_FROM_NUMBER
@@ -50,8 +51,8 @@ def _creates(sim: RunningSimulator) -> list[dict[str, object]]:
 # -- CallingPolicy at fixed instants (no workers) --------------------------------------------
 
 MON = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday in winter: Los Angeles is UTC-8
-IN_UTC = {"phone": "+14155550100", "timezone": "UTC"}
-BY_NUMBER = {"phone": "+14155550100"}  # no timezone: the number's (America/Los_Angeles)
+IN_UTC = Recipient("+14155550100", "UTC")
+BY_NUMBER = Recipient("+14155550100")  # no timezone: the number's (America/Los_Angeles)
 policy = CallingPolicy()
 
 
@@ -63,7 +64,7 @@ def _at(hours: float, days: int = 0) -> datetime:
     return MON + timedelta(days=days, hours=hours)
 
 
-def _dial_at(config: CampaignConfig, contact: Mapping[str, str], now: datetime) -> datetime | None:
+def _dial_at(config: CampaignConfig, contact: Reachable, now: datetime) -> datetime | None:
     return policy.dial_at(config, contact, now)[0]
 
 
@@ -112,17 +113,17 @@ def test_always_means_now() -> None:
 
 def test_a_retry_comes_after_its_delay_inside_the_window_within_the_attempts() -> None:
     config = _office(max_attempts=3, retry_on="no_answer", retry_delays="30m")
-    first = {**IN_UTC, "attempt": "1"}
-    at, why = policy.retry_at(config, first, State.NO_ANSWER, _at(10))
+    first = ContactRecord(1, ContactState.PLACED, IN_UTC.phone, timezone="UTC", attempt=1)
+    at, why = policy.retry_at(config, first, ContactState.NO_ANSWER, _at(10))
     assert (at, why) == (_at(10.5), "attempt 2 due 2026-01-05 10:30 UTC (after no_answer)")
-    assert policy.retry_at(config, first, State.NO_ANSWER, _at(16.75))[0] == _at(9, days=1)
-    assert policy.retry_at(config, first, State.COMPLETED, _at(10)) == (None, "")
-    assert policy.retry_at(config, {**IN_UTC, "attempt": "3"}, State.NO_ANSWER, _at(10)) == (
+    assert policy.retry_at(config, first, ContactState.NO_ANSWER, _at(16.75))[0] == _at(9, days=1)
+    assert policy.retry_at(config, first, ContactState.COMPLETED, _at(10)) == (None, "")
+    assert policy.retry_at(config, replace(first, attempt=3), ContactState.NO_ANSWER, _at(10)) == (
         None,
         "",
     )
     ends = _office(max_attempts=3, retry_on="no_answer", deadline=_at(10.25).isoformat())
-    assert policy.retry_at(ends, first, State.NO_ANSWER, _at(10)) == (None, "")
+    assert policy.retry_at(ends, first, ContactState.NO_ANSWER, _at(10)) == (None, "")
 
 
 def test_contacts_are_scheduled_at_load_only_when_they_must_wait() -> None:

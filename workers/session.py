@@ -10,18 +10,18 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from campaigns.model import Contact
 from campaigns.results import write_results
 from campaigns.when import add_schedule
-from dialer.campaign import LIVE_STATES, CampaignConfig, CampaignState, State
+from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import StateError
 from dialer.private import private_dir
 from dialer.settings import Settings
-from dialer.store import Store
+from dialer.store import LIVE_STATES, ContactRecord, ContactState, Store
 from workers.embedded import embedded_redis, embedded_worker, served_url
 
 RESULTS_EVERY_S = 5.0
@@ -110,7 +110,7 @@ def cancel(store: Store, cid: str) -> int:
     return sum(
         1
         for row in store.pending_rows(cid)
-        if store.transition(cid, row, State.CANCELED) is not None
+        if store.transition(cid, row, ContactState.CANCELED) is not None
     )
 
 
@@ -128,22 +128,22 @@ def export(store: Store, cid: str, path: Path, *, attempts: bool = False) -> int
     One row per contact (its latest attempt), or with `attempts` one row per attempt made.
     """
     config = store.campaign(cid)
-    rows = store.iter_contacts(cid)
+    contacts = store.iter_contacts(cid)
     return write_results(
-        path, list(config.columns), every_attempt(store, cid, rows) if attempts else rows
+        path, list(config.columns), every_attempt(store, cid, contacts) if attempts else contacts
     )
 
 
 def every_attempt(
-    store: Store, cid: str, contacts: Iterable[tuple[int, dict[str, str]]]
-) -> Iterator[tuple[int, dict[str, str]]]:
+    store: Store, cid: str, contacts: Iterable[ContactRecord]
+) -> Iterator[ContactRecord]:
     """Each contact's finished attempts, then its current one if it was dialled."""
-    for row, contact in contacts:
-        current = int(contact.get("attempt") or 1)
-        for number, old in enumerate(store.attempts(cid, row, current), start=1):
-            yield row, {**old, "attempt": str(number), "sends": "1"}
-        if int(contact.get("sends") or 0) > 0 or current == 1:
-            yield row, contact
+    for contact in contacts:
+        earlier = store.attempts(cid, contact.source_row, contact.attempt)
+        for number, old in enumerate(earlier, start=1):
+            yield replace(old, attempt=number, sends=1)
+        if contact.sends > 0 or contact.attempt == 1:
+            yield contact
 
 
 def finished(now: Progress) -> bool:

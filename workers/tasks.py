@@ -34,7 +34,7 @@ def follow(cid: str, rows: int | list[int]) -> None:
     """Do these contacts' due follow-ups: poll their calls, or reconcile uncertain creates."""
     d = dispatcher()
     for row in _rows(rows):
-        following.follow(d, cid, row)
+        following.follow_up(d, cid, row)
 
 
 @shared_task(name=START_SCHEDULED_TASK)  # type: ignore[untyped-decorator]

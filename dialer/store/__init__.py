@@ -1,8 +1,10 @@
 """All the dialer knows about Redis: key names, the Lua scripts, and the durable campaign state.
 
 Every contact is a hash whose `state` changes only through compare-and-set scripts (see
-`dialer/lua/`). Celery messages are wake-ups; the truth is here. Times inside Redis are the
-server's clock, so workers on several machines agree on leases, due times and pace.
+`dialer/lua/`); `ContactRecord` is one read into types, beside its states and their
+transitions (`dialer.store.contact`). Celery messages are wake-ups; the truth is here. Times
+inside Redis are the server's clock, so workers on several machines agree on leases, due times
+and pace.
 
 Keys, for campaign C and contact row R (each named by a function in `dialer.store.keys`):
     dialer:camp:C              campaign settings and its CampaignState
@@ -28,8 +30,17 @@ Keys, for campaign C and contact row R (each named by a function in `dialer.stor
     dialer:tick                the lease that lets one process tick at a time
 """
 
-from dialer.store.core import Claim, Dialable, Store
-from dialer.store.jobs import JobRun, RunStatus
+from dialer.store.contact import (
+    ALLOWED_FROM,
+    FINAL_STATES,
+    LIVE_STATES,
+    ContactRecord,
+    ContactState,
+    Dialable,
+    hash_fields,
+)
+from dialer.store.core import Claim, Store
+from dialer.store.jobs import JobRun, RunStatus, SchedulerStore
 from dialer.store.keys import (
     ACTIVE,
     BEAT_LEASE,
@@ -42,15 +53,22 @@ from dialer.store.keys import (
 
 __all__ = [
     "ACTIVE",
+    "ALLOWED_FROM",
     "BEAT_LEASE",
+    "FINAL_STATES",
+    "LIVE_STATES",
     "PREFIX",
     "SCHEDULES",
     "TICK_LEASE",
     "Claim",
+    "ContactRecord",
+    "ContactState",
     "Dialable",
     "JobRun",
     "RunStatus",
+    "SchedulerStore",
     "Store",
     "campaign_key",
     "contact_key",
+    "hash_fields",
 ]

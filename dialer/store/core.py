@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import redis
 
-from dialer.campaign import ALLOWED_FROM, CampaignConfig, CampaignState, State
+from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import StateError
 from dialer.pace import Pace, micros, seconds
+from dialer.store.contact import (
+    ALLOWED_FROM,
+    ContactRecord,
+    ContactState,
+    Dialable,
+    new_contact_fields,
+)
 from dialer.store.hooks import Hooks
 from dialer.store.keys import (
     ACTIVE,
@@ -43,23 +49,6 @@ def _script(name: str) -> str:
     return "".join(files("dialer").joinpath("lua", f"{part}.lua").read_text() for part in parts)
 
 
-class Dialable(Protocol):
-    """What the store needs of a contact (campaigns.model.Contact is one)."""
-
-    @property
-    def source_row(self) -> int: ...
-    @property
-    def phone_e164(self) -> str: ...
-    @property
-    def row(self) -> dict[str, str]: ...
-    @property
-    def from_number(self) -> str | None: ...
-    @property
-    def agent_id(self) -> str | None: ...
-    @property
-    def timezone(self) -> str | None: ...
-
-
 @dataclass(frozen=True)
 class Claim:
     """The answer of the claim gate: won, or why not and how long to wait."""
@@ -68,7 +57,7 @@ class Claim:
     reason: str
     wait_s: float = 0.0
     send: int = 0
-    contact: dict[str, str] = field(default_factory=dict)  # its fields as the claim left them
+    contact: ContactRecord | None = None  # the contact as the claim left it (when won)
     guard_passed: bool = False  # the send guard let this create go already: send it now
 
 
@@ -165,7 +154,7 @@ class Store(Hooks, Listing):
         for contact in contacts:
             keys.append(contact_key(cid, contact.source_row))
             due, waiting = schedule(contact) if schedule else (0, "")
-            fields = _contact_fields(contact, columns)
+            fields = new_contact_fields(contact, columns)
             if waiting:
                 fields["waiting"] = waiting
             args += [str(contact.source_row), str(due), str(2 * len(fields))]
@@ -183,16 +172,16 @@ class Store(Hooks, Listing):
 
     # -- contacts ----------------------------------------------------------------------------
 
-    def contact(self, cid: str, row: int) -> dict[str, str]:
-        """The contact's stored fields (empty when it does not exist)."""
-        return cast(dict[str, str], self.redis.hgetall(contact_key(cid, row)))
+    def contact(self, cid: str, row: int) -> ContactRecord | None:
+        """The contact as stored now (None when it does not exist)."""
+        return _record(row, self.redis.hgetall(contact_key(cid, row)))
 
-    def contacts(self, cid: str, rows: list[int]) -> list[dict[str, str]]:
-        """Several contacts' fields in one round trip, in the order of `rows`."""
+    def contacts(self, cid: str, rows: list[int]) -> list[ContactRecord | None]:
+        """Several contacts in one round trip, in the order of `rows` (None: no such contact)."""
         pipe = self.redis.pipeline(transaction=False)
         for row in rows:
             pipe.hgetall(contact_key(cid, row))
-        return cast(list[dict[str, str]], pipe.execute())
+        return [_record(row, fields) for row, fields in zip(rows, pipe.execute(), strict=True)]
 
     def counts(self, cid: str) -> dict[str, int]:
         """Contacts per state, only states that have some."""
@@ -203,8 +192,8 @@ class Store(Hooks, Listing):
         """How many contacts the campaign has."""
         return int(self.redis.hget(campaign_key(cid), "total") or 0)
 
-    def iter_contacts(self, cid: str, batch: int = 1000) -> Iterator[tuple[int, dict[str, str]]]:
-        """Every contact as (source_row, fields), in source-row order."""
+    def iter_contacts(self, cid: str, batch: int = 1000) -> Iterator[ContactRecord]:
+        """Every contact, in source-row order."""
         last = int(self.redis.hget(campaign_key(cid), "last_row") or 0)
         for start in range(1, last + 1, batch):
             rows = range(start, min(start + batch, last + 1))
@@ -213,38 +202,39 @@ class Store(Hooks, Listing):
                 pipe.hgetall(contact_key(cid, row))
             for row, fields in zip(rows, pipe.execute(), strict=True):
                 if fields:
-                    yield row, fields
+                    yield ContactRecord.from_redis(row, fields)
 
     def transition(
         self,
         cid: str,
         row: int,
-        to: State,
+        to: ContactState,
         *,
         ready_in_ms: int | None = None,
         lease_ms: int | None = None,
         watch_in_ms: int | None = None,
         fields: Mapping[str, str] | None = None,
-        seen: Mapping[str, str] | None = None,
-    ) -> State | None:
+        read: ContactRecord | None = None,
+    ) -> ContactState | None:
         """Move a contact to `to` if the rules allow it from where it is now.
 
         Returns the state it left, or None when it was elsewhere (the caller lost the race and
         must do nothing). The contact leaves every index set and joins those given a delay.
-        `seen`, the contact as the caller read it, narrows that to: still in the state and
+        `read`, the contact as the caller read it, narrows that to: still in the state and
         the attempt it was read in (so a late task cannot undo what a newer one did).
+        No transition leads to dialing (only the claim does): asked for, it is refused.
         """
-        allowed = ",".join(sorted(s.value for s in ALLOWED_FROM[to]))
+        allowed = ",".join(sorted(s.value for s in ALLOWED_FROM.get(to, ())))
         args: list[str] = [str(row), allowed, to.value]
         args += ["" if v is None else str(v) for v in (ready_in_ms, lease_ms, watch_in_ms)]
-        args += [seen.get("state", ""), seen.get("attempt", "1")] if seen else ["", ""]
+        args += [read.state.value, str(read.attempt)] if read else ["", ""]
         for name, value in (fields or {}).items():
             args += [name, value]
         previous = self._transition(keys=script_keys("transition", cid, row), args=args)
         if not previous:
             return None
         _log_transition(cid, row, previous, to.value, fields or {})
-        return State(previous)
+        return ContactState(previous)
 
     def claim(
         self,
@@ -266,9 +256,9 @@ class Store(Hooks, Listing):
         keys = script_keys("claim", cid, row)
         won, reason, number, *rest = self._claim(keys=keys, args=args)
         if won:
-            _log_transition(cid, row, State.PENDING.value, State.DIALING.value, {})
+            _log_transition(cid, row, ContactState.PENDING.value, ContactState.DIALING.value, {})
             wait_us, flat, guarded = rest
-            contact = dict(zip(flat[::2], flat[1::2], strict=True))
+            contact = ContactRecord.from_redis(row, dict(zip(flat[::2], flat[1::2], strict=True)))
             return Claim(True, "ok", seconds(wait_us), int(number), contact, bool(guarded))
         return Claim(False, str(reason), wait_s=seconds(number))
 
@@ -279,16 +269,17 @@ class Store(Hooks, Listing):
         args = [pace.send_limit, micros(pace.guard_window_s)]
         return seconds(self._send(keys=script_keys("send", cid), args=args))
 
-    def archive_attempt(self, cid: str, row: int, attempt: int, fields: Mapping[str, str]) -> None:
+    def archive_attempt(self, cid: str, ended: ContactRecord) -> None:
         """Keep a finished attempt's record (the contact itself moves on to the next)."""
-        self.redis.hset(attempt_key(cid, row, attempt), mapping=_mapping(fields))
+        key = attempt_key(cid, ended.source_row, ended.attempt)
+        self.redis.hset(key, mapping=_mapping(ended.to_redis()))
 
-    def attempts(self, cid: str, row: int, current: int) -> list[dict[str, str]]:
+    def attempts(self, cid: str, row: int, current: int) -> list[ContactRecord]:
         """The contact's finished attempts before `current`, oldest first."""
         pipe = self.redis.pipeline(transaction=False)
         for attempt in range(1, current):
             pipe.hgetall(attempt_key(cid, row, attempt))
-        return [cast(dict[str, str], a) for a in pipe.execute() if a]
+        return [ContactRecord.from_redis(row, a) for a in pipe.execute() if a]
 
     def forget_watch(self, cid: str, row: int) -> None:
         """Drop a follow-up that is no longer needed (the contact is final or pending)."""
@@ -371,20 +362,11 @@ def _log_transition(cid: str, row: int, before: str, after: str, fields: Mapping
     log.info("transition", extra=extra)
 
 
+def _record(row: int, fields: Any) -> ContactRecord | None:
+    """The record of an HGETALL answer; None for an empty one (no such contact)."""
+    return ContactRecord.from_redis(row, fields) if fields else None
+
+
 def _mapping(fields: Mapping[str, str]) -> Any:
     """redis-py's mapping type is invariant in its keys; a str->str mapping is what we write."""
     return dict(fields)
-
-
-def _contact_fields(contact: Dialable, columns: tuple[str, ...]) -> dict[str, str]:
-    fields = {
-        "phone": contact.phone_e164,
-        "row": json.dumps([contact.row.get(c, "") for c in columns], ensure_ascii=False),
-    }
-    overrides = {
-        "from_number": contact.from_number,
-        "agent_id": contact.agent_id,
-        "timezone": contact.timezone,
-    }
-    fields.update({k: v for k, v in overrides.items() if v})
-    return fields

@@ -6,13 +6,13 @@ from __future__ import annotations
 import secrets
 
 from dialer.campaign import CampaignConfig
-from dialer.store.jobs import Jobs
+from dialer.store.jobs import SchedulerStore
 from dialer.store.keys import call_key, hook_key, watch_key
 
 CALL_INDEX_TTL_S = 7 * 24 * 3600
 
 
-class Hooks(Jobs):
+class Hooks(SchedulerStore):
     """Part of `Store`: the call index and the campaigns' webhook secrets."""
 
     @staticmethod

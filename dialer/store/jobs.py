@@ -50,8 +50,9 @@ class JobRun:
         return cls(value["occurrence"], RunStatus(value["status"]), value["error"], value["at"])
 
 
-class Jobs:
-    """Part of `Store`: everything here lives outside any one campaign."""
+class SchedulerStore:
+    """Part of `Store`: the server clock, the tick and beat leases, and the scheduled jobs;
+    everything here lives outside any one campaign."""
 
     redis: redis.Redis
 

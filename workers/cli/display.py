@@ -11,11 +11,11 @@ from rich.live import Live
 from rich.table import Table
 
 from campaigns.model import Reject
-from dialer.campaign import FINAL_STATES, LIVE_STATES, CampaignConfig, State
-from dialer.store import Store
+from dialer.campaign import CampaignConfig
+from dialer.store import FINAL_STATES, LIVE_STATES, ContactState, Store
 from workers import session
 
-_ORDER = [s.value for s in State]
+_ORDER = [s.value for s in ContactState]
 
 
 def loaded(console: Console, path: Path, contacts: int, rejects: list[Reject], out: Path) -> None:
@@ -30,8 +30,10 @@ def loaded(console: Console, path: Path, contacts: int, rejects: list[Reject], o
 def progress_table(now: session.Progress, config: CampaignConfig, elapsed: float) -> Table:
     """The live view: how many dialled, in progress, done by status, pace and ETA."""
     table = Table(title=f"Campaign {config.campaign_id} ({now.state.value})", show_header=False)
-    dialled = now.total - now.counts.get(State.PENDING.value, 0)
-    in_progress = sum(now.counts.get(s.value, 0) for s in LIVE_STATES if s is not State.PENDING)
+    dialled = now.total - now.counts.get(ContactState.PENDING.value, 0)
+    in_progress = sum(
+        now.counts.get(s.value, 0) for s in LIVE_STATES if s is not ContactState.PENDING
+    )
     pace = dialled / elapsed if elapsed > 0 else 0.0
     table.add_row("contacts", str(now.total))
     table.add_row("dialled", str(dialled))
@@ -46,7 +48,7 @@ def progress_table(now: session.Progress, config: CampaignConfig, elapsed: float
 
 
 def _eta(now: session.Progress, config: CampaignConfig) -> str:
-    pending = now.counts.get(State.PENDING.value, 0)
+    pending = now.counts.get(ContactState.PENDING.value, 0)
     if now.live == 0:
         return "done"
     seconds = pending / config.rate_per_s

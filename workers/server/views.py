@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from dialer.campaign import LIVE_STATES, CampaignConfig, State
-from dialer.store import Store
+from dialer.campaign import CampaignConfig
+from dialer.store import LIVE_STATES, ContactState, Store
 from workers import session
 
 WAITING_SAMPLE = 100  # why contacts wait: read from the next 100 due, whatever the size
@@ -81,8 +81,10 @@ def detail(store: Store, cid: str) -> CampaignDetail:
     now = session.progress(store, cid)
     config = store.campaign(cid)
     due_ms, reasons = store.waiting(cid, sample=WAITING_SAMPLE)
-    pending = now.counts.get(State.PENDING.value, 0)
-    in_progress = sum(now.counts.get(s.value, 0) for s in LIVE_STATES if s is not State.PENDING)
+    pending = now.counts.get(ContactState.PENDING.value, 0)
+    in_progress = sum(
+        now.counts.get(s.value, 0) for s in LIVE_STATES if s is not ContactState.PENDING
+    )
     return CampaignDetail(
         **_summary(cid, now, config).model_dump(),
         dialled=now.total - pending,
@@ -106,4 +108,4 @@ def options(config: CampaignConfig) -> dict[str, object]:
 def in_progress(store: Store, cid: str) -> int:
     """Contacts being dialled or followed now."""
     counts = store.counts(cid)
-    return sum(counts.get(s.value, 0) for s in LIVE_STATES if s is not State.PENDING)
+    return sum(counts.get(s.value, 0) for s in LIVE_STATES if s is not ContactState.PENDING)
