@@ -92,6 +92,17 @@ class Settings(BaseSettings):
         default_factory=_default_state_dir,
         validation_alias=AliasChoices("state_dir", "DIALER_STATE_DIR"),
     )
+    web_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("web_token", "DIALER_WEB_TOKEN")
+    )
+    public_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("public_url", "DIALER_PUBLIC_URL"),
+        description="where OneInbox reaches `dialer serve` (its webhook route)",
+    )
+    max_upload_mb: float = Field(
+        default=50.0, gt=0, validation_alias=AliasChoices("max_upload_mb", "DIALER_MAX_UPLOAD_MB")
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -42,7 +42,7 @@ def _command_path(argv: list[str]) -> list[str]:
 def test_every_dialer_service_runs_an_existing_command() -> None:
     cli = get_command(app)
     services = _compose()["services"]
-    for name in ("worker", "beat", "webhooks", "simulator"):
+    for name in ("worker", "beat", "webhooks", "server", "simulator"):
         assert name in services, f"{name} service missing"
         words = _command_path(services[name]["command"])
         command: Any = cli
@@ -69,7 +69,7 @@ def test_redis_requires_the_password_from_the_env_file(tmp_path: Path) -> None:
     service = compose["services"]["redis"]
     assert service["environment"]["REDIS_PASSWORD"].startswith("${REDIS_PASSWORD:?")
     assert "REDIS_PASSWORD" not in " ".join(service["command"]).replace("$$REDIS_PASSWORD", "")
-    for name in ("worker", "beat", "webhooks"):
+    for name in ("worker", "beat", "webhooks", "server"):
         url = compose["services"][name]["environment"]["DIALER_REDIS_URL"]
         assert url.startswith("redis://:${REDIS_PASSWORD:?"), name
     # Run the service's own command (as compose would, `$$` being `$`) on a free port.
@@ -135,7 +135,12 @@ def test_secrets_come_from_an_env_file_that_is_not_committed() -> None:
     documented = set(re.findall(r"^#? ?([A-Z_]+)=", example, re.MULTILINE))
     assert used <= documented, f"not in .env.compose.example: {used - documented}"
     assert (
-        re.search(r"^(ONEINBOX_API_KEY|REDIS_PASSWORD|FLOWER_BASIC_AUTH)=\S", example, re.M) is None
+        re.search(
+            r"^(ONEINBOX_API_KEY|REDIS_PASSWORD|FLOWER_BASIC_AUTH|DIALER_WEB_TOKEN)=\S",
+            example,
+            re.M,
+        )
+        is None
     )
     assert ".env.compose" in (ROOT / ".gitignore").read_text().split()
     assert ".env.*" in (ROOT / ".dockerignore").read_text().split()
@@ -160,7 +165,7 @@ def test_images_are_pinned_to_exact_versions() -> None:
 
 def test_long_running_services_have_healthchecks() -> None:
     services = _compose()["services"]
-    for name in ("redis", "worker", "beat", "webhooks"):
+    for name in ("redis", "worker", "beat", "webhooks", "server"):
         assert services[name]["healthcheck"]["test"], name
     worker = services["worker"]
     assert worker["command"][-2:] == ["--name", "worker@%h"]

@@ -34,6 +34,7 @@ from workers.queues import CELERY_APP, DIAL_QUEUE, FOLLOW_QUEUE
 
 REDIS_START_TIMEOUT_S = 10.0
 WORKER_STOP_TIMEOUT_S = 30.0
+SERVED_FILE = "serve.url"
 _PR_SET_PDEATHSIG = 1
 _prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
 
@@ -120,7 +121,27 @@ def _lock(state_dir: Path) -> IO[str]:
 
 def running_url(state_dir: Path) -> str | None:
     """The URL of the embedded Redis that another command started, if it is up."""
-    url_file = state_dir / "redis.url"
+    return _live_url(state_dir / "redis.url")
+
+
+def served_url(state_dir: Path) -> str | None:
+    """The URL of the embedded Redis of a running `dialer serve`, whose worker serves every
+    campaign submitted to it (so `dialer run` can submit there instead of starting its own)."""
+    return _live_url(state_dir / SERVED_FILE)
+
+
+@contextlib.contextmanager
+def serving(state_dir: Path, url: str) -> Iterator[None]:
+    """Announce, while the block runs, that this Redis has a long-lived worker behind it."""
+    path = state_dir / SERVED_FILE
+    _write_private(path, url)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _live_url(url_file: Path) -> str | None:
     if not url_file.exists():
         return None
     url = url_file.read_text().strip()

@@ -109,13 +109,17 @@ def campaign_config(
     )
 
 
-def default_campaign_id(path: Path) -> str:
-    """`<stem>-<8 hex of the file's SHA-256>`: the same file resumes the same campaign."""
+def default_campaign_id(path: Path, name: str | None = None) -> str:
+    """`<stem>-<8 hex of the file's SHA-256>`: the same file resumes the same campaign.
+
+    `name` is the file's name when `path` is not (an upload still in its temporary file).
+    """
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in path.stem)[:40] or "contacts"
+    given = Path(name).stem if name else path.stem
+    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in given)[:40] or "contacts"
     return f"{stem}-{digest.hexdigest()[:8]}"
 
 

@@ -21,8 +21,8 @@ from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import StateError
 from dialer.private import private_dir
 from dialer.settings import Settings
-from dialer.store import LIVE_STATES, ContactRecord, Store
-from workers.embedded import embedded_redis, embedded_worker
+from dialer.store import LIVE_STATES, ContactRecord, ContactState, Store
+from workers.embedded import embedded_redis, embedded_worker, served_url
 
 RESULTS_EVERY_S = 5.0
 FOLLOW_EVERY_S = 0.5
@@ -65,9 +65,13 @@ def worker_env(settings: Settings, redis_url: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def open_store(settings: Settings, *, workers: int = 1, concurrency: int = 16) -> Iterator[Store]:
-    """The campaign store, with the embedded stack started around it when needed."""
-    if settings.redis_url:
-        store = Store.from_url(settings.redis_url)
+    """The campaign store, with the embedded stack started around it when needed.
+
+    A running `dialer serve` on the same state folder lends its Redis and its worker.
+    """
+    url = settings.redis_url or served_url(settings.state_dir)
+    if url:
+        store = Store.from_url(url)
         store.ping()
         yield store
         return
@@ -97,6 +101,17 @@ def start(store: Store, cid: str) -> None:
     """Let the campaign dial (also resumes a paused one)."""
     if store.campaign_state(cid) is not CampaignState.DONE:
         store.set_campaign_state(cid, CampaignState.RUNNING)
+
+
+def cancel(store: Store, cid: str) -> int:
+    """Stop for good: contacts not yet dialled become canceled (returns how many); calls in
+    progress finish and are followed."""
+    store.set_campaign_state(cid, CampaignState.CANCELED)
+    return sum(
+        1
+        for row in store.pending_rows(cid)
+        if store.transition(cid, row, ContactState.CANCELED) is not None
+    )
 
 
 def progress(store: Store, cid: str) -> Progress:

@@ -26,6 +26,7 @@ Keys, for campaign C and contact row R (each named by a function in `dialer.stor
     dialer:beat                the lease of the one active scheduler
     dialer:beat-seen           when the active scheduler last looked for due occurrences
     dialer:active              campaigns the tick serves
+    dialer:campaigns           every campaign created (listed by `dialer serve`)
     dialer:tick                the lease that lets one process tick at a time
 """
 

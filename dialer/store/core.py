@@ -23,6 +23,7 @@ from dialer.store.contact import (
 from dialer.store.hooks import Hooks
 from dialer.store.keys import (
     ACTIVE,
+    CAMPAIGNS,
     attempt_key,
     campaign_key,
     contact_key,
@@ -34,6 +35,7 @@ from dialer.store.keys import (
     script_keys,
     watch_key,
 )
+from dialer.store.listing import Listing
 
 log = logging.getLogger("dialer.store")
 ADD_PER_SCRIPT = 200  # contacts stored by one run of the add script
@@ -59,7 +61,7 @@ class Claim:
     guard_passed: bool = False  # the send guard let this create go already: send it now
 
 
-class Store(Hooks):
+class Store(Hooks, Listing):
     """Durable campaign state in one Redis database."""
 
     def __init__(self, client: redis.Redis) -> None:
@@ -89,6 +91,7 @@ class Store(Hooks):
             return False
         self.redis.hsetnx(key, "state", CampaignState.PAUSED.value)
         self.register_hook(config)
+        self.redis.sadd(CAMPAIGNS, config.campaign_id)
         return True
 
     def campaign(self, cid: str) -> CampaignConfig:

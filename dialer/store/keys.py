@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 PREFIX = "dialer"
 ACTIVE = f"{PREFIX}:active"
+CAMPAIGNS = f"{PREFIX}:campaigns"
 TICK_LEASE = f"{PREFIX}:tick"
 BEAT_LEASE = f"{PREFIX}:beat"
 SCHEDULES = f"{PREFIX}:schedules"
@@ -19,6 +20,12 @@ BEAT_SEEN = f"{PREFIX}:beat-seen"
 def campaign_key(cid: str) -> str:
     """Campaign `cid`'s settings, state and totals (a hash)."""
     return f"{PREFIX}:camp:{cid}"
+
+
+def campaign_parts(cid: str) -> str:
+    """A SCAN pattern matching every key of campaign `cid` but its own hash (its ids hold no
+    glob characters: `check_campaign_id`)."""
+    return f"{PREFIX}:camp:{cid}:*"
 
 
 def counts_key(cid: str) -> str:

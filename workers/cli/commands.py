@@ -12,6 +12,7 @@ from workers.cli import (
     retry,  # noqa: F401
     run,  # noqa: F401
     schedule,  # noqa: F401
+    serve,  # noqa: F401
     simulator,  # noqa: F401
     telephony,  # noqa: F401
     validate,  # noqa: F401

@@ -14,7 +14,7 @@ from rich.console import Console
 from dialer.campaign import CampaignState
 from dialer.errors import StateError
 from dialer.settings import load_settings
-from dialer.store import ContactState, Store
+from dialer.store import Store
 from workers import session
 from workers.cli import display
 from workers.cli.app import app
@@ -83,12 +83,7 @@ def cancel(campaign: Campaign) -> None:
     """Stop for good: contacts not yet dialled become `canceled`; calls in progress finish."""
     with _store() as store:
         _config(store, campaign)
-        store.set_campaign_state(campaign, CampaignState.CANCELED)
-        canceled = sum(
-            1
-            for row in store.pending_rows(campaign)
-            if store.transition(campaign, row, ContactState.CANCELED) is not None
-        )
+        canceled = session.cancel(store, campaign)
     console.print(f"Canceled {campaign}: {canceled} contacts will not be dialled.")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import time
 from pathlib import Path
 from typing import Annotated
@@ -10,14 +9,12 @@ from typing import Annotated
 import typer
 
 from dialer.errors import ConfigError, InputError
-from dialer.private import open_private
 from dialer.settings import load_settings
 from workers.cli.app import app
 from workers.cli.run import console, dial
 from workers.cli.runopts import run_options, run_options_command
 from workers.planning import plan_run
-
-RETRYABLE = ("completed", "voicemail", "no_answer", "failed", "error", "canceled", "expired")
+from workers.reselect import RETRYABLE, select_rows
 
 
 def _statuses(only: str, include_unknown: bool) -> set[str]:
@@ -28,30 +25,6 @@ def _statuses(only: str, include_unknown: bool) -> set[str]:
     if "unknown" in chosen and not include_unknown:
         raise ConfigError("--only unknown needs --include-unknown (they may have been called)")
     return chosen | ({"unknown"} if include_unknown else set())
-
-
-def select_rows(results: Path, statuses: set[str], out: Path) -> tuple[int, int]:
-    """Copy the rows of `results` whose status is in `statuses` to `out`, every column kept.
-
-    Returns (rows copied, rows with status unknown among them).
-    """
-    try:
-        handle = results.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InputError(f"cannot be read: {exc.strerror}", where=str(results)) from exc
-    with handle, open_private(out, "w", encoding="utf-8", newline="") as target:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "status" not in reader.fieldnames:
-            raise InputError("not a results file (it has no `status` column)", where=str(results))
-        writer = csv.DictWriter(target, fieldnames=reader.fieldnames)
-        writer.writeheader()
-        copied = unknown = 0
-        for row in reader:
-            if row.get("status") in statuses:
-                writer.writerow(row)
-                copied += 1
-                unknown += row.get("status") == "unknown"
-    return copied, unknown
 
 
 @app.command(cls=run_options_command())

@@ -19,6 +19,7 @@ from workers.cli import display, options
 from workers.cli.app import app
 from workers.cli.check import run_preflight, show
 from workers.cli.runopts import run_options, run_options_command
+from workers.embedded import served_url
 from workers.planning import RunPlan, plan_run, stream
 
 EXIT_ABORTED = 3
@@ -109,7 +110,11 @@ def run(
     ] = None,
     rejects: options.Rejects = None,
     detach: Annotated[
-        bool, typer.Option(help="Submit to DIALER_REDIS_URL's workers and return at once.")
+        bool,
+        typer.Option(
+            help="Submit to DIALER_REDIS_URL's workers (or a running `dialer serve`'s) and "
+            "return at once."
+        ),
     ] = False,
     workers: Annotated[
         int, typer.Option(help="Worker processes of the embedded stack.", min=1, max=8)
@@ -129,8 +134,11 @@ def run(
     opts = run_options(ctx)
     settings = load_settings()
     settings.require_api_key()
-    if detach and not settings.redis_url:
-        raise ConfigError("--detach needs DIALER_REDIS_URL and `dialer worker` processes")
+    if detach and not (settings.redis_url or served_url(settings.state_dir)):
+        raise ConfigError(
+            "--detach needs DIALER_REDIS_URL and `dialer worker` processes, or a running "
+            "`dialer serve` on the same state folder"
+        )
     chosen = plan_run(settings, contacts, opts, campaign=campaign, results=results, rejects=rejects)
     if dry_run:
         passed = _preflight_passes(settings, chosen)

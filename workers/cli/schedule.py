@@ -16,21 +16,27 @@ from dialer.settings import load_settings
 from dialer.store import JobRun, Store
 from workers.cli.app import app
 from workers.cli.runopts import run_options, run_options_command
+from workers.embedded import served_url
 from workers.scheduler import Schedule, check_job, clock, load, next_run, start_occurrence
 
 console = Console()
-schedule_app = typer.Typer(help="Scheduled batch jobs (need DIALER_REDIS_URL, `dialer beat`).")
+schedule_app = typer.Typer(
+    help="Scheduled batch jobs (need DIALER_REDIS_URL and `dialer beat`, or `dialer serve`)."
+)
 app.add_typer(schedule_app, name="schedule")
 
 Name = Annotated[str, typer.Argument(help="The job's name (its campaigns are NAME-DATE-TIME).")]
 
 
 def _redis_url() -> str:
-    url = load_settings().redis_url
+    """DIALER_REDIS_URL, or the Redis of a `dialer serve` running on this state folder (its
+    worker and scheduler serve the jobs)."""
+    settings = load_settings()
+    url = settings.redis_url or served_url(settings.state_dir)
     if not url:
         raise ConfigError(
             "schedules live in a shared Redis: set DIALER_REDIS_URL, and run "
-            "`dialer beat` and `dialer worker` against it"
+            "`dialer beat` and `dialer worker` against it (or run `dialer serve`)"
         )
     return url
 

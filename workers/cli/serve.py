@@ -1,0 +1,86 @@
+"""`dialer serve`: the REST API and OneInbox's webhook route in one process."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from dialer.settings import Settings, load_settings
+from workers.cli.app import app
+from workers.logs import configure
+from workers.server.access_log import configure_access_log
+from workers.server.app import build_app
+from workers.server.auth import is_loopback, new_token
+from workers.server.context import MIB, Server
+from workers.server.stack import Stack, open_stack
+
+console = Console(highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback unless told).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Where OneInbox reaches this server (default: DIALER_PUBLIC_URL); campaigns "
+            "started here get <URL>/webhooks/oneinbox as their webhook URL."
+        ),
+    ] = None,
+) -> None:
+    """Serve the REST API (/api, documented at /docs) and OneInbox's webhooks.
+
+    With no DIALER_REDIS_URL it runs the embedded stack (a private Redis, a worker, the
+    scheduler) for as long as it serves, and other `dialer` commands on the same state folder
+    use it. Every /api request needs `Authorization: Bearer <token>`: DIALER_WEB_TOKEN, or the
+    token printed at start.
+    """
+    settings = load_settings()
+    if public_url:
+        settings = settings.model_copy(update={"public_url": public_url})
+    # The embedded worker dials with the key; with DIALER_REDIS_URL the workers hold it, and the
+    # server without one skips the account checks of its preflight.
+    api_key = settings.api_key.get_secret_value() if settings.api_key else ""
+    if not settings.redis_url:
+        api_key = settings.require_api_key()
+    given = settings.web_token.get_secret_value().strip() if settings.web_token else ""
+    token = given or new_token()
+    configure(settings.log_format, secrets=[api_key, token])
+    configure_access_log()
+    if not is_loopback(host):
+        console.print(
+            f"[bold yellow]warning:[/] listening on {host}: put TLS in front of this server "
+            "(a reverse proxy): the token travels in every request."
+        )
+    with open_stack(settings) as stack:
+        server = _server(settings, stack, token)
+        _announce(host, port, settings, stack.embedded, "" if given else token)
+        uvicorn.run(build_app(server), host=host, port=port, log_config=None, log_level="info")
+
+
+def _server(settings: Settings, stack: Stack, token: str) -> Server:
+    return Server(
+        settings=settings,
+        store=stack.store,
+        token=token,
+        state_dir=settings.state_dir,
+        public_url=settings.public_url,
+        max_upload_bytes=int(settings.max_upload_mb * MIB),
+    )
+
+
+def _announce(host: str, port: int, settings: Settings, embedded: bool, new: str) -> None:
+    where = "an embedded Redis and worker" if embedded else "DIALER_REDIS_URL and its workers"
+    console.print(f"Serving http://{host}:{port} (API docs at /docs), with {where}.")
+    if new:
+        console.print(f"Token (give it as `Authorization: Bearer ...`): {new}", soft_wrap=True)
+    if not settings.public_url:
+        console.print("No --public-url: campaigns started here get no webhook URL (polling only).")
+    logging.getLogger("dialer.serve").info("serving", extra={"host": host, "port": port})

@@ -1,0 +1,137 @@
+"""/api/schedules: scheduled batch jobs (list, add with its next runs, remove, run now), as
+`dialer schedule` does them.
+
+A job's list is uploaded with it and kept like any uploaded list (`uploads/<file name>`); it is
+read again each time the job fires, so uploading a new version under the same name updates it.
+"""
+
+# Annotations stay evaluated (no __future__ import): FastAPI reads them, and they name
+# dependencies local to the router functions.
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Response, UploadFile
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from campaigns.schedules import check_cron, check_name, check_zone, next_occurrence, occurrence_id
+from dialer.store import JobRun
+from workers.scheduler import Schedule, check_job, clock, load, start_occurrence
+from workers.server import forms, uploads
+from workers.server.context import Server
+from workers.server.errors import ApiError
+
+NEXT_RUNS = 5
+
+
+class ScheduleView(BaseModel):
+    """A job: when it fires, which list, its next runs, its last run and last error."""
+
+    name: str
+    cron: str
+    tz: str
+    list_name: str
+    next_runs: list[datetime]
+    last_run: str
+    last_error: str
+    options: dict[str, object]
+
+
+class Started(BaseModel):
+    """A run started by hand: its campaign id."""
+
+    campaign: str
+
+
+def next_runs(job: Schedule, now: datetime, count: int = NEXT_RUNS) -> list[datetime]:
+    """The job's next `count` occurrences (none before it was added or last changed)."""
+    found: list[datetime] = []
+    after = max(now, job.changed or now)
+    while len(found) < count and (at := next_occurrence(job.cron, job.zone(), after)):
+        found.append(at)
+        after = at
+    return found
+
+
+def view(job: Schedule, last: JobRun | None, error: JobRun | None, now: datetime) -> ScheduleView:
+    """What the API shows of a job."""
+    return ScheduleView(
+        name=job.name, cron=job.cron, tz=job.tz, list_name=job.contacts.rsplit("/", 1)[-1],
+        next_runs=next_runs(job, now),
+        last_run=f"{last.occurrence} {last.status} {last.at}".strip() if last else "",
+        last_error=f"{error.at} {error.occurrence}: {error.error}".strip() if error else "",
+        options={k: v for k, v in job.run.items() if k != "webhook_url"},
+    )  # fmt: skip
+
+
+def router(server: Server) -> APIRouter:
+    """The schedule routes, bound to `server`."""
+    api = APIRouter(prefix="/api/schedules", tags=["schedules"])
+    store = server.store
+    run_form = forms.run_options_form(exclude=frozenset({"tz"}))
+
+    @api.get("")
+    def list_schedules() -> list[ScheduleView]:
+        """Every job, with its next runs and how the last one went."""
+        runs, errors, now = store.last_runs(), store.last_errors(), clock(store)
+        return [
+            view(job, runs.get(name), errors.get(name), now)
+            for name, job in sorted(load(store).items())
+        ]
+
+    @api.post("", status_code=201)
+    async def add(
+        name: Annotated[str, Form(description="The job's name; its campaigns are NAME-DATE-TIME.")],
+        cron: Annotated[str, Form(description='When, as cron: "0 10 * * mon-fri".')],
+        file: UploadFile,
+        options: Annotated[dict[str, Any], Depends(run_form)],
+        tz: Annotated[str, Form(description="Time zone of the cron.")] = "UTC",
+    ) -> ScheduleView:
+        """Add (or replace) a job dialling the uploaded list on a schedule; every option is
+        checked now, as a run would check it."""
+        check_name(name)
+        check_cron(cron)
+        check_zone(tz)
+        opts = forms.build({**options, "tz": tz}, webhook_url=server.webhook_url)
+        part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
+        with uploads.discarded(part):
+            target = uploads.keep(part, server.uploads, file.filename)
+        return await run_in_threadpool(
+            _save, name, cron, tz, str(target), opts.model_dump(exclude_none=True)
+        )
+
+    def _save(name: str, cron: str, tz: str, contacts: str, run: dict[str, Any]) -> ScheduleView:
+        now = clock(store)
+        results = str(server.state_dir / "files" / "{campaign}" / "results.csv")
+        job = Schedule(name=name, cron=cron, tz=tz, contacts=contacts, results=results, run=run,
+                       changed=now)  # fmt: skip
+        check_job(job, server.settings, now)
+        store.save_schedule(name, job.model_dump_json())
+        return view(job, None, None, now)
+
+    @api.delete("/{name}", status_code=204)
+    def remove(name: str) -> Response:
+        """Delete a job (campaigns it started go on)."""
+        if not store.remove_schedule(name):
+            raise ApiError(404, f"no schedule named {name!r}")
+        store.forget_schedule(name)
+        return Response(status_code=204)
+
+    @api.post("/{name}/run", status_code=201)
+    def run_now(name: str) -> Started:
+        """Start one run of the job now, as if it had fired; 409 saying why when it cannot."""
+        job = load(store).get(name)
+        if job is None:
+            raise ApiError(404, f"no schedule named {name!r}")
+        now = clock(store)
+        occurrence = occurrence_id(name, now, job.zone()) + "-now"
+        if not store.claim_occurrence(occurrence):
+            raise ApiError(409, f"{occurrence} was started already; try again in a minute")
+        run = start_occurrence(store, server.settings, name, occurrence, now)
+        if run.error:
+            store.release_occurrence(occurrence)
+            raise ApiError(409, f"{occurrence} did not start: {run.error}")
+        return Started(campaign=occurrence)
+
+    return api

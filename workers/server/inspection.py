@@ -1,0 +1,104 @@
+"""POST /api/contacts/inspect: a list read as `dialer run` would read it, nobody dialled."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import islice
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from campaigns.columns import RESERVED, key
+from campaigns.contacts import ContactFile, LoadOptions, open_contacts
+from campaigns.model import RESULT_COLUMNS, Contact
+
+SAMPLES = 5
+
+
+class Column(BaseModel):
+    """A column of the list and what the campaign does with it."""
+
+    name: str
+    used_as: str
+
+
+class Sample(BaseModel):
+    """A contact as the agent will receive it."""
+
+    source_row: int
+    phone_e164: str
+    variables: dict[str, str]
+
+
+class RejectSample(BaseModel):
+    """A row that will not be dialled."""
+
+    source_row: int
+    phone: str
+    reason: str
+    detail: str
+
+
+class Inspection(BaseModel):
+    """What a list holds: its columns, how many contacts, rejects by reason, samples."""
+
+    name: str
+    format: str
+    phone_column: str
+    columns: list[Column]
+    contacts: int
+    rejected: int
+    blank_rows: int
+    rejects_by_reason: dict[str, int]
+    samples: list[Sample]
+    reject_samples: list[RejectSample]
+
+
+def inspect_list(path: Path, name: str, options: LoadOptions) -> Inspection:
+    """Read the whole list once, keeping counts and a few examples."""
+    with open_contacts(path.open("rb"), name=name, options=options) as opened:
+        reasons: Counter[str] = Counter()
+        samples: list[Sample] = []
+        bad: list[RejectSample] = []
+        contacts = 0
+        for good, rejects in opened.batches():
+            contacts += len(good)
+            samples += [_sample(c) for c in islice(good, SAMPLES - len(samples))]
+            reasons.update(r.reason.value for r in rejects)
+            bad += [
+                RejectSample(source_row=r.source_row, phone=r.phone, reason=r.reason.value,
+                             detail=r.detail)
+                for r in rejects[: SAMPLES - len(bad)]
+            ]  # fmt: skip
+        return Inspection(
+            name=name,
+            format=opened.format,
+            phone_column=opened.phone_column,
+            columns=[Column(name=c, used_as=_role(opened, c)) for c in opened.columns],
+            contacts=contacts,
+            rejected=sum(reasons.values()),
+            blank_rows=opened.blank_rows,
+            rejects_by_reason=dict(reasons.most_common()),
+            samples=samples,
+            reject_samples=bad,
+        )
+
+
+def _sample(contact: Contact) -> Sample:
+    return Sample(
+        source_row=contact.source_row,
+        phone_e164=contact.phone_e164,
+        variables=dict(contact.variables),
+    )
+
+
+def _role(opened: ContactFile, column: str) -> str:
+    if column == opened.phone_column:
+        return "phone number"
+    if column in opened.variable_columns:
+        return "variable"
+    if key(column) in RESERVED:
+        return f"per-row {key(column)}"
+    if opened.layout.is_results_file and key(column) in RESULT_COLUMNS:
+        return "result of an earlier run (ignored)"
+    return "ignored"
