@@ -44,6 +44,12 @@ class Layout:
         return self.columns[self.phone_index]
 
 
+def names_phone(row: Sequence[str], wanted: str | None = None) -> bool:
+    """Whether a row could be the header: it names `wanted`, or a phone column if None."""
+    keys = {key(cell) for cell in row}
+    return key(wanted) in keys if wanted is not None else not keys.isdisjoint(PHONE_HEADERS)
+
+
 def clean_header(header: Sequence[str], name: str) -> tuple[str, ...]:
     """Trimmed header names; unnamed ones become `column_N`; a repeated name is an error."""
     columns = tuple(

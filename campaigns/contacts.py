@@ -32,13 +32,14 @@ from typing import IO, BinaryIO
 import phonenumbers
 
 from campaigns.batch import ContactBatch
-from campaigns.columns import Layout, clean_header, plan
+from campaigns.columns import Layout, clean_header, names_phone, plan
 from campaigns.model import Contact, Reject
 from campaigns.numbers import Numbers, NumbersHere, numbers_elsewhere
 from campaigns.rows import RowReader
 from campaigns.sources import Table, open_table
 from dialer.errors import InputError
 from dialer.phone import NUMBER_TYPES
+from dialer.phone_types import DEFAULT_TYPES
 
 DEPTH = 3  # batches whose numbers are being normalised while the next rows are read
 LARGE_FILE_BYTES = 4 * 1024 * 1024  # the numbers process is started at once for a larger file
@@ -49,13 +50,14 @@ class LoadOptions:
     """How to read a contacts file; the defaults suit a US list with a recognisable header.
 
     `variables` None means every column that is not the phone, a reserved or a result column.
-    `allow_types` None allows every type; `dnc` holds E.164 numbers never to dial.
+    `allow_types` None allows every type; the default is every type but the special ones
+    (`dialer.phone_types.SPECIAL_TYPES`). `dnc` holds E.164 numbers never to dial.
     """
 
     phone_column: str | None = None
     default_region: str = "US"
     variables: tuple[str, ...] | None = None
-    allow_types: frozenset[str] | None = None
+    allow_types: frozenset[str] | None = DEFAULT_TYPES
     dnc: frozenset[str] = frozenset()
     sheet: str | None = None
 
@@ -91,6 +93,7 @@ class ContactFile:
         self.layout = layout
         self.format = _describe(table)
         self.blank_rows = 0
+        self._table = table
         self._rows = table.rows
         self._source = source
         self._reader = RowReader(layout, options or LoadOptions(), name)
@@ -117,6 +120,11 @@ class ContactFile:
     def variable_columns(self) -> tuple[str, ...]:
         """The headers that become each contact's variables."""
         return tuple(name for name, _ in self.layout.variables)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the user should check, known once the file is read (rows in another encoding)."""
+        return self._table.warnings
 
     def batches(self, size: int = 10_000) -> Iterator[tuple[ContactBatch, list[Reject]]]:
         """Contacts and rejects, `size` rows at a time; duplicates are found across batches.
@@ -200,19 +208,41 @@ def open_contacts(
     `parallel` False keeps all the work in this process (see `ContactFile._fill`).
     """
     options = options or LoadOptions()
+    wanted = options.phone_column
     try:
-        table = open_table(source, name=name, sheet=options.sheet)
+        table = open_table(
+            source, name=name, sheet=options.sheet, is_header=lambda row: names_phone(row, wanted)
+        )
     except BaseException:
         source.close()
         raise
     try:
-        columns = clean_header(table.header, name)
-        layout = plan(columns, name, options.phone_column, options.variables)
+        layout = _layout(table, name, options)
     except BaseException:
         table.rows.close()
         source.close()
         raise
     return ContactFile(name, table, layout, options, source, parallel=parallel)
+
+
+def _layout(table: Table, name: str, options: LoadOptions) -> Layout:
+    columns = clean_header(table.header, name)
+    wanted = options.phone_column
+    others = [sheet for sheet in table.sheets if sheet != table.sheet]
+    if others and not names_phone(columns, wanted):
+        what = f"no column {wanted!r}" if wanted else "no phone column"
+        raise InputError(
+            f"sheet {table.sheet!r} has {what} (its headers are {list(columns)}); the "
+            f"workbook's sheets are {list(table.sheets)}: choose one with --sheet "
+            f"{_quoted(others[0])}"
+            + ("" if wanted else ", or name the column with --phone-column"),
+            where=name,
+        )
+    return plan(columns, name, wanted, options.variables)
+
+
+def _quoted(sheet: str) -> str:
+    return sheet if sheet.replace("_", "").replace("-", "").isalnum() else repr(sheet)
 
 
 class _NoCycleCollection:
@@ -293,6 +323,14 @@ def parse_list(text: str | None) -> tuple[str, ...] | None:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def parse_types(text: str | None) -> frozenset[str] | None:
+    """`--allow-types`: None or blank is the default types, `all` is None (every type)."""
+    types = parse_list(text)
+    if types is None:
+        return DEFAULT_TYPES
+    return None if types == ("all",) else frozenset(types)
+
+
 __all__: Sequence[str] = (
     "ContactFile",
     "LoadOptions",
@@ -300,4 +338,5 @@ __all__: Sequence[str] = (
     "load_contacts",
     "open_contacts",
     "parse_list",
+    "parse_types",
 )

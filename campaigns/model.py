@@ -13,6 +13,7 @@ class RejectReason(StrEnum):
     INVALID_NUMBER = "invalid_number"
     NOT_A_NUMBER = "not_a_number"
     PRECISION_LOST = "precision_lost"
+    HAS_EXTENSION = "has_extension"  # `+1 212 555 0100 ext 12`: an agent cannot dial it
     DUPLICATE = "duplicate"
     DNC = "dnc"
     WRONG_TYPE = "wrong_type"

@@ -16,6 +16,7 @@ from campaigns.model import Reject, RejectReason
 from campaigns.numbers import Failure, Found, failure
 from dialer.errors import InvalidNumber
 from dialer.phone import normalize, number_type
+from dialer.phone_types import DEFAULT_TYPES, special_candidates, special_type
 
 MAX_CELL_CHARS = 100_000
 SHOWN_CHARS = 100
@@ -37,6 +38,8 @@ class RowReader:
         self.region: str = getattr(options, "default_region", "US")
         self.dnc: frozenset[str] = getattr(options, "dnc", frozenset())
         self.allow: frozenset[str] | None = getattr(options, "allow_types", None)
+        # Only special types can be refused: the fast check of `dialer.phone_types` applies.
+        self.fast_types = self.allow is None or self.allow >= DEFAULT_TYPES
         self.variables = _picker(layout.variables)
         self.seen: dict[str, int] = {}  # E.164 -> the row that has it
         self.blank_rows = 0
@@ -108,7 +111,7 @@ class RowReader:
         out: list[Reject],
     ) -> int:
         """`read` rows `number`, `number + 1`, ... in turn; return the number after the last."""
-        plain = not self.reserved and self.allow is None
+        plain = not self.reserved and self.fast_types
         if not (plain and self._read_plain(number, rows, found, batch, out)):
             for i, (cells, result) in enumerate(zip(rows, found.results(), strict=True)):
                 self.read(number + i, cells, result, batch, out)
@@ -122,9 +125,10 @@ class RowReader:
         batch: ContactBatch,
         out: list[Reject],
     ) -> bool:
-        """`read_many` for a file without reserved columns or type rules, a batch at a time.
+        """`read_many` for a file without reserved columns or rules on ordinary types, a batch at
+        a time.
 
-        The rows with a number are checked together (cell sizes, do-not-call, duplicates);
+        The rows with a number are checked together (cell sizes, do-not-call, types, duplicates);
         only those that fail are looked at one by one. False, having done nothing, when a cell
         is oversized: then every row is read by `read`.
         """
@@ -145,14 +149,11 @@ class RowReader:
     def _dropped(
         self, numbers: list[int], cells: list[list[str]], phones: list[str]
     ) -> dict[int, Reject]:
-        """The do-not-call and duplicate rejects among rows with a number, by index; the other
-        rows take their numbers. Only rows whose number clashes are looked at one by one (a
-        number on the do-not-call list is refused on every row, so it never clashes)."""
-        dropped: dict[int, Reject] = {}
-        if self.dnc and not self.dnc.isdisjoint(phones):
-            for i, e164 in enumerate(phones):
-                if e164 in self.dnc:
-                    dropped[i] = self._on_dnc(numbers[i], cells[i], e164)
+        """The do-not-call, wrong-type and duplicate rejects among rows with a number, by index;
+        the other rows take their numbers. Only rows whose number clashes are looked at one by
+        one (a number on the do-not-call list or of a refused type is refused on every row, so
+        it never clashes)."""
+        dropped = self._refused(numbers, cells, phones)
         first = dict(zip(reversed(phones), reversed(numbers), strict=True))  # the first row of each
         clashes = self.seen.keys() & first.keys()
         if len(first) < len(phones):
@@ -167,6 +168,21 @@ class RowReader:
         self.seen.update(first)
         return dropped
 
+    def _refused(
+        self, numbers: list[int], cells: list[list[str]], phones: list[str]
+    ) -> dict[int, Reject]:
+        """The rows whose number is on the do-not-call list or of a refused type, by index."""
+        dropped: dict[int, Reject] = {}
+        if self.dnc and not self.dnc.isdisjoint(phones):
+            for i, e164 in enumerate(phones):
+                if e164 in self.dnc:
+                    dropped[i] = self._on_dnc(numbers[i], cells[i], e164)
+        for i in special_candidates(phones) if self.allow is not None else ():
+            problem = self._wrong_type(numbers[i], cells[i], phones[i])
+            if problem is not None and i not in dropped:
+                dropped[i] = problem
+        return dropped
+
     def _not_read(
         self, number: int, cells: list[str], exc: InvalidNumber, out: list[Reject]
     ) -> None:
@@ -178,15 +194,23 @@ class RowReader:
     def _screen(self, number: int, cells: list[str], e164: str) -> Reject | None:
         if e164 in self.dnc:
             return self._on_dnc(number, cells, e164)
-        if self.allow is not None and not _type_allowed(number_type(e164), self.allow):
-            kind = number_type(e164)
-            return self._reject(number, cells, RejectReason.WRONG_TYPE, f"{e164} is {kind}")
+        problem = self._wrong_type(number, cells, e164)
+        if problem is not None:
+            return problem
         first = self.seen.setdefault(e164, number)
         if first != number:
             return self._reject(
                 number, cells, RejectReason.DUPLICATE, f"{e164} is also on row {first}"
             )
         return None
+
+    def _wrong_type(self, number: int, cells: list[str], e164: str) -> Reject | None:
+        if self.allow is None:
+            return None
+        kind = special_type(e164) if self.fast_types else number_type(e164)
+        if kind is None or _type_allowed(kind, self.allow):
+            return None
+        return self._reject(number, cells, RejectReason.WRONG_TYPE, f"{e164} is {kind}")
 
     def _on_dnc(self, number: int, cells: list[str], e164: str) -> Reject:
         detail = f"{e164} is on the do-not-call list"

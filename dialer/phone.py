@@ -2,7 +2,7 @@
 
 `normalize` is the one way a number enters the dialer. It returns E.164 (`+14155550123`) or
 raises `InvalidNumber` whose `reason` is one of `missing_number`, `not_a_number`,
-`precision_lost` or `invalid_number`.
+`precision_lost`, `has_extension` or `invalid_number`.
 
 Parsing with `phonenumbers` costs about 24 µs a number, which dominates loading a large file.
 Most numbers in a US list are NANP numbers in a handful of shapes, so those are pre-parsed with
@@ -25,10 +25,16 @@ from phonenumbers.phonemetadata import PhoneMetadata
 from dialer.errors import InvalidNumber
 
 MAX_NUMBER_CHARS = 64
+MIN_DIGITS = 7  # before an extension: fewer is no phone number with an extension
 
 # Spreadsheet noise around a number: a leading apostrophe (Excel's "keep as text"), `tel:`.
 _WRAPPER_RE = re.compile(r"^\s*'?\s*(?:tel:)?\s*", re.IGNORECASE)
 _ALLOWED_RE = re.compile(r"[\d\s+().\-/\u2010-\u2015\u2212]+")
+# `+1 212 555 0100 ext 12`, `x12`, `#12`, `;ext=12`: an agent cannot dial an extension.
+_EXTENSION_RE = re.compile(
+    r"([\d\s+().\-/]*\d)[\s,;]*(?:e?xt(?:ension)?\.?|x|#|ext=)\s*[:.]?\s*\d{1,10}\s*",
+    re.IGNORECASE,
+)
 _SCIENTIFIC_RE = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
 # `+1 (415) 555-0123`, `1-415-555-0123`, `415.555.0123`, `4155550123`: group 1 is the "+1".
 _NANP_RE = re.compile(
@@ -145,6 +151,13 @@ def _screen(raw: str, text: str) -> None:
             f"{raw.strip()!r} is a number in scientific notation (Excel formatted the column as a"
             " number); its digits cannot be recovered: format the column as Text and export again",
             reason="precision_lost",
+        )
+    extension = _EXTENSION_RE.fullmatch(text)
+    if extension and sum(c.isdigit() for c in extension[1]) >= MIN_DIGITS:
+        raise InvalidNumber(
+            f"{raw.strip()!r} has an extension, which an agent cannot dial: give the number"
+            " without it",
+            reason="has_extension",
         )
     if not _ALLOWED_RE.fullmatch(text) or not any(c.isdigit() for c in text):
         raise InvalidNumber(f"{_clip(raw)!r} is not a phone number", reason="not_a_number")

@@ -58,7 +58,12 @@ class RunOptions(BaseModel):
         str | None, Cli("Only these columns become agent variables (comma separated).", CONTACTS)
     ] = None
     allow_types: Annotated[
-        str | None, Cli("Only dial these number types, e.g. mobile,fixed_line_or_mobile.", CONTACTS)
+        str | None,
+        Cli(
+            "Only dial these number types, e.g. mobile,fixed_line_or_mobile; 'all' for every "
+            "type (default: all but premium_rate, shared_cost, uan, pager, voicemail).",
+            CONTACTS,
+        ),
     ] = None
     sheet: Annotated[str | None, Cli("Worksheet of an .xlsx file (default: first).", CONTACTS)] = (
         None

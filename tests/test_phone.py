@@ -52,7 +52,13 @@ def test_normalizes_common_forms(raw: str, region: str, expected: str) -> None:
         ("n/a", "not_a_number"),
         ("call me", "not_a_number"),
         ("1-800-FLOWERS", "not_a_number"),
-        ("415-555-0123 ext 5", "not_a_number"),
+        ("415-555-0123 ext 5", "has_extension"),
+        ("+1 212 555 0100 ext 12", "has_extension"),
+        ("(212) 555-0100 x12", "has_extension"),
+        ("+1 212 555 0100 ext. 12", "has_extension"),
+        ("tel:+1-212-555-0100;ext=12", "has_extension"),
+        ("+44 20 7946 0958 #3", "has_extension"),
+        ("ext 12", "not_a_number"),
         ("jane@example.com", "not_a_number"),
         ("---", "not_a_number"),
         ("1" * 10_000, "not_a_number"),
@@ -123,7 +129,9 @@ def test_normalize_raises_only_invalid_number_and_is_idempotent(raw: str, region
     try:
         e164 = normalize(raw, region)
     except InvalidNumber as exc:
-        assert exc.reason in {"missing_number", "invalid_number", "not_a_number", "precision_lost"}
+        assert exc.reason in {
+            "missing_number", "invalid_number", "not_a_number", "precision_lost", "has_extension"
+        }  # fmt: skip
         return
     assert E164.match(e164)
     assert normalize(e164, region) == e164

@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from campaigns.sources import cell_text, open_table, sniff_delimiter
+from campaigns.sources import open_table, sniff_delimiter
+from campaigns.workbooks import cell_text
 from dialer.errors import InputError
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from campaigns.contacts import ContactFile, LoadOptions, open_contacts, parse_list
+from campaigns.contacts import ContactFile, LoadOptions, open_contacts, parse_list, parse_types
 from campaigns.dnc import load_dnc
 from campaigns.model import Contact, Reject
 from campaigns.rejects import write_rejects
@@ -39,7 +39,7 @@ def load_options(opts: RunOptions) -> LoadOptions:
         phone_column=opts.phone_column,
         default_region=region,
         variables=parse_list(opts.variables),
-        allow_types=frozenset(types) if (types := parse_list(opts.allow_types)) else None,
+        allow_types=parse_types(opts.allow_types),
         dnc=numbers,
         sheet=opts.sheet,
     )

@@ -18,9 +18,18 @@ from workers import session
 _ORDER = [s.value for s in ContactState]
 
 
-def loaded(console: Console, path: Path, contacts: int, rejects: list[Reject], out: Path) -> None:
-    """One line on what the file gave, and the rejects by reason."""
+def loaded(
+    console: Console,
+    path: Path,
+    contacts: int,
+    rejects: list[Reject],
+    out: Path,
+    warnings: list[str] | None = None,
+) -> None:
+    """One line on what the file gave, its warnings, and the rejects by reason."""
     console.print(f"[bold]{path}[/]: {contacts} contacts to dial, {len(rejects)} rejected.")
+    for warning in warnings or ():
+        console.print(f"  [bold yellow]warning:[/] {warning}", highlight=False)
     if rejects:
         reasons = Counter(r.reason.value for r in rejects)
         listed = ", ".join(f"{reason} {n}" for reason, n in reasons.most_common())

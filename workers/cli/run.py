@@ -50,7 +50,14 @@ def dial(
         resumed = session.submit(
             store, config if detach else plan.config, stream(plan.contact_file, out, rejects)
         )
-        display.loaded(console, plan.source, store.total(cid), rejects, plan.rejects_path)
+        display.loaded(
+            console,
+            plan.source,
+            store.total(cid),
+            rejects,
+            plan.rejects_path,
+            plan.contact_file.warnings,
+        )
         if store.total(cid) == 0:
             console.print("[bold red]No valid contact to dial[/]; nothing was dialled.")
             return EXIT_ABORTED

@@ -104,6 +104,8 @@ def _report(opened: ContactFile, tally: Tally, out: Path) -> None:
         f"[bold green]{tally.contacts:,}[/] contacts to dial, [bold]{rejected:,}[/] rejected"
         + (f", {opened.blank_rows:,} blank rows skipped" if opened.blank_rows else "")
     )
+    for warning in opened.warnings:
+        console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     if tally.first:
         console.print(_contacts_table(tally.first, opened.variable_columns))
     if rejected:
