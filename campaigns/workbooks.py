@@ -85,9 +85,8 @@ def check_archive(source: BinaryIO, name: str) -> None:
 
 def _refuse(name: str, why: str) -> None:
     raise InputError(
-        f"refused as a possible zip bomb: {why} (limits: {_mib(MAX_ENTRY_BYTES)} a part, "
-        f"{_mib(MAX_TOTAL_BYTES)} in all, compressed at most {MAX_RATIO} to 1); save the "
-        "sheet as CSV if the workbook is genuine",
+        f"refused as a possible zip bomb: {why} (at most {MAX_RATIO} to 1, "
+        f"{_mib(MAX_ENTRY_BYTES)} a part); if the workbook is genuine, save it as CSV",
         where=name,
     )
 
@@ -123,8 +122,16 @@ def _rows(
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:200] + "…"
+    """What went wrong, in one line: the innermost cause (openpyxl wraps the parser's error)."""
+    from defusedxml import DefusedXmlException
+
+    chain = [exc]
+    while (cause := chain[-1].__cause__ or chain[-1].__context__) and len(chain) < 10:
+        chain.append(cause)
+    if any(isinstance(e, DefusedXmlException) for e in chain):
+        return "its XML declares entities, which no workbook needs: refused as a possible attack"
+    text = " ".join(str(chain[-1]).split()) or type(chain[-1]).__name__
+    return text if len(text) <= 160 else text[:160] + "…"
 
 
 def _header(

@@ -1,0 +1,194 @@
+""".xlsx workbooks as people make them (sheets, title rows, dates) and as attackers make them
+(zip bombs, entity expansion, broken XML): each hostile one ends in a one-line error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import pytest
+from openpyxl import Workbook
+
+from campaigns.contacts import LoadOptions, load_contacts
+from campaigns.workbooks import cell_text, check_archive
+from dialer.errors import InputError
+
+SHEET_XML = "xl/worksheets/sheet1.xml"
+NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+ROW1 = '<row r="1"><c r="A1" t="inlineStr"><is><t>phone</t></is></c></row>'
+
+
+def validate(path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], int]:
+    """`dialer validate` as a user runs it; also the child's peak memory in MiB."""
+    exe = str(Path(sys.executable).with_name("dialer"))
+    command = [exe, "validate", str(path), "--rejects", str(path.with_suffix(".rejects.csv"))]
+    env = {**os.environ, "COLUMNS": "400"}  # one line is one line, however Rich would wrap
+    out_path, err_path = path.with_suffix(".out"), path.with_suffix(".err")
+    with out_path.open("w") as out, err_path.open("w") as err:
+        child = subprocess.Popen([*command, *args], stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory
+    child.returncode = os.waitstatus_to_exitcode(status)
+    done = subprocess.CompletedProcess(
+        child.args, child.returncode, out_path.read_text(), err_path.read_text()
+    )
+    return done, usage.ru_maxrss // 1024
+
+
+def workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def with_sheet_xml(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
+    """A valid one-sheet workbook whose sheet XML is written by `write` (streamed, so a
+    gigantic one costs this process no memory)."""
+    plain = io.BytesIO()
+    workbook(plain, {"Contacts": [["phone"], ["+14155550123"]]})  # type: ignore[arg-type]
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            if info.filename == SHEET_XML:
+                with out.open(SHEET_XML, "w", force_zip64=True) as sheet:
+                    write(sheet)
+            else:
+                out.writestr(info, source.read(info.filename))
+    return path
+
+
+def test_first_sheet_without_a_phone_column_lists_the_sheets(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "export.xlsx", {
+        "Summary": [["campaign", "rows"], ["spring", 2]],
+        "Q3 leads": [["Name", "Mobile"], ["Ana", "+14155550123"]],
+    })  # fmt: skip
+    done, _ = validate(path)
+    assert done.returncode == 2
+    assert "sheet 'Summary' has no phone column" in done.stderr
+    assert "['Summary', 'Q3 leads']" in done.stderr
+    assert "--sheet 'Q3 leads'" in done.stderr
+    chosen, _ = validate(path, "--sheet", "Q3 leads")
+    assert chosen.returncode == 0, chosen.stderr
+    assert "1 contacts to dial" in chosen.stdout
+
+
+def test_the_header_is_found_below_title_rows(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "titled.xlsx", {"Export": [
+        ["Spring campaign: contacts"],
+        [],
+        ["exported", dt.datetime(2024, 3, 5, 9, 30)],
+        ["Name", "Phone", "Signed up", "Last call"],
+        ["Ana", "+14155550123", dt.datetime(2024, 3, 5), dt.datetime(2024, 3, 5, 14, 30)],
+        ["Bo", "n/a", dt.date(2023, 12, 31), None],
+    ]})  # fmt: skip
+    with path.open("rb") as source:
+        result = load_contacts(source, name=path.name)
+    assert result.columns == ("Name", "Phone", "Signed up", "Last call")
+    assert [(c.source_row, c.phone_e164) for c in result.contacts] == [(1, "+14155550123")]
+    assert [(r.source_row, r.reason.value) for r in result.rejects] == [(2, "not_a_number")]
+    assert result.contacts[0].variables == {
+        "Name": "Ana", "Signed up": "2024-03-05", "Last call": "2024-03-05T14:30:00",
+    }  # fmt: skip
+    done, _ = validate(path)
+    assert done.returncode == 0, done.stderr
+    assert "2024-03-05" in done.stdout and "T00:00:00" not in done.stdout
+
+
+def test_a_named_phone_column_finds_its_header_too(tmp_path: Path) -> None:
+    path = workbook(
+        tmp_path / "t.xlsx", {"S": [["Report"], ["who", "dial me"], ["Ana", "+14155550123"]]}
+    )
+    with path.open("rb") as source:
+        result = load_contacts(source, name="t.xlsx", options=LoadOptions(phone_column="Dial Me"))
+    assert [c.phone_e164 for c in result.contacts] == ["+14155550123"]
+
+
+def test_cell_text() -> None:
+    assert cell_text(None) == ""
+    assert cell_text(14155550123) == "14155550123"
+    assert cell_text(4155550124.0) == "4155550124"
+    assert cell_text(1.5) == "1.5"
+    assert cell_text(True) == "TRUE"
+    assert cell_text(dt.datetime(2024, 3, 5)) == "2024-03-05"
+    assert cell_text(dt.date(2024, 3, 5)) == "2024-03-05"
+    assert cell_text(dt.datetime(2024, 3, 5, 0, 0, 1)) == "2024-03-05T00:00:01"
+    assert cell_text(dt.time(14, 30)) == "14:30:00"
+
+
+def _bomb(sheet: IO[bytes], mib: int = 256) -> None:
+    sheet.write(
+        f'<worksheet {NS}><sheetData>{ROW1}<row r="2"><c r="A2" t="inlineStr"><is><t>'.encode()
+    )
+    chunk = b"A" * (1 << 20)
+    for _ in range(mib):
+        sheet.write(chunk)
+    sheet.write(b"</t></is></c></row></sheetData></worksheet>")
+
+
+def _laughs(sheet: IO[bytes]) -> None:
+    entities = '<!ENTITY lol0 "lol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    sheet.write(
+        f'<?xml version="1.0"?><!DOCTYPE worksheet [{entities}]><worksheet {NS}><sheetData>'
+        f'{ROW1}<row r="2"><c r="A2" t="inlineStr"><is><t>&lol9;</t></is></c></row>'
+        "</sheetData></worksheet>".encode()
+    )
+
+
+def _external(sheet: IO[bytes]) -> None:
+    sheet.write(
+        f'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        f'<worksheet {NS}><sheetData>{ROW1}<row r="2"><c r="A2" t="inlineStr"><is><t>&x;</t>'
+        "</is></c></row></sheetData></worksheet>".encode()
+    )
+
+
+def _truncated(sheet: IO[bytes]) -> None:
+    sheet.write(f'<worksheet {NS}><sheetData>{ROW1}<row r="2"><c r="A2"'.encode())
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_bomb, "refused as a possible zip bomb: xl/worksheets/sheet1.xml is compressed"),
+        (_laughs, "its XML declares entities, which no workbook needs"),
+        (_external, "its XML declares entities, which no workbook needs"),
+        (_truncated, "not a readable .xlsx workbook (unclosed token"),
+    ],
+    ids=["zip-bomb", "billion-laughs", "external-entity", "truncated"],
+)
+def test_hostile_workbooks_end_in_one_line(
+    tmp_path: Path, make: Callable[[IO[bytes]], None], message: str
+) -> None:
+    path = with_sheet_xml(tmp_path / "hostile.xlsx", make)
+    assert path.stat().st_size < 1024 * 1024
+    done, peak_mib = validate(path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"error: {path}: ")
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert peak_mib < 200  # a 256 MiB cell is never unpacked
+
+
+def test_archive_limits_apply_to_each_entry(tmp_path: Path) -> None:
+    path = with_sheet_xml(tmp_path / "b.xlsx", lambda sheet: _bomb(sheet, mib=8))
+    with path.open("rb") as source, pytest.raises(InputError, match=r"b\.xlsx: refused"):
+        check_archive(source, "b.xlsx")
+    honest = workbook(
+        tmp_path / "h.xlsx", {"S": [["phone"]] + [[f"+1415555{i:04d}"] for i in range(3000)]}
+    )
+    with honest.open("rb") as source:
+        check_archive(source, "h.xlsx")
+        assert source.tell() == 0
