@@ -345,3 +345,17 @@ def test_the_garbage_collector_is_back_on_however_a_file_ends() -> None:
         ).batches():
             pass
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("extra", ["", ",timezone"], ids=["batch path", "row path"])
+def test_special_types_are_refused_by_default_on_both_paths(extra: str) -> None:
+    cell = "," if extra else ""
+    rows = ["+19005550123", "+14155550123", "+19005550123", "+18005550100", "+14155550123"]
+    data = f"phone{extra}\n" + "".join(f"{phone}{cell}\n" for phone in rows)
+    result = load_contacts(io.BytesIO(data.encode()), name="x.csv")
+    assert phones(result) == [(2, "+14155550123"), (4, "+18005550100")]
+    assert rejects(result) == [(1, "wrong_type"), (3, "wrong_type"), (5, "duplicate")]
+    every = load_contacts(
+        io.BytesIO(data.encode()), name="x.csv", options=LoadOptions(allow_types=None)
+    )
+    assert rejects(every) == [(3, "duplicate"), (5, "duplicate")]

@@ -90,3 +90,17 @@ def test_without_a_child_process_the_numbers_are_normalised_here(
     data = ("phone\n" + "\n".join(f"+1415555{n:04d}" for n in range(100, 160)) + "\n").encode()
     opened = open_contacts(io.BytesIO(data), name="x.csv")
     assert sum(len(good) for good, _ in opened.batches(size=7)) == 60
+
+
+def test_the_child_process_rejects_extensions_like_this_one() -> None:
+    batch = ["+1 212 555 0100 ext 12", "(212) 555-0100 x12", "+19005550123", "+14155550123"]
+    child = NumberProcess()
+    try:
+        child.send(batch, "US")
+        found = child.receive()
+    finally:
+        child.close()
+    assert found == normalize_all(batch, "US")
+    assert [r if isinstance(r, str) else r[0] for r in found.results()] == [
+        "has_extension", "has_extension", "+19005550123", "+14155550123",
+    ]  # fmt: skip
