@@ -1,18 +1,22 @@
 """State calling rules (`--rules us-states`): hours per local weekday and on holidays, and the
 area-code table that picks a state for a number. The data is `campaigns/rules/us_states.json`;
 `campaigns.windows` narrows a calling window by a rule the same way it intersects zones.
+
+A state's holidays are the `holidays` package's public holidays of that state (federal and
+state, with the days they are observed on); the rules file keeps only what a state's calling
+law adds to them or removes from them.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, time
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from campaigns.windows import DAY_NAMES, format_days, parse_days, parse_window
+from campaigns.windows import format_days, parse_days, parse_window
 from dialer.errors import ConfigError
 
 Hours = tuple[time, time]  # [start, end) local; (00:00, 00:00) is the whole day
@@ -21,28 +25,28 @@ RULE_SETS = {"us-states": "us_states.json"}
 
 
 @dataclass(frozen=True)
-class Holiday:
-    """A holiday by fixed date (`day`) or as the `nth` `weekday` of `month` (-1 = last)."""
+class Holidays:
+    """The holidays of US state `state`, from the `holidays` package, with the law's changes:
+    `added` dates (month, day) every year, `removed` holidays by their name in the package (an
+    observed day goes with its holiday)."""
 
-    name: str
-    month: int
-    day: int = 0
-    weekday: int = 0
-    nth: int = 0
-    observed: bool = False  # also the Friday before a Saturday, the Monday after a Sunday
+    state: str
+    added: tuple[tuple[int, int], ...] = ()
+    removed: tuple[str, ...] = ()
 
     def dates(self, year: int) -> frozenset[date]:
-        """The dates this holiday blocks in `year`."""
-        if self.day:
-            actual = date(year, self.month, self.day)
-            shift = {5: -1, 6: 1}.get(actual.weekday(), 0) if self.observed else 0
-            return frozenset({actual, actual + timedelta(days=shift)})
-        first = date(year, self.month, 1)
-        if self.nth > 0:
-            first_match = first + timedelta(days=(self.weekday - first.weekday()) % 7)
-            return frozenset({first_match + timedelta(weeks=self.nth - 1)})
-        nxt = date(year + (self.month == 12), self.month % 12 + 1, 1) - timedelta(days=1)
-        return frozenset({nxt - timedelta(days=(nxt.weekday() - self.weekday) % 7)})
+        """The dates these holidays block in `year`."""
+        return _holiday_dates(self, year)
+
+
+@cache
+def _holiday_dates(holidays: Holidays, year: int) -> frozenset[date]:
+    import holidays as calendars
+
+    calendar = calendars.country_holidays("US", subdiv=holidays.state, years=year)
+    removed = set(holidays.removed) | {f"{name} (observed)" for name in holidays.removed}
+    kept = {day for day in calendar if not set(calendar.get_list(day)) <= removed}
+    return frozenset(kept | {date(year, month, day) for month, day in holidays.added})
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,11 @@ class StateRule:
     name: str
     days: tuple[Hours | None, ...]  # Mon=0; FULL_DAY where the state adds nothing
     holiday_hours: Hours | None = FULL_DAY
-    holidays: tuple[Holiday, ...] = ()  # empty: holidays are ordinary days for this state
+    holidays: Holidays | None = None  # None: holidays are ordinary days for this state
 
     def hours_on(self, day: date) -> Hours | None:
         """The state's hours on a local date; None when no call is allowed that day."""
-        if self.holidays and day in _holiday_dates(self.holidays, day.year):
+        if self.holidays is not None and day in self.holidays.dates(day.year):
             return self.holiday_hours
         return self.days[day.weekday()]
 
@@ -76,11 +80,6 @@ def _hours_text(hours: Hours | None) -> str:
     if hours is None:
         return "closed"
     return "any time" if hours == FULL_DAY else f"{hours[0]:%H:%M}-{hours[1]:%H:%M}"
-
-
-@cache
-def _holiday_dates(holidays: tuple[Holiday, ...], year: int) -> frozenset[date]:
-    return frozenset().union(*(h.dates(y) for h in holidays for y in (year - 1, year, year + 1)))
 
 
 @dataclass(frozen=True)
@@ -111,28 +110,33 @@ def load_rules(name: str) -> RuleSet:
 
 def rule_set_from(doc: dict[str, Any]) -> RuleSet:
     """A RuleSet from the JSON document described in `us_states.json`'s `about`."""
-    holidays = tuple(_holiday(h) for h in doc.get("holidays", []))
-    states = {code: _state_rule(code, spec, holidays) for code, spec in doc["states"].items()}
+    states = {code: _state_rule(code, spec) for code, spec in doc["states"].items()}
     area_codes = {npa: st for st, npas in doc["area_codes"].items() for npa in npas}
     return RuleSet(states, area_codes)
 
 
-def _holiday(spec: dict[str, Any]) -> Holiday:
-    if "date" in spec:
-        month, day = (int(x) for x in spec["date"].split("-"))
-        return Holiday(spec["name"], month, day=day, observed=bool(spec.get("observed")))
-    weekday = DAY_NAMES.index(spec["weekday"])
-    return Holiday(spec["name"], spec["month"], weekday=weekday, nth=spec["nth"])
-
-
-def _state_rule(code: str, spec: dict[str, Any], holidays: tuple[Holiday, ...]) -> StateRule:
+def _state_rule(code: str, spec: dict[str, Any]) -> StateRule:
     days: list[Hours | None] = [FULL_DAY] * 7
     for day_spec, text in spec["hours"].items():
         for d in parse_days(day_spec, f"rules {code}"):
             days[d] = _rule_hours(text, code)
     if "holidays" not in spec:
         return StateRule(code, spec["name"], tuple(days))
+    holidays = Holidays(
+        code,
+        added=tuple(_month_day(text, code) for text in spec.get("holidays_added", [])),
+        removed=tuple(spec.get("holidays_removed", [])),
+    )
     return StateRule(code, spec["name"], tuple(days), _rule_hours(spec["holidays"], code), holidays)
+
+
+def _month_day(text: str, code: str) -> tuple[int, int]:
+    try:
+        month, day = (int(x) for x in text.split("-"))
+        date(2000, month, day)  # a leap year: 02-29 is a date
+    except ValueError:
+        raise ConfigError(f"rules {code}: holiday {text!r} is not MM-DD") from None
+    return month, day
 
 
 def _rule_hours(text: str, code: str) -> Hours | None:
