@@ -8,7 +8,7 @@ more than reading the file. `ContactBatch` keeps each row's cells as read and bu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from itertools import compress
 from typing import overload
 
@@ -41,11 +41,13 @@ class ContactBatch(Sequence[Contact]):
         self.cells.append(cells)
 
     def extend(
-        self, numbers: list[int], phones: list[str], cells: list[list[str]], skip: Container[int]
+        self, numbers: list[int], phones: list[str], cells: list[list[str]], skip: Collection[int]
     ) -> None:
         """Append contacts given as columns, leaving out the indices in `skip`."""
         if skip:
-            keep = [i not in skip for i in range(len(phones))]
+            keep = bytearray(b"\x01") * len(phones)
+            for i in skip:  # a few: no loop over every row
+                keep[i] = 0
             numbers, phones = list(compress(numbers, keep)), list(compress(phones, keep))
             cells = list(compress(cells, keep))
         self.source_rows += numbers

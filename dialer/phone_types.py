@@ -62,10 +62,12 @@ def might_be_special(e164: str) -> bool:
 
 @cache
 def _batch_pattern() -> re.Pattern[str]:
-    """Lines that are a NANP number of a special pattern, or that are not a NANP number."""
+    """In E.164 numbers joined by newlines: a NANP number of a special pattern, or a number
+    that is not NANP. It starts with a literal `+` (each number's only one), which `re` finds
+    fast; `^` with MULTILINE would try every position and cost twice as much."""
     nanp = _special_pattern(1)
-    special = f"1(?:{nanp.pattern})$|" if nanp is not None else ""
-    return re.compile(rf"^\+(?:{special}[02-9])", re.MULTILINE)
+    special = rf"1(?:{nanp.pattern})(?=\n|\Z)|" if nanp is not None else ""
+    return re.compile(rf"\+(?:{special}[02-9])")
 
 
 def special_candidates(phones: list[str]) -> list[int]:
