@@ -77,8 +77,10 @@ def check_archive(source: BinaryIO, name: str) -> None:
     for entry in entries:
         total += entry.file_size
         ratio = entry.file_size / max(entry.compress_size, 1)
-        if entry.file_size > MAX_ENTRY_BYTES or total > MAX_TOTAL_BYTES:
+        if entry.file_size > MAX_ENTRY_BYTES:
             _refuse(name, f"{entry.filename} would unpack to {_mib(entry.file_size)}")
+        if total > MAX_TOTAL_BYTES:
+            _refuse(name, f"its parts would unpack to more than {_mib(MAX_TOTAL_BYTES)}")
         if entry.file_size > RATIO_FROM_BYTES and ratio > MAX_RATIO:
             _refuse(name, f"{entry.filename} is compressed {ratio:,.0f} to 1")
 
@@ -86,7 +88,8 @@ def check_archive(source: BinaryIO, name: str) -> None:
 def _refuse(name: str, why: str) -> None:
     raise InputError(
         f"refused as a possible zip bomb: {why} (at most {MAX_RATIO} to 1, "
-        f"{_mib(MAX_ENTRY_BYTES)} a part); if the workbook is genuine, save it as CSV",
+        f"{_mib(MAX_ENTRY_BYTES)} a part, {_mib(MAX_TOTAL_BYTES)} in all); if the workbook is "
+        "genuine, save it as CSV",
         where=name,
     )
 
