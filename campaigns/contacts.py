@@ -36,7 +36,8 @@ from campaigns.columns import Layout, clean_header, names_phone, plan
 from campaigns.model import Contact, Reject
 from campaigns.numbers import Numbers, NumbersHere, numbers_elsewhere
 from campaigns.rows import RowReader
-from campaigns.sources import Table, open_table
+from campaigns.sources import open_table
+from campaigns.table import Table
 from dialer.errors import InputError
 from dialer.phone import NUMBER_TYPES
 from dialer.phone_types import DEFAULT_TYPES

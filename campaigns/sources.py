@@ -12,10 +12,10 @@ import io
 import shutil
 import tempfile
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO
 
 from campaigns.decoding import BOMS, FALLBACK, Decoding, Lines, describe_rows, detect
+from campaigns.table import Table
 from dialer.errors import InputError
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -24,23 +24,6 @@ SNIFF_CHARS = 64 * 1024
 # the csv module's default (128 KiB) would stop the whole file instead.
 FIELD_LIMIT = 64 * 1024 * 1024
 csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
-
-
-@dataclass
-class Table:
-    """A header and a stream of data rows, each a list of cell texts.
-
-    `warnings` grows as the rows stream (rows that needed a fallback encoding are known only
-    once read): read it after the rows.
-    """
-
-    header: list[str]
-    rows: Generator[list[str], None, None]
-    encoding: str
-    delimiter: str | None = None
-    sheet: str | None = None
-    sheets: tuple[str, ...] = ()
-    warnings: list[str] = field(default_factory=list)
 
 
 def open_table(

@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, BinaryIO
 
-from campaigns.sources import Table
+from campaigns.table import Table
 from dialer.errors import InputError
 
 MAX_ENTRY_BYTES = 1024**3  # one XML file of the workbook, uncompressed
