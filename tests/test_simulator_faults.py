@@ -88,6 +88,29 @@ def test_timeout_create_makes_the_call_and_answers_too_late(client: httpx.Client
     assert outcomes(client) == ["ambiguous_timeout"]
 
 
+def test_late_create_makes_the_call_only_after_the_client_gave_up(client: httpx.Client) -> None:
+    fault(client, kind="late", count=1, delay=1.0)
+    sent = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        client.post("/v1/calls", json=body(metadata={"dialer_attempt_id": "c:1:1"}), timeout=0.2)
+    assert client.get("/v1/calls").json()["total"] == 0  # not yet, though the client gave up
+    while client.get("/v1/calls").json()["total"] == 0:
+        assert time.monotonic() - sent < 10, "the late call never appeared"
+        time.sleep(0.05)
+    assert time.monotonic() - sent >= 1.0
+    [call] = client.get("/v1/calls").json()["items"]
+    assert call["metadata"] == {"dialer_attempt_id": "c:1:1"}
+    assert outcomes(client) == ["created_late"]
+    assert client.post("/v1/calls", json=body()).status_code == 201  # the next is on time
+
+
+def test_a_late_create_is_answered_when_the_client_waits(client: httpx.Client) -> None:
+    fault(client, kind="late", count=1, delay=0.3)
+    answer = client.post("/v1/calls", json=body(), timeout=5)
+    assert answer.status_code == 201
+    assert client.get("/v1/calls").json()["items"][0]["id"] == answer.json()["id"]
+
+
 def test_get_and_list_failures(client: httpx.Client) -> None:
     call_id = client.post("/v1/calls", json=body()).json()["id"]
     fault(client, kind="error", endpoint="get", count=1, status=500)

@@ -10,6 +10,8 @@ hand it to `create_app` or `start_in_thread`. Fault rules can also be given as s
     error:create:p=0.2                          20% of creates get 503 and create nothing
     ambiguous:create:count=1                    the next create is made, but answered 504
     timeout:create:count=1,delay=15             the next create is made, answered after 15 s
+    late:create:count=1,delay=45                the next create is held 45 s, then made (and
+                                                answered): made after the client gave up
     error:get:count=2,status=500                the next 2 GET /v1/calls/{id} get 500
     slow:*:p=0.1,delay=0.5                      10% of all /v1 requests wait 0.5 s first
     duplicate:webhook:count=2                   the next 2 webhook events are delivered twice
@@ -38,6 +40,7 @@ class FaultKind(StrEnum):
     ERROR = "error"  # any route: 5xx, nothing done
     AMBIGUOUS = "ambiguous"  # create: the call IS created, the answer is a 5xx
     TIMEOUT = "timeout"  # create: the call IS created, the answer comes after `delay`
+    LATE = "late"  # create: held `delay` s, then the call is created and answered
     SLOW = "slow"  # any route: wait `delay` seconds, then behave normally
     DUPLICATE = "duplicate"  # webhook: deliver the event twice
     DROP = "drop"  # webhook: never deliver the event

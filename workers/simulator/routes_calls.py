@@ -87,6 +87,9 @@ async def create_call(body: CreateCall, request: Request) -> dict[str, Any]:
     if refusal is not None:
         sim.log_create(body.to_number, body.metadata, refusal[0])
         raise refusal[1]
+    held = sim.faults.take(Endpoint.CREATE, [FaultKind.LATE])
+    if held is not None:
+        return await _create_late(sim, body, held.delay)
     rec = _store(sim, body)
     late = sim.faults.take(Endpoint.CREATE, [FaultKind.AMBIGUOUS, FaultKind.TIMEOUT])
     if late is not None and late.kind is FaultKind.AMBIGUOUS:
@@ -97,6 +100,24 @@ async def create_call(body: CreateCall, request: Request) -> dict[str, Any]:
         await asyncio.sleep(late.delay)
         return render(rec, sim.clock())
     sim.log_create(body.to_number, body.metadata, "created", rec.id)
+    return render(rec, sim.clock())
+
+
+async def _create_late(sim: SimState, body: CreateCall, delay: float) -> dict[str, Any]:
+    """Hold the create `delay` s, then make the call (with the metadata sent) and answer it.
+
+    The call is made by the event loop, not by this request: it appears in the call list
+    `delay` s after the request even when the client gave up and closed the connection."""
+    loop = asyncio.get_running_loop()
+    made: asyncio.Future[CallRecord] = loop.create_future()
+
+    def make() -> None:
+        rec = _store(sim, body)
+        sim.log_create(body.to_number, body.metadata, "created_late", rec.id)
+        made.set_result(rec)
+
+    loop.call_later(delay, make)
+    rec = await asyncio.shield(made)
     return render(rec, sim.clock())
 
 
