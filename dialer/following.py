@@ -6,7 +6,7 @@ and attempt the task read, so a late or redelivered follow-up does nothing.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from dialer.calls import Dispatcher, attempt_id, call_fields, log_why, ms, record_placed
 from dialer.campaign import CampaignConfig
@@ -15,7 +15,10 @@ from dialer.models import Call
 from dialer.policy import final_state, next_poll_s
 from dialer.store import ContactRecord, ContactState, hash_fields
 
-RECONCILE_PAGES = 50  # pages of the call list searched for an uncertain create
+# The most pages of the call list (100 calls each) one search reads. The search goes back to the
+# claim, however long ago; a list deeper than this leaves the create uncertain (searched again
+# later, unknown at the limit), never dialled again blind.
+RECONCILE_MAX_PAGES = 1000
 _FOLLOWED = frozenset({ContactState.DIALING, ContactState.RECONCILING, ContactState.PLACED})
 
 
@@ -34,8 +37,11 @@ def follow_up(dispatcher: Dispatcher, cid: str, row: int) -> None:
 
 
 def _stuck(dispatcher: Dispatcher, cid: str, contact: ContactRecord) -> None:
-    """A create claimed long ago never recorded its answer: its worker died. Reconcile it."""
-    sent_at = dispatcher.now() - timedelta(seconds=dispatcher.timing.stuck_s)
+    """A create claimed long ago never recorded its answer: its worker died. Reconcile it.
+
+    When its worker sent the create is unknown, only that it was before now: the grace counts
+    from now, and the search from the claim (`search_from`)."""
+    sent_at = dispatcher.now()
     dispatcher.store.transition(
         cid,
         contact.source_row,
@@ -62,8 +68,8 @@ def reconcile(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRe
             contact.agent_id or config.agent_id,
             "dialer_attempt_id",
             attempt_id(cid, row, contact.attempt),
-            created_after=sent_at - timedelta(minutes=2),
-            max_pages=RECONCILE_PAGES,
+            created_after=search_from(dispatcher, contact, sent_at),
+            max_pages=RECONCILE_MAX_PAGES,
         )
     except ProviderError as exc:
         _reconcile_later(dispatcher, cid, contact, waited, f"cannot search the call list: {exc}")
@@ -82,6 +88,16 @@ def reconcile(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRe
             log_why("uncertain create never landed, dialling again", cid, row)
     else:
         _reconcile_later(dispatcher, cid, contact, waited, contact.error)
+
+
+def search_from(dispatcher: Dispatcher, contact: ContactRecord, sent_at: datetime) -> datetime:
+    """How far back the call list is searched for an uncertain create: to its claim (stored by
+    the claim, on Redis's clock), whatever happened to its worker, less a margin for the
+    provider's clock; to its send when an old record has no claim time."""
+    claimed = sent_at
+    if contact.claimed_at_ms > 0:
+        claimed = min(sent_at, datetime.fromtimestamp(contact.claimed_at_ms / 1000, UTC))
+    return claimed - timedelta(seconds=dispatcher.timing.reconcile_margin_s)
 
 
 def _reconcile_later(

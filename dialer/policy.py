@@ -22,8 +22,11 @@ class Timing:
     stuck_s: float = 45.0  # a create still unanswered after this is reconciled
     requeue_s: float = 30.0  # a dial task not started after this was lost: enqueue again
     follow_lease_s: float = 30.0  # a follow-up task not done after this was lost: do it again
-    reconcile_grace_s: float = 20.0  # a create not listed this long after it was sent never landed
-    reconcile_limit_s: float = 300.0  # reconciliation that cannot finish by then: unknown
+    # A create not listed this long after it was sent never landed: longer than the 2 minutes
+    # a provider may take to create a call it held past the client's timeout.
+    reconcile_grace_s: float = 150.0
+    reconcile_limit_s: float = 600.0  # reconciliation that cannot finish by then: unknown
+    reconcile_margin_s: float = 120.0  # the call list is searched back to the claim minus this
     post_call_wait_s: float = 20.0  # how long a final call may lack its transcript and summary
     poll_scale: float = 1.0  # multiplies POLL_SCHEDULE_S
 
