@@ -12,7 +12,7 @@ from dialer.calls import Dispatcher, attempt_id, call_fields, log_why, ms, recor
 from dialer.campaign import CampaignConfig
 from dialer.errors import AuthError, NotFound, Permanent, ProviderError, StateError
 from dialer.models import Call
-from dialer.policy import final_state, next_poll_s
+from dialer.policy import Timing, final_state, next_poll_s
 from dialer.store import ContactRecord, ContactState, hash_fields
 
 # The most pages of the call list (100 calls each) one search reads. The search goes back to the
@@ -68,7 +68,7 @@ def reconcile(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRe
             contact.agent_id or config.agent_id,
             "dialer_attempt_id",
             attempt_id(cid, row, contact.attempt),
-            created_after=search_from(dispatcher, contact, sent_at),
+            created_after=search_from(contact, sent_at, dispatcher.timing),
             max_pages=RECONCILE_MAX_PAGES,
         )
     except ProviderError as exc:
@@ -90,14 +90,14 @@ def reconcile(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRe
         _reconcile_later(dispatcher, cid, contact, waited, contact.error)
 
 
-def search_from(dispatcher: Dispatcher, contact: ContactRecord, sent_at: datetime) -> datetime:
+def search_from(contact: ContactRecord, sent_at: datetime, timing: Timing) -> datetime:
     """How far back the call list is searched for an uncertain create: to its claim (stored by
     the claim, on Redis's clock), whatever happened to its worker, less a margin for the
     provider's clock; to its send when an old record has no claim time."""
     claimed = sent_at
     if contact.claimed_at_ms > 0:
         claimed = min(sent_at, datetime.fromtimestamp(contact.claimed_at_ms / 1000, UTC))
-    return claimed - timedelta(seconds=dispatcher.timing.reconcile_margin_s)
+    return claimed - timedelta(seconds=timing.reconcile_margin_s)
 
 
 def _reconcile_later(
