@@ -139,31 +139,50 @@ class OneInboxClient:
     def find_call_by_metadata(
         self, agent_id: str, key: str, value: str, *, created_after: datetime, max_pages: int
     ) -> Call | None:
-        """The agent's call whose `metadata[key] == value`, or None.
+        """The agent's newest call whose `metadata[key] == value`, or None.
 
         This is how an `Ambiguous` create is found again. The list has no server-side metadata
         filter, so pages are read newest first (assumed: the order is undocumented) and matched
-        here. The walk stops after the first page holding a call created before
-        `created_after` (give it a margin for clock skew; a naive datetime is taken as UTC), or
-        at the end of the list. After `max_pages` pages with more to read it raises `Retryable`:
-        "not found" is only said of a search that went back far enough.
+        here. The walk stops at the first match, after the first page holding a call created
+        before `created_after` (give it a margin for clock skew; a naive datetime is taken as
+        UTC), or at the end of the list. After `max_pages` pages with more to read it raises
+        `Retryable`: "not found" is only said of a search that went back far enough.
         """
+        for page in self._pages_back_to(agent_id, created_after, max_pages):
+            match = _match_metadata(page, key, value)
+            if match:
+                return match[0]
+        return None
+
+    def find_calls_by_metadata(
+        self, agent_id: str, key: str, value: str, *, created_after: datetime, max_pages: int
+    ) -> list[Call]:
+        """Every call of the agent whose `metadata[key] == value`, newest first: the whole
+        list back to `created_after` is read (as `find_call_by_metadata`, without stopping at
+        the first match)."""
+        found: list[Call] = []
+        for page in self._pages_back_to(agent_id, created_after, max_pages):
+            found += _match_metadata(page, key, value)
+        return found
+
+    def _pages_back_to(
+        self, agent_id: str, created_after: datetime, max_pages: int
+    ) -> Iterator[list[Call]]:
+        """The agent's calls, a page at a time, newest first, until a page reaches a call
+        created before `created_after` or the list ends; `Retryable` after `max_pages`."""
         if created_after.tzinfo is None:
             created_after = created_after.replace(tzinfo=UTC)
         more = False
         for page in self.iter_cursor_pages(agent_id=agent_id, max_pages=max_pages):
-            match = _match_metadata(page.items, key, value)
-            if match is not None:
-                return match
+            yield page.items
             if _reaches_before(page.items, created_after):
-                return None
+                return
             more = page.has_more
-        if more:  # not found in the pages read, but not searched back far enough: undecided
+        if more:  # not searched back far enough: undecided
             raise Retryable(
                 f"the call list was searched {max_pages} pages deep without reaching "
                 f"{created_after:%H:%M:%S} UTC; not found yet"
             )
-        return None
 
     # -- account, agents, numbers, credentials ------------------------------------------------
 
@@ -245,12 +264,8 @@ class OneInboxClient:
         return self._model(Credential, "POST", "/v1/credentials", body=body)
 
 
-def _match_metadata(calls: list[Call], key: str, value: str) -> Call | None:
-    for call in calls:
-        found = call.metadata.get(key)
-        if found is not None and str(found) == value:
-            return call
-    return None
+def _match_metadata(calls: list[Call], key: str, value: str) -> list[Call]:
+    return [c for c in calls if c.metadata.get(key) is not None and str(c.metadata[key]) == value]
 
 
 def _reaches_before(calls: list[Call], created_after: datetime) -> bool:

@@ -77,12 +77,14 @@ def reconcile(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRe
     if call is not None:
         record_placed(dispatcher, cid, call, polls=0, read=contact)
     elif waited >= dispatcher.timing.reconcile_grace_s:
+        # sent_at keeps the claim: should the call appear after all, the attempt's end finds it.
+        claimed = _claimed_at(contact, sent_at)
         if dispatcher.store.transition(
             cid,
             row,
             ContactState.PENDING,
             ready_in_ms=0,
-            fields=hash_fields(error=""),
+            fields=hash_fields(error="", sent_at=claimed),
             read=contact,
         ):
             log_why("uncertain create never landed, dialling again", cid, row)
@@ -94,10 +96,13 @@ def search_from(contact: ContactRecord, sent_at: datetime, timing: Timing) -> da
     """How far back the call list is searched for an uncertain create: to its claim (stored by
     the claim, on Redis's clock), whatever happened to its worker, less a margin for the
     provider's clock; to its send when an old record has no claim time."""
-    claimed = sent_at
-    if contact.claimed_at_ms > 0:
-        claimed = min(sent_at, datetime.fromtimestamp(contact.claimed_at_ms / 1000, UTC))
-    return claimed - timedelta(seconds=timing.reconcile_margin_s)
+    return _claimed_at(contact, sent_at) - timedelta(seconds=timing.reconcile_margin_s)
+
+
+def _claimed_at(contact: ContactRecord, sent_at: datetime) -> datetime:
+    if contact.claimed_at_ms <= 0:
+        return sent_at
+    return min(sent_at, datetime.fromtimestamp(contact.claimed_at_ms / 1000, UTC))
 
 
 def _reconcile_later(
@@ -172,7 +177,8 @@ def _attempt_ended(
 ) -> None:
     """Record the attempt's outcome; then either dial again later or finish the contact."""
     cid, row = config.campaign_id, contact.source_row
-    fields = call_fields(call) | hash_fields(error="", waiting="")
+    error = _other_calls(dispatcher, config, contact, call)
+    fields = call_fields(call) | hash_fields(error=error, waiting="")
     now = dispatcher.now()
     at, why = dispatcher.when.retry_at(config, contact, outcome, now)
     if at is None:
@@ -189,6 +195,30 @@ def _attempt_ended(
         read=contact,
     ):
         log_why("attempt ended, will retry", cid, row, call_id=call.id, status=outcome.value)
+
+
+def _other_calls(
+    dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord, call: Call
+) -> str:
+    """Calls of this attempt other than `call`, named for the results (or ''): an attempt
+    dialled again after its uncertain create was not found in time may have two."""
+    if contact.sends < 2 or contact.sent_at is None:
+        return ""
+    try:
+        found = dispatcher.client.find_calls_by_metadata(
+            contact.agent_id or config.agent_id,
+            "dialer_attempt_id",
+            attempt_id(config.campaign_id, contact.source_row, contact.attempt),
+            created_after=search_from(contact, contact.sent_at, dispatcher.timing),
+            max_pages=RECONCILE_MAX_PAGES,
+        )
+    except ProviderError as exc:
+        return f"sent {contact.sends} times; could not look for another call: {exc}"
+    others = [f"{c.id} ({c.status})" for c in found if c.id != call.id]
+    if not others:
+        return ""
+    log_why("attempt dialled twice", config.campaign_id, contact.source_row, call_id=call.id)
+    return f"this attempt was dialled twice: OneInbox also has call {', '.join(others)}"
 
 
 def _post_call_overdue(dispatcher: Dispatcher, contact: ContactRecord) -> bool:

@@ -786,6 +786,16 @@ def test_find_ignores_calls_without_created_at_for_the_stop_rule() -> None:
     assert find(client).id == "b"
 
 
+def test_find_every_call_of_an_attempt_reads_back_to_the_window() -> None:
+    pages = [[aged("a", 1, "att-1"), aged("b", 2)], [aged("c", 9, "att-1"), aged("d", 11)], []]
+    client, rec = make_client(cursor_pages(pages))
+    found = client.find_calls_by_metadata(
+        "agt", "dialer_attempt_id", "att-1", created_after=NOW - timedelta(minutes=10), max_pages=9
+    )
+    assert [c.id for c in found] == ["a", "c"]
+    assert len(rec.requests) == 2
+
+
 def test_find_matches_non_string_metadata_values() -> None:
     pages = [[call_json("a", metadata={"contact_row": 17})]]
     client, _ = make_client(cursor_pages(pages))

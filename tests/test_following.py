@@ -19,7 +19,8 @@ from dialer.following import follow_up, search_from
 from dialer.http import make_http_client
 from dialer.policy import Timing
 from dialer.store import ContactRecord, ContactState, Store
-from tests.support import sim_get
+from dialer.store.contact import LIVE_STATES
+from tests.support import sim_get, wait_until
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from workers.simulator.server import RunningSimulator
 
@@ -116,6 +117,26 @@ def test_a_create_not_listed_after_the_grace_is_dialled_again(
     clock.advance(2)
     follow_up(dispatcher, cid, 1)
     assert dispatcher.store.contact(cid, 1).state is ContactState.PENDING
+
+
+def test_a_call_made_after_the_contact_was_dialled_again_is_named_in_its_results(
+    dispatcher: Dispatcher, simulator: RunningSimulator, clock: Clock
+) -> None:
+    cid = _uncertain_create(dispatcher, simulator)
+    clock.advance(151)
+    follow_up(dispatcher, cid, 1)  # not listed after the grace: dialled again
+    place(dispatcher, cid, 1)
+    second = dispatcher.store.contact(cid, 1).call_id
+    first = _made_late(simulator, "f:1:1")  # ...and the provider makes the first one after all
+
+    def ended() -> bool:
+        follow_up(dispatcher, cid, 1)
+        return dispatcher.store.contact(cid, 1).state not in LIVE_STATES
+
+    wait_until(ended, 20, "the second call to end")
+    contact = dispatcher.store.contact(cid, 1)
+    assert contact.call_id == second
+    assert first in contact.error and "dialled twice" in contact.error
 
 
 def test_the_search_goes_back_to_the_claim_not_to_when_the_create_was_found_stuck() -> None:
