@@ -12,8 +12,8 @@ from workers.simulator import DEFAULT_API_KEY, SimulatorConfig, parse_fault_spec
 
 FAULT_HELP = (
     "Fault rule KIND[:ENDPOINT][:key=value,...]; repeatable. Kinds: rate_limit, error, ambiguous, "
-    "timeout, slow, duplicate, drop. Endpoints: create, get, list, stop, delete, usage, other, "
-    "webhook, * (any /v1 route). Keys: count=N (next N requests) or p=0.2 (probability), "
+    "timeout, late, slow, duplicate, drop. Endpoints: create, get, list, stop, delete, usage, "
+    "other, webhook, * (any /v1 route). Keys: count=N (next N requests) or p=0.2 (probability), "
     "status, retry_after, delay. Example: --fault rate_limit:create:count=3,retry_after=2"
 )
 
