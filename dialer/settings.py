@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("beat_lateness_s", "DIALER_BEAT_LATENESS_S"),
         description="a scheduled occurrence missed by more than this is skipped",
     )
+    allow_unsafe_redis: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("allow_unsafe_redis", "DIALER_ALLOW_UNSAFE_REDIS"),
+        description="dial even when Redis may lose an acknowledged claim on a crash",
+    )
     state_dir: Path = Field(
         default_factory=_default_state_dir,
         validation_alias=AliasChoices("state_dir", "DIALER_STATE_DIR"),

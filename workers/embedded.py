@@ -2,7 +2,8 @@
 DIALER_REDIS_URL is given.
 
 The private Redis listens on 127.0.0.1 only, on a free port, with a random password, and keeps
-its data (append-only file) under the state folder, so a crashed run resumes where it stopped.
+its data (append-only file, fsynced before each write is acknowledged) under the state folder,
+so a crashed run resumes where it stopped and a contact claimed before the crash stays claimed.
 Its configuration, password included, goes to redis-server on standard input, never in argv.
 While it runs, `<state>/redis.url` (mode 0600) lets other `dialer` commands find it.
 """
@@ -75,7 +76,7 @@ def _redis_config(port: int, password: str, data_dir: Path) -> str:
             f"requirepass {password}",
             f'dir "{data_dir}"',
             "appendonly yes",
-            "appendfsync everysec",
+            "appendfsync always",  # a claim is on disk before its create is sent
             'save ""',
             "maxmemory-policy noeviction",
             "daemonize no",

@@ -18,10 +18,10 @@ from campaigns.model import Contact
 from campaigns.results import write_results
 from campaigns.when import add_schedule
 from dialer.campaign import CampaignConfig, CampaignState
-from dialer.errors import StateError
+from dialer.errors import ConfigError, StateError
 from dialer.private import private_dir
 from dialer.settings import Settings
-from dialer.store import LIVE_STATES, ContactRecord, ContactState, Store
+from dialer.store import LIVE_STATES, ContactRecord, ContactState, Store, durability
 from workers.embedded import embedded_redis, embedded_worker, served_url
 
 RESULTS_EVERY_S = 5.0
@@ -82,6 +82,24 @@ def open_store(settings: Settings, *, workers: int = 1, concurrency: int = 16) -
             log = settings.state_dir / "logs" / f"worker-{n}.log"
             stack.enter_context(embedded_worker(env, log, concurrency))
         yield Store.from_url(server.url)
+
+
+def require_durable(store: Store, settings: Settings) -> str:
+    """Refuse to dial on a Redis that may lose an acknowledged claim (a crash would then dial its
+    contact twice), unless the operator allowed it; returns the warning to show in that case."""
+    found = durability(store)
+    if found.durable:
+        return ""
+    risk = (
+        f"Redis at {found.server} can lose a claim: {found.problem}. A lost claim makes its "
+        "contact pending again, and it is dialled twice."
+    )
+    if settings.allow_unsafe_redis:
+        return f"{risk} Dialling anyway (--allow-unsafe-redis / DIALER_ALLOW_UNSAFE_REDIS)."
+    raise ConfigError(
+        f"{risk} Nothing was dialled. To fix it, {found.fix}; or, to accept the risk, pass "
+        "--allow-unsafe-redis (or set DIALER_ALLOW_UNSAFE_REDIS=1)."
+    )
 
 
 def submit(store: Store, config: CampaignConfig, batches: Iterable[Sequence[Contact]]) -> bool:

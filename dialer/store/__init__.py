@@ -40,6 +40,7 @@ from dialer.store.contact import (
     hash_fields,
 )
 from dialer.store.core import Claim, Store
+from dialer.store.durability import Durability, durability
 from dialer.store.jobs import JobRun, RunStatus, SchedulerStore
 from dialer.store.keys import (
     ACTIVE,
@@ -64,11 +65,13 @@ __all__ = [
     "ContactRecord",
     "ContactState",
     "Dialable",
+    "Durability",
     "JobRun",
     "RunStatus",
     "SchedulerStore",
     "Store",
     "campaign_key",
     "contact_key",
+    "durability",
     "hash_fields",
 ]

@@ -41,6 +41,8 @@ def dial(
     """
     cid = plan.config.campaign_id
     with session.open_store(settings, workers=0 if detach else workers) as store:
+        if warning := session.require_durable(store, settings):
+            console.print(f"[bold yellow]Warning:[/] {warning}", markup=True, highlight=False)
         if preflight and not _preflight_passes(settings, plan):
             return EXIT_ABORTED
         rejects: list[Reject] = []
@@ -132,6 +134,13 @@ def run(
     dry_run: Annotated[
         bool, typer.Option(help="Validate the file and run the preflight, then stop.")
     ] = False,
+    allow_unsafe_redis: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsafe-redis",
+            help="Dial even if DIALER_REDIS_URL's Redis may lose claims on a crash.",
+        ),
+    ] = False,
 ) -> None:
     """Dial every valid contact once, follow each call to its end, write the results file.
 
@@ -140,6 +149,8 @@ def run(
     """
     opts = run_options(ctx)
     settings = load_settings()
+    if allow_unsafe_redis:  # the flag wins over DIALER_ALLOW_UNSAFE_REDIS
+        settings = settings.model_copy(update={"allow_unsafe_redis": True})
     settings.require_api_key()
     if detach and not (settings.redis_url or served_url(settings.state_dir)):
         raise ConfigError(

@@ -6,11 +6,14 @@ import os
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from dialer.errors import ConfigError
 from dialer.settings import load_settings
+from dialer.store import Store
 from workers.cli.app import app
 from workers.embedded import worker_command
+from workers.session import require_durable
 
 
 @app.command()
@@ -19,11 +22,26 @@ def worker(
         int, typer.Option(help="Threads placing and following calls in this process.", min=1)
     ] = 16,
     name: Annotated[str | None, typer.Option(help="Worker name (default: random@host).")] = None,
+    allow_unsafe_redis: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsafe-redis", help="Dial even if the Redis may lose claims on a crash."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the dialer's queues on DIALER_REDIS_URL (dial, follow, and the tick)."""
+    """Serve the dialer's queues on DIALER_REDIS_URL (dial, follow, and the tick).
+
+    It refuses to start on a Redis that may lose an acknowledged claim (see the README)."""
     settings = load_settings()
+    if allow_unsafe_redis:  # the flag wins over DIALER_ALLOW_UNSAFE_REDIS
+        settings = settings.model_copy(update={"allow_unsafe_redis": True})
     if not settings.redis_url:
         raise ConfigError("DIALER_REDIS_URL is not set; `dialer worker` serves a shared Redis")
     settings.require_api_key()
+    store = Store.from_url(settings.redis_url)
+    store.ping()
+    if warning := require_durable(store, settings):
+        Console(stderr=True).print(f"Warning: {warning}", markup=False, highlight=False)
+    store.redis.close()
     argv = worker_command(concurrency, name)
     os.execv(argv[0], argv)  # noqa: S606  (argv is ours; no shell, no secrets)

@@ -1,0 +1,158 @@
+"""Durable claims: the embedded Redis fsyncs every write before acknowledging it, and an external
+Redis that may lose an acknowledged claim on a crash is refused before anything is dialled,
+unless the operator accepts the risk (--allow-unsafe-redis, DIALER_ALLOW_UNSAFE_REDIS=1).
+
+A crash itself (power cut, lost AOF tail) cannot be produced here; these tests check the
+configuration that decides whether it would lose a claim.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dialer.settings import Settings
+from dialer.store import Store, durability
+from tests.support import (
+    ROOT,
+    RedisServer,
+    Worker,
+    campaign_args,
+    cli_env,
+    dialer_cli,
+    dialer_env,
+    dialer_exe,
+    sim_get,
+    wait_until,
+)
+from workers import session
+from workers.celery_app import make_app
+from workers.simulator.server import RunningSimulator
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
+
+
+def _creates(sim: RunningSimulator) -> list[dict[str, Any]]:
+    return sim_get(sim.url, "creates")  # type: ignore[return-value]
+
+
+def _contacts(path: Path, n: int) -> None:
+    rows = ["phone,name"] + [f"+1415555{3000 + i:04d},person {i}" for i in range(1, n + 1)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_embedded_redis_fsyncs_every_write_before_acknowledging_it(tmp_path: Path) -> None:
+    settings = Settings(redis_url=None, state_dir=tmp_path / "state")
+    with session.open_store(settings, workers=0) as store:
+        found = store.redis.config_get("append*")
+        assert (found["appendonly"], found["appendfsync"]) == ("yes", "always")
+        assert durability(store).durable
+        assert session.require_durable(store, settings) == ""
+
+
+def test_probe_says_what_a_crash_would_lose(redis_srv: RedisServer) -> None:
+    client = redis_srv.client()
+    store = Store(client)
+    assert durability(store).durable
+
+    client.config_set("appendfsync", "everysec")
+    found = durability(store)
+    assert not found.durable
+    assert "appendfsync is everysec" in found.problem
+    assert "appendfsync always" in found.fix
+
+    client.config_set("appendonly", "no")
+    assert "appendonly is off" in durability(store).problem
+
+
+def test_probe_without_config_says_it_cannot_tell(redis_srv: RedisServer) -> None:
+    """A managed Redis often forbids CONFIG: the probe says so, and names no password."""
+    redis_srv.client().acl_setuser(
+        "app", enabled=True, passwords=["+s3cret-pw"], keys=["*"], commands=["+@all", "-config"]
+    )
+    url = f"redis://app:s3cret-pw@127.0.0.1:{redis_srv.port}/0"
+    store = Store.from_url(url)
+    found = durability(store)
+    assert not found.durable
+    assert "CONFIG GET is not allowed" in found.problem
+    assert found.server == f"127.0.0.1:{redis_srv.port}"
+    assert "s3cret" not in found.problem + found.fix + found.server
+    store.redis.close()
+
+
+@pytest.fixture
+def everysec(redis_srv: RedisServer) -> RedisServer:
+    """An external Redis as Redis ships it: append-only, fsynced once a second."""
+    redis_srv.client().config_set("appendfsync", "everysec")
+    return redis_srv
+
+
+def test_everysec_redis_is_refused_before_any_create(
+    everysec: RedisServer, sim: RunningSimulator, tmp_path: Path
+) -> None:
+    env = cli_env(sim, tmp_path, DIALER_REDIS_URL=everysec.url)
+    _contacts(tmp_path / "contacts.csv", 3)
+    # A worker that would dial whatever `dialer run` submitted: nothing must reach it.
+    worker = Worker(env, tmp_path / "worker.log")
+    try:
+        make_app(everysec.url).control.ping(timeout=5)
+        refused = dialer_cli(campaign_args("run", "contacts.csv"), env, cwd=tmp_path)
+        worker_refused = dialer_cli(["worker"], env, cwd=tmp_path)
+    finally:
+        worker.stop()
+    for result in (refused, worker_refused):
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "appendfsync is everysec" in result.stderr
+        assert "--allow-unsafe-redis" in result.stderr
+        assert "DIALER_ALLOW_UNSAFE_REDIS=1" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert _creates(sim) == []
+    assert not everysec.client().keys("dialer:camp:*")
+
+
+@pytest.fixture
+def unsafe_worker(everysec: RedisServer, sim: RunningSimulator, tmp_path: Path) -> Iterator[str]:
+    """`dialer worker` on the everysec Redis, allowed by DIALER_ALLOW_UNSAFE_REDIS=1."""
+    env = cli_env(sim, tmp_path, DIALER_REDIS_URL=everysec.url, DIALER_ALLOW_UNSAFE_REDIS="1")
+    with (tmp_path / "worker.log").open("wb") as log:
+        process = subprocess.Popen(
+            [dialer_exe(), "worker", "--concurrency", "4"],
+            env=dialer_env(env),
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    try:
+        control = make_app(everysec.url).control
+        wait_until(lambda: bool(control.ping(timeout=0.5)), 60, "`dialer worker` to answer")
+        yield (tmp_path / "worker.log").read_text()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def test_everysec_redis_dials_when_the_operator_accepts_the_risk(
+    everysec: RedisServer, sim: RunningSimulator, tmp_path: Path, unsafe_worker: str
+) -> None:
+    assert "appendfsync is everysec" in unsafe_worker  # the worker warned
+    env = cli_env(sim, tmp_path, DIALER_REDIS_URL=everysec.url)
+    _contacts(tmp_path / "contacts.csv", 3)
+    args = campaign_args("run", "contacts.csv", "--allow-unsafe-redis")
+    done = dialer_cli(args, env, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Dialling anyway" in done.stdout
+    assert sorted(c["to_number"] for c in _creates(sim)) == [
+        f"+1415555{3000 + i:04d}" for i in (1, 2, 3)
+    ]
