@@ -31,11 +31,12 @@ from dialer.policy import (
     Timing,
     next_poll_s,
 )
-from dialer.store import Claim, ContactRecord, ContactState, Store, hash_fields
+from dialer.store import Claim, ContactRecord, ContactState, Store, hash_fields, replicated
 
 log = logging.getLogger("dialer.calls")
 
 RETRY_SOON_MS = 2000  # a create that never reached OneInbox is tried again after this
+REPLICA_WAIT_S = 1.0  # how long a claim waits for its replicas (DIALER_REDIS_WAIT_REPLICAS)
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Dispatcher:
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     clock: Callable[[], float] = time.monotonic  # for sleeping until an instant
+    replicas: int = 0  # Redis replicas that must hold a claim before its create is sent
     _configs: dict[str, CampaignConfig] = field(default_factory=dict)
 
     def campaign(self, cid: str) -> CampaignConfig:
@@ -100,6 +102,8 @@ def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | N
             )
         return
     dialing = claim.contact  # the create is built from, and recorded against, what it claimed
+    if not _claim_replicated(dispatcher, config, dialing):
+        return
     request = build_request(config, dialing, send=claim.send)
     if not claim.guard_passed:
         _pass_send_guard(dispatcher, config)
@@ -160,6 +164,20 @@ def _claim(dispatcher: Dispatcher, config: CampaignConfig, row: int) -> Claim:
     if claim.won:
         _sleep_until(dispatcher, asked + claim.wait_s)
     return claim
+
+
+def _claim_replicated(
+    dispatcher: Dispatcher, config: CampaignConfig, dialing: ContactRecord
+) -> bool:
+    """With `dispatcher.replicas`, a claim is held by that many Redis replicas before its create
+    is sent; one they do not acknowledge in time goes back to pending, its create unsent (safe
+    whatever became of the claim: no call was made)."""
+    wanted = dispatcher.replicas
+    if not wanted or replicated(dispatcher.store, wanted, REPLICA_WAIT_S):
+        return True
+    error = Retryable(f"the claim was not acknowledged by {wanted} Redis replica(s) in time")
+    _create_failed(dispatcher, config, dialing, error, dispatcher.now())
+    return False
 
 
 def _sleep_until(dispatcher: Dispatcher, deadline: float) -> None:

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("allow_unsafe_redis", "DIALER_ALLOW_UNSAFE_REDIS"),
         description="dial even when Redis may lose an acknowledged claim on a crash",
     )
+    redis_wait_replicas: int = Field(
+        default=0,
+        ge=0,
+        validation_alias=AliasChoices("redis_wait_replicas", "DIALER_REDIS_WAIT_REPLICAS"),
+        description="replicas that must acknowledge each claim (WAIT) before its create",
+    )
     state_dir: Path = Field(
         default_factory=_default_state_dir,
         validation_alias=AliasChoices("state_dir", "DIALER_STATE_DIR"),

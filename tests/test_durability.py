@@ -17,8 +17,13 @@ from typing import Any
 
 import pytest
 
+from campaigns.model import Contact
+from dialer.calls import Dispatcher, place
+from dialer.campaign import CampaignConfig, CampaignState
+from dialer.client import OneInboxClient
+from dialer.http import make_http_client
 from dialer.settings import Settings
-from dialer.store import Store, durability
+from dialer.store import Store, contact_key, durability
 from tests.support import (
     ROOT,
     RedisServer,
@@ -33,6 +38,7 @@ from tests.support import (
 )
 from workers import session
 from workers.celery_app import make_app
+from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from workers.simulator.server import RunningSimulator
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
@@ -156,3 +162,75 @@ def test_everysec_redis_dials_when_the_operator_accepts_the_risk(
     assert sorted(c["to_number"] for c in _creates(sim)) == [
         f"+1415555{3000 + i:04d}" for i in (1, 2, 3)
     ]
+
+
+# -- the WAIT path: a replica acknowledges each claim before its create ----------------------
+
+
+@pytest.fixture
+def replica(everysec: RedisServer, tmp_path: Path) -> Iterator[RedisServer]:
+    """A second redis-server replicating `everysec`, connected and in sync."""
+    server = RedisServer(tmp_path / "replica")
+    server.start()
+    server.client().replicaof("127.0.0.1", everysec.port)
+    master = everysec.client()
+    wait_until(
+        lambda: (
+            int(master.info("replication")["connected_slaves"]) == 1
+            and server.client().info("replication")["master_link_status"] == "up"
+        ),
+        30,
+        "the replica to sync",
+    )
+    yield server
+    server.stop()
+
+
+def _campaign(store: Store, n: int) -> str:
+    columns = ("phone", "name")
+    config = CampaignConfig(
+        campaign_id="w",
+        agent_id=DEFAULT_AGENT_ID,
+        from_number=DEFAULT_FROM_NUMBER,
+        columns=columns,
+        rate_per_s=100,
+    )
+    store.create_campaign(config)
+    people = [f"+1415555{4000 + row:04d}" for row in range(1, n + 1)]
+    contacts = [Contact(row, p, {"phone": p, "name": "x"}, {}) for row, p in enumerate(people, 1)]
+    store.add_contacts("w", contacts, columns)
+    store.set_campaign_state("w", CampaignState.RUNNING)
+    return "w"
+
+
+def test_a_claim_no_replica_acknowledges_is_not_dialled(
+    everysec: RedisServer, replica: RedisServer, simulator: RunningSimulator
+) -> None:
+    store = Store.from_url(everysec.url)
+    assert durability(store, wait_replicas=1).durable
+    http = make_http_client(simulator.url, DEFAULT_API_KEY, connect_timeout=2, read_timeout=2)
+    dispatcher = Dispatcher(store, OneInboxClient(http), replicas=1)
+    cid = _campaign(store, 2)
+
+    place(dispatcher, cid, 1)
+    assert [c["to_number"] for c in _creates(simulator)] == ["+14155554001"]
+    assert replica.client().hget(contact_key(cid, 1), "state") in {"dialing", "placed"}
+
+    replica.kill()  # no replica left to acknowledge the next claim
+    place(dispatcher, cid, 2)
+    assert len(_creates(simulator)) == 1
+    contact = store.contact(cid, 2)
+    assert contact["state"] == "pending"
+    assert "replica" in contact["error"]
+    assert not durability(store, wait_replicas=1).durable
+    http.close()
+    store.redis.close()
+
+
+def test_worker_waiting_for_a_replica_refuses_a_redis_without_one(
+    everysec: RedisServer, sim: RunningSimulator, tmp_path: Path
+) -> None:
+    env = cli_env(sim, tmp_path, DIALER_REDIS_URL=everysec.url, DIALER_REDIS_WAIT_REPLICAS="1")
+    refused = dialer_cli(["worker"], env, cwd=tmp_path)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "DIALER_REDIS_WAIT_REPLICAS is 1 but 0 replica(s) are connected" in refused.stderr

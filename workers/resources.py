@@ -30,4 +30,5 @@ def dispatcher() -> Dispatcher:
         client=OneInboxClient(http),
         timing=settings.dispatch_timing(),
         when=CallingPolicy(),
+        replicas=settings.redis_wait_replicas,
     )

@@ -87,7 +87,7 @@ def open_store(settings: Settings, *, workers: int = 1, concurrency: int = 16) -
 def require_durable(store: Store, settings: Settings) -> str:
     """Refuse to dial on a Redis that may lose an acknowledged claim (a crash would then dial its
     contact twice), unless the operator allowed it; returns the warning to show in that case."""
-    found = durability(store)
+    found = durability(store, settings.redis_wait_replicas)
     if found.durable:
         return ""
     risk = (

@@ -28,6 +28,7 @@ Keys, for campaign C and contact row R (each named by a function in `dialer.stor
     dialer:active              campaigns the tick serves
     dialer:campaigns           every campaign created (listed by `dialer serve`)
     dialer:tick                the lease that lets one process tick at a time
+    dialer:replicated          a counter written before WAIT (see `durability.replicated`)
 """
 
 from dialer.store.contact import (
@@ -40,7 +41,7 @@ from dialer.store.contact import (
     hash_fields,
 )
 from dialer.store.core import Claim, Store
-from dialer.store.durability import Durability, durability
+from dialer.store.durability import Durability, durability, replicated
 from dialer.store.jobs import JobRun, RunStatus, SchedulerStore
 from dialer.store.keys import (
     ACTIVE,
@@ -74,4 +75,5 @@ __all__ = [
     "contact_key",
     "durability",
     "hash_fields",
+    "replicated",
 ]

@@ -12,6 +12,7 @@ CAMPAIGNS = f"{PREFIX}:campaigns"
 TICK_LEASE = f"{PREFIX}:tick"
 BEAT_LEASE = f"{PREFIX}:beat"
 SCHEDULES = f"{PREFIX}:schedules"
+REPLICATED = f"{PREFIX}:replicated"  # written to mark a point the replicas must reach
 SCHEDULE_RUNS = f"{PREFIX}:schedule-runs"
 SCHEDULE_ERRORS = f"{PREFIX}:schedule-errors"
 BEAT_SEEN = f"{PREFIX}:beat-seen"
