@@ -8,6 +8,7 @@ configuration that decides whether it would lose a claim.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -23,7 +24,7 @@ from dialer.campaign import CampaignConfig, CampaignState
 from dialer.client import OneInboxClient
 from dialer.http import make_http_client
 from dialer.settings import Settings
-from dialer.store import Store, contact_key, durability
+from dialer.store import Store, contact_key, durability, replicated
 from tests.support import (
     ROOT,
     RedisServer,
@@ -203,7 +204,18 @@ def _campaign(store: Store, n: int) -> str:
     return "w"
 
 
-def test_a_claim_no_replica_acknowledges_is_not_dialled(
+@contextlib.contextmanager
+def stalled(server: RedisServer) -> Iterator[None]:
+    """The replica stays connected but acknowledges nothing (a lagging or hung replica)."""
+    assert server.process is not None
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+
+
+def test_a_claim_no_replica_acknowledges_goes_back_to_pending_undialled(
     everysec: RedisServer, replica: RedisServer, simulator: RunningSimulator
 ) -> None:
     store = Store.from_url(everysec.url)
@@ -216,14 +228,42 @@ def test_a_claim_no_replica_acknowledges_is_not_dialled(
     assert [c["to_number"] for c in _creates(simulator)] == ["+14155554001"]
     assert replica.client().hget(contact_key(cid, 1), "state") in {"dialing", "placed"}
 
-    replica.kill()  # no replica left to acknowledge the next claim
-    place(dispatcher, cid, 2)
-    assert len(_creates(simulator)) == 1
-    contact = store.contact(cid, 2)
-    assert contact["state"] == "pending"
-    assert "replica" in contact["error"]
-    assert not durability(store, wait_replicas=1).durable
+    with stalled(replica):
+        place(dispatcher, cid, 2)
+        assert len(_creates(simulator)) == 1
+        contact = store.contact(cid, 2)
+        assert contact["state"] == "pending"
+        assert "replica" in contact["error"]
+
+    place(dispatcher, cid, 2)  # the replica is back: the released contact is dialled, once
+    assert [c["to_number"] for c in _creates(simulator)] == ["+14155554001", "+14155554002"]
     http.close()
+    store.redis.close()
+
+
+def test_replicated_waits_for_writes_made_on_another_connection(
+    everysec: RedisServer, replica: RedisServer
+) -> None:
+    """A pooled client may send the claim and the WAIT on two connections."""
+    writer, waiter = Store.from_url(everysec.url), Store.from_url(everysec.url)
+    assert replicated(waiter, 1, timeout_s=2)
+    with stalled(replica):
+        writer.redis.set("claimed", "1")
+        assert not replicated(waiter, 1, timeout_s=0.3)
+    writer.redis.close()
+    waiter.redis.close()
+
+
+def test_losing_the_replica_is_refused_at_start(
+    everysec: RedisServer, replica: RedisServer
+) -> None:
+    store = Store.from_url(everysec.url)
+    replica.kill()
+    master = everysec.client()
+    wait_until(lambda: master.info("replication")["connected_slaves"] == 0, 10, "the loss")
+    found = durability(store, wait_replicas=1)
+    assert not found.durable
+    assert "0 replica(s) are connected" in found.problem
     store.redis.close()
 
 
