@@ -1,10 +1,10 @@
 """Benchmark: dispatch ceiling, pace accuracy, time to first create, Redis memory per contact.
 
     .venv/bin/python bench/bench_dispatch.py [--quick] [--runs N] [--write | --no-write]
-                                             [ceiling] [pace] [startup] [memory]
+                                             [ceiling] [pace] [startup] [memory] [durability]
 
-With no benchmark named, all four run. Every figure is printed beside a baseline measured in the
-same run. A full run of all four (no --quick) rewrites the section "Dispatch (issue 4)" of
+With no benchmark named, all five run. Every figure is printed beside a baseline measured in the
+same run. A full run of all five (no --quick) rewrites the section "Dispatch (issue 4)" of
 docs/benchmarks.md (`--write` forces it, `--no-write` prevents it). Loopback only; every child
 process (redis-server, `dialer simulator`, Celery workers, `dialer run`) is started here, in its
 own session, and stopped here; every wait is bounded.
@@ -30,6 +30,11 @@ own session, and stopped here; every wait is bounded.
 4. memory   Redis used_memory per contact for `Store.add_contacts` of 100,000 contacts with two
             short variables (first_name, order_id). Target < 1 KiB plus the variables. Baseline:
             one plain HSET per contact (same key names) with just phone + row.
+5. durability  the cost of durable claims: the ceiling's dispatch (1 worker process, N contacts)
+            on one redis-server with its data on disk, alternating `appendonly no` (the
+            ceiling's setting), `appendfsync everysec` (the embedded default until issue 12) and
+            `appendfsync always` (the embedded default since, and what `dialer run` and
+            `dialer worker` require of an external Redis), switched by CONFIG SET between runs.
 
 --quick: small sizes, one run each, for a smoke check (about a minute).
 """
@@ -84,7 +89,8 @@ PY = Path(sys.executable)
 DIALER = PY.with_name("dialer")
 FAST_TIMING = "poll_scale=0.001,post_call_wait_s=0"
 FINAL = {"completed", "voicemail", "no_answer", "failed"}
-BENCHES = ("ceiling", "pace", "startup", "memory")
+BENCHES = ("ceiling", "pace", "startup", "memory", "durability")
+FSYNC_MODES = ("no", "everysec", "always")
 
 
 # -- small helpers ---------------------------------------------------------------------------
@@ -171,9 +177,9 @@ def spread(values: list[float], fmt: str = "{:,.0f}") -> str:
 
 
 class RedisProc:
-    """A private redis-server on loopback: no persistence."""
+    """A private redis-server on loopback: no persistence, unless given a `data_dir`."""
 
-    def __init__(self) -> None:
+    def __init__(self, data_dir: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc = subprocess.Popen(
@@ -188,6 +194,9 @@ class RedisProc:
             f'port {self.port}\nbind 127.0.0.1\nsave ""\nappendonly no\n'
             "maxmemory-policy noeviction\n"
         )
+        if data_dir is not None:
+            conf += f'dir "{data_dir}"\n'
+        self.data_dir = data_dir
         self.proc.stdin.write(conf.encode())
         self.proc.stdin.close()
         self.client = redis.Redis.from_url(self.url, decode_responses=True)
@@ -488,6 +497,40 @@ def bench_ceiling(
                     flush=True,
                 )
     return {"n_disp": n_disp, "n_noop": n_noop, "runs": args.runs, "res": res}
+
+
+def set_fsync(rs: RedisProc, mode: str) -> None:
+    """`no`: append-only file off; else on, with `appendfsync` = mode (after its rewrite)."""
+    rs.client.config_set("appendonly", "no" if mode == "no" else "yes")
+    if mode != "no":
+        rs.client.config_set("appendfsync", mode)
+    wait_until(
+        lambda: not int(rs.client.info("persistence")["aof_rewrite_in_progress"]),
+        60,
+        "the append-only file's rewrite",
+    )
+
+
+def bench_durability(sim: SimProc, args: argparse.Namespace, log_dir: Path) -> dict[str, Any]:
+    n = 300 if args.quick else 3000
+    res: dict[str, Measured] = {mode: Measured() for mode in FSYNC_MODES}
+    (BENCH / "out").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=BENCH / "out", prefix="aof-") as data:
+        rs = RedisProc(Path(data))
+        try:
+            for run in range(args.runs):
+                for mode in FSYNC_MODES:
+                    set_fsync(rs, mode)
+                    m = dispatch_case(rs, sim, 1, n, log_dir, f"fsync-{mode}-{run}")
+                    m["aof_delayed_fsync"] = float(
+                        rs.client.info("persistence").get("aof_delayed_fsync", 0)
+                    )
+                    res[mode].rates.append(m["rate"])
+                    res[mode].extra.append(m)
+                    print(f"  durability run {run + 1}: {mode}: {m['rate']:,.0f}/s", flush=True)
+        finally:
+            rs.stop()
+    return {"n": n, "runs": args.runs, "res": res}
 
 
 # -- 2. pace accuracy ------------------------------------------------------------------------
@@ -982,6 +1025,34 @@ def md_memory(m: dict[str, Any]) -> list[str]:
     ]
 
 
+def md_durability(d: dict[str, Any]) -> list[str]:
+    label = {
+        "no": "`appendonly no` (as in 1)",
+        "everysec": "`appendfsync everysec` (the old embedded default)",
+        "always": "**`appendfsync always`** (embedded default now)",
+    }
+    base = med(d["res"]["everysec"].rates)
+    lines = [
+        "### 5. Cost of durable claims (`appendfsync always`)",
+        "",
+        f"The dispatch of 1 (1 worker process, N = {d['n']:,}) on one redis-server whose "
+        "append-only file is on this machine's disk (ext4 on a virtual disk), the three "
+        f"settings alternating by CONFIG SET, {d['runs']} run(s) each; median [min–max].",
+        "",
+        "| Redis persistence | dispatch contacts/s | ÷ everysec | creates/s over the span "
+        "| redis CPU ms per contact |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for mode in FSYNC_MODES:
+        m = d["res"][mode]
+        lines.append(
+            f"| {label[mode]} | {spread(m.rates)} | {med(m.rates) / base:.2f} "
+            f"| {spread([x['create_rate'] for x in m.extra])} "
+            f"| {med([x['redis_cpu_ms_per'] for x in m.extra]):.2f} |"
+        )
+    return lines
+
+
 def render(results: dict[str, Any], mach: dict[str, str], command: str, findings: str) -> str:
     lines = [
         SECTION,
@@ -997,14 +1068,15 @@ def render(results: dict[str, Any], mach: dict[str, str], command: str, findings
         f"{mach['cpu']}, {mach['ram']} RAM, kernel {mach['kernel']}; Python {mach['python']}, "
         f"celery {mach['celery']}, redis-py {mach['redis_py']}, redis-server "
         f"{mach['redis_server']}. Redis: a private `redis-server` on loopback without "
-        "persistence (except in 3, which runs the embedded default). The simulator runs as its "
-        "own process (`dialer simulator --speed 100000 --seed 1`), so calls end and their "
+        "persistence (except in 3, which runs the embedded default, and 5). The simulator runs "
+        "as its own process (`dialer simulator --speed 100000 --seed 1`), so calls end and their "
         f"post-call fields appear at once; DIALER_TIMING `{FAST_TIMING}` in 1 and 2. Workers "
         "are `workers.embedded.worker_command` (`-P threads`, acks_late, prefetch 1, "
         "`-l WARNING`, no gossip/mingle/heartbeat). Everything shares the 2 cores.",
         "",
         "Run it: `.venv/bin/python bench/bench_dispatch.py [--quick] [ceiling] [pace] [startup] "
-        "[memory]` (`--quick`: small sizes, about a minute; the full run of all four rewrites "
+        "[memory] [durability]` (`--quick`: small sizes, about a minute; the full run of all "
+        "five rewrites "
         "this section).",
         "",
     ]
@@ -1013,6 +1085,7 @@ def render(results: dict[str, Any], mach: dict[str, str], command: str, findings
         ("pace", md_pace),
         ("startup", md_startup),
         ("memory", md_memory),
+        ("durability", md_durability),
     ):
         if name in results:
             lines += [*fn(results[name]), ""]
@@ -1091,6 +1164,8 @@ def measure(chosen: list[str], args: argparse.Namespace, log_dir: Path) -> dict[
             results["startup"] = bench_startup(rs, sim, args, log_dir)
         if "memory" in chosen:
             results["memory"] = bench_memory(rs, args)
+        if "durability" in chosen:
+            results["durability"] = bench_durability(sim, args, log_dir)
     finally:
         for child in (sim, rs):
             try:
