@@ -232,8 +232,9 @@ def test_a_claim_no_replica_acknowledges_goes_back_to_pending_undialled(
         place(dispatcher, cid, 2)
         assert len(_creates(simulator)) == 1
         contact = store.contact(cid, 2)
-        assert contact["state"] == "pending"
-        assert "replica" in contact["error"]
+        assert contact is not None
+        assert contact.state == "pending"
+        assert "replica" in contact.error
 
     place(dispatcher, cid, 2)  # the replica is back: the released contact is dialled, once
     assert [c["to_number"] for c in _creates(simulator)] == ["+14155554001", "+14155554002"]
