@@ -290,7 +290,7 @@ def test_a_generated_token_is_printed_once_and_a_public_host_gets_a_warning(
         wait_until(lambda: _up(url), 60, "the server to answer")
         printed = out.read_text()
         assert "put TLS in front" in printed
-        token = printed.split("Bearer ...`): ", 1)[1].split()[0]
+        token = printed.split("/login?token=", 1)[1].split()[0]
         headers = {"Authorization": f"Bearer {token}"}
         assert httpx.get(f"{url}/api/campaigns", headers=headers).status_code == 200
         assert httpx.get(f"{url}/api/campaigns").status_code == 401

@@ -80,7 +80,10 @@ def _announce(host: str, port: int, settings: Settings, embedded: bool, new: str
     where = "an embedded Redis and worker" if embedded else "DIALER_REDIS_URL and its workers"
     console.print(f"Serving http://{host}:{port} (API docs at /docs), with {where}.")
     if new:
-        console.print(f"Token (give it as `Authorization: Bearer ...`): {new}", soft_wrap=True)
+        console.print(f"Open http://{host}:{port}/login?token={new}", soft_wrap=True)
+        console.print("(the API takes the same token: `Authorization: Bearer <token>`)")
+    else:
+        console.print(f"Open http://{host}:{port}/login and give DIALER_WEB_TOKEN.")
     if not settings.public_url:
         console.print("No --public-url: campaigns started here get no webhook URL (polling only).")
     logging.getLogger("dialer.serve").info("serving", extra={"host": host, "port": port})

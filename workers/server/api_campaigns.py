@@ -134,26 +134,37 @@ def _steering(api: APIRouter, server: Server) -> None:
 
 
 def _files(api: APIRouter, server: Server) -> None:
-    store = server.store
-
     @api.get("/campaigns/{cid}/results.csv", response_class=FileResponse)
     def results_csv(cid: str) -> FileResponse:
         """The results file, as `dialer run` writes it, complete or not."""
-        views.summary(store, cid)
-        return FileResponse(files.results_csv(server, cid), media_type="text/csv",
-                            filename=f"{cid}.results.csv")  # fmt: skip
+        return results_csv_file(server, cid)
 
     @api.get("/campaigns/{cid}/results.xlsx", response_class=FileResponse)
     def results_xlsx(cid: str) -> FileResponse:
         """The results as a workbook, every cell text."""
-        views.summary(store, cid)
-        return FileResponse(files.results_xlsx(server, cid), media_type=XLSX,
-                            filename=f"{cid}.results.xlsx")  # fmt: skip
+        return results_xlsx_file(server, cid)
 
     @api.get("/campaigns/{cid}/report.html", response_class=HTMLResponse)
     def report(cid: str) -> HTMLResponse:
         """The self-contained HTML report of the results so far."""
-        views.summary(store, cid)
-        return HTMLResponse(
-            files.report_html(server, cid), headers={"Content-Security-Policy": CSP}
-        )
+        return report_page(server, cid)
+
+
+def results_csv_file(server: Server, cid: str) -> FileResponse:
+    """The campaign's results.csv, written now (404 for no such campaign)."""
+    views.summary(server.store, cid)
+    return FileResponse(files.results_csv(server, cid), media_type="text/csv",
+                        filename=f"{cid}.results.csv")  # fmt: skip
+
+
+def results_xlsx_file(server: Server, cid: str) -> FileResponse:
+    """The campaign's results as a workbook (404 for no such campaign)."""
+    views.summary(server.store, cid)
+    return FileResponse(files.results_xlsx(server, cid), media_type=XLSX,
+                        filename=f"{cid}.results.xlsx")  # fmt: skip
+
+
+def report_page(server: Server, cid: str) -> HTMLResponse:
+    """The campaign's HTML report, under the report's content security policy."""
+    views.summary(server.store, cid)
+    return HTMLResponse(files.report_html(server, cid), headers={"Content-Security-Policy": CSP})

@@ -65,20 +65,70 @@ def view(job: Schedule, last: JobRun | None, error: JobRun | None, now: datetime
     )  # fmt: skip
 
 
+def listing(server: Server) -> list[ScheduleView]:
+    """Every job, with its next runs and how the last one went."""
+    store = server.store
+    runs, errors, now = store.last_runs(), store.last_errors(), clock(store)
+    return [
+        view(job, runs.get(name), errors.get(name), now)
+        for name, job in sorted(load(store).items())
+    ]
+
+
+def check_fields(name: str, cron: str, tz: str) -> None:
+    """The job's name, cron and zone checked before its list is received."""
+    check_name(name)
+    check_cron(cron)
+    check_zone(tz)
+
+
+def save(
+    server: Server, name: str, cron: str, tz: str, contacts: str, run: dict[str, Any]
+) -> ScheduleView:
+    """Add (or replace) the job, its every option checked now as a run would check it."""
+    store = server.store
+    now = clock(store)
+    results = str(server.state_dir / "files" / "{campaign}" / "results.csv")
+    job = Schedule(name=name, cron=cron, tz=tz, contacts=contacts, results=results, run=run,
+                   changed=now)  # fmt: skip
+    check_job(job, server.settings, now)
+    store.save_schedule(name, job.model_dump_json())
+    return view(job, None, None, now)
+
+
+def remove(server: Server, name: str) -> None:
+    """Delete a job (campaigns it started go on)."""
+    if not server.store.remove_schedule(name):
+        raise ApiError(404, f"no schedule named {name!r}")
+    server.store.forget_schedule(name)
+
+
+def run_now(server: Server, name: str) -> str:
+    """Start one run of the job now, as if it had fired; its campaign id (409 saying why not)."""
+    store = server.store
+    job = load(store).get(name)
+    if job is None:
+        raise ApiError(404, f"no schedule named {name!r}")
+    now = clock(store)
+    occurrence = occurrence_id(name, now, job.zone()) + "-now"
+    if not store.claim_occurrence(occurrence):
+        raise ApiError(409, f"{occurrence} was started already; try again in a minute")
+    run = start_occurrence(store, server.settings, name, occurrence, now)
+    if run.error:
+        store.release_occurrence(occurrence)
+        raise ApiError(409, f"{occurrence} did not start: {run.error}")
+    return occurrence
+
+
 def router(server: Server) -> APIRouter:
     """The schedule routes, bound to `server`."""
     api = APIRouter(prefix="/api/schedules", tags=["schedules"])
-    store = server.store
     run_form = forms.run_options_form(exclude=frozenset({"tz"}))
 
     @api.get("")
     def list_schedules() -> list[ScheduleView]:
         """Every job, with its next runs and how the last one went."""
-        runs, errors, now = store.last_runs(), store.last_errors(), clock(store)
-        return [
-            view(job, runs.get(name), errors.get(name), now)
-            for name, job in sorted(load(store).items())
-        ]
+        return listing(server)
 
     @api.post("", status_code=201)
     async def add(
@@ -90,48 +140,24 @@ def router(server: Server) -> APIRouter:
     ) -> ScheduleView:
         """Add (or replace) a job dialling the uploaded list on a schedule; every option is
         checked now, as a run would check it."""
-        check_name(name)
-        check_cron(cron)
-        check_zone(tz)
+        check_fields(name, cron, tz)
         opts = forms.build({**options, "tz": tz}, webhook_url=server.webhook_url)
         part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
         with uploads.discarded(part):
             target = uploads.keep(part, server.uploads, file.filename)
         return await run_in_threadpool(
-            _save, name, cron, tz, str(target), opts.model_dump(exclude_none=True)
+            save, server, name, cron, tz, str(target), opts.model_dump(exclude_none=True)
         )
 
-    def _save(name: str, cron: str, tz: str, contacts: str, run: dict[str, Any]) -> ScheduleView:
-        now = clock(store)
-        results = str(server.state_dir / "files" / "{campaign}" / "results.csv")
-        job = Schedule(name=name, cron=cron, tz=tz, contacts=contacts, results=results, run=run,
-                       changed=now)  # fmt: skip
-        check_job(job, server.settings, now)
-        store.save_schedule(name, job.model_dump_json())
-        return view(job, None, None, now)
-
     @api.delete("/{name}", status_code=204)
-    def remove(name: str) -> Response:
+    def delete(name: str) -> Response:
         """Delete a job (campaigns it started go on)."""
-        if not store.remove_schedule(name):
-            raise ApiError(404, f"no schedule named {name!r}")
-        store.forget_schedule(name)
+        remove(server, name)
         return Response(status_code=204)
 
     @api.post("/{name}/run", status_code=201)
-    def run_now(name: str) -> Started:
+    def start_now(name: str) -> Started:
         """Start one run of the job now, as if it had fired; 409 saying why when it cannot."""
-        job = load(store).get(name)
-        if job is None:
-            raise ApiError(404, f"no schedule named {name!r}")
-        now = clock(store)
-        occurrence = occurrence_id(name, now, job.zone()) + "-now"
-        if not store.claim_occurrence(occurrence):
-            raise ApiError(409, f"{occurrence} was started already; try again in a minute")
-        run = start_occurrence(store, server.settings, name, occurrence, now)
-        if run.error:
-            store.release_occurrence(occurrence)
-            raise ApiError(409, f"{occurrence} did not start: {run.error}")
-        return Started(campaign=occurrence)
+        return Started(campaign=run_now(server, name))
 
     return api

@@ -3,16 +3,17 @@
 /api/...            the REST API, every route behind the bearer token
 /webhooks/oneinbox  OneInbox's webhooks, handled by `workers.webhooks` (outside the token)
 /docs               the OpenAPI document, rendered; /openapi.json is the document itself
+/, /login, ...      the web app's pages (`workers.server.pages`), behind a session cookie
 """
 
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workers import webhooks
-from workers.server import api_campaigns, api_schedules, errors, events, forms, uploads
+from workers.server import api_campaigns, api_schedules, errors, events, forms, pages, uploads
 from workers.server.auth import require_token
 from workers.server.context import WEBHOOK_PATH, Server
 
@@ -22,17 +23,14 @@ contact ends with a status. Every /api route takes `Authorization: Bearer <token
 
 
 def build_app(server: Server) -> FastAPI:
-    """The whole server: API, webhook route, docs."""
+    """The whole server: API, webhook route, docs, pages."""
     app = FastAPI(title="dialer", description=DESCRIPTION, version="1", docs_url="/docs")
     errors.install(app, [*forms.form_fields(), "campaign", "file", "statuses", "name", "cron"])
     guarded = [Depends(require_token(server.token))]
     app.include_router(api_campaigns.router(server), dependencies=guarded)
     app.include_router(events.router(server), dependencies=guarded)
     app.include_router(api_schedules.router(server), dependencies=guarded)
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    pages.install(app, server)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -38,10 +38,10 @@ def _numbers(chosen: RunPlan) -> tuple[list[str], set[str]]:
     return phones, own
 
 
-def run(settings: Settings, chosen: RunPlan) -> list[CheckView]:
-    """Every check; ApiError 422 when one failed (its field named when it has one)."""
+def evaluate(settings: Settings, chosen: RunPlan) -> list[Check]:
+    """Every check, failed ones included (the new-campaign page shows them all)."""
     if settings.api_key is None:
-        return [CheckView(name="API key", level=Level.WARN.value, detail=NO_KEY)]
+        return [Check("API key", Level.WARN, NO_KEY)]
     phones, own = _numbers(chosen)
     http = make_http_client(
         settings.base_url,
@@ -51,6 +51,14 @@ def run(settings: Settings, chosen: RunPlan) -> list[CheckView]:
     )
     with http:
         checks = check_account(OneInboxClient(http), chosen.config, len(phones), row_numbers=own)
+    if phones and not any(c.level is Level.FAIL for c in checks):
+        checks.append(check_countries(chosen.config.from_number, phones))
+    return checks
+
+
+def run(settings: Settings, chosen: RunPlan) -> list[CheckView]:
+    """Every check; ApiError 422 when one failed (its field named when it has one)."""
+    checks = evaluate(settings, chosen)
     failed = [c for c in checks if c.level is Level.FAIL]
     if failed:
         raise ApiError(
@@ -58,8 +66,6 @@ def run(settings: Settings, chosen: RunPlan) -> list[CheckView]:
             "preflight failed, nothing was dialled: " + "; ".join(_line(c) for c in failed),
             field=FIELDS.get(failed[0].name),
         )
-    if phones:
-        checks.append(check_countries(chosen.config.from_number, phones))
     return [CheckView(name=c.name, level=c.level.value, detail=c.detail) for c in checks]
 
 

@@ -1,0 +1,47 @@
+"""A test call before a campaign starts: one call to the operator's own phone, with the agent,
+the from-number and the first contact's variables the campaign would use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dialer.client import OneInboxClient
+from dialer.errors import InputError, InvalidNumber
+from dialer.http import make_http_client
+from dialer.models import Call, CallRequest
+from dialer.phone import normalize
+from dialer.settings import Settings
+from workers.planning import plan_run
+from workers.server import forms
+
+TEST_METADATA = {"dialer_test_call": "1"}
+
+
+def place(
+    settings: Settings, contacts: Path, values: dict[str, Any], to: str, variables: dict[str, str]
+) -> Call:
+    """Dial `to` once, as the campaign of `contacts` with run options `values` would."""
+    opts = forms.build(values, webhook_url=None)
+    try:
+        number = normalize(to.strip(), opts.default_region)
+    except InvalidNumber as exc:
+        raise InputError(f"test number {to!r}: {exc}") from exc
+    chosen = plan_run(settings, contacts, opts, campaign="test-call")
+    chosen.contact_file.close()
+    config = chosen.config
+    http = make_http_client(
+        settings.base_url,
+        settings.require_api_key(),
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+    )
+    request = CallRequest(
+        agent_id=config.agent_id,
+        to_number=number,
+        from_number=config.from_number,
+        variables=variables,
+        metadata=TEST_METADATA,
+    )
+    with http:
+        return OneInboxClient(http).create_call(request)
