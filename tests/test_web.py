@@ -105,8 +105,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with start_in_thread(SimulatorConfig(speed=200.0, seed=11)) as sim:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = cli_env(sim, tmp, DIALER_WEB_TOKEN=TOKEN, DIALER_PUBLIC_URL=url,
-                      DIALER_AGENT_ID=DEFAULT_AGENT_ID, DIALER_FROM_NUMBER=DEFAULT_FROM_NUMBER)  # fmt: skip
+        defaults = {"DIALER_AGENT_ID": DEFAULT_AGENT_ID, "DIALER_FROM_NUMBER": DEFAULT_FROM_NUMBER}
+        env = cli_env(sim, tmp, DIALER_WEB_TOKEN=TOKEN, DIALER_PUBLIC_URL=url, **defaults)
         with (tmp / "serve.out").open("wb") as out, (tmp / "serve.err").open("wb") as err:
             process = subprocess.Popen(
                 [dialer_exe(), "serve", "--port", str(port)],
@@ -168,7 +168,8 @@ def labels_and_buttons(tab: Page) -> list[str]:
         """() => {
           const bad = [];
           for (const el of document.querySelectorAll('input:not([type=hidden]), select')) {
-            const label = el.closest('label') || (el.id && document.querySelector(`label[for="${el.id}"]`));
+            const label = el.closest('label')
+              || (el.id && document.querySelector(`label[for="${el.id}"]`));
             if (!label || !label.offsetParent || !label.innerText.trim()) bad.push(el.name);
           }
           for (const b of document.querySelectorAll('button')) {
@@ -267,6 +268,7 @@ def test_pause_resume_cancel_retry_and_delete(site: Site) -> None:
     upload(site, tab, "slow.csv", _people(30, 2000))
     cid = start(tab, rate="1/s")
     assert state(tab) == "Running"
+    assert tab.get_by_role("button", name="Delete").count() == 0, "Delete while running"
     tab.get_by_role("button", name="Pause").click()
     tab.locator("[data-state]", has_text="Paused").wait_for()
     tab.get_by_role("button", name="Resume").click()
