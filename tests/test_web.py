@@ -23,7 +23,12 @@ from openpyxl import load_workbook
 
 from tests.support import ROOT, cli_env, dialer_env, dialer_exe, wait_until
 from workers.embedded import free_port
-from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_FROM_NUMBER, SimulatorConfig
+from workers.simulator.config import (
+    DEFAULT_AGENT_ID,
+    DEFAULT_API_KEY,
+    DEFAULT_FROM_NUMBER,
+    SimulatorConfig,
+)
 from workers.simulator.server import start_in_thread
 
 if TYPE_CHECKING:
@@ -79,6 +84,7 @@ class Site:
     url: str
     tmp: Path
     browser: Browser
+    sim_url: str
 
     def page(self, viewport: dict[str, int] = DESKTOP, *, logged_in: bool = True) -> Page:
         """A fresh browser tab (its own cookies), logged in unless told."""
@@ -88,6 +94,12 @@ class Site:
         if logged_in:
             tab.goto(f"{self.url}/login?token={TOKEN}")
         return tab
+
+    def sent(self, call_id: str) -> dict[str, str]:
+        """The variables the simulator received with a call."""
+        headers = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
+        call = httpx.get(f"{self.sim_url}/v1/calls/{call_id}", headers=headers).json()
+        return dict(call["variables"])
 
     def api(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {TOKEN}"}
@@ -117,7 +129,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
                 try:
-                    yield Site(url, tmp, browser)
+                    yield Site(url, tmp, browser, sim.url)
                 finally:
                     browser.close()
         finally:
@@ -243,7 +255,10 @@ def test_upload_check_test_call_start_and_watch_it_finish_live(site: Site) -> No
     shot(tab, "new-campaign")
     tab.get_by_label("Your phone number for a test call").fill("+1 415 555 0199")
     tab.get_by_role("button", name="Test call").click()
-    tab.locator("#test-result", has_text="Test call placed to +14155550199").wait_for()
+    said = tab.locator("#test-result", has_text="Test call placed to +14155550199")
+    said.wait_for()
+    test_call = said.inner_text().split("call ", 2)[2].split(",")[0]
+    assert site.sent(test_call) == {"first_name": "Ana", "order_id": "A-1"}
 
     cid = start(tab)
     tab.evaluate("window.notReloaded = true")
@@ -257,6 +272,7 @@ def test_upload_check_test_call_start_and_watch_it_finish_live(site: Site) -> No
     rows = list(csv.DictReader(io.StringIO(Path(results.value.path()).read_text())))
     assert [r["first_name"] for r in rows] == ["Ana", "Ben", "Chloé"]
     assert {r["status"] for r in rows} <= FINAL
+    assert all(set(site.sent(r["call_id"])) == {"first_name", "order_id"} for r in rows)
     with tab.expect_download() as workbook:
         tab.get_by_role("link", name="Download results (XLSX)").click()
     assert workbook.value.suggested_filename == f"{cid}.results.xlsx"
