@@ -100,7 +100,7 @@ def _campaign_routes(server: Server) -> APIRouter:
     @pages.get("/")
     def home(request: Request, session: Annotated[Session, seeing]) -> Response:
         shown = [
-            (views.detail(store, s.id), pages_data.activity(store, s.id).started)
+            (views.detail(store, s.id), pages_data.started(store, s.id))
             for s in views.listing(store)
         ]
         return page(request, "campaigns.html", campaigns=shown, session=session)
@@ -185,7 +185,7 @@ def _campaign_page(
         "campaign.html",
         409 if error else 200,
         c=detail,
-        live=pages_data.activity(server.store, cid),
+        live=pages_data.activity(server.store, cid, detail.dialled),
         retry_choices=RETRYABLE,
         error=error,
         session=session,
@@ -208,8 +208,5 @@ async def _live(server: Server, cid: str, session: Session) -> AsyncIterator[str
 
 def _read(server: Server, cid: str) -> tuple[views.CampaignDetail, Progress, pages_data.Activity]:
     store = server.store
-    return (
-        views.detail(store, cid),
-        progress(store, cid),
-        pages_data.activity(store, cid),
-    )
+    detail = views.detail(store, cid)
+    return detail, progress(store, cid), pages_data.activity(store, cid, detail.dialled)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 
 from dialer.store import LIVE_STATES, ContactRecord, ContactState, Store
 from workers.server import views
 
 RECENT = 10
-SCAN_LIMIT = 5000  # contacts read for the lists below; a larger campaign shows its first ones
+SCAN_LIMIT = 2000  # contacts read for the calls in progress and the recent calls
+SCAN_AHEAD = 200  # rows past the dialled count read too (claimed out of order)
+STARTED_SAMPLE = 50
 STATE_WORDS = {
     "running": "Running",
     "paused": "Paused",
@@ -47,14 +48,17 @@ def state_words(summary: views.CampaignSummary) -> str:
     return f"{words}: {summary.stopped_reason}" if summary.stopped_reason else words
 
 
-def activity(store: Store, cid: str, now: datetime | None = None) -> Activity:
-    """The campaign's calls in progress and recent calls, from its first contacts."""
-    found = Activity()
+def activity(store: Store, cid: str, dialled: int, now: datetime | None = None) -> Activity:
+    """The campaign's calls in progress and recent calls. Contacts are dialled in about the
+    order of their rows, so the rows read are the `SCAN_LIMIT` up to just past the `dialled`-th
+    (a campaign's size does not change the cost of a page)."""
+    found = Activity(started=started(store, cid))
+    last = dialled + SCAN_AHEAD
+    rows = list(range(max(1, last - SCAN_LIMIT), last + 1))
     ended: list[ContactRecord] = []
-    for record in islice(store.iter_contacts(cid), SCAN_LIMIT):
-        began = _began(record)
-        if began and (found.started is None or began < found.started):
-            found.started = began
+    for record in store.contacts(cid, rows):
+        if record is None:
+            continue
         if record.state in LIVE_STATES and record.state is not ContactState.PENDING:
             found.in_progress.append(_line(record, now))
         elif record.state not in LIVE_STATES and record.call_id:
@@ -62,6 +66,12 @@ def activity(store: Store, cid: str, now: datetime | None = None) -> Activity:
     ended.sort(key=lambda r: r.updated_at_ms, reverse=True)
     found.recent = [_line(r, now) for r in ended[:RECENT]]
     return found
+
+
+def started(store: Store, cid: str) -> datetime | None:
+    """When the campaign's first call was made, from its first rows (dialled first)."""
+    times = [_began(r) for r in store.contacts(cid, list(range(1, STARTED_SAMPLE + 1))) if r]
+    return min((t for t in times if t), default=None)
 
 
 def _began(record: ContactRecord) -> datetime | None:
