@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from dialer.calls import Dispatcher, attempt_id, call_fields, log_why, ms, record_placed
 from dialer.campaign import CampaignConfig
 from dialer.errors import AuthError, NotFound, Permanent, ProviderError, StateError
-from dialer.models import Call
+from dialer.models import Call, status_word
 from dialer.policy import Timing, final_state, next_poll_s
 from dialer.store import ContactRecord, ContactState, hash_fields
 
@@ -151,10 +151,15 @@ def poll(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord)
         error = f"cannot read the call: {exc}"
         _poll_again(dispatcher, config, contact, polls, placed_for, error=error)
         return
-    outcome = final_state(call.status, call.outcome_label())
+    outcome = final_state(
+        call.status,
+        call.outcome_label(),
+        ended=call.ended_at is not None,
+        duration_s=call.duration_seconds,
+    )
     if outcome is None:
         _poll_again(dispatcher, config, contact, polls, placed_for, call=call)
-    elif call.post_call_ready() or _post_call_overdue(dispatcher, contact):
+    elif _post_call_done(call) or _post_call_overdue(dispatcher, contact):
         _attempt_ended(dispatcher, config, contact, call, outcome)
     else:
         first = contact.final_seen_at or dispatcher.now()
@@ -219,6 +224,11 @@ def _other_calls(
         return ""
     log_why("attempt dialled twice", config.campaign_id, contact.source_row, call_id=call.id)
     return f"this attempt was dialled twice: OneInbox also has call {', '.join(others)}"
+
+
+def _post_call_done(call: Call) -> bool:
+    """Only a documented `completed` or `failed` call brings post-call data worth waiting for."""
+    return call.post_call_ready() or status_word(call.status) not in ("completed", "failed")
 
 
 def _post_call_overdue(dispatcher: Dispatcher, contact: ContactRecord) -> bool:

@@ -51,6 +51,12 @@ class CallStatus(StrEnum):
 FINAL_STATUSES = frozenset({CallStatus.COMPLETED, CallStatus.FAILED})
 
 
+def status_word(status: str) -> str:
+    """A provider status as one word: lower case, `-` and spaces as `_` ("In-Progress" ->
+    "in_progress")."""
+    return "_".join(status.strip().lower().replace("-", " ").replace("_", " ").split())
+
+
 class CallRequest(_Model):
     """The body of `POST /v1/calls`. Numbers are expected to be E.164 already."""
 
@@ -114,9 +120,10 @@ class Call(_Model):
 
     @property
     def call_status(self) -> CallStatus | None:
-        """The status as a `CallStatus`, or None when OneInbox sent an undocumented one."""
+        """The status as a `CallStatus` (any case, `-` or `_`), or None when OneInbox sent an
+        undocumented one."""
         try:
-            return CallStatus(self.status)
+            return CallStatus(status_word(self.status))
         except ValueError:
             return None
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from dialer.campaign import CampaignConfig
+from dialer.models import status_word
 from dialer.store.contact import ContactRecord, ContactState
 
 # Seconds between polls of a placed call: quick at first (short calls and failures end fast),
@@ -37,16 +38,40 @@ def next_poll_s(polls_done: int, timing: Timing) -> float:
     return step * timing.poll_scale
 
 
-def final_state(status: str, outcome: str | None) -> ContactState | None:
+# Provider status words (as `status_word` spells them) that end a call, beyond the two documented
+# ones: a busy line or nobody answering ends the contact like "Not Connected" (and is retried like
+# it); a call cancelled before it connected is a failed attempt.
+_ENDED_AS = {
+    "busy": ContactState.NO_ANSWER,
+    "no_answer": ContactState.NO_ANSWER,
+    "canceled": ContactState.FAILED,
+    "cancelled": ContactState.FAILED,
+    "failed": ContactState.FAILED,
+}
+LIVE_STATUSES = frozenset({"queued", "initiated", "ringing", "in_progress"})
+
+
+def final_state(
+    status: str, outcome: str | None, *, ended: bool = False, duration_s: float | None = None
+) -> ContactState | None:
     """The contact's final state for a provider status and outcome; None while the call lives.
 
-    completed + Voicemail -> voicemail; completed + Not Connected -> no_answer; other completed
-    -> completed; failed -> failed.
+    Statuses are read leniently (any case, `-` or `_`). completed + Voicemail -> voicemail;
+    completed + Not Connected -> no_answer; other completed -> completed; failed, canceled ->
+    failed; busy, no-answer -> no_answer. Any other status is final once the call has `ended`
+    (an `ended_at`): completed when it lasted more than 0 s, else failed.
     """
-    if status == "failed":
-        return ContactState.FAILED
-    if status != "completed":
+    word = status_word(status)
+    if word == "completed":
+        return _completed(outcome)
+    if word in _ENDED_AS:
+        return _ENDED_AS[word]
+    if word in LIVE_STATUSES or not ended:
         return None
+    return ContactState.COMPLETED if (duration_s or 0) > 0 else ContactState.FAILED
+
+
+def _completed(outcome: str | None) -> ContactState:
     label = (outcome or "").strip().lower().replace("_", " ")
     if label == "voicemail":
         return ContactState.VOICEMAIL

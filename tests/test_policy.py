@@ -78,3 +78,41 @@ def test_polls_start_quick_then_settle_on_the_last_step_scaled() -> None:
     assert delays[0] == POLL_SCHEDULE_S[0] * 0.5
     assert delays == sorted(delays)
     assert delays[-1] == delays[-4] == POLL_SCHEDULE_S[-1] * 0.5
+
+
+# Statuses as providers may send them (any case, `-` or `_`), and what the contact becomes.
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("COMPLETED", ContactState.COMPLETED),
+        ("Failed", ContactState.FAILED),
+        ("busy", ContactState.NO_ANSWER),
+        ("BUSY", ContactState.NO_ANSWER),
+        ("no-answer", ContactState.NO_ANSWER),
+        ("no_answer", ContactState.NO_ANSWER),
+        ("No Answer", ContactState.NO_ANSWER),
+        ("canceled", ContactState.FAILED),
+        ("cancelled", ContactState.FAILED),
+        ("Canceled", ContactState.FAILED),
+    ],
+)
+def test_provider_status_words_are_read_leniently(status: str, expected: ContactState) -> None:
+    assert final_state(status, None) is expected
+
+
+@pytest.mark.parametrize("status", ["in-progress", "IN_PROGRESS", "In Progress", "Queued"])
+def test_a_live_status_in_any_spelling_is_live_even_with_an_end_time(status: str) -> None:
+    assert final_state(status, "Interested", ended=True, duration_s=30) is None
+
+
+def test_an_undocumented_status_is_final_once_the_call_ended() -> None:
+    assert final_state("machine-detected", None) is None  # no ended_at: keep polling
+    assert (
+        final_state("machine-detected", None, ended=True, duration_s=12) is ContactState.COMPLETED
+    )
+    assert final_state("rejected", None, ended=True, duration_s=0) is ContactState.FAILED
+    assert final_state("rejected", None, ended=True, duration_s=None) is ContactState.FAILED
+
+
+def test_completed_in_capitals_still_reads_the_outcome() -> None:
+    assert final_state("COMPLETED", "Voicemail") is ContactState.VOICEMAIL

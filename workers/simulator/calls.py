@@ -32,6 +32,7 @@ class CallRecord:
     plan: CallPlan
     tl: Timeline
     speed: float
+    spelling: str = "documented"
     scheduled_at: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -121,7 +122,7 @@ def render(rec: CallRecord, now: float) -> dict[str, Any]:
         "agent_id": rec.agent_id,
         "type": "outbound",
         "direction": "outbound",
-        "status": status.value,
+        "status": engine.spell(rec.tl, status, rec.spelling),
         "from_number": rec.from_number,
         "to_number": rec.to_number,
         "room_name": None,

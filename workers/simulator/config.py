@@ -16,6 +16,9 @@ hand it to `create_app` or `start_in_thread`. Fault rules can also be given as s
     slow:*:p=0.1,delay=0.5                      10% of all /v1 requests wait 0.5 s first
     duplicate:webhook:count=2                   the next 2 webhook events are delivered twice
     drop:webhook:p=0.5                          half of webhook events are never delivered
+
+Scripted outcomes `busy`, `unanswered` and `canceled` end the call with that status (not one of
+the documented five), and `status_spelling` spells every status the way some providers do.
 """
 
 from __future__ import annotations
@@ -30,7 +33,12 @@ DEFAULT_AGENT_ID = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 DEFAULT_AGENT_NAME = "Simulator agent"
 DEFAULT_FROM_NUMBER = "+14155550100"
 
-ScriptedOutcome = Literal["completed", "voicemail", "no_answer", "failed", "never_ends"]
+ScriptedOutcome = Literal[
+    "completed", "voicemail", "no_answer", "failed", "never_ends", "busy", "unanswered", "canceled"
+]
+# How the simulator spells call statuses: as documented (`in_progress`), hyphenated like some
+# OneInbox dashboards (`in-progress`, `no-answer`), or in capitals (`IN_PROGRESS`).
+StatusSpelling = Literal["documented", "hyphen", "upper"]
 
 
 class FaultKind(StrEnum):
@@ -109,6 +117,7 @@ class SimulatorConfig(BaseModel):
     webhook_timeout: float = Field(default=3.0, gt=0)
     webhook_secret: str | None = None
     emit_call_analyzed: bool = False
+    status_spelling: StatusSpelling = "documented"
     tick: float = Field(default=0.01, gt=0)
 
 

@@ -49,7 +49,12 @@ _SCRIPTED_LABEL: dict[str, str | None] = {
     "no_answer": "Not Connected",
     "failed": None,
     "never_ends": "Not Interested",
+    "busy": None,
+    "unanswered": None,
+    "canceled": None,
 }
+# Scripted outcomes that end the call with an undocumented status word (never connected).
+_STATUS_WORD = {"busy": "busy", "unanswered": "no_answer", "canceled": "canceled"}
 _END_REASON: dict[str | None, str] = {
     "Interested": "end_call",
     "Appointment Booked": "end_call",
@@ -68,6 +73,7 @@ class CallPlan:
     ring: float  # initiated -> in_progress (or -> failed / not connected)
     talk: float | None  # in_progress -> completed; 0 means never answered
     post_delay: float  # terminal status -> post-call fields
+    word: str | None = None  # the terminal status word, when not `completed`/`failed`
 
     @property
     def failed(self) -> bool:
@@ -82,7 +88,7 @@ class CallPlan:
     @property
     def end_reason(self) -> str:
         """The `end_reason` the call gets when it ends on its own."""
-        return _END_REASON[self.outcome]
+        return self.word or _END_REASON[self.outcome]
 
 
 def call_rng(seed: int, to_number: str, nth: int) -> random.Random:
@@ -109,7 +115,7 @@ def plan_call(
         label = rng.choices(labels, weights=weights)[0]
     delay = rng.uniform(*post_delay)
     if label is None:
-        return CallPlan(None, rng.uniform(1.0, 5.0), 0.0, delay)
+        return CallPlan(None, rng.uniform(1.0, 5.0), 0.0, delay, _STATUS_WORD.get(kind or ""))
     if label == "Not Connected":
         return CallPlan(label, rng.uniform(15.0, 30.0), 0.0, delay)
     ring = rng.uniform(2.0, 8.0)
@@ -131,6 +137,7 @@ class Timeline:
     status: Status  # the terminal status it reaches at `ended`
     end_reason: str | None
     stopped: bool = False
+    word: str | None = None  # the terminal status word, when not `completed`/`failed`
 
 
 def timeline(plan: CallPlan, created: float, speed: float, scheduled: float | None) -> Timeline:
@@ -147,6 +154,7 @@ def timeline(plan: CallPlan, created: float, speed: float, scheduled: float | No
             ring_end + plan.post_delay / speed,
             terminal,
             plan.end_reason,
+            word=plan.word,
         )
     if plan.talk is None:
         return Timeline(created, start, ring_end, None, None, terminal, None)
@@ -169,6 +177,7 @@ def stop(tl: Timeline, plan: CallPlan, at: float, speed: float) -> Timeline:
         status=Status.COMPLETED,
         end_reason="api_stop",
         stopped=True,
+        word=None,
     )
 
 
@@ -181,6 +190,15 @@ def status_at(tl: Timeline, now: float) -> Status:
     if now >= tl.dispatched:
         return Status.INITIATED
     return Status.QUEUED
+
+
+def spell(tl: Timeline, status: Status, spelling: str) -> str:
+    """The status word the provider sends: the timeline's own word once ended, spelled as
+    configured (`documented`, `hyphen` or `upper`)."""
+    word = tl.word if status in FINAL and tl.word else status.value
+    if spelling == "hyphen":
+        return word.replace("_", "-")
+    return word.upper() if spelling == "upper" else word
 
 
 def outcome_of(tl: Timeline, plan: CallPlan) -> str | None:

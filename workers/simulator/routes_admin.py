@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from workers.simulator.config import FaultRule, ScriptedOutcome
+from workers.simulator.config import FaultRule, ScriptedOutcome, StatusSpelling
 from workers.simulator.deps import state_of
 from workers.simulator.faults import ActiveFault
 
@@ -25,6 +25,7 @@ class ConfigPatch(BaseModel):
     blocked_countries: list[str] | None = None
     webhook_retry_delays: list[float] | None = None
     emit_call_analyzed: bool | None = None
+    status_spelling: StatusSpelling | None = None
 
 
 def _fault_body(fault: ActiveFault) -> dict[str, Any]:

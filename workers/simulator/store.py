@@ -152,7 +152,13 @@ class SimState:
             tl = engine.timeline(plan, self.clock(), cfg.speed, fields.pop("scheduled_ts", None))
             self.seq += 1
             rec = CallRecord(
-                id=str(uuid.uuid4()), seq=self.seq, plan=plan, tl=tl, speed=cfg.speed, **fields
+                id=str(uuid.uuid4()),
+                seq=self.seq,
+                plan=plan,
+                tl=tl,
+                speed=cfg.speed,
+                spelling=cfg.status_spelling,
+                **fields,
             )
             self.calls[rec.id] = rec
             if rec.webhook_url:
