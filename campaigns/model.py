@@ -19,6 +19,8 @@ class RejectReason(StrEnum):
     WRONG_TYPE = "wrong_type"
     MALFORMED_ROW = "malformed_row"  # ragged, an oversized cell, or the header repeated
     INVALID_FIELD = "invalid_field"  # a reserved column (from_number, timezone, ...) is unusable
+    UNKNOWN_AGENT = "unknown_agent"  # the row's own agent_id is not an agent of the account
+    UNREGISTERED_FROM_NUMBER = "unregistered_from_number"  # the row's own from_number
 
 
 # The columns a results file adds to the input's own; a results file fed back in as contacts is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -113,11 +114,87 @@ def test_estimate_rolls_contacts_over_to_the_next_day() -> None:
     assert est.last_dial == datetime(2026, 12, 1, 13, 59, 59, tzinfo=UTC)  # 08:59 next morning
 
 
-def test_a_rows_own_from_number_that_is_not_registered_fails_the_preflight(
+def test_a_rows_own_agent_or_from_number_that_is_unknown_rejects_that_row_only(
     simulator: RunningSimulator, tmp: Path
 ) -> None:
     env = _setup(tmp, simulator)
-    (tmp / "c.csv").write_text("phone,from_number\n+14155550111,+14155550199\n")
+    (tmp / "c.csv").write_text(
+        "phone,from_number,agent_id\n"
+        "+14155550111,+14155550199,\n"  # a from-number the account does not have
+        f"+14155550112,,{UNKNOWN_AGENT}\n"  # no such agent (404)
+        "+14155550113,,agent-typo\n"  # not even an agent id (422)
+        f"+14155550114,{DEFAULT_FROM_NUMBER},{DEFAULT_AGENT_ID}\n"
+        "+14155550115,,\n"
+    )
+    done = dialer_cli(_args("run", DEFAULT_AGENT_ID, "--rate", "20/s"), env, cwd=tmp)
+    assert done.returncode == 0, done.stdout + done.stderr
+    creates = sim_get(simulator.url, "creates")
+    assert isinstance(creates, list)
+    assert sorted(c["to_number"] for c in creates) == ["+14155550114", "+14155550115"]
+    with (tmp / "c.rejects.csv").open(encoding="utf-8", newline="") as handle:
+        rejects = {r["source_row"]: r for r in csv.DictReader(handle)}
+    assert rejects["1"]["reason"] == "unregistered_from_number"
+    assert "+14155550199" in rejects["1"]["detail"]
+    assert rejects["2"]["reason"] == rejects["3"]["reason"] == "unknown_agent"
+    assert "agent-typo" in rejects["3"]["detail"]
+    assert "unregistered_from_number 1" in done.stdout and "unknown_agent 2" in done.stdout
+
+
+def test_a_mistyped_campaign_agent_is_a_failed_check_and_nobody_is_dialled(
+    simulator: RunningSimulator, tmp: Path
+) -> None:
+    done = dialer_cli(_args("run", "agent-typo"), _setup(tmp, simulator), cwd=tmp)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "no agent agent-typo" in done.stdout and "dialer agents list" in done.stdout
+    assert sim_get(simulator.url, "creates") == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "path", "says"),
+    [
+        ("--results", "missing/out.csv", "folder missing does not exist"),
+        ("--rejects", "missing/rejects.csv", "folder missing does not exist"),
+        ("--results", ".", "is a folder"),
+    ],
+)
+def test_an_output_that_cannot_be_written_stops_the_run_before_anyone_is_dialled(
+    simulator: RunningSimulator, tmp: Path, flag: str, path: str, says: str
+) -> None:
+    done = dialer_cli(_args("run", DEFAULT_AGENT_ID, flag, path), _setup(tmp, simulator), cwd=tmp)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert says in done.stdout and "Preflight failed" in done.stdout
+    assert "Traceback" not in done.stderr
+    assert sim_get(simulator.url, "creates") == []
+
+
+def test_a_past_deadline_is_refused(simulator: RunningSimulator, tmp: Path) -> None:
+    past = "2020-01-01T09:00Z"
+    done = dialer_cli(
+        _args("run", DEFAULT_AGENT_ID, "--deadline", past), _setup(tmp, simulator), cwd=tmp
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--deadline 2020-01-01T09:00Z has passed" in done.stdout + done.stderr
+    assert sim_get(simulator.url, "creates") == []
+
+
+def test_check_exits_3_like_run_when_the_file_has_nothing_to_dial(
+    simulator: RunningSimulator, tmp: Path
+) -> None:
+    env = _setup(tmp, simulator)
+    (tmp / "c.csv").write_text("phone,name\nnot a phone,A\n")
     done = dialer_cli(_args("check"), env, cwd=tmp)
-    assert done.returncode == 1
-    assert "+14155550199" in done.stdout and "not among your registered" in done.stdout
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "0 contacts to dial, 1 rejected" in done.stdout
+
+
+def test_dry_run_shows_the_files_counts_and_says_nothing_of_a_deadline_not_set(
+    simulator: RunningSimulator, tmp: Path
+) -> None:
+    env = _setup(tmp, simulator)
+    (tmp / "c.csv").write_text("phone\n+14155550111\n+14155550111\nnope\n")
+    done = dialer_cli(_args("run", DEFAULT_AGENT_ID, "--dry-run"), env, cwd=tmp)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 contacts to dial, 2 rejected" in done.stdout
+    assert "duplicate 1" in done.stdout and "not_a_number 1" in done.stdout
+    assert "deadline" not in done.stdout
+    assert sim_get(simulator.url, "creates") == []

@@ -5,7 +5,7 @@ run's options and apply them when the job fires)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +61,11 @@ def calling_times(opts: RunOptions) -> dict[str, Any]:
     end = parse_start_at(opts.deadline, opts.tz, now) if opts.deadline else None
     if start and end and end <= start:
         raise ConfigError("--deadline must be after --start-at")
+    if end and end <= now:
+        raise ConfigError(
+            f"--deadline {opts.deadline} has passed ({end:%Y-%m-%d %H:%M} UTC): "
+            "every contact would expire; give a later one"
+        )
     return {
         "window": opts.window.strip(),
         "days": opts.days.strip(),
@@ -135,12 +140,25 @@ def open_path(path: Path, options: LoadOptions) -> ContactFile:
 
 
 def stream(
-    contact_file: ContactFile, rejects_out: TextIO, rejects: list[Reject]
+    contact_file: ContactFile,
+    rejects_out: TextIO,
+    rejects: list[Reject],
+    *,
+    refuse: Callable[[Contact], Reject | None] = lambda contact: None,
 ) -> Iterator[Sequence[Contact]]:
-    """The file's contacts in batches; rejects are written (and kept) as they are found."""
+    """The file's contacts in batches; rejects are kept as they are found and written at the
+    end in row order. `refuse` rejects a valid contact (its agent or from-number is unknown)."""
     for good, bad in contact_file.batches():
         rejects.extend(bad)
-        yield good
+        kept = []
+        for contact in good:
+            refused = refuse(contact)
+            if refused is None:
+                kept.append(contact)
+            else:
+                rejects.append(refused)
+        yield kept
+    rejects.sort(key=lambda reject: reject.source_row)
     with rejects_out:
         write_rejects(rejects, rejects_out)
 

@@ -1,26 +1,34 @@
 """Preflight: catch the usual mistakes before anyone is dialled.
 
 Each check answers ok, warn (dialling may go on, but read this) or fail (nothing is dialled):
-where the API key is sent (and which `.env` file was read); the API key works; the agent
-exists; the from-numbers are registered (where the API lets us look); today's call quota covers
-the campaign; Redis and workers answer; the contacts' countries against what the from-number can
-reach. Then an estimate of when dialling should end.
+where the API key is sent (and which `.env` file was read); the results and rejects files can
+be written; the deadline is still ahead; the API key works; the campaign's agent exists and its
+from-number is registered; today's call quota covers the campaign; Redis and workers answer; the
+contacts' countries against what the from-number can reach. Then an estimate of when dialling
+should end.
+
+Rows may name their own `agent_id` and `from_number`: each distinct value is looked up once, and
+the rows whose value is unknown are rejected (`unknown_agent`, `unregistered_from_number`) while
+the rest of the list goes on.
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from campaigns.estimate import Estimate
+from campaigns.model import Contact, Reject, RejectReason
 from dialer.campaign import CampaignConfig
 from dialer.client import OneInboxClient
 from dialer.endpoint import DEFAULT_BASE_URL
-from dialer.errors import AuthError, DialerError, NotFound, ProviderError
+from dialer.errors import AuthError, DialerError, ProviderError
 from dialer.phone import region_of
 from dialer.store import Store
 
@@ -43,11 +51,40 @@ class Check:
 
 
 @dataclass(frozen=True)
+class UnknownRows:
+    """The rows' own agent ids and from-numbers the account does not have."""
+
+    agents: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
+
+    def reject(self, contact: Contact) -> Reject | None:
+        """Why `contact` cannot be dialled with its own agent or from-number; None when it can."""
+        if contact.agent_id and contact.agent_id in self.agents:
+            return Reject(
+                contact.source_row,
+                contact.phone_e164,
+                RejectReason.UNKNOWN_AGENT,
+                f"agent_id {contact.agent_id} is not an agent of this account",
+            )
+        if contact.from_number and contact.from_number in self.numbers:
+            return Reject(
+                contact.source_row,
+                contact.phone_e164,
+                RejectReason.UNREGISTERED_FROM_NUMBER,
+                f"from_number {contact.from_number} is not among your registered numbers",
+            )
+        return None
+
+
+@dataclass(frozen=True)
 class Preflight:
-    """All checks, and the estimate when the contacts could be read."""
+    """All checks, the estimate when the contacts could be read, and what the file gave."""
 
     checks: list[Check]
     estimate: Estimate | None
+    unknown: UnknownRows = UnknownRows()
+    contacts: int = 0
+    rejects: Counter[str] = field(default_factory=Counter)
 
     @property
     def failed(self) -> bool:
@@ -69,14 +106,43 @@ def check_endpoint(base_url: str, env_file: Path | None) -> Check:
     )
 
 
-def check_account(
-    client: OneInboxClient,
-    config: CampaignConfig,
-    contacts: int,
-    row_numbers: Iterable[str] = (),
-) -> list[Check]:
-    """The API key, the agent, the from-numbers (the campaign's and the rows' own) and today's
-    quota."""
+def check_outputs(results: Path, rejects: Path) -> list[Check]:
+    """The results and rejects files can be written (their folder exists, neither is a folder)."""
+    checks = []
+    for name, path in (("results file", results), ("rejects file", rejects)):
+        problem = _unwritable(path)
+        level = Level.FAIL if problem else Level.OK
+        checks.append(Check(name, level, problem or f"{path} can be written"))
+    return checks
+
+
+def _unwritable(path: Path) -> str:
+    folder = path.parent
+    if path.is_dir():
+        return f"{path} is a folder: give a file name (--results/--rejects)"
+    if not folder.is_dir():
+        return f"folder {folder} does not exist: create it or choose another path"
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"{path} cannot be written: choose another path or fix its permissions"
+    return ""
+
+
+def check_deadline(config: CampaignConfig, now: datetime) -> list[Check]:
+    """A deadline already past would expire every contact."""
+    if not config.deadline:
+        return []
+    deadline = datetime.fromisoformat(config.deadline)
+    if deadline <= now:
+        return [
+            Check(
+                "deadline", Level.FAIL, f"{deadline:%Y-%m-%d %H:%M} UTC has passed: set a later one"
+            )
+        ]
+    return [Check("deadline", Level.OK, f"{deadline:%Y-%m-%d %H:%M} UTC")]
+
+
+def check_account(client: OneInboxClient, config: CampaignConfig, contacts: int) -> list[Check]:
+    """The API key, the campaign's agent and from-number, and today's quota."""
     try:
         usage = client.get_usage()
     except AuthError as exc:
@@ -85,7 +151,7 @@ def check_account(
         return [Check("API key", Level.WARN, f"could not check: {exc}")]
     checks = [Check("API key", Level.OK, "accepted")]
     checks.append(_agent(client, config.agent_id))
-    checks.append(_from_numbers(client, {config.from_number, *row_numbers}))
+    checks.append(_from_number(client, config.from_number))
     remaining = usage.calls_remaining_today
     needed = contacts * config.max_attempts
     if remaining is None:
@@ -105,31 +171,74 @@ def check_account(
     return checks
 
 
+def _missing(exc: ProviderError) -> bool:
+    """404 (no such thing) or 422 (not even a valid id): the value is wrong, not the network."""
+    return exc.status_code in (404, 422)
+
+
 def _agent(client: OneInboxClient, agent_id: str) -> Check:
     try:
         agent = client.get_agent(agent_id)
-    except NotFound as exc:
-        return Check("agent", Level.FAIL, f"no agent {agent_id}: {exc}")
     except ProviderError as exc:
+        if _missing(exc):
+            return Check(
+                "agent",
+                Level.FAIL,
+                f"no agent {agent_id}: {exc}; `dialer agents list` shows your agents' ids",
+            )
         return Check("agent", Level.WARN, f"could not check agent {agent_id}: {exc}")
     name = getattr(agent, "name", None) or agent_id
     return Check("agent", Level.OK, f"{name}")
 
 
-def _from_numbers(client: OneInboxClient, numbers: set[str]) -> Check:
+def _registered(client: OneInboxClient) -> set[str] | None:
     try:
-        registered = {n.phone_number for n in client.list_numbers()}
-    except ProviderError as exc:
-        return Check("from-number", Level.WARN, f"could not list your numbers: {exc}")
-    missing = sorted(numbers - registered)
-    if not missing:
-        return Check("from-number", Level.OK, f"{', '.join(sorted(numbers))} registered")
+        return {n.phone_number for n in client.list_numbers()}
+    except ProviderError:
+        return None
+
+
+def _from_number(client: OneInboxClient, number: str) -> Check:
+    registered = _registered(client)
+    if registered is None:
+        return Check("from-number", Level.WARN, "could not list your numbers")
+    if number in registered:
+        return Check("from-number", Level.OK, f"{number} registered")
     return Check(
         "from-number",
         Level.FAIL,
-        f"{', '.join(missing)} not among your registered numbers ({len(registered)} found); "
-        "register with `dialer numbers register` or use one from `dialer numbers list`",
+        f"{number} is not among your registered numbers ({len(registered)} found); "
+        "register it with `dialer numbers register` or use one from `dialer numbers list`",
     )
+
+
+def check_rows(
+    client: OneInboxClient, agents: set[str], numbers: set[str]
+) -> tuple[list[Check], UnknownRows]:
+    """Look up each distinct agent id and from-number the rows name; their unknown ones."""
+    unknown_agents = frozenset(a for a in agents if _agent(client, a).level is Level.FAIL)
+    registered = _registered(client) if numbers else set()
+    unknown_numbers = frozenset(numbers - registered) if registered is not None else frozenset()
+    checks = []
+    if unknown_agents:
+        listed = ", ".join(sorted(unknown_agents))
+        checks.append(
+            Check(
+                "rows' agents",
+                Level.WARN,
+                f"no agent {listed}: those rows are rejected (unknown_agent)",
+            )
+        )
+    if unknown_numbers:
+        listed = ", ".join(sorted(unknown_numbers))
+        checks.append(
+            Check(
+                "rows' from-numbers",
+                Level.WARN,
+                f"{listed} not registered: those rows are rejected (unregistered_from_number)",
+            )
+        )
+    return checks, UnknownRows(unknown_agents, unknown_numbers)
 
 
 def check_countries(from_number: str, phones: Iterable[str]) -> Check:

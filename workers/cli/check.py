@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from campaigns.estimate import Estimate, estimate
+from dialer.campaign import CampaignConfig
 from dialer.client import OneInboxClient
 from dialer.http import make_http_client
 from dialer.settings import Settings, env_file, load_settings
@@ -23,19 +26,37 @@ from workers.embedded import redis_server_binary
 from workers.planning import RunPlan, open_path, plan_run
 from workers.preflight import Check, Level, Preflight
 
+EXIT_NOTHING = 3  # nothing can be dialled (as `dialer run` exits)
+
 console = Console()
 _STYLE = {Level.OK: "green", Level.WARN: "yellow", Level.FAIL: "bold red"}
 
 
-def _contacts(chosen: RunPlan) -> list[dict[str, str]]:
-    """The file's valid contacts, read once more (phone and time zone only)."""
-    found: list[dict[str, str]] = []
+@dataclass
+class _FileRead:
+    """What the preflight needs from the contacts file, read once more."""
+
+    contacts: list[dict[str, str]] = field(default_factory=list)
+    agents: set[str] = field(default_factory=set)
+    rejects: Counter[str] = field(default_factory=Counter)
+
+
+def _read(chosen: RunPlan) -> _FileRead:
+    """The file's valid contacts (phone, time zone, from-number), rows' agents, rejects."""
+    found = _FileRead()
     with open_path(chosen.source, chosen.load_options) as contact_file:
-        for good, _ in contact_file.batches():
-            found.extend(
-                {"phone": c.phone_e164, "timezone": c.timezone or "", "from": c.from_number or ""}
+        for good, bad in contact_file.batches():
+            found.contacts.extend(
+                {
+                    "phone": c.phone_e164,
+                    "timezone": c.timezone or "",
+                    "from": c.from_number or "",
+                    "agent": c.agent_id or "",
+                }
                 for c in good
             )
+            found.agents.update(c.agent_id for c in good if c.agent_id)
+            found.rejects.update(r.reason.value for r in bad)
     return found
 
 
@@ -51,28 +72,40 @@ def _infrastructure(settings: Settings) -> list[Check]:
 
 def run_preflight(settings: Settings, chosen: RunPlan) -> Preflight:
     """Every check, then the estimate."""
-    contacts = _contacts(chosen)
+    now = datetime.now(UTC)
+    read = _read(chosen)
+    config = chosen.config
+    checks = [preflight.check_endpoint(settings.base_url, env_file())]
+    checks += preflight.check_outputs(chosen.results, chosen.rejects_path)
+    checks += preflight.check_deadline(config, now)
     http = make_http_client(
         settings.base_url,
         settings.require_api_key(),
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
     )
-    checks = [preflight.check_endpoint(settings.base_url, env_file())]
     with http:
-        own = {c["from"] for c in contacts if c["from"]}
-        checks += preflight.check_account(
-            OneInboxClient(http), chosen.config, len(contacts), row_numbers=own
-        )
+        client = OneInboxClient(http)
+        checks += preflight.check_account(client, config, len(read.contacts))
+        numbers = {c["from"] for c in read.contacts if c["from"]} - {config.from_number}
+        rows, unknown = preflight.check_rows(client, read.agents - {config.agent_id}, numbers)
+    checks += rows
     if not any(c.level is Level.FAIL for c in checks):
         checks += _infrastructure(settings)
         checks.append(
-            preflight.check_countries(chosen.config.from_number, (c["phone"] for c in contacts))
+            preflight.check_countries(config.from_number, (c["phone"] for c in read.contacts))
         )
-    return Preflight(checks, estimate(chosen.config, contacts, datetime.now(UTC)))
+    dialable = [
+        c
+        for c in read.contacts
+        if c["from"] not in unknown.numbers and c["agent"] not in unknown.agents
+    ]
+    return Preflight(
+        checks, estimate(config, dialable, now), unknown, len(read.contacts), read.rejects
+    )
 
 
-def show(result: Preflight) -> None:
+def show(result: Preflight, config: CampaignConfig) -> None:
     """The checks as a table, then the estimate."""
     table = Table("check", "result", "detail", title="Preflight")
     for check in result.checks:
@@ -80,13 +113,31 @@ def show(result: Preflight) -> None:
         table.add_row(check.name, f"[{style}]{check.level.value}[/]", check.detail)
     console.print(table)
     if result.estimate is not None:
-        console.print(describe(result.estimate))
+        console.print(describe(result.estimate, deadline=bool(config.deadline)), soft_wrap=True)
 
 
-def describe(est: Estimate) -> str:
+def show_file(result: Preflight, source: Path, rejects: Path) -> None:
+    """What the contacts file gave: contacts to dial, rejects by reason (nothing is written)."""
+    rejected = sum(result.rejects.values())
+    console.print(
+        f"[bold]{source}[/]: {result.contacts} contacts to dial, {rejected} rejected.",
+        soft_wrap=True,
+    )
+    if rejected:
+        listed = ", ".join(f"{reason} {n}" for reason, n in result.rejects.most_common())
+        console.print(
+            f"  rejected: {listed} (`dialer validate` writes them to {rejects})",
+            soft_wrap=True,
+            highlight=False,
+        )
+
+
+def describe(est: Estimate, *, deadline: bool = False) -> str:
     """The estimate in one sentence."""
     if est.last_dial is None:
-        return "Estimate: no contact can be dialled before the deadline."
+        if deadline:
+            return "Estimate: no contact can be dialled before the deadline."
+        return "Estimate: there is no contact to dial."
     when = f"{est.last_dial:%Y-%m-%d %H:%M} UTC"
     starts = f"{est.first_dial:%Y-%m-%d %H:%M} UTC" if est.first_dial else "now"
     text = (
@@ -109,6 +160,14 @@ def check_command(
     settings = load_settings()
     chosen = plan_run(settings, contacts, run_options(ctx), campaign="preflight")
     result = run_preflight(settings, chosen)
-    show(result)
+    show_file(result, chosen.source, chosen.rejects_path)
+    show(result, chosen.config)
     console.print(f"Checked at {datetime.now(UTC):%H:%M:%S} UTC; nothing was dialled.")
-    raise typer.Exit(1 if result.failed else 0)
+    raise typer.Exit(check_exit(result))
+
+
+def check_exit(result: Preflight) -> int:
+    """1 when something must be fixed; 3 when nothing could be dialled (like `run`); else 0."""
+    if result.failed:
+        return 1
+    return EXIT_NOTHING if result.contacts == 0 else 0

@@ -17,10 +17,11 @@ from dialer.settings import Settings, load_settings
 from workers import session
 from workers.cli import display, options
 from workers.cli.app import app
-from workers.cli.check import run_preflight, show
+from workers.cli.check import check_exit, run_preflight, show, show_file
 from workers.cli.runopts import run_options, run_options_command
 from workers.embedded import served_url
 from workers.planning import RunPlan, plan_run, stream
+from workers.preflight import Level, Preflight, check_outputs
 
 EXIT_ABORTED = 3
 
@@ -40,18 +41,19 @@ def dial(
     The preflight runs once the stack is starting, so the worker boots while it checks.
     """
     cid = plan.config.campaign_id
+    console.print(f"Campaign [bold]{cid}[/]", highlight=False)
     with session.open_store(settings, workers=0 if detach else workers) as store:
         if warning := session.require_durable(store, settings):
             console.print(f"[bold yellow]Warning:[/] {warning}", markup=True, highlight=False)
-        if preflight and not _preflight_passes(settings, plan):
+        checked = _preflight(settings, plan) if preflight else _outputs_writable(plan)
+        if checked is None:
             return EXIT_ABORTED
         rejects: list[Reject] = []
         out = open_private(plan.rejects_path, "w", encoding="utf-8", newline="")
         # A detached campaign's results are written by the worker that sees it end.
         config = plan.config.model_copy(update={"results_path": str(plan.results.resolve())})
-        resumed = session.submit(
-            store, config if detach else plan.config, stream(plan.contact_file, out, rejects)
-        )
+        contacts = stream(plan.contact_file, out, rejects, refuse=checked.unknown.reject)
+        resumed = session.submit(store, config if detach else plan.config, contacts)
         display.loaded(
             console,
             plan.source,
@@ -75,12 +77,23 @@ def dial(
     return _report(final, plan.config, plan.results)
 
 
-def _preflight_passes(settings: Settings, plan: RunPlan) -> bool:
+def _preflight(settings: Settings, plan: RunPlan) -> Preflight | None:
+    """The preflight, shown; None when it failed (nobody is dialled)."""
     checked = run_preflight(settings, plan)
-    show(checked)
+    show(checked, plan.config)
     if checked.failed:
-        console.print("[bold red]Preflight failed[/]: nothing was dialled.")
-    return not checked.failed
+        console.print("[bold red]Preflight failed[/]: nothing was dialled.", soft_wrap=True)
+        return None
+    return checked
+
+
+def _outputs_writable(plan: RunPlan) -> Preflight | None:
+    """Without the preflight, still refuse outputs that cannot be written."""
+    checks = check_outputs(plan.results, plan.rejects_path)
+    failed = [c for c in checks if c.level is Level.FAIL]
+    for check in failed:
+        console.print(f"[bold red]{check.name}[/]: {check.detail}", soft_wrap=True)
+    return None if failed else Preflight(checks, None)
 
 
 def _announce(state: CampaignState | None, resumed: bool, cid: str) -> None:
@@ -159,7 +172,9 @@ def run(
         )
     chosen = plan_run(settings, contacts, opts, campaign=campaign, results=results, rejects=rejects)
     if dry_run:
-        passed = _preflight_passes(settings, chosen)
+        checked = _preflight(settings, chosen)
+        if checked is not None:
+            show_file(checked, chosen.source, chosen.rejects_path)
         console.print("Dry run: nothing was dialled.")
-        raise typer.Exit(0 if passed else EXIT_ABORTED)
+        raise typer.Exit(EXIT_ABORTED if checked is None else check_exit(checked))
     raise typer.Exit(dial(settings, chosen, detach=detach, workers=workers, preflight=preflight))
