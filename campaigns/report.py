@@ -129,11 +129,26 @@ def read_results(handle: TextIO, *, name: str) -> list[Outcome]:
                 f"column(s) {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}",
                 where=name,
             )
-        return [_outcome(dict(zip(header, row, strict=False))) for row in reader if any(row)]
+        rows = [dict(zip(header, row, strict=False)) for row in reader if any(row)]
+        return [_outcome(row) for row in per_contact(rows)]
     except UnicodeDecodeError as exc:
         raise InputError("not a UTF-8 text file (is it a results CSV?)", where=name) from exc
     except csv.Error as exc:
         raise InputError(f"cannot be read as a CSV file: {exc}", where=name) from exc
+
+
+def per_contact(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """One row per contact. A file from `dialer export --attempts` has one row per attempt (the
+    same `source_row` again): each contact is its last row, with the most attempts any had."""
+    last: dict[str, dict[str, str]] = {}
+    for line, row in enumerate(rows):
+        key = _plain(row.get("source_row", "")) or f"line {line}"
+        before = last.get(key)
+        if before is not None:
+            made = max(_int(before.get("attempts", "")), _int(row.get("attempts", "")))
+            row = {**row, "attempts": str(made)}
+        last[key] = row
+    return list(last.values())
 
 
 def _outcome(row: dict[str, str]) -> Outcome:

@@ -1,6 +1,7 @@
 """Provider statuses as they may come (busy, no-answer, canceled, hyphens, capitals): a real
 `dialer run` (private Redis, real worker) against the simulator over HTTP ends each contact as
-the status means, keeps the provider's word in `call_status`, and retries busy like no_answer."""
+the status means, keeps the provider's word in `call_status`, and retries busy like no_answer.
+Then `dialer report` on the campaign's `export --attempts` file counts contacts, not attempts."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def test_hyphenated_and_undocumented_statuses_end_contacts_right(
     args = campaign_args(
         "run",
         "c.csv",
+        "--campaign",
+        "lenient",
         "--rate",
         "20/s",
         "--max-attempts",
@@ -53,3 +56,21 @@ def test_hyphenated_and_undocumented_statuses_end_contacts_right(
     assert rows[CANCELED]["status"] == "failed" and rows[CANCELED]["attempts"] == "1"
     assert rows[CANCELED]["call_status"] == "canceled"
     assert rows[TALKS]["status"] == "completed"
+
+    env = cli_env(simulator, tmp)
+    exported = dialer_cli(
+        ["export", "lenient", "--results", "attempts.csv", "--attempts"], env, cwd=tmp
+    )
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    assert "Wrote 6 rows" in exported.stdout  # 2 + 2 + 1 + 1 attempts
+    report = dialer_cli(["report", "attempts.csv"], {**env, "COLUMNS": "200"}, cwd=tmp)
+    assert report.returncode == 0, report.stdout + report.stderr
+    figures = {
+        line.strip("│┃ ").split("│")[0].strip(): line.strip("│┃ ").split("│")[-1].strip()
+        for line in report.stdout.splitlines()
+        if "│" in line
+    }
+    assert figures["Contacts"] == "4"
+    assert figures["Dialled (at least one attempt)"] == "4"
+    assert figures["Call attempts"] == "6"
+    assert figures["Pick-up rate (connected / dialled)"] == "50.0%"
