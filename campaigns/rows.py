@@ -200,7 +200,7 @@ class RowReader:
         first = self.seen.setdefault(e164, number)
         if first != number:
             return self._reject(
-                number, cells, RejectReason.DUPLICATE, f"{e164} is also on row {first}"
+                number, cells, RejectReason.DUPLICATE, f"same number as row {first} ({e164})"
             )
         return None
 

@@ -108,6 +108,9 @@ def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | N
     if not claim.guard_passed:
         _pass_send_guard(dispatcher, config)
     sent_at = dispatcher.now()
+    first = dialing.attempt == 1 and claim.send == 1  # the contact's first create: dialled
+    member = f"{dialing.source_row}:{dialing.attempt}:{claim.send}"
+    dispatcher.store.note_create(cid, member, round(sent_at.timestamp() * 1000), first=first)
     try:
         call = dispatcher.client.create_call(request)
     except ProviderError as exc:

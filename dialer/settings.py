@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(
         default=50.0, gt=0, validation_alias=AliasChoices("max_upload_mb", "DIALER_MAX_UPLOAD_MB")
     )
+    progress_every_s: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=AliasChoices("progress_every_s", "DIALER_PROGRESS_EVERY_S"),
+        description="seconds between the plain progress lines of `dialer run` without a terminal",
+    )
 
     @classmethod
     def settings_customise_sources(

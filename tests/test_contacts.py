@@ -53,7 +53,7 @@ def test_excel_export_with_bom_semicolons_and_crlf() -> None:
     assert chloe.row["Phone Number"] == "'+1 212 555 0100"
     assert result.contacts[2].variables["First Name"] == "Dev"  # trimmed
     assert result.contacts[2].row["First Name"] == " Dev "  # the original text is kept
-    assert result.rejects[4].detail == "+12125550100 is also on row 3"
+    assert result.rejects[4].detail == "same number as row 3 (+12125550100)"
     assert "5 cells but the header has 4" in result.rejects[0].detail
 
 
@@ -197,7 +197,7 @@ def test_batches_stream_and_find_duplicates_across_batches() -> None:
     assert sizes == [7, 7, 7, 7, 3]
     assert len(found) == 30
     assert [(r.source_row, r.reason.value, r.detail) for r in last] == [
-        (31, "duplicate", "+14155550100 is also on row 1")
+        (31, "duplicate", "same number as row 1 (+14155550100)")
     ]
 
 

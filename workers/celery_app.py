@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import signal
 
 from celery import Celery, signals
 
@@ -66,6 +67,16 @@ def _freeze(**_: object) -> None:
     garbage collector's full collections, which otherwise stall every thread for tens of ms
     (a send late by that much bunches the creates OneInbox sees)."""
     gc.freeze()
+
+
+@signals.worker_ready.connect  # type: ignore[untyped-decorator]
+def _hangup_stops(**_: object) -> None:
+    """SIGHUP (a closed terminal, `kill -HUP`) stops the worker warmly, as SIGTERM does.
+
+    Celery's own handler re-executes the worker in place, which fails for a worker started as
+    `python -m celery` (a traceback, then no worker); the supervisor restarts it if need be.
+    """
+    signal.signal(signal.SIGHUP, signal.getsignal(signal.SIGTERM))
 
 
 @signals.setup_logging.connect  # type: ignore[untyped-decorator]

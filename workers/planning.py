@@ -130,6 +130,8 @@ def default_campaign_id(path: Path, name: str | None = None) -> str:
 
 def open_path(path: Path, options: LoadOptions) -> ContactFile:
     """Open a contacts file by path, with a clear message when it cannot be opened."""
+    if path.is_dir():
+        raise InputError("is a folder, not a contacts file", where=str(path))
     if not path.is_file():
         raise InputError("no such file", where=str(path))
     try:

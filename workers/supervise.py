@@ -1,6 +1,6 @@
 """A tiny supervisor for the Celery worker: restart it when it dies of something it could not
 recover from (kombu can give up on a broker connection lost during a Redis restart), forward
-SIGTERM/SIGINT to it for a warm shutdown, and die with whoever started us.
+SIGTERM/SIGINT/SIGHUP to it for a warm shutdown, and die with whoever started us.
 
     python -m workers.supervise CELERY_ARGV...
 """
@@ -38,6 +38,7 @@ def supervise(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, stop)
     restarts: deque[float] = deque(maxlen=MAX_RESTARTS)
     while True:
         child = subprocess.Popen(argv, preexec_fn=die_with_parent)

@@ -64,6 +64,11 @@ def sends_key(cid: str) -> str:
     return f"{PREFIX}:camp:{cid}:sends"
 
 
+def creates_key(cid: str) -> str:
+    """The creates sent lately, by when they were sent in ms (a sorted set, for the pace shown)."""
+    return f"{PREFIX}:camp:{cid}:creates"
+
+
 def contact_key(cid: str, row: int) -> str:
     """The contact at source row `row` of campaign `cid` (a hash: its current attempt)."""
     return f"{PREFIX}:camp:{cid}:c:{row}"

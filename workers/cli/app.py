@@ -6,9 +6,25 @@ import os
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from dialer.settings import load_settings
 from workers.logs import FORMATS, configure
+
+
+class Out(Console):
+    """The console commands print to: at a terminal, text wraps to its width; in a log, a pipe
+    or a file (cron, nohup, CI), every message stays on one line, whole for grep."""
+
+    @property
+    def soft_wrap(self) -> bool:
+        """Rich's default for `print(soft_wrap=...)`: no hard wrapping without a terminal."""
+        return not self.is_terminal
+
+    @soft_wrap.setter
+    def soft_wrap(self, value: bool) -> None:
+        """Ignored: whether to wrap follows where the output goes."""
+
 
 app = typer.Typer(
     name="dialer",

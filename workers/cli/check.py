@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from campaigns.estimate import Estimate, estimate
@@ -20,7 +19,7 @@ from dialer.settings import Settings, env_file, load_settings
 from dialer.store import Store
 from workers import preflight
 from workers.celery_app import make_app
-from workers.cli.app import app
+from workers.cli.app import Out, app
 from workers.cli.runopts import run_options, run_options_command
 from workers.embedded import redis_server_binary
 from workers.planning import RunPlan, open_path, plan_run
@@ -28,7 +27,7 @@ from workers.preflight import Check, Level, Preflight
 
 EXIT_NOTHING = 3  # nothing can be dialled (as `dialer run` exits)
 
-console = Console()
+console = Out()
 _STYLE = {Level.OK: "green", Level.WARN: "yellow", Level.FAIL: "bold red"}
 
 
@@ -106,14 +105,19 @@ def run_preflight(settings: Settings, chosen: RunPlan) -> Preflight:
 
 
 def show(result: Preflight, config: CampaignConfig) -> None:
-    """The checks as a table, then the estimate."""
-    table = Table("check", "result", "detail", title="Preflight")
-    for check in result.checks:
-        style = _STYLE[check.level]
-        table.add_row(check.name, f"[{style}]{check.level.value}[/]", check.detail)
-    console.print(table)
+    """The checks as a table (one plain line each without a terminal), then the estimate."""
+    if console.is_terminal:
+        table = Table("check", "result", "detail", title="Preflight")
+        for check in result.checks:
+            style = _STYLE[check.level]
+            table.add_row(check.name, f"[{style}]{check.level.value}[/]", check.detail)
+        console.print(table)
+    else:
+        for check in result.checks:
+            line = f"Preflight {check.name}: {check.level.value}: {check.detail}"
+            console.print(line, markup=False, highlight=False)
     if result.estimate is not None:
-        console.print(describe(result.estimate, deadline=bool(config.deadline)), soft_wrap=True)
+        console.print(describe(result.estimate, deadline=bool(config.deadline)))
 
 
 def show_file(result: Preflight, source: Path, rejects: Path) -> None:
@@ -121,13 +125,11 @@ def show_file(result: Preflight, source: Path, rejects: Path) -> None:
     rejected = sum(result.rejects.values())
     console.print(
         f"[bold]{source}[/]: {result.contacts} contacts to dial, {rejected} rejected.",
-        soft_wrap=True,
     )
     if rejected:
         listed = ", ".join(f"{reason} {n}" for reason, n in result.rejects.most_common())
         console.print(
             f"  rejected: {listed} (`dialer validate` writes them to {rejects})",
-            soft_wrap=True,
             highlight=False,
         )
 

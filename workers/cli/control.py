@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from dialer.campaign import CampaignState
 from dialer.errors import StateError
@@ -17,10 +16,10 @@ from dialer.settings import load_settings
 from dialer.store import Store
 from workers import session
 from workers.cli import display
-from workers.cli.app import app
+from workers.cli.app import Out, app
 from workers.embedded import running_url
 
-console = Console()
+console = Out()
 Campaign = Annotated[str, typer.Argument(help="Campaign id (shown by `dialer run`).")]
 
 
@@ -43,20 +42,31 @@ def _config(store: Store, cid: str) -> None:
         raise StateError(f"no campaign named {cid!r}")
 
 
+def _unfinished(store: Store, cid: str, verb: str) -> None:
+    """Refuse to steer a campaign that has finished (done or cancelled): its state stays."""
+    state = store.campaign_state(cid)
+    if state is None:
+        raise StateError(f"no campaign named {cid!r}")
+    if state is CampaignState.DONE:
+        raise StateError(f"campaign {cid} has finished: nothing to {verb}")
+    if state is CampaignState.CANCELED:
+        raise StateError(f"campaign {cid} was cancelled: nothing to {verb}")
+
+
 @app.command()
 def status(campaign: Campaign) -> None:
     """Show how far a campaign has got: contacts per status, and why it stopped if it did."""
     with _store() as store:
         now = session.progress(store, campaign)
         config = store.campaign(campaign)
-        console.print(display.progress_table(now, config, 0.0))
+        if console.is_terminal:
+            console.print(display.progress_table(now, config))
+        else:
+            console.print(display.line(now, config), highlight=False, markup=False)
         if now.reason:
             console.print(f"[bold red]Stopped:[/] {now.reason}")
-        due_ms, reasons = store.waiting(campaign)
-        if due_ms:
-            due = datetime.fromtimestamp(due_ms / 1000, UTC)
-            console.print(f"Next contact due {due:%Y-%m-%d %H:%M:%S} UTC.")
-        for reason, count in sorted(reasons.items(), key=lambda item: -item[1])[:5]:
+        _, reasons = store.waiting(campaign)
+        for reason, (count, _due) in sorted(reasons.items(), key=lambda item: -item[1][0])[:5]:
             console.print(f"  {count} waiting: {reason}", highlight=False)
 
 
@@ -64,7 +74,7 @@ def status(campaign: Campaign) -> None:
 def pause(campaign: Campaign) -> None:
     """Dial nobody new; calls in progress finish and are followed."""
     with _store() as store:
-        _config(store, campaign)
+        _unfinished(store, campaign, "pause")
         store.set_campaign_state(campaign, CampaignState.PAUSED)
     console.print(f"Paused {campaign}.")
 
@@ -73,7 +83,7 @@ def pause(campaign: Campaign) -> None:
 def resume(campaign: Campaign) -> None:
     """Dial again after a pause (workers must be running: `dialer run` or `dialer worker`)."""
     with _store() as store:
-        _config(store, campaign)
+        _unfinished(store, campaign, "resume")
         session.start(store, campaign)
     console.print(f"Resumed {campaign}.")
 
@@ -82,8 +92,14 @@ def resume(campaign: Campaign) -> None:
 def cancel(campaign: Campaign) -> None:
     """Stop for good: contacts not yet dialled become `canceled`; calls in progress finish."""
     with _store() as store:
-        _config(store, campaign)
-        canceled = session.cancel(store, campaign)
+        _unfinished(store, campaign, "cancel")
+        quiet = logging.getLogger("dialer.store")
+        level = quiet.level
+        quiet.setLevel(logging.WARNING)  # one summary, not a line per contact
+        try:
+            canceled = session.cancel(store, campaign)
+        finally:
+            quiet.setLevel(level)
     console.print(f"Canceled {campaign}: {canceled} contacts will not be dialled.")
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from campaigns.model import Reject
 from dialer.campaign import CampaignConfig, CampaignState
@@ -16,7 +15,7 @@ from dialer.run_options import OUTPUT
 from dialer.settings import Settings, load_settings
 from workers import session
 from workers.cli import display, options
-from workers.cli.app import app
+from workers.cli.app import Out, app
 from workers.cli.check import check_exit, run_preflight, show, show_file
 from workers.cli.runopts import run_options, run_options_command
 from workers.embedded import served_url
@@ -25,7 +24,7 @@ from workers.preflight import Level, Preflight, check_outputs
 
 EXIT_ABORTED = 3
 
-console = Console()
+console = Out()
 
 
 def dial(
@@ -73,7 +72,9 @@ def dial(
                 f"written to {plan.results} when it ends (`dialer export` any time)."
             )
             return 0
-        final = display.follow_live(console, store, plan.config, plan.results)
+        final = display.follow_live(
+            console, store, plan.config, plan.results, settings.progress_every_s
+        )
     return _report(final, plan.config, plan.results)
 
 
@@ -82,7 +83,7 @@ def _preflight(settings: Settings, plan: RunPlan) -> Preflight | None:
     checked = run_preflight(settings, plan)
     show(checked, plan.config)
     if checked.failed:
-        console.print("[bold red]Preflight failed[/]: nothing was dialled.", soft_wrap=True)
+        console.print("[bold red]Preflight failed[/]: nothing was dialled.")
         return None
     return checked
 
@@ -92,7 +93,7 @@ def _outputs_writable(plan: RunPlan) -> Preflight | None:
     checks = check_outputs(plan.results, plan.rejects_path)
     failed = [c for c in checks if c.level is Level.FAIL]
     for check in failed:
-        console.print(f"[bold red]{check.name}[/]: {check.detail}", soft_wrap=True)
+        console.print(f"[bold red]{check.name}[/]: {check.detail}")
     return None if failed else Preflight(checks, None)
 
 
@@ -107,7 +108,7 @@ def _announce(state: CampaignState | None, resumed: bool, cid: str) -> None:
 
 def _report(final: session.Progress, config: CampaignConfig, results: Path) -> int:
     display.summary(console, final, results)
-    if final.live == 0:
+    if final.live == 0 and final.state is not CampaignState.CANCELED:
         return 0
     if final.reason:
         console.print(f"[bold red]Stopped:[/] {final.reason}")

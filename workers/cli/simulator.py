@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from workers.cli.app import app
+from workers.cli.listening import listen
 from workers.simulator import DEFAULT_API_KEY, SimulatorConfig, parse_fault_spec, serve
 
 FAULT_HELP = (
@@ -41,6 +42,7 @@ def simulator(
     config = SimulatorConfig(speed=speed, seed=seed, faults=rules)
     if daily_cap is not None:
         config.max_calls_per_day = daily_cap
+    sock = listen(host, port)
     out = Console()
     out.print(f"OneInbox simulator on [bold]http://{host}:{port}[/]", highlight=False)
     out.print(f"API key (simulator only): {DEFAULT_API_KEY}", highlight=False)
@@ -49,4 +51,4 @@ def simulator(
         highlight=False,
     )
     out.print("Admin API: /_sim/faults, /_sim/creates, /_sim/stats. Ctrl-C to stop.")
-    serve(config, host=host, port=port)
+    serve(config, host=host, port=port, sock=sock)

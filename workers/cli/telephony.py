@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from typing import Annotated, Any
@@ -81,6 +82,8 @@ def _client() -> Iterator[OneInboxClient]:
 def _secret(value: SecretStr | None, env: str, prompt: str) -> str:
     """The secret from the environment, or asked for without echo; never empty."""
     text = value.get_secret_value() if value is not None else ""
+    if not text.strip() and not sys.stdin.isatty():
+        raise InputError(f"{env} is not set and there is no terminal to ask on: set {env}")
     if not text.strip():
         asked = f"{prompt} (input hidden; or set {env})"
         text = str(typer.prompt(asked, hide_input=True, err=True))

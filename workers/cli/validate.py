@@ -70,6 +70,8 @@ def validate(
 
 
 def _open(path: Path) -> BinaryIO:
+    if path.is_dir():
+        raise InputError("is a folder, not a contacts file", where=str(path))
     if not path.is_file():
         raise InputError("no such file", where=str(path))
     try:

@@ -12,6 +12,7 @@ from dialer.errors import ConfigError
 from dialer.settings import load_settings
 from dialer.store import Store
 from workers.cli.app import app
+from workers.cli.listening import listen
 from workers.webhooks import MAX_REQUESTS, PATH, create_app
 
 
@@ -35,12 +36,16 @@ def webhooks(
         raise ConfigError("DIALER_REDIS_URL is not set; the receiver needs the campaigns' Redis")
     store = Store.from_url(settings.redis_url)
     store.ping()
+    sock = listen(host, port)
     Console().print(f"Receiving webhooks at http://{host}:{port}{PATH}/<campaign secret>")
-    uvicorn.run(
-        create_app(store, max_requests=max_requests),
-        host=host,
-        port=port,
-        log_level="warning",
-        limit_concurrency=max_requests * 2,  # connections, idle ones included
-        server_header=False,
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(store, max_requests=max_requests),
+            host=host,
+            port=port,
+            log_level="warning",
+            limit_concurrency=max_requests * 2,  # connections, idle ones included
+            server_header=False,
+        )
     )
+    server.run(sockets=[sock])

@@ -87,7 +87,7 @@ def detail(store: Store, cid: str) -> CampaignDetail:
     )
     return CampaignDetail(
         **_summary(cid, now, config).model_dump(),
-        dialled=now.total - pending,
+        dialled=now.dialled,  # contacts with a create sent
         pace=Pace(
             limit_per_s=config.rate_per_s,
             max_concurrent=config.max_concurrent,
@@ -95,7 +95,7 @@ def detail(store: Store, cid: str) -> CampaignDetail:
         ),
         eta_s=round(pending / config.rate_per_s, 1) if now.live else None,
         next_due=datetime.fromtimestamp(due_ms / 1000, UTC) if due_ms else None,
-        waiting=reasons,
+        waiting={reason: count for reason, (count, _due) in reasons.items()},
         options=options(config),
     )
 

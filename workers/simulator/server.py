@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import socket
 import threading
 import time
 from types import TracebackType
@@ -86,8 +87,14 @@ def start_in_thread(
     return RunningSimulator(app, server, thread)
 
 
-def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8700) -> None:
-    """Serve in the foreground until interrupted (Ctrl-C).
+def serve(
+    config: SimulatorConfig,
+    host: str = "127.0.0.1",
+    port: int = 8700,
+    sock: socket.socket | None = None,
+) -> None:
+    """Serve in the foreground until interrupted (Ctrl-C), on `sock` when it is given (bound
+    already, so the caller can say where it serves only once that is sure).
 
     What was built to start (modules, the app) lives as long as the process: it is moved out
     of the garbage collector's sight, so that a full collection, which would otherwise walk all
@@ -95,4 +102,4 @@ def serve(config: SimulatorConfig, host: str = "127.0.0.1", port: int = 8700) ->
     """
     server = _server(create_app(config), host, port)
     gc.freeze()
-    server.run()
+    server.run(sockets=[sock] if sock is not None else None)
