@@ -70,3 +70,37 @@ def test_every_test_docs_security_names_exists() -> None:
     }
     assert len(named) > 20
     assert named <= defined, f"docs/security.md names missing tests: {named - defined}"
+
+
+def _help_at_80(args: list[str]) -> str:
+    result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_every_help_reads_whole_at_80_columns() -> None:
+    cli = get_command(app)
+    groups = ["", *(p.split()[1] for p in _commands(cli) if len(p.split()) == 3)]
+    pages = {path: _help_at_80(path.split()[1:]) for path in _commands(cli)}
+    pages.update({f"dialer {g}".strip(): _help_at_80(g.split()) for g in set(groups)})
+    for path, text in pages.items():
+        body = [line for line in text.splitlines() if not line.startswith("Usage:")]
+        assert not [line for line in body if len(line) > 80], f"{path}: wider than 80"
+        cut = [line for line in body if line.rstrip().endswith("...") or "…" in line]
+        assert not cut, f"{path}: cut short: {cut}"
+        assert "<bool>" not in text, f"{path}: a flag shows a <bool> value"
+
+
+def test_run_help_gives_descriptions_the_width_and_groups_the_options() -> None:
+    text = _help_at_80(["run"])
+    assert len(text.splitlines()) <= 90
+    for section in ("Contacts:", "Pace:", "When:", "Retries:", "Output:"):
+        assert f"\n{section}\n" in text
+    # Descriptions start at most 32 columns in: they get most of the width.
+    starts = [
+        len(line) - len(line.lstrip()) for line in text.splitlines() if line.startswith(" " * 20)
+    ]
+    assert starts and max(starts) <= 32
+    # A docstring's sentence is never broken by its source line breaks.
+    flat = " ".join(text.split())
+    assert "(08:00-21:00 by default); contacts outside it wait" in flat

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from dialer.settings import load_settings
 from workers.logs import FORMATS, configure
@@ -26,12 +27,37 @@ class Out(Console):
         """Ignored: whether to wrap follows where the output goes."""
 
 
+class Group(TyperGroup):
+    """A command group whose help lists each command with its whole first sentence, wrapped to
+    the width (Click would cut it short with "...")."""
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:  # Typer's own click types
+        """The commands and what each does."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, first_sentence(command.short_help or command.help or "")))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a help text, its lines joined."""
+    joined = " ".join(text.split("\n\n", 1)[0].split())
+    end = joined.find(". ")
+    return joined if end < 0 else joined[: end + 1]
+
+
 app = typer.Typer(
+    cls=Group,
     name="dialer",
     help="Outbound campaign dialer for OneInbox AI voice agents.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: wrapped to the width, nothing cut, sections by panel
 )
 
 

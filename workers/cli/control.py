@@ -108,7 +108,8 @@ def export(
     campaign: Campaign,
     results: Annotated[Path, typer.Option(help="Where to write the results file.")],
     attempts: Annotated[
-        bool, typer.Option(help="One row per attempt (with retries), not per contact.")
+        bool,
+        typer.Option("--attempts", help="One row per attempt (with retries), not per contact."),
     ] = False,
 ) -> None:
     """Write the campaign's results file now (complete or not)."""

@@ -37,8 +37,9 @@ def retry(
     include_unknown: Annotated[
         bool,
         typer.Option(
+            "--include-unknown",
             help="Also dial contacts whose status is unknown (they may have been "
-            "called already: possible double calls)."
+            "called already: possible double calls).",
         ),
     ] = False,
 ) -> None:

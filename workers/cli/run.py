@@ -135,18 +135,23 @@ def run(
     detach: Annotated[
         bool,
         typer.Option(
+            "--detach",
             help="Submit to DIALER_REDIS_URL's workers (or a running `dialer serve`'s) and "
-            "return at once."
+            "return at once.",
         ),
     ] = False,
     workers: Annotated[
         int, typer.Option(help="Worker processes of the embedded stack.", min=1, max=8)
     ] = 1,
-    preflight: Annotated[
-        bool, typer.Option(help="Check key, agent, number, quota and workers before dialling.")
-    ] = True,
+    no_preflight: Annotated[
+        bool,
+        typer.Option(
+            "--no-preflight", help="Skip the check of key, agent, number, quota and workers."
+        ),
+    ] = False,
     dry_run: Annotated[
-        bool, typer.Option(help="Validate the file and run the preflight, then stop.")
+        bool,
+        typer.Option("--dry-run", help="Validate the file and run the preflight, then stop."),
     ] = False,
     allow_unsafe_redis: Annotated[
         bool,
@@ -178,4 +183,6 @@ def run(
             show_file(checked, chosen.source, chosen.rejects_path)
         console.print("Dry run: nothing was dialled.")
         raise typer.Exit(EXIT_ABORTED if checked is None else check_exit(checked))
-    raise typer.Exit(dial(settings, chosen, detach=detach, workers=workers, preflight=preflight))
+    raise typer.Exit(
+        dial(settings, chosen, detach=detach, workers=workers, preflight=not no_preflight)
+    )

@@ -37,8 +37,8 @@ def _parameter(name: str, field: FieldInfo) -> inspect.Parameter:
     minimum = next(
         (m.ge for m in field.metadata if isinstance(m, Ge) and isinstance(m.ge, int)), None
     )
-    option = typer.Option(help=cli.help, rich_help_panel=cli.panel, min=minimum)
     kind = Path | None if cli.path else field.annotation
+    option = typer.Option(help=cli.help, rich_help_panel=cli.panel, min=minimum)
     return inspect.Parameter(
         name,
         inspect.Parameter.KEYWORD_ONLY,
@@ -76,6 +76,20 @@ class _RunOptionsCommand(TyperCommand):
         rest = [p for p in own if p not in grouped]
         settings["params"] = [*rest, *_typer_options(self.names), *grouped]
         super().__init__(name, **settings)
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        """The options in sections by their panel (the command's own first), each wrapped to
+        the width."""
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                title = "Arguments" if param.param_type_name == "argument" else "Options"
+                panel = getattr(param, "rich_help_panel", None) or title
+                sections.setdefault(panel, []).append(record)
+        for name, records in sections.items():
+            with formatter.section(name):
+                formatter.write_dl(records)
 
     def invoke(self, ctx: Any) -> Any:  # a typer.Context (its base class is Typer's own click)
         """Take the run options out of the parameters, as one RunOptions for the command."""

@@ -14,16 +14,17 @@ from campaigns.schedules import check_cron, check_name, check_zone, occurrence_i
 from dialer.errors import ConfigError, InputError
 from dialer.settings import load_settings
 from dialer.store import JobRun, Store
-from workers.cli.app import app
+from workers.cli.app import Group, app
 from workers.cli.runopts import run_options, run_options_command
 from workers.embedded import served_url
 from workers.scheduler import Schedule, check_job, clock, load, next_run, start_occurrence
 
 console = Console()
 schedule_app = typer.Typer(
-    help="Scheduled batch jobs (need DIALER_REDIS_URL and `dialer beat`, or `dialer serve`)."
+    help="Scheduled batch jobs (need DIALER_REDIS_URL and `dialer beat`, or `dialer serve`).",
+    rich_markup_mode=None,
 )
-app.add_typer(schedule_app, name="schedule")
+app.add_typer(schedule_app, name="schedule", cls=Group)
 
 Name = Annotated[str, typer.Argument(help="The job's name (its campaigns are NAME-DATE-TIME).")]
 

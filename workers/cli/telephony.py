@@ -27,14 +27,20 @@ from dialer.http import NUMBER_HINT, make_http_client
 from dialer.models import Agent, AvailableNumber, Credential, PhoneNumber
 from dialer.phone import normalize
 from dialer.settings import load_settings
-from workers.cli.app import app
+from workers.cli.app import Group, app
 
-setup_app = typer.Typer(help="One-time account setup: carrier credentials.", no_args_is_help=True)
-numbers_app = typer.Typer(help="Phone numbers: search, register, list.", no_args_is_help=True)
-agents_app = typer.Typer(help="Voice agents on your OneInbox account.", no_args_is_help=True)
-app.add_typer(setup_app, name="setup")
-app.add_typer(numbers_app, name="numbers")
-app.add_typer(agents_app, name="agents")
+setup_app = typer.Typer(
+    help="One-time account setup: carrier credentials.", no_args_is_help=True, rich_markup_mode=None
+)
+numbers_app = typer.Typer(
+    help="Phone numbers: search, register, list.", no_args_is_help=True, rich_markup_mode=None
+)
+agents_app = typer.Typer(
+    help="Voice agents on your OneInbox account.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(setup_app, name="setup", cls=Group)
+app.add_typer(numbers_app, name="numbers", cls=Group)
+app.add_typer(agents_app, name="agents", cls=Group)
 
 AGENT_PAGE = 100
 
