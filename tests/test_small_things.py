@@ -50,6 +50,7 @@ def test_setup_credentials_without_a_terminal_says_which_variable_to_set(tmp: Pa
         env=dialer_env(env),
         cwd=tmp,
         stdin=subprocess.DEVNULL,
+        start_new_session=True,  # no controlling terminal, as under cron
         capture_output=True,
         text=True,
         timeout=30,

@@ -8,8 +8,9 @@ table, or JSON with `--json` for scripts.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
-import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from typing import Annotated, Any
@@ -88,11 +89,16 @@ def _client() -> Iterator[OneInboxClient]:
 def _secret(value: SecretStr | None, env: str, prompt: str) -> str:
     """The secret from the environment, or asked for without echo; never empty."""
     text = value.get_secret_value() if value is not None else ""
-    if not text.strip() and not sys.stdin.isatty():
-        raise InputError(f"{env} is not set and there is no terminal to ask on: set {env}")
     if not text.strip():
         asked = f"{prompt} (input hidden; or set {env})"
-        text = str(typer.prompt(asked, hide_input=True, err=True))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", getpass.GetPassWarning)  # no terminal to hide input on
+            try:
+                text = str(typer.prompt(asked, hide_input=True, err=True))
+            except getpass.GetPassWarning:
+                raise InputError(
+                    f"{env} is not set and there is no terminal to ask on: set {env}"
+                ) from None
     if not text.strip():
         raise InputError(f"an empty value was given; set {env} or type it at the prompt")
     return text.strip()
