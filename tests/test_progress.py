@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
+from dialer.campaign import CampaignConfig, CampaignState
 from tests.support import (
     campaign_args,
     cli_env,
@@ -23,9 +25,11 @@ from tests.support import (
     sim_get,
     wait_until,
 )
+from workers import session
+from workers.cli import display
 from workers.simulator.server import RunningSimulator
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+pytestmark = pytest.mark.timeout(180)
 
 
 def _creates(sim: RunningSimulator) -> list[dict[str, Any]]:
@@ -38,6 +42,7 @@ def _pace(text: str) -> float:
     return float(found.group(1))
 
 
+@pytest.mark.integration
 def test_a_run_without_a_terminal_says_who_waits_and_is_steered_to_a_cancel(
     simulator: RunningSimulator, tmp: Path
 ) -> None:
@@ -98,6 +103,7 @@ def test_a_run_without_a_terminal_says_who_waits_and_is_steered_to_a_cancel(
     assert len(_creates(simulator)) == 4
 
 
+@pytest.mark.integration
 def test_the_last_line_of_a_finished_run_says_done(simulator: RunningSimulator, tmp: Path) -> None:
     (tmp / "c.csv").write_text("phone\n+14155550141\n+14155550142\n+14155550143\n")
     env = cli_env(simulator, tmp, DIALER_PROGRESS_EVERY_S="0.2")
@@ -109,3 +115,40 @@ def test_the_last_line_of_a_finished_run_says_done(simulator: RunningSimulator, 
     assert all(_pace(line) <= 20.0 for line in progress)
     again = dialer_cli(["pause", "d1"], env, cwd=tmp)
     assert again.returncode == 2 and "d1 has finished: nothing to pause" in again.stderr
+
+
+def test_the_pace_shown_is_measured_between_creates_and_never_above_the_limit() -> None:
+    assert session.recent_pace([], 10_000, 1.0) == 0.0
+    assert session.recent_pace([9_990], 10_000, 1.0) == 0.0  # one create is no pace yet
+    # Two creates a slot apart, seen 10 ms after the second: one gap of 1.01 s, under 1/s.
+    assert session.recent_pace([8_990, 10_000], 10_010, 1.0) == pytest.approx(1 / 1.02)
+    # Bunched stamps (clock jitter between workers) never read above the limit.
+    assert session.recent_pace([9_000, 9_500, 10_000], 10_000, 1.0) == 1.0
+    # Creates that stopped: the pace decays as time passes without new ones.
+    assert session.recent_pace([0, 1_010, 2_020], 20_000, 1.0) == pytest.approx(0.1)
+
+
+def _progress(state: CampaignState, **counts: int) -> session.Progress:
+    at = datetime(2030, 1, 2, 15, 0, tzinfo=UTC)  # not today: shown with its date
+    waiting = (session.Waiting("for their window", 14, at),)
+    return session.Progress(state, 20, counts, dialled=6, pace_per_s=0.5, waiting=waiting)
+
+
+def test_the_live_table_shows_waiting_pace_and_no_eta_while_paused() -> None:
+    config = CampaignConfig.model_validate(
+        {"campaign_id": "t", "agent_id": "a", "from_number": "+14155550100", "rate_per_s": 1.0}
+    )
+    running = dict(
+        display.figures(_progress(CampaignState.RUNNING, pending=14, completed=6), config)
+    )
+    assert running["dialled"] == "6"
+    assert running["waiting"] == "14 wait for their window, next at 2030-01-02 15:00 UTC"
+    assert running["ETA"] == "nobody due now; next dial at 2030-01-02 15:00 UTC"
+    assert running["pace"].startswith("0.50 calls/s")
+    paused = dict(display.figures(_progress(CampaignState.PAUSED, pending=14, completed=6), config))
+    assert paused["ETA"] == "paused: no ETA until it is resumed"
+    done = _progress(CampaignState.RUNNING, completed=20)
+    assert done.shown_state == "done"  # the last frame, before the flag catches up
+    console = Console(record=True, width=100)
+    console.print(display.progress_table(done, config))
+    assert "(done)" in console.export_text() and "(running)" not in console.export_text()
