@@ -22,6 +22,7 @@ def test_the_key_layout_is_what_stored_state_was_written_with() -> None:
     assert keys.watch_key("c1") == "dialer:camp:c1:watch"
     assert keys.pace_key("c1") == "dialer:camp:c1:pace"
     assert keys.sends_key("c1") == "dialer:camp:c1:sends"
+    assert keys.creates_key("c1") == "dialer:camp:c1:creates"
     assert keys.contact_key("c1", 7) == "dialer:camp:c1:c:7"
     assert keys.attempt_key("c1", 7, 2) == "dialer:camp:c1:c:7:a:2"
     assert keys.call_key("abc") == "dialer:call:abc"

@@ -17,6 +17,7 @@ Keys, for campaign C and contact row R (each named by a function in `dialer.stor
     dialer:camp:C:watch        contacts with follow-up work, by when it is due
     dialer:camp:C:pace         the pace's next send slot (`tat`; see `dialer.pace`)
     dialer:camp:C:sends        the send guard's stamps: when the last creates were let through
+    dialer:camp:C:creates      the creates sent in the last 10 minutes, by when (the pace shown)
     dialer:call:ID             which contact a OneInbox call id belongs to (for webhooks)
     dialer:hook:SHA            which campaign a webhook secret belongs to (SHA-256 of the secret)
     dialer:schedules           scheduled jobs: name -> JSON spec

@@ -20,7 +20,7 @@ from dialer.store.contact import (
     Dialable,
     new_contact_fields,
 )
-from dialer.store.hooks import Hooks
+from dialer.store.figures import Figures
 from dialer.store.keys import (
     ACTIVE,
     CAMPAIGNS,
@@ -28,7 +28,6 @@ from dialer.store.keys import (
     campaign_key,
     contact_key,
     counts_key,
-    creates_key,
     inflight_key,
     pace_key,
     queued_key,
@@ -39,7 +38,6 @@ from dialer.store.keys import (
 from dialer.store.listing import Listing
 
 log = logging.getLogger("dialer.store")
-RECENT_CREATES_MS = 10 * 60 * 1000  # creates kept for the pace shown
 ADD_PER_SCRIPT = 200  # contacts stored by one run of the add script
 SHARED_LUA = {"claim": ("guard",), "send": ("guard",)}  # Lua functions a script calls
 
@@ -63,7 +61,7 @@ class Claim:
     guard_passed: bool = False  # the send guard let this create go already: send it now
 
 
-class Store(Hooks, Listing):
+class Store(Figures, Listing):
     """Durable campaign state in one Redis database."""
 
     def __init__(self, client: redis.Redis) -> None:
@@ -320,43 +318,6 @@ class Store(Hooks, Listing):
     def live_inflight(self, cid: str) -> int:
         """Concurrency slots held now (unexpired leases)."""
         return int(self.redis.zcount(inflight_key(cid), self.server_ms(), "+inf"))
-
-    def note_create(self, cid: str, member: str, at_ms: int, *, first: bool) -> None:
-        """Count a create about to be sent: in the recent creates (what the shown pace is
-        measured on), and in the contacts dialled when it is the contact's first."""
-        key = creates_key(cid)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(key, {member: at_ms})
-        pipe.zremrangebyscore(key, "-inf", at_ms - RECENT_CREATES_MS)
-        if first:
-            pipe.hincrby(campaign_key(cid), "dialled", 1)
-        pipe.execute()
-
-    def recent_creates(self, cid: str, since_ms: int) -> list[int]:
-        """When the creates sent since `since_ms` were sent (ms since the epoch), oldest first."""
-        found = self.redis.zrangebyscore(creates_key(cid), since_ms, "+inf", withscores=True)
-        return [int(score) for _, score in cast(list[tuple[str, float]], found)]
-
-    def dialled(self, cid: str) -> int:
-        """Contacts with at least one create sent."""
-        return int(self.redis.hget(campaign_key(cid), "dialled") or 0)
-
-    def waiting(self, cid: str, sample: int = 500) -> tuple[int | None, dict[str, tuple[int, int]]]:
-        """When the next pending contact is due (ms since the epoch), and why the first
-        `sample` pending contacts wait: per reason, how many and the earliest due (ms)."""
-        ready = ready_key(cid)
-        first = cast(
-            list[tuple[str, float]], self.redis.zrange(ready, 0, sample - 1, withscores=True)
-        )
-        pipe = self.redis.pipeline(transaction=False)
-        for row, _ in first:
-            pipe.hget(contact_key(cid, int(row)), "waiting")
-        reasons: dict[str, tuple[int, int]] = {}
-        for (_, due), reason in zip(first, pipe.execute(), strict=True):
-            if reason:
-                count, earliest = reasons.get(str(reason), (0, int(due)))
-                reasons[str(reason)] = (count + 1, min(earliest, int(due)))
-        return (int(first[0][1]) if first else None), reasons
 
     def pending_rows(self, cid: str) -> list[int]:
         """Rows still waiting to be dialled (ready or queued)."""
