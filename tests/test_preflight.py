@@ -152,8 +152,8 @@ def test_a_mistyped_campaign_agent_is_a_failed_check_and_nobody_is_dialled(
 @pytest.mark.parametrize(
     ("flag", "path", "says"),
     [
-        ("--results", "missing/out.csv", "folder missing does not exist"),
-        ("--rejects", "missing/rejects.csv", "folder missing does not exist"),
+        ("--results", "c.csv/out.csv", "c.csv is a file, not a folder"),
+        ("--rejects", "c.csv/rejects.csv", "c.csv is a file, not a folder"),
         ("--results", ".", "is a folder"),
     ],
 )

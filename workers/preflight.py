@@ -107,7 +107,8 @@ def check_endpoint(base_url: str, env_file: Path | None) -> Check:
 
 
 def check_outputs(results: Path, rejects: Path) -> list[Check]:
-    """The results and rejects files can be written (their folder exists, neither is a folder)."""
+    """The results and rejects files can be written: neither is a folder, and their folder is
+    one we may write in, or can be created (private) under one."""
     checks = []
     for name, path in (("results file", results), ("rejects file", rejects)):
         problem = _unwritable(path)
@@ -117,12 +118,12 @@ def check_outputs(results: Path, rejects: Path) -> list[Check]:
 
 
 def _unwritable(path: Path) -> str:
-    folder = path.parent
     if path.is_dir():
         return f"{path} is a folder: give a file name (--results/--rejects)"
-    if not folder.is_dir():
-        return f"folder {folder} does not exist: create it or choose another path"
-    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    existing = next(p for p in path.parents if p.exists())
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder: choose another path for {path.name}"
+    if not os.access(existing, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         return f"{path} cannot be written: choose another path or fix its permissions"
     return ""
 

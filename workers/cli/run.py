@@ -10,7 +10,7 @@ import typer
 from campaigns.model import Reject
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import ConfigError
-from dialer.private import open_private
+from dialer.private import open_private, private_dir
 from dialer.run_options import OUTPUT
 from dialer.settings import Settings, load_settings
 from workers import session
@@ -48,6 +48,7 @@ def dial(
         if checked is None:
             return EXIT_ABORTED
         rejects: list[Reject] = []
+        private_dir(plan.rejects_path.parent)
         out = open_private(plan.rejects_path, "w", encoding="utf-8", newline="")
         # A detached campaign's results are written by the worker that sees it end.
         config = plan.config.model_copy(update={"results_path": str(plan.results.resolve())})
