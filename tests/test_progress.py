@@ -92,6 +92,7 @@ def test_a_run_without_a_terminal_says_who_waits_and_is_steered_to_a_cancel(
     progress = [line for line in lines if " w1 " in line and "dialled" in line]
     assert len(progress) >= 2, out
     assert all(_pace(line) <= 2.0 for line in progress)
+    assert all(" ETA " in line for line in progress)  # each a whole line: never hard-wrapped
     assert "canceled:" in progress[-1] and "canceled 3" in progress[-1]
     assert "dialled 4/7" in progress[-1]  # the cancelled three were never dialled
     assert any("Summary" in line for line in lines)
