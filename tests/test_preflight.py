@@ -187,6 +187,9 @@ def test_check_exits_3_like_run_when_the_file_has_nothing_to_dial(
     done = dialer_cli(_args("check"), env, cwd=tmp)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "0 contacts to dial, 1 rejected" in done.stdout
+    dry = dialer_cli(_args("run", DEFAULT_AGENT_ID, "--dry-run"), env, cwd=tmp)
+    assert dry.returncode == 3, dry.stdout + dry.stderr
+    assert "there is no contact to dial" in dry.stdout and "deadline" not in dry.stdout
 
 
 def test_dry_run_shows_the_files_counts_and_says_nothing_of_a_deadline_not_set(

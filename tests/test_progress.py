@@ -87,6 +87,9 @@ def test_a_run_without_a_terminal_says_who_waits_and_is_steered_to_a_cancel(
     finally:
         if run.poll() is None:
             run.kill()
+            run.wait()
+        if run.stdout is not None:
+            run.stdout.close()
     assert run.returncode == 3, out
     lines = [line for line in out.splitlines() if line.strip()]
     progress = [line for line in lines if " w1 " in line and "dialled" in line]

@@ -58,6 +58,8 @@ def test_hyphenated_and_undocumented_statuses_end_contacts_right(
     assert rows[TALKS]["status"] == "completed"
 
     env = cli_env(simulator, tmp)
+    status = dialer_cli(["status", "lenient"], env, cwd=tmp).stdout
+    assert "dialled 4/4" in status  # contacts with a create, not creates (6)
     exported = dialer_cli(
         ["export", "lenient", "--results", "attempts.csv", "--attempts"], env, cwd=tmp
     )
