@@ -10,7 +10,7 @@ from dialer.client import OneInboxClient
 from dialer.http import make_http_client
 from dialer.settings import Settings
 from workers.planning import RunPlan, open_path
-from workers.preflight import Check, Level, check_account, check_countries
+from workers.preflight import Check, Level, check_account, check_countries, check_rows
 from workers.server.errors import ApiError
 
 FIELDS = {"agent": "agent_id", "from-number": "from_number"}
@@ -50,7 +50,14 @@ def evaluate(settings: Settings, chosen: RunPlan) -> list[Check]:
         read_timeout=settings.read_timeout,
     )
     with http:
-        checks = check_account(OneInboxClient(http), chosen.config, len(phones), row_numbers=own)
+        client = OneInboxClient(http)
+        checks = check_account(client, chosen.config, len(phones))
+        _, unknown = check_rows(client, set(), own - {chosen.config.from_number})
+    if unknown.numbers:  # the API refuses such a list whole (`dialer run` rejects those rows)
+        listed = ", ".join(sorted(unknown.numbers))
+        checks.append(
+            Check("from-number", Level.FAIL, f"rows' {listed} not among your registered numbers")
+        )
     if phones and not any(c.level is Level.FAIL for c in checks):
         checks.append(check_countries(chosen.config.from_number, phones))
     return checks
