@@ -96,7 +96,7 @@ def test_detached_campaign_paused_then_cancelled(sim: RunningSimulator, tmp_path
     env = cli_env(sim, tmp_path, DIALER_REDIS_URL=server.url)
     worker = Worker(env, tmp_path / "worker.log")
     try:
-        _contacts(tmp_path / "contacts.csv", 12)
+        _contacts(tmp_path / "contacts.csv", 40)  # 20 s of dialling: not done before the pause
         submitted = dialer_cli(_run_args("--rate", "2/s", "--detach"), env, cwd=tmp_path)
         assert submitted.returncode == 0, submitted.stdout + submitted.stderr
         wait_until(lambda: len(_creates(sim)) >= 2, 30, "the first creates")
@@ -123,14 +123,14 @@ def test_detached_campaign_paused_then_cancelled(sim: RunningSimulator, tmp_path
         with out.open(encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
         statuses = Counter(r["status"] for r in rows)
-        assert len(rows) == 12
-        assert statuses["canceled"] == 12 - len(_creates(sim))
+        assert len(rows) == 40
+        assert statuses["canceled"] == 40 - len(_creates(sim))
         assert all(r["attempts"] == "0" for r in rows if r["status"] == "canceled")
         # The worker that saw the campaign end wrote its results where `run` said it would.
         written = tmp_path / "contacts.results.csv"
         wait_until(written.exists, 10, "the detached campaign's results file")
         with written.open(encoding="utf-8") as handle:
-            assert len(list(csv.DictReader(handle))) == 12
+            assert len(list(csv.DictReader(handle))) == 40
     finally:
         worker.stop()
         server.stop()
