@@ -68,7 +68,7 @@ def test_retry_run_dials_exactly_the_requested_statuses_once(
         f"+1415555{4000 + i:04d}" for i, s in enumerate(STATUSES, 1) if s in {"failed", "no_answer"}
     }
     assert set(called) == wanted and set(called.values()) == {1}
-    [results] = list(tmp.glob("old.retry-*.results.csv"))
+    [results] = list(tmp.glob("old-retry-*.results.csv"))
     with results.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0])[:2] == ["Phone", "first_name"]  # the old columns are kept, once

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from dialer.campaign import CampaignState
 from dialer.errors import StateError
@@ -44,9 +45,19 @@ def _config(store: Store, cid: str) -> None:
 
 
 @app.command()
-def status(campaign: Campaign) -> None:
-    """Show how far a campaign has got: contacts per status, and why it stopped if it did."""
+def status(
+    campaign: Annotated[
+        str | None, typer.Argument(help="Campaign id; without it, every campaign is listed.")
+    ] = None,
+) -> None:
+    """Show how far a campaign has got: contacts per status, and why it stopped if it did.
+
+    Without a campaign id: every campaign, with its list, state, counts and last activity.
+    """
     with _store() as store:
+        if campaign is None:
+            _list_campaigns(store)
+            return
         now = session.progress(store, campaign)
         config = store.campaign(campaign)
         console.print(display.progress_table(now, config, 0.0))
@@ -58,6 +69,31 @@ def status(campaign: Campaign) -> None:
             console.print(f"Next contact due {due:%Y-%m-%d %H:%M:%S} UTC.")
         for reason, count in sorted(reasons.items(), key=lambda item: -item[1])[:5]:
             console.print(f"  {count} waiting: {reason}", highlight=False)
+
+
+def _list_campaigns(store: Store) -> None:
+    seen = store.overviews(store.campaign_ids())
+    if not seen:
+        console.print("No campaign yet: `dialer run FILE` starts one.")
+        return
+    table = Table(title="Campaigns")
+    for column in ("id", "list", "state", "done", "left", "counts", "last activity (UTC)"):
+        table.add_column(column, overflow="fold")
+    for one in sorted(seen, key=lambda o: -o.last_activity_ms):
+        table.add_row(
+            one.config.campaign_id,
+            one.config.source or "",
+            one.state.value,
+            f"{one.total - one.live}/{one.total}",
+            str(one.live),
+            ", ".join(f"{k} {v}" for k, v in sorted(one.counts.items())),
+            _when(one.last_activity_ms),
+        )
+    console.print(table)
+
+
+def _when(ms: int) -> str:
+    return f"{datetime.fromtimestamp(ms / 1000, UTC):%Y-%m-%d %H:%M:%S}" if ms else ""
 
 
 @app.command()
