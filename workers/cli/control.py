@@ -77,16 +77,18 @@ def _list_campaigns(store: Store) -> None:
         console.print("No campaign yet: `dialer run FILE` starts one.")
         return
     table = Table(title="Campaigns")
-    for column in ("id", "list", "state", "done", "left", "counts", "last activity (UTC)"):
-        table.add_column(column, overflow="fold")
+    table.add_column("id", no_wrap=True)
+    table.add_column("list", overflow="fold")
+    for column in ("state", "done", "left"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("last activity (UTC)")
     for one in sorted(seen, key=lambda o: -o.last_activity_ms):
         table.add_row(
             one.config.campaign_id,
-            one.config.source or "",
+            one.config.source,
             one.state.value,
             f"{one.total - one.live}/{one.total}",
             str(one.live),
-            ", ".join(f"{k} {v}" for k, v in sorted(one.counts.items())),
             _when(one.last_activity_ms),
         )
     console.print(table)

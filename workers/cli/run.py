@@ -139,15 +139,13 @@ def _interrupted(settings: Settings, store: Store, cid: str, stop: Interrupted, 
 
 
 def _how_to_go_on(settings: Settings, cid: str, rerun: str) -> None:
+    """The exact commands, each on a line of its own and never wrapped (to copy them)."""
     if session.embedded(settings):
-        console.print(f"  To resume: [bold]{escape(rerun)}[/]", highlight=False)
+        console.print(f"  To resume: {rerun}", highlight=False, markup=False, soft_wrap=True)
     else:
-        console.print(
-            f"  To resume: [bold]dialer resume {cid}[/] (the workers dial it), or "
-            f"[bold]{escape(rerun)}[/] to follow it here",
-            highlight=False,
-        )
-    console.print(f"  To cancel: [bold]dialer cancel {cid}[/]", highlight=False)
+        console.print(f"  To resume: dialer resume {cid}   (the workers dial it), or follow it "
+                      f"here: {rerun}", highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+    console.print(f"  To cancel: dialer cancel {cid}", highlight=False, soft_wrap=True)
 
 
 def _name_orphans(store: Store, cid: str) -> None:
@@ -157,11 +155,14 @@ def _name_orphans(store: Store, cid: str) -> None:
                             other.config.campaign_id])  # fmt: skip
         console.print(
             f"[bold yellow]Not dialled by this run:[/] campaign {other.config.campaign_id} "
-            f"({other.config.source or 'list unknown'}, {other.state.value}), "
-            f"{other.live} contacts left. To resume: {escape(again)} (with its options); "
-            f"to cancel: dialer cancel {other.config.campaign_id}",
+            f"({escape(other.config.source or 'list unknown')}, {other.state.value}), "
+            f"{other.live} contacts left.",
             highlight=False,
         )
+        console.print(f"  To resume: {again}   (with its options)", markup=False,
+                      highlight=False, soft_wrap=True)  # fmt: skip
+        console.print(f"  To cancel: dialer cancel {other.config.campaign_id}",
+                      highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def _preflight_passes(settings: Settings, plan: RunPlan) -> bool:
