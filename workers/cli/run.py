@@ -158,6 +158,7 @@ def _name_orphans(store: Store, cid: str) -> None:
             f"({escape(other.config.source or 'list unknown')}, {other.state.value}), "
             f"{other.live} contacts left.",
             highlight=False,
+            soft_wrap=True,
         )
         console.print(f"  To resume: {again}   (with its options)", markup=False,
                       highlight=False, soft_wrap=True)  # fmt: skip
