@@ -46,8 +46,10 @@ def dial(
     """Submit, follow and report one campaign; returns the exit code.
 
     The preflight runs once the stack is starting, so the worker boots while it checks.
-    Ctrl-C or SIGTERM pauses the campaign and says how to go on (`rerun`: this command).
+    Ctrl-C or SIGTERM pauses the campaign and says how to go on (`rerun`: the command that
+    resumes it; by default, this one as it was typed).
     """
+    rerun = rerun or this_command()
     try:
         with interrupts_raise():
             return _dial(settings, plan, detach=detach, workers=workers, preflight=preflight,
