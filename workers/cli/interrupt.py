@@ -2,13 +2,15 @@
 
 While `interrupts_raise()` holds, SIGINT and SIGTERM raise `Interrupted` in the main thread
 (the rich Live display's context exits on it, which restores the terminal). The first signal
-is the one that counts: later ones are ignored while the run pauses its campaign and stops its
-workers, so a second Ctrl-C cannot cut that short and leave the campaign running.
+is the one that counts: later ones are ignored while the run pauses its campaign, so a second
+Ctrl-C cannot cut that short and leave the campaign running; once it is paused, another one
+quits at once (`quit_on_next`) instead of waiting for the workers to stop.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections.abc import Iterator
 from types import FrameType
@@ -51,3 +53,14 @@ def interrupts_raise() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def quit_on_next() -> None:
+    """From now on, SIGINT or SIGTERM ends the process at once (its embedded Redis and worker
+    get SIGTERM as it dies, and stop cleanly)."""
+
+    def leave(signum: int, frame: FrameType | None) -> None:
+        os._exit(EXIT_CODES.get(signal.Signals(signum), 128 + signum))
+
+    for signum in EXIT_CODES:
+        signal.signal(signum, leave)

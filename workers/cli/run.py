@@ -24,7 +24,7 @@ from workers import session
 from workers.cli import display, options
 from workers.cli.app import app
 from workers.cli.check import run_preflight, show
-from workers.cli.interrupt import Interrupted, interrupts_raise
+from workers.cli.interrupt import Interrupted, interrupts_raise, quit_on_next
 from workers.cli.runopts import run_options, run_options_command
 from workers.embedded import served_url
 from workers.planning import RunPlan, plan_run, stream
@@ -129,14 +129,21 @@ def _interrupted(settings: Settings, store: Store, cid: str, stop: Interrupted, 
     say how to go on."""
     state = session.pause_interrupted(store, cid)
     console.print()
+    if state is None:
+        console.print(f"{stop.name}: stopped before campaign {cid} was made; nobody was dialled.")
+        return stop.exit_code
     if state is CampaignState.PAUSED:
         console.print(
             f"{stop.name}: campaign [bold]{cid}[/] is paused; nobody new is dialled. Calls "
-            "already placed are followed to their end when it resumes."
+            "already placed are followed to their end when it resumes.",
+            soft_wrap=True,
         )
-    elif state is not None:
+    else:
         console.print(f"{stop.name}: campaign [bold]{cid}[/] is {state.value}.")
     _how_to_go_on(settings, cid, rerun)
+    if session.embedded(settings):
+        console.print("Stopping the workers (Ctrl-C again quits at once)...")
+    quit_on_next()
     return stop.exit_code
 
 
