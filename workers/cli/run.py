@@ -52,8 +52,9 @@ def dial(
     rerun = rerun or this_command()
     try:
         with interrupts_raise():
-            return _dial(settings, plan, detach=detach, workers=workers, preflight=preflight,
-                         rerun=rerun)  # fmt: skip
+            return _dial(
+                settings, plan, detach=detach, workers=workers, preflight=preflight, rerun=rerun
+            )
     except Interrupted as stop:  # before the store was open, or while the stack stopped
         console.print(f"\n{stop.name}: stopped.")
         _how_to_go_on(settings, plan.config.campaign_id, rerun)
@@ -152,16 +153,21 @@ def _how_to_go_on(settings: Settings, cid: str, rerun: str) -> None:
     if session.embedded(settings):
         console.print(f"  To resume: {rerun}", highlight=False, markup=False, soft_wrap=True)
     else:
-        console.print(f"  To resume: dialer resume {cid}   (the workers dial it), or follow it "
-                      f"here: {rerun}", highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+        console.print(
+            f"  To resume: dialer resume {cid}   (the workers dial it), or follow it here: {rerun}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     console.print(f"  To cancel: dialer cancel {cid}", highlight=False, soft_wrap=True)
 
 
 def _name_orphans(store: Store, cid: str) -> None:
     """Other unfinished campaigns of this state folder: this run does not dial them."""
     for other in session.unfinished(store, but=cid):
-        again = shlex.join(["dialer", "run", other.config.source or "FILE", "--campaign",
-                            other.config.campaign_id])  # fmt: skip
+        again = shlex.join(
+            ["dialer", "run", other.config.source or "FILE", "--campaign", other.config.campaign_id]
+        )
         console.print(
             f"[bold yellow]Not dialled by this run:[/] campaign {other.config.campaign_id} "
             f"({escape(other.config.source or 'list unknown')}, {other.state.value}), "
@@ -169,10 +175,17 @@ def _name_orphans(store: Store, cid: str) -> None:
             highlight=False,
             soft_wrap=True,
         )
-        console.print(f"  To resume: {again}   (with its options)", markup=False,
-                      highlight=False, soft_wrap=True)  # fmt: skip
-        console.print(f"  To cancel: dialer cancel {other.config.campaign_id}",
-                      highlight=False, soft_wrap=True)  # fmt: skip
+        console.print(
+            f"  To resume: {again}   (with its options)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"  To cancel: dialer cancel {other.config.campaign_id}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _preflight_passes(settings: Settings, plan: RunPlan) -> bool:
