@@ -280,6 +280,18 @@ class DialerProcess:
         """Its exit code, once it has ended."""
         return self.process.wait(timeout=timeout)
 
+    def kill_all(self, timeout: float = 60) -> None:
+        """kill -9 of `dialer` alone, as a crash does; then wait until the processes it started
+        (its Redis, its worker finishing its tasks) have ended too."""
+        started = descendants(self.process.pid)
+        self.process.kill()
+        self.process.wait(timeout=timeout)
+        wait_until(
+            lambda: not any(Path(f"/proc/{pid}").exists() for pid in started),
+            timeout,
+            "the killed run's processes to end",
+        )
+
     @property
     def stdout(self) -> str:
         return self.out.read_text(encoding="utf-8")
@@ -308,3 +320,17 @@ def state_folder_free(state_dir: Path) -> bool:
             return False
         fcntl.flock(handle, fcntl.LOCK_UN)
     return True
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes `pid` started, and theirs (Linux /proc)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                children = {int(c) for c in (task / "children").read_text().split()}
+                todo += children - found
+                found |= children
+    return found

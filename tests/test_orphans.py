@@ -5,7 +5,6 @@ campaign), names it with how to resume or cancel, and `dialer status` lists both
 from __future__ import annotations
 
 import re
-import signal
 from collections import Counter
 from pathlib import Path
 
@@ -41,8 +40,7 @@ def test_a_killed_runs_campaign_waits_while_another_list_is_run(
     env = cli_env(simulator, tmp)
     killed = DialerProcess(campaign_args("run", "first.csv", "--rate", "2/s"), env, tmp)
     wait_until(lambda: len(creates_to(simulator.url)) >= 2, 60, "two calls of the first list")
-    killed.signal_group(signal.SIGKILL)  # a closed laptop: nothing is said, nothing paused
-    killed.wait()
+    killed.kill_all()  # a crash: nothing is said, nothing paused
     wait_until(lambda: state_folder_free(tmp / "state"), 30, "the killed run's stack to end")
     before = Counter(creates_to(simulator.url, set(FIRST)))
 

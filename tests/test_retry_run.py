@@ -4,7 +4,6 @@ requested statuses, once each, keeping their columns; unknown rows only when ask
 from __future__ import annotations
 
 import csv
-import signal
 from collections import Counter
 from pathlib import Path
 
@@ -114,8 +113,7 @@ def test_a_retry_killed_half_way_then_run_again_dials_nobody_twice(
     numbers = {f"+1415555{4000 + i:04d}" for i in range(1, 9)}
     killed = DialerProcess(_args("--rate", "2/s"), _env(simulator, tmp), tmp)
     wait_until(lambda: len(creates_to(simulator.url)) >= 2, 60, "two calls of the retry")
-    killed.signal_group(signal.SIGKILL)
-    killed.wait()
+    killed.kill_all()
     wait_until(lambda: state_folder_free(tmp / "state"), 30, "the killed run's stack to end")
     lists = list(tmp.glob("old-retry-*.csv"))
 
