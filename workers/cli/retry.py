@@ -9,10 +9,9 @@ import typer
 
 from dialer.errors import ConfigError, InputError
 from dialer.run_options import OUTPUT
-from dialer.settings import load_settings
 from workers.cli import options
 from workers.cli.app import app
-from workers.cli.run import Launch, check_detach, console, launch
+from workers.cli.run import Launch, check_detach, console, launch, run_settings
 from workers.cli.runopts import run_options, run_options_command
 from workers.planning import plan_run
 from workers.reselect import RETRYABLE, retry_id, retry_list, select_rows
@@ -56,6 +55,7 @@ def retry(
     workers: options.Workers = 1,
     preflight: options.Preflight = True,
     dry_run: options.DryRun = False,
+    allow_unsafe_redis: options.AllowUnsafeRedis = False,
 ) -> None:
     """Dial again the contacts of an earlier results file that ended with the given statuses.
 
@@ -65,8 +65,7 @@ def retry(
     if not results.is_file():
         raise InputError("no such file", where=str(results))
     statuses = _statuses(only, include_unknown)
-    settings = load_settings()
-    settings.require_api_key()
+    settings = run_settings(allow_unsafe_redis)
     check_detach(settings, detach)
     cid = campaign or retry_id(results, statuses)
     contacts = retry_list(results, cid)
