@@ -20,13 +20,21 @@ Overrides = dict[str, str | None]
 class ContactBatch(Sequence[Contact]):
     """Contacts in source-row order: `source_rows[i]`, `phones[i]` (E.164), `cells[i]`."""
 
-    __slots__ = ("_columns", "_variables", "cells", "overrides", "phones", "source_rows")
+    __slots__ = (
+        "_columns", "_original", "_variables", "cells", "overrides", "phones", "source_rows"
+    )  # fmt: skip
 
     def __init__(
-        self, columns: tuple[str, ...], variables: Callable[[list[str]], dict[str, str]]
+        self,
+        columns: tuple[str, ...],
+        variables: Callable[[list[str]], dict[str, str]],
+        original: int | None = None,
     ) -> None:
+        """`original`: the index of a `source_row` column (a results file dialled again), whose
+        number each contact keeps instead of its row in this file."""
         self._columns = columns
         self._variables = variables
+        self._original = original
         self.source_rows: list[int] = []
         self.phones: list[str] = []
         self.cells: list[list[str]] = []
@@ -76,5 +84,13 @@ class ContactBatch(Sequence[Contact]):
         row = dict(zip(self._columns, cells, strict=False))
         overrides = self.overrides.get(i) or {}
         return Contact(
-            self.source_rows[i], self.phones[i], row, self._variables(cells), **overrides
+            self._source_row(i), self.phones[i], row, self._variables(cells), **overrides
         )
+
+    def _source_row(self, i: int) -> int:
+        """The contact's row in this file, or the one its `source_row` cell names."""
+        if self._original is not None:
+            cell = self.cells[i][self._original].strip()
+            if cell.isdecimal() and int(cell) > 0:
+                return int(cell)
+        return self.source_rows[i]

@@ -11,7 +11,7 @@ from operator import attrgetter, itemgetter
 import phonenumbers
 
 from campaigns.batch import ContactBatch, Overrides
-from campaigns.columns import Layout
+from campaigns.columns import Layout, key
 from campaigns.model import Reject, RejectReason
 from campaigns.numbers import Failure, Found, failure
 from dialer.errors import InvalidNumber
@@ -44,10 +44,13 @@ class RowReader:
         self.seen: dict[str, int] = {}  # E.164 -> the row that has it
         self.blank_rows = 0
         self.name = name
+        keys = [key(column) for column in layout.columns]
+        # A results file dialled again: each contact keeps the row number it had at first.
+        self.original = keys.index("source_row") if layout.is_results_file else None
 
     def batch(self) -> ContactBatch:
         """An empty batch for this file's contacts."""
-        return ContactBatch(self.columns, self.variables)
+        return ContactBatch(self.columns, self.variables, self.original)
 
     def numbers(self, rows: list[list[str]]) -> tuple[list[str], list[str] | str]:
         """The phone text of each row and the region to read it in (one for all, or per row).

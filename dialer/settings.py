@@ -111,6 +111,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("public_url", "DIALER_PUBLIC_URL"),
         description="where OneInbox reaches `dialer serve` (its webhook route)",
     )
+    serve_only: str = Field(
+        default="",
+        validation_alias=AliasChoices("serve_only", "DIALER_SERVE_ONLY"),
+        description="the one campaign a worker's tick serves (set by `dialer run` for its "
+        "embedded worker); empty: every campaign",
+    )
     max_upload_mb: float = Field(
         default=50.0, gt=0, validation_alias=AliasChoices("max_upload_mb", "DIALER_MAX_UPLOAD_MB")
     )

@@ -34,9 +34,14 @@ def tick(
     follow: Enqueue,
     timing: Timing,
     finished: Finished | None = None,
+    only: str = "",
 ) -> None:
-    """Serve every active campaign once; `finished(cid)` is called as each one ends."""
+    """Serve every active campaign once (only campaign `only` when it is given: the embedded
+    worker of a `dialer run` leaves other campaigns to their own runs); `finished(cid)` is
+    called as each one ends."""
     for cid in store.active_campaigns():
+        if only and cid != only:
+            continue
         if tick_campaign(store, cid, dial, follow, timing) and finished is not None:
             finished(cid)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
@@ -251,3 +252,85 @@ def campaign_args(command: str, contacts: str, *extra: str) -> list[str]:
         "always",
         *extra,
     ]
+
+
+class DialerProcess:
+    """A `dialer` command started in its own process group (as a terminal runs it), so that a
+    test can send it what Ctrl-C sends: SIGINT to the whole group. Output goes to files."""
+
+    def __init__(self, args: list[str], env: Mapping[str, str], cwd: Path) -> None:
+        self.out = cwd / f"dialer-{time.monotonic_ns()}.out"
+        self.err = self.out.with_suffix(".err")
+        with self.out.open("wb") as out, self.err.open("wb") as err:
+            self.process = subprocess.Popen(
+                [dialer_exe(), *args],
+                env=dialer_env(env),
+                cwd=cwd,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def signal_group(self, signum: int) -> None:
+        """What the terminal does on Ctrl-C (SIGINT) or what `kill` does (any signal)."""
+        os.killpg(self.process.pid, signum)
+
+    def wait(self, timeout: float = 60) -> int:
+        """Its exit code, once it has ended."""
+        return self.process.wait(timeout=timeout)
+
+    def kill_all(self, timeout: float = 60) -> None:
+        """kill -9 of `dialer` alone, as a crash does; then wait until the processes it started
+        (its Redis, its worker finishing its tasks) have ended too."""
+        started = descendants(self.process.pid)
+        self.process.kill()
+        self.process.wait(timeout=timeout)
+        wait_until(
+            lambda: not any(Path(f"/proc/{pid}").exists() for pid in started),
+            timeout,
+            "the killed run's processes to end",
+        )
+
+    @property
+    def stdout(self) -> str:
+        return self.out.read_text(encoding="utf-8")
+
+    @property
+    def stderr(self) -> str:
+        return self.err.read_text(encoding="utf-8")
+
+
+def creates_to(url: str, numbers: set[str] | None = None) -> list[str]:
+    """The numbers the simulator has been asked to call, in order (only `numbers` if given)."""
+    creates = sim_get(url, "creates")
+    assert isinstance(creates, list)
+    return [c["to_number"] for c in creates if numbers is None or c["to_number"] in numbers]
+
+
+def state_folder_free(state_dir: Path) -> bool:
+    """True once no embedded Redis holds the state folder (a killed run's stack has ended)."""
+    lock = state_dir / "redis.lock"
+    if not lock.exists():
+        return True
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return True
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes `pid` started, and theirs (Linux /proc)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                children = {int(c) for c in (task / "children").read_text().split()}
+                todo += children - found
+                found |= children
+    return found

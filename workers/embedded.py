@@ -167,6 +167,7 @@ def embedded_redis(state_dir: Path) -> Iterator[EmbeddedRedis]:
         stderr=subprocess.DEVNULL,
         pass_fds=(lock.fileno(),),
         preexec_fn=die_with_parent,
+        start_new_session=True,  # a Ctrl-C at the terminal is for `dialer`, which stops it
     )
     assert process.stdin is not None
     process.stdin.write(_redis_config(port, password, data_dir).encode())
@@ -241,6 +242,7 @@ def embedded_worker(
             stderr=log,
             stdin=subprocess.DEVNULL,
             preexec_fn=die_with_parent,
+            start_new_session=True,  # a Ctrl-C at the terminal is for `dialer`, which stops it
         )
     try:
         yield process

@@ -22,6 +22,7 @@ from dialer.errors import ConfigError, StateError
 from dialer.private import private_dir
 from dialer.settings import Settings
 from dialer.store import LIVE_STATES, ContactRecord, ContactState, Store, durability
+from dialer.store.listing import Overview
 from workers.embedded import embedded_redis, embedded_worker, served_url
 
 RESULTS_EVERY_S = 5.0
@@ -78,10 +79,14 @@ class Progress:
         return self.total - self.live
 
 
-def worker_env(settings: Settings, redis_url: str) -> dict[str, str]:
-    """The environment an embedded worker needs (the key travels here, never in argv)."""
+def worker_env(settings: Settings, redis_url: str, *, only: str = "") -> dict[str, str]:
+    """The environment an embedded worker needs (the key travels here, never in argv).
+
+    `only`: the one campaign its tick serves (a `dialer run`'s); empty, every campaign.
+    """
     env = {
         "DIALER_REDIS_URL": redis_url,
+        "DIALER_SERVE_ONLY": only,
         "ONEINBOX_BASE_URL": settings.base_url,
         "DIALER_CONNECT_TIMEOUT": str(settings.connect_timeout),
         "DIALER_READ_TIMEOUT": str(settings.read_timeout),
@@ -93,11 +98,21 @@ def worker_env(settings: Settings, redis_url: str) -> dict[str, str]:
     return env
 
 
+def embedded(settings: Settings) -> bool:
+    """True when `open_store` starts the embedded stack (no DIALER_REDIS_URL, no `dialer serve`
+    running on the state folder)."""
+    return not (settings.redis_url or served_url(settings.state_dir))
+
+
 @contextlib.contextmanager
-def open_store(settings: Settings, *, workers: int = 1, concurrency: int = 16) -> Iterator[Store]:
+def open_store(
+    settings: Settings, *, workers: int = 1, concurrency: int = 16, only: str = ""
+) -> Iterator[Store]:
     """The campaign store, with the embedded stack started around it when needed.
 
-    A running `dialer serve` on the same state folder lends its Redis and its worker.
+    A running `dialer serve` on the same state folder lends its Redis and its worker. The
+    embedded workers serve only campaign `only` when it is given: other unfinished campaigns
+    of the state folder wait for their own run.
     """
     url = settings.redis_url or served_url(settings.state_dir)
     if url:
@@ -107,7 +122,7 @@ def open_store(settings: Settings, *, workers: int = 1, concurrency: int = 16) -
         return
     private_dir(settings.state_dir)
     with embedded_redis(settings.state_dir) as server, contextlib.ExitStack() as stack:
-        env = worker_env(settings, server.url)
+        env = worker_env(settings, server.url, only=only)
         for n in range(workers):
             log = settings.state_dir / "logs" / f"worker-{n}.log"
             stack.enter_context(embedded_worker(env, log, concurrency))
@@ -149,6 +164,29 @@ def start(store: Store, cid: str) -> None:
     """Let the campaign dial (also resumes a paused one)."""
     if store.campaign_state(cid) is not CampaignState.DONE:
         store.set_campaign_state(cid, CampaignState.RUNNING)
+
+
+def pause_interrupted(store: Store, cid: str) -> CampaignState | None:
+    """Pause a running campaign whose run was interrupted; returns its state after.
+
+    No reason is recorded: a person stopped it, so `dialer resume` or the same run goes on.
+    """
+    state = store.campaign_state(cid)
+    if state is CampaignState.RUNNING:
+        store.set_campaign_state(cid, CampaignState.PAUSED)
+        return CampaignState.PAUSED
+    return state
+
+
+def unfinished(store: Store, *, but: str = "") -> list[Overview]:
+    """Campaigns with contacts still to dial or follow (not canceled), except `but`."""
+    return [
+        seen
+        for seen in store.overviews(store.campaign_ids())
+        if seen.config.campaign_id != but
+        and seen.state in (CampaignState.RUNNING, CampaignState.PAUSED)
+        and seen.live > 0
+    ]
 
 
 def cancel(store: Store, cid: str) -> int:

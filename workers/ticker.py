@@ -14,6 +14,7 @@ from typing import Any
 
 from celery import Celery, bootsteps
 
+from dialer.settings import load_settings
 from dialer.tick import tick
 from workers import session
 from workers.queues import DIAL_QUEUE, DIAL_TASK, FOLLOW_QUEUE, FOLLOW_TASK
@@ -39,6 +40,7 @@ class Ticker:
     def __init__(self, app: Celery) -> None:
         self.app = app
         self.owner = uuid.uuid4().hex
+        self.only = load_settings().serve_only
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.run, name="dialer-tick", daemon=True)
 
@@ -63,7 +65,7 @@ class Ticker:
                             FOLLOW_TASK, (cid, rows), queue=FOLLOW_QUEUE, producer=producer
                         )
 
-                    tick(d.store, dial, follow, d.timing, finished=export_finished)
+                    tick(d.store, dial, follow, d.timing, finished=export_finished, only=self.only)
             except Exception:  # the tick must outlive a Redis restart or a bad campaign
                 log.exception("tick failed; trying again")
 

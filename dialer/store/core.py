@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
@@ -109,7 +110,8 @@ class Store(Figures, Listing):
     def set_campaign_state(self, cid: str, state: CampaignState) -> None:
         """Run, pause, cancel or close a campaign; the tick serves only the active ones."""
         pipe = self.redis.pipeline()
-        pipe.hset(campaign_key(cid), "state", state.value)
+        now_ms = round(time.time() * 1000)
+        pipe.hset(campaign_key(cid), mapping={"state": state.value, "updated_at": now_ms})
         if state is CampaignState.RUNNING:
             pipe.hdel(campaign_key(cid), "reason")
         if state is CampaignState.DONE:

@@ -9,6 +9,9 @@ from collections.abc import Callable
 PREFIX = "dialer"
 ACTIVE = f"{PREFIX}:active"
 CAMPAIGNS = f"{PREFIX}:campaigns"
+# Set once the campaigns created before the CAMPAIGNS index existed have been added to it.
+CAMPAIGNS_INDEXED = f"{PREFIX}:campaigns-indexed"
+CAMPAIGN_KEYS = f"{PREFIX}:camp:*"  # a SCAN pattern: every campaign's keys
 TICK_LEASE = f"{PREFIX}:tick"
 BEAT_LEASE = f"{PREFIX}:beat"
 SCHEDULES = f"{PREFIX}:schedules"

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from dialer.campaign import CampaignState
 from dialer.errors import StateError
@@ -54,9 +56,19 @@ def _unfinished(store: Store, cid: str, verb: str) -> None:
 
 
 @app.command()
-def status(campaign: Campaign) -> None:
-    """Show how far a campaign has got: contacts per status, and why it stopped if it did."""
+def status(
+    campaign: Annotated[
+        str | None, typer.Argument(help="Campaign id; without it, every campaign is listed.")
+    ] = None,
+) -> None:
+    """Show how far a campaign has got: contacts per status, and why it stopped if it did.
+
+    Without a campaign id: every campaign, with its list, state, counts and last activity.
+    """
     with _store() as store:
+        if campaign is None:
+            _list_campaigns(store)
+            return
         now = session.progress(store, campaign)
         config = store.campaign(campaign)
         if console.is_terminal:
@@ -68,6 +80,33 @@ def status(campaign: Campaign) -> None:
         _, reasons = store.waiting(campaign)
         for reason, (count, _due) in sorted(reasons.items(), key=lambda item: -item[1][0])[:5]:
             console.print(f"  {count} waiting: {reason}", highlight=False)
+
+
+def _list_campaigns(store: Store) -> None:
+    seen = store.overviews(store.campaign_ids())
+    if not seen:
+        console.print("No campaign yet: `dialer run FILE` starts one.")
+        return
+    table = Table(title="Campaigns")
+    table.add_column("id", no_wrap=True)
+    table.add_column("list", overflow="fold")
+    for column in ("state", "done", "left"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("last activity (UTC)")
+    for one in sorted(seen, key=lambda o: -o.last_activity_ms):
+        table.add_row(
+            one.config.campaign_id,
+            one.config.source,
+            one.state.value,
+            f"{one.total - one.live}/{one.total}",
+            str(one.live),
+            _when(one.last_activity_ms),
+        )
+    console.print(table)
+
+
+def _when(ms: int) -> str:
+    return f"{datetime.fromtimestamp(ms / 1000, UTC):%Y-%m-%d %H:%M:%S}" if ms else ""
 
 
 @app.command()

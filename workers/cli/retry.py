@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from dialer.errors import ConfigError, InputError
-from dialer.settings import load_settings
+from dialer.run_options import OUTPUT
+from workers.cli import options
 from workers.cli.app import app
-from workers.cli.run import console, dial
+from workers.cli.run import Launch, check_detach, console, launch, run_settings
 from workers.cli.runopts import run_options, run_options_command
 from workers.planning import plan_run
-from workers.reselect import RETRYABLE, select_rows
+from workers.reselect import RETRYABLE, retry_id, retry_list, select_rows
 
 
 def _statuses(only: str, include_unknown: bool) -> set[str]:
-    chosen = {s.strip() for s in only.split(",") if s.strip()}
+    chosen = {s.strip().lower() for s in only.split(",") if s.strip()}
     unknown = chosen - set(RETRYABLE) - {"unknown"}
     if unknown:
         raise ConfigError(f"--only: unknown status(es) {sorted(unknown)}; choose from {RETRYABLE}")
@@ -32,7 +32,7 @@ def retry(
     ctx: typer.Context,
     results: Annotated[Path, typer.Argument(help="Results file of an earlier campaign.")],
     only: Annotated[
-        str, typer.Option(help="Statuses to dial again (comma separated).")
+        str, typer.Option(help="Statuses to dial again (comma separated, any case).")
     ] = "failed,no_answer",
     include_unknown: Annotated[
         bool,
@@ -42,16 +42,34 @@ def retry(
             "called already: possible double calls).",
         ),
     ] = False,
+    campaign: options.Campaign = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--results",
+            help="Results file of the retry (default: <campaign>.results.csv beside it).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    rejects: options.Rejects = None,
+    detach: options.Detach = False,
+    workers: options.Workers = 1,
+    no_preflight: options.NoPreflight = False,
+    dry_run: options.DryRun = False,
+    allow_unsafe_redis: options.AllowUnsafeRedis = False,
 ) -> None:
     """Dial again the contacts of an earlier results file that ended with the given statuses.
 
-    Their columns and variables are kept; the new campaign writes its own results file.
+    Their columns, variables and source rows are kept. The retry is a campaign like any other:
+    the same command run again resumes it (nobody already dialled is dialled again).
     """
     if not results.is_file():
         raise InputError("no such file", where=str(results))
     statuses = _statuses(only, include_unknown)
-    stem = results.name.removesuffix(".csv").removesuffix(".results")
-    contacts = results.with_name(f"{stem}.retry-{time.strftime('%Y%m%d-%H%M%S')}.csv")
+    settings = run_settings(allow_unsafe_redis)
+    check_detach(settings, detach)
+    cid = campaign or retry_id(results, statuses)
+    contacts = retry_list(results, cid)
     copied, unknown = select_rows(results, statuses, contacts)
     console.print(f"{copied} contacts with status {', '.join(sorted(statuses))} -> {contacts}")
     if unknown:
@@ -62,7 +80,7 @@ def retry(
     if not copied:
         console.print("Nothing to dial again.")
         raise typer.Exit(0)
-    settings = load_settings()
-    settings.require_api_key()
-    chosen = plan_run(settings, contacts, run_options(ctx))
-    raise typer.Exit(dial(settings, chosen))
+    chosen = plan_run(
+        settings, contacts, run_options(ctx), campaign=cid, results=output, rejects=rejects
+    )
+    launch(settings, chosen, Launch(detach, workers, not no_preflight, dry_run))

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import shlex
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from rich.markup import escape
 
 from campaigns.model import Reject
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import ConfigError
 from dialer.private import open_private, private_dir
-from dialer.run_options import OUTPUT
 from dialer.settings import Settings, load_settings
+from dialer.store import Store
 from workers import session
 from workers.cli import display, options
 from workers.cli.app import Out, app
 from workers.cli.check import check_exit, run_preflight, show, show_file
+from workers.cli.interrupt import Interrupted, interrupts_raise, quit_on_next
 from workers.cli.runopts import run_options, run_options_command
 from workers.embedded import served_url
 from workers.planning import RunPlan, plan_run, stream
@@ -34,14 +41,36 @@ def dial(
     detach: bool = False,
     workers: int = 1,
     preflight: bool = False,
+    rerun: str = "",
 ) -> int:
     """Submit, follow and report one campaign; returns the exit code.
 
     The preflight runs once the stack is starting, so the worker boots while it checks.
+    Ctrl-C or SIGTERM pauses the campaign and says how to go on (`rerun`: the command that
+    resumes it; by default, this one as it was typed).
     """
+    rerun = rerun or this_command()
+    try:
+        with interrupts_raise():
+            return _dial(
+                settings, plan, detach=detach, workers=workers, preflight=preflight, rerun=rerun
+            )
+    except Interrupted as stop:  # before the store was open, or while the stack stopped
+        console.print(f"\n{stop.name}: stopped.")
+        _how_to_go_on(settings, plan.config.campaign_id, rerun)
+        return stop.exit_code
+
+
+def _dial(
+    settings: Settings, plan: RunPlan, *, detach: bool, workers: int, preflight: bool, rerun: str
+) -> int:
     cid = plan.config.campaign_id
     console.print(f"Campaign [bold]{cid}[/]", highlight=False)
-    with session.open_store(settings, workers=0 if detach else workers) as store:
+    alone = session.embedded(settings)
+    with (
+        session.open_store(settings, workers=0 if detach else workers, only=cid) as store,
+        _paused_on_interrupt(settings, store, cid, rerun) as interrupted,
+    ):
         if warning := session.require_durable(store, settings):
             console.print(f"[bold yellow]Warning:[/] {warning}", markup=True, highlight=False)
         checked = _preflight(settings, plan) if preflight else _outputs_writable(plan)
@@ -66,6 +95,8 @@ def dial(
             console.print("[bold red]No valid contact to dial[/]; nothing was dialled.")
             return EXIT_ABORTED
         _announce(store.campaign_state(cid), resumed, cid)
+        if alone and not detach:
+            _name_orphans(store, cid)
         session.start(store, cid)
         if detach:
             console.print(
@@ -76,7 +107,89 @@ def dial(
         final = display.follow_live(
             console, store, plan.config, plan.results, settings.progress_every_s
         )
+    if interrupted.exit_code:
+        return interrupted.exit_code
     return _report(final, plan.config, plan.results)
+
+
+@dataclass
+class _Outcome:
+    exit_code: int = 0
+
+
+@contextlib.contextmanager
+def _paused_on_interrupt(
+    settings: Settings, store: Store, cid: str, rerun: str
+) -> Iterator[_Outcome]:
+    """An interrupt in the block pauses the campaign and ends the block (its exit code kept)."""
+    outcome = _Outcome()
+    try:
+        yield outcome
+    except Interrupted as stop:
+        outcome.exit_code = _interrupted(settings, store, cid, stop, rerun)
+
+
+def _interrupted(settings: Settings, store: Store, cid: str, stop: Interrupted, rerun: str) -> int:
+    """Pause the campaign at once (calls already placed are followed when it resumes), then
+    say how to go on."""
+    state = session.pause_interrupted(store, cid)
+    console.print()
+    if state is None:
+        console.print(f"{stop.name}: stopped before campaign {cid} was made; nobody was dialled.")
+        return stop.exit_code
+    if state is CampaignState.PAUSED:
+        console.print(
+            f"{stop.name}: campaign [bold]{cid}[/] is paused; nobody new is dialled. Calls "
+            "already placed are followed to their end when it resumes.",
+            soft_wrap=True,
+        )
+    else:
+        console.print(f"{stop.name}: campaign [bold]{cid}[/] is {state.value}.")
+    _how_to_go_on(settings, cid, rerun)
+    if session.embedded(settings):
+        console.print("Stopping the workers (Ctrl-C again quits at once)...")
+    quit_on_next()
+    return stop.exit_code
+
+
+def _how_to_go_on(settings: Settings, cid: str, rerun: str) -> None:
+    """The exact commands, each on a line of its own and never wrapped (to copy them)."""
+    if session.embedded(settings):
+        console.print(f"  To resume: {rerun}", highlight=False, markup=False, soft_wrap=True)
+    else:
+        console.print(
+            f"  To resume: dialer resume {cid}   (the workers dial it), or follow it here: {rerun}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    console.print(f"  To cancel: dialer cancel {cid}", highlight=False, soft_wrap=True)
+
+
+def _name_orphans(store: Store, cid: str) -> None:
+    """Other unfinished campaigns of this state folder: this run does not dial them."""
+    for other in session.unfinished(store, but=cid):
+        again = shlex.join(
+            ["dialer", "run", other.config.source or "FILE", "--campaign", other.config.campaign_id]
+        )
+        console.print(
+            f"[bold yellow]Not dialled by this run:[/] campaign {other.config.campaign_id} "
+            f"({escape(other.config.source or 'list unknown')}, {other.state.value}), "
+            f"{other.live} contacts left.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"  To resume: {again}   (with its options)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"  To cancel: dialer cancel {other.config.campaign_id}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _preflight(settings: Settings, plan: RunPlan) -> Preflight | None:
@@ -118,49 +231,71 @@ def _report(final: session.Progress, config: CampaignConfig, results: Path) -> i
     return EXIT_ABORTED
 
 
+@dataclass(frozen=True)
+class Launch:
+    """How a planned campaign is started: the options `run` and `retry` share."""
+
+    detach: bool = False
+    workers: int = 1
+    preflight: bool = True
+    dry_run: bool = False
+
+
+def launch(settings: Settings, chosen: RunPlan, how: Launch) -> NoReturn:
+    """Dry-run, submit or dial the planned campaign, and exit with its code."""
+    check_detach(settings, how.detach)
+    if how.dry_run:
+        checked = _preflight(settings, chosen)
+        if checked is not None:
+            show_file(checked, chosen.source, chosen.rejects_path)
+        console.print("Dry run: nothing was dialled.")
+        raise typer.Exit(EXIT_ABORTED if checked is None else check_exit(checked))
+    code = dial(
+        settings,
+        chosen,
+        detach=how.detach,
+        workers=how.workers,
+        preflight=how.preflight,
+        rerun=this_command(),
+    )
+    raise typer.Exit(code)
+
+
+def run_settings(allow_unsafe_redis: bool) -> Settings:
+    """The settings of a command that dials, with its API key checked."""
+    settings = load_settings()
+    if allow_unsafe_redis:  # the flag wins over DIALER_ALLOW_UNSAFE_REDIS
+        settings = settings.model_copy(update={"allow_unsafe_redis": True})
+    settings.require_api_key()
+    return settings
+
+
+def check_detach(settings: Settings, detach: bool) -> None:
+    """--detach needs workers that outlive this command."""
+    if detach and not (settings.redis_url or served_url(settings.state_dir)):
+        raise ConfigError(
+            "--detach needs DIALER_REDIS_URL and `dialer worker` processes, or a running "
+            "`dialer serve` on the same state folder"
+        )
+
+
+def this_command() -> str:
+    """The command line this `dialer` was started with, to run again as it is."""
+    return shlex.join(["dialer", *sys.argv[1:]])
+
+
 @app.command(cls=run_options_command())
 def run(
     ctx: typer.Context,
     contacts: Annotated[Path, typer.Argument(help="Contacts file (CSV or .xlsx).")],
-    campaign: Annotated[
-        str | None,
-        typer.Option(help="Campaign id; the same id resumes. Default: file name + content hash."),
-    ] = None,
-    results: Annotated[
-        Path | None,
-        typer.Option(
-            help="Results file (default: <stem>.results.csv beside it).", rich_help_panel=OUTPUT
-        ),
-    ] = None,
+    campaign: options.Campaign = None,
+    results: options.Results = None,
     rejects: options.Rejects = None,
-    detach: Annotated[
-        bool,
-        typer.Option(
-            "--detach",
-            help="Submit to DIALER_REDIS_URL's workers (or a running `dialer serve`'s) and "
-            "return at once.",
-        ),
-    ] = False,
-    workers: Annotated[
-        int, typer.Option(help="Worker processes of the embedded stack.", min=1, max=8)
-    ] = 1,
-    no_preflight: Annotated[
-        bool,
-        typer.Option(
-            "--no-preflight", help="Skip the check of key, agent, number, quota and workers."
-        ),
-    ] = False,
-    dry_run: Annotated[
-        bool,
-        typer.Option("--dry-run", help="Validate the file and run the preflight, then stop."),
-    ] = False,
-    allow_unsafe_redis: Annotated[
-        bool,
-        typer.Option(
-            "--allow-unsafe-redis",
-            help="Dial even if DIALER_REDIS_URL's Redis may lose claims on a crash.",
-        ),
-    ] = False,
+    detach: options.Detach = False,
+    workers: options.Workers = 1,
+    no_preflight: options.NoPreflight = False,
+    dry_run: options.DryRun = False,
+    allow_unsafe_redis: options.AllowUnsafeRedis = False,
 ) -> None:
     """Dial every valid contact once, follow each call to its end, write the results file.
 
@@ -168,22 +303,7 @@ def run(
     contacts outside it wait, and the results say until when.
     """
     opts = run_options(ctx)
-    settings = load_settings()
-    if allow_unsafe_redis:  # the flag wins over DIALER_ALLOW_UNSAFE_REDIS
-        settings = settings.model_copy(update={"allow_unsafe_redis": True})
-    settings.require_api_key()
-    if detach and not (settings.redis_url or served_url(settings.state_dir)):
-        raise ConfigError(
-            "--detach needs DIALER_REDIS_URL and `dialer worker` processes, or a running "
-            "`dialer serve` on the same state folder"
-        )
+    settings = run_settings(allow_unsafe_redis)
+    check_detach(settings, detach)
     chosen = plan_run(settings, contacts, opts, campaign=campaign, results=results, rejects=rejects)
-    if dry_run:
-        checked = _preflight(settings, chosen)
-        if checked is not None:
-            show_file(checked, chosen.source, chosen.rejects_path)
-        console.print("Dry run: nothing was dialled.")
-        raise typer.Exit(EXIT_ABORTED if checked is None else check_exit(checked))
-    raise typer.Exit(
-        dial(settings, chosen, detach=detach, workers=workers, preflight=not no_preflight)
-    )
+    launch(settings, chosen, Launch(detach, workers, not no_preflight, dry_run))
