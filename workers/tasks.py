@@ -7,6 +7,7 @@ the tick re-enqueues work whose message was lost.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 
@@ -23,9 +24,20 @@ def _rows(rows: int | list[int]) -> list[int]:
     return [rows] if isinstance(rows, int) else list(rows)
 
 
+@functools.cache
+def _serves_only() -> str:
+    return load_settings().serve_only
+
+
 @shared_task(name=DIAL_TASK)  # type: ignore[untyped-decorator]
 def dial(cid: str, rows: int | list[int]) -> None:
-    """Place the calls of these pending contacts, one after the other."""
+    """Place the calls of these pending contacts, one after the other.
+
+    A worker that serves one campaign (DIALER_SERVE_ONLY) drops another's message (one a killed
+    run's tick left in the queue): its rows are handed out again when their own run ticks.
+    """
+    if _serves_only() and cid != _serves_only():
+        return
     calls.place_many(dispatcher(), cid, _rows(rows))
 
 
