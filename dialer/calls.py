@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from dialer.account import AccountLimits
 from dialer.campaign import CampaignConfig
 from dialer.client import OneInboxClient
 from dialer.errors import (
@@ -51,6 +52,7 @@ class Dispatcher:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     clock: Callable[[], float] = time.monotonic  # for sleeping until an instant
     replicas: int = 0  # Redis replicas that must hold a claim before its create is sent
+    account_defaults: AccountLimits = AccountLimits()  # the deployment's (`dialer.account`)
     _configs: dict[str, CampaignConfig] = field(default_factory=dict)
 
     def campaign(self, cid: str) -> CampaignConfig:
@@ -160,6 +162,7 @@ def _claim(dispatcher: Dispatcher, config: CampaignConfig, row: int) -> Claim:
         max_concurrent=config.max_concurrent,
         lease_s=dispatcher.timing.lease_s,
         stuck_s=dispatcher.timing.stuck_s + pace.max_wait_s,  # its wait for the slot is not "stuck"
+        account_defaults=dispatcher.account_defaults,
     )
     if claim.won:
         _sleep_until(dispatcher, asked + claim.wait_s)
@@ -189,7 +192,8 @@ def _sleep_until(dispatcher: Dispatcher, deadline: float) -> None:
 def _pass_send_guard(dispatcher: Dispatcher, config: CampaignConfig) -> None:
     """Wait until the send guard lets this create go (at once, unless the sends bunched up)."""
     pace = pace_for(config.rate_per_s)
-    while (wait := dispatcher.store.pass_send_guard(config.campaign_id, pace)) > 0:
+    defaults = dispatcher.account_defaults
+    while (wait := dispatcher.store.pass_send_guard(config.campaign_id, pace, defaults)) > 0:
         dispatcher.sleep(wait)
 
 

@@ -63,6 +63,7 @@ class CampaignConfig(BaseModel):
     from_number: str
     rate_per_s: float = Field(default=parse_rate(RUN_DEFAULTS.rate), gt=0)
     max_concurrent: int = Field(default=RUN_DEFAULTS.max_concurrent, ge=1)
+    account: str = ""  # the OneInbox account it dials on (`dialer.account`; '' = "default")
     webhook_url: str | None = None
     webhook_secret: str = Field(default="", repr=False)  # given by the store at creation
     columns: tuple[str, ...] = ()

@@ -101,6 +101,7 @@ def campaign_config(
         from_number=from_number,
         rate_per_s=parse_rate(opts.rate),
         max_concurrent=opts.max_concurrent,
+        account=settings.account_name(),
         webhook_url=opts.webhook_url,
         columns=columns,
         variable_columns=variable_columns,

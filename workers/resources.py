@@ -31,4 +31,5 @@ def dispatcher() -> Dispatcher:
         timing=settings.dispatch_timing(),
         when=CallingPolicy(),
         replicas=settings.redis_wait_replicas,
+        account_defaults=settings.account_defaults(),
     )

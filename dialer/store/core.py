@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import redis
 
+from dialer.account import DEFAULT_ACCOUNT, AccountLimits
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import StateError
 from dialer.pace import Pace, micros, seconds
@@ -21,10 +22,12 @@ from dialer.store.contact import (
     Dialable,
     new_contact_fields,
 )
+from dialer.store.account import Accounts
 from dialer.store.hooks import Hooks
 from dialer.store.keys import (
     ACTIVE,
     CAMPAIGNS,
+    account_campaigns_key,
     attempt_key,
     campaign_key,
     contact_key,
@@ -62,11 +65,12 @@ class Claim:
     guard_passed: bool = False  # the send guard let this create go already: send it now
 
 
-class Store(Hooks, Listing):
+class Store(Accounts, Hooks, Listing):
     """Durable campaign state in one Redis database."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        self._accounts = {}
         self._transition = client.register_script(_script("transition"))
         self._claim = client.register_script(_script("claim"))
         self._pump = client.register_script(_script("pump"))
@@ -93,6 +97,8 @@ class Store(Hooks, Listing):
         self.redis.hsetnx(key, "state", CampaignState.PAUSED.value)
         self.register_hook(config)
         self.redis.sadd(CAMPAIGNS, config.campaign_id)
+        account = config.account or DEFAULT_ACCOUNT
+        self.redis.sadd(account_campaigns_key(account), config.campaign_id)
         return True
 
     def campaign(self, cid: str) -> CampaignConfig:
@@ -232,7 +238,8 @@ class Store(Hooks, Listing):
         args += [read.state.value, str(read.attempt)] if read else ["", ""]
         for name, value in (fields or {}).items():
             args += [name, value]
-        previous = self._transition(keys=script_keys("transition", cid, row), args=args)
+        keys = script_keys("transition", cid, row, self.account_of(cid))
+        previous = self._transition(keys=keys, args=args)
         if not previous:
             return None
         _log_transition(cid, row, previous, to.value, fields or {})
@@ -247,15 +254,18 @@ class Store(Hooks, Listing):
         max_concurrent: int,
         lease_s: float,
         stuck_s: float,
+        account_defaults: AccountLimits = AccountLimits(),
     ) -> Claim:
         """Pass the dial gate: campaign running, contact pending, a concurrency slot free (then
         held `lease_s`; the contact is looked at again after `stuck_s`), and a send slot of the
         pace at most `pace.max_wait_s` away (`wait_s` says how far: send then). With a
         `pace.send_limit`, a claim whose slot is now also passes the send guard (see
-        `pass_send_guard`) when it can, and says so in `guard_passed`.
+        `pass_send_guard`) when it can, and says so in `guard_passed`. The campaign's account
+        limits (`limits`, else `account_defaults`) are passed in the same step.
         """
         args = [row, max_concurrent, _ms(lease_s), _ms(stuck_s), *_pace_args(pace)]
-        keys = script_keys("claim", cid, row)
+        args += account_defaults.script_args()
+        keys = script_keys("claim", cid, row, self.account_of(cid))
         won, reason, number, *rest = self._claim(keys=keys, args=args)
         if won:
             _log_transition(cid, row, ContactState.PENDING.value, ContactState.DIALING.value, {})
@@ -264,12 +274,16 @@ class Store(Hooks, Listing):
             return Claim(True, "ok", seconds(wait_us), int(number), contact, bool(guarded))
         return Claim(False, str(reason), wait_s=seconds(number))
 
-    def pass_send_guard(self, cid: str, pace: Pace) -> float:
+    def pass_send_guard(
+        self, cid: str, pace: Pace, account_defaults: AccountLimits = AccountLimits()
+    ) -> float:
         """Ask to send one create now: 0.0 when it may go (the send is counted), else the
         seconds to wait before asking again. At most `pace.send_limit` sends pass in any
-        `pace.guard_window_s`, on Redis's clock, whatever the number of workers."""
-        args = [pace.send_limit, micros(pace.guard_window_s)]
-        return seconds(self._send(keys=script_keys("send", cid), args=args))
+        `pace.guard_window_s`, on Redis's clock, whatever the number of workers; and as many
+        as the account's rate allows, for all its campaigns together."""
+        args = [pace.send_limit, micros(pace.guard_window_s), account_defaults.script_args()[1]]
+        keys = script_keys("send", cid, account=self.account_of(cid))
+        return seconds(self._send(keys=keys, args=args))
 
     def archive_attempt(self, cid: str, ended: ContactRecord) -> None:
         """Keep a finished attempt's record (the contact itself moves on to the next)."""
@@ -288,7 +302,9 @@ class Store(Hooks, Listing):
         self.redis.zrem(watch_key(cid), str(row))
 
     def slow_down(self, cid: str, delay_s: float) -> None:
-        """Delay the campaign's next create by `delay_s` (after a 429), never bunching later."""
+        """Delay the campaign's next create by `delay_s` (after a 429), never bunching later; and
+        its account's, which the 429 speaks for."""
+        self.slow_account(self.account_of(cid), delay_s)
         now_us = self.server_ms() * 1000
         key = pace_key(cid)
         tat = int(self.redis.hget(key, "tat") or 0)

@@ -82,21 +82,51 @@ def call_key(call_id: str) -> str:
     return f"{PREFIX}:call:{call_id}"
 
 
+def account_limits_key(account: str) -> str:
+    """The account's limits, set by `dialer limits set` (a hash; see `dialer.store.account`)."""
+    return f"{PREFIX}:acct:{account}:limits"
+
+
+def account_campaigns_key(account: str) -> str:
+    """Every campaign created on the account (a set)."""
+    return f"{PREFIX}:acct:{account}:campaigns"
+
+
+def account_pace_key(account: str) -> str:
+    """The account's next send slot, `tat`, shared by all its campaigns (a hash)."""
+    return f"{PREFIX}:acct:{account}:pace"
+
+
+def account_inflight_key(account: str) -> str:
+    """The account's concurrency slots held, by lease expiry; members are contact keys (a
+    sorted set)."""
+    return f"{PREFIX}:acct:{account}:inflight"
+
+
+def account_sends_key(account: str) -> str:
+    """The account's send guard stamps (a list)."""
+    return f"{PREFIX}:acct:{account}:sends"
+
+
 def occurrence_key(occurrence: str) -> str:
     """Set once a scheduled occurrence has been started."""
     return f"{PREFIX}:occurrence:{occurrence}"
 
 
-_BY_NAME: dict[str, Callable[[str, int], str]] = {
-    "contact": contact_key,
-    "campaign": lambda cid, _row: campaign_key(cid),
-    "counts": lambda cid, _row: counts_key(cid),
-    "ready": lambda cid, _row: ready_key(cid),
-    "queued": lambda cid, _row: queued_key(cid),
-    "inflight": lambda cid, _row: inflight_key(cid),
-    "watch": lambda cid, _row: watch_key(cid),
-    "pace": lambda cid, _row: pace_key(cid),
-    "sends": lambda cid, _row: sends_key(cid),
+_BY_NAME: dict[str, Callable[[str, int, str], str]] = {
+    "contact": lambda cid, row, _account: contact_key(cid, row),
+    "campaign": lambda cid, _row, _account: campaign_key(cid),
+    "counts": lambda cid, _row, _account: counts_key(cid),
+    "ready": lambda cid, _row, _account: ready_key(cid),
+    "queued": lambda cid, _row, _account: queued_key(cid),
+    "inflight": lambda cid, _row, _account: inflight_key(cid),
+    "watch": lambda cid, _row, _account: watch_key(cid),
+    "pace": lambda cid, _row, _account: pace_key(cid),
+    "sends": lambda cid, _row, _account: sends_key(cid),
+    "account_limits": lambda _cid, _row, account: account_limits_key(account),
+    "account_pace": lambda _cid, _row, account: account_pace_key(account),
+    "account_inflight": lambda _cid, _row, account: account_inflight_key(account),
+    "account_sends": lambda _cid, _row, account: account_sends_key(account),
 }
 
 # The keys of each script in `dialer/lua/`, by the names above, in KEYS order. Each script's
@@ -114,16 +144,29 @@ SCRIPT_KEYS: dict[str, tuple[str, ...]] = {
         "watch",
         "pace",
         "sends",
+        "account_limits",
+        "account_pace",
+        "account_inflight",
+        "account_sends",
     ),
     "pump": ("ready", "queued", "watch"),
-    "send": ("sends",),
-    "transition": ("contact", "counts", "ready", "queued", "inflight", "watch"),
+    "send": ("sends", "account_limits", "account_sends"),
+    "transition": (
+        "contact",
+        "counts",
+        "ready",
+        "queued",
+        "inflight",
+        "watch",
+        "account_inflight",
+    ),
 }
 
 
-def script_keys(script: str, cid: str, row: int = 0) -> list[str]:
-    """The KEYS of Lua script `script` for campaign `cid` (and contact `row`), in its order."""
-    return [_BY_NAME[name](cid, row) for name in SCRIPT_KEYS[script]]
+def script_keys(script: str, cid: str, row: int = 0, account: str = "") -> list[str]:
+    """The KEYS of Lua script `script` for campaign `cid` (and contact `row`, and the campaign's
+    `account`), in its order."""
+    return [_BY_NAME[name](cid, row, account) for name in SCRIPT_KEYS[script]]
 
 
 def hook_key(secret: str) -> str:
