@@ -84,3 +84,6 @@ class AccountLimits:
         if self.max_concurrent is not None:
             parts.append(f"{self.max_concurrent} at once")
         return ", ".join(parts) or "none"
+
+
+NO_LIMITS = AccountLimits()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from dialer.account import AccountLimits
+from dialer.account import NO_LIMITS, AccountLimits
 from dialer.campaign import CampaignConfig
 from dialer.client import OneInboxClient
 from dialer.errors import (
@@ -52,7 +52,7 @@ class Dispatcher:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     clock: Callable[[], float] = time.monotonic  # for sleeping until an instant
     replicas: int = 0  # Redis replicas that must hold a claim before its create is sent
-    account_defaults: AccountLimits = AccountLimits()  # the deployment's (`dialer.account`)
+    account_defaults: AccountLimits = NO_LIMITS  # the deployment's (`dialer.account`)
     _configs: dict[str, CampaignConfig] = field(default_factory=dict)
 
     def campaign(self, cid: str) -> CampaignConfig:

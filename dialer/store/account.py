@@ -6,7 +6,7 @@ how much of them is used now.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from dialer.account import DEFAULT_ACCOUNT, AccountLimits
 from dialer.campaign import CampaignConfig
@@ -44,7 +44,8 @@ class Accounts(SchedulerStore):
 
     def set_limits(self, account: str, limits: AccountLimits) -> None:
         """Replace the account's limits (they apply to the next claim of any campaign)."""
-        self.redis.hset(account_limits_key(account), mapping=dict(limits.to_redis()))
+        fields: Any = limits.to_redis()  # redis-py's mapping type is invariant in its keys
+        self.redis.hset(account_limits_key(account), mapping=fields)
 
     def limits(self, account: str) -> AccountLimits:
         """The limits set for the account in Redis (none: `AccountLimits()`)."""

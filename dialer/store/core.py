@@ -11,10 +11,11 @@ from typing import Any, cast
 
 import redis
 
-from dialer.account import DEFAULT_ACCOUNT, AccountLimits
+from dialer.account import DEFAULT_ACCOUNT, NO_LIMITS, AccountLimits
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import StateError
 from dialer.pace import Pace, micros, seconds
+from dialer.store.account import Accounts
 from dialer.store.contact import (
     ALLOWED_FROM,
     ContactRecord,
@@ -22,7 +23,6 @@ from dialer.store.contact import (
     Dialable,
     new_contact_fields,
 )
-from dialer.store.account import Accounts
 from dialer.store.hooks import Hooks
 from dialer.store.keys import (
     ACTIVE,
@@ -254,7 +254,7 @@ class Store(Accounts, Hooks, Listing):
         max_concurrent: int,
         lease_s: float,
         stuck_s: float,
-        account_defaults: AccountLimits = AccountLimits(),
+        account_defaults: AccountLimits = NO_LIMITS,
     ) -> Claim:
         """Pass the dial gate: campaign running, contact pending, a concurrency slot free (then
         held `lease_s`; the contact is looked at again after `stuck_s`), and a send slot of the
@@ -275,7 +275,7 @@ class Store(Accounts, Hooks, Listing):
         return Claim(False, str(reason), wait_s=seconds(number))
 
     def pass_send_guard(
-        self, cid: str, pace: Pace, account_defaults: AccountLimits = AccountLimits()
+        self, cid: str, pace: Pace, account_defaults: AccountLimits = NO_LIMITS
     ) -> float:
         """Ask to send one create now: 0.0 when it may go (the send is counted), else the
         seconds to wait before asking again. At most `pace.send_limit` sends pass in any

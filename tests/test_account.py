@@ -1,0 +1,141 @@
+"""Account limits: every campaign of one OneInbox account shares its rate, its concurrency and
+its send guard, in the same claim as the campaign's own (real redis-server and fakeredis)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import fakeredis
+import pytest
+import redis
+from pydantic import SecretStr
+
+from campaigns.model import Contact
+from dialer.account import AccountLimits, fingerprint
+from dialer.campaign import CampaignConfig, CampaignState
+from dialer.pace import Pace
+from dialer.settings import Settings
+from dialer.store import ContactState, Store
+
+COLUMNS = ("phone",)
+
+
+@pytest.fixture(params=["real", "fake"])
+def store(request: pytest.FixtureRequest, redis_url: str) -> Iterator[Store]:
+    if request.param == "real":
+        client = redis.Redis.from_url(redis_url, decode_responses=True)
+    else:
+        client = fakeredis.FakeRedis(decode_responses=True)
+    yield Store(client)
+
+
+def _campaign(store: Store, cid: str, account: str = "acme", n: int = 3) -> str:
+    config = CampaignConfig(
+        campaign_id=cid, agent_id="a", from_number="+14155550100", columns=COLUMNS, account=account
+    )
+    store.create_campaign(config)
+    contacts = [Contact(r, f"+1415555{r:04d}", {"phone": ""}) for r in range(1, n + 1)]
+    store.add_contacts(cid, contacts, COLUMNS)
+    store.set_campaign_state(cid, CampaignState.RUNNING)
+    return cid
+
+
+def _claim(store: Store, cid: str, row: int, pace: Pace | None = None, **kw: AccountLimits):  # type: ignore[no-untyped-def]
+    pace = pace or Pace(interval_s=1e-6)
+    return store.claim(cid, row, pace=pace, max_concurrent=10, lease_s=60, stuck_s=30, **kw)
+
+
+def test_two_campaigns_of_one_account_share_its_concurrency(store: Store) -> None:
+    _campaign(store, "c1")
+    _campaign(store, "c2")
+    store.set_limits("acme", AccountLimits(max_concurrent=2))
+    assert _claim(store, "c1", 1).won
+    assert _claim(store, "c2", 1).won
+    refused = _claim(store, "c1", 2)
+    assert refused.reason == "account_busy" and refused.wait_s > 0
+    assert store.account_hold("c1") == "account_busy"
+    store.transition("c2", 1, ContactState.PLACED, lease_ms=60_000)
+    assert _claim(store, "c1", 2).reason == "account_busy"  # placed: the slot is still held
+    store.transition("c2", 1, ContactState.COMPLETED)  # final: the account's slot is released
+    assert _claim(store, "c1", 2).won
+    assert store.account_inflight("acme") == 2
+
+
+def test_another_account_is_not_held_by_its_limits(store: Store) -> None:
+    _campaign(store, "c1")
+    _campaign(store, "c2", account="other")
+    store.set_limits("acme", AccountLimits(max_concurrent=1))
+    assert _claim(store, "c1", 1).won
+    assert _claim(store, "c2", 1).won
+    assert _claim(store, "c2", 2).won
+
+
+def test_the_accounts_pace_books_slots_for_all_its_campaigns(store: Store) -> None:
+    _campaign(store, "c1")
+    _campaign(store, "c2")
+    store.set_limits("acme", AccountLimits(rate_per_s=0.1))  # a slot every ~10 s
+    assert _claim(store, "c1", 1).won
+    refused = _claim(store, "c2", 1)
+    assert refused.reason == "account_pace"
+    assert 9.0 < refused.wait_s <= 10.1
+    assert store.account_hold("c2") == "account_pace"
+
+
+def test_the_slot_is_the_later_of_the_campaigns_and_the_accounts(store: Store) -> None:
+    _campaign(store, "c1")
+    _campaign(store, "c2")
+    store.set_limits("acme", AccountLimits(rate_per_s=4))  # ~0.25 s apart
+    ahead = Pace(interval_s=1e-6, max_wait_s=1.0)
+    first, second = _claim(store, "c1", 1, ahead), _claim(store, "c2", 1, ahead)
+    assert first.won and second.won
+    assert 0.2 < second.wait_s - first.wait_s <= 0.26
+    assert 0.2 < store.pace_backlog_s("c2") <= 0.51  # booked on the campaign's schedule too
+
+
+def test_the_accounts_send_guard_holds_for_all_its_campaigns(store: Store) -> None:
+    _campaign(store, "c1")
+    _campaign(store, "c2")
+    store.set_limits("acme", AccountLimits(rate_per_s=2))  # 2 sends in any second
+    guard = Pace(interval_s=1e-6, send_limit=100, guard_window_s=60)
+    assert store.pass_send_guard("c1", guard) == 0
+    assert store.pass_send_guard("c2", guard) == 0
+    assert store.pass_send_guard("c1", guard) > 0
+    assert store.pass_send_guard("c2", guard) > 0
+
+
+def test_a_429_slows_every_campaign_of_the_account(store: Store) -> None:
+    _campaign(store, "c1")
+    _campaign(store, "c2")
+    store.set_limits("acme", AccountLimits(rate_per_s=100))
+    store.slow_down("c1", 5.0)
+    refused = _claim(store, "c2", 1)
+    assert refused.reason == "account_pace" and refused.wait_s > 4.0
+
+
+def test_deployment_defaults_apply_until_limits_are_set_in_redis(store: Store) -> None:
+    _campaign(store, "c1")
+    defaults = AccountLimits(max_concurrent=1)
+    assert _claim(store, "c1", 1, account_defaults=defaults).won
+    assert _claim(store, "c1", 2, account_defaults=defaults).reason == "account_busy"
+    store.set_limits("acme", AccountLimits(max_concurrent=5))
+    assert _claim(store, "c1", 2, account_defaults=defaults).won
+    store.clear_limits("acme")
+    assert store.limits("acme") == AccountLimits()
+    assert _claim(store, "c1", 3, account_defaults=defaults).reason == "account_busy"
+
+
+def test_limits_round_trip_and_describe_themselves(store: Store) -> None:
+    store.set_limits("acme", AccountLimits(rate_per_s=5, max_concurrent=20))
+    assert store.limits("acme") == AccountLimits(5.0, 20)
+    assert store.limits("acme").describe() == "5/s, 20 at once"
+    assert AccountLimits().describe() == "none"
+
+
+def test_the_account_is_named_by_dialer_account_or_a_print_of_the_key() -> None:
+    key = "oi_sk_secret_value"
+    by_key = Settings(api_key=SecretStr(key))
+    assert by_key.account_name() == fingerprint(key)
+    assert key not in by_key.account_name() and len(fingerprint(key)) == len("key-") + 12
+    assert Settings(api_key=SecretStr(key), account="acme").account_name() == "acme"
+    defaults = Settings(account_rate="5/s", account_max_concurrent=20).account_defaults()
+    assert defaults == AccountLimits(5.0, 20)
