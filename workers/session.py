@@ -37,6 +37,7 @@ class Progress:
     total: int
     counts: dict[str, int]
     reason: str = ""
+    account: str = ""  # waiting for the account's limit, and who shares it ('' = not waiting)
 
     @property
     def live(self) -> int:
@@ -63,6 +64,10 @@ def worker_env(settings: Settings, redis_url: str, *, only: str = "") -> dict[st
         "DIALER_TIMING": settings.timing,
         "DIALER_LOG_FORMAT": settings.log_format,
     }
+    if settings.account_rate:
+        env["DIALER_ACCOUNT_RATE"] = settings.account_rate
+    if settings.account_max_concurrent:
+        env["DIALER_ACCOUNT_MAX_CONCURRENT"] = str(settings.account_max_concurrent)
     if settings.api_key is not None:
         env["ONEINBOX_API_KEY"] = settings.api_key.get_secret_value()
     return env
@@ -175,7 +180,29 @@ def progress(store: Store, cid: str) -> Progress:
     state = store.campaign_state(cid)
     if state is None:
         raise StateError(f"no campaign named {cid!r}")
-    return Progress(state, store.total(cid), store.counts(cid), store.campaign_reason(cid))
+    return Progress(
+        state,
+        store.total(cid),
+        store.counts(cid),
+        store.campaign_reason(cid),
+        account_wait(store, cid),
+    )
+
+
+def account_wait(store: Store, cid: str) -> str:
+    """'' unless the campaign waits for its account's limit now; then which limit, and which
+    other campaigns share the account."""
+    hold = store.account_hold(cid)
+    if not hold:
+        return ""
+    account = store.account_of(cid)
+    which = "calls at once" if hold == "account_busy" else "rate"
+    others = [c for c in store.account_campaigns(account) if c != cid]
+    shared = f"; shared with {', '.join(others[:5])}" if others else ""
+    more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+    set_limits = store.limits(account)
+    limits = set_limits.describe() if set_limits.any else "the deployment's defaults"
+    return f"waits for account {account}'s {which} limit ({limits}){shared}{more}"
 
 
 def export(store: Store, cid: str, path: Path, *, attempts: bool = False) -> int:

@@ -52,6 +52,8 @@ def progress_table(now: session.Progress, config: CampaignConfig, elapsed: float
         if now.counts.get(state.value):
             table.add_row(f"  {state.value}", str(now.counts[state.value]))
     table.add_row("pace", f"{pace:.2f} calls/s (limit {config.rate_per_s:g}/s)")
+    if now.account:
+        table.add_row("account", now.account)
     table.add_row("ETA", _eta(now, config))
     return table
 
