@@ -97,7 +97,7 @@ def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | N
         return
     claim = _claim(dispatcher, config, row)
     if not claim.won or claim.contact is None:
-        if claim.reason != "not_pending":
+        if claim.reason not in ("not_pending", "suppressed"):
             wait_ms = ms(claim.wait_s)
             dispatcher.store.transition(
                 cid, row, ContactState.PENDING, ready_in_ms=wait_ms, read=contact

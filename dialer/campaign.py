@@ -79,6 +79,7 @@ class CampaignConfig(BaseModel):
     retry_on: str = RUN_DEFAULTS.retry_on
     retry_delays: str = RUN_DEFAULTS.retry_delay
     results_path: str = ""
+    opt_out_outcomes: tuple[str, ...] = ()  # outcomes that put the number on the do-not-call list
 
     @property
     def webhook_target(self) -> str | None:

@@ -178,6 +178,7 @@ def _attempt_ended(
     """Record the attempt's outcome; then either dial again later or finish the contact."""
     cid, row = config.campaign_id, contact.source_row
     error = _other_calls(dispatcher, config, contact, call)
+    _opt_out(dispatcher, config, contact, call)
     fields = call_fields(call) | hash_fields(error=error, waiting="")
     now = dispatcher.now()
     at, why = dispatcher.when.retry_at(config, contact, outcome, now)
@@ -219,6 +220,22 @@ def _other_calls(
         return ""
     log_why("attempt dialled twice", config.campaign_id, contact.source_row, call_id=call.id)
     return f"this attempt was dialled twice: OneInbox also has call {', '.join(others)}"
+
+
+def _opt_out(
+    dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord, call: Call
+) -> None:
+    """Put the number on the account's do-not-call list when the call ended with one of the
+    campaign's opt-out outcomes (`--opt-out-outcome`): no campaign of the account dials it
+    again."""
+    label = (call.outcome_label() or "").strip()
+    wanted = {name.strip().casefold() for name in config.opt_out_outcomes}
+    if not label or label.casefold() not in wanted:
+        return
+    why = f"outcome {label} of call {call.id} (campaign {config.campaign_id})"
+    account = dispatcher.store.account_of(config.campaign_id)
+    if dispatcher.store.dnc_add(account, [contact.phone], reason=why):
+        log_why("number opted out", config.campaign_id, contact.source_row, call_id=call.id)
 
 
 def _post_call_overdue(dispatcher: Dispatcher, contact: ContactRecord) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,14 @@ class RunOptions(BaseModel):
     dnc: Annotated[
         str | None,
         Cli("Do-not-call file: numbers (one column, or a CSV) never to dial.", CONTACTS, path=True),
+    ] = None
+    opt_out_outcome: Annotated[
+        list[str] | None,
+        Cli(
+            "A OneInbox call outcome that puts the number on the account's do-not-call list "
+            "(repeat for several), e.g. 'Do Not Call'.",
+            RETRIES,
+        ),
     ] = None
     variables: Annotated[
         str | None, Cli("Only these columns become agent variables (comma separated).", CONTACTS)
@@ -110,6 +118,12 @@ class RunOptions(BaseModel):
         str,
         Cli("Wait before the next attempt: 30m, or one per attempt like 10m,1h,1d.", RETRIES),
     ] = "30m"
+
+    @field_validator("opt_out_outcome")
+    @classmethod
+    def _none_when_empty(cls, value: list[str] | None) -> list[str] | None:
+        """A repeatable option given no time is None, as if the model were built without it."""
+        return value or None
 
 
 RUN_DEFAULTS = RunOptions()

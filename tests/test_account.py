@@ -139,3 +139,30 @@ def test_the_account_is_named_by_dialer_account_or_a_print_of_the_key() -> None:
     assert Settings(api_key=SecretStr(key), account="acme").account_name() == "acme"
     defaults = Settings(account_rate="5/s", account_max_concurrent=20).account_defaults()
     assert defaults == AccountLimits(5.0, 20)
+
+
+def test_a_number_on_the_do_not_call_list_is_suppressed_when_its_turn_comes(store: Store) -> None:
+    _campaign(store, "c1")
+    _campaign(store, "c2", account="other")
+    assert store.dnc_add("acme", ["+14155550002"], reason="asked on the phone") == 1
+    refused = _claim(store, "c1", 2)
+    assert refused.reason == "suppressed"
+    contact = store.contact("c1", 2)
+    assert contact is not None and contact.state is ContactState.SUPPRESSED
+    assert contact.error == "on the do-not-call list: asked on the phone"
+    assert store.counts("c1") == {"pending": 2, "suppressed": 1}
+    assert store.pending_rows("c1") == [1, 3]
+    assert _claim(store, "c2", 2).won  # another account's list is its own
+
+
+def test_the_do_not_call_list_keeps_when_and_why_and_can_be_undone(store: Store) -> None:
+    assert store.dnc_add("acme", ["+14155550002", "+14155550003"], reason="first") == 2
+    assert store.dnc_add("acme", ["+14155550002"], reason="again") == 0
+    entry = store.dnc_check("acme", "+14155550002")
+    assert entry is not None and entry.reason == "first"
+    assert store.dnc_size("acme") == 2
+    assert {e.number for e in store.dnc_entries("acme")} == {"+14155550002", "+14155550003"}
+    assert store.dnc_remove("acme", ["+14155550002", "+19999999999"]) == 1
+    assert store.dnc_check("acme", "+14155550002") is None
+    _campaign(store, "c1")
+    assert _claim(store, "c1", 2).won  # off the list again: dialled

@@ -91,6 +91,7 @@ def test_the_claim_is_given_the_campaigns_keys_then_its_accounts() -> None:
         "dialer:acct:acme:pace",
         "dialer:acct:acme:inflight",
         "dialer:acct:acme:sends",
+        "dialer:acct:acme:dnc",
     ]
     assert script_keys("send", "c1", account="acme") == [
         "dialer:camp:c1:sends",

@@ -102,6 +102,7 @@ def campaign_config(
         rate_per_s=parse_rate(opts.rate),
         max_concurrent=opts.max_concurrent,
         account=settings.account_name(),
+        opt_out_outcomes=tuple(opts.opt_out_outcome or ()),
         webhook_url=opts.webhook_url,
         columns=columns,
         variable_columns=variable_columns,

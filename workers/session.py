@@ -17,6 +17,7 @@ from pathlib import Path
 from campaigns.model import Contact
 from campaigns.results import write_results
 from campaigns.when import add_schedule
+from dialer.account import DEFAULT_ACCOUNT
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import ConfigError, StateError
 from dialer.private import private_dir
@@ -120,6 +121,11 @@ def require_durable(store: Store, settings: Settings) -> str:
         f"{risk} Nothing was dialled. To fix it, {found.fix}; or, to accept the risk, pass "
         "--allow-unsafe-redis (or set DIALER_ALLOW_UNSAFE_REDIS=1)."
     )
+
+
+def listed_numbers(store: Store, config: CampaignConfig) -> frozenset[str]:
+    """The numbers on the do-not-call list of the campaign's account (rejected at load)."""
+    return store.dnc_numbers(config.account or DEFAULT_ACCOUNT)
 
 
 def submit(store: Store, config: CampaignConfig, batches: Iterable[Sequence[Contact]]) -> bool:

@@ -13,20 +13,34 @@
 -- KEYS: 1 contact hash, 2 counts hash, 3 campaign hash, 4 ready zset, 5 queued zset,
 --       6 inflight zset, 7 watch zset, 8 pace hash, 9 sends (the send guard's stamps),
 --       10 account_limits hash, 11 account_pace hash, 12 account_inflight zset,
---       13 account_sends (stamps)
+--       13 account_sends (stamps), 14 account_dnc hash (the do-not-call list)
 -- ARGV: 1 member, 2 max concurrent, 3 lease ms, 4 stuck-after ms, then the pace:
 --       5 interval us, 6 max wait us, 7 send guard limit (0: leave the guard to the caller),
 --       8 send guard window us, then the account's defaults (0: none): 9 interval us,
 --       10 send limit, 11 max concurrent
 -- Returns {1, 'ok', send_number, wait_us until the slot, the contact's fields as HGETALL gives
 -- them, 1 if the send guard was passed} or {0, reason, wait_us}: the create is built from what
--- the claim saw, with no second read.
+-- the claim saw, with no second read. A contact whose number is on the account's do-not-call
+-- list when its turn comes is never dialled: it ends 'suppressed' here ({0, 'suppressed', 0}).
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now = math.floor(now_us / 1000)
 local member = ARGV[1]
 if redis.call('HGET', KEYS[3], 'state') ~= 'running' then return {0, 'not_running', 0} end
 if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return {0, 'not_pending', 0} end
+-- ACCOUNT: the do-not-call list.
+local listed = redis.call('HGET', KEYS[14], redis.call('HGET', KEYS[1], 'phone') or '')
+if listed then
+  local why = cjson.decode(listed)['reason'] or ''
+  if why ~= '' then why = ': ' .. why end
+  redis.call('HSET', KEYS[1], 'state', 'suppressed', 'updated_at', now,
+    'error', 'on the do-not-call list' .. why)
+  redis.call('HINCRBY', KEYS[2], 'pending', -1)
+  redis.call('HINCRBY', KEYS[2], 'suppressed', 1)
+  redis.call('ZREM', KEYS[4], member)
+  redis.call('ZREM', KEYS[5], member)
+  return {0, 'suppressed', 0}
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
 if redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[2]) then return {0, 'busy', 0} end
 -- ACCOUNT: its concurrency slots (members are contact keys: unique across campaigns).

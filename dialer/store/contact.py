@@ -32,6 +32,7 @@ class ContactState(StrEnum):
     UNKNOWN = "unknown"
     CANCELED = "canceled"
     EXPIRED = "expired"
+    SUPPRESSED = "suppressed"  # its number was on the do-not-call list when its turn came
 
 
 _S = ContactState
@@ -53,6 +54,7 @@ ALLOWED_FROM: dict[ContactState, frozenset[ContactState]] = {
     _S.UNKNOWN: frozenset({_S.DIALING, _S.PLACED, _S.RECONCILING}),
     _S.CANCELED: frozenset({_S.PENDING}),
     _S.EXPIRED: frozenset({_S.PENDING}),
+    _S.SUPPRESSED: frozenset({_S.PENDING}),  # made by the claim script (do-not-call list)
 }
 
 # Field metadata: "attempt" marks a field of one attempt (reset when the contact is retried);

@@ -23,6 +23,7 @@ from dialer.store.contact import (
     Dialable,
     new_contact_fields,
 )
+from dialer.store.dnc import DoNotCall
 from dialer.store.hooks import Hooks
 from dialer.store.keys import (
     ACTIVE,
@@ -65,7 +66,7 @@ class Claim:
     guard_passed: bool = False  # the send guard let this create go already: send it now
 
 
-class Store(Accounts, Hooks, Listing):
+class Store(Accounts, DoNotCall, Hooks, Listing):
     """Durable campaign state in one Redis database."""
 
     def __init__(self, client: redis.Redis) -> None:
@@ -272,6 +273,8 @@ class Store(Accounts, Hooks, Listing):
             wait_us, flat, guarded = rest
             contact = ContactRecord.from_redis(row, dict(zip(flat[::2], flat[1::2], strict=True)))
             return Claim(True, "ok", seconds(wait_us), int(number), contact, bool(guarded))
+        if reason == ContactState.SUPPRESSED.value:
+            _log_transition(cid, row, ContactState.PENDING.value, str(reason), {})
         return Claim(False, str(reason), wait_s=seconds(number))
 
     def pass_send_guard(

@@ -92,6 +92,12 @@ def account_campaigns_key(account: str) -> str:
     return f"{PREFIX}:acct:{account}:campaigns"
 
 
+def account_dnc_key(account: str) -> str:
+    """The account's do-not-call list: E.164 number -> when and why it was added, JSON (a
+    hash)."""
+    return f"{PREFIX}:acct:{account}:dnc"
+
+
 def account_pace_key(account: str) -> str:
     """The account's next send slot, `tat`, shared by all its campaigns (a hash)."""
     return f"{PREFIX}:acct:{account}:pace"
@@ -127,6 +133,7 @@ _BY_NAME: dict[str, Callable[[str, int, str], str]] = {
     "account_pace": lambda _cid, _row, account: account_pace_key(account),
     "account_inflight": lambda _cid, _row, account: account_inflight_key(account),
     "account_sends": lambda _cid, _row, account: account_sends_key(account),
+    "account_dnc": lambda _cid, _row, account: account_dnc_key(account),
 }
 
 # The keys of each script in `dialer/lua/`, by the names above, in KEYS order. Each script's
@@ -148,6 +155,7 @@ SCRIPT_KEYS: dict[str, tuple[str, ...]] = {
         "account_pace",
         "account_inflight",
         "account_sends",
+        "account_dnc",
     ),
     "pump": ("ready", "queued", "watch"),
     "send": ("sends", "account_limits", "account_sends"),

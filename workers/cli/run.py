@@ -78,6 +78,7 @@ def _dial(
         out = open_private(plan.rejects_path, "w", encoding="utf-8", newline="")
         # A detached campaign's results are written by the worker that sees it end.
         config = plan.config.model_copy(update={"results_path": str(plan.results.resolve())})
+        plan.contact_file.refuse_also(session.listed_numbers(store, config))
         resumed = session.submit(
             store, config if detach else plan.config, stream(plan.contact_file, out, rejects)
         )

@@ -74,6 +74,7 @@ def _submit(server: Server, chosen: RunPlan) -> bool:
     chosen.rejects_path.parent.mkdir(parents=True, exist_ok=True)
     config = chosen.config.model_copy(update={"results_path": str(chosen.results)})
     out = chosen.rejects_path.open("w", encoding="utf-8", newline="")
+    chosen.contact_file.refuse_also(session.listed_numbers(store, config))
     resumed = session.submit(store, config, stream(chosen.contact_file, out, []))
     if store.total(cid) == 0:
         store.delete_campaign(cid)
