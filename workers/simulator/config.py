@@ -30,7 +30,9 @@ DEFAULT_AGENT_ID = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 DEFAULT_AGENT_NAME = "Simulator agent"
 DEFAULT_FROM_NUMBER = "+14155550100"
 
-ScriptedOutcome = Literal["completed", "voicemail", "no_answer", "failed", "never_ends"]
+ScriptedOutcome = Literal[
+    "completed", "voicemail", "no_answer", "failed", "never_ends", "do_not_call"
+]
 
 
 class FaultKind(StrEnum):

@@ -49,11 +49,13 @@ _SCRIPTED_LABEL: dict[str, str | None] = {
     "no_answer": "Not Connected",
     "failed": None,
     "never_ends": "Not Interested",
+    "do_not_call": "Do Not Call",  # a custom outcome: the person asked not to be called again
 }
 _END_REASON: dict[str | None, str] = {
     "Interested": "end_call",
     "Appointment Booked": "end_call",
     "Not Interested": "customer_hangup",
+    "Do Not Call": "customer_hangup",
     "Voicemail": "voicemail",
     "Not Connected": "no_answer",
     None: "dial_failed",
