@@ -87,3 +87,15 @@ class AccountLimits:
 
 
 NO_LIMITS = AccountLimits()
+
+
+@dataclass(frozen=True)
+class NumberRules:
+    """What the account allows to one number, across all its campaigns: the gap after another
+    campaign's call (0: none), and how many calls in 24 hours (0: no limit)."""
+
+    min_gap_s: float = 0.0
+    calls_per_day: int = 0
+
+
+NO_RULES = NumberRules()

@@ -12,9 +12,9 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from dialer.account import NO_LIMITS, AccountLimits
+from dialer.account import NO_LIMITS, AccountLimits, NumberRules
 from dialer.campaign import CampaignConfig
 from dialer.client import OneInboxClient
 from dialer.errors import (
@@ -95,13 +95,10 @@ def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | N
         contact = dispatcher.store.contact(cid, row)
     if contact is None or not _time_to_call(dispatcher, config, contact):
         return
-    claim = _claim(dispatcher, config, row)
+    claim = _claim(dispatcher, config, contact)
     if not claim.won or claim.contact is None:
         if claim.reason not in ("not_pending", "suppressed"):
-            wait_ms = ms(claim.wait_s)
-            dispatcher.store.transition(
-                cid, row, ContactState.PENDING, ready_in_ms=wait_ms, read=contact
-            )
+            _wait_again(dispatcher, cid, contact, claim)
         return
     dialing = claim.contact  # the create is built from, and recorded against, what it claimed
     if not _claim_replicated(dispatcher, config, dialing):
@@ -149,20 +146,37 @@ def _time_to_call(dispatcher: Dispatcher, config: CampaignConfig, contact: Conta
     return True
 
 
-def _claim(dispatcher: Dispatcher, config: CampaignConfig, row: int) -> Claim:
+def _wait_again(dispatcher: Dispatcher, cid: str, contact: ContactRecord, claim: Claim) -> None:
+    """A refused claim: the contact waits as long as the claim said (and says why, when its
+    number's rules across campaigns hold it)."""
+    wait_ms = ms(claim.wait_s)
+    fields = None
+    if claim.waiting:
+        due = dispatcher.now() + timedelta(milliseconds=wait_ms)
+        fields = hash_fields(waiting=claim.waiting, due_at=due)
+    row = contact.source_row
+    dispatcher.store.transition(
+        cid, row, ContactState.PENDING, ready_in_ms=wait_ms, fields=fields, read=contact
+    )
+
+
+def _claim(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord) -> Claim:
     """Claim the contact and its send slot; wait for the slot (at most the pace's `max_wait_s`),
     counted from when the claim was sent: a reply read late in a busy process does not delay the
     send."""
     pace = pace_for(config.rate_per_s)
     asked = dispatcher.clock()
+    rules = NumberRules(config.min_gap_s, dispatcher.when.calls_per_day(config, contact.phone))
     claim = dispatcher.store.claim(
         config.campaign_id,
-        row,
+        contact.source_row,
         pace=pace,
         max_concurrent=config.max_concurrent,
         lease_s=dispatcher.timing.lease_s,
         stuck_s=dispatcher.timing.stuck_s + pace.max_wait_s,  # its wait for the slot is not "stuck"
         account_defaults=dispatcher.account_defaults,
+        number=contact.phone,
+        rules=rules,
     )
     if claim.won:
         _sleep_until(dispatcher, asked + claim.wait_s)

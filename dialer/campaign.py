@@ -78,6 +78,7 @@ class CampaignConfig(BaseModel):
     max_attempts: int = Field(default=RUN_DEFAULTS.max_attempts, ge=1)
     retry_on: str = RUN_DEFAULTS.retry_on
     retry_delays: str = RUN_DEFAULTS.retry_delay
+    min_gap_s: float = Field(default=1800.0, ge=0)  # after another campaign's call (0: none)
     results_path: str = ""
     opt_out_outcomes: tuple[str, ...] = ()  # outcomes that put the number on the do-not-call list
 

@@ -95,6 +95,14 @@ class RunOptions(BaseModel):
         str | None,
         Cli("Stricter rules on top of the window: us-states (US state hour limits).", WHEN),
     ] = None
+    min_gap: Annotated[
+        str,
+        Cli(
+            "Hold a number another campaign of the account called less than this ago "
+            "(at most 24h; 0 turns it off). Own retries follow --retry-delay.",
+            WHEN,
+        ),
+    ] = "30m"
     start_at: Annotated[
         str | None,
         Cli(

@@ -11,7 +11,7 @@ import redis
 from pydantic import SecretStr
 
 from campaigns.model import Contact
-from dialer.account import AccountLimits, fingerprint
+from dialer.account import AccountLimits, NumberRules, fingerprint
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.pace import Pace
 from dialer.settings import Settings
@@ -166,3 +166,63 @@ def test_the_do_not_call_list_keeps_when_and_why_and_can_be_undone(store: Store)
     assert store.dnc_check("acme", "+14155550002") is None
     _campaign(store, "c1")
     assert _claim(store, "c1", 2).won  # off the list again: dialled
+
+
+def _number_claim(store: Store, cid: str, row: int, rules: NumberRules):  # type: ignore[no-untyped-def]
+    contact = store.contact(cid, row)
+    assert contact is not None
+    pace = Pace(interval_s=1e-6)
+    return store.claim(
+        cid,
+        row,
+        pace=pace,
+        max_concurrent=10,
+        lease_s=60,
+        stuck_s=30,
+        number=contact.phone,
+        rules=rules,
+    )
+
+
+def test_a_number_another_campaign_just_called_waits_out_the_gap(store: Store) -> None:
+    _campaign(store, "first")
+    _campaign(store, "second")
+    gap = NumberRules(min_gap_s=1800)
+    assert _number_claim(store, "first", 1, gap).won
+    held = _number_claim(store, "second", 1, gap)
+    assert held.reason == "gap" and 1799 < held.wait_s <= 1800
+    assert held.waiting.startswith("called by campaign first at ")
+    assert "next allowed" in held.waiting
+    assert _number_claim(store, "second", 2, gap).won  # another number: no wait
+    assert _number_claim(store, "second", 1, NumberRules(min_gap_s=0)).won  # --min-gap 0
+
+
+def test_a_campaigns_own_calls_are_not_held_by_the_gap(store: Store) -> None:
+    _campaign(store, "first")
+    gap = NumberRules(min_gap_s=1800)
+    assert _number_claim(store, "first", 1, gap).won
+    store.transition("first", 1, ContactState.PENDING, ready_in_ms=0)  # its own retry
+    assert _number_claim(store, "first", 1, gap).won
+
+
+def test_a_number_gets_its_days_calls_from_all_campaigns_then_waits(store: Store) -> None:
+    for cid in ("a", "b", "c", "d"):
+        _campaign(store, cid)
+    florida = NumberRules(calls_per_day=3)
+    for cid in ("a", "b", "c"):
+        assert _number_claim(store, cid, 1, florida).won
+    held = _number_claim(store, "d", 1, florida)
+    assert held.reason == "daily_limit" and 86_399 < held.wait_s <= 86_400
+    assert "next allowed" in held.waiting
+
+
+def test_us_states_rules_allow_three_calls_a_day_in_florida_and_oklahoma() -> None:
+    from campaigns.when import CallingPolicy
+
+    ruled = CampaignConfig(campaign_id="c", agent_id="a", from_number="+1", rules="us-states")
+    plain = ruled.model_copy(update={"rules": ""})
+    policy = CallingPolicy()
+    assert policy.calls_per_day(ruled, "+13055550100") == 3  # Miami
+    assert policy.calls_per_day(ruled, "+14055550100") == 3  # Oklahoma City
+    assert policy.calls_per_day(ruled, "+14155550100") == 0  # San Francisco
+    assert policy.calls_per_day(plain, "+13055550100") == 0

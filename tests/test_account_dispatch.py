@@ -36,18 +36,22 @@ def _submit(store: Store, cid: str, first: int, n: int, **kw: Any) -> None:
     session.submit(store, config, [contacts])
 
 
+def _wait(stack: Stack, cid: str) -> None:
+    wait_until(
+        lambda: stack.store.campaign_state(cid) is CampaignState.DONE,
+        90,
+        f"campaign {cid} to finish",
+        every=0.2,
+    )
+
+
 def _run_both(stack: Stack, **kw: Any) -> None:
     _submit(stack.store, "a", 1000, 12, **kw)
     _submit(stack.store, "b", 2000, 12, **kw)
     session.start(stack.store, "a")
     session.start(stack.store, "b")
     for cid in ("a", "b"):
-        wait_until(
-            lambda cid=cid: stack.store.campaign_state(cid) is CampaignState.DONE,  # type: ignore[misc]
-            90,
-            f"campaign {cid} to finish",
-            every=0.2,
-        )
+        _wait(stack, cid)
 
 
 def _creates(sim: RunningSimulator) -> list[dict[str, Any]]:
@@ -88,3 +92,30 @@ def test_two_campaigns_sharing_an_account_keep_its_concurrency_together(
     _run_both(stack, rate_per_s=100, max_concurrent=10)
     assert len(_creates(sim)) == 24
     assert sim_get(sim.url, "stats")["max_active"] <= 3  # type: ignore[index]
+
+
+def test_a_second_campaign_holds_the_numbers_the_first_just_called(
+    stack: Stack, sim: RunningSimulator
+) -> None:
+    stack.worker()
+    _submit(stack.store, "first", 1000, 3, rate_per_s=10)
+    session.start(stack.store, "first")
+    _wait(stack, "first")
+    _submit(stack.store, "again", 1000, 3, rate_per_s=10)  # the same numbers: held 30 min
+    session.start(stack.store, "again")
+
+    def all_held() -> bool:
+        contacts = [stack.store.contact("again", row) for row in (1, 2, 3)]
+        return all(
+            c is not None and c.waiting.startswith("called by campaign first at ") for c in contacts
+        )
+
+    wait_until(all_held, 30, "the second campaign's contacts to be held")
+    assert len(_creates(sim)) == 3
+    assert stack.store.campaign_state("again") is CampaignState.RUNNING
+    session.cancel(stack.store, "again")
+    _submit(stack.store, "now", 1000, 3, rate_per_s=10, min_gap_s=0)  # --min-gap 0
+    session.start(stack.store, "now")
+    _wait(stack, "now")
+    dialled = [c["metadata"]["dialer_campaign"] for c in _creates(sim)]
+    assert sorted(dialled) == ["first"] * 3 + ["now"] * 3

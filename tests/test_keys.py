@@ -77,7 +77,7 @@ def test_script_keys_names_the_keys_of_one_campaign_and_contact() -> None:
 
 
 def test_the_claim_is_given_the_campaigns_keys_then_its_accounts() -> None:
-    assert script_keys("claim", "c1", 7, "acme") == [
+    assert script_keys("claim", "c1", 7, "acme", "+14155550100") == [
         "dialer:camp:c1:c:7",
         "dialer:camp:c1:counts",
         "dialer:camp:c1",
@@ -92,6 +92,7 @@ def test_the_claim_is_given_the_campaigns_keys_then_its_accounts() -> None:
         "dialer:acct:acme:inflight",
         "dialer:acct:acme:sends",
         "dialer:acct:acme:dnc",
+        "dialer:acct:acme:called:+14155550100",
     ]
     assert script_keys("send", "c1", account="acme") == [
         "dialer:camp:c1:sends",

@@ -39,6 +39,7 @@ OPTIONS: dict[str, object] = {
     "window": "08:00-21:00",
     "days": "mon-sun",
     "rules": None,
+    "min_gap": "30m",
     "start_at": None,
     "deadline": None,
     "tz": None,
@@ -95,7 +96,10 @@ def test_a_default_run_stores_the_config_defaults() -> None:
 def test_a_schedule_stored_by_the_previous_version_still_loads() -> None:
     job = Schedule.model_validate_json((DATA / "schedule_stored.json").read_text())
     stored = json.loads((DATA / "schedule_stored.json").read_text())["run"]
-    added_since = {"opt_out_outcome": None}  # options added later take their defaults
+    added_since = {
+        "opt_out_outcome": None,
+        "min_gap": "30m",
+    }  # options added later take their defaults
     assert RunOptions.model_validate(job.run).model_dump() == stored | added_since
 
 

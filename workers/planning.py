@@ -15,7 +15,7 @@ from campaigns.contacts import ContactFile, LoadOptions, open_contacts, parse_li
 from campaigns.dnc import load_dnc
 from campaigns.model import Contact, Reject
 from campaigns.rejects import write_rejects
-from campaigns.retry import RetryPolicy, parse_delays, parse_retry_on
+from campaigns.retry import RetryPolicy, parse_delays, parse_duration, parse_retry_on
 from campaigns.state_rules import load_rules
 from campaigns.windows import parse_start_at, parse_window
 from dialer.campaign import CampaignConfig, check_campaign_id, parse_rate
@@ -70,7 +70,18 @@ def calling_times(opts: RunOptions) -> dict[str, Any]:
         "max_attempts": opts.max_attempts,
         "retry_on": opts.retry_on,
         "retry_delays": opts.retry_delay,
+        "min_gap_s": min_gap_s(opts.min_gap),
     }
+
+
+def min_gap_s(text: str) -> float:
+    """`--min-gap` in seconds: a duration of at most 24 hours (the ledger's memory), or 0."""
+    if text.strip() in ("0", "0s", "0m", "off"):
+        return 0.0
+    gap = parse_duration(text, "--min-gap").total_seconds()
+    if gap > 24 * 3600:
+        raise ConfigError(f"--min-gap: {text.strip()!r} is longer than 24h, the most it can be")
+    return gap
 
 
 def campaign_config(

@@ -13,15 +13,20 @@
 -- KEYS: 1 contact hash, 2 counts hash, 3 campaign hash, 4 ready zset, 5 queued zset,
 --       6 inflight zset, 7 watch zset, 8 pace hash, 9 sends (the send guard's stamps),
 --       10 account_limits hash, 11 account_pace hash, 12 account_inflight zset,
---       13 account_sends (stamps), 14 account_dnc hash (the do-not-call list)
+--       13 account_sends (stamps), 14 account_dnc hash (the do-not-call list),
+--       15 ledger zset (the account's creates to the contact's number)
 -- ARGV: 1 member, 2 max concurrent, 3 lease ms, 4 stuck-after ms, then the pace:
 --       5 interval us, 6 max wait us, 7 send guard limit (0: leave the guard to the caller),
 --       8 send guard window us, then the account's defaults (0: none): 9 interval us,
---       10 send limit, 11 max concurrent
+--       10 send limit, 11 max concurrent; then the ledger: 12 the campaign's id, 13 min gap ms
+--       after another campaign's create to the number (0: none), 14 creates allowed to the
+--       number per 24 hours by every campaign of the account (0: no limit)
 -- Returns {1, 'ok', send_number, wait_us until the slot, the contact's fields as HGETALL gives
 -- them, 1 if the send guard was passed} or {0, reason, wait_us}: the create is built from what
 -- the claim saw, with no second read. A contact whose number is on the account's do-not-call
 -- list when its turn comes is never dialled: it ends 'suppressed' here ({0, 'suppressed', 0}).
+-- A contact whose number another campaign of the account called less than `min gap` ago, or
+-- that had its day's calls, waits: {0, 'gap' or 'daily_limit', wait_us, by campaign, at ms}.
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now = math.floor(now_us / 1000)
@@ -50,6 +55,29 @@ if account_max > 0 then
   if redis.call('ZCARD', KEYS[12]) >= account_max then
     redis.call('HSET', KEYS[3], 'account_held', now, 'account_reason', 'account_busy')
     return {0, 'account_busy', 250000}
+  end
+end
+-- ACCOUNT: the ledger of creates to this number (kept 24 hours).
+local day_ms = 86400000
+redis.call('ZREMRANGEBYSCORE', KEYS[15], '-inf', now - day_ms)
+local gap = tonumber(ARGV[13])
+if gap > 0 then
+  local recent = redis.call('ZREVRANGEBYSCORE', KEYS[15], '+inf', now - gap + 1, 'WITHSCORES')
+  for i = 1, #recent, 2 do
+    local by = string.match(recent[i], '^[^|]*')
+    if by ~= ARGV[12] then
+      local at = tonumber(recent[i + 1])
+      return {0, 'gap', (at + gap - now) * 1000, by, at}
+    end
+  end
+end
+local per_day = tonumber(ARGV[14])
+if per_day > 0 then
+  local count = redis.call('ZCARD', KEYS[15])
+  if count >= per_day then
+    local oldest = redis.call('ZRANGE', KEYS[15], count - per_day, count - per_day, 'WITHSCORES')
+    local at = tonumber(oldest[2])
+    return {0, 'daily_limit', (at + day_ms - now) * 1000, '', at}
   end
 end
 local interval = tonumber(ARGV[5])
@@ -85,6 +113,9 @@ redis.call('ZADD', KEYS[6], now + tonumber(ARGV[3]), member)
 redis.call('ZADD', KEYS[7], now + tonumber(ARGV[4]), member)
 -- ACCOUNT: the concurrency slot, held as long as the campaign's (transition.lua mirrors it).
 redis.call('ZADD', KEYS[12], now + tonumber(ARGV[3]), KEYS[1])
+-- ACCOUNT: the create goes in the number's ledger.
+redis.call('ZADD', KEYS[15], now, ARGV[12] .. '|' .. member .. '|' .. send)
+redis.call('PEXPIRE', KEYS[15], day_ms)
 local wait, guarded = math.max(0, slot - now_us), 0
 local limit = tonumber(ARGV[7])
 -- ACCOUNT: the send guard is passed here only when both the campaign's and the account's let

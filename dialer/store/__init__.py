@@ -31,6 +31,7 @@ Keys, for campaign C and contact row R (each named by a function in `dialer.stor
     dialer:replicated          a counter written before WAIT (see `durability.replicated`)
 """
 
+from dialer.store.claiming import Claim
 from dialer.store.contact import (
     ALLOWED_FROM,
     FINAL_STATES,
@@ -40,7 +41,7 @@ from dialer.store.contact import (
     Dialable,
     hash_fields,
 )
-from dialer.store.core import Claim, Store
+from dialer.store.core import Store
 from dialer.store.durability import Durability, durability, replicated
 from dialer.store.jobs import JobRun, RunStatus, SchedulerStore
 from dialer.store.keys import (

@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any, cast
 
 import redis
 
-from dialer.account import DEFAULT_ACCOUNT, NO_LIMITS, AccountLimits
+from dialer.account import DEFAULT_ACCOUNT
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import StateError
-from dialer.pace import Pace, micros, seconds
+from dialer.pace import micros, seconds
 from dialer.store.account import Accounts
+from dialer.store.claiming import Claims, log_transition
 from dialer.store.contact import (
     ALLOWED_FROM,
     ContactRecord,
@@ -54,29 +54,17 @@ def _script(name: str) -> str:
     return "".join(files("dialer").joinpath("lua", f"{part}.lua").read_text() for part in parts)
 
 
-@dataclass(frozen=True)
-class Claim:
-    """The answer of the claim gate: won, or why not and how long to wait."""
-
-    won: bool
-    reason: str
-    wait_s: float = 0.0
-    send: int = 0
-    contact: ContactRecord | None = None  # the contact as the claim left it (when won)
-    guard_passed: bool = False  # the send guard let this create go already: send it now
-
-
-class Store(Accounts, DoNotCall, Hooks, Listing):
+class Store(Claims, Accounts, DoNotCall, Hooks, Listing):
     """Durable campaign state in one Redis database."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
         self._accounts = {}
         self._transition = client.register_script(_script("transition"))
-        self._claim = client.register_script(_script("claim"))
+        self._claim_script = client.register_script(_script("claim"))
         self._pump = client.register_script(_script("pump"))
         self._add = client.register_script(_script("add"))
-        self._send = client.register_script(_script("send"))
+        self._send_script = client.register_script(_script("send"))
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -243,50 +231,8 @@ class Store(Accounts, DoNotCall, Hooks, Listing):
         previous = self._transition(keys=keys, args=args)
         if not previous:
             return None
-        _log_transition(cid, row, previous, to.value, fields or {})
+        log_transition(cid, row, previous, to.value, fields or {})
         return ContactState(previous)
-
-    def claim(
-        self,
-        cid: str,
-        row: int,
-        *,
-        pace: Pace,
-        max_concurrent: int,
-        lease_s: float,
-        stuck_s: float,
-        account_defaults: AccountLimits = NO_LIMITS,
-    ) -> Claim:
-        """Pass the dial gate: campaign running, contact pending, a concurrency slot free (then
-        held `lease_s`; the contact is looked at again after `stuck_s`), and a send slot of the
-        pace at most `pace.max_wait_s` away (`wait_s` says how far: send then). With a
-        `pace.send_limit`, a claim whose slot is now also passes the send guard (see
-        `pass_send_guard`) when it can, and says so in `guard_passed`. The campaign's account
-        limits (`limits`, else `account_defaults`) are passed in the same step.
-        """
-        args = [row, max_concurrent, _ms(lease_s), _ms(stuck_s), *_pace_args(pace)]
-        args += account_defaults.script_args()
-        keys = script_keys("claim", cid, row, self.account_of(cid))
-        won, reason, number, *rest = self._claim(keys=keys, args=args)
-        if won:
-            _log_transition(cid, row, ContactState.PENDING.value, ContactState.DIALING.value, {})
-            wait_us, flat, guarded = rest
-            contact = ContactRecord.from_redis(row, dict(zip(flat[::2], flat[1::2], strict=True)))
-            return Claim(True, "ok", seconds(wait_us), int(number), contact, bool(guarded))
-        if reason == ContactState.SUPPRESSED.value:
-            _log_transition(cid, row, ContactState.PENDING.value, str(reason), {})
-        return Claim(False, str(reason), wait_s=seconds(number))
-
-    def pass_send_guard(
-        self, cid: str, pace: Pace, account_defaults: AccountLimits = NO_LIMITS
-    ) -> float:
-        """Ask to send one create now: 0.0 when it may go (the send is counted), else the
-        seconds to wait before asking again. At most `pace.send_limit` sends pass in any
-        `pace.guard_window_s`, on Redis's clock, whatever the number of workers; and as many
-        as the account's rate allows, for all its campaigns together."""
-        args = [pace.send_limit, micros(pace.guard_window_s), account_defaults.script_args()[1]]
-        keys = script_keys("send", cid, account=self.account_of(cid))
-        return seconds(self._send(keys=keys, args=args))
 
     def archive_attempt(self, cid: str, ended: ContactRecord) -> None:
         """Keep a finished attempt's record (the contact itself moves on to the next)."""
@@ -361,26 +307,6 @@ class Store(Accounts, DoNotCall, Hooks, Listing):
         for key in (ready_key(cid), queued_key(cid)):
             rows.update(cast(list[str], self.redis.zrange(key, 0, -1)))
         return sorted(int(r) for r in rows)
-
-
-def _ms(duration_s: float) -> int:
-    """Seconds as the whole milliseconds the scripts' leases count in, never negative."""
-    return max(0, round(duration_s * 1000))
-
-
-def _pace_args(pace: Pace) -> list[int]:
-    """The claim script's pace arguments (ARGV 5 to 8), in its microseconds."""
-    interval_us, max_wait_us = micros(pace.interval_s), micros(pace.max_wait_s)
-    return [interval_us, max_wait_us, pace.send_limit, micros(pace.guard_window_s)]
-
-
-def _log_transition(cid: str, row: int, before: str, after: str, fields: Mapping[str, str]) -> None:
-    """One line per state change of a contact (the API key never passes through here)."""
-    extra = {"campaign": cid, "row": row, "from_state": before, "to_state": after}
-    for name in ("call_id", "error", "waiting"):
-        if fields.get(name):
-            extra[name] = fields[name]
-    log.info("transition", extra=extra)
 
 
 def _record(row: int, fields: Any) -> ContactRecord | None:

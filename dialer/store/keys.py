@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 PREFIX = "dialer"
 ACTIVE = f"{PREFIX}:active"
@@ -98,6 +99,12 @@ def account_dnc_key(account: str) -> str:
     return f"{PREFIX}:acct:{account}:dnc"
 
 
+def ledger_key(account: str, number: str) -> str:
+    """The account's creates to one E.164 number in the last 24 hours: `campaign|row|send`
+    by Redis time in ms (a sorted set that expires 24 hours after its last create)."""
+    return f"{PREFIX}:acct:{account}:called:{number}"
+
+
 def account_pace_key(account: str) -> str:
     """The account's next send slot, `tat`, shared by all its campaigns (a hash)."""
     return f"{PREFIX}:acct:{account}:pace"
@@ -119,21 +126,32 @@ def occurrence_key(occurrence: str) -> str:
     return f"{PREFIX}:occurrence:{occurrence}"
 
 
-_BY_NAME: dict[str, Callable[[str, int, str], str]] = {
-    "contact": lambda cid, row, _account: contact_key(cid, row),
-    "campaign": lambda cid, _row, _account: campaign_key(cid),
-    "counts": lambda cid, _row, _account: counts_key(cid),
-    "ready": lambda cid, _row, _account: ready_key(cid),
-    "queued": lambda cid, _row, _account: queued_key(cid),
-    "inflight": lambda cid, _row, _account: inflight_key(cid),
-    "watch": lambda cid, _row, _account: watch_key(cid),
-    "pace": lambda cid, _row, _account: pace_key(cid),
-    "sends": lambda cid, _row, _account: sends_key(cid),
-    "account_limits": lambda _cid, _row, account: account_limits_key(account),
-    "account_pace": lambda _cid, _row, account: account_pace_key(account),
-    "account_inflight": lambda _cid, _row, account: account_inflight_key(account),
-    "account_sends": lambda _cid, _row, account: account_sends_key(account),
-    "account_dnc": lambda _cid, _row, account: account_dnc_key(account),
+@dataclass(frozen=True)
+class _Of:
+    """Whose keys a script is given: a campaign, one of its contacts, its account, a number."""
+
+    cid: str
+    row: int
+    account: str
+    number: str
+
+
+_BY_NAME: dict[str, Callable[[_Of], str]] = {
+    "contact": lambda of: contact_key(of.cid, of.row),
+    "campaign": lambda of: campaign_key(of.cid),
+    "counts": lambda of: counts_key(of.cid),
+    "ready": lambda of: ready_key(of.cid),
+    "queued": lambda of: queued_key(of.cid),
+    "inflight": lambda of: inflight_key(of.cid),
+    "watch": lambda of: watch_key(of.cid),
+    "pace": lambda of: pace_key(of.cid),
+    "sends": lambda of: sends_key(of.cid),
+    "account_limits": lambda of: account_limits_key(of.account),
+    "account_pace": lambda of: account_pace_key(of.account),
+    "account_inflight": lambda of: account_inflight_key(of.account),
+    "account_sends": lambda of: account_sends_key(of.account),
+    "account_dnc": lambda of: account_dnc_key(of.account),
+    "ledger": lambda of: ledger_key(of.account, of.number),
 }
 
 # The keys of each script in `dialer/lua/`, by the names above, in KEYS order. Each script's
@@ -156,6 +174,7 @@ SCRIPT_KEYS: dict[str, tuple[str, ...]] = {
         "account_inflight",
         "account_sends",
         "account_dnc",
+        "ledger",
     ),
     "pump": ("ready", "queued", "watch"),
     "send": ("sends", "account_limits", "account_sends"),
@@ -171,10 +190,13 @@ SCRIPT_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def script_keys(script: str, cid: str, row: int = 0, account: str = "") -> list[str]:
-    """The KEYS of Lua script `script` for campaign `cid` (and contact `row`, and the campaign's
-    `account`), in its order."""
-    return [_BY_NAME[name](cid, row, account) for name in SCRIPT_KEYS[script]]
+def script_keys(
+    script: str, cid: str, row: int = 0, account: str = "", number: str = ""
+) -> list[str]:
+    """The KEYS of Lua script `script` for campaign `cid` (and contact `row`, the campaign's
+    `account` and the contact's `number`), in its order."""
+    of = _Of(cid, row, account, number)
+    return [_BY_NAME[name](of) for name in SCRIPT_KEYS[script]]
 
 
 def hook_key(secret: str) -> str:
