@@ -6,6 +6,7 @@ how much of them is used now.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from dialer.account import DEFAULT_ACCOUNT, AccountLimits
@@ -18,6 +19,7 @@ from dialer.store.keys import (
     account_limits_key,
     account_pace_key,
     campaign_key,
+    ledger_key,
 )
 
 ACCOUNT_HELD_RECENT_MS = 3000  # a campaign refused by its account this recently "waits" for it
@@ -71,6 +73,29 @@ class Accounts(SchedulerStore):
         key = account_pace_key(account)
         tat = int(self.redis.hget(key, "tat") or 0)
         self.redis.hset(key, "tat", max(tat, now_us + micros(delay_s)))
+
+    def recently_called(
+        self, account: str, numbers: Iterable[str], gap_s: float, campaign: str
+    ) -> int:
+        """How many of `numbers` a campaign other than `campaign` called less than `gap_s` ago
+        (they would be held by the gap now)."""
+        if gap_s <= 0:
+            return 0
+        since, held = self.server_ms() - round(gap_s * 1000), 0
+        batch = list[str]()
+        for number in numbers:
+            batch.append(number)
+            if len(batch) == 1000:
+                held += self._called_since(account, batch, since, campaign)
+                batch = []
+        return held + (self._called_since(account, batch, since, campaign) if batch else 0)
+
+    def _called_since(self, account: str, numbers: list[str], since: int, campaign: str) -> int:
+        pipe = self.redis.pipeline(transaction=False)
+        for number in numbers:
+            pipe.zrangebyscore(ledger_key(account, number), since, "+inf")
+        mine = f"{campaign}|"
+        return sum(any(not m.startswith(mine) for m in calls) for calls in pipe.execute())
 
     def account_hold(self, cid: str) -> str:
         """'account_busy' or 'account_pace' when the campaign's last claim refused by its account

@@ -69,6 +69,16 @@ class DoNotCall(SchedulerStore):
         """Every number on the list."""
         return frozenset(cast(list[str], self.redis.hkeys(account_dnc_key(account))))
 
+    def dnc_listed(self, account: str, numbers: Iterable[str]) -> int:
+        """How many of `numbers` are on the list."""
+        key, listed, batch = account_dnc_key(account), 0, list[str]()
+        for number in numbers:
+            batch.append(number)
+            if len(batch) == DNC_BATCH:
+                listed += sum(v is not None for v in self.redis.hmget(key, batch))
+                batch = []
+        return listed + (sum(v is not None for v in self.redis.hmget(key, batch)) if batch else 0)
+
     def dnc_size(self, account: str) -> int:
         """How many numbers are on the list."""
         return int(cast(Any, self.redis.hlen(account_dnc_key(account))))

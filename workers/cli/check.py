@@ -49,8 +49,20 @@ def _infrastructure(settings: Settings) -> list[Check]:
     )
 
 
-def run_preflight(settings: Settings, chosen: RunPlan) -> Preflight:
-    """Every check, then the estimate."""
+def _account(
+    settings: Settings, chosen: RunPlan, phones: list[str], store: Store | None
+) -> list[Check]:
+    """The account's limits, do-not-call list and gap, when its Redis is at hand."""
+    if store is None and settings.redis_url:
+        store = Store.from_url(settings.redis_url)
+    if store is None:
+        return [Check("account", Level.OK, "limits, do-not-call list and gap: checked at run")]
+    defaults = settings.account_defaults()
+    return preflight.check_account_rules(store, chosen.config, phones, defaults)
+
+
+def run_preflight(settings: Settings, chosen: RunPlan, store: Store | None = None) -> Preflight:
+    """Every check, then the estimate (the account's, on `store` or DIALER_REDIS_URL's)."""
     contacts = _contacts(chosen)
     http = make_http_client(
         settings.base_url,
@@ -69,6 +81,7 @@ def run_preflight(settings: Settings, chosen: RunPlan) -> Preflight:
         checks.append(
             preflight.check_countries(chosen.config.from_number, (c["phone"] for c in contacts))
         )
+        checks += _account(settings, chosen, [c["phone"] for c in contacts], store)
     return Preflight(checks, estimate(chosen.config, contacts, datetime.now(UTC)))
 
 

@@ -72,7 +72,7 @@ def _dial(
     ):
         if warning := session.require_durable(store, settings):
             console.print(f"[bold yellow]Warning:[/] {warning}", markup=True, highlight=False)
-        if preflight and not _preflight_passes(settings, plan):
+        if preflight and not _preflight_passes(settings, plan, store):
             return EXIT_ABORTED
         rejects: list[Reject] = []
         out = open_private(plan.rejects_path, "w", encoding="utf-8", newline="")
@@ -189,8 +189,8 @@ def _name_orphans(store: Store, cid: str) -> None:
         )
 
 
-def _preflight_passes(settings: Settings, plan: RunPlan) -> bool:
-    checked = run_preflight(settings, plan)
+def _preflight_passes(settings: Settings, plan: RunPlan, store: Store | None = None) -> bool:
+    checked = run_preflight(settings, plan, store)
     show(checked)
     if checked.failed:
         console.print("[bold red]Preflight failed[/]: nothing was dialled.")
