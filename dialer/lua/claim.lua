@@ -18,7 +18,8 @@
 -- ARGV: 1 member, 2 max concurrent, 3 lease ms, 4 stuck-after ms, then the pace:
 --       5 interval us, 6 max wait us, 7 send guard limit (0: leave the guard to the caller),
 --       8 send guard window us, then the account's defaults (0: none): 9 interval us,
---       10 send limit, 11 max concurrent; then the ledger: 12 the campaign's id, 13 min gap ms
+--       10 send limit, 11 max concurrent; then the ledger: 12 the campaign's id ('': no ledger,
+--       the caller gave no number), 13 min gap ms
 --       after another campaign's create to the number (0: none), 14 creates allowed to the
 --       number per 24 hours by every campaign of the account (0: no limit)
 -- Returns {1, 'ok', send_number, wait_us until the slot, the contact's fields as HGETALL gives
@@ -58,9 +59,9 @@ if account_max > 0 then
   end
 end
 -- ACCOUNT: the ledger of creates to this number (kept 24 hours).
-local day_ms = 86400000
-redis.call('ZREMRANGEBYSCORE', KEYS[15], '-inf', now - day_ms)
-local gap = tonumber(ARGV[13])
+local day_ms, ledger = 86400000, ARGV[12] ~= ''
+if ledger then redis.call('ZREMRANGEBYSCORE', KEYS[15], '-inf', now - day_ms) end
+local gap = ledger and tonumber(ARGV[13]) or 0
 if gap > 0 then
   local recent = redis.call('ZREVRANGEBYSCORE', KEYS[15], '+inf', now - gap + 1, 'WITHSCORES')
   for i = 1, #recent, 2 do
@@ -71,7 +72,7 @@ if gap > 0 then
     end
   end
 end
-local per_day = tonumber(ARGV[14])
+local per_day = ledger and tonumber(ARGV[14]) or 0
 if per_day > 0 then
   local count = redis.call('ZCARD', KEYS[15])
   if count >= per_day then
@@ -114,8 +115,10 @@ redis.call('ZADD', KEYS[7], now + tonumber(ARGV[4]), member)
 -- ACCOUNT: the concurrency slot, held as long as the campaign's (transition.lua mirrors it).
 redis.call('ZADD', KEYS[12], now + tonumber(ARGV[3]), KEYS[1])
 -- ACCOUNT: the create goes in the number's ledger.
-redis.call('ZADD', KEYS[15], now, ARGV[12] .. '|' .. member .. '|' .. send)
-redis.call('PEXPIRE', KEYS[15], day_ms)
+if ledger then
+  redis.call('ZADD', KEYS[15], now, ARGV[12] .. '|' .. member .. '|' .. send)
+  redis.call('PEXPIRE', KEYS[15], day_ms)
+end
 local wait, guarded = math.max(0, slot - now_us), 0
 local limit = tonumber(ARGV[7])
 -- ACCOUNT: the send guard is passed here only when both the campaign's and the account's let

@@ -17,6 +17,13 @@ Keys, for campaign C and contact row R (each named by a function in `dialer.stor
     dialer:camp:C:watch        contacts with follow-up work, by when it is due
     dialer:camp:C:pace         the pace's next send slot (`tat`; see `dialer.pace`)
     dialer:camp:C:sends        the send guard's stamps: when the last creates were let through
+    dialer:acct:A:limits       account A's limits (`dialer limits`), shared by its campaigns
+    dialer:acct:A:pace         the account's next send slot (`tat`)
+    dialer:acct:A:inflight     the account's concurrency slots, by lease expiry (contact keys)
+    dialer:acct:A:sends        the account's send guard stamps
+    dialer:acct:A:campaigns    every campaign created on the account
+    dialer:acct:A:dnc          the account's do-not-call list: number -> when and why (JSON)
+    dialer:acct:A:called:NUM   the account's creates to one number in the last 24 hours
     dialer:call:ID             which contact a OneInbox call id belongs to (for webhooks)
     dialer:hook:SHA            which campaign a webhook secret belongs to (SHA-256 of the secret)
     dialer:schedules           scheduled jobs: name -> JSON spec

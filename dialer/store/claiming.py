@@ -64,7 +64,7 @@ class Claims(Accounts):
         args: list[int | str] = [row, max_concurrent, _ms(lease_s), _ms(stuck_s)]
         args += _pace_args(pace)
         args += account_defaults.script_args()
-        args += [cid, _ms(rules.min_gap_s), rules.calls_per_day]
+        args += [cid if number else "", _ms(rules.min_gap_s), rules.calls_per_day]
         keys = script_keys("claim", cid, row, self.account_of(cid), number)
         won, reason, third, *rest = self._claim_script(keys=keys, args=args)
         if won:
