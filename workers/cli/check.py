@@ -81,6 +81,7 @@ def run_preflight(settings: Settings, chosen: RunPlan, store: Store | None = Non
         checks.append(
             preflight.check_countries(chosen.config.from_number, (c["phone"] for c in contacts))
         )
+    if not any(c.level is Level.FAIL for c in checks):  # Redis answers
         checks += _account(settings, chosen, [c["phone"] for c in contacts], store)
     return Preflight(checks, estimate(chosen.config, contacts, datetime.now(UTC)))
 
