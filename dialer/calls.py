@@ -79,7 +79,7 @@ def place_many(dispatcher: Dispatcher, cid: str, rows: list[int]) -> None:
     """`place` each row in turn; their contacts are read in one round trip."""
     for contact in dispatcher.store.contacts(cid, rows):
         if contact is not None:
-            place(dispatcher, cid, contact.source_row, contact)
+            place(dispatcher, cid, contact.member, contact)
 
 
 def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | None = None) -> None:
@@ -120,7 +120,7 @@ def _time_to_call(dispatcher: Dispatcher, config: CampaignConfig, contact: Conta
     """True when the contact may be dialled now; otherwise it waits (or expires)."""
     if contact.state is not ContactState.PENDING:
         return False
-    row = contact.source_row
+    row = contact.member
     now = dispatcher.now()
     at, why = dispatcher.when.dial_at(config, contact, now)
     if at is None:
@@ -200,7 +200,7 @@ def attempt_id(cid: str, row: int, attempt: int) -> str:
 
 def build_request(config: CampaignConfig, contact: ContactRecord, *, send: int) -> CallRequest:
     """The create for this contact: the row's own agent and from-number win over the campaign's."""
-    row, attempt = contact.source_row, contact.attempt
+    row, attempt = contact.member, contact.attempt
     by_column = dict(zip(config.columns, contact.cells, strict=False))
     variables = {name: str(by_column.get(name, "")) for name in config.variable_columns}
     return CallRequest(
@@ -226,7 +226,7 @@ def _create_failed(
     exc: ProviderError,
     sent_at: datetime,
 ) -> None:
-    cid, row = config.campaign_id, dialing.source_row
+    cid, row = config.campaign_id, dialing.member
     move = functools.partial(dispatcher.store.transition, cid, row, read=dialing)
     if isinstance(exc, RateLimited):
         dispatcher.store.slow_down(cid, exc.retry_after or 1.0)
@@ -256,7 +256,7 @@ def record_placed(
     dispatcher: Dispatcher, cid: str, call: Call, *, polls: int, read: ContactRecord
 ) -> None:
     """The create was answered (or found): the contact is placed and its call followed."""
-    row = read.source_row
+    row = read.member
     fields = call_fields(call) | hash_fields(placed_at=dispatcher.now(), polls=polls, error="")
     if dispatcher.store.transition(
         cid,

@@ -58,16 +58,16 @@ def _guard(limit: int) -> Pace:
 def test_adding_contacts_twice_stores_each_once(store: Store) -> None:
     _campaign(store)
     again = store.add_contacts("c1", [_contact(1), _contact(4)], COLUMNS)
-    assert again == 1
+    assert again.added == 1
     assert store.total("c1") == 4
     assert store.counts("c1") == {"pending": 4}
 
 
 def test_a_load_cut_short_and_repeated_stores_each_contact_once(store: Store) -> None:
     _campaign(store, n=0)
-    assert store.add_contacts("c1", [_contact(r) for r in range(1, 451)], COLUMNS) == 450
+    assert store.add_contacts("c1", [_contact(r) for r in range(1, 451)], COLUMNS).added == 450
     everyone = [_contact(r) for r in range(1, 501)]
-    assert store.add_contacts("c1", everyone, COLUMNS) == 50
+    assert store.add_contacts("c1", everyone, COLUMNS).added == 50
     assert store.total("c1") == 500
     assert store.counts("c1") == {"pending": 500}
     assert store.pending_rows("c1") == list(range(1, 501))
