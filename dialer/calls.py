@@ -37,6 +37,7 @@ log = logging.getLogger("dialer.calls")
 
 RETRY_SOON_MS = 2000  # a create that never reached OneInbox is tried again after this
 REPLICA_WAIT_S = 1.0  # how long a claim waits for its replicas (DIALER_REDIS_WAIT_REPLICAS)
+CONFIG_FRESH_S = 1.0  # how long a worker uses a campaign's settings before reading them again
 
 
 @dataclass
@@ -51,15 +52,19 @@ class Dispatcher:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     clock: Callable[[], float] = time.monotonic  # for sleeping until an instant
     replicas: int = 0  # Redis replicas that must hold a claim before its create is sent
-    _configs: dict[str, CampaignConfig] = field(default_factory=dict)
+    _configs: dict[str, tuple[float, CampaignConfig]] = field(default_factory=dict)
 
     def campaign(self, cid: str) -> CampaignConfig:
-        """The campaign's settings, read once per process (they never change)."""
-        if cid not in self._configs:
+        """The campaign's settings, read again once they are `CONFIG_FRESH_S` old (a resumed
+        campaign's options may change them)."""
+        now = self.clock()
+        kept = self._configs.get(cid)
+        if kept is None or now - kept[0] >= CONFIG_FRESH_S:
             if len(self._configs) > 256:
                 self._configs.clear()
-            self._configs[cid] = self.store.campaign(cid)
-        return self._configs[cid]
+            kept = (now, self.store.campaign(cid))
+            self._configs[cid] = kept
+        return kept[1]
 
 
 def ms(seconds: float) -> int:
