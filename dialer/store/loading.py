@@ -25,6 +25,7 @@ from dialer.store.keys import (
 
 ADD_PER_SCRIPT = 200  # contacts stored by one run of the add script
 GONE = "no longer in the list"
+_READ = ("state", "phone", "attempt", "load")  # what end_load reads of a pending contact
 Schedule = Callable[[Dialable], tuple[int, str]]
 
 
@@ -150,14 +151,15 @@ class Loading:
         pipe = self.redis.pipeline(transaction=False)
         members = sorted(int(r) for r in rows)
         for member in members:
-            pipe.hmget(contact_key(cid, member), ["load", "state", "attempt"])
+            pipe.hmget(contact_key(cid, member), list(_READ))
         gone = 0
-        for member, (seen, state, attempt) in zip(members, pipe.execute(), strict=True):
-            if int(seen or 0) >= load or state != ContactState.PENDING.value:
+        for member, values in zip(members, pipe.execute(), strict=True):
+            found = {k: v for k, v in zip(_READ, values, strict=True) if v is not None}
+            if "state" not in found:
                 continue
-            read = ContactRecord.from_redis(
-                member, {"state": state, "phone": "", "attempt": attempt or "1"}
-            )
+            read = ContactRecord.from_redis(member, found)
+            if read.load >= load or read.state is not ContactState.PENDING:
+                continue
             left = self.transition(
                 cid, member, ContactState.CANCELED, fields={"error": GONE}, read=read
             )
