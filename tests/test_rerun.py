@@ -57,9 +57,9 @@ def test_a_row_added_to_a_list_is_the_only_one_dialled_when_it_runs_again(
         handle.write(NEW_ROW)
     again = _run(simulator, tmp)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "added 1, kept 3" in again.stdout
     numbers = ["+14155550101", "+14155550102", "+14155550103", "+14155550104"]
     assert _creates(simulator) == numbers, "each number dialled once"
+    assert "added 1, kept 3" in again.stdout
     rows = _results(tmp / "list.results.csv")
     assert sorted(r["phone_e164"] for r in rows) == numbers, "every contact in the results"
     assert all(r["status"] in FINAL for r in rows)
@@ -76,8 +76,8 @@ def test_a_list_saved_again_with_crlf_line_ends_dials_nobody_again(
     (tmp / "list.csv").write_bytes(LIST.replace("\n", "\r\n").encode())
     again = _run(simulator, tmp)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "is finished (3 contacts)" in again.stdout and "new --campaign name" in again.stdout
     assert len(_creates(simulator)) == 3
+    assert "is finished (3 contacts)" in again.stdout and "new --campaign name" in again.stdout
     assert len(_results(tmp / "list.results.csv")) == 3
 
 
