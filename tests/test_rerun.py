@@ -12,6 +12,7 @@ import pytest
 
 from dialer.campaign import CampaignConfig, CampaignState, parse_rate
 from dialer.store import ContactState, Store
+from dialer.store.keys import ready_key
 from tests.support import Stack, campaign_args, cli_env, dialer_cli, sim_get
 from workers.simulator.config import DEFAULT_AGENT_ID, DEFAULT_FROM_NUMBER
 from workers.simulator.server import RunningSimulator
@@ -123,6 +124,12 @@ def test_a_pending_contact_whose_row_was_removed_is_canceled_not_dialled(
     assert {c.state for p, c in contacts.items() if p != gone.phone} == {ContactState.PENDING}
     assert store.campaign(cid).rate_per_s == parse_rate("2/s")
     assert "rate 1/s -> 2/s" in again.stdout
+
+    sooner = _submit(stack, tmp_path, "--start-at", "2000-01-01T00:00:00+00:00")
+    assert "start-at 2099-01-01T09:00:00+00:00 -> 2000-01-01T00:00:00+00:00" in sooner.stdout
+    now_ms = store.server_ms()
+    due = [store.redis.zscore(ready_key(cid), str(c.member)) for c in contacts.values()]
+    assert [d is not None and d <= now_ms for d in due] == [True, False, True], "due now"
 
 
 def _old_campaign(store: Store, tmp: Path) -> str:

@@ -105,6 +105,14 @@ def apply_options(
     return stored.model_copy(update=changes), said
 
 
+CALLING_TIMES = ("window", "days", "rules", "start_at", "deadline")
+
+
+def calling_times_changed(before: CampaignConfig, after: CampaignConfig) -> bool:
+    """Whether contacts waiting to be dialled must be scheduled again."""
+    return any(getattr(before, name) != getattr(after, name) for name in CALLING_TIMES)
+
+
 def _flag(option: str) -> str:
     return "--" + option.replace("_", "-")
 

@@ -21,7 +21,15 @@ from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import ConfigError, StateError
 from dialer.private import private_dir
 from dialer.settings import Settings
-from dialer.store import LIVE_STATES, ContactRecord, ContactState, Loaded, Store, durability
+from dialer.store import (
+    LIVE_STATES,
+    ContactRecord,
+    ContactState,
+    Loaded,
+    Store,
+    durability,
+    hash_fields,
+)
 from dialer.store.listing import Overview
 from workers import resuming
 from workers.embedded import embedded_redis, embedded_worker, served_url
@@ -153,9 +161,12 @@ def submit(
     created = store.create_campaign(config)
     changes: list[str] = []
     if not created:
-        config, changes = resuming.apply_options(store.campaign(cid), config, given)
+        stored = store.campaign(cid)
+        config, changes = resuming.apply_options(stored, config, given)
         if changes:
             store.reconfigure(config)
+        if resuming.calling_times_changed(stored, config):
+            reschedule(store, config)
     if config.source:
         store.remember_list(config.source, cid)
     load = store.begin_load(cid)
@@ -168,6 +179,29 @@ def submit(
     if reopened:
         store.set_campaign_state(cid, CampaignState.PAUSED)
     return Submission(config, not created, loaded, changes, reopened)
+
+
+def reschedule(store: Store, config: CampaignConfig, batch: int = 1000) -> None:
+    """Make the pending first attempts due by the campaign's calling times as they are now
+    (changed when it resumed); retries keep their delays."""
+    now = datetime.now(UTC)
+    schedule = add_schedule(config, now)
+    rows = store.pending_rows(config.campaign_id)
+    for start_at in range(0, len(rows), batch):
+        for contact in store.contacts(config.campaign_id, rows[start_at : start_at + batch]):
+            if contact is None or contact.state is not ContactState.PENDING or contact.attempt > 1:
+                continue
+            who = Contact(contact.source_row, contact.phone, {}, timezone=contact.timezone or None)
+            due, why = schedule(who) if schedule else (0, "")
+            wait_ms = max(0, due - round(now.timestamp() * 1000)) if due else 0
+            store.transition(
+                config.campaign_id,
+                contact.member,
+                ContactState.PENDING,
+                ready_in_ms=wait_ms,
+                fields=hash_fields(waiting=why),
+                read=contact,
+            )
 
 
 def start(store: Store, cid: str) -> None:

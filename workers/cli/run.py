@@ -99,7 +99,7 @@ def _dial(
         if store.total(cid) == 0:
             console.print("[bold red]No valid contact to dial[/]; nothing was dialled.")
             return EXIT_ABORTED
-        _announce(store.campaign_state(cid), submitted)
+        _announce(store.campaign_state(cid), submitted, store.total(cid))
         if alone and not detach:
             _name_orphans(store, cid)
         session.start(store, cid)
@@ -208,7 +208,7 @@ def _preflight_passes(settings: Settings, plan: RunPlan) -> bool:
     return not checked.failed
 
 
-def _announce(state: CampaignState | None, submitted: session.Submission) -> None:
+def _announce(state: CampaignState | None, submitted: session.Submission, total: int) -> None:
     """Say what running the list again did to its campaign."""
     cid, loaded = submitted.config.campaign_id, submitted.loaded
     if not submitted.resumed:
@@ -221,7 +221,6 @@ def _announce(state: CampaignState | None, submitted: session.Submission) -> Non
     for change in submitted.changes:
         console.print(f"  {change}")
     if state is CampaignState.DONE:
-        total = loaded.added + loaded.kept + loaded.updated + loaded.unchanged
         console.print(
             f"Campaign [bold]{cid}[/] is finished ({total} contacts); writing its results. To "
             "dial this list again on purpose, give a new --campaign name."
