@@ -82,7 +82,10 @@ def test_a_default_run_stores_the_config_defaults() -> None:
         opts, Settings(), "c", columns=(), variable_columns=(), source=Path("c.csv")
     )
     assert made == CampaignConfig(
-        campaign_id="c", agent_id=AGENT, from_number="+14155550100", source="c.csv"
+        campaign_id="c",
+        agent_id=AGENT,
+        from_number="+14155550100",
+        source=str(Path("c.csv").resolve()),  # a list is known by its resolved path
     )
 
 
