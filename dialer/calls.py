@@ -38,6 +38,7 @@ log = logging.getLogger("dialer.calls")
 
 RETRY_SOON_MS = 2000  # a create that never reached OneInbox is tried again after this
 REPLICA_WAIT_S = 1.0  # how long a claim waits for its replicas (DIALER_REDIS_WAIT_REPLICAS)
+CONFIG_FRESH_S = 1.0  # how long a worker uses a campaign's settings before reading them again
 
 
 @dataclass
@@ -53,15 +54,19 @@ class Dispatcher:
     clock: Callable[[], float] = time.monotonic  # for sleeping until an instant
     replicas: int = 0  # Redis replicas that must hold a claim before its create is sent
     account_defaults: AccountLimits = NO_LIMITS  # the deployment's (`dialer.account`)
-    _configs: dict[str, CampaignConfig] = field(default_factory=dict)
+    _configs: dict[str, tuple[float, CampaignConfig]] = field(default_factory=dict)
 
     def campaign(self, cid: str) -> CampaignConfig:
-        """The campaign's settings, read once per process (they never change)."""
-        if cid not in self._configs:
+        """The campaign's settings, read again once they are `CONFIG_FRESH_S` old (a resumed
+        campaign's options may change them)."""
+        now = self.clock()
+        kept = self._configs.get(cid)
+        if kept is None or now - kept[0] >= CONFIG_FRESH_S:
             if len(self._configs) > 256:
                 self._configs.clear()
-            self._configs[cid] = self.store.campaign(cid)
-        return self._configs[cid]
+            kept = (now, self.store.campaign(cid))
+            self._configs[cid] = kept
+        return kept[1]
 
 
 def ms(seconds: float) -> int:
@@ -81,7 +86,7 @@ def place_many(dispatcher: Dispatcher, cid: str, rows: list[int]) -> None:
     """`place` each row in turn; their contacts are read in one round trip."""
     for contact in dispatcher.store.contacts(cid, rows):
         if contact is not None:
-            place(dispatcher, cid, contact.source_row, contact)
+            place(dispatcher, cid, contact.member, contact)
 
 
 def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | None = None) -> None:
@@ -119,7 +124,7 @@ def _time_to_call(dispatcher: Dispatcher, config: CampaignConfig, contact: Conta
     """True when the contact may be dialled now; otherwise it waits (or expires)."""
     if contact.state is not ContactState.PENDING:
         return False
-    row = contact.source_row
+    row = contact.member
     now = dispatcher.now()
     at, why = dispatcher.when.dial_at(config, contact, now)
     if at is None:
@@ -218,7 +223,7 @@ def attempt_id(cid: str, row: int, attempt: int) -> str:
 
 def build_request(config: CampaignConfig, contact: ContactRecord, *, send: int) -> CallRequest:
     """The create for this contact: the row's own agent and from-number win over the campaign's."""
-    row, attempt = contact.source_row, contact.attempt
+    row, attempt = contact.member, contact.attempt
     by_column = dict(zip(config.columns, contact.cells, strict=False))
     variables = {name: str(by_column.get(name, "")) for name in config.variable_columns}
     return CallRequest(
@@ -244,7 +249,7 @@ def _create_failed(
     exc: ProviderError,
     sent_at: datetime,
 ) -> None:
-    cid, row = config.campaign_id, dialing.source_row
+    cid, row = config.campaign_id, dialing.member
     move = functools.partial(dispatcher.store.transition, cid, row, read=dialing)
     if isinstance(exc, RateLimited):
         dispatcher.store.slow_down(cid, exc.retry_after or 1.0)
@@ -274,7 +279,7 @@ def record_placed(
     dispatcher: Dispatcher, cid: str, call: Call, *, polls: int, read: ContactRecord
 ) -> None:
     """The create was answered (or found): the contact is placed and its call followed."""
-    row = read.source_row
+    row = read.member
     fields = call_fields(call) | hash_fields(placed_at=dispatcher.now(), polls=polls, error="")
     if dispatcher.store.transition(
         cid,

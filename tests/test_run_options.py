@@ -88,7 +88,7 @@ def test_a_default_run_stores_the_config_defaults() -> None:
         campaign_id="c",
         agent_id=AGENT,
         from_number="+14155550100",
-        source="c.csv",
+        source=str(Path("c.csv").resolve()),  # a list is known by its resolved path
         account=settings.account_name(),  # the account it dials on is always named
     )
 

@@ -117,23 +117,21 @@ def campaign_config(
         webhook_url=opts.webhook_url,
         columns=columns,
         variable_columns=variable_columns,
-        source=str(source),
+        source=str(source.resolve()),
         **calling_times(opts),
     )
 
 
 def default_campaign_id(path: Path, name: str | None = None) -> str:
-    """`<stem>-<8 hex of the file's SHA-256>`: the same file resumes the same campaign.
+    """`<stem>-<8 hex of the SHA-256 of the file's resolved path>`: the same file is the same
+    campaign however it is edited (its contacts are matched by number when it is run again).
 
-    `name` is the file's name when `path` is not (an upload still in its temporary file).
+    `name` gives the stem when the file's own name should not (an upload's list name).
     """
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()
     given = Path(name).stem if name else path.stem
     stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in given)[:40] or "contacts"
-    return f"{stem}-{digest.hexdigest()[:8]}"
+    return f"{stem}-{digest[:8]}"
 
 
 def open_path(path: Path, options: LoadOptions) -> ContactFile:
@@ -168,6 +166,8 @@ class RunPlan:
     rejects_path: Path
     results: Path
     load_options: LoadOptions
+    named: bool = False  # the campaign id was given (not derived from the list)
+    given: frozenset[str] = frozenset()  # the run options given, to apply to a resumed campaign
 
 
 def plan_run(
@@ -178,8 +178,12 @@ def plan_run(
     campaign: str | None = None,
     results: Path | None = None,
     rejects: Path | None = None,
+    given: frozenset[str] = frozenset(),
 ) -> RunPlan:
-    """Everything checked and decided before anything is started or dialled."""
+    """Everything checked and decided before anything is started or dialled.
+
+    `given` names the run options the user gave: a resumed campaign takes those.
+    """
     reading = load_options(opts)
     contact_file = open_path(contacts, reading)
     config = campaign_config(
@@ -197,4 +201,6 @@ def plan_run(
         rejects_path(contacts, rejects),
         results or contacts.with_name(f"{contacts.stem}.results.csv"),
         reading,
+        named=campaign is not None,
+        given=given,
     )

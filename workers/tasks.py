@@ -15,7 +15,7 @@ from celery import shared_task
 from dialer import calls, following
 from dialer.settings import load_settings
 from workers.queues import DIAL_TASK, FOLLOW_TASK, START_SCHEDULED_TASK
-from workers.resources import dispatcher
+from workers.resources import dispatcher, serves
 from workers.scheduler import start_occurrence
 
 
@@ -26,12 +26,16 @@ def _rows(rows: int | list[int]) -> list[int]:
 @shared_task(name=DIAL_TASK)  # type: ignore[untyped-decorator]
 def dial(cid: str, rows: int | list[int]) -> None:
     """Place the calls of these pending contacts, one after the other."""
+    if not serves(cid):
+        return
     calls.place_many(dispatcher(), cid, _rows(rows))
 
 
 @shared_task(name=FOLLOW_TASK)  # type: ignore[untyped-decorator]
 def follow(cid: str, rows: int | list[int]) -> None:
     """Do these contacts' due follow-ups: poll their calls, or reconcile uncertain creates."""
+    if not serves(cid):
+        return
     d = dispatcher()
     for row in _rows(rows):
         following.follow_up(d, cid, row)

@@ -6,9 +6,12 @@ transitions (`dialer.store.contact`). Celery messages are wake-ups; the truth is
 inside Redis are the server's clock, so workers on several machines agree on leases, due times
 and pace.
 
-Keys, for campaign C and contact row R (each named by a function in `dialer.store.keys`):
+Keys, for campaign C and contact R (its member id; each named by a function in
+`dialer.store.keys`):
     dialer:camp:C              campaign settings and its CampaignState
     dialer:camp:C:counts       contacts per state
+    dialer:camp:C:numbers      contacts by number (E.164 -> R): within a campaign a contact is
+                               its number
     dialer:camp:C:c:R          one contact (its current attempt)
     dialer:camp:C:c:R:a:N      the contact's finished attempt N, when it was retried
     dialer:camp:C:ready        pending contacts, by when they are due
@@ -34,6 +37,7 @@ Keys, for campaign C and contact row R (each named by a function in `dialer.stor
     dialer:beat-seen           when the active scheduler last looked for due occurrences
     dialer:active              campaigns the tick serves
     dialer:campaigns           every campaign created (listed by `dialer serve`)
+    dialer:lists               a list file's resolved path -> its campaign
     dialer:tick                the lease that lets one process tick at a time
     dialer:replicated          a counter written before WAIT (see `durability.replicated`)
 """
@@ -60,12 +64,14 @@ from dialer.store.keys import (
     campaign_key,
     contact_key,
 )
+from dialer.store.loading import GONE, Loaded
 
 __all__ = [
     "ACTIVE",
     "ALLOWED_FROM",
     "BEAT_LEASE",
     "FINAL_STATES",
+    "GONE",
     "LIVE_STATES",
     "PREFIX",
     "SCHEDULES",
@@ -76,6 +82,7 @@ __all__ = [
     "Dialable",
     "Durability",
     "JobRun",
+    "Loaded",
     "RunStatus",
     "SchedulerStore",
     "Store",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from importlib.resources import files
 from typing import Any, cast
 
@@ -20,8 +20,6 @@ from dialer.store.contact import (
     ALLOWED_FROM,
     ContactRecord,
     ContactState,
-    Dialable,
-    new_contact_fields,
 )
 from dialer.store.dnc import DoNotCall
 from dialer.store.hooks import Hooks
@@ -41,9 +39,9 @@ from dialer.store.keys import (
     watch_key,
 )
 from dialer.store.listing import Listing
+from dialer.store.loading import Loading
 
 log = logging.getLogger("dialer.store")
-ADD_PER_SCRIPT = 200  # contacts stored by one run of the add script
 SHARED_LUA = {"claim": ("guard",), "send": ("guard",)}  # Lua functions a script calls
 
 
@@ -54,7 +52,7 @@ def _script(name: str) -> str:
     return "".join(files("dialer").joinpath("lua", f"{part}.lua").read_text() for part in parts)
 
 
-class Store(Claims, Accounts, DoNotCall, Hooks, Listing):
+class Store(Claims, Accounts, DoNotCall, Hooks, Listing, Loading):
     """Durable campaign state in one Redis database."""
 
     def __init__(self, client: redis.Redis) -> None:
@@ -97,6 +95,14 @@ class Store(Claims, Accounts, DoNotCall, Hooks, Listing):
             raise StateError(f"no campaign named {cid!r}")
         return CampaignConfig.model_validate_json(str(raw))
 
+    def reconfigure(self, config: CampaignConfig) -> None:
+        """Store a resumed campaign's changed settings (workers read them within a second)."""
+        key = campaign_key(config.campaign_id)
+        pipe = self.redis.pipeline()
+        pipe.hset(key, "config", config.model_dump_json())
+        pipe.hincrby(key, "revision", 1)
+        pipe.execute()
+
     def campaign_state(self, cid: str) -> CampaignState | None:
         """Whether the campaign dials; None when it does not exist."""
         value = self.redis.hget(campaign_key(cid), "state")
@@ -131,41 +137,6 @@ class Store(Claims, Accounts, DoNotCall, Hooks, Listing):
     def active_campaigns(self) -> list[str]:
         """Campaigns the tick serves: running, paused, or cancelled with calls still live."""
         return sorted(cast(set[str], self.redis.smembers(ACTIVE)))
-
-    def add_contacts(
-        self,
-        cid: str,
-        contacts: Iterable[Dialable],
-        columns: tuple[str, ...],
-        schedule: Callable[[Dialable], tuple[int, str]] | None = None,
-    ) -> int:
-        """Store contacts as pending, skipping any already stored; returns how many were new.
-        Safe to repeat after a crash part-way through a load.
-
-        `schedule(contact)` gives when it is due (ms since the epoch, 0 = now) and why it waits.
-        """
-        added = 0
-        pipe = self.redis.pipeline(transaction=False)
-        shared = script_keys("add", cid)
-        keys, args = list(shared), list[str]()
-        for contact in contacts:
-            keys.append(contact_key(cid, contact.source_row))
-            due, waiting = schedule(contact) if schedule else (0, "")
-            fields = new_contact_fields(contact, columns)
-            if waiting:
-                fields["waiting"] = waiting
-            args += [str(contact.source_row), str(due), str(2 * len(fields))]
-            for name, value in fields.items():
-                args += [name, value]
-            if len(keys) - len(shared) == ADD_PER_SCRIPT:
-                self._add(keys=keys, args=args, client=pipe)
-                keys, args = list(shared), []
-            if len(pipe) >= 5:
-                added += sum(int(r) for r in pipe.execute())
-        if len(keys) > len(shared):
-            self._add(keys=keys, args=args, client=pipe)
-        added += sum(int(r) for r in pipe.execute())
-        return added
 
     # -- contacts ----------------------------------------------------------------------------
 
@@ -236,7 +207,7 @@ class Store(Claims, Accounts, DoNotCall, Hooks, Listing):
 
     def archive_attempt(self, cid: str, ended: ContactRecord) -> None:
         """Keep a finished attempt's record (the contact itself moves on to the next)."""
-        key = attempt_key(cid, ended.source_row, ended.attempt)
+        key = attempt_key(cid, ended.member, ended.attempt)
         self.redis.hset(key, mapping=_mapping(ended.to_redis()))
 
     def attempts(self, cid: str, row: int, current: int) -> list[ContactRecord]:

@@ -20,6 +20,7 @@ REPLICATED = f"{PREFIX}:replicated"  # written to mark a point the replicas must
 SCHEDULE_RUNS = f"{PREFIX}:schedule-runs"
 SCHEDULE_ERRORS = f"{PREFIX}:schedule-errors"
 BEAT_SEEN = f"{PREFIX}:beat-seen"
+LISTS = f"{PREFIX}:lists"  # a list file's resolved path -> the id of its campaign (a hash)
 
 
 def campaign_key(cid: str) -> str:
@@ -68,8 +69,13 @@ def sends_key(cid: str) -> str:
     return f"{PREFIX}:camp:{cid}:sends"
 
 
+def numbers_key(cid: str) -> str:
+    """The campaign's contacts by number: E.164 phone -> member (a hash)."""
+    return f"{PREFIX}:camp:{cid}:numbers"
+
+
 def contact_key(cid: str, row: int) -> str:
-    """The contact at source row `row` of campaign `cid` (a hash: its current attempt)."""
+    """Contact `row` (its member id) of campaign `cid` (a hash: its current attempt)."""
     return f"{PREFIX}:camp:{cid}:c:{row}"
 
 
@@ -152,13 +158,14 @@ _BY_NAME: dict[str, Callable[[_Of], str]] = {
     "account_sends": lambda of: account_sends_key(of.account),
     "account_dnc": lambda of: account_dnc_key(of.account),
     "ledger": lambda of: ledger_key(of.account, of.number),
+    "numbers": lambda of: numbers_key(of.cid),
 }
 
 # The keys of each script in `dialer/lua/`, by the names above, in KEYS order. Each script's
 # `-- KEYS:` header lists the same names at the same positions (tests/test_keys.py checks).
 # add.lua takes one contact key per contact after these.
 SCRIPT_KEYS: dict[str, tuple[str, ...]] = {
-    "add": ("counts", "ready", "campaign"),
+    "add": ("counts", "ready", "campaign", "numbers"),
     "claim": (
         "contact",
         "counts",
