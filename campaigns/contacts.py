@@ -107,6 +107,11 @@ class ContactFile:
         self._read_all = False
         self._holding = False  # of `_GC`, from the first read until closed
 
+    def refuse_also(self, numbers: frozenset[str]) -> None:
+        """Reject these E.164 numbers too, with reason `dnc` (the account's live do-not-call
+        list, beside the `--dnc` file's), from the next row read."""
+        self._reader.dnc = self._reader.dnc | numbers
+
     @property
     def columns(self) -> tuple[str, ...]:
         """Input headers, trimmed, in order."""

@@ -10,7 +10,7 @@ law adds to them or removes from them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from functools import cache
 from importlib import resources
@@ -88,6 +88,7 @@ class RuleSet:
 
     states: dict[str, StateRule]
     area_codes: dict[str, str]  # NANP area code -> state
+    calls_per_day: dict[str, int] = field(default_factory=dict)  # state -> calls in 24 hours
 
     def state_for(self, e164: str) -> str | None:
         """The US state of a +1 number's area code, when the table knows it."""
@@ -97,6 +98,10 @@ class RuleSet:
         """The stricter rule for the number's state; None where only the window applies."""
         state = self.state_for(e164)
         return self.states.get(state) if state else None
+
+    def calls_per_day_for(self, e164: str) -> int:
+        """Calls the number's state allows to it in any 24 hours (0: no such limit)."""
+        return self.calls_per_day.get(self.state_for(e164) or "", 0)
 
 
 @cache
@@ -112,7 +117,7 @@ def rule_set_from(doc: dict[str, Any]) -> RuleSet:
     """A RuleSet from the JSON document described in `us_states.json`'s `about`."""
     states = {code: _state_rule(code, spec) for code, spec in doc["states"].items()}
     area_codes = {npa: st for st, npas in doc["area_codes"].items() for npa in npas}
-    return RuleSet(states, area_codes)
+    return RuleSet(states, area_codes, dict(doc.get("calls_per_day", {})))
 
 
 def _state_rule(code: str, spec: dict[str, Any]) -> StateRule:

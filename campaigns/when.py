@@ -79,6 +79,11 @@ class Recipient:
 class CallingPolicy:
     """The `DialTimes` of real campaigns: windows in the recipient's time, deadline, retries."""
 
+    def calls_per_day(self, config: CampaignConfig, phone: str) -> int:
+        """Calls the account may make to `phone` in any 24 hours under the campaign's rules
+        (`--rules us-states`: 3 in Florida and Oklahoma), 0 for no limit."""
+        return load_rules(config.rules).calls_per_day_for(phone) if config.rules else 0
+
     def spans(self, config: CampaignConfig, contact: Reachable, at: datetime) -> list[Span] | None:
         """The contact's allowed periods from the hour of `at` on; None when always allowed."""
         window = _window(config.window, config.days)

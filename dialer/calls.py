@@ -12,8 +12,9 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from dialer.account import NO_LIMITS, AccountLimits, NumberRules
 from dialer.campaign import CampaignConfig
 from dialer.client import OneInboxClient
 from dialer.errors import (
@@ -37,6 +38,7 @@ log = logging.getLogger("dialer.calls")
 
 RETRY_SOON_MS = 2000  # a create that never reached OneInbox is tried again after this
 REPLICA_WAIT_S = 1.0  # how long a claim waits for its replicas (DIALER_REDIS_WAIT_REPLICAS)
+CONFIG_FRESH_S = 1.0  # how long a worker uses a campaign's settings before reading them again
 
 
 @dataclass
@@ -51,15 +53,20 @@ class Dispatcher:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     clock: Callable[[], float] = time.monotonic  # for sleeping until an instant
     replicas: int = 0  # Redis replicas that must hold a claim before its create is sent
-    _configs: dict[str, CampaignConfig] = field(default_factory=dict)
+    account_defaults: AccountLimits = NO_LIMITS  # the deployment's (`dialer.account`)
+    _configs: dict[str, tuple[float, CampaignConfig]] = field(default_factory=dict)
 
     def campaign(self, cid: str) -> CampaignConfig:
-        """The campaign's settings, read once per process (they never change)."""
-        if cid not in self._configs:
+        """The campaign's settings, read again once they are `CONFIG_FRESH_S` old (a resumed
+        campaign's options may change them)."""
+        now = self.clock()
+        kept = self._configs.get(cid)
+        if kept is None or now - kept[0] >= CONFIG_FRESH_S:
             if len(self._configs) > 256:
                 self._configs.clear()
-            self._configs[cid] = self.store.campaign(cid)
-        return self._configs[cid]
+            kept = (now, self.store.campaign(cid))
+            self._configs[cid] = kept
+        return kept[1]
 
 
 def ms(seconds: float) -> int:
@@ -79,7 +86,7 @@ def place_many(dispatcher: Dispatcher, cid: str, rows: list[int]) -> None:
     """`place` each row in turn; their contacts are read in one round trip."""
     for contact in dispatcher.store.contacts(cid, rows):
         if contact is not None:
-            place(dispatcher, cid, contact.source_row, contact)
+            place(dispatcher, cid, contact.member, contact)
 
 
 def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | None = None) -> None:
@@ -93,13 +100,10 @@ def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | N
         contact = dispatcher.store.contact(cid, row)
     if contact is None or not _time_to_call(dispatcher, config, contact):
         return
-    claim = _claim(dispatcher, config, row)
+    claim = _claim(dispatcher, config, contact)
     if not claim.won or claim.contact is None:
-        if claim.reason != "not_pending":
-            wait_ms = ms(claim.wait_s)
-            dispatcher.store.transition(
-                cid, row, ContactState.PENDING, ready_in_ms=wait_ms, read=contact
-            )
+        if claim.reason not in ("not_pending", "suppressed"):
+            _wait_again(dispatcher, cid, contact, claim)
         return
     dialing = claim.contact  # the create is built from, and recorded against, what it claimed
     if not _claim_replicated(dispatcher, config, dialing):
@@ -109,7 +113,7 @@ def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | N
         _pass_send_guard(dispatcher, config)
     sent_at = dispatcher.now()
     first = dialing.attempt == 1 and claim.send == 1  # the contact's first create: dialled
-    member = f"{dialing.source_row}:{dialing.attempt}:{claim.send}"
+    member = f"{dialing.member}:{dialing.attempt}:{claim.send}"
     dispatcher.store.note_create(cid, member, round(sent_at.timestamp() * 1000), first=first)
     try:
         call = dispatcher.client.create_call(request)
@@ -123,7 +127,7 @@ def _time_to_call(dispatcher: Dispatcher, config: CampaignConfig, contact: Conta
     """True when the contact may be dialled now; otherwise it waits (or expires)."""
     if contact.state is not ContactState.PENDING:
         return False
-    row = contact.source_row
+    row = contact.member
     now = dispatcher.now()
     at, why = dispatcher.when.dial_at(config, contact, now)
     if at is None:
@@ -150,19 +154,37 @@ def _time_to_call(dispatcher: Dispatcher, config: CampaignConfig, contact: Conta
     return True
 
 
-def _claim(dispatcher: Dispatcher, config: CampaignConfig, row: int) -> Claim:
+def _wait_again(dispatcher: Dispatcher, cid: str, contact: ContactRecord, claim: Claim) -> None:
+    """A refused claim: the contact waits as long as the claim said (and says why, when its
+    number's rules across campaigns hold it)."""
+    wait_ms = ms(claim.wait_s)
+    fields = None
+    if claim.waiting:
+        due = dispatcher.now() + timedelta(milliseconds=wait_ms)
+        fields = hash_fields(waiting=claim.waiting, due_at=due)
+    row = contact.source_row
+    dispatcher.store.transition(
+        cid, row, ContactState.PENDING, ready_in_ms=wait_ms, fields=fields, read=contact
+    )
+
+
+def _claim(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord) -> Claim:
     """Claim the contact and its send slot; wait for the slot (at most the pace's `max_wait_s`),
     counted from when the claim was sent: a reply read late in a busy process does not delay the
     send."""
     pace = pace_for(config.rate_per_s)
     asked = dispatcher.clock()
+    rules = NumberRules(config.min_gap_s, dispatcher.when.calls_per_day(config, contact.phone))
     claim = dispatcher.store.claim(
         config.campaign_id,
-        row,
+        contact.source_row,
         pace=pace,
         max_concurrent=config.max_concurrent,
         lease_s=dispatcher.timing.lease_s,
         stuck_s=dispatcher.timing.stuck_s + pace.max_wait_s,  # its wait for the slot is not "stuck"
+        account_defaults=dispatcher.account_defaults,
+        number=contact.phone,
+        rules=rules,
     )
     if claim.won:
         _sleep_until(dispatcher, asked + claim.wait_s)
@@ -192,7 +214,8 @@ def _sleep_until(dispatcher: Dispatcher, deadline: float) -> None:
 def _pass_send_guard(dispatcher: Dispatcher, config: CampaignConfig) -> None:
     """Wait until the send guard lets this create go (at once, unless the sends bunched up)."""
     pace = pace_for(config.rate_per_s)
-    while (wait := dispatcher.store.pass_send_guard(config.campaign_id, pace)) > 0:
+    defaults = dispatcher.account_defaults
+    while (wait := dispatcher.store.pass_send_guard(config.campaign_id, pace, defaults)) > 0:
         dispatcher.sleep(wait)
 
 
@@ -203,7 +226,7 @@ def attempt_id(cid: str, row: int, attempt: int) -> str:
 
 def build_request(config: CampaignConfig, contact: ContactRecord, *, send: int) -> CallRequest:
     """The create for this contact: the row's own agent and from-number win over the campaign's."""
-    row, attempt = contact.source_row, contact.attempt
+    row, attempt = contact.member, contact.attempt
     by_column = dict(zip(config.columns, contact.cells, strict=False))
     variables = {name: str(by_column.get(name, "")) for name in config.variable_columns}
     return CallRequest(
@@ -229,7 +252,7 @@ def _create_failed(
     exc: ProviderError,
     sent_at: datetime,
 ) -> None:
-    cid, row = config.campaign_id, dialing.source_row
+    cid, row = config.campaign_id, dialing.member
     move = functools.partial(dispatcher.store.transition, cid, row, read=dialing)
     if isinstance(exc, RateLimited):
         dispatcher.store.slow_down(cid, exc.retry_after or 1.0)
@@ -259,7 +282,7 @@ def record_placed(
     dispatcher: Dispatcher, cid: str, call: Call, *, polls: int, read: ContactRecord
 ) -> None:
     """The create was answered (or found): the contact is placed and its call followed."""
-    row = read.source_row
+    row = read.member
     fields = call_fields(call) | hash_fields(placed_at=dispatcher.now(), polls=polls, error="")
     if dispatcher.store.transition(
         cid,

@@ -63,6 +63,7 @@ class CampaignConfig(BaseModel):
     from_number: str
     rate_per_s: float = Field(default=parse_rate(RUN_DEFAULTS.rate), gt=0)
     max_concurrent: int = Field(default=RUN_DEFAULTS.max_concurrent, ge=1)
+    account: str = ""  # the OneInbox account it dials on (`dialer.account`; '' = "default")
     webhook_url: str | None = None
     webhook_secret: str = Field(default="", repr=False)  # given by the store at creation
     columns: tuple[str, ...] = ()
@@ -77,7 +78,9 @@ class CampaignConfig(BaseModel):
     max_attempts: int = Field(default=RUN_DEFAULTS.max_attempts, ge=1)
     retry_on: str = RUN_DEFAULTS.retry_on
     retry_delays: str = RUN_DEFAULTS.retry_delay
+    min_gap_s: float = Field(default=1800.0, ge=0)  # after another campaign's call (0: none)
     results_path: str = ""
+    opt_out_outcomes: tuple[str, ...] = ()  # outcomes that put the number on the do-not-call list
 
     @property
     def webhook_target(self) -> str | None:

@@ -44,7 +44,7 @@ def _stuck(dispatcher: Dispatcher, cid: str, contact: ContactRecord) -> None:
     sent_at = dispatcher.now()
     dispatcher.store.transition(
         cid,
-        contact.source_row,
+        contact.member,
         ContactState.RECONCILING,
         lease_ms=ms(dispatcher.timing.lease_s),
         watch_in_ms=0,
@@ -54,13 +54,13 @@ def _stuck(dispatcher: Dispatcher, cid: str, contact: ContactRecord) -> None:
         ),
         read=contact,
     )
-    log_why("create stuck, reconciling", cid, contact.source_row)
+    log_why("create stuck, reconciling", cid, contact.member)
 
 
 def reconcile(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord) -> None:
     """Find an uncertain create in OneInbox's call list; dial again only once it surely never
     landed."""
-    cid, row = config.campaign_id, contact.source_row
+    cid, row = config.campaign_id, contact.member
     sent_at = _required(contact, contact.sent_at, "sent_at")
     waited = (dispatcher.now() - sent_at).total_seconds()
     try:
@@ -116,7 +116,7 @@ def _reconcile_later(
         )
         move(
             cid,
-            contact.source_row,
+            contact.member,
             ContactState.UNKNOWN,
             fields=hash_fields(error=error),
             read=contact,
@@ -124,7 +124,7 @@ def _reconcile_later(
         return
     move(
         cid,
-        contact.source_row,
+        contact.member,
         ContactState.RECONCILING,
         lease_ms=ms(dispatcher.timing.lease_s),
         watch_in_ms=2000,
@@ -135,7 +135,7 @@ def _reconcile_later(
 
 def poll(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord) -> None:
     """Read the call; record it as final once it ended and its post-call fields arrived."""
-    cid, row = config.campaign_id, contact.source_row
+    cid, row = config.campaign_id, contact.member
     polls = contact.polls + 1
     placed_at = _required(contact, contact.placed_at, "placed_at")
     placed_for = (dispatcher.now() - placed_at).total_seconds()
@@ -181,8 +181,9 @@ def _attempt_ended(
     outcome: ContactState,
 ) -> None:
     """Record the attempt's outcome; then either dial again later or finish the contact."""
-    cid, row = config.campaign_id, contact.source_row
+    cid, row = config.campaign_id, contact.member
     error = _other_calls(dispatcher, config, contact, call)
+    _opt_out(dispatcher, config, contact, call)
     fields = call_fields(call) | hash_fields(error=error, waiting="")
     now = dispatcher.now()
     at, why = dispatcher.when.retry_at(config, contact, outcome, now)
@@ -213,7 +214,7 @@ def _other_calls(
         found = dispatcher.client.find_calls_by_metadata(
             contact.agent_id or config.agent_id,
             "dialer_attempt_id",
-            attempt_id(config.campaign_id, contact.source_row, contact.attempt),
+            attempt_id(config.campaign_id, contact.member, contact.attempt),
             created_after=search_from(contact, contact.sent_at, dispatcher.timing),
             max_pages=RECONCILE_MAX_PAGES,
         )
@@ -222,13 +223,29 @@ def _other_calls(
     others = [f"{c.id} ({c.status})" for c in found if c.id != call.id]
     if not others:
         return ""
-    log_why("attempt dialled twice", config.campaign_id, contact.source_row, call_id=call.id)
+    log_why("attempt dialled twice", config.campaign_id, contact.member, call_id=call.id)
     return f"this attempt was dialled twice: OneInbox also has call {', '.join(others)}"
 
 
 def _post_call_done(call: Call) -> bool:
     """Only a documented `completed` or `failed` call brings post-call data worth waiting for."""
     return call.post_call_ready() or status_word(call.status) not in ("completed", "failed")
+
+
+def _opt_out(
+    dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord, call: Call
+) -> None:
+    """Put the number on the account's do-not-call list when the call ended with one of the
+    campaign's opt-out outcomes (`--opt-out-outcome`): no campaign of the account dials it
+    again."""
+    label = (call.outcome_label() or "").strip()
+    wanted = {name.strip().casefold() for name in config.opt_out_outcomes}
+    if not label or label.casefold() not in wanted:
+        return
+    why = f"outcome {label} of call {call.id} (campaign {config.campaign_id})"
+    account = dispatcher.store.account_of(config.campaign_id)
+    if dispatcher.store.dnc_add(account, [contact.phone], reason=why):
+        log_why("number opted out", config.campaign_id, contact.source_row, call_id=call.id)
 
 
 def _post_call_overdue(dispatcher: Dispatcher, contact: ContactRecord) -> bool:
@@ -248,7 +265,7 @@ def _poll_again(
     call: Call | None = None,
     error: str = "",
 ) -> None:
-    cid, row = config.campaign_id, contact.source_row
+    cid, row = config.campaign_id, contact.member
     if placed_for > config.max_call_s + dispatcher.timing.lease_s:
         error = f"the call did not end within {config.max_call_s:.0f} s"
         dispatcher.store.transition(
@@ -271,5 +288,5 @@ def _poll_again(
 def _required(contact: ContactRecord, value: datetime | None, name: str) -> datetime:
     """A time the contact's state promises it has (a missing one is a broken record)."""
     if value is None:
-        raise StateError(f"contact {contact.source_row} is {contact.state} without {name}")
+        raise StateError(f"contact {contact.member} is {contact.state} without {name}")
     return value

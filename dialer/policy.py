@@ -97,6 +97,11 @@ class DialTimes(Protocol):
         self, config: CampaignConfig, contact: ContactRecord, status: ContactState, now: datetime
     ) -> tuple[datetime | None, str]: ...
 
+    def calls_per_day(self, config: CampaignConfig, phone: str) -> int:
+        """Calls the account may make to `phone` in 24 hours, all campaigns together (0: no
+        limit), by the campaign's rules."""
+        ...
+
 
 class AlwaysNow:
     """No windows, no retries: every contact may be dialled now, once."""
@@ -110,3 +115,7 @@ class AlwaysNow:
         self, config: CampaignConfig, contact: ContactRecord, status: ContactState, now: datetime
     ) -> tuple[datetime | None, str]:
         return None, ""
+
+    def calls_per_day(self, config: CampaignConfig, phone: str) -> int:
+        """No rules: no limit."""
+        return 0

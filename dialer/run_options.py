@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Cli:
     help: str
     panel: str | None = None  # its panel in `--help` (None: the command's own "Options")
     path: bool = False  # a file name: typed as a path on the command line, stored as text
+    metavar: str | None = None  # how `--help` names its value (None: from its type)
 
 
 CONTACTS = "Contacts"
@@ -53,6 +54,15 @@ class RunOptions(BaseModel):
     dnc: Annotated[
         str | None,
         Cli("Do-not-call file: numbers (one column, or a CSV) never to dial.", CONTACTS, path=True),
+    ] = None
+    opt_out_outcome: Annotated[
+        list[str] | None,
+        Cli(
+            "A OneInbox call outcome that puts the number on the account's do-not-call list "
+            "(repeat for several), e.g. 'Do Not Call'.",
+            RETRIES,
+            metavar="<str>",
+        ),
     ] = None
     variables: Annotated[
         str | None, Cli("Only these columns become agent variables (comma separated).", CONTACTS)
@@ -87,6 +97,14 @@ class RunOptions(BaseModel):
         str | None,
         Cli("Stricter rules on top of the window: us-states (US state hour limits).", WHEN),
     ] = None
+    min_gap: Annotated[
+        str,
+        Cli(
+            "Hold a number another campaign of the account called less than this ago "
+            "(at most 24h; 0 turns it off). Own retries follow --retry-delay.",
+            WHEN,
+        ),
+    ] = "30m"
     start_at: Annotated[
         str | None,
         Cli(
@@ -110,6 +128,12 @@ class RunOptions(BaseModel):
         str,
         Cli("Wait before the next attempt: 30m, or one per attempt like 10m,1h,1d.", RETRIES),
     ] = "30m"
+
+    @field_validator("opt_out_outcome")
+    @classmethod
+    def _none_when_empty(cls, value: list[str] | None) -> list[str] | None:
+        """A repeatable option given no time is None, as if the model were built without it."""
+        return value or None
 
 
 RUN_DEFAULTS = RunOptions()

@@ -24,6 +24,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from dialer.account import DEFAULT_ACCOUNT, AccountLimits, check_account, fingerprint
+from dialer.campaign import parse_rate
 from dialer.endpoint import DEFAULT_BASE_URL, check_base_url
 from dialer.errors import ConfigError
 from dialer.policy import Timing
@@ -117,6 +119,22 @@ class Settings(BaseSettings):
         description="the one campaign a worker's tick serves (set by `dialer run` for its "
         "embedded worker); empty: every campaign",
     )
+    account: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("account", "DIALER_ACCOUNT"),
+        description="the OneInbox account campaigns share limits in (default: the key's print)",
+    )
+    account_rate: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("account_rate", "DIALER_ACCOUNT_RATE"),
+        description="the account's rate when `dialer limits set` gave none, e.g. 5/s",
+    )
+    account_max_concurrent: int | None = Field(
+        default=None,
+        ge=1,
+        validation_alias=AliasChoices("account_max_concurrent", "DIALER_ACCOUNT_MAX_CONCURRENT"),
+        description="the account's concurrency when `dialer limits set` gave none",
+    )
     max_upload_mb: float = Field(
         default=50.0, gt=0, validation_alias=AliasChoices("max_upload_mb", "DIALER_MAX_UPLOAD_MB")
     )
@@ -157,6 +175,21 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ConfigError(f"DIALER_TIMING: {item!r} needs a number") from exc
         return Timing(**values)
+
+    def account_name(self) -> str:
+        """The account this key dials on: DIALER_ACCOUNT, else a fingerprint of the API key
+        (never the key itself), else "default" when there is no key either."""
+        if self.account:
+            return check_account(self.account.strip())
+        if self.api_key is not None and self.api_key.get_secret_value().strip():
+            return fingerprint(self.api_key.get_secret_value())
+        return DEFAULT_ACCOUNT
+
+    def account_defaults(self) -> AccountLimits:
+        """The deployment's account limits (DIALER_ACCOUNT_RATE, _MAX_CONCURRENT): they apply to
+        an account with no limits of its own in Redis."""
+        rate = parse_rate(self.account_rate) if self.account_rate else None
+        return AccountLimits(rate, self.account_max_concurrent)
 
     def require_api_key(self) -> str:
         """The API key's value, or a ConfigError that says where to put it."""

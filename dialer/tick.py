@@ -84,7 +84,21 @@ def _dial_budget(store: Store, cid: str) -> int:
     free = config.max_concurrent - store.live_inflight(cid) - queued
     room = max(0.0, SEND_AHEAD_S - store.pace_backlog_s(cid))  # send slots not yet reserved
     ahead = math.ceil(config.rate_per_s * room) + 1 - queued
-    return max(0, min(free, ahead))
+    return max(0, min(free, ahead, _account_budget(store, cid) - queued))
+
+
+def _account_budget(store: Store, cid: str) -> int:
+    """Dials the campaign's account has room for now (its limits set in Redis), all its
+    campaigns together; the claim holds the account's limits whatever this says."""
+    account = store.account_of(cid)
+    limits = store.limits(account)
+    budget = 1 << 30
+    if limits.max_concurrent is not None:
+        budget = limits.max_concurrent - store.account_inflight(account)
+    if limits.rate_per_s is not None:
+        room = max(0.0, SEND_AHEAD_S - store.account_backlog_s(account))
+        budget = min(budget, math.ceil(limits.rate_per_s * room) + 1)
+    return budget
 
 
 def _live(store: Store, cid: str) -> bool:

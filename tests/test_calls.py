@@ -410,3 +410,17 @@ def test_a_retried_contact_keeps_its_attempts_in_fields_the_record_reads(
     assert (now.state, now.attempt, now.last_status) == ("completed", 2, "no_answer")
     assert (first.state, first.attempt) == ("no_answer", 1)
     assert first.call_id and first.call_id != now.call_id and first.placed_at < now.placed_at
+
+
+def test_a_worker_takes_a_resumed_campaigns_new_settings_within_a_second(
+    dispatcher: Dispatcher,
+) -> None:
+    cid = _start(dispatcher, max_concurrent=3)
+    clock = [100.0]
+    d = replace(dispatcher, clock=lambda: clock[0])
+    assert d.campaign(cid).max_concurrent == 3
+    d.store.reconfigure(d.store.campaign(cid).model_copy(update={"max_concurrent": 1}))
+    clock[0] += 0.5
+    assert d.campaign(cid).max_concurrent == 3, "read at most once a second"
+    clock[0] += 0.6
+    assert d.campaign(cid).max_concurrent == 1

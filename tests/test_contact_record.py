@@ -23,6 +23,8 @@ T0 = datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
 PLACED = {
     "state": "placed",
     "phone": "+14155550100",
+    "source_row": "5",
+    "load": "2",
     "row": '["+14155550100", "Ann"]',
     "agent_id": "agent-row",
     "from_number": "+14155550999",
@@ -55,7 +57,7 @@ def test_a_missing_or_empty_field_reads_as_its_default() -> None:
     fresh = ContactRecord.from_redis(7, {"state": "pending", "phone": "+14155550100"})
     emptied = ContactRecord.from_redis(7, {**{name: "" for name in PLACED}, **fresh.to_redis()})
     for contact in (fresh, emptied):
-        assert contact.source_row == 7 and contact.state is ContactState.PENDING
+        assert contact.member == contact.source_row == 7 and contact.state is ContactState.PENDING
         assert (contact.attempt, contact.sends, contact.polls) == (1, 0, 0)
         assert contact.placed_at is None and contact.sent_at is None and contact.call_id == ""
         assert contact.cells == []
@@ -86,9 +88,11 @@ def test_a_retry_resets_every_field_of_the_attempt_and_keeps_the_contact() -> No
     )
     retried = ended.with_fields(fields)
     assert retried == ContactRecord(
-        source_row=3,
+        member=3,
         state=ContactState.PLACED,  # the transition sets the state, not these fields
         phone="+14155550100",
+        source_row=5,
+        load=2,
         cells_json='["+14155550100", "Ann"]',
         agent_id="agent-row",
         from_number="+14155550999",

@@ -144,7 +144,7 @@ def test_the_search_goes_back_to_the_claim_not_to_when_the_create_was_found_stuc
     claimed = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
     found_stuck = claimed + timedelta(minutes=30)  # after a long outage
     contact = ContactRecord(
-        source_row=1,
+        member=1,
         state=ContactState.RECONCILING,
         phone=PHONE,
         claimed_at_ms=round(claimed.timestamp() * 1000),

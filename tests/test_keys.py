@@ -26,6 +26,8 @@ def test_the_key_layout_is_what_stored_state_was_written_with() -> None:
     assert keys.contact_key("c1", 7) == "dialer:camp:c1:c:7"
     assert keys.attempt_key("c1", 7, 2) == "dialer:camp:c1:c:7:a:2"
     assert keys.call_key("abc") == "dialer:call:abc"
+    assert keys.account_limits_key("acme") == "dialer:acct:acme:limits"
+    assert keys.account_campaigns_key("acme") == "dialer:acct:acme:campaigns"
     assert keys.occurrence_key("job@2026") == "dialer:occurrence:job@2026"
     assert (keys.ACTIVE, keys.TICK_LEASE, keys.BEAT_LEASE) == (
         "dialer:active",
@@ -64,11 +66,37 @@ def test_every_script_that_takes_keys_has_its_list() -> None:
 
 
 def test_script_keys_names_the_keys_of_one_campaign_and_contact() -> None:
-    assert script_keys("transition", "c1", 7) == [
+    assert script_keys("transition", "c1", 7, "acme") == [
         "dialer:camp:c1:c:7",
         "dialer:camp:c1:counts",
         "dialer:camp:c1:ready",
         "dialer:camp:c1:queued",
         "dialer:camp:c1:inflight",
         "dialer:camp:c1:watch",
+        "dialer:acct:acme:inflight",
+    ]
+
+
+def test_the_claim_is_given_the_campaigns_keys_then_its_accounts() -> None:
+    assert script_keys("claim", "c1", 7, "acme", "+14155550100") == [
+        "dialer:camp:c1:c:7",
+        "dialer:camp:c1:counts",
+        "dialer:camp:c1",
+        "dialer:camp:c1:ready",
+        "dialer:camp:c1:queued",
+        "dialer:camp:c1:inflight",
+        "dialer:camp:c1:watch",
+        "dialer:camp:c1:pace",
+        "dialer:camp:c1:sends",
+        "dialer:acct:acme:limits",
+        "dialer:acct:acme:pace",
+        "dialer:acct:acme:inflight",
+        "dialer:acct:acme:sends",
+        "dialer:acct:acme:dnc",
+        "dialer:acct:acme:called:+14155550100",
+    ]
+    assert script_keys("send", "c1", account="acme") == [
+        "dialer:camp:c1:sends",
+        "dialer:acct:acme:limits",
+        "dialer:acct:acme:sends",
     ]

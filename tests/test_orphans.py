@@ -61,3 +61,25 @@ def test_a_killed_runs_campaign_waits_while_another_list_is_run(
     assert len(rows) == 2, listed.stdout
     assert "running" in next(r for r in rows if "first-" in r)
     assert "done" in next(r for r in rows if "second-" in r)
+
+
+def test_a_worker_that_serves_one_campaign_drops_tasks_of_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A dial task left queued by a killed run is not done by the next run's worker (the tick
+    filter alone cannot stop a message already in the queue)."""
+    from workers import resources, tasks
+
+    monkeypatch.setenv("DIALER_SERVE_ONLY", "mine")
+    monkeypatch.delenv("DIALER_REDIS_URL", raising=False)
+    resources.serve_only.cache_clear()
+    resources.dispatcher.cache_clear()
+    try:
+        # No Redis is configured: a task that went on would fail building its dispatcher.
+        tasks.dial.run("someone-elses", [1, 2])
+        tasks.follow.run("someone-elses", [1])
+        with pytest.raises(Exception, match="DIALER_REDIS_URL"):
+            tasks.dial.run("mine", [1])
+    finally:
+        resources.serve_only.cache_clear()
+        resources.dispatcher.cache_clear()

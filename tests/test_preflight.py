@@ -203,3 +203,34 @@ def test_dry_run_shows_the_files_counts_and_says_nothing_of_a_deadline_not_set(
     assert "duplicate 1" in done.stdout and "not_a_number 1" in done.stdout
     assert "deadline" not in done.stdout
     assert sim_get(simulator.url, "creates") == []
+
+
+def test_the_preflight_reports_the_accounts_limits_list_and_gap(redis_url: str) -> None:
+    from campaigns.model import Contact
+    from dialer.account import AccountLimits, NumberRules
+    from dialer.pace import Pace
+    from dialer.store import Store
+    from workers import session
+    from workers.preflight import Level, check_account_rules
+
+    store = Store.from_url(redis_url)
+    first = CampaignConfig(
+        campaign_id="first", agent_id="a", from_number="+14155550100", account="acme"
+    )
+    session.submit(store, first, [[Contact(1, "+14155550001", {})]])
+    session.start(store, "first")
+    store.claim(
+        "first", 1, pace=Pace(interval_s=1e-6), max_concurrent=5, lease_s=60, stuck_s=30,
+        number="+14155550001", rules=NumberRules(min_gap_s=1800),
+    )  # fmt: skip
+    store.dnc_add("acme", ["+14155550002", "+14155550009"])
+    store.set_limits("acme", AccountLimits(rate_per_s=5, max_concurrent=20))
+    second = first.model_copy(update={"campaign_id": "second"})
+    phones = ["+14155550001", "+14155550002", "+14155550003"]
+    account, dnc, gap = check_account_rules(store, second, phones, AccountLimits())
+    assert "5/s, 20 at once" in account.detail and "shared with 1 other" in account.detail
+    assert dnc.level is Level.WARN
+    assert "2 numbers on the list; 1 of these contacts are on it" in dnc.detail
+    assert gap.level is Level.WARN and "1 contacts called by another campaign" in gap.detail
+    off = second.model_copy(update={"min_gap_s": 0})
+    assert check_account_rules(store, off, phones, AccountLimits())[2].level is Level.OK

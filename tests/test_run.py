@@ -87,7 +87,7 @@ def test_rerun_of_a_finished_campaign_dials_nobody_again(
     assert _run(simulator, tmp).returncode == 0
     again = _run(simulator, tmp)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "already finished" in again.stdout
+    assert "is finished (3 contacts)" in again.stdout
     assert len(sim_get(simulator.url, "creates")) == 3  # type: ignore[arg-type]
 
 

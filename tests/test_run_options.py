@@ -30,6 +30,7 @@ OPTIONS: dict[str, object] = {
     "phone_column": None,
     "default_region": "US",
     "dnc": None,
+    "opt_out_outcome": None,
     "variables": None,
     "allow_types": None,
     "sheet": None,
@@ -38,6 +39,7 @@ OPTIONS: dict[str, object] = {
     "window": "08:00-21:00",
     "days": "mon-sun",
     "rules": None,
+    "min_gap": "30m",
     "start_at": None,
     "deadline": None,
     "tz": None,
@@ -78,18 +80,27 @@ def test_validate_takes_the_contact_options_only() -> None:
 def test_a_default_run_stores_the_config_defaults() -> None:
     """A campaign started with no option given is configured as CampaignConfig's defaults."""
     opts = RunOptions(agent_id=AGENT, from_number="+14155550100")
+    settings = Settings()
     made = campaign_config(
-        opts, Settings(), "c", columns=(), variable_columns=(), source=Path("c.csv")
+        opts, settings, "c", columns=(), variable_columns=(), source=Path("c.csv")
     )
     assert made == CampaignConfig(
-        campaign_id="c", agent_id=AGENT, from_number="+14155550100", source="c.csv"
+        campaign_id="c",
+        agent_id=AGENT,
+        from_number="+14155550100",
+        source=str(Path("c.csv").resolve()),  # a list is known by its resolved path
+        account=settings.account_name(),  # the account it dials on is always named
     )
 
 
 def test_a_schedule_stored_by_the_previous_version_still_loads() -> None:
     job = Schedule.model_validate_json((DATA / "schedule_stored.json").read_text())
     stored = json.loads((DATA / "schedule_stored.json").read_text())["run"]
-    assert RunOptions.model_validate(job.run).model_dump() == stored
+    added_since = {
+        "opt_out_outcome": None,
+        "min_gap": "30m",
+    }  # options added later take their defaults
+    assert RunOptions.model_validate(job.run).model_dump() == stored | added_since
 
 
 def test_schedule_add_stores_the_options_given(redis_url: str, tmp_path: Path) -> None:

@@ -152,13 +152,15 @@ def test_a_campaign_runs_to_done_and_its_results_are_those_dialer_run_writes(
         assert downloaded.status_code == 200
         assert downloaded.headers["content-type"].startswith("text/csv")
 
-        # `dialer run` of the same list, while the server runs, uses the server's stack: it
-        # finds the campaign finished, dials nobody, and writes the very same file.
-        (served.tmp / "contacts.csv").write_text(CONTACTS, encoding="utf-8")
-        args = campaign_args("run", "contacts.csv", "--rate", "20/s")
+        # `dialer run` of the same list (the uploaded file: a list is its path), while the
+        # server runs, uses the server's stack: it finds the campaign finished, dials nobody,
+        # and writes the very same file.
+        uploaded = str(served.state / "uploads" / "contacts.csv")
+        results = ("--results", "contacts.results.csv")
+        args = campaign_args("run", uploaded, "--rate", "20/s", *results)
         run = dialer_cli(args, served.env(), cwd=served.tmp)
         assert run.returncode == 0, run.stdout + run.stderr
-        assert "already finished" in run.stdout
+        assert cid in run.stdout and "is finished (3 contacts)" in run.stdout
         assert (served.tmp / "contacts.results.csv").read_bytes() == downloaded.content
         rows = list(csv.DictReader(io.StringIO(downloaded.text)))
         assert [r["first_name"] for r in rows] == ["Ana", "Ben", "Chloé"]

@@ -58,16 +58,16 @@ def _guard(limit: int) -> Pace:
 def test_adding_contacts_twice_stores_each_once(store: Store) -> None:
     _campaign(store)
     again = store.add_contacts("c1", [_contact(1), _contact(4)], COLUMNS)
-    assert again == 1
+    assert again.added == 1
     assert store.total("c1") == 4
     assert store.counts("c1") == {"pending": 4}
 
 
 def test_a_load_cut_short_and_repeated_stores_each_contact_once(store: Store) -> None:
     _campaign(store, n=0)
-    assert store.add_contacts("c1", [_contact(r) for r in range(1, 451)], COLUMNS) == 450
+    assert store.add_contacts("c1", [_contact(r) for r in range(1, 451)], COLUMNS).added == 450
     everyone = [_contact(r) for r in range(1, 501)]
-    assert store.add_contacts("c1", everyone, COLUMNS) == 50
+    assert store.add_contacts("c1", everyone, COLUMNS).added == 50
     assert store.total("c1") == 500
     assert store.counts("c1") == {"pending": 500}
     assert store.pending_rows("c1") == list(range(1, 501))
@@ -266,3 +266,52 @@ def test_cancel_takes_pending_contacts_out_of_the_queue(store: Store) -> None:
     assert store.transition("c1", 2, ContactState.CANCELED) is ContactState.PENDING
     assert store.pending_rows("c1") == [1, 3]
     assert store.redis.zscore(ready_key("c1"), "2") is None
+
+
+def _listed(row: int, number: int, name: str = "") -> Contact:
+    """Row `row` of a list, holding number `number` (as `_contact(number)` does)."""
+    phone = f"+1415555{number:04d}"
+    name = name or f"n{number}"
+    return Contact(row, phone, {"phone": phone, "name": name}, {"name": name})
+
+
+def _load(store: Store, contacts: list[Contact]) -> Any:
+    load = store.begin_load("c1")
+    loaded = store.add_contacts("c1", contacts, COLUMNS, load=load)
+    loaded.removed = store.end_load("c1", load)
+    return loaded
+
+
+def test_a_list_loaded_again_is_matched_by_number_not_by_row(store: Store) -> None:
+    _campaign(store, n=0)
+    _load(store, [_listed(1, 1), _listed(2, 2), _listed(3, 3)])
+    assert _claim(store, 1).won  # number 1 is being dialled
+    # Edited: a row inserted at the top, number 2 renamed, number 3 deleted.
+    again = _load(store, [_listed(1, 9), _listed(2, 1), _listed(3, 2, "Renamed")])
+    assert (again.added, again.kept, again.updated, again.removed) == (1, 1, 1, 1)
+    assert store.total("c1") == 4
+    assert store.contact("c1", 1).state is ContactState.DIALING
+    renamed = store.contact("c1", 2)
+    assert renamed.cells == [renamed.phone, "Renamed"] and renamed.source_row == 3
+    gone = store.contact("c1", 3)
+    assert gone.state is ContactState.CANCELED and gone.error == "no longer in the list"
+    new = store.contact("c1", 4)
+    assert (new.phone, new.source_row, new.state) == ("+14155550009", 1, ContactState.PENDING)
+    assert store.pending_rows("c1") == [2, 4]
+    assert store.counts("c1") == {"pending": 2, "dialing": 1, "canceled": 1}
+
+
+def test_a_campaign_stored_by_the_previous_version_is_indexed_by_number(store: Store) -> None:
+    store.create_campaign(
+        CampaignConfig(campaign_id="c1", agent_id="a", from_number="+14155550100", columns=COLUMNS)
+    )
+    for row in (1, 2):  # today's layout: keyed by source row, no numbers index, no load
+        phone = f"+1415555{row:04d}"
+        store.redis.hset(f"dialer:camp:c1:c:{row}", mapping={"state": "completed", "phone": phone})
+    store.redis.hset("dialer:camp:c1", mapping={"total": 2, "last_row": 2})
+    store.redis.hset("dialer:camp:c1:counts", "completed", 2)
+    again = _load(store, [_listed(1, 7), _listed(2, 1), _listed(3, 2)])
+    assert (again.added, again.kept, again.removed) == (1, 2, 0)
+    assert store.contact("c1", 3).phone == "+14155550007", "a new member, not row 1's key"
+    assert store.contact("c1", 1).source_row == 1
+    assert store.counts("c1") == {"pending": 1, "completed": 2}

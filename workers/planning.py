@@ -15,7 +15,7 @@ from campaigns.contacts import ContactFile, LoadOptions, open_contacts, parse_li
 from campaigns.dnc import load_dnc
 from campaigns.model import Contact, Reject
 from campaigns.rejects import write_rejects
-from campaigns.retry import RetryPolicy, parse_delays, parse_retry_on
+from campaigns.retry import RetryPolicy, parse_delays, parse_duration, parse_retry_on
 from campaigns.state_rules import load_rules
 from campaigns.windows import parse_start_at, parse_window
 from dialer.campaign import CampaignConfig, check_campaign_id, parse_rate
@@ -75,7 +75,18 @@ def calling_times(opts: RunOptions) -> dict[str, Any]:
         "max_attempts": opts.max_attempts,
         "retry_on": opts.retry_on,
         "retry_delays": opts.retry_delay,
+        "min_gap_s": min_gap_s(opts.min_gap),
     }
+
+
+def min_gap_s(text: str) -> float:
+    """`--min-gap` in seconds: a duration of at most 24 hours (the ledger's memory), or 0."""
+    if text.strip() in ("0", "0s", "0m", "off"):
+        return 0.0
+    gap = parse_duration(text, "--min-gap").total_seconds()
+    if gap > 24 * 3600:
+        raise ConfigError(f"--min-gap: {text.strip()!r} is longer than 24h, the most it can be")
+    return gap
 
 
 def campaign_config(
@@ -106,26 +117,26 @@ def campaign_config(
         from_number=from_number,
         rate_per_s=parse_rate(opts.rate),
         max_concurrent=opts.max_concurrent,
+        account=settings.account_name(),
+        opt_out_outcomes=tuple(opts.opt_out_outcome or ()),
         webhook_url=opts.webhook_url,
         columns=columns,
         variable_columns=variable_columns,
-        source=str(source),
+        source=str(source.resolve()),
         **calling_times(opts),
     )
 
 
 def default_campaign_id(path: Path, name: str | None = None) -> str:
-    """`<stem>-<8 hex of the file's SHA-256>`: the same file resumes the same campaign.
+    """`<stem>-<8 hex of the SHA-256 of the file's resolved path>`: the same file is the same
+    campaign however it is edited (its contacts are matched by number when it is run again).
 
-    `name` is the file's name when `path` is not (an upload still in its temporary file).
+    `name` gives the stem when the file's own name should not (an upload's list name).
     """
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()
     given = Path(name).stem if name else path.stem
     stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in given)[:40] or "contacts"
-    return f"{stem}-{digest.hexdigest()[:8]}"
+    return f"{stem}-{digest[:8]}"
 
 
 def open_path(path: Path, options: LoadOptions) -> ContactFile:
@@ -175,6 +186,8 @@ class RunPlan:
     rejects_path: Path
     results: Path
     load_options: LoadOptions
+    named: bool = False  # the campaign id was given (not derived from the list)
+    given: frozenset[str] = frozenset()  # the run options given, to apply to a resumed campaign
 
 
 def plan_run(
@@ -185,8 +198,12 @@ def plan_run(
     campaign: str | None = None,
     results: Path | None = None,
     rejects: Path | None = None,
+    given: frozenset[str] = frozenset(),
 ) -> RunPlan:
-    """Everything checked and decided before anything is started or dialled."""
+    """Everything checked and decided before anything is started or dialled.
+
+    `given` names the run options the user gave: a resumed campaign takes those.
+    """
     reading = load_options(opts)
     contact_file = open_path(contacts, reading)
     config = campaign_config(
@@ -204,4 +221,6 @@ def plan_run(
         rejects_path(contacts, rejects),
         results or contacts.with_name(f"{contacts.stem}.results.csv"),
         reading,
+        named=campaign is not None,
+        given=given,
     )

@@ -4,8 +4,8 @@ Each check answers ok, warn (dialling may go on, but read this) or fail (nothing
 where the API key is sent (and which `.env` file was read); the results and rejects files can
 be written; the deadline is still ahead; the API key works; the campaign's agent exists and its
 from-number is registered; today's call quota covers the campaign; Redis and workers answer; the
-contacts' countries against what the from-number can reach. Then an estimate of when dialling
-should end.
+contacts' countries against what the from-number can reach; the account's limits, its
+do-not-call list and the gap across its campaigns. Then an estimate of when dialling should end.
 
 Rows may name their own `agent_id` and `from_number`: each distinct value is looked up once, and
 the rows whose value is unknown are rejected (`unknown_agent`, `unregistered_from_number`) while
@@ -25,6 +25,7 @@ from typing import Any
 
 from campaigns.estimate import Estimate
 from campaigns.model import Contact, Reject, RejectReason
+from dialer.account import DEFAULT_ACCOUNT, AccountLimits
 from dialer.campaign import CampaignConfig
 from dialer.client import OneInboxClient
 from dialer.endpoint import DEFAULT_BASE_URL
@@ -272,4 +273,41 @@ def check_workers(store: Store, ping: Callable[[], list[Any] | None] | None) -> 
             checks.append(
                 Check("workers", Level.WARN, "no worker answered: start `dialer worker` processes")
             )
+    return checks
+
+
+def check_account_rules(
+    store: Store, config: CampaignConfig, phones: list[str], defaults: AccountLimits
+) -> list[Check]:
+    """What the campaign's account adds: its limits (shared with its other campaigns), its
+    do-not-call list (and how many of these contacts are on it: they end `suppressed`), and how
+    many of these contacts another campaign called less than `--min-gap` ago (they wait)."""
+    account = config.account or DEFAULT_ACCOUNT
+    limits = store.limits(account)
+    shown = limits.describe() if limits.any else f"{defaults.describe()} (the deployment's)"
+    others = [c for c in store.account_campaigns(account) if c != config.campaign_id]
+    shared = f"; shared with {len(others)} other campaigns" if others else ""
+    checks = [Check("account", Level.OK, f"{account}: limits {shown}{shared}")]
+    listed = store.dnc_listed(account, phones)
+    size = store.dnc_size(account)
+    detail = f"{size} numbers on the list; {listed} of these contacts are on it"
+    checks.append(
+        Check(
+            "do-not-call",
+            Level.WARN if listed else Level.OK,
+            detail + (" (never dialled: they end suppressed)" if listed else ""),
+        )
+    )
+    held = store.recently_called(account, phones, config.min_gap_s, config.campaign_id)
+    gap = f"{config.min_gap_s / 60:g} min" if config.min_gap_s else "off"
+    checks.append(
+        Check(
+            "gap",
+            Level.WARN if held else Level.OK,
+            f"--min-gap {gap}: {held} contacts called by another campaign of the account "
+            "that recently wait"
+            if held
+            else f"--min-gap {gap}: no contact is held now",
+        )
+    )
     return checks

@@ -17,7 +17,16 @@ from campaigns.sources import open_table
 from dialer.errors import InputError
 from dialer.private import open_private
 
-RETRYABLE = ("completed", "voicemail", "no_answer", "failed", "error", "canceled", "expired")
+RETRYABLE = (
+    "completed",
+    "voicemail",
+    "no_answer",
+    "failed",
+    "error",
+    "canceled",
+    "expired",
+    "suppressed",
+)
 
 
 def retry_id(results: Path, statuses: Iterable[str]) -> str:

@@ -31,4 +31,19 @@ def dispatcher() -> Dispatcher:
         timing=settings.dispatch_timing(),
         when=CallingPolicy(),
         replicas=settings.redis_wait_replicas,
+        account_defaults=settings.account_defaults(),
     )
+
+
+@functools.cache
+def serve_only() -> str:
+    """The one campaign this worker serves ('' for every one): see DIALER_SERVE_ONLY."""
+    return load_settings().serve_only
+
+
+def serves(cid: str) -> bool:
+    """Whether this worker may act for campaign `cid`. A task of another campaign (left queued
+    by a run that was killed) is dropped: its contacts stay in the store's indexes, and the
+    tick of a stack that serves that campaign hands them out again."""
+    only = serve_only()
+    return not only or cid == only

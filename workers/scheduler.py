@@ -204,6 +204,7 @@ def _start(store: Store, settings: Settings, job: Schedule, occurrence: str, at:
     )
     config = chosen.config.model_copy(update={"results_path": str(results)})
     out = open_private(chosen.rejects_path, "w", encoding="utf-8", newline="")
+    chosen.contact_file.refuse_also(session.listed_numbers(store, config))
     session.submit(store, config, stream(chosen.contact_file, out, []))
     session.start(store, occurrence)
 

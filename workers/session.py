@@ -17,12 +17,22 @@ from pathlib import Path
 from campaigns.model import Contact
 from campaigns.results import write_results
 from campaigns.when import add_schedule
+from dialer.account import DEFAULT_ACCOUNT
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import ConfigError, StateError
 from dialer.private import private_dir
 from dialer.settings import Settings
-from dialer.store import LIVE_STATES, ContactRecord, ContactState, Store, durability
+from dialer.store import (
+    LIVE_STATES,
+    ContactRecord,
+    ContactState,
+    Loaded,
+    Store,
+    durability,
+    hash_fields,
+)
 from dialer.store.listing import Overview
+from workers import resuming
 from workers.embedded import embedded_redis, embedded_worker, served_url
 
 RESULTS_EVERY_S = 5.0
@@ -50,6 +60,7 @@ class Progress:
     dialled: int = 0  # contacts with at least one create sent
     pace_per_s: float = 0.0  # creates per second lately (see `recent_pace`)
     waiting: tuple[Waiting, ...] = ()
+    account: str = ""  # waiting for the account's limit, and who shares it ('' = not waiting)
 
     @property
     def pending(self) -> int:
@@ -93,6 +104,10 @@ def worker_env(settings: Settings, redis_url: str, *, only: str = "") -> dict[st
         "DIALER_TIMING": settings.timing,
         "DIALER_LOG_FORMAT": settings.log_format,
     }
+    if settings.account_rate:
+        env["DIALER_ACCOUNT_RATE"] = settings.account_rate
+    if settings.account_max_concurrent:
+        env["DIALER_ACCOUNT_MAX_CONCURRENT"] = str(settings.account_max_concurrent)
     if settings.api_key is not None:
         env["ONEINBOX_API_KEY"] = settings.api_key.get_secret_value()
     return env
@@ -106,13 +121,17 @@ def embedded(settings: Settings) -> bool:
 
 @contextlib.contextmanager
 def open_store(
-    settings: Settings, *, workers: int = 1, concurrency: int = 16, only: str = ""
+    settings: Settings,
+    *,
+    workers: int = 1,
+    concurrency: int = 16,
+    only: str | Callable[[Store], str] = "",
 ) -> Iterator[Store]:
     """The campaign store, with the embedded stack started around it when needed.
 
     A running `dialer serve` on the same state folder lends its Redis and its worker. The
-    embedded workers serve only campaign `only` when it is given: other unfinished campaigns
-    of the state folder wait for their own run.
+    embedded workers serve only campaign `only` when it is given (or `only(store)`, asked once
+    Redis is up): other unfinished campaigns of the state folder wait for their own run.
     """
     url = settings.redis_url or served_url(settings.state_dir)
     if url:
@@ -122,7 +141,8 @@ def open_store(
         return
     private_dir(settings.state_dir)
     with embedded_redis(settings.state_dir) as server, contextlib.ExitStack() as stack:
-        env = worker_env(settings, server.url, only=only)
+        served = only(Store.from_url(server.url)) if callable(only) else only
+        env = worker_env(settings, server.url, only=served)
         for n in range(workers):
             log = settings.state_dir / "logs" / f"worker-{n}.log"
             stack.enter_context(embedded_worker(env, log, concurrency))
@@ -147,17 +167,82 @@ def require_durable(store: Store, settings: Settings) -> str:
     )
 
 
-def submit(store: Store, config: CampaignConfig, batches: Iterable[Sequence[Contact]]) -> bool:
-    """Create the campaign (or find it, to resume) and store its contacts. True when resumed.
+def listed_numbers(store: Store, config: CampaignConfig) -> frozenset[str]:
+    """The numbers on the do-not-call list of the campaign's account (rejected at load)."""
+    return store.dnc_numbers(config.account or DEFAULT_ACCOUNT)
 
-    Adding contacts is idempotent, so a load cut short by a crash is completed on the next run,
-    and a contact already dialled is never made pending again.
+
+@dataclass(frozen=True)
+class Submission:
+    """What submitting a list did: its campaign as stored now, and what changed in it."""
+
+    config: CampaignConfig
+    resumed: bool  # the campaign existed already
+    loaded: Loaded  # contacts added, kept, updated and removed
+    changes: list[str]  # options applied to a resumed campaign, said as "rate 1/s -> 2/s"
+    reopened: bool = False  # a finished campaign given new numbers to dial
+
+
+def submit(
+    store: Store,
+    config: CampaignConfig,
+    batches: Iterable[Sequence[Contact]],
+    *,
+    named: bool = True,
+    given: frozenset[str] = frozenset(),
+) -> Submission:
+    """Create the list's campaign (or find it, to resume) and load its contacts by number.
+
+    Without `named`, the campaign is the list's own (found by its path). Loading is
+    idempotent, so a load cut short by a crash is completed on the next run, and a contact
+    already dialled is never made pending again. A resumed campaign takes the options `given`.
     """
+    config = resuming.identify(store, config, named=named)
+    cid = config.campaign_id
     created = store.create_campaign(config)
+    changes: list[str] = []
+    if not created:
+        stored = store.campaign(cid)
+        config, changes = resuming.apply_options(stored, config, given)
+        if changes:
+            store.reconfigure(config)
+        if resuming.calling_times_changed(stored, config):
+            reschedule(store, config)
+    if config.source:
+        store.remember_list(config.source, cid)
+    load = store.begin_load(cid)
     schedule = add_schedule(config, datetime.now(UTC))
+    loaded = Loaded()
     for batch in batches:
-        store.add_contacts(config.campaign_id, batch, config.columns, schedule)
-    return not created
+        loaded += store.add_contacts(cid, batch, config.columns, schedule, load=load)
+    loaded.removed = store.end_load(cid, load)
+    reopened = loaded.added > 0 and store.campaign_state(cid) is CampaignState.DONE
+    if reopened:
+        store.set_campaign_state(cid, CampaignState.PAUSED)
+    return Submission(config, not created, loaded, changes, reopened)
+
+
+def reschedule(store: Store, config: CampaignConfig, batch: int = 1000) -> None:
+    """Make the pending first attempts due by the campaign's calling times as they are now
+    (changed when it resumed); retries keep their delays."""
+    now = datetime.now(UTC)
+    schedule = add_schedule(config, now)
+    rows = store.pending_rows(config.campaign_id)
+    for start_at in range(0, len(rows), batch):
+        for contact in store.contacts(config.campaign_id, rows[start_at : start_at + batch]):
+            if contact is None or contact.state is not ContactState.PENDING or contact.attempt > 1:
+                continue
+            who = Contact(contact.source_row, contact.phone, {}, timezone=contact.timezone or None)
+            due, why = schedule(who) if schedule else (0, "")
+            wait_ms = max(0, due - round(now.timestamp() * 1000)) if due else 0
+            store.transition(
+                config.campaign_id,
+                contact.member,
+                ContactState.PENDING,
+                ready_in_ms=wait_ms,
+                fields=hash_fields(waiting=why),
+                read=contact,
+            )
 
 
 def start(store: Store, cid: str) -> None:
@@ -216,6 +301,7 @@ def progress(store: Store, cid: str, now: datetime | None = None) -> Progress:
         dialled=store.dialled(cid),
         pace_per_s=recent_pace(stamps, now_ms, store.campaign(cid).rate_per_s),
         waiting=waiting(store, cid, now),
+        account=account_wait(store, cid),
     )
 
 
@@ -257,6 +343,22 @@ def waiting(store: Store, cid: str, now: datetime) -> tuple[Waiting, ...]:
     return tuple(sorted(found, key=lambda w: w.next_at))
 
 
+def account_wait(store: Store, cid: str) -> str:
+    """'' unless the campaign waits for its account's limit now; then which limit, and which
+    other campaigns share the account."""
+    hold = store.account_hold(cid)
+    if not hold:
+        return ""
+    account = store.account_of(cid)
+    which = "calls at once" if hold == "account_busy" else "rate"
+    others = [c for c in store.account_campaigns(account) if c != cid]
+    shared = f"; shared with {', '.join(others[:5])}" if others else ""
+    more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+    set_limits = store.limits(account)
+    limits = set_limits.describe() if set_limits.any else "the deployment's defaults"
+    return f"waits for account {account}'s {which} limit ({limits}){shared}{more}"
+
+
 def export(store: Store, cid: str, path: Path, *, attempts: bool = False) -> int:
     """Write the campaign's results file now; returns the number of rows in it.
 
@@ -274,7 +376,7 @@ def every_attempt(
 ) -> Iterator[ContactRecord]:
     """Each contact's finished attempts, then its current one if it was dialled."""
     for contact in contacts:
-        earlier = store.attempts(cid, contact.source_row, contact.attempt)
+        earlier = store.attempts(cid, contact.member, contact.attempt)
         for number, old in enumerate(earlier, start=1):
             yield replace(old, attempt=number, sends=1)
         if contact.sends > 0 or contact.attempt == 1:

@@ -7,7 +7,6 @@ the tick re-enqueues work whose message was lost.
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import datetime
 
@@ -16,7 +15,7 @@ from celery import shared_task
 from dialer import calls, following
 from dialer.settings import load_settings
 from workers.queues import DIAL_TASK, FOLLOW_TASK, START_SCHEDULED_TASK
-from workers.resources import dispatcher
+from workers.resources import dispatcher, serves
 from workers.scheduler import start_occurrence
 
 
@@ -24,19 +23,10 @@ def _rows(rows: int | list[int]) -> list[int]:
     return [rows] if isinstance(rows, int) else list(rows)
 
 
-@functools.cache
-def _serves_only() -> str:
-    return load_settings().serve_only
-
-
 @shared_task(name=DIAL_TASK)  # type: ignore[untyped-decorator]
 def dial(cid: str, rows: int | list[int]) -> None:
-    """Place the calls of these pending contacts, one after the other.
-
-    A worker that serves one campaign (DIALER_SERVE_ONLY) drops another's message (one a killed
-    run's tick left in the queue): its rows are handed out again when their own run ticks.
-    """
-    if _serves_only() and cid != _serves_only():
+    """Place the calls of these pending contacts, one after the other."""
+    if not serves(cid):
         return
     calls.place_many(dispatcher(), cid, _rows(rows))
 
@@ -44,6 +34,8 @@ def dial(cid: str, rows: int | list[int]) -> None:
 @shared_task(name=FOLLOW_TASK)  # type: ignore[untyped-decorator]
 def follow(cid: str, rows: int | list[int]) -> None:
     """Do these contacts' due follow-ups: poll their calls, or reconcile uncertain creates."""
+    if not serves(cid):
+        return
     d = dispatcher()
     for row in _rows(rows):
         following.follow_up(d, cid, row)

@@ -1,25 +1,47 @@
--- Add contacts as pending, each unless it exists already (a resumed load).
--- KEYS: 1 counts hash, 2 ready zset, 3 campaign hash, 4.. contact hashes, one per contact
--- ARGV: per contact, in KEYS order: member (source row), due time (ms since the epoch; 0 = now),
---       n, then n strings: its field, value pairs
--- Returns how many were added.
-local added = 0
+-- Load contacts by number: a number new to the campaign is stored as pending; a known one still
+-- pending takes the list's new details; a known one already dialled or final is kept as it is.
+-- Every contact seen is stamped with this load's generation (those left unstamped are removed
+-- afterwards). Safe to repeat after a crash part-way through a load.
+-- KEYS: 1 counts hash, 2 ready zset, 3 campaign hash, 4 numbers hash, 5.. contact hashes
+-- ARGV: 1 the load's generation; then per contact, in KEYS order: member, phone (E.164),
+--       due time (ms since the epoch; 0 = now), n, then n strings: its field, value pairs
+-- Returns {added, updated, kept, unchanged}.
+local gen = ARGV[1]
+local added, updated, kept, unchanged = 0, 0, 0, 0
 local last = tonumber(redis.call('HGET', KEYS[3], 'last_row') or '0')
 local highest = last
-local i = 1
-for k = 4, #KEYS do
-  local member, n = ARGV[i], tonumber(ARGV[i + 2])
-  if redis.call('EXISTS', KEYS[k]) == 0 then
-    redis.call('HSET', KEYS[k], 'state', 'pending', unpack(ARGV, i + 3, i + 2 + n))
-    redis.call('ZADD', KEYS[2], tonumber(ARGV[i + 1]), member)
+local i = 2
+for k = 5, #KEYS do
+  local member, phone, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 3])
+  local known = redis.call('HGET', KEYS[4], phone)
+  if not known and redis.call('EXISTS', KEYS[k]) == 0 then
+    redis.call('HSET', KEYS[k], 'state', 'pending', 'load', gen, unpack(ARGV, i + 4, i + 3 + n))
+    redis.call('ZADD', KEYS[2], tonumber(ARGV[i + 2]), member)
+    redis.call('HSET', KEYS[4], phone, member)
     added = added + 1
     if tonumber(member) > highest then highest = tonumber(member) end
+  elseif known == member then
+    if redis.call('HGET', KEYS[k], 'state') == 'pending' then
+      local changed = false
+      for f = i + 4, i + 3 + n, 2 do
+        if redis.call('HGET', KEYS[k], ARGV[f]) ~= ARGV[f + 1] then changed = true end
+      end
+      if changed then
+        redis.call('HSET', KEYS[k], unpack(ARGV, i + 4, i + 3 + n))
+        updated = updated + 1
+      else
+        unchanged = unchanged + 1
+      end
+    else
+      kept = kept + 1
+    end
+    redis.call('HSET', KEYS[k], 'load', gen)
   end
-  i = i + 3 + n
+  i = i + 4 + n
 end
 if added > 0 then
   redis.call('HINCRBY', KEYS[1], 'pending', added)
   redis.call('HINCRBY', KEYS[3], 'total', added)
 end
 if highest > last then redis.call('HSET', KEYS[3], 'last_row', highest) end
-return added
+return {added, updated, kept, unchanged}

@@ -6,30 +6,103 @@
 -- (else it is refused with 'pace'), and the caller sends at that slot. When the slot is now,
 -- the claim also passes the send guard (`send_guard`, from guard.lua: the store prepends it)
 -- for the caller, which then sends at once: one round trip, not two.
+-- The campaign's account (one API key, shared by its campaigns) has the same three limits when
+-- set (`dialer limits`, else the deployment's defaults in ARGV): its concurrency slots (refused
+-- with 'account_busy'), its schedule of slots ('account_pace'; the contact's slot is the later
+-- of the two, both booked) and its send guard. The account blocks below are marked ACCOUNT.
 -- KEYS: 1 contact hash, 2 counts hash, 3 campaign hash, 4 ready zset, 5 queued zset,
---       6 inflight zset, 7 watch zset, 8 pace hash, 9 sends (the send guard's stamps)
+--       6 inflight zset, 7 watch zset, 8 pace hash, 9 sends (the send guard's stamps),
+--       10 account_limits hash, 11 account_pace hash, 12 account_inflight zset,
+--       13 account_sends (stamps), 14 account_dnc hash (the do-not-call list),
+--       15 ledger zset (the account's creates to the contact's number)
 -- ARGV: 1 member, 2 max concurrent, 3 lease ms, 4 stuck-after ms, then the pace:
 --       5 interval us, 6 max wait us, 7 send guard limit (0: leave the guard to the caller),
---       8 send guard window us
+--       8 send guard window us, then the account's defaults (0: none): 9 interval us,
+--       10 send limit, 11 max concurrent; then the ledger: 12 the campaign's id ('': no ledger,
+--       the caller gave no number), 13 min gap ms
+--       after another campaign's create to the number (0: none), 14 creates allowed to the
+--       number per 24 hours by every campaign of the account (0: no limit)
 -- Returns {1, 'ok', send_number, wait_us until the slot, the contact's fields as HGETALL gives
 -- them, 1 if the send guard was passed} or {0, reason, wait_us}: the create is built from what
--- the claim saw, with no second read.
+-- the claim saw, with no second read. A contact whose number is on the account's do-not-call
+-- list when its turn comes is never dialled: it ends 'suppressed' here ({0, 'suppressed', 0}).
+-- A contact whose number another campaign of the account called less than `min gap` ago, or
+-- that had its day's calls, waits: {0, 'gap' or 'daily_limit', wait_us, by campaign, at ms}.
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now = math.floor(now_us / 1000)
 local member = ARGV[1]
 if redis.call('HGET', KEYS[3], 'state') ~= 'running' then return {0, 'not_running', 0} end
 if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return {0, 'not_pending', 0} end
+-- ACCOUNT: the do-not-call list.
+local listed = redis.call('HGET', KEYS[14], redis.call('HGET', KEYS[1], 'phone') or '')
+if listed then
+  local why = cjson.decode(listed)['reason'] or ''
+  if why ~= '' then why = ': ' .. why end
+  redis.call('HSET', KEYS[1], 'state', 'suppressed', 'updated_at', now,
+    'error', 'on the do-not-call list' .. why)
+  redis.call('HINCRBY', KEYS[2], 'pending', -1)
+  redis.call('HINCRBY', KEYS[2], 'suppressed', 1)
+  redis.call('ZREM', KEYS[4], member)
+  redis.call('ZREM', KEYS[5], member)
+  return {0, 'suppressed', 0}
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
 if redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[2]) then return {0, 'busy', 0} end
+-- ACCOUNT: its concurrency slots (members are contact keys: unique across campaigns).
+local account_max = account_limit(KEYS[10], 'max_concurrent', ARGV[11])
+if account_max > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', now)
+  if redis.call('ZCARD', KEYS[12]) >= account_max then
+    redis.call('HSET', KEYS[3], 'account_held', now, 'account_reason', 'account_busy')
+    return {0, 'account_busy', 250000}
+  end
+end
+-- ACCOUNT: the ledger of creates to this number (kept 24 hours).
+local day_ms, ledger = 86400000, ARGV[12] ~= ''
+if ledger then redis.call('ZREMRANGEBYSCORE', KEYS[15], '-inf', now - day_ms) end
+local gap = ledger and tonumber(ARGV[13]) or 0
+if gap > 0 then
+  local recent = redis.call('ZREVRANGEBYSCORE', KEYS[15], '+inf', now - gap + 1, 'WITHSCORES')
+  for i = 1, #recent, 2 do
+    local by = string.match(recent[i], '^[^|]*')
+    if by ~= ARGV[12] then
+      local at = tonumber(recent[i + 1])
+      return {0, 'gap', (at + gap - now) * 1000, by, at}
+    end
+  end
+end
+local per_day = ledger and tonumber(ARGV[14]) or 0
+if per_day > 0 then
+  local count = redis.call('ZCARD', KEYS[15])
+  if count >= per_day then
+    local oldest = redis.call('ZRANGE', KEYS[15], count - per_day, count - per_day, 'WITHSCORES')
+    local at = tonumber(oldest[2])
+    return {0, 'daily_limit', (at + day_ms - now) * 1000, '', at}
+  end
+end
 local interval = tonumber(ARGV[5])
 local tat = tonumber(redis.call('HGET', KEYS[8], 'tat') or '0')
 if tat - now_us > tonumber(ARGV[6]) then return {0, 'pace', tat - now_us} end
+-- ACCOUNT: its schedule of slots, checked like the campaign's.
+local account_interval = account_limit(KEYS[10], 'interval_us', ARGV[9])
+local account_tat = tonumber(redis.call('HGET', KEYS[11], 'tat') or '0')
+if account_interval > 0 and account_tat - now_us > tonumber(ARGV[6]) then
+  redis.call('HSET', KEYS[3], 'account_held', now, 'account_reason', 'account_pace')
+  return {0, 'account_pace', account_tat - now_us}
+end
 -- The slot: the next one on the schedule, or now when the schedule is less than one interval
 -- behind (no pace is lost to lateness) or further (it starts afresh: no burst after idling).
 -- Either way, slots are at least one interval apart: at most rate+1 in any second.
 local slot = tat
 if now_us - tat >= interval then slot = now_us elseif tat < now_us then slot = tat end
+-- ACCOUNT: the later of the campaign's slot and the account's, booked on both schedules.
+if account_interval > 0 then
+  local account_slot = account_tat
+  if now_us - account_tat >= account_interval then account_slot = now_us end
+  slot = math.max(slot, account_slot)
+  redis.call('HSET', KEYS[11], 'tat', slot + account_interval)
+end
 redis.call('HSET', KEYS[8], 'tat', slot + interval)
 local send = redis.call('HINCRBY', KEYS[1], 'sends', 1)
 redis.call('HSET', KEYS[1], 'state', 'dialing', 'claimed_at', now, 'updated_at', now)
@@ -39,9 +112,28 @@ redis.call('ZREM', KEYS[4], member)
 redis.call('ZREM', KEYS[5], member)
 redis.call('ZADD', KEYS[6], now + tonumber(ARGV[3]), member)
 redis.call('ZADD', KEYS[7], now + tonumber(ARGV[4]), member)
+-- ACCOUNT: the concurrency slot, held as long as the campaign's (transition.lua mirrors it).
+redis.call('ZADD', KEYS[12], now + tonumber(ARGV[3]), KEYS[1])
+-- ACCOUNT: the create goes in the number's ledger.
+if ledger then
+  redis.call('ZADD', KEYS[15], now, ARGV[12] .. '|' .. member .. '|' .. send)
+  redis.call('PEXPIRE', KEYS[15], day_ms)
+end
 local wait, guarded = math.max(0, slot - now_us), 0
 local limit = tonumber(ARGV[7])
-if wait == 0 and limit > 0 and send_guard(KEYS[9], limit, tonumber(ARGV[8]), now_us) == 0 then
-  guarded = 1
+-- ACCOUNT: the send guard is passed here only when both the campaign's and the account's let
+-- the send through now (else the caller asks send.lua, which checks both).
+local account_limit_now = account_limit(KEYS[10], 'send_limit', ARGV[10])
+if wait == 0 and limit > 0 then
+  local window = tonumber(ARGV[8])
+  local blocked = guard_wait(KEYS[9], limit, window, now_us)
+  if account_limit_now > 0 then
+    blocked = math.max(blocked, guard_wait(KEYS[13], account_limit_now, window, now_us))
+  end
+  if blocked == 0 then
+    guard_stamp(KEYS[9], limit, window, now_us)
+    if account_limit_now > 0 then guard_stamp(KEYS[13], account_limit_now, window, now_us) end
+    guarded = 1
+  end
 end
 return {1, 'ok', send, wait, redis.call('HGETALL', KEYS[1]), guarded}

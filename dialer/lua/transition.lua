@@ -1,5 +1,7 @@
 -- Compare-and-set one contact's state, and move it between the campaign's index sets, atomically.
--- KEYS: 1 contact hash, 2 counts hash, 3 ready zset, 4 queued zset, 5 inflight zset, 6 watch zset
+-- The account's concurrency slot (claim.lua) follows the campaign's: held and released together.
+-- KEYS: 1 contact hash, 2 counts hash, 3 ready zset, 4 queued zset, 5 inflight zset, 6 watch zset,
+--       7 account_inflight zset (members are contact keys)
 -- ARGV: 1 member, 2 allowed from-states (comma separated), 3 new state,
 --       4 ready delay ms, 5 inflight lease ms, 6 watch delay ms  ('' = not in that set),
 --       7 the state and 8 the attempt the caller read ('' = whatever they are now): a task
@@ -29,4 +31,7 @@ for i = 3, 6 do redis.call('ZREM', KEYS[i], member) end
 if ARGV[4] ~= '' then redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), member) end
 if ARGV[5] ~= '' then redis.call('ZADD', KEYS[5], now + tonumber(ARGV[5]), member) end
 if ARGV[6] ~= '' then redis.call('ZADD', KEYS[6], now + tonumber(ARGV[6]), member) end
+-- ACCOUNT: mirror the concurrency slot.
+redis.call('ZREM', KEYS[7], KEYS[1])
+if ARGV[5] ~= '' then redis.call('ZADD', KEYS[7], now + tonumber(ARGV[5]), KEYS[1]) end
 return current

@@ -6,9 +6,12 @@ transitions (`dialer.store.contact`). Celery messages are wake-ups; the truth is
 inside Redis are the server's clock, so workers on several machines agree on leases, due times
 and pace.
 
-Keys, for campaign C and contact row R (each named by a function in `dialer.store.keys`):
+Keys, for campaign C and contact R (its member id; each named by a function in
+`dialer.store.keys`):
     dialer:camp:C              campaign settings and its CampaignState
     dialer:camp:C:counts       contacts per state
+    dialer:camp:C:numbers      contacts by number (E.164 -> R): within a campaign a contact is
+                               its number
     dialer:camp:C:c:R          one contact (its current attempt)
     dialer:camp:C:c:R:a:N      the contact's finished attempt N, when it was retried
     dialer:camp:C:ready        pending contacts, by when they are due
@@ -18,6 +21,13 @@ Keys, for campaign C and contact row R (each named by a function in `dialer.stor
     dialer:camp:C:pace         the pace's next send slot (`tat`; see `dialer.pace`)
     dialer:camp:C:sends        the send guard's stamps: when the last creates were let through
     dialer:camp:C:creates      the creates sent in the last 10 minutes, by when (the pace shown)
+    dialer:acct:A:limits       account A's limits (`dialer limits`), shared by its campaigns
+    dialer:acct:A:pace         the account's next send slot (`tat`)
+    dialer:acct:A:inflight     the account's concurrency slots, by lease expiry (contact keys)
+    dialer:acct:A:sends        the account's send guard stamps
+    dialer:acct:A:campaigns    every campaign created on the account
+    dialer:acct:A:dnc          the account's do-not-call list: number -> when and why (JSON)
+    dialer:acct:A:called:NUM   the account's creates to one number in the last 24 hours
     dialer:call:ID             which contact a OneInbox call id belongs to (for webhooks)
     dialer:hook:SHA            which campaign a webhook secret belongs to (SHA-256 of the secret)
     dialer:schedules           scheduled jobs: name -> JSON spec
@@ -28,10 +38,12 @@ Keys, for campaign C and contact row R (each named by a function in `dialer.stor
     dialer:beat-seen           when the active scheduler last looked for due occurrences
     dialer:active              campaigns the tick serves
     dialer:campaigns           every campaign created (listed by `dialer serve`)
+    dialer:lists               a list file's resolved path -> its campaign
     dialer:tick                the lease that lets one process tick at a time
     dialer:replicated          a counter written before WAIT (see `durability.replicated`)
 """
 
+from dialer.store.claiming import Claim
 from dialer.store.contact import (
     ALLOWED_FROM,
     FINAL_STATES,
@@ -41,7 +53,7 @@ from dialer.store.contact import (
     Dialable,
     hash_fields,
 )
-from dialer.store.core import Claim, Store
+from dialer.store.core import Store
 from dialer.store.durability import Durability, durability, replicated
 from dialer.store.jobs import JobRun, RunStatus, SchedulerStore
 from dialer.store.keys import (
@@ -53,12 +65,14 @@ from dialer.store.keys import (
     campaign_key,
     contact_key,
 )
+from dialer.store.loading import GONE, Loaded
 
 __all__ = [
     "ACTIVE",
     "ALLOWED_FROM",
     "BEAT_LEASE",
     "FINAL_STATES",
+    "GONE",
     "LIVE_STATES",
     "PREFIX",
     "SCHEDULES",
@@ -69,6 +83,7 @@ __all__ = [
     "Dialable",
     "Durability",
     "JobRun",
+    "Loaded",
     "RunStatus",
     "SchedulerStore",
     "Store",

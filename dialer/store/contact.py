@@ -32,6 +32,7 @@ class ContactState(StrEnum):
     UNKNOWN = "unknown"
     CANCELED = "canceled"
     EXPIRED = "expired"
+    SUPPRESSED = "suppressed"  # its number was on the do-not-call list when its turn came
 
 
 _S = ContactState
@@ -53,6 +54,7 @@ ALLOWED_FROM: dict[ContactState, frozenset[ContactState]] = {
     _S.UNKNOWN: frozenset({_S.DIALING, _S.PLACED, _S.RECONCILING}),
     _S.CANCELED: frozenset({_S.PENDING}),
     _S.EXPIRED: frozenset({_S.PENDING}),
+    _S.SUPPRESSED: frozenset({_S.PENDING}),  # made by the claim script (do-not-call list)
 }
 
 # Field metadata: "attempt" marks a field of one attempt (reset when the contact is retried);
@@ -72,9 +74,11 @@ class ContactRecord:
     back to the results file. Times the dialer keeps are datetimes; the scripts' are ms.
     """
 
-    source_row: int  # the key's row number (not a hash field)
+    member: int  # the contact's id in its campaign: its key's number (not a hash field)
     state: ContactState
     phone: str  # E.164
+    source_row: int = 0  # its row in the list as last loaded (0 here: the same as `member`)
+    load: int = 0  # the last load of the list that held its number
     cells_json: str = field(default="[]", metadata=_redis("row"))  # the row's kept cells, JSON
     agent_id: str = ""  # overrides the campaign's when set
     from_number: str = ""  # overrides the campaign's when set
@@ -103,9 +107,13 @@ class ContactRecord:
     transcript: str = field(default="", metadata=_ATTEMPT)
 
     @classmethod
-    def from_redis(cls, source_row: int, hash_fields: Mapping[str, str]) -> ContactRecord:
-        """The record of HGETALL's answer for the contact at `source_row` (not empty)."""
-        values: dict[str, Any] = {"source_row": source_row}
+    def from_redis(cls, member: int, hash_fields: Mapping[str, str]) -> ContactRecord:
+        """The record of HGETALL's answer for contact `member` (not empty).
+
+        A contact stored without `source_row` (by a version before contacts had ids of their
+        own) was keyed by its row: its member is its source row.
+        """
+        values: dict[str, Any] = {"member": member, "source_row": member}
         for name, raw in hash_fields.items():
             spec = _DECODE.get(name)
             if spec is not None and raw != "":
@@ -127,13 +135,14 @@ class ContactRecord:
         out = {}
         for name, encode in _ENCODE.items():
             text = encode(self)
-            if text != _DEFAULT_TEXT.get(name):
+            default = str(self.member) if name == "source_row" else _DEFAULT_TEXT.get(name)
+            if text != default:
                 out[name] = text
         return out
 
     def with_fields(self, changes: Mapping[str, str]) -> ContactRecord:
         """This record with some hash fields changed (as a transition would write them)."""
-        return ContactRecord.from_redis(self.source_row, {**self.to_redis(), **changes})
+        return ContactRecord.from_redis(self.member, {**self.to_redis(), **changes})
 
     def retry_fields(
         self, *, due_at: datetime, waiting: str, last_status: ContactState
@@ -166,6 +175,7 @@ def new_contact_fields(contact: Dialable, columns: tuple[str, ...]) -> dict[str,
     """The hash fields of a contact being added (its state is set by the add script)."""
     added = {
         "phone": contact.phone_e164,
+        "source_row": str(contact.source_row),
         "row": json.dumps([contact.row.get(c, "") for c in columns], ensure_ascii=False),
     }
     overrides = {
@@ -204,7 +214,7 @@ def _encoder(attr: str) -> Callable[[ContactRecord], str]:
     return encode
 
 
-_FIELDS = [f for f in fields(ContactRecord) if f.name != "source_row"]
+_FIELDS = [f for f in fields(ContactRecord) if f.name != "member"]
 _NAME = {f.name: f.metadata.get("redis", f.name) for f in _FIELDS}
 # Annotations are text here (`from __future__ import annotations`): "int", "datetime | None"...
 _DECODE = {_NAME[f.name]: (f.name, _DECODERS[str(f.type)]) for f in _FIELDS}
@@ -212,7 +222,7 @@ _ENCODE = {_NAME[f.name]: _encoder(f.name) for f in _FIELDS}
 _DEFAULT_TEXT = {
     _NAME[f.name]: "" if f.default is None else str(f.default)
     for f in _FIELDS
-    if f.name not in ("state", "phone")
+    if f.name not in ("state", "phone", "source_row")
 }
 _ATTEMPT_DEFAULTS: dict[str, Any] = {
     f.name: f.default for f in _FIELDS if f.metadata.get("attempt")

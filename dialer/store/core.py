@@ -4,27 +4,30 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from importlib.resources import files
 from typing import Any, cast
 
 import redis
 
+from dialer.account import DEFAULT_ACCOUNT
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import StateError
-from dialer.pace import Pace, micros, seconds
+from dialer.pace import micros, seconds
+from dialer.store.account import Accounts
+from dialer.store.claiming import Claims, log_transition
 from dialer.store.contact import (
     ALLOWED_FROM,
     ContactRecord,
     ContactState,
-    Dialable,
-    new_contact_fields,
 )
+from dialer.store.dnc import DoNotCall
 from dialer.store.figures import Figures
+from dialer.store.hooks import Hooks
 from dialer.store.keys import (
     ACTIVE,
     CAMPAIGNS,
+    account_campaigns_key,
     attempt_key,
     campaign_key,
     contact_key,
@@ -37,9 +40,9 @@ from dialer.store.keys import (
     watch_key,
 )
 from dialer.store.listing import Listing
+from dialer.store.loading import Loading
 
 log = logging.getLogger("dialer.store")
-ADD_PER_SCRIPT = 200  # contacts stored by one run of the add script
 SHARED_LUA = {"claim": ("guard",), "send": ("guard",)}  # Lua functions a script calls
 
 
@@ -50,28 +53,17 @@ def _script(name: str) -> str:
     return "".join(files("dialer").joinpath("lua", f"{part}.lua").read_text() for part in parts)
 
 
-@dataclass(frozen=True)
-class Claim:
-    """The answer of the claim gate: won, or why not and how long to wait."""
-
-    won: bool
-    reason: str
-    wait_s: float = 0.0
-    send: int = 0
-    contact: ContactRecord | None = None  # the contact as the claim left it (when won)
-    guard_passed: bool = False  # the send guard let this create go already: send it now
-
-
-class Store(Figures, Listing):
+class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
     """Durable campaign state in one Redis database."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        self._accounts = {}
         self._transition = client.register_script(_script("transition"))
-        self._claim = client.register_script(_script("claim"))
+        self._claim_script = client.register_script(_script("claim"))
         self._pump = client.register_script(_script("pump"))
         self._add = client.register_script(_script("add"))
-        self._send = client.register_script(_script("send"))
+        self._send_script = client.register_script(_script("send"))
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -93,6 +85,8 @@ class Store(Figures, Listing):
         self.redis.hsetnx(key, "state", CampaignState.PAUSED.value)
         self.register_hook(config)
         self.redis.sadd(CAMPAIGNS, config.campaign_id)
+        account = config.account or DEFAULT_ACCOUNT
+        self.redis.sadd(account_campaigns_key(account), config.campaign_id)
         return True
 
     def campaign(self, cid: str) -> CampaignConfig:
@@ -101,6 +95,14 @@ class Store(Figures, Listing):
         if not raw:
             raise StateError(f"no campaign named {cid!r}")
         return CampaignConfig.model_validate_json(str(raw))
+
+    def reconfigure(self, config: CampaignConfig) -> None:
+        """Store a resumed campaign's changed settings (workers read them within a second)."""
+        key = campaign_key(config.campaign_id)
+        pipe = self.redis.pipeline()
+        pipe.hset(key, "config", config.model_dump_json())
+        pipe.hincrby(key, "revision", 1)
+        pipe.execute()
 
     def campaign_state(self, cid: str) -> CampaignState | None:
         """Whether the campaign dials; None when it does not exist."""
@@ -136,41 +138,6 @@ class Store(Figures, Listing):
     def active_campaigns(self) -> list[str]:
         """Campaigns the tick serves: running, paused, or cancelled with calls still live."""
         return sorted(cast(set[str], self.redis.smembers(ACTIVE)))
-
-    def add_contacts(
-        self,
-        cid: str,
-        contacts: Iterable[Dialable],
-        columns: tuple[str, ...],
-        schedule: Callable[[Dialable], tuple[int, str]] | None = None,
-    ) -> int:
-        """Store contacts as pending, skipping any already stored; returns how many were new.
-        Safe to repeat after a crash part-way through a load.
-
-        `schedule(contact)` gives when it is due (ms since the epoch, 0 = now) and why it waits.
-        """
-        added = 0
-        pipe = self.redis.pipeline(transaction=False)
-        shared = script_keys("add", cid)
-        keys, args = list(shared), list[str]()
-        for contact in contacts:
-            keys.append(contact_key(cid, contact.source_row))
-            due, waiting = schedule(contact) if schedule else (0, "")
-            fields = new_contact_fields(contact, columns)
-            if waiting:
-                fields["waiting"] = waiting
-            args += [str(contact.source_row), str(due), str(2 * len(fields))]
-            for name, value in fields.items():
-                args += [name, value]
-            if len(keys) - len(shared) == ADD_PER_SCRIPT:
-                self._add(keys=keys, args=args, client=pipe)
-                keys, args = list(shared), []
-            if len(pipe) >= 5:
-                added += sum(int(r) for r in pipe.execute())
-        if len(keys) > len(shared):
-            self._add(keys=keys, args=args, client=pipe)
-        added += sum(int(r) for r in pipe.execute())
-        return added
 
     # -- contacts ----------------------------------------------------------------------------
 
@@ -232,48 +199,16 @@ class Store(Figures, Listing):
         args += [read.state.value, str(read.attempt)] if read else ["", ""]
         for name, value in (fields or {}).items():
             args += [name, value]
-        previous = self._transition(keys=script_keys("transition", cid, row), args=args)
+        keys = script_keys("transition", cid, row, self.account_of(cid))
+        previous = self._transition(keys=keys, args=args)
         if not previous:
             return None
-        _log_transition(cid, row, previous, to.value, fields or {})
+        log_transition(cid, row, previous, to.value, fields or {})
         return ContactState(previous)
-
-    def claim(
-        self,
-        cid: str,
-        row: int,
-        *,
-        pace: Pace,
-        max_concurrent: int,
-        lease_s: float,
-        stuck_s: float,
-    ) -> Claim:
-        """Pass the dial gate: campaign running, contact pending, a concurrency slot free (then
-        held `lease_s`; the contact is looked at again after `stuck_s`), and a send slot of the
-        pace at most `pace.max_wait_s` away (`wait_s` says how far: send then). With a
-        `pace.send_limit`, a claim whose slot is now also passes the send guard (see
-        `pass_send_guard`) when it can, and says so in `guard_passed`.
-        """
-        args = [row, max_concurrent, _ms(lease_s), _ms(stuck_s), *_pace_args(pace)]
-        keys = script_keys("claim", cid, row)
-        won, reason, number, *rest = self._claim(keys=keys, args=args)
-        if won:
-            _log_transition(cid, row, ContactState.PENDING.value, ContactState.DIALING.value, {})
-            wait_us, flat, guarded = rest
-            contact = ContactRecord.from_redis(row, dict(zip(flat[::2], flat[1::2], strict=True)))
-            return Claim(True, "ok", seconds(wait_us), int(number), contact, bool(guarded))
-        return Claim(False, str(reason), wait_s=seconds(number))
-
-    def pass_send_guard(self, cid: str, pace: Pace) -> float:
-        """Ask to send one create now: 0.0 when it may go (the send is counted), else the
-        seconds to wait before asking again. At most `pace.send_limit` sends pass in any
-        `pace.guard_window_s`, on Redis's clock, whatever the number of workers."""
-        args = [pace.send_limit, micros(pace.guard_window_s)]
-        return seconds(self._send(keys=script_keys("send", cid), args=args))
 
     def archive_attempt(self, cid: str, ended: ContactRecord) -> None:
         """Keep a finished attempt's record (the contact itself moves on to the next)."""
-        key = attempt_key(cid, ended.source_row, ended.attempt)
+        key = attempt_key(cid, ended.member, ended.attempt)
         self.redis.hset(key, mapping=_mapping(ended.to_redis()))
 
     def attempts(self, cid: str, row: int, current: int) -> list[ContactRecord]:
@@ -288,7 +223,9 @@ class Store(Figures, Listing):
         self.redis.zrem(watch_key(cid), str(row))
 
     def slow_down(self, cid: str, delay_s: float) -> None:
-        """Delay the campaign's next create by `delay_s` (after a 429), never bunching later."""
+        """Delay the campaign's next create by `delay_s` (after a 429), never bunching later; and
+        its account's, which the 429 speaks for."""
+        self.slow_account(self.account_of(cid), delay_s)
         now_us = self.server_ms() * 1000
         key = pace_key(cid)
         tat = int(self.redis.hget(key, "tat") or 0)
@@ -327,26 +264,6 @@ class Store(Figures, Listing):
         for key in (ready_key(cid), queued_key(cid)):
             rows.update(cast(list[str], self.redis.zrange(key, 0, -1)))
         return sorted(int(r) for r in rows)
-
-
-def _ms(duration_s: float) -> int:
-    """Seconds as the whole milliseconds the scripts' leases count in, never negative."""
-    return max(0, round(duration_s * 1000))
-
-
-def _pace_args(pace: Pace) -> list[int]:
-    """The claim script's pace arguments (ARGV 5 to 8), in its microseconds."""
-    interval_us, max_wait_us = micros(pace.interval_s), micros(pace.max_wait_s)
-    return [interval_us, max_wait_us, pace.send_limit, micros(pace.guard_window_s)]
-
-
-def _log_transition(cid: str, row: int, before: str, after: str, fields: Mapping[str, str]) -> None:
-    """One line per state change of a contact (the API key never passes through here)."""
-    extra = {"campaign": cid, "row": row, "from_state": before, "to_state": after}
-    for name in ("call_id", "error", "waiting"):
-        if fields.get(name):
-            extra[name] = fields[name]
-    log.info("transition", extra=extra)
 
 
 def _record(row: int, fields: Any) -> ContactRecord | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 PREFIX = "dialer"
 ACTIVE = f"{PREFIX}:active"
@@ -19,6 +20,7 @@ REPLICATED = f"{PREFIX}:replicated"  # written to mark a point the replicas must
 SCHEDULE_RUNS = f"{PREFIX}:schedule-runs"
 SCHEDULE_ERRORS = f"{PREFIX}:schedule-errors"
 BEAT_SEEN = f"{PREFIX}:beat-seen"
+LISTS = f"{PREFIX}:lists"  # a list file's resolved path -> the id of its campaign (a hash)
 
 
 def campaign_key(cid: str) -> str:
@@ -72,8 +74,13 @@ def creates_key(cid: str) -> str:
     return f"{PREFIX}:camp:{cid}:creates"
 
 
+def numbers_key(cid: str) -> str:
+    """The campaign's contacts by number: E.164 phone -> member (a hash)."""
+    return f"{PREFIX}:camp:{cid}:numbers"
+
+
 def contact_key(cid: str, row: int) -> str:
-    """The contact at source row `row` of campaign `cid` (a hash: its current attempt)."""
+    """Contact `row` (its member id) of campaign `cid` (a hash: its current attempt)."""
     return f"{PREFIX}:camp:{cid}:c:{row}"
 
 
@@ -87,28 +94,83 @@ def call_key(call_id: str) -> str:
     return f"{PREFIX}:call:{call_id}"
 
 
+def account_limits_key(account: str) -> str:
+    """The account's limits, set by `dialer limits set` (a hash; see `dialer.store.account`)."""
+    return f"{PREFIX}:acct:{account}:limits"
+
+
+def account_campaigns_key(account: str) -> str:
+    """Every campaign created on the account (a set)."""
+    return f"{PREFIX}:acct:{account}:campaigns"
+
+
+def account_dnc_key(account: str) -> str:
+    """The account's do-not-call list: E.164 number -> when and why it was added, JSON (a
+    hash)."""
+    return f"{PREFIX}:acct:{account}:dnc"
+
+
+def ledger_key(account: str, number: str) -> str:
+    """The account's creates to one E.164 number in the last 24 hours: `campaign|row|send`
+    by Redis time in ms (a sorted set that expires 24 hours after its last create)."""
+    return f"{PREFIX}:acct:{account}:called:{number}"
+
+
+def account_pace_key(account: str) -> str:
+    """The account's next send slot, `tat`, shared by all its campaigns (a hash)."""
+    return f"{PREFIX}:acct:{account}:pace"
+
+
+def account_inflight_key(account: str) -> str:
+    """The account's concurrency slots held, by lease expiry; members are contact keys (a
+    sorted set)."""
+    return f"{PREFIX}:acct:{account}:inflight"
+
+
+def account_sends_key(account: str) -> str:
+    """The account's send guard stamps (a list)."""
+    return f"{PREFIX}:acct:{account}:sends"
+
+
 def occurrence_key(occurrence: str) -> str:
     """Set once a scheduled occurrence has been started."""
     return f"{PREFIX}:occurrence:{occurrence}"
 
 
-_BY_NAME: dict[str, Callable[[str, int], str]] = {
-    "contact": contact_key,
-    "campaign": lambda cid, _row: campaign_key(cid),
-    "counts": lambda cid, _row: counts_key(cid),
-    "ready": lambda cid, _row: ready_key(cid),
-    "queued": lambda cid, _row: queued_key(cid),
-    "inflight": lambda cid, _row: inflight_key(cid),
-    "watch": lambda cid, _row: watch_key(cid),
-    "pace": lambda cid, _row: pace_key(cid),
-    "sends": lambda cid, _row: sends_key(cid),
+@dataclass(frozen=True)
+class _Of:
+    """Whose keys a script is given: a campaign, one of its contacts, its account, a number."""
+
+    cid: str
+    row: int
+    account: str
+    number: str
+
+
+_BY_NAME: dict[str, Callable[[_Of], str]] = {
+    "contact": lambda of: contact_key(of.cid, of.row),
+    "campaign": lambda of: campaign_key(of.cid),
+    "counts": lambda of: counts_key(of.cid),
+    "ready": lambda of: ready_key(of.cid),
+    "queued": lambda of: queued_key(of.cid),
+    "inflight": lambda of: inflight_key(of.cid),
+    "watch": lambda of: watch_key(of.cid),
+    "pace": lambda of: pace_key(of.cid),
+    "sends": lambda of: sends_key(of.cid),
+    "account_limits": lambda of: account_limits_key(of.account),
+    "account_pace": lambda of: account_pace_key(of.account),
+    "account_inflight": lambda of: account_inflight_key(of.account),
+    "account_sends": lambda of: account_sends_key(of.account),
+    "account_dnc": lambda of: account_dnc_key(of.account),
+    "ledger": lambda of: ledger_key(of.account, of.number),
+    "numbers": lambda of: numbers_key(of.cid),
 }
 
 # The keys of each script in `dialer/lua/`, by the names above, in KEYS order. Each script's
 # `-- KEYS:` header lists the same names at the same positions (tests/test_keys.py checks).
 # add.lua takes one contact key per contact after these.
 SCRIPT_KEYS: dict[str, tuple[str, ...]] = {
-    "add": ("counts", "ready", "campaign"),
+    "add": ("counts", "ready", "campaign", "numbers"),
     "claim": (
         "contact",
         "counts",
@@ -119,16 +181,34 @@ SCRIPT_KEYS: dict[str, tuple[str, ...]] = {
         "watch",
         "pace",
         "sends",
+        "account_limits",
+        "account_pace",
+        "account_inflight",
+        "account_sends",
+        "account_dnc",
+        "ledger",
     ),
     "pump": ("ready", "queued", "watch"),
-    "send": ("sends",),
-    "transition": ("contact", "counts", "ready", "queued", "inflight", "watch"),
+    "send": ("sends", "account_limits", "account_sends"),
+    "transition": (
+        "contact",
+        "counts",
+        "ready",
+        "queued",
+        "inflight",
+        "watch",
+        "account_inflight",
+    ),
 }
 
 
-def script_keys(script: str, cid: str, row: int = 0) -> list[str]:
-    """The KEYS of Lua script `script` for campaign `cid` (and contact `row`), in its order."""
-    return [_BY_NAME[name](cid, row) for name in SCRIPT_KEYS[script]]
+def script_keys(
+    script: str, cid: str, row: int = 0, account: str = "", number: str = ""
+) -> list[str]:
+    """The KEYS of Lua script `script` for campaign `cid` (and contact `row`, the campaign's
+    `account` and the contact's `number`), in its order."""
+    of = _Of(cid, row, account, number)
+    return [_BY_NAME[name](of) for name in SCRIPT_KEYS[script]]
 
 
 def hook_key(secret: str) -> str:

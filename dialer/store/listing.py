@@ -14,6 +14,7 @@ from dialer.store.keys import (
     CAMPAIGN_KEYS,
     CAMPAIGNS,
     CAMPAIGNS_INDEXED,
+    LISTS,
     campaign_key,
     campaign_parts,
     counts_key,
@@ -97,6 +98,15 @@ class Listing:
                 found.append(_overview(fields, counts, tat))
         return found
 
+    def list_campaign(self, path: str) -> str | None:
+        """The campaign of the list file at `path` (resolved), if it has one."""
+        found = self.redis.hget(LISTS, path)
+        return str(found) if found else None
+
+    def remember_list(self, path: str, cid: str) -> None:
+        """Make `cid` the campaign of the list at `path`, unless the list has one already."""
+        self.redis.hsetnx(LISTS, path, cid)
+
     def delete_campaign(self, cid: str) -> int:
         """Remove the campaign, its contacts and every index of it; returns keys removed."""
         removed = 0
@@ -112,4 +122,7 @@ class Listing:
         pipe.srem(CAMPAIGNS, cid)
         pipe.srem(ACTIVE, cid)
         pipe.execute()
+        lists = cast(dict[str, str], self.redis.hgetall(LISTS))
+        for path in [path for path, owner in lists.items() if owner == cid]:
+            self.redis.hdel(LISTS, path)
         return removed

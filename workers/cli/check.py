@@ -69,8 +69,20 @@ def _infrastructure(settings: Settings) -> list[Check]:
     )
 
 
-def run_preflight(settings: Settings, chosen: RunPlan) -> Preflight:
-    """Every check, then the estimate."""
+def _account(
+    settings: Settings, chosen: RunPlan, phones: list[str], store: Store | None
+) -> list[Check]:
+    """The account's limits, do-not-call list and gap, when its Redis is at hand."""
+    if store is None and settings.redis_url:
+        store = Store.from_url(settings.redis_url)
+    if store is None:
+        return [Check("account", Level.OK, "limits, do-not-call list and gap: checked at run")]
+    defaults = settings.account_defaults()
+    return preflight.check_account_rules(store, chosen.config, phones, defaults)
+
+
+def run_preflight(settings: Settings, chosen: RunPlan, store: Store | None = None) -> Preflight:
+    """Every check, then the estimate (the account's, on `store` or DIALER_REDIS_URL's)."""
     now = datetime.now(UTC)
     read = _read(chosen)
     config = chosen.config
@@ -94,6 +106,8 @@ def run_preflight(settings: Settings, chosen: RunPlan) -> Preflight:
         checks.append(
             preflight.check_countries(config.from_number, (c["phone"] for c in read.contacts))
         )
+    if not any(c.level is Level.FAIL for c in checks):  # Redis answers
+        checks += _account(settings, chosen, [c["phone"] for c in read.contacts], store)
     dialable = [
         c
         for c in read.contacts

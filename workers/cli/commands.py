@@ -8,6 +8,8 @@ from workers.cli import (
     check,  # noqa: F401
     control,  # noqa: F401
     demo,  # noqa: F401
+    dnc,  # noqa: F401
+    limits,  # noqa: F401
     report,  # noqa: F401
     retry,  # noqa: F401
     run,  # noqa: F401

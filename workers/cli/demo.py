@@ -77,7 +77,9 @@ def demo(
             state_dir=base.state_dir / "demo",
             timing="poll_scale=0.25,post_call_wait_s=5",
         )
-        opts = RunOptions(rate=rate, max_concurrent=10, window="always")
+        opts = RunOptions(
+            rate=rate, max_concurrent=10, window="always", min_gap="0"
+        )  # fictional numbers
         chosen = plan_run(
             settings,
             contacts,

@@ -60,6 +60,8 @@ def figures(now: session.Progress, config: CampaignConfig) -> list[tuple[str, st
         rows.append(("waiting", f"{wait.count} wait {wait.why}, next at {_at(wait.next_at)}"))
     sample = f"last {session.PACE_SAMPLE_S:.0f} s"
     rows.append(("pace", f"{now.pace_per_s:.2f} calls/s ({sample}; limit {config.rate_per_s:g}/s)"))
+    if now.account:
+        rows.append(("account", now.account))
     rows.append(("ETA", eta(now, config)))
     return rows
 
@@ -101,7 +103,10 @@ def line(now: session.Progress, config: CampaignConfig) -> str:
         f"done {now.done}/{now.total}" + (f" ({finals})" if finals else "") + ",",
     ]
     parts += [f"{w.count} wait {w.why} (next at {_at(w.next_at)})," for w in now.waiting]
-    parts.append(f"pace {now.pace_per_s:.2f}/s, ETA {eta(now, config)}")
+    parts.append(f"pace {now.pace_per_s:.2f}/s,")
+    if now.account:
+        parts.append(f"{now.account},")
+    parts.append(f"ETA {eta(now, config)}")
     return " ".join(parts)
 
 

@@ -19,12 +19,12 @@ from dialer.errors import ConfigError
 from dialer.private import open_private, private_dir
 from dialer.settings import Settings, load_settings
 from dialer.store import Store
-from workers import session
+from workers import resuming, session
 from workers.cli import display, options
 from workers.cli.app import Out, app
 from workers.cli.check import check_exit, run_preflight, show, show_file
 from workers.cli.interrupt import Interrupted, interrupts_raise, quit_on_next
-from workers.cli.runopts import run_options, run_options_command
+from workers.cli.runopts import given_options, run_options, run_options_command
 from workers.embedded import served_url
 from workers.planning import RunPlan, plan_run, stream
 from workers.preflight import Level, Preflight, check_outputs
@@ -64,16 +64,17 @@ def dial(
 def _dial(
     settings: Settings, plan: RunPlan, *, detach: bool, workers: int, preflight: bool, rerun: str
 ) -> int:
-    cid = plan.config.campaign_id
-    console.print(f"Campaign [bold]{cid}[/]", highlight=False)
     alone = session.embedded(settings)
     with (
-        session.open_store(settings, workers=0 if detach else workers, only=cid) as store,
-        _paused_on_interrupt(settings, store, cid, rerun) as interrupted,
+        session.open_store(
+            settings, workers=0 if detach else workers, only=lambda s: _campaign(s, plan)
+        ) as store,
+        _paused_on_interrupt(settings, store, _campaign(store, plan), rerun) as interrupted,
     ):
         if warning := session.require_durable(store, settings):
             console.print(f"[bold yellow]Warning:[/] {warning}", markup=True, highlight=False)
-        checked = _preflight(settings, plan) if preflight else _outputs_writable(plan)
+        console.print(f"Campaign [bold]{_campaign(store, plan)}[/]", highlight=False)
+        checked = _preflight(settings, plan, store) if preflight else _outputs_writable(plan)
         if checked is None:
             return EXIT_ABORTED
         rejects: list[Reject] = []
@@ -81,8 +82,16 @@ def _dial(
         out = open_private(plan.rejects_path, "w", encoding="utf-8", newline="")
         # A detached campaign's results are written by the worker that sees it end.
         config = plan.config.model_copy(update={"results_path": str(plan.results.resolve())})
-        contacts = stream(plan.contact_file, out, rejects, refuse=checked.unknown.reject)
-        resumed = session.submit(store, config if detach else plan.config, contacts)
+        plan.contact_file.refuse_also(session.listed_numbers(store, config))
+        submitted = session.submit(
+            store,
+            config if detach else plan.config,
+            stream(plan.contact_file, out, rejects, refuse=checked.unknown.reject),
+            named=plan.named,
+            given=plan.given,
+        )
+        config = submitted.config
+        cid = config.campaign_id
         display.loaded(
             console,
             plan.source,
@@ -94,7 +103,7 @@ def _dial(
         if store.total(cid) == 0:
             console.print("[bold red]No valid contact to dial[/]; nothing was dialled.")
             return EXIT_ABORTED
-        _announce(store.campaign_state(cid), resumed, cid)
+        _announce(store.campaign_state(cid), submitted, store.total(cid))
         if alone and not detach:
             _name_orphans(store, cid)
         session.start(store, cid)
@@ -104,12 +113,10 @@ def _dial(
                 f"written to {plan.results} when it ends (`dialer export` any time)."
             )
             return 0
-        final = display.follow_live(
-            console, store, plan.config, plan.results, settings.progress_every_s
-        )
+        final = display.follow_live(console, store, config, plan.results, settings.progress_every_s)
     if interrupted.exit_code:
         return interrupted.exit_code
-    return _report(final, plan.config, plan.results)
+    return _report(final, config, plan.results)
 
 
 @dataclass
@@ -192,9 +199,14 @@ def _name_orphans(store: Store, cid: str) -> None:
         )
 
 
-def _preflight(settings: Settings, plan: RunPlan) -> Preflight | None:
+def _campaign(store: Store, plan: RunPlan) -> str:
+    """The id of the plan's campaign: its list's own (found by its path), or the one named."""
+    return resuming.identify(store, plan.config, named=plan.named).campaign_id
+
+
+def _preflight(settings: Settings, plan: RunPlan, store: Store | None = None) -> Preflight | None:
     """The preflight, shown; None when it failed (nobody is dialled)."""
-    checked = run_preflight(settings, plan)
+    checked = run_preflight(settings, plan, store)
     show(checked, plan.config)
     if checked.failed:
         console.print("[bold red]Preflight failed[/]: nothing was dialled.")
@@ -211,12 +223,22 @@ def _outputs_writable(plan: RunPlan) -> Preflight | None:
     return None if failed else Preflight(checks, None)
 
 
-def _announce(state: CampaignState | None, resumed: bool, cid: str) -> None:
+def _announce(state: CampaignState | None, submitted: session.Submission, total: int) -> None:
+    """Say what running the list again did to its campaign."""
+    cid, loaded = submitted.config.campaign_id, submitted.loaded
+    if not submitted.resumed:
+        return
+    console.print(
+        f"Resuming campaign [bold]{cid}[/]: added {loaded.added}, kept {loaded.kept} (already "
+        f"dialled or final), updated {loaded.updated}, removed {loaded.removed} (no longer in "
+        "the list); nobody already dialled is dialled again."
+    )
+    for change in submitted.changes:
+        console.print(f"  {change}")
     if state is CampaignState.DONE:
-        console.print(f"Campaign [bold]{cid}[/] had already finished; writing its results.")
-    elif resumed:
         console.print(
-            f"Resuming campaign [bold]{cid}[/]: nothing already dialled is dialled again."
+            f"Campaign [bold]{cid}[/] is finished ({total} contacts); writing its results. To "
+            "dial this list again on purpose, give a new --campaign name."
         )
 
 
@@ -302,8 +324,10 @@ def run(
     Calls happen only inside each recipient's local calling window (08:00-21:00 by default);
     contacts outside it wait, and the results say until when.
     """
-    opts = run_options(ctx)
+    opts, given = run_options(ctx), given_options(ctx)
     settings = run_settings(allow_unsafe_redis)
     check_detach(settings, detach)
-    chosen = plan_run(settings, contacts, opts, campaign=campaign, results=results, rejects=rejects)
+    chosen = plan_run(
+        settings, contacts, opts, campaign=campaign, results=results, rejects=rejects, given=given
+    )
     launch(settings, chosen, Launch(detach, workers, not no_preflight, dry_run))

@@ -21,6 +21,7 @@ from typer.core import TyperCommand
 from dialer.run_options import CONTACTS, Cli, RunOptions
 
 _KEY = "dialer.run_options"
+_GIVEN = "dialer.run_options.given"
 
 
 def _cli(field: FieldInfo) -> Cli:
@@ -38,7 +39,9 @@ def _parameter(name: str, field: FieldInfo) -> inspect.Parameter:
         (m.ge for m in field.metadata if isinstance(m, Ge) and isinstance(m.ge, int)), None
     )
     kind = Path | None if cli.path else field.annotation
-    option = typer.Option(help=cli.help, rich_help_panel=cli.panel, min=minimum)
+    option = typer.Option(
+        help=cli.help, rich_help_panel=cli.panel, min=minimum, metavar=cli.metavar
+    )
     return inspect.Parameter(
         name,
         inspect.Parameter.KEYWORD_ONLY,
@@ -93,6 +96,12 @@ class _RunOptionsCommand(TyperCommand):
 
     def invoke(self, ctx: Any) -> Any:  # a typer.Context (its base class is Typer's own click)
         """Take the run options out of the parameters, as one RunOptions for the command."""
+        ctx.meta[_GIVEN] = frozenset(
+            name
+            for name in self.names
+            if getattr(ctx.get_parameter_source(name), "name", "DEFAULT")
+            not in ("DEFAULT", "DEFAULT_MAP")
+        )
         given = {name: ctx.params.pop(name) for name in self.names}
         ctx.meta[_KEY] = RunOptions(
             **{k: str(v) if isinstance(v, Path) else v for k, v in given.items()}
@@ -115,4 +124,11 @@ def run_options(ctx: typer.Context) -> RunOptions:
     """The run options given to the command running in `ctx`."""
     found = ctx.meta[_KEY]
     assert isinstance(found, RunOptions)
+    return found
+
+
+def given_options(ctx: typer.Context) -> frozenset[str]:
+    """The run options the user gave to the command running in `ctx` (not left at default)."""
+    found = ctx.meta.get(_GIVEN, frozenset())
+    assert isinstance(found, frozenset)
     return found

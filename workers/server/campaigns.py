@@ -48,9 +48,9 @@ def create(server: Server, asked: Request) -> Submitted:
     part, filename, values, cid = asked.part, asked.filename, asked.values, asked.campaign
     opts = forms.build(values, webhook_url=server.webhook_url)
     name = uploads.list_name(filename)
-    cid = cid or default_campaign_id(part, name)
     target = server.uploads / name
-    _refuse_changed_list(server, target, cid)
+    named = cid is not None
+    cid = cid or default_campaign_id(target)
     uploads.keep(part, server.uploads, name)
     folder = server.files(cid)
     try:
@@ -66,41 +66,32 @@ def create(server: Server, asked: Request) -> Submitted:
     except BaseException:
         _forget_list(server, target)
         raise
-    return Submitted(cid, _submit(server, chosen), found)
+    submitted = _submit(server, chosen, named=named)
+    return Submitted(submitted.config.campaign_id, submitted.resumed, found)
 
 
-def _submit(server: Server, chosen: RunPlan) -> bool:
-    store, cid = server.store, chosen.config.campaign_id
+def _submit(server: Server, chosen: RunPlan, *, named: bool = True) -> session.Submission:
+    """Load the list into its campaign (the same upload name is the same list, so the same
+    campaign: numbers new to it are added, nobody already dialled is dialled again)."""
+    store = server.store
     chosen.rejects_path.parent.mkdir(parents=True, exist_ok=True)
     config = chosen.config.model_copy(update={"results_path": str(chosen.results)})
     out = chosen.rejects_path.open("w", encoding="utf-8", newline="")
-    resumed = session.submit(store, config, stream(chosen.contact_file, out, []))
+    chosen.contact_file.refuse_also(session.listed_numbers(store, config))
+    submitted = session.submit(store, config, stream(chosen.contact_file, out, []), named=named)
+    cid = submitted.config.campaign_id
     if store.total(cid) == 0:
         store.delete_campaign(cid)
         _forget_list(server, chosen.source)
         raise ApiError(422, f"{chosen.source.name}: no valid contact to dial", field="file")
     session.start(store, cid)
-    return resumed
-
-
-def _refuse_changed_list(server: Server, target: Path, cid: str) -> None:
-    """A list uploaded again under its name, changed, would start a second campaign dialling
-    the same people: refuse it rather than re-dial anyone silently."""
-    for other in users_of(server, target):
-        if other != cid:
-            raise ApiError(
-                409,
-                f"a different {target.name} was uploaded before (campaign {other}); running a "
-                "changed list again is not supported yet: upload it under another name, or "
-                f"resume {other}",
-                field="file",
-            )
+    return submitted
 
 
 def users_of(server: Server, source: Path) -> list[str]:
     """Campaigns whose list is the file at `source`."""
-    store = server.store
-    return [cid for cid in store.campaign_ids() if store.campaign(cid).source == str(source)]
+    store, path = server.store, str(source.resolve())
+    return [cid for cid in store.campaign_ids() if store.campaign(cid).source == path]
 
 
 def _forget_list(server: Server, source: Path) -> None:

@@ -34,7 +34,15 @@ DEFAULT_AGENT_NAME = "Simulator agent"
 DEFAULT_FROM_NUMBER = "+14155550100"
 
 ScriptedOutcome = Literal[
-    "completed", "voicemail", "no_answer", "failed", "never_ends", "busy", "unanswered", "canceled"
+    "completed",
+    "voicemail",
+    "no_answer",
+    "failed",
+    "never_ends",
+    "busy",
+    "unanswered",
+    "canceled",
+    "do_not_call",
 ]
 # How the simulator spells call statuses: as documented (`in_progress`), hyphenated like some
 # OneInbox dashboards (`in-progress`, `no-answer`), or in capitals (`IN_PROGRESS`).

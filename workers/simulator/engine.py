@@ -52,6 +52,7 @@ _SCRIPTED_LABEL: dict[str, str | None] = {
     "busy": None,
     "unanswered": None,
     "canceled": None,
+    "do_not_call": "Do Not Call",  # a custom outcome: the person asked not to be called again
 }
 # Scripted outcomes that end the call with an undocumented status word (never connected).
 _STATUS_WORD = {"busy": "busy", "unanswered": "no_answer", "canceled": "canceled"}
@@ -59,6 +60,7 @@ _END_REASON: dict[str | None, str] = {
     "Interested": "end_call",
     "Appointment Booked": "end_call",
     "Not Interested": "customer_hangup",
+    "Do Not Call": "customer_hangup",
     "Voicemail": "voicemail",
     "Not Connected": "no_answer",
     None: "dial_failed",
