@@ -96,9 +96,16 @@ class RedisServer:
         wait_until(up, 10, "redis-server to start")
 
     def stop(self) -> None:
+        """SIGTERM (a stopped server is continued first); SIGKILL if it is not gone in 10 s
+        (a busy machine, or a master waiting for a replica that no longer answers)."""
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
             self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         self.process = None
 
     def kill(self) -> None:

@@ -13,7 +13,6 @@ from dialer.settings import Settings, load_settings
 from workers.cli.app import app
 from workers.logs import configure
 from workers.server.access_log import configure_access_log
-from workers.server.app import build_app
 from workers.server.auth import is_loopback, new_token
 from workers.server.context import MIB, Server
 from workers.server.stack import Stack, open_stack
@@ -59,6 +58,10 @@ def serve(
             f"[bold yellow]warning:[/] listening on {host}: put TLS in front of this server "
             "(a reverse proxy): the token travels in every request."
         )
+    # Imported here: the app's pages and file exports (openpyxl, numpy) would otherwise load
+    # with every other `dialer` command.
+    from workers.server.app import build_app
+
     with open_stack(settings) as stack:
         server = _server(settings, stack, token)
         _announce(host, port, settings, stack.embedded, "" if given else token)
