@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 
 from tests.support import campaign_args, cli_env, dialer_cli, dialer_env, dialer_exe, wait_until
 from workers.embedded import free_port
+from workers.reselect import retry_id
 from workers.simulator.config import (
     DEFAULT_AGENT_ID,
     DEFAULT_API_KEY,
@@ -218,6 +219,14 @@ def test_pause_resume_cancel_retry_and_delete(served: Served) -> None:
         assert retried.status_code == 201, retried.text
         again = retried.json()
         assert again["total"] == canceled.json()["canceled_contacts"]
+        assert api.post(f"/api/campaigns/{again['id']}/cancel").status_code == 200
+        twice = api.post(f"/api/campaigns/{cid}/retry", data={"statuses": "canceled"})
+        assert twice.status_code == 201, twice.text  # the same retry asked again resumes it:
+        assert twice.json()["id"] == again["id"]  # nobody in it is dialled a second time
+        assert twice.json()["total"] == again["total"]
+        # ...whenever it is asked: the id comes from the campaign and the statuses, not a clock
+        stable = retry_id(served.state / "files" / cid / "results.csv", ["canceled"], stem=cid)
+        assert again["id"] == stable
         assert api.post(f"/api/campaigns/{again['id']}/cancel").status_code == 200
         bad = api.post(f"/api/campaigns/{cid}/retry", data={"statuses": "maybe"})
         assert bad.status_code == 422 and bad.json()["field"] == "statuses"

@@ -29,13 +29,13 @@ RETRYABLE = (
 )
 
 
-def retry_id(results: Path, statuses: Iterable[str]) -> str:
+def retry_id(results: Path, statuses: Iterable[str], stem: str = "") -> str:
     """`<stem>-retry-<8 hex>` from the results file's resolved path and the statuses chosen:
-    the same retry asked again resumes the same campaign."""
+    the same retry asked again resumes the same campaign. `stem` defaults to the file's."""
     chosen = ",".join(sorted({s.lower() for s in statuses}))
     digest = hashlib.sha256(f"{results.resolve()}\n{chosen}".encode()).hexdigest()[:8]
     name = results.name.removesuffix(".csv").removesuffix(".xlsx").removesuffix(".results")
-    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in name).lstrip("._-")
+    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in stem or name).lstrip("._-")
     return f"{stem[:40] or 'results'}-retry-{digest}"
 
 

@@ -4,7 +4,6 @@ list, steer, retry, delete. The routes only turn requests into calls of these.""
 from __future__ import annotations
 
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import InputError
 from workers import session
 from workers.planning import RunPlan, default_campaign_id, open_path, plan_run, stream
-from workers.reselect import RETRYABLE, select_rows
+from workers.reselect import RETRYABLE, retry_id, select_rows
 from workers.server import checks, forms, uploads, views
 from workers.server.context import Server
 from workers.server.errors import ApiError
@@ -154,7 +153,7 @@ def retry(server: Server, cid: str, statuses: list[str]) -> str:
     config = store.campaign(cid)
     results = server.files(cid) / "results.csv"
     session.export(store, cid, results)
-    new = f"{cid[:40]}-retry-{time.strftime('%Y%m%d-%H%M%S')}"
+    new = retry_id(results, chosen, stem=cid)  # asked again, the same retry resumes
     contacts = server.uploads / f"{new}.csv"
     if select_rows(results, chosen, contacts)[0] == 0:
         contacts.unlink(missing_ok=True)
