@@ -1,0 +1,138 @@
+"""A campaign's progress as the display, `status` and the API show it: counts, pace, what
+waits and why. Read from the store's counters, never by scanning contacts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from dialer.campaign import CampaignState
+from dialer.errors import StateError
+from dialer.store import LIVE_STATES, ContactState, Store
+
+PACE_SAMPLE_S = 30.0  # the pace shown is measured on the creates of the last this many seconds
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Pending contacts that wait for the same kind of thing, and when the first is due."""
+
+    why: str  # "for their window", "for a retry", "for the campaign's start"
+    count: int
+    next_at: datetime
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of a campaign for the display."""
+
+    state: CampaignState
+    total: int
+    counts: dict[str, int]
+    reason: str = ""
+    dialled: int = 0  # contacts with at least one create sent
+    pace_per_s: float = 0.0  # creates per second lately (see `recent_pace`)
+    waiting: tuple[Waiting, ...] = ()
+    account: str = ""  # waiting for the account's limit, and who shares it ('' = not waiting)
+
+    @property
+    def pending(self) -> int:
+        """Contacts not dialled yet (or waiting for their next attempt)."""
+        return self.counts.get(ContactState.PENDING.value, 0)
+
+    @property
+    def waiting_count(self) -> int:
+        """Pending contacts that are not due yet."""
+        return sum(w.count for w in self.waiting)
+
+    @property
+    def shown_state(self) -> str:
+        """The state to show: `done` once nothing is live, whatever the flag says yet."""
+        if self.live == 0 and self.state is not CampaignState.CANCELED:
+            return CampaignState.DONE.value
+        return self.state.value
+
+    @property
+    def live(self) -> int:
+        """Contacts not yet final."""
+        return sum(self.counts.get(s.value, 0) for s in LIVE_STATES)
+
+    @property
+    def done(self) -> int:
+        """Contacts that reached a final status."""
+        return self.total - self.live
+
+
+def progress(store: Store, cid: str, now: datetime | None = None) -> Progress:
+    """Where the campaign is now."""
+    state = store.campaign_state(cid)
+    if state is None:
+        raise StateError(f"no campaign named {cid!r}")
+    now = now or datetime.now(UTC)
+    now_ms = round(now.timestamp() * 1000)
+    stamps = store.recent_creates(cid, now_ms - round(PACE_SAMPLE_S * 1000))
+    return Progress(
+        state,
+        store.total(cid),
+        store.counts(cid),
+        store.campaign_reason(cid),
+        dialled=store.dialled(cid),
+        pace_per_s=recent_pace(stamps, now_ms, store.campaign(cid).rate_per_s),
+        waiting=waiting(store, cid, now),
+        account=account_wait(store, cid),
+    )
+
+
+def recent_pace(stamps_ms: Sequence[int], now_ms: int, limit: float) -> float:
+    """Creates per second over the sample: the gaps between the creates sent in it, up to now.
+
+    One create is no pace yet, and a short sample never reads above `limit` (the gaps between
+    creates are what the pace spaces out, not the few milliseconds since the first).
+    """
+    if len(stamps_ms) < 2:
+        return 0.0
+    span_s = (max(now_ms, stamps_ms[-1]) - stamps_ms[0]) / 1000
+    return min(limit, (len(stamps_ms) - 1) / span_s) if span_s > 0 else 0.0
+
+
+def _kind(reason: str) -> str:
+    if reason.startswith("attempt "):
+        return "for a retry"
+    if reason.startswith("waiting: the campaign starts"):
+        return "for the campaign's start"
+    return "for their window"
+
+
+def waiting(store: Store, cid: str, now: datetime) -> tuple[Waiting, ...]:
+    """Pending contacts not due yet, grouped by what they wait for, earliest due first."""
+    _, reasons = store.waiting(cid)
+    now_ms = now.timestamp() * 1000
+    groups: dict[str, tuple[int, int]] = {}
+    for reason, (count, due_ms) in reasons.items():
+        if due_ms <= now_ms:
+            continue
+        kind = _kind(reason)
+        before, earliest = groups.get(kind, (0, due_ms))
+        groups[kind] = (before + count, min(earliest, due_ms))
+    found = [
+        Waiting(kind, count, datetime.fromtimestamp(due / 1000, UTC))
+        for kind, (count, due) in groups.items()
+    ]
+    return tuple(sorted(found, key=lambda w: w.next_at))
+
+
+def account_wait(store: Store, cid: str) -> str:
+    """'' unless the campaign waits for its account's limit now; then which limit, and which
+    other campaigns share the account."""
+    hold = store.account_hold(cid)
+    if not hold:
+        return ""
+    account = store.account_of(cid)
+    which = "calls at once" if hold == "account_busy" else "rate"
+    others = [c for c in store.account_campaigns(account) if c != cid]
+    shared = f"; shared with {', '.join(others[:5])}" if others else ""
+    more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+    set_limits = store.limits(account)
+    limits = set_limits.describe() if set_limits.any else "the deployment's defaults"
+    return f"waits for account {account}'s {which} limit ({limits}){shared}{more}"
