@@ -13,7 +13,7 @@ own session, and stopped here; every wait is bounded.
             campaign's state DONE), simulator at --speed 100000 (calls end and post-call fields
             appear at once), pacing off (rate 1e6/s, max_concurrent 10000), DIALER_TIMING
             poll_scale=0.001,post_call_wait_s=0, with 1 and 2 worker processes
-            (`workers.embedded.worker_command(16)`: -P threads -c 16). Baseline: a no-op task
+            (`workers.stack.worker_command(16)`: -P threads -c 16). Baseline: a no-op task
             (ignore_result) on the same app config and worker argv (bench/bench_dispatch_noop.py),
             N messages pre-loaded, the clock runs from `add_consumer` until the queue and kombu's
             `unacked` are empty (perf-baseline section 3b). Target: dispatch >= 1/4 of no-op.
@@ -76,16 +76,16 @@ import redis  # noqa: E402
 
 from campaigns.model import Contact  # noqa: E402
 from dialer.campaign import CampaignConfig, CampaignState  # noqa: E402
-from dialer.store import Store  # noqa: E402
-from dialer.store.keys import contact_key, ready_key  # noqa: E402
-from workers import session  # noqa: E402
-from workers.celery_app import DIAL_QUEUE, make_app  # noqa: E402
-from workers.embedded import free_port, redis_server_binary, worker_command  # noqa: E402
-from workers.simulator.config import (  # noqa: E402
+from dialer.simulator.config import (  # noqa: E402
     DEFAULT_AGENT_ID,
     DEFAULT_API_KEY,
     DEFAULT_FROM_NUMBER,
 )
+from dialer.store import Store  # noqa: E402
+from dialer.store.keys import contact_key, ready_key  # noqa: E402
+from workers import session  # noqa: E402
+from workers.celery_app import DIAL_QUEUE, make_app  # noqa: E402
+from workers.stack import free_port, redis_server_binary, worker_command  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Dispatch (issue 4)"
@@ -1152,7 +1152,7 @@ def render(results: dict[str, Any], mach: dict[str, str], command: str, findings
         "persistence (except in 3, which runs the embedded default, and 5). The simulator runs "
         "as its own process (`dialer simulator --speed 100000 --seed 1`), so calls end and their "
         f"post-call fields appear at once; DIALER_TIMING `{FAST_TIMING}` in 1 and 2. Workers "
-        "are `workers.embedded.worker_command` (`-P threads`, acks_late, prefetch 1, "
+        "are `workers.stack.worker_command` (`-P threads`, acks_late, prefetch 1, "
         "`-l WARNING`, no gossip/mingle/heartbeat). Everything shares the 2 cores.",
         "",
         "Run it: `.venv/bin/python bench/bench_dispatch.py [--quick] [ceiling] [pace] [startup] "

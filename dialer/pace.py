@@ -7,7 +7,7 @@ workers share them:
   contact's slot when it is at most `max_wait_s` away, and the caller sends at that slot.
   Slots are (1 s + MARGIN_S) / rate apart, so the pace runs at 99% of the rate asked and
   leaves room for the jitter between a slot and the create reaching OneInbox.
-- the send guard (`dialer/lua/guard.lua`): right before a POST, at most `send_limit` creates
+- the send guard (`dialer/store/lua/guard.lua`): right before a POST, at most `send_limit` creates
   pass in any `guard_window_s`, whatever happened between the slot and the POST.
 
 The tick enqueues about SEND_AHEAD_S of dialling, and a dial task waits at most that long for

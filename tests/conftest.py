@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from dialer.simulator.config import SimulatorConfig
+from dialer.simulator.server import RunningSimulator, start_in_thread
 from tests.support import RedisServer, Stack
-from workers.simulator.config import SimulatorConfig
-from workers.simulator.server import RunningSimulator, start_in_thread
 
 
 @pytest.fixture(scope="session")

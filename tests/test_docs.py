@@ -65,7 +65,7 @@ def test_every_test_docs_security_names_exists() -> None:
     named = set(re.findall(r"`(test_[a-z0-9_]+)`", (ROOT / "docs" / "security.md").read_text()))
     defined = {
         name
-        for path in (ROOT / "tests").glob("test_*.py")
+        for path in (ROOT / "tests").rglob("test_*.py")
         for name in re.findall(r"^def (test_[a-z0-9_]+)", path.read_text(), re.MULTILINE)
     }
     assert len(named) > 20

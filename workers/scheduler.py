@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
+from campaigns.planning import campaign_config, load_options, plan_run, stream
 from campaigns.schedules import (
     check_cron,
     check_name,
@@ -42,7 +43,6 @@ from dialer.run_options import RunOptions
 from dialer.settings import Settings
 from dialer.store import BEAT_LEASE, JobRun, RunStatus, Store
 from workers import session
-from workers.planning import campaign_config, load_options, plan_run, stream
 from workers.queues import START_SCHEDULED_TASK
 
 if TYPE_CHECKING:

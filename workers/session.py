@@ -14,7 +14,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from campaigns import resuming
 from campaigns.model import Contact
+from campaigns.progress import PACE_SAMPLE_S as PACE_SAMPLE_S  # re-exported: callers say session.*
+from campaigns.progress import Progress as Progress
+from campaigns.progress import Waiting as Waiting
+from campaigns.progress import account_wait as account_wait
+from campaigns.progress import progress as progress
+from campaigns.progress import recent_pace as recent_pace
+from campaigns.progress import waiting as waiting
 from campaigns.results import write_results
 from campaigns.when import add_schedule
 from dialer.account import DEFAULT_ACCOUNT
@@ -31,15 +39,7 @@ from dialer.store import (
     hash_fields,
 )
 from dialer.store.listing import Overview
-from workers import resuming
-from workers.embedded import embedded_redis, embedded_worker, served_url
-from workers.progress import PACE_SAMPLE_S as PACE_SAMPLE_S  # re-exported: callers say session.*
-from workers.progress import Progress as Progress
-from workers.progress import Waiting as Waiting
-from workers.progress import account_wait as account_wait
-from workers.progress import progress as progress
-from workers.progress import recent_pace as recent_pace
-from workers.progress import waiting as waiting
+from workers.stack import embedded_redis, embedded_worker, served_url
 
 RESULTS_EVERY_S = 5.0
 FOLLOW_EVERY_S = 0.5

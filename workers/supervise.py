@@ -16,8 +16,8 @@ from collections import deque
 from types import FrameType
 
 from dialer.private import protect_process
-from workers.embedded import die_with_parent
 from workers.logs import configure
+from workers.stack import die_with_parent
 
 log = logging.getLogger("dialer.supervise")
 RESTART_DELAY_S = 1.0

@@ -1,7 +1,7 @@
 """All the dialer knows about Redis: key names, the Lua scripts, and the durable campaign state.
 
 Every contact is a hash whose `state` changes only through compare-and-set scripts (see
-`dialer/lua/`); `ContactRecord` is one read into types, beside its states and their
+`dialer/store/lua/`); `ContactRecord` is one read into types, beside its states and their
 transitions (`dialer.store.contact`). Celery messages are wake-ups; the truth is here. Times
 inside Redis are the server's clock, so workers on several machines agree on leases, due times
 and pace.

@@ -1,6 +1,6 @@
 """The store's side of accounts: the limits every campaign of one OneInbox account shares.
 
-The claim script (dialer/lua/claim.lua) enforces them; this part sets and reads them, and says
+The claim script (dialer/store/lua/claim.lua) enforces them; this part sets and reads them, and says
 how much of them is used now.
 """
 

@@ -1,4 +1,4 @@
-"""The claim gate, the store's side: every create passes `Store.claim` (dialer/lua/claim.lua),
+"""The claim gate, the store's side: every create passes `Store.claim` (dialer/store/lua/claim.lua),
 which checks the campaign's limits and its account's in one atomic step, and `pass_send_guard`
 right before the POST when the claim could not pass the send guard itself."""
 

@@ -41,7 +41,7 @@ FINAL_STATES = frozenset(ContactState) - LIVE_STATES
 
 # Every transition `Store.transition` may make: to-state -> the states it may come from. The
 # store refuses any other (a duplicate or late task finds the contact elsewhere and stops).
-# pending -> dialing is not here: only the claim script (dialer/lua/claim.lua) makes it.
+# pending -> dialing is not here: only the claim script (dialer/store/lua/claim.lua) makes it.
 ALLOWED_FROM: dict[ContactState, frozenset[ContactState]] = {
     _S.PENDING: frozenset({_S.PENDING, _S.DIALING, _S.PLACED, _S.RECONCILING}),
     _S.PLACED: frozenset({_S.DIALING, _S.PLACED, _S.RECONCILING}),

@@ -47,10 +47,13 @@ SHARED_LUA = {"claim": ("guard",), "send": ("guard",)}  # Lua functions a script
 
 
 def _script(name: str) -> str:
-    """The source of `dialer/lua/{name}.lua`, after the shared Lua functions it calls (Redis runs
-    one body per script, with no imports: guard.lua's `send_guard` is prepended to two)."""
+    """The source of `dialer/store/lua/{name}.lua`, after the shared Lua functions it calls
+    (Redis runs one body per script, with no imports: guard.lua's `send_guard` is prepended to
+    two)."""
     parts = (*SHARED_LUA.get(name, ()), name)
-    return "".join(files("dialer").joinpath("lua", f"{part}.lua").read_text() for part in parts)
+    return "".join(
+        files("dialer.store").joinpath("lua", f"{part}.lua").read_text() for part in parts
+    )
 
 
 class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):

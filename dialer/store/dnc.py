@@ -1,5 +1,5 @@
 """The store's side of the live do-not-call list: one per account, checked inside the claim
-(dialer/lua/claim.lua), so a number added while a campaign runs is never dialled after."""
+(dialer/store/lua/claim.lua), so a number added while a campaign runs is never dialled after."""
 
 from __future__ import annotations
 

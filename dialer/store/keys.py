@@ -166,8 +166,8 @@ _BY_NAME: dict[str, Callable[[_Of], str]] = {
     "numbers": lambda of: numbers_key(of.cid),
 }
 
-# The keys of each script in `dialer/lua/`, by the names above, in KEYS order. Each script's
-# `-- KEYS:` header lists the same names at the same positions (tests/test_keys.py checks).
+# The keys of each script in `dialer/store/lua/`, by the names above, in KEYS order. Each script's
+# `-- KEYS:` header lists the same names at the same positions (tests/dialer/test_keys.py checks).
 # add.lua takes one contact key per contact after these.
 SCRIPT_KEYS: dict[str, tuple[str, ...]] = {
     "add": ("counts", "ready", "campaign", "numbers"),

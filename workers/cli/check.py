@@ -11,19 +11,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from campaigns import preflight
 from campaigns.estimate import Estimate, estimate
+from campaigns.planning import RunPlan, open_path, plan_run
+from campaigns.preflight import Check, Level, Preflight
 from dialer.campaign import CampaignConfig
 from dialer.client import OneInboxClient
 from dialer.http import make_http_client
 from dialer.settings import Settings, env_file, load_settings
 from dialer.store import Store
-from workers import preflight
 from workers.celery_app import make_app
 from workers.cli.app import Out, app
 from workers.cli.runopts import run_options, run_options_command
-from workers.embedded import redis_server_binary
-from workers.planning import RunPlan, open_path, plan_run
-from workers.preflight import Check, Level, Preflight
+from workers.stack import redis_server_binary
 
 EXIT_NOTHING = 3  # nothing can be dialled (as `dialer run` exits)
 

@@ -19,7 +19,7 @@ from dialer.store import Store
 from workers import session
 from workers.cli import display
 from workers.cli.app import Out, app
-from workers.embedded import running_url
+from workers.stack import running_url
 
 console = Out()
 Campaign = Annotated[str, typer.Argument(help="Campaign id (shown by `dialer run`).")]

@@ -10,18 +10,18 @@ from typing import Annotated
 import typer
 from pydantic import SecretStr
 
+from campaigns.planning import plan_run
 from dialer.run_options import RunOptions
 from dialer.settings import Settings, load_settings
-from workers.cli.app import app
-from workers.cli.run import console, dial
-from workers.planning import plan_run
-from workers.simulator.config import (
+from dialer.simulator.config import (
     DEFAULT_AGENT_ID,
     DEFAULT_API_KEY,
     DEFAULT_FROM_NUMBER,
     SimulatorConfig,
 )
-from workers.simulator.server import start_in_thread
+from dialer.simulator.server import start_in_thread
+from workers.cli.app import app
+from workers.cli.run import console, dial
 
 FIRST_NAMES = ["Ana", "Ben", "Chloé", "Dev", "Emma", "Farid", "Grace", "Hiro", "Ines", "Jamal",
                "Kira", "Liam", "Maya", "Noah", "Olga", "Pablo", "Quinn", "Rosa", "Sam", "Tara",

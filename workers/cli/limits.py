@@ -16,7 +16,7 @@ from dialer.settings import Settings, load_settings
 from dialer.store import Store
 from workers import session
 from workers.cli.app import app
-from workers.embedded import running_url
+from workers.stack import running_url
 
 console = Console()
 limits_app = typer.Typer(

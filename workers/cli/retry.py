@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
+from campaigns.planning import plan_run
+from campaigns.reselect import RETRYABLE, retry_id, retry_list, select_rows
 from dialer.errors import ConfigError, InputError
 from dialer.run_options import OUTPUT
 from workers.cli import options
 from workers.cli.app import app
 from workers.cli.run import Launch, check_detach, console, launch, run_settings
 from workers.cli.runopts import run_options, run_options_command
-from workers.planning import plan_run
-from workers.reselect import RETRYABLE, retry_id, retry_list, select_rows
 
 
 def _statuses(only: str, include_unknown: bool) -> set[str]:

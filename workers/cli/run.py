@@ -13,21 +13,22 @@ from typing import Annotated, NoReturn
 import typer
 from rich.markup import escape
 
+from campaigns import resuming
 from campaigns.model import Reject
+from campaigns.planning import RunPlan, plan_run, stream
+from campaigns.preflight import Level, Preflight, check_outputs
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import ConfigError
 from dialer.private import open_private, private_dir
 from dialer.settings import Settings, load_settings
 from dialer.store import Store
-from workers import resuming, session
+from workers import session
 from workers.cli import display, options
 from workers.cli.app import Out, app
 from workers.cli.check import check_exit, run_preflight, show, show_file
 from workers.cli.interrupt import Interrupted, interrupts_raise, quit_on_next
 from workers.cli.runopts import given_options, run_options, run_options_command
-from workers.embedded import served_url
-from workers.planning import RunPlan, plan_run, stream
-from workers.preflight import Level, Preflight, check_outputs
+from workers.stack import served_url
 
 EXIT_ABORTED = 3
 

@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dialer.simulator import DEFAULT_API_KEY, SimulatorConfig, parse_fault_spec, serve
 from workers.cli.app import app
 from workers.cli.listening import listen
-from workers.simulator import DEFAULT_API_KEY, SimulatorConfig, parse_fault_spec, serve
 
 FAULT_HELP = (
     "Fault rule KIND[:ENDPOINT][:key=value,...]; repeatable. Kinds: rate_limit, error, ambiguous, "

@@ -15,13 +15,13 @@ from rich.table import Table
 from campaigns.columns import RESERVED, key
 from campaigns.contacts import ContactFile, open_contacts
 from campaigns.model import RESULT_COLUMNS, Contact, Reject
+from campaigns.planning import load_options, rejects_path
 from campaigns.rejects import write_rejects
 from dialer.errors import InputError
 from dialer.private import open_private
 from workers.cli import options
 from workers.cli.app import app
 from workers.cli.runopts import CONTACT_OPTIONS, run_options, run_options_command
-from workers.planning import load_options, rejects_path
 
 SAMPLES = 3
 console = Console()

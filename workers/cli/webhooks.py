@@ -13,7 +13,7 @@ from dialer.settings import load_settings
 from dialer.store import Store
 from workers.cli.app import app
 from workers.cli.listening import listen
-from workers.webhooks import MAX_REQUESTS, PATH, create_app
+from workers.server.receiver import MAX_REQUESTS, PATH, create_app
 
 
 @app.command()

@@ -12,8 +12,8 @@ from dialer.errors import ConfigError
 from dialer.settings import load_settings
 from dialer.store import Store
 from workers.cli.app import app
-from workers.embedded import worker_command
 from workers.session import require_durable
+from workers.stack import worker_command
 
 
 @app.command()

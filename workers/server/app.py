@@ -1,9 +1,9 @@
 """The server's FastAPI app, built by `build_app` from a `Server` (nothing happens at import).
 
 /api/...            the REST API, every route behind the bearer token
-/webhooks/oneinbox  OneInbox's webhooks, handled by `workers.webhooks` (outside the token)
+/webhooks/oneinbox  OneInbox's webhooks, handled by `workers.server.receiver` (outside the token)
 /docs               the OpenAPI document, rendered; /openapi.json is the document itself
-/, /login, ...      the web app's pages (`workers.server.pages`), behind a session cookie
+/, /login, ...      the web app's pages (`workers.server.web.pages`), behind a session cookie
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from workers import webhooks
-from workers.server import api_campaigns, api_schedules, errors, events, forms, pages, uploads
+from workers.server import errors, forms, receiver, uploads
+from workers.server.api import campaigns as api_campaigns
+from workers.server.api import events
+from workers.server.api import schedules as api_schedules
 from workers.server.auth import require_token
 from workers.server.context import WEBHOOK_PATH, Server
+from workers.server.web import pages
 
 DESCRIPTION = """Start and watch outbound campaigns over HTTP, with the guarantees of
 `dialer run`: nobody is dialled twice, calls happen inside each recipient's window, and every
@@ -38,7 +41,7 @@ def build_app(server: Server) -> FastAPI:
         return {"status": "ok"}
 
     app.add_middleware(UploadLimit, limit=server.max_upload_bytes)
-    app.add_middleware(WebhookRoute, receiver=webhooks.create_app(server.store))
+    app.add_middleware(WebhookRoute, receiver=receiver.create_app(server.store))
     return app
 
 

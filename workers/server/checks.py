@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from campaigns.planning import RunPlan, open_path
+from campaigns.preflight import Check, Level, check_account, check_countries, check_rows
 from dialer.client import OneInboxClient
 from dialer.http import make_http_client
 from dialer.settings import Settings
-from workers.planning import RunPlan, open_path
-from workers.preflight import Check, Level, check_account, check_countries, check_rows
 from workers.server.errors import ApiError
 
 FIELDS = {"agent": "agent_id", "from-number": "from_number"}

@@ -15,9 +15,9 @@ from celery import Celery
 from dialer.settings import Settings
 from dialer.store import Store
 from workers.celery_app import make_app
-from workers.embedded import embedded_redis, embedded_worker, serving
 from workers.scheduler import run_beat, send_start
 from workers.session import worker_env
+from workers.stack import embedded_redis, embedded_worker, serving
 
 WORKER_CONCURRENCY = 16
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from campaigns.planning import plan_run
 from dialer.client import OneInboxClient
 from dialer.errors import InputError, InvalidNumber
 from dialer.http import make_http_client
 from dialer.models import Call, CallRequest
 from dialer.phone import normalize
 from dialer.settings import Settings
-from workers.planning import plan_run
 from workers.server import forms
 
 TEST_METADATA = {"dialer_test_call": "1"}

@@ -1,0 +1,62 @@
+"""The pages' pure parts: the session cookie and its CSRF token, origins, times in words. The
+pages themselves are tested in a browser (tests/workers/server/test_web.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from starlette.requests import Request
+
+from workers.server.web.details import ahead, duration
+from workers.server.web.login import COOKIE, login, same_origin, session_of
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _request(cookie: str = "", origin: str | None = None) -> Request:
+    headers = [(b"host", b"127.0.0.1:8000")]
+    if cookie:
+        headers.append((b"cookie", f"{COOKIE}={cookie}".encode()))
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers,
+             "scheme": "http", "query_string": b"", "server": ("127.0.0.1", 8000)}  # fmt: skip
+    return Request(scope)
+
+
+def _cookie(token: str) -> str:
+    answer = login(token, _request())
+    header = answer.headers["set-cookie"]
+    assert "HttpOnly" in header and "SameSite=strict" in header
+    return header.split(f"{COOKIE}=", 1)[1].split(";", 1)[0]
+
+
+def test_a_session_is_only_one_signed_with_this_servers_token() -> None:
+    cookie = _cookie("server-token")
+    mine = session_of("server-token", _request(cookie))
+    assert mine is not None and len(mine.csrf) == 40
+    assert session_of("another-token", _request(cookie)) is None
+    nonce, signature = cookie.split(".")
+    assert session_of("server-token", _request(f"x{nonce}.{signature}")) is None
+    assert session_of("server-token", _request("")) is None
+
+
+def test_each_session_has_its_own_csrf_token() -> None:
+    first = session_of("t", _request(_cookie("t")))
+    second = session_of("t", _request(_cookie("t")))
+    assert first is not None and second is not None and first.csrf != second.csrf
+
+
+def test_a_form_from_another_site_is_not_same_origin() -> None:
+    assert same_origin(_request(origin="http://127.0.0.1:8000"))
+    assert same_origin(_request())  # no Origin header: the CSRF token decides
+    assert not same_origin(_request(origin="https://evil.example"))
+    assert not same_origin(_request(origin="null"))
+
+
+def test_times_in_words() -> None:
+    assert duration(45) == "45 s"
+    assert duration(12 * 60) == "12 min"
+    assert duration(3 * 3600 + 600) == "3 h 10 min"
+    assert duration(2 * 86400 + 4 * 3600) == "2 days 4 h"
+    assert ahead(NOW + timedelta(hours=1), NOW) == "in 1 h (Tue 1 Dec 10:00 UTC)"

@@ -1,0 +1,181 @@
+"""What the campaign routes do, as plain functions of the `Server`: create from an uploaded
+list, steer, retry, delete. The routes only turn requests into calls of these."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from campaigns.contacts import LoadOptions
+from campaigns.planning import RunPlan, default_campaign_id, open_path, plan_run, stream
+from campaigns.reselect import RETRYABLE, retry_id, select_rows
+from dialer.campaign import CampaignConfig, CampaignState
+from dialer.errors import InputError
+from workers import session
+from workers.server import checks, forms, uploads, views
+from workers.server.context import Server
+from workers.server.errors import ApiError
+
+OWN = {"webhook_secret", "results_path"}  # a campaign's own, never copied to its retry
+
+
+@dataclass(frozen=True)
+class Request:
+    """A campaign asked for over HTTP: its list (still in its temporary file), its options."""
+
+    part: Path
+    filename: str | None
+    values: dict[str, Any]
+    campaign: str | None = None
+    preflight: bool = True
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What `create` did: the campaign, whether it resumed, the preflight's checks."""
+
+    cid: str
+    resumed: bool
+    preflight: list[checks.CheckView]
+
+
+def create(server: Server, asked: Request) -> Submitted:
+    """Check, then start (or resume) the campaign of an uploaded list. The list is kept at
+    its stable place, `uploads/<file name>`."""
+    part, filename, values, cid = asked.part, asked.filename, asked.values, asked.campaign
+    opts = forms.build(values, webhook_url=server.webhook_url)
+    name = uploads.list_name(filename)
+    target = server.uploads / name
+    named = cid is not None
+    cid = cid or default_campaign_id(target)
+    uploads.keep(part, server.uploads, name)
+    folder = server.files(cid)
+    try:
+        chosen = plan_run(
+            server.settings,
+            target,
+            opts,
+            campaign=cid,
+            results=folder / "results.csv",
+            rejects=folder / "rejects.csv",
+        )
+        found = checks.run(server.settings, chosen) if asked.preflight else []
+    except BaseException:
+        _forget_list(server, target)
+        raise
+    submitted = _submit(server, chosen, named=named)
+    return Submitted(submitted.config.campaign_id, submitted.resumed, found)
+
+
+def _submit(server: Server, chosen: RunPlan, *, named: bool = True) -> session.Submission:
+    """Load the list into its campaign (the same upload name is the same list, so the same
+    campaign: numbers new to it are added, nobody already dialled is dialled again)."""
+    store = server.store
+    chosen.rejects_path.parent.mkdir(parents=True, exist_ok=True)
+    config = chosen.config.model_copy(update={"results_path": str(chosen.results)})
+    out = chosen.rejects_path.open("w", encoding="utf-8", newline="")
+    chosen.contact_file.refuse_also(session.listed_numbers(store, config))
+    submitted = session.submit(store, config, stream(chosen.contact_file, out, []), named=named)
+    cid = submitted.config.campaign_id
+    if store.total(cid) == 0:
+        store.delete_campaign(cid)
+        _forget_list(server, chosen.source)
+        raise ApiError(422, f"{chosen.source.name}: no valid contact to dial", field="file")
+    session.start(store, cid)
+    return submitted
+
+
+def users_of(server: Server, source: Path) -> list[str]:
+    """Campaigns whose list is the file at `source`."""
+    store, path = server.store, str(source.resolve())
+    return [cid for cid in store.campaign_ids() if store.campaign(cid).source == path]
+
+
+def _forget_list(server: Server, source: Path) -> None:
+    if source.parent == server.uploads and not users_of(server, source):
+        source.unlink(missing_ok=True)
+
+
+def pause(server: Server, cid: str) -> None:
+    """Dial nobody new (calls in progress finish); only a running campaign."""
+    _require(server, cid, {CampaignState.RUNNING}, "pause")
+    server.store.set_campaign_state(cid, CampaignState.PAUSED)
+
+
+def resume(server: Server, cid: str) -> None:
+    """Dial again; only a paused campaign."""
+    _require(server, cid, {CampaignState.PAUSED}, "resume")
+    session.start(server.store, cid)
+
+
+def cancel(server: Server, cid: str) -> int:
+    """Stop for good; returns how many contacts will not be dialled."""
+    _require(server, cid, {CampaignState.RUNNING, CampaignState.PAUSED}, "cancel")
+    return session.cancel(server.store, cid)
+
+
+def _require(server: Server, cid: str, allowed: set[CampaignState], action: str) -> None:
+    state = server.store.campaign_state(cid)
+    if state is None:
+        raise ApiError(404, f"no campaign named {cid!r}")
+    if state not in allowed:
+        raise ApiError(409, f"campaign {cid} is {state.value}: it cannot {action}")
+
+
+def delete(server: Server, cid: str) -> None:
+    """Remove a campaign that is not running, its files, and its list if no other uses it."""
+    store = server.store
+    state = store.campaign_state(cid)
+    if state is None:
+        raise ApiError(404, f"no campaign named {cid!r}")
+    busy = views.in_progress(store, cid)
+    if state is CampaignState.RUNNING or busy:
+        raise ApiError(
+            409,
+            f"campaign {cid} is running ({busy} calls in progress): pause or cancel it, "
+            "and delete it once its calls in progress have ended",
+        )
+    source = Path(store.campaign(cid).source)
+    store.delete_campaign(cid)
+    shutil.rmtree(server.files(cid), ignore_errors=True)
+    _forget_list(server, source)
+
+
+def retry(server: Server, cid: str, statuses: list[str]) -> str:
+    """A new campaign of the contacts of `cid` whose status is among `statuses`; its id."""
+    chosen = set(statuses)
+    unknown = chosen - set(RETRYABLE)
+    if not chosen or unknown:
+        raise ApiError(422, f"statuses: choose among {', '.join(RETRYABLE)}", field="statuses")
+    store = server.store
+    config = store.campaign(cid)
+    results = server.files(cid) / "results.csv"
+    session.export(store, cid, results)
+    new = retry_id(results, chosen, stem=cid)  # asked again, the same retry resumes
+    contacts = server.uploads / f"{new}.csv"
+    if select_rows(results, chosen, contacts)[0] == 0:
+        contacts.unlink(missing_ok=True)
+        raise ApiError(
+            422, f"no contact of {cid} ended {', '.join(sorted(chosen))}", field="statuses"
+        )
+    try:
+        contact_file = open_path(contacts, LoadOptions())
+    except InputError:
+        contacts.unlink(missing_ok=True)
+        raise
+    folder = server.files(new)
+    # The earlier campaign's settings, but anything the store gives a campaign of its own.
+    retry_config = CampaignConfig.model_validate(
+        {
+            **config.model_dump(exclude=OWN),
+            "campaign_id": new,
+            "columns": tuple(contact_file.columns),
+            "variable_columns": tuple(contact_file.variable_columns),
+            "source": str(contacts),
+        }
+    )
+    _submit(server, RunPlan(retry_config, contact_file, contacts, folder / "rejects.csv",
+                         folder / "results.csv", LoadOptions()))  # fmt: skip
+    return new

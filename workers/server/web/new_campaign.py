@@ -1,0 +1,222 @@
+"""The new-campaign page: upload a list, see it as `dialer run` reads it, check it, make a test
+call, start it.
+
+Every request of the page sends the whole form again, the file included (the browser keeps
+it), so the server keeps nothing between the steps: the check reads the file with the loader
+of `dialer run` (`inspect_list`), the preflight is `checks.evaluate`, and "Start campaign" is
+`actions.create`, as POST /api/campaigns does it.
+"""
+
+# Annotations stay evaluated (no __future__ import): FastAPI reads them, and they name
+# dependencies local to the router functions.
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from campaigns.planning import load_options, open_path, plan_run
+from campaigns.preflight import Check, Level
+from campaigns.rejects import write_rejects
+from dialer.run_options import RUN_DEFAULTS, RunOptions
+from workers.server import actions, checks, forms, testcall, uploads
+from workers.server.context import Server
+from workers.server.inspection import Inspection, inspect_list
+from workers.server.web import details
+from workers.server.web.common import PAGE_ERRORS, message, page, sender, viewer
+from workers.server.web.login import Session
+
+
+@dataclass
+class Draft:
+    """The form as sent: the run options given, and which variables are kept."""
+
+    values: dict[str, Any]
+    keep: list[str] = field(default_factory=list)
+    listed: list[str] = field(default_factory=list)
+
+    def options(self) -> RunOptions:
+        """The run options without the choice of variables (to read every column)."""
+        return RunOptions.model_validate({**self.values, "variables": None})
+
+    def variables(self, found: Inspection) -> list[str]:
+        """The variables sent: those ticked, and any column not offered before."""
+        names = [c.name for c in found.columns if c.used_as == "variable"]
+        return [n for n in names if n in self.keep or n not in self.listed]
+
+    def with_variables(self, found: Inspection) -> dict[str, Any]:
+        """The run options to start with: `variables` set when some were left out."""
+        chosen = self.variables(found)
+        everything = [c.name for c in found.columns if c.used_as == "variable"]
+        return {**self.values, "variables": None if chosen == everything else ",".join(chosen)}
+
+
+def router(server: Server) -> APIRouter:
+    """The new-campaign page and its steps."""
+    pages = APIRouter(include_in_schema=False)
+    seeing, sending = Depends(viewer(server)), Depends(sender(server))
+    run_form = forms.run_options_form(exclude=frozenset({"variables"}))
+
+    async def draft(
+        options: Annotated[dict[str, Any], Depends(run_form)],
+        keep: Annotated[list[str] | None, Form()] = None,
+        listed: Annotated[list[str] | None, Form()] = None,
+    ) -> Draft:
+        return Draft(options, keep or [], listed or [])
+
+    drafted = Annotated[Draft, Depends(draft)]
+
+    @pages.get("/campaigns/new")
+    def new(request: Request, session: Annotated[Session, seeing]) -> Response:
+        return page(request, "new.html", defaults=defaults(server), session=session)
+
+    @pages.post("/campaigns/new/check")
+    async def check(
+        request: Request, file: UploadFile, form: drafted, session: Annotated[Session, sending]
+    ) -> Response:
+        part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
+        with uploads.discarded(part):
+            shown = await run_in_threadpool(review, server, part, file.filename, form)
+        return page(request, "_check.html", **shown, session=session)
+
+    @pages.post("/campaigns/new/rejects.csv")
+    async def rejects(
+        file: UploadFile, form: drafted, session: Annotated[Session, sending]
+    ) -> Response:
+        part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
+        name = uploads.list_name(file.filename)
+        with uploads.discarded(part):
+            text = await run_in_threadpool(rejects_csv, part, form)
+        disposition = f'attachment; filename="{Path(name).stem}.rejects.csv"'
+        return Response(text, media_type="text/csv", headers={"Content-Disposition": disposition})
+
+    @pages.post("/campaigns/new/test-call")
+    async def test_call(
+        request: Request,
+        file: UploadFile,
+        form: drafted,
+        session: Annotated[Session, sending],
+        test_number: Annotated[str, Form()] = "",
+    ) -> Response:
+        part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
+        with uploads.discarded(part):
+            said = await run_in_threadpool(
+                call_once, server, part, file.filename, form, test_number
+            )
+        return page(request, "_said.html", said=said, session=session)
+
+    @pages.post("/campaigns/new/start")
+    async def start(
+        request: Request, file: UploadFile, form: drafted, session: Annotated[Session, sending]
+    ) -> Response:
+        part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
+        with uploads.discarded(part):
+            try:
+                cid = await run_in_threadpool(submit, server, part, file.filename, form)
+            except PAGE_ERRORS as exc:
+                return page(request, "_said.html", said=Said(False, message(exc)), session=session)
+        return Response(status_code=204, headers={"HX-Redirect": f"/campaigns/{cid}"})
+
+    return pages
+
+
+def defaults(server: Server) -> dict[str, Any]:
+    """The settings' starting values: the environment's agent and number, the run defaults."""
+    settings = server.settings
+    return {
+        **RUN_DEFAULTS.model_dump(),
+        "agent_id": settings.agent_id or "",
+        "from_number": settings.from_number or "",
+    }
+
+
+@dataclass(frozen=True)
+class Said:
+    """The answer to a step: it went well or not, and what happened."""
+
+    ok: bool
+    text: str
+
+
+def review(server: Server, part: Path, filename: str | None, form: Draft) -> dict[str, Any]:
+    """The list as `dialer run` reads it, and the preflight of the campaign it would start."""
+    try:
+        found = inspect_list(part, uploads.list_name(filename), load_options(form.options()))
+    except PAGE_ERRORS as exc:
+        return {"problem": message(exc)}
+    chosen = form.variables(found)
+    return {
+        "found": found,
+        "chosen": chosen,
+        "samples": [
+            {k: v for k, v in s.variables.items() if k in chosen} | {"phone": s.phone_e164}
+            for s in found.samples
+        ],
+        "checks": preflight(server, part, form.with_variables(found), found.contacts),
+    }
+
+
+def preflight(server: Server, part: Path, values: dict[str, Any], contacts: int) -> list[Check]:
+    """The checks of `dialer run`, then the campaign's limits and an estimate of its length."""
+    try:
+        chosen = plan_run(server.settings, part, forms.build(values, webhook_url=None),
+                          campaign="preview")  # fmt: skip
+    except PAGE_ERRORS as exc:
+        return [Check("settings", Level.FAIL, message(exc))]
+    try:
+        found = checks.evaluate(server.settings, chosen)
+    finally:
+        chosen.contact_file.close()
+    config = chosen.config
+    found.append(Check("limits", Level.OK, limits(config.rate_per_s, values)))
+    dialling = details.duration(contacts / config.rate_per_s)
+    calls = contacts * config.max_attempts
+    found.append(Check("estimate", Level.OK, f"{contacts} contacts, up to {calls} calls: about "
+                       f"{dialling} of dialling inside the calling window"))  # fmt: skip
+    return found
+
+
+def limits(rate_per_s: float, values: dict[str, Any]) -> str:
+    """The pace and calling times in words."""
+    opts = RunOptions.model_validate(values)
+    rules = f", {opts.rules} rules" if opts.rules else ""
+    return (
+        f"{opts.rate} ({rate_per_s:g} calls/s), at most {opts.max_concurrent} at once; "
+        f"window {opts.window} on {opts.days} in each recipient's time{rules}; "
+        f"{opts.max_attempts} attempt(s) per contact"
+    )
+
+
+def rejects_csv(part: Path, form: Draft) -> str:
+    """The rows that will not be dialled, as the rejects file of `dialer run`."""
+    rejected = []
+    with open_path(part, load_options(form.options())) as contact_file:
+        for _, bad in contact_file.batches():
+            rejected.extend(bad)
+    out = io.StringIO(newline="")
+    write_rejects(rejected, out)
+    return out.getvalue()
+
+
+def call_once(server: Server, part: Path, filename: str | None, form: Draft, to: str) -> Said:
+    """One test call to `to` with the first contact's variables."""
+    try:
+        found = inspect_list(part, uploads.list_name(filename), load_options(form.options()))
+        values = form.with_variables(found)
+        first = found.samples[0].variables if found.samples else {}
+        sent = {k: v for k, v in first.items() if k in form.variables(found)}
+        call = testcall.place(server.settings, part, values, to, sent)
+    except PAGE_ERRORS as exc:
+        return Said(False, f"Test call not placed: {message(exc)}")
+    return Said(True, f"Test call placed to {call.to_number}: call {call.id}, {call.status}.")
+
+
+def submit(server: Server, part: Path, filename: str | None, form: Draft) -> str:
+    """Start the campaign as POST /api/campaigns does; its id."""
+    found = inspect_list(part, uploads.list_name(filename), load_options(form.options()))
+    asked = actions.Request(part, filename, form.with_variables(found))
+    return actions.create(server, asked).cid
