@@ -15,9 +15,10 @@ from dialer.errors import ConfigError, InputError
 from dialer.settings import load_settings
 from dialer.store import JobRun, Store
 from workers.cli.app import Group, app
+from workers.cli.plain import print_table
 from workers.cli.runopts import run_options, run_options_command
-from workers.embedded import served_url
 from workers.scheduler import Schedule, check_job, clock, load, next_run, start_occurrence
+from workers.stack import served_url
 
 console = Console()
 schedule_app = typer.Typer(
@@ -148,8 +149,8 @@ def list_() -> None:
             _error_cell(errors.get(name)),
         )
     out = Console()  # read COLUMNS now, not at import
-    out.print(table)
-    out.print(_beat_line(store, now))
+    print_table(out, table)
+    out.print(_beat_line(store, now), soft_wrap=True)
 
 
 @schedule_app.command("remove")
