@@ -14,6 +14,7 @@ from dialer.account import DEFAULT_ACCOUNT
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import StateError
 from dialer.pace import micros, seconds
+from dialer.redis_url import redis_client
 from dialer.store.account import Accounts
 from dialer.store.claiming import Claims, log_transition
 from dialer.store.contact import (
@@ -70,8 +71,8 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
 
     @classmethod
     def from_url(cls, url: str) -> Store:
-        """A store on the Redis at `url`."""
-        return cls(redis.Redis.from_url(url, decode_responses=True))
+        """A store on the Redis at `url` (`redis://`, or `sentinel://`: see dialer.redis_url)."""
+        return cls(redis_client(url))
 
     # -- campaigns ---------------------------------------------------------------------------
 
