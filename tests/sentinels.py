@@ -98,6 +98,15 @@ class SentinelGroup:
         wait_until(moved, timeout, "Sentinel to promote a replica", 0.05)
         return self.primary()
 
+    def cut_off(self, replica: RedisServer) -> None:
+        """Stop `replica` (SIGSTOP) and close its link at the primary: nothing written from
+        now on reaches it. Stopping alone would lose nothing: the stream waits in its socket
+        buffer and it catches up as soon as it resumes."""
+        link = next(c for c in replica.client().client_list() if "M" in c["flags"])
+        assert replica.process is not None
+        replica.process.send_signal(signal.SIGSTOP)
+        self.primary().client().client_kill(link["laddr"])
+
     def restart(self, server: RedisServer) -> None:
         """Start a killed member again on its port and data; the sentinels make it a replica."""
         server.start()

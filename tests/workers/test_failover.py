@@ -3,8 +3,8 @@ three sentinels on loopback ports, two Celery workers on `sentinel://`, the simu
 
 The primary is SIGKILLed mid-campaign; Sentinel promotes a replica; the workers follow it with
 no restart and the campaign finishes, nobody called twice and nobody lost. With a replica held
-by SIGSTOP (it lags), a claim its replicas have not all acknowledged is never sent, so promoting
-that lagging replica cannot call anyone twice. The killed primary comes back as a replica.
+behind a stopped link (it lags), a claim its replicas have not all acknowledged is never sent, so
+promoting that lagging replica cannot call anyone twice. The killed primary comes back as a replica.
 """
 
 from __future__ import annotations
@@ -139,19 +139,23 @@ def test_primary_killed_mid_campaign_sentinel_promotes_and_the_campaign_finishes
 def test_a_lagging_replica_promoted_lacks_no_sent_claim(
     group: SentinelGroup, sim: RunningSimulator, tmp_path: Path
 ) -> None:
-    """WAIT for both replicas: with one stopped, no claim is acknowledged, so none is sent;
-    the stopped replica, promoted, lacks only claims whose creates never left."""
+    """WAIT for both replicas: with one cut off, no claim is acknowledged, so none is sent;
+    that replica, promoted, lacks only claims whose creates never left."""
     primary = group.primary()
     lagging, healthy = group.replicas()
     healthy.client().config_set("replica-priority", "0")  # Sentinel may promote only `lagging`
     workers = _workers(group, sim, tmp_path, replicas=2)
     store = Store.from_url(group.url)
+    cid = _submit(store, 40, rate=20)
+    wait_until(lambda: len(_creates(sim)) >= 5, 30, "the campaign to be under way")
 
-    assert lagging.process is not None
-    lagging.process.send_signal(signal.SIGSTOP)
-    cid = _submit(store, 20, rate=20)
-    wait_until(lambda: _claims_made(primary) >= 5, 30, "claims made while the replica is stopped")
+    group.cut_off(lagging)
+    before = _touched(primary, 40)
+    wait_until(
+        lambda: len(_settled(primary, 40) - before) >= 5, 30, "claims the replica lacks, settled"
+    )
     primary.kill()
+    assert lagging.process is not None
     lagging.process.send_signal(signal.SIGCONT)
     new = group.wait_promoted(primary)
     assert new is lagging
@@ -159,13 +163,27 @@ def test_a_lagging_replica_promoted_lacks_no_sent_claim(
     group.restart(primary)  # back as a replica: WAIT for two can be met again
     wait_is_replica_of(primary, new)
     _wait_done(store, cid)
-    _assert_each_called_once(sim, store, cid, 20)
+    _assert_each_called_once(sim, store, cid, 40)
     for worker in workers:
         worker.stop()
 
 
-def _claims_made(primary: RedisServer) -> int:
-    """Claims the primary has taken (dialing, or let go unacknowledged) so far."""
+def _rows(primary: RedisServer, n: int) -> dict[int, tuple[str, str]]:
     client = primary.client()
-    rows = [client.hmget(contact_key("f", row), "state", "error") for row in range(1, 21)]
-    return sum(1 for state, error in rows if state not in (None, "pending") or error)
+    found = {row: client.hmget(contact_key("f", row), "state", "error") for row in range(1, n + 1)}
+    return {row: (state or "", error or "") for row, (state, error) in found.items()}
+
+
+def _touched(primary: RedisServer, n: int) -> set[int]:
+    """Rows the primary has claimed so far (dialling or after, or let go unacknowledged)."""
+    return {row for row, (state, error) in _rows(primary, n).items() if state != "pending" or error}
+
+
+def _settled(primary: RedisServer, n: int) -> set[int]:
+    """Rows whose claim is settled: its create sent (placed or after), or let go because the
+    replicas did not acknowledge it."""
+    return {
+        row
+        for row, (state, error) in _rows(primary, n).items()
+        if state not in ("", "pending", "dialing") or "replica" in error
+    }
