@@ -19,7 +19,7 @@ One function per client: `redis_client` (redis-py: the store, the scheduler),
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import redis
@@ -30,7 +30,14 @@ from dialer.errors import ConfigError
 SCHEME = "sentinel"
 DEFAULT_SENTINEL_PORT = 26379
 SOCKET_TIMEOUT_S = 5.0  # a sentinel or primary that stops answering is given up on this soon
-__all__ = ["RedisAuth", "SentinelTarget", "celery_options", "parse_sentinel", "redis_client", "where"]
+__all__ = [
+    "RedisAuth",
+    "SentinelTarget",
+    "celery_options",
+    "parse_sentinel",
+    "redis_client",
+    "where",
+]
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,9 @@ def _db(text: str) -> int:
     if not text:
         return 0
     if not text.isdigit():
-        raise ConfigError(f"DIALER_REDIS_URL: the database after the primary's name is a number, not {text!r}")
+        raise ConfigError(
+            f"DIALER_REDIS_URL: the database after the primary's name is a number, not {text!r}"
+        )
     return int(text)
 
 
@@ -124,15 +133,16 @@ def redis_client(url: str, auth: RedisAuth | None = None) -> redis.Redis:
     if target is None:
         return redis.Redis.from_url(url, decode_responses=True)
     given = _auth(auth)
-    sentinel = Sentinel(
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
         list(target.sentinels),
         sentinel_kwargs=given.sentinel_kwargs(),
         socket_timeout=SOCKET_TIMEOUT_S,
         socket_connect_timeout=SOCKET_TIMEOUT_S,
     )
-    return sentinel.master_for(
+    client = sentinel.master_for(  # type: ignore[no-untyped-call]
         target.master, db=target.db, decode_responses=True, **given.master_kwargs()
     )
+    return cast(redis.Redis, client)
 
 
 def celery_options(url: str, auth: RedisAuth | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -105,7 +106,7 @@ def _assert_each_called_once(sim: RunningSimulator, store: Store, cid: str, n: i
 def _pause_s(sim: RunningSimulator) -> float:
     """The longest time without a create reaching OneInbox: the failover's cost."""
     times = sorted(c["t"] for c in _creates(sim))
-    return max(later - earlier for earlier, later in zip(times, times[1:], strict=False))
+    return max(later - earlier for earlier, later in pairwise(times))
 
 
 def test_primary_killed_mid_campaign_sentinel_promotes_and_the_campaign_finishes(
