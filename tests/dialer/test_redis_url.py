@@ -24,7 +24,7 @@ from dialer.redis_url import (
     where,
 )
 from dialer.settings import Settings, load_settings
-from dialer.store import Store
+from dialer.store import Store, durability
 from tests.support import RedisServer, wait_until
 from workers.celery_app import make_app
 from workers.stack import free_port, redis_server_binary
@@ -166,6 +166,7 @@ def test_store_and_celery_reach_the_primary_through_the_sentinel(
         assert "s3cret" not in connection.as_uri()
     app.backend.client.set("result", "by the result backend")  # the result backend's client
     assert store.redis.get("result") == "by the result backend"
+    assert durability(store).server == "the Sentinel primary 'mymaster'"  # not localhost:6379
     store.redis.close()
 
 
