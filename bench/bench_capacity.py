@@ -42,6 +42,7 @@ sys.path.insert(0, str(BENCH))
 
 import bench_dispatch as bd  # noqa: E402
 
+from campaigns.model import Contact  # noqa: E402
 from dialer.store import Store  # noqa: E402
 from workers.celery_app import make_app  # noqa: E402
 
@@ -136,8 +137,13 @@ def campaigns_case(rs: bd.RedisProc, sim: bd.SimProc, count: int, log: Path) -> 
     total, each = 300, 300 // count
     names = [f"many-{count}-{i}" for i in range(count)]
     with bd.workers(1, 16, bd.worker_env(rs.url, sim.url), log, app) as procs:
-        for name in names:
-            bd.submit(store, name, each, rate=20 / count, max_concurrent=10_000)
+        for number, name in enumerate(names):
+            config = bd.campaign_config(name, rate_per_s=20 / count, max_concurrent=10_000)
+            people = [  # each campaign its own people: one number is called once in 30 min
+                Contact(r, f"+1415{3_000_000 + number * 1000 + r:07d}", {"phone": ""})
+                for r in range(1, each + 1)
+            ]
+            bd.session.submit(store, config, [people])
         rs.client.config_resetstat()
         pids = [procs[0].pid, rs.proc.pid]
         cpu0 = [bd.cpu_s(pid) for pid in pids]
