@@ -52,6 +52,14 @@ class SentinelGroup:
 
     def __init__(self, folder: Path) -> None:
         self.servers = [RedisServer(folder / f"redis-{n}") for n in range(3)]
+        self.sentinels: list[SentinelProcess] = []
+        try:
+            self._start(folder)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, folder: Path) -> None:
         for server in self.servers:
             server.start()
         primary = self.servers[0]

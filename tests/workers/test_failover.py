@@ -42,7 +42,18 @@ def group(tmp_path: Path) -> Iterator[SentinelGroup]:
     running.stop()
 
 
-def _workers(group: SentinelGroup, sim: RunningSimulator, tmp: Path, replicas: int) -> list[Worker]:
+@pytest.fixture
+def started() -> Iterator[list[Worker]]:
+    """The test's worker processes, killed at its end whatever happened."""
+    workers: list[Worker] = []
+    yield workers
+    for worker in workers:
+        worker.kill()
+
+
+def _workers(
+    group: SentinelGroup, sim: RunningSimulator, tmp: Path, replicas: int, started: list[Worker]
+) -> list[Worker]:
     env = {
         "DIALER_REDIS_URL": group.url,
         "DIALER_REDIS_WAIT_REPLICAS": str(replicas),
@@ -52,6 +63,7 @@ def _workers(group: SentinelGroup, sim: RunningSimulator, tmp: Path, replicas: i
         "DIALER_READ_TIMEOUT": "1.5",
     }
     workers = [Worker(env, tmp / f"worker-{n}.log", concurrency=8) for n in range(2)]
+    started.extend(workers)
     control = make_app(group.url).control
     wait_until(lambda: len(control.ping(timeout=0.5) or []) >= 2, 60, "two workers on Sentinel")
     return workers
@@ -110,9 +122,13 @@ def _pause_s(sim: RunningSimulator) -> float:
 
 
 def test_primary_killed_mid_campaign_sentinel_promotes_and_the_campaign_finishes(
-    group: SentinelGroup, sim: RunningSimulator, tmp_path: Path, record_property: Any
+    group: SentinelGroup,
+    sim: RunningSimulator,
+    tmp_path: Path,
+    record_property: Any,
+    started: list[Worker],
 ) -> None:
-    workers = _workers(group, sim, tmp_path, replicas=1)
+    _workers(group, sim, tmp_path, replicas=1, started=started)
     store = Store.from_url(group.url)
     cid = _submit(store, 300, rate=20)
     wait_until(lambda: len(_creates(sim)) >= 60, 60, "the campaign to be well under way")
@@ -133,19 +149,17 @@ def test_primary_killed_mid_campaign_sentinel_promotes_and_the_campaign_finishes
     group.restart(old)  # the old primary returns, and Sentinel makes it a replica
     wait_is_replica_of(old, new)
     assert old.client().hget(campaign_key(cid), "state") == "done"
-    for worker in workers:
-        worker.stop()
 
 
 def test_a_lagging_replica_promoted_lacks_no_sent_claim(
-    group: SentinelGroup, sim: RunningSimulator, tmp_path: Path
+    group: SentinelGroup, sim: RunningSimulator, tmp_path: Path, started: list[Worker]
 ) -> None:
     """WAIT for both replicas: with one cut off, no claim is acknowledged, so none is sent;
     that replica, promoted, lacks only claims whose creates never left."""
     primary = group.primary()
     lagging, healthy = group.replicas()
     healthy.client().config_set("replica-priority", "0")  # Sentinel may promote only `lagging`
-    workers = _workers(group, sim, tmp_path, replicas=2)
+    _workers(group, sim, tmp_path, replicas=2, started=started)
     store = Store.from_url(group.url)
     cid = _submit(store, 40, rate=20)
     wait_until(lambda: len(_creates(sim)) >= 5, 30, "the campaign to be under way")
@@ -165,8 +179,6 @@ def test_a_lagging_replica_promoted_lacks_no_sent_claim(
     wait_is_replica_of(primary, new)
     _wait_done(store, cid)
     _assert_each_called_once(sim, store, cid, 40)
-    for worker in workers:
-        worker.stop()
 
 
 def _rows(primary: RedisServer, n: int) -> dict[int, tuple[str, str]]:
