@@ -23,17 +23,22 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import redis
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from redis.sentinel import Sentinel
 
 from dialer.errors import ConfigError
 
 SCHEME = "sentinel"
 DEFAULT_SENTINEL_PORT = 26379
+ENVIRONMENT_ONLY = ("DIALER_REDIS_USERNAME", "DIALER_REDIS_PASSWORD", "DIALER_SENTINEL_PASSWORD")
 SOCKET_TIMEOUT_S = 5.0  # a sentinel or primary that stops answering is given up on this soon
 __all__ = [
+    "ENVIRONMENT_ONLY",
     "RedisAuth",
     "SentinelTarget",
     "celery_options",
+    "environment_auth",
     "parse_sentinel",
     "redis_client",
     "where",
@@ -118,12 +123,33 @@ def _db(text: str) -> int:
 
 
 def _auth(auth: RedisAuth | None) -> RedisAuth:
-    """The given passwords, else the environment's (read through the one settings object)."""
-    if auth is not None:
-        return auth
-    from dialer.settings import load_settings  # settings import this package's neighbours
+    """The given passwords, else the environment's."""
+    return auth if auth is not None else environment_auth()
 
-    return load_settings().redis_auth()
+
+class RedisCredentials(BaseSettings):
+    """The credentials of a `sentinel://` URL, from the environment alone: no `.env` file (the
+    settings refuse them there), no argument, never logged."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    username: str | None = Field(default=None, validation_alias="DIALER_REDIS_USERNAME")
+    password: SecretStr | None = Field(default=None, validation_alias="DIALER_REDIS_PASSWORD")
+    sentinel_password: SecretStr | None = Field(
+        default=None, validation_alias="DIALER_SENTINEL_PASSWORD"
+    )
+
+
+def environment_auth() -> RedisAuth:
+    """The credentials in DIALER_REDIS_USERNAME, DIALER_REDIS_PASSWORD and
+    DIALER_SENTINEL_PASSWORD."""
+    found = RedisCredentials()
+    secret, sentinel = found.password, found.sentinel_password
+    return RedisAuth(
+        username=found.username or None,
+        password=secret.get_secret_value() if secret else None,
+        sentinel_password=sentinel.get_secret_value() if sentinel else None,
+    )
 
 
 def redis_client(url: str, auth: RedisAuth | None = None) -> redis.Redis:

@@ -8,8 +8,9 @@ from argv, and is never logged or written anywhere.
 
 The `.env` file is the one in the current folder, so it may be anyone's: it may give the key,
 but never the base URL the key is sent to (`dialer.endpoint`). A base URL other than
-OneInbox's comes only from the environment, as do the Redis and Sentinel passwords
-(DIALER_REDIS_PASSWORD, DIALER_SENTINEL_PASSWORD: see `dialer.redis_url`).
+OneInbox's comes only from the environment. So do the Redis credentials of a `sentinel://`
+DIALER_REDIS_URL, which `dialer.redis_url` reads from the environment alone; a `.env` file
+that names one is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -30,15 +32,9 @@ from dialer.campaign import parse_rate
 from dialer.endpoint import DEFAULT_BASE_URL, check_base_url
 from dialer.errors import ConfigError
 from dialer.policy import Timing
-from dialer.redis_url import RedisAuth
+from dialer.redis_url import ENVIRONMENT_ONLY
 
 ENV_FILE = ".env"
-ENV_ONLY = {  # settings a `.env` file may not give: field name -> environment variable
-    "base_url": "ONEINBOX_BASE_URL",
-    "redis_username": "DIALER_REDIS_USERNAME",
-    "redis_password": "DIALER_REDIS_PASSWORD",
-    "sentinel_password": "DIALER_SENTINEL_PASSWORD",
-}
 __all__ = ["DEFAULT_BASE_URL", "ENV_FILE", "Settings", "env_file", "load_settings"]
 
 
@@ -61,16 +57,6 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("redis_url", "DIALER_REDIS_URL")
-    )
-    redis_username: str | None = Field(
-        default=None, validation_alias=AliasChoices("redis_username", "DIALER_REDIS_USERNAME")
-    )
-    redis_password: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("redis_password", "DIALER_REDIS_PASSWORD")
-    )
-    sentinel_password: SecretStr | None = Field(
-        default=None,
-        validation_alias=AliasChoices("sentinel_password", "DIALER_SENTINEL_PASSWORD"),
     )
     agent_id: str | None = Field(
         default=None, validation_alias=AliasChoices("agent_id", "DIALER_AGENT_ID")
@@ -209,16 +195,6 @@ class Settings(BaseSettings):
         rate = parse_rate(self.account_rate) if self.account_rate else None
         return AccountLimits(rate, self.account_max_concurrent)
 
-    def redis_auth(self) -> RedisAuth:
-        """The Redis and Sentinel credentials of a `sentinel://` DIALER_REDIS_URL."""
-        return RedisAuth(
-            username=self.redis_username or None,
-            password=self.redis_password.get_secret_value() if self.redis_password else None,
-            sentinel_password=(
-                self.sentinel_password.get_secret_value() if self.sentinel_password else None
-            ),
-        )
-
     def require_api_key(self) -> str:
         """The API key's value, or a ConfigError that says where to put it."""
         if self.api_key is None or not self.api_key.get_secret_value().strip():
@@ -231,8 +207,7 @@ class Settings(BaseSettings):
 
 
 class _WithoutBaseUrl(PydanticBaseSettingsSource):
-    """A `.env` source that never gives the base URL (the key's destination) nor a Redis
-    password (`ENV_ONLY`)."""
+    """A `.env` source that never gives the base URL (the key's destination)."""
 
     def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
         super().__init__(settings_cls)
@@ -243,7 +218,7 @@ class _WithoutBaseUrl(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.inner().items() if k not in ENV_ONLY}
+        return {k: v for k, v in self.inner().items() if k != "base_url"}
 
 
 def env_file() -> Path | None:
@@ -265,14 +240,14 @@ def _refuse_base_url_from_env_file(settings: Settings) -> None:
         )
 
 
-def _refuse_passwords_from_env_file() -> None:
-    """A Redis or Sentinel password in `.env` is refused, naming the file and the variable."""
+def _refuse_credentials_from_env_file() -> None:
+    """A Redis or Sentinel credential in `.env` is refused, naming the file and the variable."""
     path = env_file()
     if path is None:
         return
-    given = DotEnvSettingsSource(Settings, env_file=path)()
-    for name, variable in ENV_ONLY.items():
-        if name != "base_url" and given.get(name):
+    given = {name.upper() for name, value in dotenv_values(path).items() if value}
+    for variable in ENVIRONMENT_ONLY:
+        if variable in given:
             raise ConfigError(
                 f"{variable} in {path} is not used: a .env file may be anyone's, so Redis "
                 f"credentials come from the environment only. Set {variable} in the "
@@ -288,7 +263,7 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         raise ConfigError(_readable(exc)) from None
     _refuse_base_url_from_env_file(settings)
-    _refuse_passwords_from_env_file()
+    _refuse_credentials_from_env_file()
     return settings
 
 

@@ -19,11 +19,12 @@ from dialer.redis_url import (
     RedisAuth,
     SentinelTarget,
     celery_options,
+    environment_auth,
     parse_sentinel,
     redis_client,
     where,
 )
-from dialer.settings import Settings, load_settings
+from dialer.settings import load_settings
 from dialer.store import Store, durability
 from tests.support import RedisServer, wait_until
 from workers.celery_app import make_app
@@ -112,7 +113,7 @@ def test_a_password_in_dotenv_is_refused_naming_the_file(
 def test_passwords_from_the_environment_are_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIALER_REDIS_PASSWORD", "s3cret")
     monkeypatch.setenv("DIALER_SENTINEL_PASSWORD", "s3nt")
-    auth = Settings().redis_auth()
+    auth = environment_auth()
     assert (auth.password, auth.sentinel_password) == ("s3cret", "s3nt")
 
 
@@ -175,3 +176,12 @@ def test_without_the_password_the_primary_refuses(guarded: str) -> None:
     with pytest.raises(redis.AuthenticationError):
         client.ping()
     client.close()
+
+
+def test_the_credentials_are_never_read_from_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DIALER_REDIS_PASSWORD", raising=False)
+    (tmp_path / ".env").write_text("DIALER_REDIS_PASSWORD=s3cret\n")
+    assert environment_auth().password is None
