@@ -49,7 +49,7 @@ from workers.celery_app import make_app  # noqa: E402
 
 def replica_of(primary: bd.RedisProc) -> bd.RedisProc:
     """A second redis-server replicating `primary`, in sync."""
-    replica = bd.RedisProc()
+    replica = bd.RedisProc(Path(tempfile.mkdtemp(prefix="bench-replica-")))  # its RDB goes there
     replica.client.replicaof("127.0.0.1", primary.port)
     bd.wait_until(
         lambda: replica.client.info("replication").get("master_link_status") == "up",
