@@ -235,8 +235,8 @@ def site(redis_url: str, tmp_path: Path, simulator: RunningSimulator) -> Iterato
 def everything(site: Site) -> tuple[dict[Any, Any], dict[str, bytes], int]:
     """What a form could change: every Redis key and value, every file the server keeps, and
     how many calls the simulator was asked to place."""
-    db = redis.Redis.from_url(site.redis_url)
-    keys = {key: db.dump(key) for key in db.keys("*")}
+    with redis.Redis.from_url(site.redis_url) as db:
+        keys = {key: db.dump(key) for key in db.keys("*")}
     files = {
         str(p): p.read_bytes() for p in sorted(site.server.state_dir.rglob("*")) if p.is_file()
     }
