@@ -13,7 +13,6 @@ the primary and its replicas, DIALER_SENTINEL_PASSWORD for the sentinels themsel
 
 One function per client: `redis_client` (redis-py: the store, the scheduler),
 `celery_options` (kombu's broker URL and transport options, Celery's result backend form).
-`where` names the Redis for people, never with a password.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ __all__ = [
     "environment_auth",
     "parse_sentinel",
     "redis_client",
-    "where",
 ]
 
 
@@ -193,14 +191,3 @@ def celery_options(url: str, auth: RedisAuth | None = None) -> dict[str, Any]:
     if "username" in credentials:
         options["broker_user"] = options["redis_username"] = credentials["username"]
     return options
-
-
-def where(url: str) -> str:
-    """The Redis `url` names, for people: host:port, or the primary's name and its sentinels;
-    never a password."""
-    target = parse_sentinel(url)
-    if target is None:
-        parsed = urlsplit(url)
-        return f"{parsed.hostname or 'localhost'}:{parsed.port or 6379}"
-    hosts = ",".join(f"{host}:{port}" for host, port in target.sentinels)
-    return f"Sentinel primary {target.master!r} via {hosts}"

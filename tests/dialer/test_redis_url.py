@@ -22,7 +22,6 @@ from dialer.redis_url import (
     environment_auth,
     parse_sentinel,
     redis_client,
-    where,
 )
 from dialer.settings import load_settings
 from dialer.store import Store, durability
@@ -60,7 +59,6 @@ def test_defaults_port_26379_and_database_0() -> None:
 def test_a_plain_url_is_left_as_it_is() -> None:
     assert parse_sentinel("redis://127.0.0.1:6379/0") is None
     assert celery_options("redis://h:1/2")["broker_url"] == "redis://h:1/2"
-    assert where("redis://user:s3cret@h:7000/0") == "h:7000"
 
 
 @pytest.mark.parametrize(
@@ -89,7 +87,6 @@ def test_passwords_go_to_celery_settings_never_into_a_url() -> None:
     assert (options["broker_password"], options["broker_user"]) == ("s3cret", "app")
     assert options["broker_transport_options"]["sentinel_kwargs"]["password"] == "s3nt"
     assert "s3cret" not in repr(auth) and "s3nt" not in repr(auth)
-    assert where("sentinel://h1:1,h2:2/mm") == "Sentinel primary 'mm' via h1:1,h2:2"
 
 
 @pytest.mark.parametrize(
