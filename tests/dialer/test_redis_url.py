@@ -24,8 +24,8 @@ from dialer.redis_url import (
     redis_client,
 )
 from dialer.settings import load_settings
-from dialer.store import Store, durability
-from tests.support import RedisServer, wait_until
+from dialer.store import BEAT_LEASE, Store, durability
+from tests.support import RedisServer, dialer_env, dialer_exe, wait_until
 from workers.celery_app import make_app
 from workers.stack import free_port, redis_server_binary
 
@@ -182,3 +182,25 @@ def test_the_credentials_are_never_read_from_dotenv(
     monkeypatch.delenv("DIALER_REDIS_PASSWORD", raising=False)
     (tmp_path / ".env").write_text("DIALER_REDIS_PASSWORD=s3cret\n")
     assert environment_auth().password is None
+
+
+def test_the_scheduler_runs_through_the_sentinel(guarded: str, tmp_path: Path) -> None:
+    """`dialer beat` on a sentinel:// URL takes its lease on the primary the sentinel names."""
+    env = {
+        "DIALER_REDIS_URL": guarded,
+        "DIALER_REDIS_PASSWORD": "s3cret",
+        "DIALER_SENTINEL_PASSWORD": "s3nt",
+        "DIALER_BEAT_EVERY_S": "0.1",
+    }
+    with (tmp_path / "beat.log").open("wb") as log:
+        beat = subprocess.Popen(
+            [dialer_exe(), "beat"], env=dialer_env(env), cwd=tmp_path, stdout=log, stderr=log
+        )
+    store = Store(redis_client(guarded, RedisAuth(password="s3cret", sentinel_password="s3nt")))
+    try:
+        wait_until(lambda: bool(store.redis.exists(BEAT_LEASE)), 30, "the beat's lease")
+    finally:
+        beat.terminate()
+        beat.wait(timeout=20)
+        store.redis.close()
+    assert "Traceback" not in (tmp_path / "beat.log").read_text()
