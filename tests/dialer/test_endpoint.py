@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from campaigns.preflight import Level, check_endpoint
+from campaigns.checks import Level, check_endpoint
 from dialer.endpoint import DEFAULT_BASE_URL, check_base_url
 from dialer.errors import ConfigError
 from dialer.http import make_http_client
