@@ -133,7 +133,7 @@ class Checking:
             found.insert(_after(found, "from-number"), checks.check_quota(
                 self.usage, self.config, len(phones)))  # fmt: skip
         found += checks.check_rows(self.unknown())
-        if phones and not self.failed:
+        if phones and self.client is not None and not self.failed:  # None: nothing checked
             found.append(checks.check_countries(self.config.from_number, phones))
         if self.local and not self.failed:
             found += self._account(phones + listed)
