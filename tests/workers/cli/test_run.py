@@ -119,13 +119,13 @@ def test_unreadable_file_refuses_to_start(simulator: RunningSimulator, tmp: Path
 
 READ_HOOK = """\
 import os
-from campaigns import contacts
+from campaigns import contacts, resuming
 
 def _count(what):
     with open(os.environ["DIALER_TEST_READS"], "a", encoding="utf-8") as log:
         log.write(what + "\\n")
 
-_open, _batches = contacts.open_contacts, contacts.ContactFile.batches
+_open, _batches, _identify = contacts.open_contacts, contacts.ContactFile.batches, resuming.identify
 
 def open_contacts(*args, **kwargs):
     _count("open")
@@ -135,8 +135,13 @@ def batches(self):
     _count("pass")
     yield from _batches(self)
 
+def identify(*args, **kwargs):
+    _count("identify")
+    return _identify(*args, **kwargs)
+
 contacts.open_contacts = open_contacts
 contacts.ContactFile.batches = batches
+resuming.identify = identify
 """
 
 
@@ -144,7 +149,8 @@ contacts.ContactFile.batches = batches
 def test_a_run_reads_its_list_once_preflight_included(
     simulator: RunningSimulator, tmp: Path
 ) -> None:
-    """The preflight's counts come from the pass that loads the list: one open, one pass."""
+    """The preflight's counts come from the pass that loads the list: one open, one pass; and
+    which campaign the list is is asked once."""
     hook = tmp / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(READ_HOOK, encoding="utf-8")
@@ -155,4 +161,4 @@ def test_a_run_reads_its_list_once_preflight_included(
     done = dialer_cli(campaign_args("run", "contacts.csv", "--rate", "20/s"), env, cwd=tmp)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Preflight" in done.stdout and "quota" in done.stdout, "the preflight ran"
-    assert reads.read_text(encoding="utf-8").split() == ["open", "pass"]
+    assert reads.read_text(encoding="utf-8").split() == ["open", "identify", "pass"]

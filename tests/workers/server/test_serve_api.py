@@ -304,3 +304,19 @@ def test_creating_a_campaign_reads_its_list_once_preflight_included(
     assert created.status_code == 201, created.text
     assert {c["name"] for c in created.json()["preflight"]} >= {"API key", "quota", "countries"}
     assert reads == ["open", "pass"]
+
+
+def test_a_rows_unregistered_from_number_rejects_that_row_as_dialer_run_does(
+    api: httpx.Client, tmp_path: Path
+) -> None:
+    """One preflight for every door: the rows naming a from-number the account lacks are
+    rejected (`unregistered_from_number`), the rest of the list is dialled."""
+    rows = b"phone,name,from_number\n+14155552001,Ann,\n+14155552002,Bob,+14155559999\n"
+    created = _create(api, rows, window="always")
+    assert created.status_code == 201, created.text
+    levels = {c["name"]: c["level"] for c in created.json()["preflight"]}
+    assert levels["rows' from-numbers"] == "warn"
+    cid = created.json()["id"]
+    assert created.json()["total"] == 1
+    rejects = (tmp_path / "files" / cid / "rejects.csv").read_text(encoding="utf-8")
+    assert "unregistered_from_number" in rejects and "+14155552002" in rejects
