@@ -143,13 +143,13 @@ def campaigns_case(rs: bd.RedisProc, sim: bd.SimProc, count: int, log: Path) -> 
                 Contact(r, f"+1415{3_000_000 + number * 1000 + r:07d}", {"phone": ""})
                 for r in range(1, each + 1)
             ]
-            bd.session.submit(store, config, [people])
+            bd.lifecycle.submit(store, config, [people])
         rs.client.config_resetstat()
         pids = [procs[0].pid, rs.proc.pid]
         cpu0 = [bd.cpu_s(pid) for pid in pids]
         started = time.perf_counter()
         for name in names:
-            bd.session.start(store, name)
+            bd.lifecycle.start(store, name)
         finished = lambda: all(  # noqa: E731
             store.campaign_state(n) is bd.CampaignState.DONE for n in names
         )

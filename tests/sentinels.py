@@ -11,7 +11,7 @@ from pathlib import Path
 import redis
 
 from tests.support import RedisServer, wait_until
-from workers.stack import free_port, redis_server_binary
+from workers.processes import free_port, redis_server_binary
 
 MASTER = "mymaster"
 DOWN_AFTER_MS = 1000  # a primary silent this long is subjectively down

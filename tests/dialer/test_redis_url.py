@@ -27,7 +27,7 @@ from dialer.settings import load_settings
 from dialer.store import BEAT_LEASE, Store, durability
 from tests.support import RedisServer, dialer_env, dialer_exe, wait_until
 from workers.celery_app import make_app
-from workers.stack import free_port, redis_server_binary
+from workers.processes import free_port, redis_server_binary
 
 hosts = st.lists(
     st.tuples(
