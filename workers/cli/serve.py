@@ -11,6 +11,7 @@ from rich.console import Console
 
 from dialer.settings import Settings, load_settings
 from workers.cli.app import app
+from workers.cli.listening import listen
 from workers.logs import configure
 from workers.server.access_log import configure_access_log
 from workers.server.auth import is_loopback, new_token
@@ -62,10 +63,14 @@ def serve(
     # with every other `dialer` command.
     from workers.server.app import build_app
 
+    sock = listen(host, port)
     with open_stack(settings) as stack:
         server = _server(settings, stack, token)
         _announce(host, port, settings, stack.embedded, "" if given else token)
-        uvicorn.run(build_app(server), host=host, port=port, log_config=None, log_level="info")
+        config = uvicorn.Config(
+            build_app(server), host=host, port=port, log_config=None, log_level="info"
+        )
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 def _server(settings: Settings, stack: Stack, token: str) -> Server:
