@@ -371,9 +371,7 @@ def contacts(
     return out
 
 
-def submit(
-    store: Store, cid: str, n: int, rate: float, max_concurrent: int, **kw: Any
-) -> None:
+def submit(store: Store, cid: str, n: int, rate: float, max_concurrent: int, **kw: Any) -> None:
     config = campaign_config(
         cid,
         rate_per_s=rate,
@@ -386,16 +384,19 @@ def submit(
     session.submit(store, config, [batch[i : i + 1000] for i in range(0, n, 1000)])
 
 
+BENCH_POLLS = [0]  # the bench's own reads of a campaign's state, left out of the dialer's count
+
+
 def run_campaign(store: Store, cid: str, timeout: float) -> float:
     """start() to DONE, seconds."""
     t0 = time.perf_counter()
     session.start(store, cid)
-    wait_until(
-        lambda: store.campaign_state(cid) is CampaignState.DONE,
-        timeout,
-        f"campaign {cid} to finish",
-        every=0.01,
-    )
+
+    def done() -> bool:
+        BENCH_POLLS[0] += 1
+        return store.campaign_state(cid) is CampaignState.DONE
+
+    wait_until(done, timeout, f"campaign {cid} to finish", every=0.01)
     return time.perf_counter() - t0
 
 
@@ -460,6 +461,7 @@ def dispatch_case(
         me = os.getpid()
         cpu0 = [cpu_s(p, tree=p != me) for p in pids]
         busy0 = box_busy()
+        BENCH_POLLS[0] = 0
         elapsed = run_campaign(store, cid, 300)
         busy1 = box_busy()
         cpu = [cpu_s(p, tree=p != me) - c for p, c in zip(pids, cpu0, strict=True)]
@@ -467,7 +469,7 @@ def dispatch_case(
         times = sorted(c["t"] for c in sim.creates())
         check_all_final(store, sim, cid, n)
     store.redis.close()
-    calls = sum(stats.values())
+    calls = sum(stats.values()) - BENCH_POLLS[0]  # the dialer's commands, not the bench's
     return {
         "rate": n / elapsed,
         "s": elapsed,
