@@ -67,7 +67,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+# The tree measured: this one, or the one `./dev bench` names (bench/gate.py, a base checkout).
+ROOT = Path(os.environ.get("DIALER_BENCH_TREE") or Path(__file__).resolve().parent.parent)
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
