@@ -76,9 +76,9 @@ import httpx  # noqa: E402
 import redis  # noqa: E402
 
 try:  # a base older than the lifecycle (./dev bench --base) submits through the session
-    from campaigns import lifecycle  # noqa: E402
+    from campaigns import lifecycle
 except ImportError:  # pragma: no cover
-    from workers import session as lifecycle  # type: ignore[no-redef]  # noqa: E402
+    from workers import session as lifecycle  # type: ignore[no-redef]
 from campaigns.model import Contact  # noqa: E402
 from dialer.campaign import CampaignConfig, CampaignState  # noqa: E402
 from dialer.simulator.config import (  # noqa: E402
