@@ -18,15 +18,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from campaigns.report import (
-    duration_buckets,
-    local_hour,
-    read_results,
-    summarise,
-    summary_rows,
-    time_step,
-)
+from campaigns.report import duration_buckets, summarise, summary_rows, time_step
 from campaigns.report_html import render
+from campaigns.report_rows import local_hour, read_results
 from campaigns.results import write_results
 from dialer.errors import InputError
 from dialer.store import ContactRecord
@@ -200,7 +194,7 @@ def test_header_only_and_partial_rows(tmp_path: Path) -> None:
     report = report_of(path)
     assert report.total == 0 and report.pickup_rate is None
     page = render(report, source=path.name)
-    for chart in ("chart-outcomes", "chart-over-time", "chart-pickup-by-hour"):
+    for chart in ("chart-outcomes", "chart-statuses", "chart-over-time", "chart-pickup-by-hour"):
         assert f'id="{chart}"' in page
     handle = io.StringIO("status,phone_e164\n")  # a results file needs all its columns
     with pytest.raises(InputError, match=r"bad\.csv: not a results file"):
@@ -362,6 +356,7 @@ def test_chromium_renders_the_charts_with_the_files_numbers(results: Path, tmp_p
     assert {
         "summary",
         "chart-outcomes",
+        "chart-statuses",
         "chart-over-time",
         "chart-pickup-by-hour",
         "chart-durations",
@@ -369,10 +364,10 @@ def test_chromium_renders_the_charts_with_the_files_numbers(results: Path, tmp_p
         "table-end-reasons",
         "table-errors",
     } <= dom.ids
-    assert dom.tags["svg"] == 5 and dom.tags["script"] == 0 and dom.tags["img"] == 0
+    assert dom.tags["svg"] == 9 and dom.tags["script"] == 0 and dom.tags["img"] == 0
     for key in ("total", "dialled", "connected", "pickup_rate", "mean_duration"):
         assert dom.summary[key] == str(want[key]), key
-    assert dom.chart("chart-outcomes", "contacts") == dict(want["statuses"])
+    assert dom.chart("chart-statuses", "contacts") == dict(want["statuses"])
     assert dom.chart("chart-attempts", "contacts") == {
         k: float(n) for k, n in want["attempts"].items()
     }
