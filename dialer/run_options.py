@@ -29,6 +29,7 @@ CONTACTS = "Contacts"
 PACE = "Pace"
 WHEN = "When"
 RETRIES = "Retries"
+GUARDS = "Guards"
 OUTPUT = "Output"  # the commands' own options for the files they write
 
 
@@ -129,11 +130,48 @@ class RunOptions(BaseModel):
         Cli("Wait before the next attempt: 30m, or one per attempt like 10m,1h,1d.", RETRIES),
     ] = "30m"
 
+    max_cost: Annotated[
+        float | None,
+        Cli(
+            "Spend cap in USD: no new call once the carrier cost known so far, plus the calls in "
+            "progress at the mean cost, would pass it; the contacts left end `expired`.",
+            GUARDS,
+            metavar="USD",
+        ),
+    ] = None
+    pause_on_failures: Annotated[
+        str,
+        Cli(
+            "Pause the campaign when N of the last M calls ended `failed` or `error` "
+            "(N/M, or 'off').",
+            GUARDS,
+            metavar="N/M",
+        ),
+    ] = "30/50"
+
     @field_validator("opt_out_outcome")
     @classmethod
     def _none_when_empty(cls, value: list[str] | None) -> list[str] | None:
         """A repeatable option given no time is None, as if the model were built without it."""
         return value or None
+
+
+def parse_failure_guard(text: str) -> tuple[int, int] | None:
+    """`--pause-on-failures` as (N, M); None for 'off'. A ValueError says what is wrong."""
+    value = text.strip().lower()
+    if value in ("off", "0", "none"):
+        return None
+    failures, sep, calls = value.partition("/")
+    try:
+        n, m = int(failures), int(calls)
+    except ValueError:
+        n = m = 0
+    if not sep or not 1 <= n <= m:
+        raise ValueError(
+            f"{text!r} is not N/M: write how many failed calls of how many recent ones pause "
+            "the campaign, like 30/50 (N at most M), or 'off'"
+        )
+    return n, m
 
 
 RUN_DEFAULTS = RunOptions()

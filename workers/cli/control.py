@@ -77,6 +77,8 @@ def status(
             console.print(display.line(now, config), highlight=False, markup=False)
         if now.reason:
             console.print(f"[bold red]Stopped:[/] {now.reason}")
+        if now.cost:
+            console.print(f"Cost: {now.cost}", highlight=False, markup=False)
         _, reasons = store.waiting(campaign)
         for reason, (count, _due) in sorted(reasons.items(), key=lambda item: -item[1][0])[:5]:
             console.print(f"  {count} waiting: {reason}", highlight=False)
