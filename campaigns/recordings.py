@@ -58,9 +58,9 @@ def refresh_recordings(
     """The contacts, each expired recording link replaced by a fresh one from its call (a call
     that cannot be read keeps its old link, counted in `tally`)."""
     for contact in contacts:
-        if not (contact.call_id and contact.recording_url):
-            yield contact
-        elif not link_expired(contact.recording_url, now):
+        if not (contact.call_id and contact.recording_url) or not link_expired(
+            contact.recording_url, now
+        ):
             yield contact
         else:
             yield _fresh(contact, get_call, tally)
