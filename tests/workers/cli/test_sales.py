@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+import httpx
 import pytest
 
 from campaigns.model import RESULT_COLUMNS
 from dialer.simulator import SimulatorConfig, start_in_thread
-from dialer.simulator.config import ScriptedOutcome
+from dialer.simulator.config import DEFAULT_API_KEY, ScriptedOutcome
 from dialer.simulator.server import RunningSimulator
 from tests.support import campaign_args, cli_env, creates_to, dialer_cli
 
@@ -116,9 +117,17 @@ def test_a_results_file_with_extracted_columns_is_read_again_by_retry(
     assert again.returncode == 0, again.stdout + again.stderr
     assert Counter(creates_to(scripted.url)) == Counter({p: 2 for p in list(SCRIPT)[:4]})
     [results] = tmp.glob("leads-retry-*.results.csv")
-    header = list(_rows(results)[0])
+    with results.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header[: 2 + len(RESULT_COLUMNS)] == ["phone", "first_name", *RESULT_COLUMNS]
     assert header.count("analysis.outcome") == 1 and header.count("cost_cents") == 1
-    assert header[:2] == ["phone", "first_name"]  # the old result columns are not variables
+    calls = httpx.get(
+        f"{scripted.url}/v1/calls",
+        params={"limit": 100},
+        headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"},
+        timeout=5,
+    ).json()["items"]
+    assert {tuple(c["variables"]) for c in calls} == {("first_name",)}  # never analysis.*
 
 
 def test_an_attached_run_paused_by_the_failure_guard_says_why_and_how_to_resume(
