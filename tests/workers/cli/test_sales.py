@@ -5,6 +5,7 @@ A subprocess, a private redis-server, a real worker, the simulator over HTTP."""
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -140,9 +141,16 @@ def test_an_attached_run_paused_by_the_failure_guard_says_why_and_how_to_resume(
         done = dialer_cli(campaign_args("run", "leads.csv", *args), cli_env(sim, tmp), cwd=tmp)
         assert done.returncode == 3, done.stdout + done.stderr
         assert len(creates_to(sim.url)) == 3
-    out = " ".join(done.stdout.split())
-    assert "Stopped: paused: 3 of the last 5 calls failed or errored" in out
-    assert "To resume:" in out
+        out = " ".join(done.stdout.split())
+        assert "Stopped: paused: 3 of the last 5 calls failed or errored" in out
+        assert "stopped: paused: 3 of the last 5" in out  # the live view's last line
+        assert "To resume:" in out
+        cid = re.search(r"Campaign (\S+)", done.stdout)
+        assert cid is not None
+        status = dialer_cli(["status", cid.group(1)], cli_env(sim, tmp), cwd=tmp)
+    said = " ".join(status.stdout.split())
+    assert "Stopped: paused: 3 of the last 5 calls failed" in said
+    assert "Cost: $0.00 so far" in said
 
 
 def test_a_bad_failure_guard_is_a_clear_error(tmp: Path, simulator: RunningSimulator) -> None:
