@@ -31,7 +31,6 @@ CONTACTS = "Contacts"
 PACE = "Pace"
 WHEN = "When"
 RETRIES = "Retries"
-GUARDS = "Guards"
 OUTPUT = "Output"  # the commands' own options for the files they write
 
 
@@ -135,21 +134,10 @@ class RunOptions(BaseModel):
 
     max_cost: Annotated[
         float | None,
-        Cli(
-            "Spend cap in USD: no new call once the carrier cost known so far, plus the calls in "
-            "progress at the mean cost, would pass it; the contacts left end `expired`.",
-            GUARDS,
-            metavar="USD",
-        ),
+        Cli("Spend cap: no new call once the known cost would pass it.", PACE, metavar="USD"),
     ] = None
     pause_on_failures: Annotated[
-        str,
-        Cli(
-            "Pause the campaign when N of the last M calls ended `failed` or `error` "
-            "(N/M, or 'off').",
-            GUARDS,
-            metavar="N/M",
-        ),
+        str, Cli("Pause when N of the last M calls failed (or 'off').", PACE, metavar="N/M")
     ] = "30/50"
 
     @field_validator("opt_out_outcome")
