@@ -18,7 +18,7 @@ from typing import Any
 
 import redis
 
-from dialer.store.keys import ended_calls_key, endings_key, spend_key
+from dialer.store.keys import script_keys, spend_key
 
 NO_CALL = "-"  # the cost of an ending that had no call to cost (a refused create)
 
@@ -70,7 +70,7 @@ def record_ending(
     against `guard` (N of the last M; None counts no failures)."""
     n, m = guard or (0, 0)
     script = client.register_script(_source())
-    keys = [spend_key(cid), ended_calls_key(cid), endings_key(cid)]
+    keys = script_keys("guards", cid)
     reply: list[Any] = script(keys=keys, args=[call_id, cost_cents, int(failed), m, n])
     counted, known, costed, unknown, tripped = reply
     spend = Spend(float(known), int(costed), int(unknown))

@@ -233,3 +233,13 @@ def ended_calls_key(cid: str) -> str:
 def endings_key(cid: str) -> str:
     """How the campaign's last calls ended, newest first: '1' failed or error, '0' not."""
     return f"{PREFIX}:camp:{cid}:endings"
+
+
+_BY_NAME.update(
+    {
+        "spend": lambda of: spend_key(of.cid),
+        "ended": lambda of: ended_calls_key(of.cid),
+        "endings": lambda of: endings_key(of.cid),
+    }
+)
+SCRIPT_KEYS["guards"] = ("spend", "ended", "endings")

@@ -1,6 +1,6 @@
 -- Count one ended call for the campaign's guards, once per call (a redelivered follow-up counts
 -- nothing again), and say whether the failure guard trips.
--- KEYS: 1 spend hash, 2 counted call ids (set), 3 recent endings (list, newest first)
+-- KEYS: 1 spend (hash), 2 ended (set of the call ids counted), 3 endings (list, newest first)
 -- ARGV: 1 call id (or a refused create's id), 2 its cost in cents, '' when unreported or '-'
 --       when there was no call to cost, 3 '1' if it failed or errored else '0',
 --       4 M (endings kept; 0 keeps none), 5 N (failures of the last M that trip the guard)
