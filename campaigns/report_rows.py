@@ -16,7 +16,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from phonenumbers import NumberParseException, geocoder
+from phonenumbers import NumberParseException
 from phonenumbers import timezone as number_timezone
 
 from campaigns.model import ANALYSIS_PREFIX, RESULTS_FILE_MARKERS
@@ -202,6 +202,9 @@ def region(phone: str, state: str = "", country: str = "") -> str:
     code = phonenumbers.region_code_for_number(number) or ""
     if number.country_code != 1:
         return code
+    # Imported here: the geocoder's data costs ~100 MB, paid only by a report that needs it.
+    from phonenumbers import geocoder
+
     place = geocoder.description_for_number(number, "en")
     state_code = place.rsplit(", ", 1)[1] if ", " in place else place
     return f"{code} {state_code}".strip()
