@@ -32,6 +32,7 @@ svg.chart{width:100%;height:auto;font-size:11px}.axis{stroke:#999}.grid{stroke:#
 .s5{fill:#b279a2}.tick{fill:#555}.legend{fill:#333}
 .empty{color:#777;font-style:italic}.note{color:#666;font-size:.9em}
 .meter{background:#4c78a8;height:.6em;display:inline-block;vertical-align:middle}
+.wide{overflow-x:auto;max-width:100%}
 """
 CSS = (
     """
@@ -196,10 +197,11 @@ def _outcome_table(sales: SalesReport) -> str:
         for b in sales.outcomes
     )
     return (
-        '<table id="table-outcomes"><thead><tr><th>outcome</th><th class="n">contacts</th>'
+        '<div class="wide"><table id="table-outcomes"><thead><tr><th>outcome</th>'
+        '<th class="n">contacts</th>'
         '<th class="n">share</th><th class="n">mean cost of its calls</th>'
         '<th class="n">campaign cost per one</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
+        f"<tbody>{rows}</tbody></table></div>"
     )
 
 
@@ -213,8 +215,8 @@ def _extracted(sales: SalesReport) -> str:
         for b in buckets
     )
     return (
-        '<table id="table-extracted"><thead><tr><th>field</th><th>value</th>'
-        f'<th class="n">contacts</th></tr></thead><tbody>{rows}</tbody></table>'
+        '<div class="wide"><table id="table-extracted"><thead><tr><th>field</th><th>value</th>'
+        f'<th class="n">contacts</th></tr></thead><tbody>{rows}</tbody></table></div>'
     )
 
 
