@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from campaigns import report_html
+from campaigns.progress import Progress, progress
 from campaigns.reselect import RETRYABLE
 from workers.server import actions, files, views
 from workers.server.api import campaigns as api_campaigns
@@ -41,7 +42,6 @@ from workers.server.web.login import (
     same_origin,
     token_ok,
 )
-from workers.session import Progress, progress
 
 
 def install(app: FastAPI, server: Server) -> None:
