@@ -21,9 +21,13 @@ def _statuses(only: str, include_unknown: bool) -> set[str]:
     chosen = {s.strip().lower() for s in only.split(",") if s.strip()}
     unknown = chosen - set(RETRYABLE) - {"unknown"}
     if unknown:
-        raise ConfigError(f"--only: unknown status(es) {sorted(unknown)}; choose from {RETRYABLE}")
+        raise ConfigError(
+            f"--only: unknown status(es) {sorted(unknown)}; choose from {RETRYABLE}", field="only"
+        )
     if "unknown" in chosen and not include_unknown:
-        raise ConfigError("--only unknown needs --include-unknown (they may have been called)")
+        raise ConfigError(
+            "--only unknown needs --include-unknown (they may have been called)", field="only"
+        )
     return chosen | ({"unknown"} if include_unknown else set())
 
 

@@ -311,7 +311,8 @@ def check_detach(settings: Settings, detach: bool) -> None:
     if detach and not (settings.redis_url or served_url(settings.state_dir)):
         raise ConfigError(
             "--detach needs DIALER_REDIS_URL and `dialer worker` processes, or a running "
-            "`dialer serve` on the same state folder"
+            "`dialer serve` on the same state folder",
+            field="detach",
         )
 
 
