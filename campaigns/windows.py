@@ -18,14 +18,27 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from dialer.errors import ConfigError, InputError, option_field
 from dialer.phone import time_zones
 
-if TYPE_CHECKING:
-    from campaigns.state_rules import StateRule
+
+class StateRule(Protocol):
+    """What the window needs of a state's rule (`campaigns.state_rules.StateRule` is one): its
+    local hours on a date (None: no calls that day) and itself in words."""
+
+    @property
+    def state(self) -> str:
+        """The state's code, like `TX`."""
+
+    def hours_on(self, day: date) -> tuple[time, time] | None:
+        """The hours [start, end) allowed on a local date; (00:00, 00:00) is the whole day."""
+
+    def summary(self) -> str:
+        """The rule in words."""
+
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_DAYS = frozenset(range(7))
