@@ -13,8 +13,8 @@ from dialer.errors import ConfigError, InputError
 from dialer.run_options import OUTPUT
 from workers.cli import options
 from workers.cli.app import app
+from workers.cli.flags import run_options, run_options_command
 from workers.cli.run import Launch, check_detach, console, launch, run_settings
-from workers.cli.runopts import run_options, run_options_command
 
 
 def _statuses(only: str, include_unknown: bool) -> set[str]:

@@ -1,4 +1,4 @@
-"""The run options (`dialer.run_options.RunOptions`) as command-line options.
+"""The run options (`dialer.run_options.RunOptions`) as command-line flags.
 
 A command that takes them is registered with `cls=run_options_command()`: one Typer option
 object per field of the model (its flag, type, help, panel, default) is added to the command,
