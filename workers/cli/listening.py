@@ -23,7 +23,8 @@ def listen(host: str, port: int) -> socket.socket:
     except OSError as exc:
         raise ConfigError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
-            "is another server using it? Choose another with --port"
+            "is another server using it? Choose another with --port",
+            field="port",
         ) from None
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
