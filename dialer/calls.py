@@ -142,7 +142,7 @@ def _over_budget(dispatcher: Dispatcher, config: CampaignConfig, contact: Contac
     """A pending contact of a campaign past its spend cap ends `expired`, saying why."""
     if contact.state is not ContactState.PENDING:
         return False
-    why = guards.over_budget(dispatcher, config)
+    why = guards.over_budget(dispatcher.store, config)
     if why:
         dispatcher.store.transition(
             config.campaign_id,
@@ -305,7 +305,7 @@ def _create_failed(
         )
         log_why("create uncertain, reconciling", cid, row, error=str(exc))
     else:
-        guards.create_refused(dispatcher, config, f"{row}:{dialing.attempt}:{dialing.sends}")
+        guards.create_refused(dispatcher.store, config, f"{row}:{dialing.attempt}:{dialing.sends}")
         move(ContactState.ERROR, fields=hash_fields(error=exc))
         log_why("create refused", cid, row, error=str(exc))
 
