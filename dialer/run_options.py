@@ -44,6 +44,10 @@ class RunOptions(BaseModel):
     webhook_url: Annotated[
         str | None, Cli("URL of `dialer webhooks` (http://HOST:8080/webhooks/oneinbox).")
     ] = None
+    events_url: Annotated[
+        str | None,
+        Cli("URL that receives the campaign's signed events (default: DIALER_EVENTS_URL)."),
+    ] = None
     phone_column: Annotated[
         str | None,
         Cli("Column holding the phone number (default: detected from the headers).", CONTACTS),

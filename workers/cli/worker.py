@@ -28,6 +28,10 @@ def worker(
             "--allow-unsafe-redis", help="Dial even if the Redis may lose claims on a crash."
         ),
     ] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve Prometheus metrics at http://127.0.0.1:PORT/metrics.", min=1),
+    ] = None,
 ) -> None:
     """Serve the dialer's queues on DIALER_REDIS_URL (dial, follow, and the tick).
 
@@ -43,5 +47,7 @@ def worker(
     if warning := require_durable(store, settings):
         Console(stderr=True).print(f"Warning: {warning}", markup=False, highlight=False)
     store.redis.close()
+    if metrics_port is not None:  # read by the worker's MetricsStep (DIALER_METRICS_PORT)
+        os.environ["DIALER_METRICS_PORT"] = str(metrics_port)
     argv = worker_command(concurrency, name)
     os.execv(argv[0], argv)  # noqa: S606  (argv is ours; no shell, no secrets)
