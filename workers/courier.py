@@ -66,7 +66,7 @@ def backoff_ms(attempts: int, timing: EventTiming) -> int | None:
     """The delay before attempt `attempts + 1`, after `attempts` failed; None: give up."""
     if timing.give_up and attempts >= timing.give_up:
         return None
-    delay = timing.retry_s * 2 ** min(attempts - 1, 30)
+    delay = timing.retry_s * 2.0 ** min(attempts - 1, 30)
     return round(min(delay, timing.retry_max_s) * 1000)
 
 

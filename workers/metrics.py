@@ -94,7 +94,9 @@ def histogram(
 def families(by_campaign: dict[str, CampaignFigures]) -> Iterator[Metric]:
     """The per-campaign metric families of these campaigns' figures."""
     creates = CounterMetricFamily("dialer_creates", "Calls created", labels=["campaign"])
-    statuses = GaugeMetricFamily("dialer_contacts", "Contacts by status", labels=["campaign", "status"])
+    statuses = GaugeMetricFamily(
+        "dialer_contacts", "Contacts by status", labels=["campaign", "status"]
+    )
     outcomes = CounterMetricFamily(
         "dialer_outcomes", "Final contacts by call outcome", labels=["campaign", "outcome"]
     )
@@ -104,7 +106,9 @@ def families(by_campaign: dict[str, CampaignFigures]) -> Iterator[Metric]:
         labels=["campaign", "code"],
     )
     waiting = GaugeMetricFamily(
-        "dialer_contacts_waiting", "Pending contacts by why they wait", labels=["campaign", "reason"]
+        "dialer_contacts_waiting",
+        "Pending contacts by why they wait",
+        labels=["campaign", "reason"],
     )
     for cid, figures in by_campaign.items():
         creates.add_metric([cid], figures.creates)
@@ -145,7 +149,9 @@ class StoreCollector(Collector):
                 depth.add_metric([queue], int(store.redis.llen(queue)))
             yield depth
             yield GaugeMetricFamily(
-                "dialer_events_due", "Events not yet delivered", value=Outbox(store.redis).due_count()
+                "dialer_events_due",
+                "Events not yet delivered",
+                value=Outbox(store.redis).due_count(),
             )
 
     def _totals(self) -> Metric:

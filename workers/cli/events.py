@@ -59,9 +59,7 @@ def list_events(
 @events_app.command("replay")
 def replay(
     ids: Annotated[list[str] | None, typer.Argument(help="Event ids (from `events list`).")] = None,
-    campaign: Annotated[
-        str | None, typer.Option(help="Every kept event of this campaign.")
-    ] = None,
+    campaign: Annotated[str | None, typer.Option(help="Every kept event of this campaign.")] = None,
 ) -> None:
     """Send events again, under their own ids (receivers that saw them may skip them)."""
     if not ids and not campaign:
