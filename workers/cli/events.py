@@ -11,12 +11,14 @@ from rich.table import Table
 from dialer.errors import StateError
 from dialer.settings import load_settings
 from dialer.store.outbox import Outbox
-from workers.cli.app import Out, app
+from workers.cli.app import Group, Out, app
 from workers.cli.limits import open_account_store
 from workers.cli.plain import print_table
 
 console = Out()
-events_app = typer.Typer(help="Signed events sent to a CRM: the secret, what was sent, resend.")
+events_app = typer.Typer(
+    cls=Group, help="Signed events sent to a CRM: the secret, what was sent, resend."
+)
 app.add_typer(events_app, name="events")
 
 
