@@ -23,6 +23,7 @@ from dialer.errors import StateError
 from dialer.store import FINAL_STATES, ContactRecord, ContactState, Store
 from dialer.store.outbox import Outbox
 
+READ_BATCH = 1000  # contacts read in one round trip
 CAMPAIGN_KINDS = ("started", "paused", "resumed", "auto_paused", "finished")
 
 
@@ -111,25 +112,31 @@ def sweep_campaign(store: Store, outbox: Outbox, cid: str, default_url: str | No
 def _sweep_contacts(
     store: Store, outbox: Outbox, cid: str, config: CampaignConfig, url: str
 ) -> int:
-    """contact.finished for each final contact attempt not yet reported. The contacts are read
-    only when the number of final ones changed since the last sweep."""
+    """contact.finished for each final contact attempt not yet reported. Only when the number
+    of final contacts changed since the last sweep, and only contacts neither live nor
+    reported are read."""
     counts = store.counts(cid)
     finals = sum(n for state, n in counts.items() if ContactState(state) in FINAL_STATES)
     if finals == outbox.seen(cid).finals:
         return 0
-    reported = outbox.reported(cid)
     new = 0
-    for contact in store.iter_contacts(cid):
-        done = f"{contact.member}:{contact.attempt}"
-        if contact.state not in FINAL_STATES or done in reported:
-            continue
-        body = payload(
-            "contact.finished", contact.updated_at_ms, contact_data(cid, config, contact)
-        )
-        eid = event_id(cid, "contact", contact.member, contact.attempt)
-        new += outbox.record(eid, "contact.finished", cid, url, body, done=done)
+    rows = outbox.unreported(cid)
+    for start in range(0, len(rows), READ_BATCH):
+        for contact in store.contacts(cid, rows[start : start + READ_BATCH]):
+            if contact is not None and contact.state in FINAL_STATES:
+                new += _record_contact(outbox, cid, config, url, contact)
     outbox.note_finals(cid, finals)  # as counted before the read: a later change is seen next
     return new
+
+
+def _record_contact(
+    outbox: Outbox, cid: str, config: CampaignConfig, url: str, contact: ContactRecord
+) -> bool:
+    done = f"{contact.member}:{contact.attempt}"
+    data = contact_data(cid, config, contact)
+    body = payload("contact.finished", contact.updated_at_ms, data)
+    eid = event_id(cid, "contact", contact.member, contact.attempt)
+    return outbox.record(eid, "contact.finished", cid, url, body, done=done)
 
 
 def _sweep_state(store: Store, outbox: Outbox, cid: str, url: str) -> int:

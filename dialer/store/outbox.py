@@ -31,9 +31,14 @@ from dialer.store.keys import (
     EVENTS_OPEN,
     EVENTS_SECRET,
     EVENTS_SWEEP,
+    campaign_key,
     event_key,
     events_done_key,
     events_seen_key,
+    inflight_key,
+    queued_key,
+    ready_key,
+    watch_key,
 )
 
 KEEP_S = 30 * 24 * 3600  # how long an event is kept after it was recorded
@@ -231,9 +236,22 @@ class Outbox:
         """The campaign's contacts that were final when its last sweep began."""
         self.redis.hset(events_seen_key(cid), "finals", finals)
 
-    def reported(self, cid: str) -> set[str]:
-        """The contact attempts (`member:attempt`) already reported."""
-        return cast(set[str], self.redis.smembers(events_done_key(cid)))
+    def unreported(self, cid: str) -> list[int]:
+        """The campaign's contacts that may have ended unreported: neither live (in one of its
+        index sets: ready, queued, in flight, followed) nor reported, read at one instant. A
+        reported contact that is live again (its list was run again) is no longer reported."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hget(campaign_key(cid), "last_row")
+        for key in (ready_key(cid), queued_key(cid), inflight_key(cid), watch_key(cid)):
+            pipe.zrange(key, 0, -1)
+        pipe.smembers(events_done_key(cid))
+        last, *indexes, done = pipe.execute()
+        live = {int(member) for index in indexes for member in index}
+        again = [entry for entry in done if int(entry.partition(":")[0]) in live]
+        if again:
+            self.redis.srem(events_done_key(cid), *again)
+        reported = {int(entry.partition(":")[0]) for entry in done}
+        return [r for r in range(1, int(last or 0) + 1) if r not in live and r not in reported]
 
     def try_sweep_lease(self, owner: str, lease_ms: int) -> bool:
         """Take or keep the lease that lets one process derive events at a time."""
