@@ -4,6 +4,7 @@ with what a CRM needs; a campaign without an events URL costs nothing. Real redi
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,11 @@ from hypothesis import strategies as st
 
 from campaigns.events import CAMPAIGN_KINDS, campaign_kinds, sweep
 from campaigns.model import Contact
+from campaigns.planning import campaign_config
 from dialer.campaign import CampaignConfig, CampaignState
+from dialer.errors import ConfigError, DialerError
+from dialer.run_options import RunOptions
+from dialer.settings import Settings
 from dialer.store import ContactState, Store
 from dialer.store.outbox import Outbox
 from workers import session
@@ -139,3 +144,20 @@ def test_a_sweep_cut_short_loses_nothing_and_records_nothing_twice(redis_url: st
     ids = [e.id for e in outbox.recent(100)]
     assert len(ids) == len(set(ids)) == 4
     assert first.state is ContactState.CANCELED
+
+
+def test_the_events_url_must_be_https_or_loopback(tmp_path: Path) -> None:
+    settings = Settings(agent_id="a", from_number="+14155550100", state_dir=tmp_path)
+
+    def config(url: str) -> CampaignConfig:
+        opts = RunOptions(events_url=url)
+        return campaign_config(
+            opts, settings, "c", columns=(), variable_columns=(), source=tmp_path / "x.csv"
+        )
+
+    assert config("https://crm.example/hooks").events_url == "https://crm.example/hooks"
+    assert config("http://127.0.0.1:8080/e").events_url == "http://127.0.0.1:8080/e"
+    with pytest.raises(DialerError, match=r"--events-url.*must be https"):
+        config("http://crm.example/hooks")
+    with pytest.raises(ConfigError, match="DIALER_EVENTS_URL"):
+        Settings(events_url="http://crm.example/hooks")

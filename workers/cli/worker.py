@@ -12,6 +12,7 @@ from dialer.errors import ConfigError
 from dialer.settings import load_settings
 from dialer.store import Store
 from workers.cli.app import app
+from workers.courier import EventTiming
 from workers.session import require_durable
 from workers.stack import worker_command
 
@@ -42,6 +43,7 @@ def worker(
     if not settings.redis_url:
         raise ConfigError("DIALER_REDIS_URL is not set; `dialer worker` serves a shared Redis")
     settings.require_api_key()
+    EventTiming.parse(settings.events_timing)  # a bad DIALER_EVENTS_TIMING is named here
     store = Store.from_url(settings.redis_url)
     store.ping()
     if warning := require_durable(store, settings):
