@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -105,8 +106,9 @@ def sweep_campaign(store: Store, outbox: Outbox, cid: str, default_url: str | No
     if not url:
         return 0
     outbox.watch(cid)
+    where = _where(store, cid)  # before the contacts: once it is finished, all of them are
     new = _sweep_contacts(store, outbox, cid, config, url)
-    return new + _sweep_state(store, outbox, cid, url)
+    return new + _sweep_state(store, outbox, cid, url, where)
 
 
 def _sweep_contacts(
@@ -139,17 +141,33 @@ def _record_contact(
     return outbox.record(eid, "contact.finished", cid, url, body, done=done)
 
 
-def _sweep_state(store: Store, outbox: Outbox, cid: str, url: str) -> int:
-    """The campaign events that bring what was reported up to its state now."""
-    seen = outbox.seen(cid)
-    state = store.campaign_state(cid)
-    reason = store.campaign_reason(cid)
+@dataclass(frozen=True)
+class _Where:
+    """Where a campaign is, as its events are derived from."""
+
+    state: CampaignState | None
+    reason: str  # why the dialer stopped it
+    active: bool  # the tick still serves it
+    ran: bool  # a create was sent
+
+
+def _where(store: Store, cid: str) -> _Where:
+    state, reason = store.campaign_state(cid), store.campaign_reason(cid)
     active = cid in store.active_campaigns()
-    kinds = campaign_kinds(seen.state, state, reason=reason, active=active, ran=_ran(store, cid))
+    return _Where(state, reason, active, store.dialled(cid) > 0)
+
+
+def _sweep_state(store: Store, outbox: Outbox, cid: str, url: str, where: _Where) -> int:
+    """The campaign events that bring what was reported up to `where` the campaign is."""
+    seen = outbox.seen(cid)
+    kinds = campaign_kinds(
+        seen.state, where.state, reason=where.reason, active=where.active, ran=where.ran
+    )
     new = 0
     for kind in kinds:
-        data: dict[str, Any] = {"campaign": cid, "reason": reason, "counts": store.counts(cid)}
-        data["state"] = state.value if state else ""
+        data: dict[str, Any] = {"campaign": cid, "reason": where.reason}
+        data["state"] = where.state.value if where.state else ""
+        data["counts"] = store.counts(cid)
         body = payload(f"campaign.{kind}", outbox.server_ms(), data)
         eid = event_id(cid, "campaign", seen.seq + 1)
         if not outbox.record_campaign(eid, f"campaign.{kind}", cid, url, body, seen=seen):
@@ -159,8 +177,3 @@ def _sweep_state(store: Store, outbox: Outbox, cid: str, url: str) -> int:
     if seen.state == "finished":
         outbox.close(cid)
     return new
-
-
-def _ran(store: Store, cid: str) -> bool:
-    """Whether the campaign ever sent a create (or finished a contact without one)."""
-    return store.dialled(cid) > 0

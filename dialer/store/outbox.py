@@ -138,7 +138,7 @@ class Outbox:
     ) -> bool:
         """Record an event unless one with this id exists (True when it was new). `done`, a
         contact attempt `member:attempt`, is marked reported with it."""
-        return self._run_record(event_id, kind, cid, url, body, done, "", "")
+        return self._run_record([event_id, kind, cid, url, body], cid, done=done)
 
     def record_campaign(
         self, event_id: str, kind: str, cid: str, url: str, body: str, *, seen: Seen
@@ -147,14 +147,17 @@ class Outbox:
         reported state, only if no other campaign event was recorded since `seen` was read
         (False then: derive it again)."""
         state = kind.removeprefix("campaign.")
-        return self._run_record(event_id, kind, cid, url, body, "", str(seen.seq), state)
+        return self._run_record(
+            [event_id, kind, cid, url, body], cid, seq=str(seen.seq), state=state
+        )
 
-    def _run_record(self, *args: str) -> bool:
-        event_id, _, cid = args[0], args[1], args[2]
-        keys = [event_key(event_id), EVENTS_DUE, EVENTS_LOG]
+    def _run_record(
+        self, event: list[str], cid: str, *, done: str = "", seq: str = "", state: str = ""
+    ) -> bool:
+        """The record script for `event` (id, type, campaign, url, body): see its header."""
+        keys = [event_key(event[0]), EVENTS_DUE, EVENTS_LOG]
         keys += [events_done_key(cid), events_seen_key(cid)]
-        argv = [*args[:5], str(KEEP_S), *args[5:]]
-        return bool(self._record(keys=keys, args=argv))
+        return bool(self._record(keys=keys, args=[*event, KEEP_S, done, seq, state]))
 
     def take(self, lease_ms: int, count: int) -> list[Event]:
         """Up to `count` due events, each leased for `lease_ms` (due again after it)."""
