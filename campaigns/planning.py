@@ -19,7 +19,6 @@ from campaigns.retry import RetryPolicy, parse_delays, parse_duration, parse_ret
 from campaigns.state_rules import load_rules
 from campaigns.windows import parse_start_at, parse_window
 from dialer.campaign import CampaignConfig, check_campaign_id, parse_rate
-from dialer.endpoint import check_callback_url
 from dialer.errors import ConfigError, InputError, InvalidNumber
 from dialer.phone import normalize
 from dialer.run_options import RunOptions
@@ -121,7 +120,7 @@ def campaign_config(
         account=settings.account_name(),
         opt_out_outcomes=tuple(opts.opt_out_outcome or ()),
         webhook_url=opts.webhook_url,
-        events_url=check_callback_url(opts.events_url, "events_url") if opts.events_url else None,
+        events_url=opts.events_url,
         columns=columns,
         variable_columns=variable_columns,
         source=str(source.resolve()),
