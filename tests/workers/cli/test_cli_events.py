@@ -7,7 +7,7 @@ from pathlib import Path
 import redis
 
 from dialer.store.outbox import Outbox
-from tests.support import dialer_cli
+from tests.support import campaign_args, dialer_cli
 
 
 def test_the_secret_is_shown_once_and_never_lands_in_argv(redis_url: str, tmp_path: Path) -> None:
@@ -40,3 +40,22 @@ def test_list_shows_the_events_and_replay_makes_them_due_again(
     assert resent.returncode != 0, "an unknown id is named"
     assert "1 event(s) will be sent again" in resent.stdout and "msg_zz" in resent.stderr
     assert [e.status for e in outbox.recent(10, "camp1")] == ["pending"]
+
+
+def test_a_run_given_a_plain_http_events_url_elsewhere_stops_before_anything(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "c.csv").write_text("phone\n+14155550100\n")
+    env = {"ONEINBOX_API_KEY": "oi_sk_test", "DIALER_STATE_DIR": str(tmp_path / "state")}
+    args = campaign_args("run", "c.csv", "--events-url", "http://crm.example.com/hooks")
+    done = dialer_cli(args, env, tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--events-url" in done.stderr and "https" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_plain_http_events_url_elsewhere_in_the_environment_is_named(tmp_path: Path) -> None:
+    env = {"DIALER_EVENTS_URL": "http://crm.example.com/hooks", "DIALER_STATE_DIR": str(tmp_path)}
+    done = dialer_cli(["events", "list"], env, tmp_path)
+    assert done.returncode != 0
+    assert "DIALER_EVENTS_URL" in done.stderr and "Traceback" not in done.stderr
