@@ -41,7 +41,7 @@ from dialer.store.keys import (
     watch_key,
 )
 
-KEEP_S = 30 * 24 * 3600  # how long an event is kept after it was recorded
+KEEP_S = 7 * 24 * 3600  # how long an event is kept after it was recorded (a week)
 
 # Record an event unless it exists. With a campaign's seen hash (KEYS[5]), only if that hash's
 # `seq` is still ARGV[8] (the caller read it, then derived the event): then it moves to ARGV[9].
@@ -162,7 +162,11 @@ class Outbox:
     def take(self, lease_ms: int, count: int) -> list[Event]:
         """Up to `count` due events, each leased for `lease_ms` (due again after it)."""
         ids = cast(list[str], self._take(keys=[EVENTS_DUE], args=[lease_ms, count]))
-        return [e for e in self.events(ids) if e is not None]
+        found = self.events(ids)
+        gone = [event_id for event_id, event in zip(ids, found, strict=True) if event is None]
+        if gone:  # no longer kept (a week old): nothing left to send
+            self.redis.zrem(EVENTS_DUE, *gone)
+        return [e for e in found if e is not None]
 
     def events(self, ids: list[str]) -> list[Event | None]:
         """The events with these ids (None for one no longer kept)."""

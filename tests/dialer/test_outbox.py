@@ -137,3 +137,11 @@ def test_the_outbox_agrees_with_a_plain_model(redis_url: str) -> None:
         suppress_health_check=[HealthCheck.function_scoped_fixture],
     )
     run().runTest()
+
+
+def test_an_event_no_longer_kept_is_no_longer_due(redis_url: str) -> None:
+    outbox = _outbox(redis_url)
+    outbox.record("msg_1", "campaign.started", "c", "http://127.0.0.1:9/", "{}")
+    outbox.redis.delete("dialer:events:e:msg_1")  # as its expiry, a week on, would
+    assert outbox.take(HOUR_MS, 10) == []
+    assert outbox.due_count() == 0
