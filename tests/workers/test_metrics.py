@@ -65,6 +65,9 @@ def _submit(store: Store, n: int) -> None:
         max_concurrent=4,
         columns=("phone",),
         window="always",
+        max_attempts=2,  # a retried contact has made two creates
+        retry_on="no_answer,failed,voicemail",
+        retry_delays="1s",
     )
     rows = [Contact(r, f"+1415555{r + 3000:04d}", {"phone": "x"}) for r in range(1, n + 1)]
     session.submit(store, config, [rows])
