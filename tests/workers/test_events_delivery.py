@@ -4,6 +4,7 @@ SIGKILLed mid-request. Real worker processes, redis-server, simulator and HTTP."
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import pytest
@@ -67,7 +68,7 @@ def test_every_event_arrives_through_a_receiver_outage_a_redis_restart_and_a_kil
     assert outbox.due_count() == n + 2, "the outbox survives a Redis restart"
 
     # The receiver comes back and holds the first request: the worker posting it is killed.
-    received.hold = __import__("threading").Event()
+    received.hold = threading.Event()
     with receiving(received, port):
         wait_until(received.held.is_set, 30, "a delivery in progress", every=0.02)
         first.kill()
