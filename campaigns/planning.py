@@ -21,7 +21,7 @@ from campaigns.windows import parse_start_at, parse_window
 from dialer.campaign import CampaignConfig, check_campaign_id, parse_rate
 from dialer.errors import ConfigError, InputError, InvalidNumber
 from dialer.phone import normalize
-from dialer.run_options import RunOptions
+from dialer.run_options import RunOptions, parse_failure_guard
 from dialer.settings import Settings
 
 
@@ -119,6 +119,8 @@ def campaign_config(
         max_concurrent=opts.max_concurrent,
         account=settings.account_name(),
         opt_out_outcomes=tuple(opts.opt_out_outcome or ()),
+        max_cost_cents=_max_cost_cents(opts.max_cost),
+        pause_on_failures=_failure_guard(opts.pause_on_failures),
         webhook_url=opts.webhook_url,
         events_url=opts.events_url,
         columns=columns,
@@ -126,6 +128,22 @@ def campaign_config(
         source=str(source.resolve()),
         **calling_times(opts),
     )
+
+
+def _max_cost_cents(usd: float | None) -> float | None:
+    if usd is None:
+        return None
+    if not usd > 0:
+        raise ConfigError(f"--max-cost {usd:g}: give a spend cap in USD above 0, like 25")
+    return round(usd * 100, 2)
+
+
+def _failure_guard(text: str) -> str:
+    try:
+        parse_failure_guard(text)
+    except ValueError as exc:
+        raise ConfigError(f"--pause-on-failures {exc}") from exc
+    return text.strip().lower()
 
 
 def default_campaign_id(path: Path, name: str | None = None) -> str:
@@ -189,6 +207,7 @@ class RunPlan:
     load_options: LoadOptions
     named: bool = False  # the campaign id was given (not derived from the list)
     given: frozenset[str] = frozenset()  # the run options given, to apply to a resumed campaign
+    identified: bool = False  # `config` has its list's campaign id (lifecycle.identify)
 
 
 def plan_run(

@@ -27,6 +27,7 @@ from dialer.errors import ConfigError, DialerError
 from dialer.settings import Settings, load_settings
 from dialer.store import Store
 from dialer.store.outbox import Event, Outbox
+from workers import stack
 
 log = logging.getLogger("dialer.events")
 
@@ -154,7 +155,7 @@ class CourierStep(bootsteps.StartStopStep):  # type: ignore[misc]
         settings = load_settings()
         if not settings.redis_url:
             return
-        self.courier = Courier(Store.from_url(settings.redis_url), settings)
+        self.courier = Courier(stack.connect(settings.redis_url, ping=False), settings)
         self.courier.thread.start()
 
     def stop(self, parent: Any) -> None:

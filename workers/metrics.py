@@ -29,6 +29,7 @@ from campaigns.results import attempts_made
 from dialer.settings import load_settings
 from dialer.store import FINAL_STATES, ContactRecord, Store
 from dialer.store.outbox import Outbox
+from workers import stack
 from workers.queues import DIAL_QUEUE, FOLLOW_QUEUE
 
 CALL_LENGTH_BUCKETS_S = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
@@ -184,4 +185,4 @@ class MetricsStep(bootsteps.StartStopStep):  # type: ignore[misc]
     def start(self, parent: Any) -> None:
         settings = load_settings()
         if settings.metrics_port and settings.redis_url:
-            serve_metrics(Store.from_url(settings.redis_url), settings.metrics_port)
+            serve_metrics(stack.connect(settings.redis_url, ping=False), settings.metrics_port)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from campaigns import lifecycle
 from campaigns.events import CAMPAIGN_KINDS, campaign_kinds, sweep
 from campaigns.model import Contact
 from campaigns.planning import campaign_config
@@ -19,7 +20,6 @@ from dialer.run_options import RunOptions
 from dialer.settings import Settings
 from dialer.store import ContactState, Store
 from dialer.store.outbox import Outbox
-from workers import session
 
 URL = "http://127.0.0.1:9/events"
 RUNNING, PAUSED, DONE, CANCELED = (
@@ -80,7 +80,7 @@ def _campaign(store: Store, cid: str = "c", events_url: str | None = URL, n: int
         Contact(r, f"+1415555{r + 1000:04d}", {"phone": "x", "name": f"N{r}"})
         for r in range(1, n + 1)
     ]
-    session.submit(store, config, [rows])
+    lifecycle.submit(store, config, [rows])
 
 
 def _bodies(outbox: Outbox) -> list[dict[str, object]]:
@@ -92,7 +92,7 @@ def test_each_finished_contact_and_campaign_change_is_recorded_once(redis_url: s
     outbox = Outbox(store.redis)
     _campaign(store)
     assert sweep(store, outbox, None) == 0, "created, not started: nothing to say"
-    session.start(store, "c")
+    lifecycle.start(store, "c")
     store.transition("c", 2, ContactState.CANCELED, fields={"outcome": "Interested"})
     assert sweep(store, outbox, None) == 2
     assert sweep(store, outbox, None) == 0, "a second sweep finds nothing new"
@@ -122,7 +122,7 @@ def test_a_campaign_without_an_events_url_records_nothing(redis_url: str) -> Non
     store = Store.from_url(redis_url)
     outbox = Outbox(store.redis)
     _campaign(store, events_url=None)
-    session.start(store, "c")
+    lifecycle.start(store, "c")
     store.transition("c", 1, ContactState.CANCELED)
     assert sweep(store, outbox, None) == 0
     assert sweep(store, outbox, URL) == 2, "the deployment's default URL applies"
@@ -133,7 +133,7 @@ def test_a_sweep_cut_short_loses_nothing_and_records_nothing_twice(redis_url: st
     store = Store.from_url(redis_url)
     outbox = Outbox(store.redis)
     _campaign(store, n=4)
-    session.start(store, "c")
+    lifecycle.start(store, "c")
     for row in (1, 2, 3):
         store.transition("c", row, ContactState.CANCELED)
     # A sweep that recorded one contact and died before noting how many were final:

@@ -12,7 +12,7 @@ from dialer.errors import ConfigError
 from dialer.store.outbox import Outbox
 from tests.events_receiver import Received, receiving
 from workers.courier import EventTiming, backoff_ms, deliver
-from workers.stack import free_port
+from workers.processes import free_port
 
 TIMING = EventTiming(timeout_s=2, retry_s=0.5, retry_max_s=4)
 

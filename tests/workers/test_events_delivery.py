@@ -9,14 +9,14 @@ from collections import Counter
 
 import pytest
 
+from campaigns import lifecycle
 from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_FROM_NUMBER
 from dialer.store.outbox import Outbox
 from tests.events_receiver import Received, receiving
 from tests.support import RedisServer, Stack, wait_until
-from workers import session
-from workers.stack import free_port
+from workers.processes import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -38,8 +38,8 @@ def _submit(stack: Stack, url: str, n: int) -> None:
         Contact(r, f"+1415555{r + 2000:04d}", {"phone": "x", "name": f"N{r}"})
         for r in range(1, n + 1)
     ]
-    session.submit(stack.store, config, [rows])
-    session.start(stack.store, "ev")
+    lifecycle.submit(stack.store, config, [rows])
+    lifecycle.start(stack.store, "ev")
 
 
 def test_every_event_arrives_through_a_receiver_outage_a_redis_restart_and_a_kill(

@@ -12,17 +12,17 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from campaigns import lifecycle, watch
 from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.settings import Settings
 from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from dialer.store import FINAL_STATES, Store
 from tests.support import RedisServer, Stack, serve_in_thread, wait_until
-from workers import session
 from workers.metrics import error_code
+from workers.processes import free_port
 from workers.server.app import build_app
 from workers.server.context import Server
-from workers.stack import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 TOKEN = "test-token-0123456789"
@@ -51,7 +51,7 @@ def _by(samples: Samples, name: str, label: str, **fixed: str) -> Counter[str]:
 
 
 def _results(store: Store, path: Path) -> list[dict[str, str]]:
-    session.export(store, "m", path)
+    watch.export(store, "m", path)
     with path.open(newline="", encoding="utf-8") as file:
         return list(csv.DictReader(file))
 
@@ -70,8 +70,8 @@ def _submit(store: Store, n: int) -> None:
         retry_delays="1s",
     )
     rows = [Contact(r, f"+1415555{r + 3000:04d}", {"phone": "x"}) for r in range(1, n + 1)]
-    session.submit(store, config, [rows])
-    session.start(store, "m")
+    lifecycle.submit(store, config, [rows])
+    lifecycle.start(store, "m")
 
 
 def _serve_metrics(store: Store, redis_url: str, tmp: Path) -> httpx.Response:

@@ -10,11 +10,11 @@ from rich.console import Console
 
 from dialer.errors import ConfigError
 from dialer.settings import load_settings
-from dialer.store import Store
+from workers import stack
 from workers.cli.app import app
 from workers.courier import EventTiming
-from workers.session import require_durable
-from workers.stack import worker_command
+from workers.processes import worker_command
+from workers.stack import require_durable
 
 
 @app.command()
@@ -44,8 +44,7 @@ def worker(
         raise ConfigError("DIALER_REDIS_URL is not set; `dialer worker` serves a shared Redis")
     settings.require_api_key()
     EventTiming.parse(settings.events_timing)  # a bad DIALER_EVENTS_TIMING is named here
-    store = Store.from_url(settings.redis_url)
-    store.ping()
+    store = stack.connect(settings.redis_url)
     if warning := require_durable(store, settings):
         Console(stderr=True).print(f"Warning: {warning}", markup=False, highlight=False)
     store.redis.close()

@@ -11,16 +11,17 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from campaigns.report import read_results, summarise
+from campaigns import watch
+from campaigns.report import Report, summarise
 from campaigns.report_html import render
-from workers import session
+from campaigns.report_rows import read_results
 from workers.server.context import Server
 
 
 def results_csv(server: Server, cid: str) -> Path:
     """The campaign's results file, written now (complete or not)."""
     path = server.files(cid) / "results.csv"
-    session.export(server.store, cid, path)
+    watch.export(server.store, cid, path)
     return path
 
 
@@ -47,9 +48,13 @@ def text_cell(sheet: object, value: str) -> WriteOnlyCell:
     return cell
 
 
-def report_html(server: Server, cid: str) -> str:
-    """The campaign's self-contained HTML report, from its results now."""
+def report(server: Server, cid: str) -> Report:
+    """The campaign's report, from its results now."""
     source = results_csv(server, cid)
     with source.open(encoding="utf-8", newline="") as handle:
-        report = summarise(read_results(handle, name=source.name))
-    return render(report, source=f"{cid} results.csv")
+        return summarise(read_results(handle, name=source.name))
+
+
+def report_html(server: Server, cid: str) -> str:
+    """The campaign's self-contained HTML report, from its results now."""
+    return render(report(server, cid), source=f"{cid} results.csv")

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from campaigns.columns import RESERVED, key
 from campaigns.contacts import ContactFile, LoadOptions, open_contacts
-from campaigns.model import RESULT_COLUMNS, Contact
+from campaigns.model import Contact, is_result_column
 
 SAMPLES = 5
 
@@ -84,6 +84,13 @@ def inspect_list(path: Path, name: str, options: LoadOptions) -> Inspection:
         )
 
 
+def columns_of(path: Path, name: str, options: LoadOptions) -> list[Column]:
+    """The list's columns and what the campaign does with each, from its header alone (no
+    row is read: the start of a campaign reads its list once, as it loads it)."""
+    with open_contacts(path.open("rb"), name=name, options=options) as opened:
+        return [Column(name=c, used_as=_role(opened, c)) for c in opened.columns]
+
+
 def _sample(contact: Contact) -> Sample:
     return Sample(
         source_row=contact.source_row,
@@ -99,6 +106,6 @@ def _role(opened: ContactFile, column: str) -> str:
         return "variable"
     if key(column) in RESERVED:
         return f"per-row {key(column)}"
-    if opened.layout.is_results_file and key(column) in RESULT_COLUMNS:
+    if opened.layout.is_results_file and is_result_column(key(column)):
         return "result of an earlier run (ignored)"
     return "ignored"

@@ -4,6 +4,7 @@ simulator over HTTP. The results file is checked row by row against what the sim
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import httpx
@@ -48,7 +49,9 @@ def test_run_dials_each_valid_contact_once_and_writes_every_row(
 
     rows = _results(tmp / "contacts.results.csv")
     header = list(rows[0])
-    assert header == ["Phone Number", "first_name", "order_id", "notes", *RESULT_COLUMNS]
+    ours = ["Phone Number", "first_name", "order_id", "notes", *RESULT_COLUMNS]
+    assert header[: len(ours)] == ours  # then a column per field of the calls' analysis
+    assert all(c.startswith("analysis.") for c in header[len(ours) :])
     assert [r["source_row"] for r in rows] == ["1", "2", "3"]
     assert [r["phone_e164"] for r in rows] == ["+14155550101", "+12125550102", "+14155550103"]
     assert [r["first_name"] for r in rows] == ["Ana", "Ben", "Chloé"]
@@ -114,3 +117,50 @@ def test_unreadable_file_refuses_to_start(simulator: RunningSimulator, tmp: Path
     assert "contacts.csv" in done.stderr
     assert "Traceback" not in done.stderr
     assert sim_get(simulator.url, "creates") == []
+
+
+READ_HOOK = """\
+import os
+from campaigns import contacts, resuming
+
+def _count(what):
+    with open(os.environ["DIALER_TEST_READS"], "a", encoding="utf-8") as log:
+        log.write(what + "\\n")
+
+_open, _batches, _identify = contacts.open_contacts, contacts.ContactFile.batches, resuming.identify
+
+def open_contacts(*args, **kwargs):
+    _count("open")
+    return _open(*args, **kwargs)
+
+def batches(self):
+    _count("pass")
+    yield from _batches(self)
+
+def identify(*args, **kwargs):
+    _count("identify")
+    return _identify(*args, **kwargs)
+
+contacts.open_contacts = open_contacts
+contacts.ContactFile.batches = batches
+resuming.identify = identify
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_run_reads_its_list_once_preflight_included(
+    simulator: RunningSimulator, tmp: Path
+) -> None:
+    """The preflight's counts come from the pass that loads the list: one open, one pass; and
+    which campaign the list is is asked once."""
+    hook = tmp / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(READ_HOOK, encoding="utf-8")
+    (tmp / "contacts.csv").write_text(CONTACTS, encoding="utf-8")
+    reads = tmp / "reads.log"
+    path = os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")]))
+    env = {**cli_env(simulator, tmp), "PYTHONPATH": path, "DIALER_TEST_READS": str(reads)}
+    done = dialer_cli(campaign_args("run", "contacts.csv", "--rate", "20/s"), env, cwd=tmp)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Preflight" in done.stdout and "quota" in done.stdout, "the preflight ran"
+    assert reads.read_text(encoding="utf-8").split() == ["open", "identify", "pass"]
