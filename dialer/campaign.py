@@ -69,6 +69,7 @@ class CampaignConfig(BaseModel):
     account: str = ""  # the OneInbox account it dials on (`dialer.account`; '' = "default")
     webhook_url: str | None = None
     webhook_secret: str = Field(default="", repr=False)  # given by the store at creation
+    events_url: str | None = None  # where its signed events go (`campaigns.events`)
     columns: tuple[str, ...] = ()
     variable_columns: tuple[str, ...] = ()
     source: str = ""

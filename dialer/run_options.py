@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from dialer.endpoint import check_callback_url
 
@@ -46,6 +46,10 @@ class RunOptions(BaseModel):
     webhook_url: Annotated[
         str | None,
         Cli("URL of `dialer webhooks`: https://HOST/webhooks/oneinbox (http: this machine only)."),
+    ] = None
+    events_url: Annotated[
+        str | None,
+        Cli("Signed events to this URL (default: DIALER_EVENTS_URL)."),
     ] = None
     phone_column: Annotated[
         str | None,
@@ -146,11 +150,11 @@ class RunOptions(BaseModel):
         """A repeatable option given no time is None, as if the model were built without it."""
         return value or None
 
-    @field_validator("webhook_url")
+    @field_validator("webhook_url", "events_url")
     @classmethod
-    def _callback(cls, value: str | None) -> str | None:
-        """A webhook URL is https, or plain http to this machine (an InputError otherwise)."""
-        return check_callback_url(value, "webhook_url") if value else None
+    def _callback(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A callback URL is https, or plain http to this machine (an InputError otherwise)."""
+        return check_callback_url(value, str(info.field_name)) if value else None
 
 
 def parse_failure_guard(text: str) -> tuple[int, int] | None:

@@ -29,8 +29,8 @@ from pydantic_settings import (
 
 from dialer.account import DEFAULT_ACCOUNT, AccountLimits, check_account_name, fingerprint
 from dialer.campaign import parse_rate
-from dialer.endpoint import DEFAULT_BASE_URL, check_base_url
-from dialer.errors import ConfigError
+from dialer.endpoint import DEFAULT_BASE_URL, check_base_url, check_callback_url
+from dialer.errors import ConfigError, DialerError
 from dialer.policy import Timing
 from dialer.redis_url import ENVIRONMENT_ONLY
 
@@ -149,6 +149,25 @@ class Settings(BaseSettings):
         description="seconds between the plain progress lines of `dialer run` without a terminal",
     )
 
+    events_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("events_url", "DIALER_EVENTS_URL"),
+        description="where campaigns without --events-url send their signed events",
+    )
+    events_timing: str = Field(
+        default="",
+        validation_alias=AliasChoices("events_timing", "DIALER_EVENTS_TIMING"),
+        description="event delivery's time limits, e.g. 'retry_s=2,retry_max_s=600' "
+        "(see workers.courier.EventTiming)",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("metrics_port", "DIALER_METRICS_PORT"),
+        description="the port a worker serves /metrics on, at 127.0.0.1 (none by default)",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -166,6 +185,16 @@ class Settings(BaseSettings):
     @classmethod
     def _key_may_go_there(cls, value: str) -> str:
         return check_base_url(value)
+
+    @field_validator("events_url")
+    @classmethod
+    def _events_may_go_there(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return check_callback_url(value, "events_url")
+        except DialerError as exc:  # the environment named it, not a command-line option
+            raise ConfigError(f"DIALER_EVENTS_URL{str(exc).removeprefix('--events-url')}") from None
 
     def dispatch_timing(self) -> Timing:
         """The dispatcher's time limits: defaults, with DIALER_TIMING's overrides."""

@@ -20,7 +20,9 @@ from celery import Celery, signals
 
 from dialer.redis_url import celery_options
 from dialer.settings import load_settings
+from workers.courier import CourierStep
 from workers.logs import configure
+from workers.metrics import MetricsStep
 from workers.queues import DIAL_QUEUE, DIAL_TASK, FOLLOW_QUEUE, FOLLOW_TASK
 from workers.ticker import TickStep
 
@@ -53,6 +55,8 @@ def make_app(broker_url: str | None = None) -> Celery:
         task_send_sent_event=False,
     )
     app.steps["worker"].add(TickStep)
+    app.steps["worker"].add(CourierStep)
+    app.steps["worker"].add(MetricsStep)
     return app
 
 

@@ -41,6 +41,7 @@ Keys, for campaign C and contact R (its member id; each named by a function in
     dialer:lists               a list file's resolved path -> its campaign
     dialer:tick                the lease that lets one process tick at a time
     dialer:replicated          a counter written before WAIT (see `durability.replicated`)
+    dialer:events:*            the outbox of signed events for a CRM (see `dialer.store.outbox`)
 """
 
 from dialer.store.claiming import Claim
