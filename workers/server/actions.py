@@ -174,6 +174,7 @@ def retry(server: Server, cid: str, statuses: list[str]) -> str:
             "columns": tuple(contact_file.columns),
             "variable_columns": tuple(contact_file.variable_columns),
             "source": str(contacts),
+            "retry_of": str(results.resolve()),
         }
     )
     _submit(server, RunPlan(retry_config, contact_file, contacts, folder / "rejects.csv",

@@ -7,21 +7,41 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.planning import plan_run
+from dialer.account import DEFAULT_ACCOUNT, NumberRules
 from dialer.client import OneInboxClient
 from dialer.errors import InputError, InvalidNumber
 from dialer.http import make_http_client
 from dialer.models import Call, CallRequest
 from dialer.phone import normalize
 from dialer.settings import Settings
+from dialer.store import Claim, Store
 from workers.server import forms
 
 TEST_METADATA = {"dialer_test_call": "1"}
+_REFUSED = {
+    "suppressed": "the number is on the account's do-not-call list",
+    "account_busy": "the account has as many calls at once as its limit allows",
+    "account_pace": "the account's rate allows no call now",
+    "daily_limit": "the number had as many calls as allowed in 24 hours",
+}
+
+
+def refusal(claim: Claim) -> str:
+    """Why the claim refused a test call, for people."""
+    return claim.waiting or _REFUSED.get(claim.reason, claim.reason)
 
 
 def place(
-    settings: Settings, contacts: Path, values: dict[str, Any], to: str, variables: dict[str, str]
+    settings: Settings,
+    store: Store,
+    contacts: Path,
+    values: dict[str, Any],
+    to: str,
+    variables: dict[str, str],
 ) -> Call:
-    """Dial `to` once, as the campaign of `contacts` with run options `values` would."""
+    """Dial `to` once, as the campaign of `contacts` with run options `values` would, through
+    the same claim as its calls (the account's do-not-call list, limits and the number's gap;
+    not the calling window): refused, an InputError says why and nothing is dialled."""
     opts = forms.build(values, webhook_url=None)
     try:
         number = normalize(to.strip(), opts.default_region)
@@ -30,6 +50,13 @@ def place(
     chosen = plan_run(settings, contacts, opts, campaign="test-call")
     chosen.contact_file.close()
     config = chosen.config
+    rules = NumberRules(config.min_gap_s, 0)
+    defaults = settings.account_defaults()
+    claim = store.claim_test_call(
+        config.account or DEFAULT_ACCOUNT, number, account_defaults=defaults, rules=rules
+    )
+    if not claim.won:
+        raise InputError(f"test call to {number} refused: {refusal(claim)}")
     http = make_http_client(
         settings.base_url,
         settings.require_api_key(),
