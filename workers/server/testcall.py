@@ -14,21 +14,11 @@ from dialer.http import make_http_client
 from dialer.models import Call, CallRequest
 from dialer.phone import normalize
 from dialer.settings import Settings
-from dialer.store import Claim, Store
+from dialer.store import Store
+from dialer.testcall import place_test_call
 from workers.server import forms
 
 TEST_METADATA = {"dialer_test_call": "1"}
-_REFUSED = {
-    "suppressed": "the number is on the account's do-not-call list",
-    "account_busy": "the account has as many calls at once as its limit allows",
-    "account_pace": "the account's rate allows no call now",
-    "daily_limit": "the number had as many calls as allowed in 24 hours",
-}
-
-
-def refusal(claim: Claim) -> str:
-    """Why the claim refused a test call, for people."""
-    return claim.waiting or _REFUSED.get(claim.reason, claim.reason)
 
 
 def place(
@@ -50,13 +40,6 @@ def place(
     chosen = plan_run(settings, contacts, opts, campaign="test-call")
     chosen.contact_file.close()
     config = chosen.config
-    rules = NumberRules(config.min_gap_s, 0)
-    defaults = settings.account_defaults()
-    claim = store.claim_test_call(
-        config.account or DEFAULT_ACCOUNT, number, account_defaults=defaults, rules=rules
-    )
-    if not claim.won:
-        raise InputError(f"test call to {number} refused: {refusal(claim)}")
     http = make_http_client(
         settings.base_url,
         settings.require_api_key(),
@@ -70,5 +53,11 @@ def place(
         variables=variables,
         metadata=TEST_METADATA,
     )
+    account = config.account or DEFAULT_ACCOUNT
+    rules = NumberRules(config.min_gap_s, 0)
+    defaults = settings.account_defaults()
     with http:
-        return OneInboxClient(http).create_call(request)
+        client = OneInboxClient(http)
+        return place_test_call(
+            store, client, account, request, rules=rules, account_defaults=defaults
+        )
