@@ -26,7 +26,13 @@ import pytest
 import redis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from campaigns.contacts import load_contacts
 from campaigns.when import CallingPolicy
@@ -61,6 +67,7 @@ TIMING = Timing(
     post_call_wait_s=0.0,
     poll_scale=0.05,
 )
+CLOCKS_MS = 50  # how far Redis's clock and this process's may disagree
 DEADLINE_S = 3600.0  # the campaigns' deadline, from the start of an example
 GAP_S = 7200.0  # longer than the deadline: a contact the gap holds must end `expired` at it
 ENDINGS = [
@@ -69,6 +76,7 @@ ENDINGS = [
     ContactState.FAILED,
     ContactState.VOICEMAIL,
 ]
+UNSURE = (ContactState.DIALING, ContactState.RECONCILING)  # creates whose fate is looked up
 EDITS = ["insert", "delete", "resort", "duplicate", "rename", "crlf"]
 
 
@@ -79,7 +87,7 @@ def _config(cid: str, deadline: datetime, **kw: Any) -> CampaignConfig:
         from_number=DEFAULT_FROM_NUMBER,
         columns=("phone", "name"),
         variable_columns=("name",),
-        rate_per_s=1000,
+        rate_per_s=1e6,  # the pace never holds a contact: a stranded one is a bug
         max_concurrent=50,
         window="always",
         max_attempts=2,
@@ -145,6 +153,11 @@ class ListModel(RuleBasedStateMachine):
 
     # -- rules -----------------------------------------------------------------------------
 
+    @initialize(numbers=st.lists(st.sampled_from(NUMBERS), min_size=1, max_size=8))
+    def a_first_list_is_run(self, numbers: list[str]) -> None:
+        self._load([(n, f"{n}-v0") for n in numbers], "\n")
+        session.start(self.store, "main")
+
     @rule(edit=st.sampled_from(EDITS), data=st.data())
     def load_an_edited_list(self, edit: str, data: st.DataObject) -> None:
         rows, pick = list(self.rows), data.draw(st.randoms(use_true_random=False))
@@ -188,7 +201,7 @@ class ListModel(RuleBasedStateMachine):
         if self.store.campaign_state("main") is CampaignState.RUNNING:
             self.store.set_campaign_state("main", CampaignState.PAUSED)
 
-    @precondition(lambda self: self.version > 3)
+    @precondition(lambda self: self.version > 4)
     @rule()
     def cancel(self) -> None:
         session.cancel(self.store, "main")
@@ -202,6 +215,18 @@ class ListModel(RuleBasedStateMachine):
                 due = self.store.redis.zscore(ready_key(cid), str(member))
                 if due is None or due <= now_ms:
                     place(self.d, cid, member)
+                    self._left_or_said_why(cid, member, now_ms)
+
+    def _left_or_said_why(self, cid: str, member: int, now_ms: float) -> None:
+        """A due contact a worker placed in a running campaign was claimed, or waits again
+        for a reason the claim gave: it is not left due and untouched (stranded)."""
+        if self.store.campaign_state(cid) is not CampaignState.RUNNING:
+            return
+        after = self.store.contact(cid, member)
+        due = self.store.redis.zscore(ready_key(cid), str(member))
+        if after is not None and after.state is ContactState.PENDING and due is not None:
+            touched = after.updated_at_ms >= now_ms - CLOCKS_MS or due > now_ms
+            assert touched, f"{after.phone} was placed and is still due, untouched"
 
     @rule(number=st.sampled_from(NUMBERS), sent=st.booleans())
     def kill_a_worker_after_its_claim(self, number: str, sent: bool) -> None:
@@ -228,9 +253,10 @@ class ListModel(RuleBasedStateMachine):
     def follow(self) -> None:
         """Follow-ups fall due (reconcile what a dead worker left, poll calls)."""
         for cid in self.campaigns:
-            members = self.store.redis.zrange(watch_key(cid), 0, -1)
-            for member in members:
-                follow_up(self.d, cid, int(member))
+            for member in map(int, self.store.redis.zrange(watch_key(cid), 0, -1)):
+                contact = self.store.contact(cid, member)
+                if contact is not None and contact.state in UNSURE:  # calls end by `end_a_call`
+                    follow_up(self.d, cid, member)
 
     @rule(ending=st.sampled_from(ENDINGS), number=st.sampled_from(NUMBERS))
     def end_a_call(self, ending: ContactState, number: str) -> None:
@@ -395,3 +421,19 @@ def test_the_store_keeps_each_number_one_contact_whatever_happens(model: type[Li
         derandomize=os.environ.get("DIALER_MODEL_SEED") is None,
     )
     runner().runTest()
+
+
+def test_a_number_inserted_at_the_top_after_a_finished_run_is_dialled(
+    model: type[ListModel],
+) -> None:
+    machine = model()
+    first, top = NUMBERS[0], NUMBERS[1]
+    machine._load([(first, f"{first}-v1")], "\n")
+    machine.expected[("main", first)] = f"{first}-v1"
+    machine.start()
+    machine.dial(4)
+    machine._load([(top, f"{top}-v2"), (first, f"{first}-v1")], "\n")
+    machine.dial(4)
+    machine.each_create_is_its_numbers_once_per_attempt_with_its_latest_variables()
+    assert machine.record("main", top).state is not ContactState.PENDING
+    machine.teardown()
