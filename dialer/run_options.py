@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from dialer.endpoint import check_callback_url
+
 
 @dataclass(frozen=True)
 class Cli:
@@ -42,7 +44,8 @@ class RunOptions(BaseModel):
         str | None, Cli("Registered caller number, E.164 (default: DIALER_FROM_NUMBER).")
     ] = None
     webhook_url: Annotated[
-        str | None, Cli("URL of `dialer webhooks` (http://HOST:8080/webhooks/oneinbox).")
+        str | None,
+        Cli("URL of `dialer webhooks`: https://HOST/webhooks/oneinbox (http: this machine only)."),
     ] = None
     phone_column: Annotated[
         str | None,
@@ -134,6 +137,12 @@ class RunOptions(BaseModel):
     def _none_when_empty(cls, value: list[str] | None) -> list[str] | None:
         """A repeatable option given no time is None, as if the model were built without it."""
         return value or None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _callback(cls, value: str | None) -> str | None:
+        """A webhook URL is https, or plain http to this machine (an InputError otherwise)."""
+        return check_callback_url(value, "webhook_url") if value else None
 
 
 RUN_DEFAULTS = RunOptions()

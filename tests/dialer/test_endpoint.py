@@ -1,5 +1,6 @@
 """Where the API key may go: https, or plain http only to this machine; a base URL from a
-`.env` file never; the address in use named by the preflight and warned about once."""
+`.env` file never; the address in use named by the preflight and warned about once. Where we
+are called back (a webhook URL): https, or plain http only to this machine, no other scheme."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from campaigns.preflight import Level, check_endpoint
-from dialer.endpoint import DEFAULT_BASE_URL, check_base_url
-from dialer.errors import ConfigError
+from dialer.endpoint import DEFAULT_BASE_URL, check_base_url, check_callback_url, is_loopback
+from dialer.errors import ConfigError, InputError
 from dialer.http import make_http_client
+from dialer.run_options import RunOptions
 from dialer.simulator.config import DEFAULT_API_KEY
 from dialer.simulator.server import RunningSimulator
 from tests.support import campaign_args, cli_env, dialer_cli
@@ -159,3 +163,67 @@ def test_dialer_check_shows_the_address_in_use(simulator: RunningSimulator, tmp_
     assert done.returncode == 0, done.stdout + done.stderr
     text = " ".join(done.stdout.split())
     assert simulator.url in text and str((tmp_path / ".env").resolve()) in text
+
+
+@pytest.mark.parametrize(
+    ("url", "normalised"),
+    [("https://hooks.example.com/webhooks/oneinbox", "https://hooks.example.com/webhooks/oneinbox"),
+     ("  HTTPS://Hooks.Example.COM/w  ", "https://hooks.example.com/w"),
+     ("http://127.0.0.1:8080/webhooks/oneinbox", "http://127.0.0.1:8080/webhooks/oneinbox"),
+     ("http://localhost:8000/w", "http://localhost:8000/w"), ("http://[::1]:8080/w", "http://[::1]:8080/w")],
+)  # fmt: skip
+def test_a_callback_url_is_https_or_to_this_machine(url: str, normalised: str) -> None:
+    assert check_callback_url(url) == normalised
+    assert RunOptions(webhook_url=url).webhook_url == normalised
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["file:///etc/passwd", "gopher://127.0.0.1:6379/_FLUSHALL", "http://169.254.169.254/latest",
+     "http://10.0.0.5:8080/w", "http://localhost.evil.example/w", "ftp://127.0.0.1/w",
+     "javascript:alert(1)", "https://", "hooks.example.com/w", "//hooks.example.com/w"],
+)  # fmt: skip
+def test_any_other_callback_url_is_refused_naming_the_field(url: str) -> None:
+    with pytest.raises(InputError, match=r"^--webhook-url: .*https"):
+        check_callback_url(url)
+    with pytest.raises(InputError, match=r"^--webhook-url: "):
+        RunOptions(webhook_url=url)
+    with pytest.raises(InputError, match=r"^--events-url: "):
+        check_callback_url(url, "events_url")
+
+
+def test_a_huge_refused_url_is_not_echoed_whole() -> None:
+    for url in ("gopher://x/" + "a" * 200_000, "ftp://" + "b" * 1_000):
+        with pytest.raises(InputError) as refused:
+            check_callback_url(url)
+        assert len(str(refused.value)) < 300
+
+
+@given(st.text(max_size=60) | st.from_regex(r"\A(https?|ftp|file)://[^/]{0,20}(/.{0,20})?\Z"))
+def test_a_callback_url_is_accepted_only_when_safe_or_refused_as_input(url: str) -> None:
+    try:
+        checked = check_callback_url(url)
+    except InputError:
+        return
+    parsed = httpx.URL(checked)
+    assert parsed.host
+    assert parsed.scheme == "https" or (parsed.scheme == "http" and is_loopback(parsed.host))
+
+
+def test_a_run_given_another_webhook_url_stops_before_anything(tmp_path: Path) -> None:
+    (tmp_path / "c.csv").write_text("phone\n+14155550100\n")
+    env = {"ONEINBOX_API_KEY": KEY, "DIALER_STATE_DIR": str(tmp_path / "state")}
+    args = campaign_args("run", "c.csv", "--webhook-url", "gopher://127.0.0.1:6379/_FLUSHALL")
+    done = dialer_cli(args, env, tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--webhook-url" in done.stderr and "https" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_refuses_a_public_url_it_could_not_hand_out(tmp_path: Path) -> None:
+    env = {"ONEINBOX_API_KEY": KEY, "DIALER_STATE_DIR": str(tmp_path / "state")}
+    args = ["serve", "--port", "1", "--public-url", "http://hooks.example.com"]
+    done = dialer_cli(args, env, tmp_path, timeout=30)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--public-url" in done.stderr and "https" in done.stderr
+    assert "Serving" not in done.stdout and "Traceback" not in done.stderr

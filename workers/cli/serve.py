@@ -9,6 +9,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from dialer.endpoint import check_callback_url
 from dialer.settings import Settings, load_settings
 from workers.cli.app import app
 from workers.logs import configure
@@ -42,8 +43,11 @@ def serve(
     token printed at start.
     """
     settings = load_settings()
-    if public_url:
-        settings = settings.model_copy(update={"public_url": public_url})
+    public_url = public_url or settings.public_url
+    if public_url:  # campaigns' webhook URLs are made from it: checked before anything starts
+        settings = settings.model_copy(
+            update={"public_url": check_callback_url(public_url, "public_url")}
+        )
     # The embedded worker dials with the key; with DIALER_REDIS_URL the workers hold it, and the
     # server without one skips the account checks of its preflight.
     api_key = settings.api_key.get_secret_value() if settings.api_key else ""

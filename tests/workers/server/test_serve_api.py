@@ -121,6 +121,9 @@ def test_inspect_shows_columns_counts_rejects_and_samples(
         ({"retry_on": "sometimes"}, "retry_on"),
         ({"from_number": "12"}, "from_number"),
         ({"campaign": "no spaces allowed"}, "campaign"),
+        ({"webhook_url": "gopher://127.0.0.1:6379/_FLUSHALL"}, "webhook_url"),
+        ({"webhook_url": "http://169.254.169.254/latest/meta-data"}, "webhook_url"),
+        ({"webhook_url": "file:///etc/passwd"}, "webhook_url"),
     ],
 )
 def test_a_bad_option_is_a_422_naming_it(

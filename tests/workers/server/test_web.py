@@ -223,7 +223,8 @@ def test_login_sets_a_strict_http_only_cookie_and_pages_need_it(site: Site) -> N
     assert tab.url == f"{site.url}/", "the token stays in the address bar"
     (cookie,) = tab.context.cookies()
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
-    # A form posted with the session but without its CSRF token (another site's form) is refused.
+    # A form posted with the session and a forged CSRF token is refused (every form and every
+    # kind of forgery, a missing token included: test_csrf.py).
     jar = {cookie["name"]: cookie["value"]}
     refused = httpx.post(f"{site.url}/campaigns/x/pause", cookies=jar, data={"csrf": "forged"})
     assert refused.status_code == 403
