@@ -8,7 +8,8 @@ deadline; after every step it checks the store against a plain reference model.
 
 A few hundred examples run in CI (`DIALER_MODEL_EXAMPLES`, default 150); a deeper run:
 `DIALER_MODEL_EXAMPLES=3000 DIALER_MODEL_STEPS=80 .venv/bin/pytest -q -p no:timeout
-tests/dialer/test_store_model.py`.
+tests/dialer/test_store_model.py` (`DIALER_MODEL_SHRINK=0` reports the first failure found
+without shrinking it: quicker when checking that a break is caught).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -53,6 +54,7 @@ from dialer.store.keys import ledger_key, numbers_key, queued_key, ready_key, wa
 from dialer.testcall import place_test_call
 from workers import session
 
+PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink, Phase.explain)
 EXAMPLES = int(os.environ.get("DIALER_MODEL_EXAMPLES", "150"))
 STEPS = int(os.environ.get("DIALER_MODEL_STEPS", "30"))
 NUMBERS = [f"+1415555{n:04d}" for n in range(300, 312)]  # the numbers lists are made of
@@ -403,7 +405,7 @@ class ListModel(RuleBasedStateMachine):
 def model(redis_url: str, simulator: RunningSimulator, tmp_path: Path) -> Iterator[type[ListModel]]:
     ListModel.redis_url, ListModel.sim_url, ListModel.tmp = redis_url, simulator.url, tmp_path
     with make_http_client(
-        simulator.url, DEFAULT_API_KEY, connect_timeout=2, read_timeout=2
+        simulator.url, DEFAULT_API_KEY, connect_timeout=5, read_timeout=15
     ) as http:
         ListModel.http = http
         yield ListModel
@@ -419,6 +421,7 @@ def test_the_store_keeps_each_number_one_contact_whatever_happens(model: type[Li
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         derandomize=os.environ.get("DIALER_MODEL_SEED") is None,
+        phases=PHASES if os.environ.get("DIALER_MODEL_SHRINK", "1") != "0" else PHASES[:-2],
     )
     runner().runTest()
 

@@ -103,7 +103,7 @@ def test_contacts_held_by_the_gap_end_expired_at_the_deadline_and_the_run_exits(
     _write(tmp / "first.csv", [1, 2, 3])
     assert _run(simulator, tmp, name="first.csv").returncode == 0
     _write(tmp / "leads.csv", [1, 2, 3])  # another campaign of the account, same numbers
-    deadline = (datetime.now(UTC) + timedelta(seconds=12)).isoformat(timespec="seconds")
+    deadline = (datetime.now(UTC) + timedelta(seconds=45)).isoformat(timespec="seconds")
     held = _run(simulator, tmp, "--deadline", deadline, "--no-preflight")
     assert held.returncode == 0, held.stdout + held.stderr
     rows = _results(tmp / "leads.results.csv")
