@@ -35,6 +35,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from campaigns import lifecycle, watch
 from campaigns.contacts import load_contacts
 from campaigns.when import CallingPolicy
 from dialer.account import NumberRules
@@ -52,7 +53,6 @@ from dialer.simulator.server import RunningSimulator
 from dialer.store import FINAL_STATES, LIVE_STATES, ContactRecord, ContactState, Store
 from dialer.store.keys import ledger_key, numbers_key, queued_key, ready_key, watch_key
 from dialer.testcall import place_test_call
-from workers import session
 
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink, Phase.explain)
 EXAMPLES = int(os.environ.get("DIALER_MODEL_EXAMPLES", "150"))
@@ -158,7 +158,7 @@ class ListModel(RuleBasedStateMachine):
     @initialize(numbers=st.lists(st.sampled_from(NUMBERS), min_size=1, max_size=8))
     def a_first_list_is_run(self, numbers: list[str]) -> None:
         self._load([(n, f"{n}-v0") for n in numbers], "\n")
-        session.start(self.store, "main")
+        lifecycle.start(self.store, "main")
 
     @rule(edit=st.sampled_from(EDITS), data=st.data())
     def load_an_edited_list(self, edit: str, data: st.DataObject) -> None:
@@ -187,7 +187,7 @@ class ListModel(RuleBasedStateMachine):
             if before is None or before.state is ContactState.PENDING:
                 self.expected[("main", number)] = name
         config = self.store.campaign("main")
-        session.submit(self.store, config, [loaded.contacts], named=True)
+        lifecycle.submit(self.store, config, [loaded.contacts], named=True)
         self.rows = rows
         kept = {n for n, _ in rows}
         assert {r.phone for r in loaded.rejects} <= kept  # only later duplicates are refused
@@ -196,7 +196,7 @@ class ListModel(RuleBasedStateMachine):
     @rule()
     def start(self) -> None:
         for cid in self.campaigns:
-            session.start(self.store, cid)
+            lifecycle.start(self.store, cid)
 
     @rule()
     def pause(self) -> None:
@@ -206,7 +206,7 @@ class ListModel(RuleBasedStateMachine):
     @precondition(lambda self: self.version > 4)
     @rule()
     def cancel(self) -> None:
-        session.cancel(self.store, "main")
+        lifecycle.cancel(self.store, "main")
 
     @rule(count=st.integers(1, 4))
     def dial(self, count: int) -> None:
@@ -277,21 +277,21 @@ class ListModel(RuleBasedStateMachine):
         loaded = load_contacts(io.BytesIO(text.encode()), name="other.csv")
         for number in NUMBERS[:6]:
             self.expected[("other", number)] = f"{number}-other"
-        session.submit(self.store, self.store.campaign("other"), [loaded.contacts], named=True)
-        session.start(self.store, "other")
+        lifecycle.submit(self.store, self.store.campaign("other"), [loaded.contacts], named=True)
+        lifecycle.start(self.store, "other")
         self.campaigns.append("other")
 
     @precondition(lambda self: "retry" not in self.campaigns and self.version > 0)
     @rule()
     def a_retry_run_of_the_campaigns_results(self) -> None:
-        session.export(self.store, "main", self.results)
+        watch.export(self.store, "main", self.results)
         config = _config("retry", self.deadline, retry_of=str(self.results))
         self.store.create_campaign(config)
         loaded = load_contacts(self.results.open("rb"), name=self.results.name)
         for contact in loaded.contacts:
             self.expected[("retry", contact.phone_e164)] = contact.row.get("name", "")
-        session.submit(self.store, self.store.campaign("retry"), [loaded.contacts], named=True)
-        session.start(self.store, "retry")
+        lifecycle.submit(self.store, self.store.campaign("retry"), [loaded.contacts], named=True)
+        lifecycle.start(self.store, "retry")
         self.campaigns.append("retry")
 
     @rule(number=st.sampled_from(NUMBERS))
