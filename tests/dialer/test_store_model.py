@@ -6,7 +6,7 @@ status, kills work in flight, reconciles, pauses, resumes and cancels, runs a re
 campaign's results, lets a second campaign of the account call the same numbers, and passes the
 deadline; after every step it checks the store against a plain reference model.
 
-A few hundred examples run in CI (`DIALER_MODEL_EXAMPLES`, default 150); a deeper run:
+A few hundred examples run in CI (`DIALER_MODEL_EXAMPLES`, default 200); a deeper run:
 `DIALER_MODEL_EXAMPLES=3000 DIALER_MODEL_STEPS=80 .venv/bin/pytest -q -p no:timeout
 tests/dialer/test_store_model.py` (`DIALER_MODEL_SHRINK=0` reports the first failure found
 without shrinking it: quicker when checking that a break is caught).
@@ -55,7 +55,7 @@ from dialer.store.keys import ledger_key, numbers_key, queued_key, ready_key, wa
 from dialer.testcall import place_test_call
 
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink, Phase.explain)
-EXAMPLES = int(os.environ.get("DIALER_MODEL_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("DIALER_MODEL_EXAMPLES", "200"))
 STEPS = int(os.environ.get("DIALER_MODEL_STEPS", "30"))
 NUMBERS = [f"+1415555{n:04d}" for n in range(300, 312)]  # the numbers lists are made of
 HEADER = "phone,name"
