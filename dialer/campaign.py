@@ -84,6 +84,8 @@ class CampaignConfig(BaseModel):
     retry_of: str = ""
     results_path: str = ""
     opt_out_outcomes: tuple[str, ...] = ()  # outcomes that put the number on the do-not-call list
+    max_cost_cents: float | None = Field(default=None, gt=0)  # the spend cap (`--max-cost`)
+    pause_on_failures: str = RUN_DEFAULTS.pause_on_failures  # N/M or 'off'
 
     @property
     def webhook_target(self) -> str | None:
