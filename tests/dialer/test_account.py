@@ -213,7 +213,7 @@ def test_a_number_gets_its_days_calls_from_all_campaigns_then_waits(store: Store
         assert _number_claim(store, cid, 1, florida).won
     held = _number_claim(store, "d", 1, florida)
     assert held.reason == "daily_limit" and 86_399 < held.wait_s <= 86_400
-    assert "next at" in held.waiting
+    assert "next allowed" in held.waiting
 
 
 def test_us_states_rules_allow_three_calls_a_day_in_florida_and_oklahoma() -> None:
