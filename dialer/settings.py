@@ -8,7 +8,9 @@ from argv, and is never logged or written anywhere.
 
 The `.env` file is the one in the current folder, so it may be anyone's: it may give the key,
 but never the base URL the key is sent to (`dialer.endpoint`). A base URL other than
-OneInbox's comes only from the environment.
+OneInbox's comes only from the environment. So do the Redis credentials of a `sentinel://`
+DIALER_REDIS_URL, which `dialer.redis_url` reads from the environment alone; a `.env` file
+that names one is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -24,11 +27,12 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from dialer.account import DEFAULT_ACCOUNT, AccountLimits, check_account, fingerprint
+from dialer.account import DEFAULT_ACCOUNT, AccountLimits, check_account_name, fingerprint
 from dialer.campaign import parse_rate
 from dialer.endpoint import DEFAULT_BASE_URL, check_base_url
 from dialer.errors import ConfigError
 from dialer.policy import Timing
+from dialer.redis_url import ENVIRONMENT_ONLY
 
 ENV_FILE = ".env"
 __all__ = ["DEFAULT_BASE_URL", "ENV_FILE", "Settings", "env_file", "load_settings"]
@@ -180,7 +184,7 @@ class Settings(BaseSettings):
         """The account this key dials on: DIALER_ACCOUNT, else a fingerprint of the API key
         (never the key itself), else "default" when there is no key either."""
         if self.account:
-            return check_account(self.account.strip())
+            return check_account_name(self.account.strip())
         if self.api_key is not None and self.api_key.get_secret_value().strip():
             return fingerprint(self.api_key.get_secret_value())
         return DEFAULT_ACCOUNT
@@ -236,6 +240,21 @@ def _refuse_base_url_from_env_file(settings: Settings) -> None:
         )
 
 
+def _refuse_credentials_from_env_file() -> None:
+    """A Redis or Sentinel credential in `.env` is refused, naming the file and the variable."""
+    path = env_file()
+    if path is None:
+        return
+    given = {name.upper() for name, value in dotenv_values(path).items() if value}
+    for variable in ENVIRONMENT_ONLY:
+        if variable in given:
+            raise ConfigError(
+                f"{variable} in {path} is not used: a .env file may be anyone's, so Redis "
+                f"credentials come from the environment only. Set {variable} in the "
+                "environment instead, and remove it from the file."
+            )
+
+
 def load_settings() -> Settings:
     """Settings from the environment over `.env` over the defaults; a ConfigError naming the
     setting (or the `.env` file) when one is refused."""
@@ -244,6 +263,7 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         raise ConfigError(_readable(exc)) from None
     _refuse_base_url_from_env_file(settings)
+    _refuse_credentials_from_env_file()
     return settings
 
 

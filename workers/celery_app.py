@@ -18,6 +18,7 @@ from typing import Any
 
 from celery import Celery, signals
 
+from dialer.redis_url import celery_options
 from dialer.settings import load_settings
 from workers.logs import configure
 from workers.queues import DIAL_QUEUE, DIAL_TASK, FOLLOW_QUEUE, FOLLOW_TASK
@@ -29,9 +30,13 @@ VISIBILITY_TIMEOUT_S = 3600
 def make_app(broker_url: str | None = None) -> Celery:
     """A Celery app on `broker_url` (default: DIALER_REDIS_URL); its workers run the tick."""
     url = broker_url or load_settings().redis_url or "redis://127.0.0.1:6379/0"
-    app = Celery("dialer", broker=url, include=["workers.tasks"])
+    where = celery_options(url)  # a sentinel:// URL in kombu's form, and its options
+    app = Celery("dialer", broker=where.pop("broker_url"), include=["workers.tasks"])
     transport = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+    transport.update(where.pop("broker_transport_options"))
+    where.get("result_backend_transport_options", {})["visibility_timeout"] = VISIBILITY_TIMEOUT_S
     app.conf.update(
+        where,
         broker_transport_options=transport,
         visibility_timeout=VISIBILITY_TIMEOUT_S,
         broker_connection_retry_on_startup=True,

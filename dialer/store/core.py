@@ -15,8 +15,9 @@ import redis
 
 from dialer.account import DEFAULT_ACCOUNT
 from dialer.campaign import CampaignConfig, CampaignState
-from dialer.errors import StateError
+from dialer.errors import NoSuchCampaign
 from dialer.pace import micros, seconds
+from dialer.redis_url import redis_client
 from dialer.store.account import Accounts
 from dialer.store.claiming import Claims, log_transition
 from dialer.store.contact import (
@@ -76,8 +77,8 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
 
     @classmethod
     def from_url(cls, url: str) -> Store:
-        """A store on the Redis at `url`."""
-        return cls(redis.Redis.from_url(url, decode_responses=True))
+        """A store on the Redis at `url` (`redis://`, or `sentinel://`: see dialer.redis_url)."""
+        return cls(redis_client(url))
 
     # -- campaigns ---------------------------------------------------------------------------
 
@@ -129,10 +130,10 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
         return [c for c in found.split(",") if c]
 
     def campaign(self, cid: str) -> CampaignConfig:
-        """The campaign's settings; StateError when there is no such campaign."""
+        """The campaign's settings; NoSuchCampaign (a StateError) when there is none."""
         raw = self.redis.hget(campaign_key(cid), "config")
         if not raw:
-            raise StateError(f"no campaign named {cid!r}")
+            raise NoSuchCampaign(f"no campaign named {cid!r}")
         return CampaignConfig.model_validate_json(str(raw))
 
     def reconfigure(self, config: CampaignConfig) -> None:
