@@ -21,6 +21,7 @@ SCHEDULE_RUNS = f"{PREFIX}:schedule-runs"
 SCHEDULE_ERRORS = f"{PREFIX}:schedule-errors"
 BEAT_SEEN = f"{PREFIX}:beat-seen"
 LISTS = f"{PREFIX}:lists"  # a list file's resolved path -> the id of its campaign (a hash)
+RESULTS = f"{PREFIX}:results"  # a results file's resolved path -> the campaign writing it
 
 
 def campaign_key(cid: str) -> str:
