@@ -12,6 +12,7 @@ forms.py           the run options as a form model (`RunOptionsForm`), from `Run
 inspection.py      a list read as `dialer run` reads it, nobody dialled
 testcall.py        one test call before a campaign starts
 uploads.py         uploaded lists, streamed to the state folder under a size limit
+lists.py           where an upload is kept: each campaign's and web schedule's own copy
 views.py           a campaign as the API shows it, from counters only
 files.py           a campaign's results and report files
 receiver.py        the OneInbox webhook receiver

@@ -11,10 +11,11 @@ from typing import Any
 
 from campaigns import lifecycle, preflight, watch
 from campaigns.model import Contact, Reject
-from campaigns.planning import RunPlan, default_campaign_id, plan_run
+from campaigns.planning import RunPlan, plan_run
 from campaigns.reselect import RETRYABLE, retry_id
 from dialer.campaign import CampaignState
-from workers.server import checks, forms, uploads, views
+from dialer.run_options import RunOptions
+from workers.server import checks, forms, lists, uploads, views
 from workers.server.context import Server
 from workers.server.errors import ApiError
 
@@ -40,29 +41,40 @@ class Submitted:
 
 
 def create(server: Server, asked: Request) -> Submitted:
-    """Check, then start (or resume) the campaign of an uploaded list. The list is kept at
-    its stable place, `uploads/<file name>`."""
-    part, filename, values, cid = asked.part, asked.filename, asked.values, asked.campaign
-    opts = forms.build(values, webhook_url=server.webhook_url)
-    name = uploads.list_name(filename)
-    target = server.uploads / name
-    named = cid is not None
-    cid = cid or default_campaign_id(target)
-    uploads.keep(part, server.uploads, name)
-    folder = server.files(cid)
+    """Check, then start a new campaign of an uploaded list (or resume the one the request
+    names). The campaign keeps its own copy of its list, `uploads/<campaign id>/<file name>`,
+    written only once the campaign is stored: a refused upload changes nothing."""
+    opts = forms.build(asked.values, webhook_url=server.webhook_url)
+    name = uploads.list_name(asked.filename)
+    store = server.store
+    cid = asked.campaign or lists.new_campaign_id(store, name)
+    target = lists.campaign_list(server.uploads, store, cid, name)
+    staged = lists.stage(asked.part, target)
     try:
-        chosen = plan_run(
-            server.settings,
-            target,
-            opts,
-            campaign=cid,
-            results=folder / "results.csv",
-            rejects=folder / "rejects.csv",
-        )
-        chosen.named = named  # else the upload's own campaign, found by its path
+        done = _plan_and_submit(server, asked, opts, cid, staged, target)
     except BaseException:
-        _forget_list(server, target)
+        lists.discard(staged)
+        if store.campaign_state(cid) is None:  # refused: no campaign, so none of its files
+            shutil.rmtree(server.files(cid), ignore_errors=True)
         raise
+    lists.settle(staged, target)
+    return done
+
+
+def _plan_and_submit(
+    server: Server, asked: Request, opts: RunOptions, cid: str, staged: Path, target: Path
+) -> Submitted:
+    folder = server.files(cid)
+    chosen = plan_run(
+        server.settings,
+        staged,
+        opts,
+        campaign=cid,
+        results=folder / "results.csv",
+        rejects=folder / "rejects.csv",
+    )
+    chosen.config = chosen.config.model_copy(update={"source": str(target.resolve())})
+    chosen.source = target
     if not asked.preflight:
         submitted = _submit(server, chosen)
         return Submitted(submitted.config.campaign_id, submitted.resumed, [])
@@ -75,7 +87,6 @@ def _checked_submit(server: Server, chosen: RunPlan) -> Submitted:
     with preflight.begin(server.settings, chosen, local=False) as under_way:
         if failure := checks.refused(under_way.checks):
             chosen.contact_file.close()
-            _forget_list(server, chosen.source)
             raise failure
         rejects: list[Reject] = []
         submitted = _submit(server, chosen, rejects, refuse=under_way.refuse)
@@ -90,15 +101,13 @@ def _submit(
     *,
     refuse: Callable[[Contact], Reject | None] = lambda contact: None,
 ) -> lifecycle.Submission:
-    """Load the list into its campaign and start it (the same upload name is the same list,
-    so the same campaign: numbers new to it are added, nobody already dialled is dialled
-    again)."""
+    """Load the list into its campaign and start it (a resumed campaign: numbers new to it
+    are added, nobody already dialled is dialled again)."""
     store = server.store
     submitted = lifecycle.load(store, chosen, [] if rejects is None else rejects, refuse=refuse)
     cid = submitted.config.campaign_id
     if store.total(cid) == 0:
         store.delete_campaign(cid)
-        _forget_list(server, chosen.source)
         raise ApiError(422, f"{chosen.source.name}: no valid contact to dial", field="file")
     lifecycle.start(store, cid)
     return submitted
@@ -157,6 +166,7 @@ def delete(server: Server, cid: str) -> None:
     source = Path(store.campaign(cid).source)
     store.delete_campaign(cid)
     shutil.rmtree(server.files(cid), ignore_errors=True)
+    lists.forget_campaign_list(server.uploads, cid, source)
     _forget_list(server, source)
 
 

@@ -26,7 +26,7 @@ class Server:
 
     @property
     def uploads(self) -> Path:
-        """Where uploaded lists are kept, one file per uploaded file name."""
+        """Where uploaded lists are kept: each campaign's and web schedule's own copy."""
         return self.state_dir / "uploads"
 
     def files(self, cid: str) -> Path:

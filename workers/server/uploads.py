@@ -1,7 +1,7 @@
 """Uploaded lists: streamed to the state folder (mode 0600) under a size limit.
 
-A list is known by its file name within the server: it is kept at `uploads/<name>`, so the same
-name uploaded again is the same list, and the rules of running a list again apply to it.
+A file name is not an identity: `workers.server.lists` decides where a received upload is kept
+(each campaign and web schedule its own copy).
 """
 
 from __future__ import annotations

@@ -153,10 +153,10 @@ def test_a_campaign_runs_to_done_and_its_results_are_those_dialer_run_writes(
         assert downloaded.status_code == 200
         assert downloaded.headers["content-type"].startswith("text/csv")
 
-        # `dialer run` of the same list (the uploaded file: a list is its path), while the
-        # server runs, uses the server's stack: it finds the campaign finished, dials nobody,
-        # and writes the very same file.
-        uploaded = str(served.state / "uploads" / "contacts.csv")
+        # `dialer run` of the same list (the campaign's copy of its upload: a list is its
+        # path), while the server runs, uses the server's stack: it finds the campaign
+        # finished, dials nobody, and writes the very same file.
+        uploaded = str(served.state / "uploads" / cid / "contacts.csv")
         results = ("--results", "contacts.results.csv")
         args = campaign_args("run", uploaded, "--rate", "20/s", *results)
         run = dialer_cli(args, served.env(), cwd=served.tmp)
@@ -243,7 +243,8 @@ def test_pause_resume_cancel_retry_and_delete(served: Served) -> None:
             assert api.delete(f"/api/campaigns/{each}").status_code == 204
             assert api.get(f"/api/campaigns/{each}").status_code == 404
             assert not (served.state / "files" / each).exists()
-        assert not (served.state / "uploads" / "slow.csv").exists()
+        assert not (served.state / "uploads" / cid).exists()
+        assert not (served.state / "uploads" / f"{again['id']}.csv").exists()
         assert cid not in [c["id"] for c in api.get("/api/campaigns").json()]
 
 

@@ -175,23 +175,27 @@ def test_every_workbook_cell_is_text_even_one_that_looks_like_a_formula() -> Non
     assert [c.data_type for c in cells] == ["s", "s", "s"]
 
 
-def test_an_uploaded_list_is_kept_private_under_its_name(api: httpx.Client, tmp_path: Path) -> None:
+def test_an_uploaded_list_is_kept_private_as_its_campaigns_own(
+    api: httpx.Client, tmp_path: Path
+) -> None:
     created = _create(api, window="always")
     assert created.status_code == 201, created.text
-    kept = tmp_path / "uploads" / "leads.csv"
+    body = created.json()
+    kept = tmp_path / "uploads" / body["id"] / "leads.csv"
     assert kept.read_bytes() == CONTACTS
     assert stat.S_IMODE(os.stat(kept).st_mode) == 0o600
-    body = created.json()
     assert body["list_name"] == "leads.csv" and body["total"] == 2
     assert body["state"] == "running" and not body["resumed"]
     listed = api.get("/api/campaigns").json()
     assert [(c["id"], c["state"], c["total"], c["counts"]) for c in listed] == [
         (body["id"], "running", 2, {"pending": 2})
     ]
-    again = _create(api, window="always")
+    again = _create(api, window="always", campaign=body["id"])
     assert again.status_code == 200 and again.json()["resumed"]
     assert again.json()["id"] == body["id"]
-    changed = _create(api, content=CONTACTS + b"+14155552003,Dee\n", window="always")
+    changed = _create(
+        api, content=CONTACTS + b"+14155552003,Dee\n", window="always", campaign=body["id"]
+    )
     assert changed.status_code == 200 and changed.json()["resumed"], "the same list, edited"
     assert changed.json()["id"] == body["id"] and changed.json()["total"] == 3
     assert api.get(f"/api/campaigns/{body['id']}").json()["counts"] == {"pending": 3}
@@ -214,7 +218,7 @@ def test_delete_removes_the_campaign_its_keys_and_its_list(
     assert api.delete(f"/api/campaigns/{cid}").status_code == 204
     assert api.get(f"/api/campaigns/{cid}").status_code == 404
     assert list(redis.Redis.from_url(redis_url).scan_iter(match=f"*{cid}*")) == []
-    assert not (tmp_path / "uploads" / "leads.csv").exists()
+    assert not (tmp_path / "uploads" / cid).exists()
     assert api.get("/api/campaigns").json() == []
 
 
@@ -226,7 +230,7 @@ def test_a_failed_preflight_dials_nobody_and_names_the_field(
     assert answer.json()["field"] == "agent_id"
     assert "preflight failed, nothing was dialled" in answer.json()["error"]
     assert api.get("/api/campaigns").json() == []
-    assert not (tmp_path / "uploads" / "leads.csv").exists()
+    assert not [p for p in (tmp_path / "uploads").rglob("*") if p.is_file()]
     unregistered = _create(api, from_number="+14155559999", window="always")
     assert unregistered.status_code == 422 and unregistered.json()["field"] == "from_number"
     skipped = _create(api, agent_id="00000000-0000-4000-8000-000000000000", preflight="false")

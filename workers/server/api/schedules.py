@@ -1,14 +1,16 @@
 """/api/schedules: scheduled batch jobs (list, add with its next runs, remove, run now), as
 `dialer schedule` does them.
 
-A job's list is uploaded with it and kept like any uploaded list (`uploads/<file name>`); it is
-read again each time the job fires, so uploading a new version under the same name updates it.
+A job's list is uploaded with it and the job keeps its own copy
+(`uploads/schedules/<job>-<8 hex>/<file name>`), read each time the job fires; saving the job
+again with a new list replaces its copy. No other upload touches it.
 """
 
 # Annotations stay evaluated (no __future__ import): FastAPI reads them, and they name
 # dependencies local to the router functions.
 
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Response, UploadFile
@@ -18,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from campaigns.schedules import check_cron, check_name, check_zone, next_occurrence, occurrence_id
 from dialer.store import JobRun
 from workers.scheduler import Schedule, check_job, clock, load, start_occurrence
-from workers.server import forms, uploads
+from workers.server import forms, lists, uploads
 from workers.server.context import Server
 from workers.server.errors import ApiError
 
@@ -96,11 +98,38 @@ def save(
     return view(job, None, None, now)
 
 
+def save_upload(
+    server: Server,
+    name: str,
+    cron: str,
+    tz: str,
+    part: Path,
+    filename: str | None,
+    run: dict[str, Any],
+) -> ScheduleView:
+    """Add (or replace) a job dialling an uploaded list: the job keeps its own copy of it (a
+    fresh folder, so a refused job changes nothing, and a job it replaces loses its copy)."""
+    earlier = load(server.store).get(name)
+    target = lists.schedule_list(server.uploads, name, filename)
+    lists.settle(lists.stage(part, target), target)
+    try:
+        saved = save(server, name, cron, tz, str(target.resolve()), run)
+    except BaseException:
+        lists.discard(target)
+        raise
+    if earlier is not None:
+        lists.forget_schedule_list(server.uploads, earlier.contacts)
+    return saved
+
+
 def remove(server: Server, name: str) -> None:
-    """Delete a job (campaigns it started go on)."""
+    """Delete a job (campaigns it started go on) and its copy of its list, if it has one."""
+    job = load(server.store).get(name)
     if not server.store.remove_schedule(name):
         raise ApiError(404, f"no schedule named {name!r}")
     server.store.forget_schedule(name)
+    if job is not None:
+        lists.forget_schedule_list(server.uploads, job.contacts)
 
 
 def run_now(server: Server, name: str) -> str:
@@ -147,10 +176,10 @@ def router(server: Server) -> APIRouter:
         opts = forms.build({**options, "tz": tz}, webhook_url=server.webhook_url)
         part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
         with uploads.discarded(part):
-            target = uploads.keep(part, server.uploads, file.filename)
-        return await run_in_threadpool(
-            save, server, name, cron, tz, str(target), opts.model_dump(exclude_none=True)
-        )
+            run = opts.model_dump(exclude_none=True)
+            return await run_in_threadpool(
+                save_upload, server, name, cron, tz, part, file.filename, run
+            )
 
     @api.delete("/{name}", status_code=204)
     def delete(name: str) -> Response:

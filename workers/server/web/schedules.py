@@ -46,10 +46,11 @@ def router(server: Server) -> APIRouter:
             api_schedules.check_fields(name, cron, tz)
             opts = forms.build({**options, "tz": tz}, webhook_url=server.webhook_url)
             part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
-            with uploads.discarded(part):
-                target = uploads.keep(part, server.uploads, file.filename)
             run = opts.model_dump(exclude_none=True)
-            await run_in_threadpool(api_schedules.save, server, name, cron, tz, str(target), run)
+            with uploads.discarded(part):
+                await run_in_threadpool(
+                    api_schedules.save_upload, server, name, cron, tz, part, file.filename, run
+                )
         except PAGE_ERRORS as exc:
             return shown(request, session, message(exc), 422)
         return RedirectResponse("/schedules", status_code=303)
