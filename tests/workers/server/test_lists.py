@@ -24,6 +24,7 @@ from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, Simulator
 from dialer.simulator.server import start_in_thread
 from dialer.store import Store
 from tests.support import serve_in_thread
+from workers.scheduler import load
 from workers.server.app import build_app
 from workers.server.context import Server
 from workers.server.web.login import COOKIE, CSRF_FIELD
@@ -190,7 +191,8 @@ def test_a_web_schedule_keeps_its_own_list(
     added = httpx.post(f"{url}/schedules", data=fields, files={"file": ("leads.csv", BOBS)},
                        cookies=cookies, timeout=30)  # fmt: skip
     assert added.status_code == 303, added.text
-    (kept,) = (tmp_path / "uploads" / "schedules").glob("daily-*/leads.csv")
+    kept = Path(load(app[1].store)["daily"].contacts)
+    assert kept.parent.parent == (tmp_path / "uploads" / "schedules").resolve()
     assert stat.S_IMODE(os.stat(kept).st_mode) == 0o600
 
     assert _upload(api, ANNS).status_code == 201  # the same name, another list
@@ -202,11 +204,12 @@ def test_a_web_schedule_keeps_its_own_list(
         "+14155553001", "+14155553002", "+14155553003"
     }  # fmt: skip
 
+    past = {**fields, "deadline": "2020-01-01 10:00"}  # refused once its list is received
     again = {"file": ("leads.csv", ANNS)}
-    refused = httpx.post(f"{url}/schedules", data={**fields, "rate": "fast"}, files=again,
-                         cookies=cookies, timeout=30)  # fmt: skip
+    refused = httpx.post(f"{url}/schedules", data=past, files=again, cookies=cookies, timeout=30)
     assert refused.status_code == 422
-    assert list((tmp_path / "uploads" / "schedules").rglob("*.csv")) == [kept]
+    assert Path(load(app[1].store)["daily"].contacts) == kept
+    assert list((tmp_path / "uploads" / "schedules").resolve().rglob("*.csv")) == [kept]
     assert kept.read_bytes() == BOBS, "a refused save keeps the job's list"
 
     assert api.delete("/api/schedules/daily").status_code == 204
