@@ -16,7 +16,7 @@ from dialer.private import open_private, private_dir
 from dialer.settings import Settings, load_settings
 from workers.cli.app import app
 from workers.logs import configure
-from workers.server import connections
+from workers.server import connections, uploads
 from workers.server.access_log import configure_access_log
 from workers.server.auth import is_loopback, new_token
 from workers.server.context import MIB, Server
@@ -73,6 +73,7 @@ def serve(
 
     with open_stack(settings) as stack:
         server = _server(settings, stack, token)
+        uploads.sweep(server.uploads)
         _announce(host, port, settings, stack.embedded, "" if given else token)
         config = connections.config(
             build_app(server), host, port, log_config=None, log_level="info"

@@ -180,6 +180,19 @@ def test_slow_request_heads_do_not_starve_genuine_webhooks(redis_url: str) -> No
             assert sock.recv(10) == b""
 
 
+def test_partial_uploads_left_by_a_stopped_server_are_swept_at_start(
+    redis_url: str, tmp: Path
+) -> None:
+    left = tmp / "uploads" / ".leads.csv.1a2b3c4d.part"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"phone\n+1415555")
+    kept = tmp / "uploads" / "leads.csv"
+    kept.write_text("phone\n+14155550100\n")
+    with _serve(redis_url, tmp):
+        assert not left.exists()
+        assert kept.exists()  # a list kept whole stays
+
+
 def test_the_api_docs_load_nothing_from_elsewhere(redis_url: str, tmp: Path) -> None:
     with _serve(redis_url, tmp) as (url, _):
         docs = httpx.get(url + "/docs")

@@ -147,6 +147,16 @@ def test_a_file_that_is_not_a_contact_list_is_a_422_on_file(api: httpx.Client) -
     assert missing.status_code == 422 and missing.json()["field"] == "file"
 
 
+def test_a_refused_upload_leaves_no_partial_file(api: httpx.Client, tmp_path: Path) -> None:
+    files = {"file": ("leads.csv", CONTACTS)}
+    refused = api.post("/api/contacts/inspect", files=files, data={"default_region": "XX"})
+    assert refused.status_code == 422 and refused.json()["field"] == "default_region"
+    assert _create(api, rate="fast").status_code == 422
+    assert _create(api, content=b"name\nAnn\n").status_code == 422
+    assert list((tmp_path / "uploads").glob("*.part")) == []
+    assert list((tmp_path / "uploads").glob(".*")) == []
+
+
 def test_an_upload_over_the_limit_is_refused(api: httpx.Client, tmp_path: Path) -> None:
     big = b"phone,name\n" + b"+14155552001,Ann\n" * 5000  # 85 KB, over the 64 KB limit
     answer = _create(api, content=big)
