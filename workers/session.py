@@ -38,6 +38,7 @@ from dialer.store import (
     durability,
     hash_fields,
 )
+from dialer.store.canceling import cancel_pending
 from dialer.store.listing import Overview
 from workers.stack import embedded_redis, embedded_worker, served_url
 
@@ -233,11 +234,7 @@ def cancel(store: Store, cid: str) -> int:
     """Stop for good: contacts not yet dialled become canceled (returns how many); calls in
     progress finish and are followed."""
     store.set_campaign_state(cid, CampaignState.CANCELED)
-    return sum(
-        1
-        for row in store.pending_rows(cid)
-        if store.transition(cid, row, ContactState.CANCELED) is not None
-    )
+    return cancel_pending(store, cid)  # in batches, one log line
 
 
 def export(store: Store, cid: str, path: Path, *, attempts: bool = False) -> int:
