@@ -8,10 +8,10 @@ import logging
 import pytest
 import redis
 
+from campaigns import lifecycle
 from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.store import ContactState, Store
-from workers import session
 
 pytestmark = pytest.mark.timeout(180)
 CONTACTS = 50_000
@@ -35,7 +35,7 @@ def test_cancelling_a_big_campaign_is_batched_and_logs_one_line(
 ) -> None:
     store = _campaign(redis_url, "big", CONTACTS)
     with caplog.at_level(logging.DEBUG, logger="dialer"):
-        assert session.cancel(store, "big") == CONTACTS
+        assert lifecycle.cancel(store, "big") == CONTACTS
     lines = [r for r in caplog.records if r.name.startswith("dialer")]
     assert [r.getMessage() for r in lines] == ["canceled"], f"{len(lines)} log lines"
     assert store.pending_rows("big") == []
@@ -47,7 +47,7 @@ def test_cancelling_a_big_campaign_is_batched_and_logs_one_line(
 def test_a_contact_already_dialled_is_not_canceled(redis_url: str) -> None:
     store = _campaign(redis_url, "mixed", 3)
     store.transition("mixed", 2, ContactState.EXPIRED)
-    assert session.cancel(store, "mixed") == 2
+    assert lifecycle.cancel(store, "mixed") == 2
     assert [c.state for c in store.iter_contacts("mixed")] == [
         ContactState.CANCELED,
         ContactState.EXPIRED,

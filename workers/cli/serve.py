@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -14,13 +16,15 @@ from rich.console import Console
 from dialer.endpoint import check_callback_url
 from dialer.private import open_private, private_dir
 from dialer.settings import Settings, load_settings
+from workers.celery_app import make_app
 from workers.cli.app import app
 from workers.logs import configure
+from workers.scheduler import send_start
 from workers.server import connections, uploads
 from workers.server.access_log import configure_access_log
 from workers.server.auth import is_loopback, new_token
 from workers.server.context import MIB, Server
-from workers.server.stack import Stack, open_stack
+from workers.stack import Stack, open_stack
 
 console = Console(highlight=False)
 TOKEN_FILE = "web-token"  # noqa: S105 (a file name): a generated token when stdout is no terminal
@@ -71,7 +75,7 @@ def serve(
     # with every other `dialer` command.
     from workers.server.app import build_app
 
-    with open_stack(settings) as stack:
+    with open_stack(settings, fire=_fire) as stack:
         server = _server(settings, stack, token)
         uploads.sweep(server.uploads)
         _announce(host, port, settings, stack.embedded, "" if given else token)
@@ -79,6 +83,11 @@ def serve(
             build_app(server), host, port, log_config=None, log_level="info"
         )
         uvicorn.Server(config).run()
+
+
+def _fire(redis_url: str) -> Callable[[str, str], None]:
+    """How the embedded scheduler asks a worker to start a scheduled job's occurrence."""
+    return functools.partial(send_start, make_app(redis_url))
 
 
 def _server(settings: Settings, stack: Stack, token: str) -> Server:

@@ -11,16 +11,16 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from campaigns import watch
 from campaigns.report import read_results, summarise
 from campaigns.report_html import render
-from workers import session
 from workers.server.context import Server
 
 
 def results_csv(server: Server, cid: str) -> Path:
     """The campaign's results file, written now (complete or not)."""
     path = server.files(cid) / "results.csv"
-    session.export(server.store, cid, path)
+    watch.export(server.store, cid, path)
     return path
 
 

@@ -1,5 +1,6 @@
 """The pages' pure parts: the session cookie and its CSRF token, origins, times in words. The
-pages themselves are tested in a browser (tests/workers/server/test_web.py)."""
+pages themselves are tested in a browser (tests/workers/server/test_web.py), their forms'
+CSRF check over HTTP (tests/workers/server/test_csrf.py)."""
 
 from __future__ import annotations
 

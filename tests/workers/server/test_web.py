@@ -32,7 +32,7 @@ from dialer.simulator.config import (
 )
 from dialer.simulator.server import start_in_thread
 from tests.support import ROOT, cli_env, dialer_env, dialer_exe, wait_until
-from workers.stack import free_port
+from workers.processes import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -240,7 +240,8 @@ def test_login_sets_a_strict_http_only_cookie_and_pages_need_it(site: Site) -> N
     assert all(TOKEN not in url for url in history), "the token reached an address"
     (cookie,) = tab.context.cookies()
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
-    # A form posted with the session but without its CSRF token (another site's form) is refused.
+    # A form posted with the session and a forged CSRF token is refused (every form and every
+    # kind of forgery, a missing token included: test_csrf.py).
     jar = {cookie["name"]: cookie["value"]}
     refused = httpx.post(f"{site.url}/campaigns/x/pause", cookies=jar, data={"csrf": "forged"})
     assert refused.status_code == 403
