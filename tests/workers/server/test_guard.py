@@ -23,9 +23,9 @@ from starlette.routing import Route
 
 from tests.support import dialer_env, dialer_exe, wait_until
 from tests.workers.test_webhooks import CALL, _path, _placed_store
+from workers.processes import free_port
 from workers.server import connections, guard
 from workers.server.receiver import create_app
-from workers.stack import free_port
 
 pytestmark = pytest.mark.timeout(120)
 TOKEN = "guard-test-token-0c4d1e"
