@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from campaigns.model import RESULT_COLUMNS, RESULTS_FILE_MARKERS
+from campaigns.model import RESULT_COLUMNS, RESULTS_FILE_MARKERS, is_result_column
 from dialer.errors import InputError
 
 # Header spellings of the phone column, best first (compared after `key()`).
@@ -79,7 +79,7 @@ def plan(
     else:
         skip = {phone, *(i for _, i in reserved)}
         if results:
-            skip |= {i for i, k in enumerate(keys) if k in RESULT_COLUMNS}
+            skip |= {i for i, k in enumerate(keys) if is_result_column(k)}
         chosen = tuple(
             (c, i)
             for i, c in enumerate(columns)

@@ -21,7 +21,7 @@ from campaigns.windows import parse_start_at, parse_window
 from dialer.campaign import CampaignConfig, check_campaign_id, parse_rate
 from dialer.errors import ConfigError, InputError, InvalidNumber
 from dialer.phone import normalize
-from dialer.run_options import RunOptions
+from dialer.run_options import RunOptions, parse_failure_guard
 from dialer.settings import Settings
 
 
@@ -119,12 +119,30 @@ def campaign_config(
         max_concurrent=opts.max_concurrent,
         account=settings.account_name(),
         opt_out_outcomes=tuple(opts.opt_out_outcome or ()),
+        max_cost_cents=_max_cost_cents(opts.max_cost),
+        pause_on_failures=_failure_guard(opts.pause_on_failures),
         webhook_url=opts.webhook_url,
         columns=columns,
         variable_columns=variable_columns,
         source=str(source.resolve()),
         **calling_times(opts),
     )
+
+
+def _max_cost_cents(usd: float | None) -> float | None:
+    if usd is None:
+        return None
+    if not usd > 0:
+        raise ConfigError(f"--max-cost {usd:g}: give a spend cap in USD above 0, like 25")
+    return round(usd * 100, 2)
+
+
+def _failure_guard(text: str) -> str:
+    try:
+        parse_failure_guard(text)
+    except ValueError as exc:
+        raise ConfigError(f"--pause-on-failures {exc}") from exc
+    return text.strip().lower()
 
 
 def default_campaign_id(path: Path, name: str | None = None) -> str:

@@ -90,6 +90,8 @@ class CampaignConfig(BaseModel):
     min_gap_s: float = Field(default=1800.0, ge=0)  # after another campaign's call (0: none)
     results_path: str = ""
     opt_out_outcomes: tuple[str, ...] = ()  # outcomes that put the number on the do-not-call list
+    max_cost_cents: float | None = Field(default=None, gt=0)  # the spend cap (`--max-cost`)
+    pause_on_failures: str = RUN_DEFAULTS.pause_on_failures  # N/M or 'off'
 
     @property
     def webhook_target(self) -> str | None:

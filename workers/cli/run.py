@@ -108,7 +108,10 @@ def _dial(
         final = display.follow_live(console, store, config, plan.results, settings.progress_every_s)
     if interrupted.exit_code:
         return interrupted.exit_code
-    return _report(final, config, plan.results)
+    code = _report(final, config, plan.results)
+    if final.state is CampaignState.PAUSED and final.reason:  # paused by a guard
+        _how_to_go_on(settings, config.campaign_id, rerun)
+    return code
 
 
 @dataclass

@@ -45,6 +45,7 @@ class CampaignDetail(CampaignSummary):
     next_due: datetime | None
     waiting: dict[str, int]
     options: dict[str, object]
+    cost: str = ""  # the carrier cost so far, and the calls whose cost is unknown
 
 
 def listing(store: Store) -> list[CampaignSummary]:
@@ -97,6 +98,7 @@ def detail(store: Store, cid: str) -> CampaignDetail:
         next_due=datetime.fromtimestamp(due_ms / 1000, UTC) if due_ms else None,
         waiting={reason: count for reason, (count, _due) in reasons.items()},
         options=options(config),
+        cost=now.cost,
     )
 
 
