@@ -60,11 +60,12 @@ def calling_times(opts: RunOptions) -> dict[str, Any]:
     start = parse_start_at(opts.start_at, opts.tz, now) if opts.start_at else None
     end = parse_start_at(opts.deadline, opts.tz, now, "--deadline") if opts.deadline else None
     if start and end and end <= start:
-        raise ConfigError("--deadline must be after --start-at")
+        raise ConfigError("--deadline must be after --start-at", field="deadline")
     if end and end <= now:
         raise ConfigError(
             f"--deadline {opts.deadline} has passed ({end:%Y-%m-%d %H:%M} UTC): "
-            "every contact would expire; give a later one"
+            "every contact would expire; give a later one",
+            field="deadline",
         )
     return {
         "window": opts.window.strip(),
@@ -85,7 +86,9 @@ def min_gap_s(text: str) -> float:
         return 0.0
     gap = parse_duration(text, "--min-gap").total_seconds()
     if gap > 24 * 3600:
-        raise ConfigError(f"--min-gap: {text.strip()!r} is longer than 24h, the most it can be")
+        raise ConfigError(
+            f"--min-gap: {text.strip()!r} is longer than 24h, the most it can be", field="min_gap"
+        )
     return gap
 
 
@@ -102,14 +105,17 @@ def campaign_config(
     agent_id = opts.agent_id or settings.agent_id
     from_number = opts.from_number or settings.from_number
     if not agent_id:
-        raise ConfigError("no agent: give --agent-id, or set DIALER_AGENT_ID")
+        raise ConfigError("no agent: give --agent-id, or set DIALER_AGENT_ID", field="agent_id")
     if not from_number:
-        raise ConfigError("no from-number: give --from-number, or set DIALER_FROM_NUMBER")
+        raise ConfigError(
+            "no from-number: give --from-number, or set DIALER_FROM_NUMBER", field="from_number"
+        )
     try:
         from_number = normalize(from_number, opts.default_region)
     except InvalidNumber as exc:
         raise ConfigError(
-            f"--from-number {from_number!r}: {exc} (write it in E.164, like +14155551234)"
+            f"--from-number {from_number!r}: {exc} (write it in E.164, like +14155551234)",
+            field="from_number",
         ) from exc
     return CampaignConfig(
         campaign_id=check_campaign_id(cid),

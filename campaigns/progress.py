@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dialer.campaign import CampaignState
-from dialer.errors import StateError
+from dialer.errors import NoSuchCampaign
 from dialer.store import LIVE_STATES, ContactState, Store
 from dialer.store.guards import spend
 
@@ -70,7 +70,7 @@ def progress(store: Store, cid: str, now: datetime | None = None) -> Progress:
     """Where the campaign is now."""
     state = store.campaign_state(cid)
     if state is None:
-        raise StateError(f"no campaign named {cid!r}")
+        raise NoSuchCampaign(f"no campaign named {cid!r}")
     now = now or datetime.now(UTC)
     now_ms = round(now.timestamp() * 1000)
     stamps = store.recent_creates(cid, now_ms - round(PACE_SAMPLE_S * 1000))

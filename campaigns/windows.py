@@ -18,15 +18,28 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from dialer.errors import ConfigError, InputError
+from dialer.errors import ConfigError, InputError, option_field
 from dialer.phone import time_zones
 from dialer.shown import shown
 
-if TYPE_CHECKING:
-    from campaigns.state_rules import StateRule
+
+class StateRule(Protocol):
+    """What the window needs of a state's rule (`campaigns.state_rules.StateRule` is one): its
+    local hours on a date (None: no calls that day) and itself in words."""
+
+    @property
+    def state(self) -> str:
+        """The state's code, like `TX`."""
+
+    def hours_on(self, day: date) -> tuple[time, time] | None:
+        """The hours [start, end) allowed on a local date; (00:00, 00:00) is the whole day."""
+
+    def summary(self) -> str:
+        """The rule in words."""
+
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_DAYS = frozenset(range(7))
@@ -61,7 +74,8 @@ def parse_time(text: str, option: str) -> time:
     m = _HHMM.fullmatch(text.strip())
     if not m:
         raise ConfigError(
-            f"{option}: {shown(text.strip())} is not a time of day as HH:MM (00:00-23:59)"
+            f"{option}: {shown(text.strip())} is not a time of day as HH:MM (00:00-23:59)",
+            field=option_field(option),
         )
     return time(int(m[1]), int(m[2]))
 
@@ -77,14 +91,16 @@ def parse_window(text: str, days: str = "all") -> Window:
         return ALWAYS
     first, sep, second = text.partition("-")
     if not sep:
-        raise ConfigError(f"--window: {shown(text)} is not HH:MM-HH:MM or 'always'")
+        raise ConfigError(f"--window: {shown(text)} is not HH:MM-HH:MM or 'always'", field="window")
     start = parse_time(first, "--window")
     if second.strip() == "24:00":
         end = time(0)
     else:
         end = parse_time(second, "--window")
         if end == start:
-            raise ConfigError(f"--window: {shown(text)} is empty; for all day use 00:00-24:00")
+            raise ConfigError(
+                f"--window: {shown(text)} is empty; for all day use 00:00-24:00", field="window"
+            )
     return Window(start, end, parse_days(days))
 
 
@@ -106,7 +122,8 @@ def _day(name: str, text: str, option: str) -> int:
     name = name.strip()[:3]
     if name not in DAY_NAMES:
         raise ConfigError(
-            f"{option}: {shown(text.strip())}: use day names mon..sun, ranges or 'all'"
+            f"{option}: {shown(text.strip())}: use day names mon..sun, ranges or 'all'",
+            field=option_field(option),
         )
     return DAY_NAMES.index(name)
 
@@ -357,7 +374,10 @@ def parse_start_at(
     except OverflowError:
         found = None
     if found is None or not MIN_YEAR <= found.year <= MAX_YEAR:
-        raise ConfigError(f"{option}: {shown(text)} is not between {MIN_YEAR} and {MAX_YEAR}")
+        raise ConfigError(
+            f"{option}: {shown(text)} is not between {MIN_YEAR} and {MAX_YEAR}",
+            field=option_field(option),
+        )
     return found
 
 
@@ -365,7 +385,9 @@ def _start_at(text: str, tz: str | None, now: datetime, option: str) -> datetime
     zone = load_zone(tz) if tz else None
     if _HHMM.fullmatch(text):
         if zone is None:
-            raise ConfigError(f"{option} {shown(text)}: a time of day needs --tz")
+            raise ConfigError(
+                f"{option} {shown(text)}: a time of day needs --tz", field=option_field(option)
+            )
         at, today = parse_time(text, option), _utc(now).astimezone(zone).date()
         start = local_instant(zone, today, at, is_start=True)
         return (
@@ -375,10 +397,14 @@ def _start_at(text: str, tz: str | None, now: datetime, option: str) -> datetime
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
         raise ConfigError(
-            f"{option}: {shown(text)} is not ISO 8601 (2026-03-09T09:00-05:00)"
+            f"{option}: {shown(text)} is not ISO 8601 (2026-03-09T09:00-05:00)",
+            field=option_field(option),
         ) from exc
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC)
     if zone is None:
-        raise ConfigError(f"{option} {shown(text)} has no UTC offset: add one or give --tz")
+        raise ConfigError(
+            f"{option} {shown(text)} has no UTC offset: add one or give --tz",
+            field=option_field(option),
+        )
     return local_instant(zone, parsed.date(), parsed.time(), is_start=True)

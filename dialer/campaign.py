@@ -29,7 +29,8 @@ def check_campaign_id(value: str) -> str:
     """A campaign id is 1-64 letters, digits, dots, dashes or underscores."""
     if not _CAMPAIGN_ID.match(value):
         raise ConfigError(
-            f"campaign id {value!r} is not valid: use 1-64 letters, digits, '.', '-' or '_'"
+            f"campaign id {value!r} is not valid: use 1-64 letters, digits, '.', '-' or '_'",
+            field="campaign",
         )
     return value
 
@@ -46,14 +47,16 @@ def parse_rate(text: str) -> float:
     """'2/s', '30/m' or '600/h' as calls per second: from one a day to 1000 a second."""
     match = _RATE.match(text) if len(text) <= 40 else None
     if not match:
-        raise ConfigError(f"rate {shown(text)} is not valid: write it like 1/s, 30/m or 600/h")
+        raise ConfigError(
+            f"rate {shown(text)} is not valid: write it like 1/s, 30/m or 600/h", field="rate"
+        )
     per_second = float(match.group(1)) / _PER[match.group(2)[0].lower()]
     if per_second <= 0:
-        raise ConfigError(f"rate {shown(text)} must be more than zero")
+        raise ConfigError(f"rate {shown(text)} must be more than zero", field="rate")
     if per_second < MIN_RATE_PER_S:
-        raise ConfigError(f"rate {shown(text)} is less than one call a day (0.05/h)")
+        raise ConfigError(f"rate {shown(text)} is less than one call a day (0.05/h)", field="rate")
     if per_second > MAX_RATE_PER_S:
-        raise ConfigError(f"rate {shown(text)} is more than {MAX_RATE_PER_S:g}/s")
+        raise ConfigError(f"rate {shown(text)} is more than {MAX_RATE_PER_S:g}/s", field="rate")
     return per_second
 
 

@@ -186,7 +186,7 @@ def _attempt_ended(
     error = _other_calls(dispatcher, config, contact, call)
     _opt_out(dispatcher, config, contact, call)
     fields = call_fields(call) | hash_fields(error=error, waiting="")
-    guards.call_ended(dispatcher, config, call.id, fields["cost_cents"], outcome)
+    guards.call_ended(dispatcher.store, config, call.id, fields["cost_cents"], outcome)
     now = dispatcher.now()
     at, why = dispatcher.when.retry_at(config, contact, outcome, now)
     if at is None:

@@ -2,7 +2,7 @@
 
 Each field is one command-line option of `dialer run`, `retry`, `check` and `schedule add`:
 `--` and the field's name with dashes, its type, its default, and the `Cli` note beside it (the
-help line and the `--help` panel); `workers.cli.runopts` builds the options from here.
+help line and the `--help` panel); `workers.cli.flags` builds the options from here.
 `CampaignConfig` takes its defaults from here too. `dialer schedule add` stores these fields as
 JSON, to apply when the job fires: the field names are that stored format, keep them.
 """

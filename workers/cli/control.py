@@ -18,7 +18,7 @@ from campaigns.progress import progress
 from campaigns.recordings import Refreshed, refresh_recordings
 from dialer.campaign import CampaignState
 from dialer.client import OneInboxClient
-from dialer.errors import StateError
+from dialer.errors import NoSuchCampaign, StateError
 from dialer.http import make_http_client
 from dialer.settings import load_settings
 from dialer.store import ContactRecord, Store
@@ -38,14 +38,14 @@ def _store() -> contextlib.AbstractContextManager[Store]:
 
 def _config(store: Store, cid: str) -> None:
     if store.campaign_state(cid) is None:
-        raise StateError(f"no campaign named {cid!r}")
+        raise NoSuchCampaign(f"no campaign named {cid!r}")
 
 
 def _unfinished(store: Store, cid: str, verb: str) -> None:
     """Refuse to steer a campaign that has finished (done or cancelled): its state stays."""
     state = store.campaign_state(cid)
     if state is None:
-        raise StateError(f"no campaign named {cid!r}")
+        raise NoSuchCampaign(f"no campaign named {cid!r}")
     if state is CampaignState.DONE:
         raise StateError(f"campaign {cid} has finished: nothing to {verb}")
     if state is CampaignState.CANCELED:

@@ -18,6 +18,7 @@ from dialer.private import open_private, private_dir
 from dialer.settings import Settings, load_settings
 from workers.celery_app import make_app
 from workers.cli.app import app
+from workers.cli.listening import listen
 from workers.logs import configure
 from workers.scheduler import send_start
 from workers.server import connections, uploads
@@ -75,6 +76,7 @@ def serve(
     # with every other `dialer` command.
     from workers.server.app import build_app
 
+    sock = listen(host, port)
     with open_stack(settings, fire=_fire) as stack:
         server = _server(settings, stack, token)
         uploads.sweep(server.uploads)
@@ -82,7 +84,7 @@ def serve(
         config = connections.config(
             build_app(server), host, port, log_config=None, log_level="info"
         )
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 def _fire(redis_url: str) -> Callable[[str, str], None]:

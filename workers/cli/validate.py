@@ -21,7 +21,7 @@ from dialer.errors import InputError
 from dialer.private import open_private
 from workers.cli import options
 from workers.cli.app import app
-from workers.cli.runopts import CONTACT_OPTIONS, run_options, run_options_command
+from workers.cli.flags import CONTACT_OPTIONS, run_options, run_options_command
 
 SAMPLES = 3
 console = Console()

@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from workers.server import apidocs, errors, forms, guard, receiver, uploads
+from workers.server import apidocs, errors, guard, receiver, uploads
 from workers.server.api import campaigns as api_campaigns
 from workers.server.api import events
 from workers.server.api import schedules as api_schedules
@@ -35,7 +35,7 @@ def build_app(server: Server) -> FastAPI:
         title="dialer", description=DESCRIPTION, version="1", docs_url=None, redoc_url=None
     )
     apidocs.install(app)
-    errors.install(app, [*forms.form_fields(), "campaign", "file", "statuses", "name", "cron"])
+    errors.install(app)
     guarded = [Depends(require_token(server.token))]
     app.include_router(api_campaigns.router(server), dependencies=guarded)
     app.include_router(events.router(server), dependencies=guarded)

@@ -16,7 +16,7 @@ WAITING_SAMPLE = 100  # why contacts wait: read from the next 100 due, whatever 
 HIDDEN = frozenset({"webhook_secret", "source", "results_path", "columns", "variable_columns"})
 
 
-class Pace(BaseModel):
+class PaceView(BaseModel):
     """How fast the campaign may go, and how busy it is now."""
 
     limit_per_s: float
@@ -40,7 +40,7 @@ class CampaignDetail(CampaignSummary):
     """One campaign: its counts, pace, ETA, why contacts wait, and its options."""
 
     dialled: int
-    pace: Pace
+    pace: PaceView
     eta_s: float | None
     next_due: datetime | None
     waiting: dict[str, int]
@@ -89,7 +89,7 @@ def detail(store: Store, cid: str) -> CampaignDetail:
     return CampaignDetail(
         **_summary(cid, now, config).model_dump(),
         dialled=now.dialled,  # contacts with a create sent
-        pace=Pace(
+        pace=PaceView(
             limit_per_s=config.rate_per_s,
             max_concurrent=config.max_concurrent,
             in_progress=in_progress,
