@@ -156,7 +156,7 @@ class RunOptions(BaseModel):
         name = str(info.field_name)
         if value > MOST[name]:
             option = "--" + name.replace("_", "-")
-            raise InputError(f"{option}: {shown(value)} is more than {MOST[name]:,}")
+            raise InputError(f"{option}: {shown(value)} is more than {MOST[name]:,}", field=name)
         return value
 
     @field_validator("webhook_url")
