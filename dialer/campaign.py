@@ -78,6 +78,7 @@ class CampaignConfig(BaseModel):
     account: str = ""  # the OneInbox account it dials on (`dialer.account`; '' = "default")
     webhook_url: str | None = None
     webhook_secret: str = Field(default="", repr=False)  # given by the store at creation
+    events_url: str | None = None  # where its signed events go (`campaigns.events`)
     columns: tuple[str, ...] = ()
     variable_columns: tuple[str, ...] = ()
     source: str = ""
@@ -91,6 +92,9 @@ class CampaignConfig(BaseModel):
     retry_on: str = RUN_DEFAULTS.retry_on
     retry_delays: str = RUN_DEFAULTS.retry_delay
     min_gap_s: float = Field(default=1800.0, ge=0)  # after another campaign's call (0: none)
+    # A retry run's: the results file its contacts came from. The campaigns that wrote it (and
+    # their own retry lineage) are its lineage: the gap does not hold for their calls.
+    retry_of: str = ""
     results_path: str = ""
     opt_out_outcomes: tuple[str, ...] = ()  # outcomes that put the number on the do-not-call list
     max_cost_cents: float | None = Field(default=None, gt=0)  # the spend cap (`--max-cost`)

@@ -50,6 +50,10 @@ class RunOptions(BaseModel):
         str | None,
         Cli("URL of `dialer webhooks`: https://HOST/webhooks/oneinbox (http: this machine only)."),
     ] = None
+    events_url: Annotated[
+        str | None,
+        Cli("Signed events to this URL (default: DIALER_EVENTS_URL)."),
+    ] = None
     phone_column: Annotated[
         str | None,
         Cli("Column holding the phone number (default: detected from the headers).", CONTACTS),
@@ -159,11 +163,11 @@ class RunOptions(BaseModel):
             raise InputError(f"{option}: {shown(value)} is more than {MOST[name]:,}", field=name)
         return value
 
-    @field_validator("webhook_url")
+    @field_validator("webhook_url", "events_url")
     @classmethod
-    def _callback(cls, value: str | None) -> str | None:
-        """A webhook URL is https, or plain http to this machine (an InputError otherwise)."""
-        return check_callback_url(value, "webhook_url") if value else None
+    def _callback(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A callback URL is https, or plain http to this machine (an InputError otherwise)."""
+        return check_callback_url(value, str(info.field_name)) if value else None
 
 
 def parse_failure_guard(text: str) -> tuple[int, int] | None:

@@ -2,6 +2,7 @@
 
 /api/...            the REST API, every route behind the bearer token
 /webhooks/oneinbox  OneInbox's webhooks, handled by `workers.server.receiver` (outside the token)
+/metrics            Prometheus metrics (`workers.server.api.metrics`), behind the token
 /docs               the OpenAPI document, rendered here as plain HTML (no script, nothing
                     fetched from elsewhere); /openapi.json is the document itself
 /, /login, ...      the web app's pages (`workers.server.web.pages`), behind a session cookie
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from workers.server import apidocs, errors, guard, receiver, uploads
 from workers.server.api import campaigns as api_campaigns
 from workers.server.api import events
+from workers.server.api import metrics as api_metrics
 from workers.server.api import schedules as api_schedules
 from workers.server.auth import require_token
 from workers.server.context import WEBHOOK_PATH, Server
@@ -40,6 +42,7 @@ def build_app(server: Server) -> FastAPI:
     app.include_router(api_campaigns.router(server), dependencies=guarded)
     app.include_router(events.router(server), dependencies=guarded)
     app.include_router(api_schedules.router(server), dependencies=guarded)
+    app.include_router(api_metrics.router(server), dependencies=guarded)
     pages.install(app, server)
 
     @app.get("/healthz", include_in_schema=False)
