@@ -28,6 +28,7 @@ OPTIONS: dict[str, object] = {
     "agent_id": None,
     "from_number": None,
     "webhook_url": None,
+    "events_url": None,
     "phone_column": None,
     "default_region": "US",
     "dnc": None,
@@ -104,6 +105,7 @@ def test_a_schedule_stored_by_the_previous_version_still_loads() -> None:
         "min_gap": "30m",
         "max_cost": None,
         "pause_on_failures": "30/50",
+        "events_url": None,
     }  # options added later take their defaults
     assert RunOptions.model_validate(job.run).model_dump() == stored | added_since
 
