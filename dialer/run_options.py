@@ -15,6 +15,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from dialer.endpoint import check_callback_url
+from dialer.errors import InputError
+from dialer.shown import shown
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ PACE = "Pace"
 WHEN = "When"
 RETRIES = "Retries"
 OUTPUT = "Output"  # the commands' own options for the files they write
+MOST = {"max_concurrent": 10_000, "max_attempts": 100}  # counts beyond these are refused
 
 
 class RunOptions(BaseModel):
@@ -149,6 +152,16 @@ class RunOptions(BaseModel):
     def _none_when_empty(cls, value: list[str] | None) -> list[str] | None:
         """A repeatable option given no time is None, as if the model were built without it."""
         return value or None
+
+    @field_validator(*MOST)
+    @classmethod
+    def _at_most(cls, value: int, info: ValidationInfo) -> int:
+        """A count beyond its bound is refused as input (an InputError naming the option)."""
+        name = str(info.field_name)
+        if value > MOST[name]:
+            option = "--" + name.replace("_", "-")
+            raise InputError(f"{option}: {shown(value)} is more than {MOST[name]:,}", field=name)
+        return value
 
     @field_validator("webhook_url", "events_url")
     @classmethod

@@ -177,8 +177,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Arguments, environment, then `.env` without its base URL, then secret files."""
-        dotenv = _WithoutBaseUrl(settings_cls, dotenv_settings)
+        """Arguments, environment, then `.env` without its base URL or Redis URL, then secret
+        files."""
+        dotenv = _WithoutDestinations(settings_cls, dotenv_settings)
         return init_settings, env_settings, dotenv, file_secret_settings
 
     @field_validator("base_url")
@@ -235,8 +236,12 @@ class Settings(BaseSettings):
         return self.api_key.get_secret_value().strip()
 
 
-class _WithoutBaseUrl(PydanticBaseSettingsSource):
-    """A `.env` source that never gives the base URL (the key's destination)."""
+NOT_FROM_DOTENV = frozenset({"base_url", "redis_url"})  # where the key goes, who dials with it
+
+
+class _WithoutDestinations(PydanticBaseSettingsSource):
+    """A `.env` source that never gives the base URL (the key's destination) nor the Redis URL
+    (whoever holds that Redis dials with the key)."""
 
     def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
         super().__init__(settings_cls)
@@ -247,7 +252,7 @@ class _WithoutBaseUrl(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.inner().items() if k != "base_url"}
+        return {k: v for k, v in self.inner().items() if k not in NOT_FROM_DOTENV}
 
 
 def env_file() -> Path | None:
@@ -266,6 +271,19 @@ def _refuse_base_url_from_env_file(settings: Settings) -> None:
         raise ConfigError(
             f"ONEINBOX_BASE_URL={given} in {path} is not used: a .env file may not send your "
             "API key elsewhere. Set ONEINBOX_BASE_URL in the environment instead, or remove it."
+        )
+
+
+def _refuse_redis_url_from_env_file(settings: Settings) -> None:
+    """A Redis URL in `.env` that would have been used is refused, naming the file (not the URL:
+    it may hold a password)."""
+    path = env_file()
+    if path is None or settings.redis_url is not None:
+        return
+    if DotEnvSettingsSource(Settings, env_file=path)().get("redis_url"):
+        raise ConfigError(
+            f"DIALER_REDIS_URL in {path} is not used: a .env file may not choose the Redis that "
+            "dials with your API key. Set DIALER_REDIS_URL in the environment, or remove it."
         )
 
 
@@ -292,6 +310,7 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         raise ConfigError(_readable(exc)) from None
     _refuse_base_url_from_env_file(settings)
+    _refuse_redis_url_from_env_file(settings)
     _refuse_credentials_from_env_file()
     return settings
 
