@@ -21,7 +21,7 @@ from workers.cli.app import app
 from workers.cli.listening import listen
 from workers.logs import configure
 from workers.scheduler import send_start
-from workers.server import connections, uploads
+from workers.server import connections, lists, uploads
 from workers.server.access_log import configure_access_log
 from workers.server.auth import is_loopback, new_token
 from workers.server.context import MIB, Server
@@ -80,6 +80,7 @@ def serve(
     with open_stack(settings, fire=_fire) as stack:
         server = _server(settings, stack, token)
         uploads.sweep(server.uploads)
+        lists.sweep(server.uploads)
         _announce(host, port, settings, stack.embedded, "" if given else token)
         config = connections.config(
             build_app(server), host, port, log_config=None, log_level="info"

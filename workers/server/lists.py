@@ -64,6 +64,15 @@ def discard(staged: Path) -> None:
         staged.parent.rmdir()
 
 
+def sweep(uploads_dir: Path) -> int:
+    """Remove the staged uploads a stopped server left beside campaigns' lists; how many."""
+    found = list(uploads_dir.glob("*/.*")) if uploads_dir.is_dir() else []
+    for staged in found:
+        if staged.is_file():
+            staged.unlink(missing_ok=True)
+    return len(found)
+
+
 def schedule_list(uploads_dir: Path, job: str, filename: str | None) -> Path:
     """A new place for a schedule's own copy of its list (a fresh folder per save)."""
     name = uploads.list_name(filename)
