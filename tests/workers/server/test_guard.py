@@ -188,9 +188,14 @@ def test_partial_uploads_left_by_a_stopped_server_are_swept_at_start(
     left.write_bytes(b"phone\n+1415555")
     kept = tmp / "uploads" / "leads.csv"
     kept.write_text("phone\n+14155550100\n")
+    staged = tmp / "uploads" / "leads-1a2b3c4d" / ".5e6f7a8b.leads.csv"  # beside its campaign's
+    staged.parent.mkdir()
+    staged.write_text("phone\n+14155550101\n")
+    own = staged.parent / "leads.csv"
+    own.write_text("phone\n+14155550100\n")
     with _serve(redis_url, tmp):
-        assert not left.exists()
-        assert kept.exists()  # a list kept whole stays
+        assert not left.exists() and not staged.exists()
+        assert kept.exists() and own.exists()  # a list kept whole stays
 
 
 def test_the_api_docs_load_nothing_from_elsewhere(redis_url: str, tmp: Path) -> None:
