@@ -60,13 +60,6 @@ def _too_large(name: str, limit: int) -> str:
     )
 
 
-def keep(part: Path, folder: Path, filename: str | None) -> Path:
-    """Move a received upload to its stable place, `folder/<name>`."""
-    target = folder / list_name(filename)
-    os.replace(part, target)
-    return target
-
-
 @contextlib.contextmanager
 def discarded(part: Path) -> Iterator[Path]:
     """A received upload, removed when the block ends (an inspection keeps nothing)."""
