@@ -174,7 +174,7 @@ def test_a_web_schedule_keeps_its_own_list(
     api: httpx.Client, app: tuple[str, Server], tmp_path: Path
 ) -> None:
     url = app[0]
-    login = httpx.get(f"{url}/login", params={"token": TOKEN}, timeout=30)
+    login = httpx.post(f"{url}/login", data={"token": TOKEN}, timeout=30)
     cookies = {COOKIE: login.cookies[COOKIE]}
     page = httpx.get(f"{url}/schedules", cookies=cookies, timeout=30)
     token = re.search(rf'name="{CSRF_FIELD}" value="([^"]+)"', page.text)
