@@ -81,6 +81,22 @@ class RunOptions(BaseModel):
     sheet: Annotated[str | None, Cli("Worksheet of an .xlsx file (default: first).", CONTACTS)] = (
         None
     )
+    country_column: Annotated[
+        str | None,
+        Cli(
+            "Column holding each contact's country, as a code (GB) or a name (United Kingdom, "
+            "Allemagne); 'none' for none (default: Country, Mailing Country, Pays... if found).",
+            CONTACTS,
+        ),
+    ] = None
+    fallback_columns: Annotated[
+        str | None,
+        Cli(
+            "Phone columns read in turn when the phone column is empty (comma separated); "
+            "'none' for none (default: Mobile, Cell, Work Phone... as the file orders them).",
+            CONTACTS,
+        ),
+    ] = None
     rate: Annotated[str, Cli("Most creates per time, e.g. 1/s, 30/m.", PACE)] = "1/s"
     max_concurrent: Annotated[
         int, Field(ge=1), Cli("Most calls in progress at once (dialling until final).", PACE)
@@ -131,6 +147,14 @@ class RunOptions(BaseModel):
         str,
         Cli("Wait before the next attempt: 30m, or one per attempt like 10m,1h,1d.", RETRIES),
     ] = "30m"
+    results_bom: Annotated[
+        bool,
+        Cli(
+            "Start results and rejects CSVs with a UTF-8 byte-order mark, so that Excel reads "
+            "accents right (their delimiter is the contacts file's `,` or `;`).",
+            OUTPUT,
+        ),
+    ] = True
 
     @field_validator("opt_out_outcome")
     @classmethod
