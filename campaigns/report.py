@@ -1,9 +1,11 @@
 """What a results file says about a campaign: counts, rates and distributions, as plain data.
 
-`read_results` takes the results file as a text file object and returns one `Outcome` per
-contact; `summarise` turns those into a `Report`, which `campaigns.report_html` draws. The file
-may be partial (a campaign still running, an export half way): empty cells are missing values,
-never errors. Only a file without the result columns is refused.
+`read_results` takes the results file as a binary file object (read as the loader reads a
+contacts file: any common encoding, a byte-order mark, `,` or `;`, or an `.xlsx` workbook) and
+returns one `Outcome` per contact; `summarise` turns those into a `Report`, which
+`campaigns.report_html` draws. The file may be partial (a campaign still running, an export half
+way): empty cells are missing values, never errors. Only a file without the result columns is
+refused.
 
 Definitions used throughout: a contact is *dialled* when it had at least one attempt; it is
 *connected* when its status is `completed`; the pick-up rate is connected / dialled. The results
@@ -12,7 +14,6 @@ file holds one row per contact (its last call), so times and durations are those
 
 from __future__ import annotations
 
-import csv
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import pairwise
-from typing import TextIO
+from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -28,6 +29,7 @@ from phonenumbers import NumberParseException
 from phonenumbers import timezone as number_timezone
 
 from campaigns.model import RESULTS_FILE_MARKERS
+from campaigns.sources import open_table
 from dialer.errors import InputError
 
 CONNECTED = "completed"
@@ -114,14 +116,11 @@ class Report:
 # -- reading ------------------------------------------------------------------------------------
 
 
-def read_results(handle: TextIO, *, name: str) -> list[Outcome]:
+def read_results(source: BinaryIO, *, name: str) -> list[Outcome]:
     """The outcomes in a results file; `InputError` naming the file if it is not one."""
-    reader = csv.reader(handle)
+    table = open_table(source, name=name, is_header=_names_results)
     try:
-        header = next(reader, None)
-        if header is None:
-            raise InputError("the file is empty, not a results file", where=name)
-        header = [h.strip().lstrip("\ufeff") for h in header]
+        header = [h.strip().lstrip("\ufeff") for h in table.header]
         missing = [c for c in RESULTS_FILE_MARKERS if c not in header]
         if missing:
             raise InputError(
@@ -129,12 +128,14 @@ def read_results(handle: TextIO, *, name: str) -> list[Outcome]:
                 f"column(s) {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}",
                 where=name,
             )
-        rows = [dict(zip(header, row, strict=False)) for row in reader if any(row)]
+        rows = [dict(zip(header, row, strict=False)) for row in table.rows if any(row)]
         return [_outcome(row) for row in per_contact(rows)]
-    except UnicodeDecodeError as exc:
-        raise InputError("not a UTF-8 text file (is it a results CSV?)", where=name) from exc
-    except csv.Error as exc:
-        raise InputError(f"cannot be read as a CSV file: {exc}", where=name) from exc
+    finally:
+        table.rows.close()
+
+
+def _names_results(row: list[str]) -> bool:
+    return set(RESULTS_FILE_MARKERS) <= {cell.strip() for cell in row}
 
 
 def per_contact(rows: list[dict[str, str]]) -> list[dict[str, str]]:

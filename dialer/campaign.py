@@ -80,6 +80,8 @@ class CampaignConfig(BaseModel):
     retry_delays: str = RUN_DEFAULTS.retry_delay
     min_gap_s: float = Field(default=1800.0, ge=0)  # after another campaign's call (0: none)
     results_path: str = ""
+    delimiter: str = ","  # the contacts file's; its results are written with it (`,` or `;`)
+    results_bom: bool = True  # results CSVs start with a UTF-8 byte-order mark
     opt_out_outcomes: tuple[str, ...] = ()  # outcomes that put the number on the do-not-call list
 
     @property

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from campaigns import resuming
+from campaigns.excel import CsvStyle
 from campaigns.model import Contact
 from campaigns.progress import PACE_SAMPLE_S as PACE_SAMPLE_S  # re-exported: callers say session.*
 from campaigns.progress import Progress as Progress
@@ -247,9 +248,9 @@ def export(store: Store, cid: str, path: Path, *, attempts: bool = False) -> int
     """
     config = store.campaign(cid)
     contacts = store.iter_contacts(cid)
-    return write_results(
-        path, list(config.columns), every_attempt(store, cid, contacts) if attempts else contacts
-    )
+    rows = every_attempt(store, cid, contacts) if attempts else contacts
+    style = CsvStyle(config.delimiter, config.results_bom)
+    return write_results(path, list(config.columns), rows, style)
 
 
 def every_attempt(

@@ -36,7 +36,7 @@ def _contact(source_row: int = 1, **fields: str) -> ContactRecord:
 
 
 def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 

@@ -87,7 +87,13 @@ def _dial(
         submitted = session.submit(
             store,
             config if detach else plan.config,
-            stream(plan.contact_file, out, rejects, refuse=checked.unknown.reject),
+            stream(
+                plan.contact_file,
+                out,
+                rejects,
+                refuse=checked.unknown.reject,
+                bom=config.results_bom,
+            ),
             named=plan.named,
             given=plan.given,
         )

@@ -250,7 +250,9 @@ def test_upload_check_test_call_start_and_watch_it_finish_live(site: Site) -> No
     assert "Ana" in tab.locator("[data-samples]").inner_text()
     with tab.expect_download() as rejects:
         tab.get_by_role("button", name="Download rejects").click()
-    rows = list(csv.DictReader(io.StringIO(Path(rejects.value.path()).read_text())))
+    rows = list(
+        csv.DictReader(io.StringIO(Path(rejects.value.path()).read_text(encoding="utf-8-sig")))
+    )
     assert [r["source_row"] for r in rows] == ["4", "5"]
     assert labels_and_buttons(tab) == []
     shot(tab, "new-campaign")
@@ -270,7 +272,9 @@ def test_upload_check_test_call_start_and_watch_it_finish_live(site: Site) -> No
     shot(tab, "campaign")
     with tab.expect_download() as results:
         tab.get_by_role("link", name="Download results (CSV)").click()
-    rows = list(csv.DictReader(io.StringIO(Path(results.value.path()).read_text())))
+    rows = list(
+        csv.DictReader(io.StringIO(Path(results.value.path()).read_text(encoding="utf-8-sig")))
+    )
     assert [r["first_name"] for r in rows] == ["Ana", "Ben", "Chloé"]
     assert {r["status"] for r in rows} <= FINAL
     assert all(set(site.sent(r["call_id"])) == {"first_name", "order_id"} for r in rows)

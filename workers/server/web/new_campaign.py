@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from campaigns.excel import CsvStyle
 from campaigns.planning import load_options, open_path, plan_run
 from campaigns.preflight import Check, Level
 from campaigns.rejects import write_rejects
@@ -197,8 +198,9 @@ def rejects_csv(part: Path, form: Draft) -> str:
     with open_path(part, load_options(form.options())) as contact_file:
         for _, bad in contact_file.batches():
             rejected.extend(bad)
+        delimiter = contact_file.delimiter
     out = io.StringIO(newline="")
-    write_rejects(rejected, out)
+    write_rejects(rejected, out, CsvStyle(delimiter))
     return out.getvalue()
 
 
