@@ -9,7 +9,7 @@ docs/benchmarks.md (`--write` forces it, `--no-write` prevents it). Loopback onl
 process (redis-server, `dialer simulator`, Celery workers, `dialer run`) is started here, in its
 own session, and stopped here; every wait is bounded.
 
-1. ceiling  calls placed AND followed to a final status per second (from `session.start` to the
+1. ceiling  calls placed AND followed to a final status per second (from `lifecycle.start` to the
             campaign's state DONE), simulator at --speed 100000 (calls end and post-call fields
             appear at once), pacing off (rate 1e6/s, max_concurrent 10000), DIALER_TIMING
             poll_scale=0.001,post_call_wait_s=0, with 1 and 2 worker processes
@@ -74,6 +74,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import redis  # noqa: E402
 
+from campaigns import lifecycle  # noqa: E402
 from campaigns.model import Contact  # noqa: E402
 from dialer.campaign import CampaignConfig, CampaignState  # noqa: E402
 from dialer.simulator.config import (  # noqa: E402
@@ -83,9 +84,8 @@ from dialer.simulator.config import (  # noqa: E402
 )
 from dialer.store import Store  # noqa: E402
 from dialer.store.keys import contact_key, ready_key  # noqa: E402
-from workers import session  # noqa: E402
 from workers.celery_app import DIAL_QUEUE, make_app  # noqa: E402
-from workers.stack import free_port, redis_server_binary, worker_command  # noqa: E402
+from workers.processes import free_port, redis_server_binary, worker_command  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Dispatch (issue 4)"
@@ -380,13 +380,13 @@ def submit(store: Store, cid: str, n: int, rate: float, max_concurrent: int) -> 
         variable_columns=("first_name",),
     )
     batch = contacts(n, ("phone", "first_name"))
-    session.submit(store, config, [batch[i : i + 1000] for i in range(0, n, 1000)])
+    lifecycle.submit(store, config, [batch[i : i + 1000] for i in range(0, n, 1000)])
 
 
 def run_campaign(store: Store, cid: str, timeout: float) -> float:
     """start() to DONE, seconds."""
     t0 = time.perf_counter()
-    session.start(store, cid)
+    lifecycle.start(store, cid)
     wait_until(
         lambda: store.campaign_state(cid) is CampaignState.DONE,
         timeout,
@@ -617,10 +617,10 @@ def account_case(rs: RedisProc, sim: SimProc, rate: float, n: int) -> dict[str, 
             Contact(r, f"+1415{4000000 + i * n + r:07d}", {"phone": ""})
             for r in range(1, n // 2 + 1)
         ]
-        session.submit(store, config, [batch])
+        lifecycle.submit(store, config, [batch])
     t0 = time.perf_counter()
     for cid in cids:
-        session.start(store, cid)
+        lifecycle.start(store, cid)
     for cid in cids:
         wait_until(
             lambda cid=cid: store.campaign_state(cid) is CampaignState.DONE,  # type: ignore[misc]
@@ -956,7 +956,7 @@ def md_ceiling(c: dict[str, Any]) -> list[str]:
         "",
         f"N = {c['n_disp']:,} contacts per dispatch run, {c['n_noop']:,} messages per no-op run; "
         f"{c['runs']} run(s) of each, alternating, fresh workers and a flushed Redis each time; "
-        "median [min–max]. Dispatch: `session.submit` (untimed), then `session.start` to the "
+        "median [min–max]. Dispatch: `lifecycle.submit` (untimed), then `lifecycle.start` to the "
         "campaign state DONE, every contact followed to a final status and exactly one create "
         "per contact checked. No-op: queue pre-loaded, `add_consumer` to queue and `unacked` "
         "empty.",

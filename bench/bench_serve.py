@@ -33,9 +33,9 @@ from dialer.campaign import CampaignConfig  # noqa: E402
 from dialer.settings import Settings  # noqa: E402
 from dialer.store import Store  # noqa: E402
 from dialer.store.keys import counts_key  # noqa: E402
+from workers.processes import embedded_redis  # noqa: E402
 from workers.server.app import build_app  # noqa: E402
 from workers.server.context import Server  # noqa: E402
-from workers.stack import embedded_redis  # noqa: E402
 
 TOKEN = "bench-token-0123456789"
 BIG = 100_000

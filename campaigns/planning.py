@@ -205,6 +205,7 @@ class RunPlan:
     load_options: LoadOptions
     named: bool = False  # the campaign id was given (not derived from the list)
     given: frozenset[str] = frozenset()  # the run options given, to apply to a resumed campaign
+    identified: bool = False  # `config` has its list's campaign id (lifecycle.identify)
 
 
 def plan_run(

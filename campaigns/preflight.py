@@ -1,80 +1,52 @@
-"""Preflight: catch the usual mistakes before anyone is dialled.
+"""The preflight, one for every door: catch the usual mistakes before anyone is dialled.
 
-Each check answers ok, warn (dialling may go on, but read this) or fail (nothing is dialled):
-where the API key is sent (and which `.env` file was read); the results and rejects files can
-be written; the deadline is still ahead; the API key works; the campaign's agent exists and its
-from-number is registered; today's call quota covers the campaign; Redis and workers answer; the
-contacts' countries against what the from-number can reach; the account's limits, its
-do-not-call list and the gap across its campaigns. Then an estimate of when dialling should end.
+    begin    the checks that need no list: where the key goes, the output files, the
+             deadline, the key, the agent and from-number, Redis and the workers. A failure
+             here stops everything: the list is not even read.
+    refuse   fed each valid contact while the list streams by, in the very pass that loads
+             it (`dialer run`, the server's create) or in a pass of its own (`read`: `dialer
+             check`, a dry run, the new-campaign page's review). A row's own agent id or
+             from-number is looked up the first time it is seen; rows naming one the account
+             lacks are rejected (`unknown_agent`, `unregistered_from_number`).
+    finish   what needs the list: today's quota, the rows' lookups, the contacts' countries,
+             the account's limits, do-not-call list and gap; then the estimate. Warnings only.
 
-Rows may name their own `agent_id` and `from_number`: each distinct value is looked up once, and
-the rows whose value is unknown are rejected (`unknown_agent`, `unregistered_from_number`) while
-the rest of the list goes on.
+The checks themselves are in `campaigns/checks.py`; the doors only render the result.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from campaigns.estimate import Estimate
+from campaigns import checks
+from campaigns.checks import Check, Level, UnknownRows
+from campaigns.estimate import Estimate, estimate
 from campaigns.model import Contact, Reject, RejectReason
-from dialer.account import DEFAULT_ACCOUNT, AccountLimits
+from campaigns.planning import RunPlan
+from dialer.account import AccountLimits
 from dialer.campaign import CampaignConfig
 from dialer.client import OneInboxClient
-from dialer.endpoint import DEFAULT_BASE_URL
-from dialer.errors import AuthError, DialerError, ProviderError
-from dialer.phone import region_of
+from dialer.http import make_http_client
+from dialer.models import Usage
+from dialer.settings import Settings
 from dialer.store import Store
 
-
-class Level(StrEnum):
-    """How a check came out."""
-
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "fail"
+NO_KEY = "this server has no API key (its workers have it): key, agent, numbers, quota unchecked"
 
 
 @dataclass(frozen=True)
-class Check:
-    """One line of the preflight report."""
+class Infra:
+    """Where the campaign would run, for the Redis and workers checks."""
 
-    name: str
-    level: Level
-    detail: str
-
-
-@dataclass(frozen=True)
-class UnknownRows:
-    """The rows' own agent ids and from-numbers the account does not have."""
-
-    agents: frozenset[str] = frozenset()
-    numbers: frozenset[str] = frozenset()
-
-    def reject(self, contact: Contact) -> Reject | None:
-        """Why `contact` cannot be dialled with its own agent or from-number; None when it can."""
-        if contact.agent_id and contact.agent_id in self.agents:
-            return Reject(
-                contact.source_row,
-                contact.phone_e164,
-                RejectReason.UNKNOWN_AGENT,
-                f"agent_id {contact.agent_id} is not an agent of this account",
-            )
-        if contact.from_number and contact.from_number in self.numbers:
-            return Reject(
-                contact.source_row,
-                contact.phone_e164,
-                RejectReason.UNREGISTERED_FROM_NUMBER,
-                f"from_number {contact.from_number} is not among your registered numbers",
-            )
-        return None
+    store: Store | None = None  # the campaign store, when it is at hand
+    ping: Callable[[], list[Any] | None] | None = None  # shared workers' ping; None: embedded
+    env_file: Path | None = None  # the `.env` file read, named beside the endpoint
 
 
 @dataclass(frozen=True)
@@ -83,7 +55,7 @@ class Preflight:
 
     checks: list[Check]
     estimate: Estimate | None
-    unknown: UnknownRows = UnknownRows()
+    unknown: UnknownRows = field(default_factory=UnknownRows)
     contacts: int = 0
     rejects: Counter[str] = field(default_factory=Counter)
 
@@ -93,221 +65,162 @@ class Preflight:
         return any(c.level is Level.FAIL for c in self.checks)
 
 
-def check_endpoint(base_url: str, env_file: Path | None) -> Check:
-    """Where the API key goes, and the `.env` file read (full path): a warning when the key
-    goes anywhere but OneInbox."""
-    read = f".env read: {env_file}" if env_file else "no .env file read"
-    if base_url.rstrip("/") == DEFAULT_BASE_URL:
-        return Check("endpoint", Level.OK, f"{base_url} (OneInbox); {read}")
-    return Check(
-        "endpoint",
-        Level.WARN,
-        f"{base_url}: NOT OneInbox's address ({DEFAULT_BASE_URL}), the API key is sent there "
-        f"(ONEINBOX_BASE_URL); {read}",
-    )
+@dataclass
+class _Seen:
+    """What the pass gave: each valid contact's phone, time zone and whether it is dialled."""
+
+    contacts: list[tuple[str, str, bool]] = field(default_factory=list)
+    agents: dict[str, bool] = field(default_factory=dict)  # a row's own agent -> known
+    numbers: dict[str, bool] = field(default_factory=dict)  # a row's own from-number -> known
+    registered: set[str] | None = None
+    listed: bool = False  # `registered` was asked
 
 
-def check_outputs(results: Path, rejects: Path) -> list[Check]:
-    """The results and rejects files can be written: neither is a folder, and their folder is
-    one we may write in, or can be created (private) under one."""
-    checks = []
-    for name, path in (("results file", results), ("rejects file", rejects)):
-        problem = _unwritable(path)
-        level = Level.FAIL if problem else Level.OK
-        checks.append(Check(name, level, problem or f"{path} can be written"))
-    return checks
+@dataclass
+class Checking:
+    """A preflight under way: `begin`'s checks done, the list's pass feeding `refuse`."""
 
+    config: CampaignConfig
+    checks: list[Check]
+    client: OneInboxClient | None = None
+    usage: Usage | None = None
+    infra: Infra | None = None
+    local: bool = True  # `dialer run`/`check`: the estimate and the account's rules too
+    defaults: AccountLimits | None = None  # the deployment's account limits
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    seen: _Seen = field(default_factory=_Seen)
 
-def _unwritable(path: Path) -> str:
-    if path.is_dir():
-        return f"{path} is a folder: give a file name (--results/--rejects)"
-    existing = next(p for p in path.parents if p.exists())
-    if not existing.is_dir():
-        return f"{existing} is a file, not a folder: choose another path for {path.name}"
-    if not os.access(existing, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        return f"{path} cannot be written: choose another path or fix its permissions"
-    return ""
+    @property
+    def failed(self) -> bool:
+        """True when a check that needs no list failed: nothing may be read or dialled."""
+        return any(c.level is Level.FAIL for c in self.checks)
 
+    def refuse(self, contact: Contact) -> Reject | None:
+        """Why this valid contact cannot be dialled with its own agent or from-number (None
+        when it can); counted for the checks that need the list either way."""
+        refused = self._unknown(contact).reject(contact)
+        self.seen.contacts.append((contact.phone_e164, contact.timezone or "", refused is None))
+        return refused
 
-def check_deadline(config: CampaignConfig, now: datetime) -> list[Check]:
-    """A deadline already past would expire every contact."""
-    if not config.deadline:
-        return []
-    deadline = datetime.fromisoformat(config.deadline)
-    if deadline <= now:
-        return [
-            Check(
-                "deadline", Level.FAIL, f"{deadline:%Y-%m-%d %H:%M} UTC has passed: set a later one"
-            )
-        ]
-    return [Check("deadline", Level.OK, f"{deadline:%Y-%m-%d %H:%M} UTC")]
+    def _unknown(self, contact: Contact) -> UnknownRows:
+        agent, number = contact.agent_id or "", contact.from_number or ""
+        if self.client is None:
+            return UnknownRows()
+        if agent and agent != self.config.agent_id and agent not in self.seen.agents:
+            self.seen.agents[agent] = checks.agent_exists(self.client, agent)
+        if number and number != self.config.from_number and number not in self.seen.numbers:
+            self.seen.numbers[number] = self._registered(number)
+        return self.unknown()
 
+    def _registered(self, number: str) -> bool:
+        if not self.seen.listed and self.client is not None:
+            self.seen.registered, self.seen.listed = checks.registered_numbers(self.client), True
+        return self.seen.registered is None or number in self.seen.registered
 
-def check_account(client: OneInboxClient, config: CampaignConfig, contacts: int) -> list[Check]:
-    """The API key, the campaign's agent and from-number, and today's quota."""
-    try:
-        usage = client.get_usage()
-    except AuthError as exc:
-        return [Check("API key", Level.FAIL, str(exc))]
-    except ProviderError as exc:
-        return [Check("API key", Level.WARN, f"could not check: {exc}")]
-    checks = [Check("API key", Level.OK, "accepted")]
-    checks.append(_agent(client, config.agent_id))
-    checks.append(_from_number(client, config.from_number))
-    remaining = usage.calls_remaining_today
-    needed = contacts * config.max_attempts
-    if remaining is None:
-        checks.append(Check("quota", Level.WARN, "OneInbox did not report today's remaining calls"))
-    elif remaining < needed:
-        checks.append(
-            Check(
-                "quota",
-                Level.WARN,
-                f"{remaining} calls left today (cap {usage.max_calls_per_day}) "
-                f"for {contacts} contacts (up to {needed} calls): "
-                "the rest wait for the reset at 00:00 UTC",
-            )
+    def unknown(self) -> UnknownRows:
+        """The rows' own agent ids and from-numbers found unknown so far."""
+        agents = frozenset(a for a, known in self.seen.agents.items() if not known)
+        numbers = frozenset(n for n, known in self.seen.numbers.items() if not known)
+        return UnknownRows(agents, numbers)
+
+    def finish(self, rejects: Iterable[Reject]) -> Preflight:
+        """The checks that need the list, and the estimate, once its pass is over."""
+        reasons = Counter(r.reason.value for r in rejects)
+        phones = [phone for phone, _, _ in self.seen.contacts]
+        listed = [r.phone for r in rejects if r.reason is RejectReason.DNC and r.phone]
+        found = list(self.checks)
+        if self.usage is not None:
+            found.insert(_after(found, "from-number"), checks.check_quota(
+                self.usage, self.config, len(phones)))  # fmt: skip
+        found += checks.check_rows(self.unknown())
+        if phones and self.client is not None and not self.failed:  # None: nothing checked
+            found.append(checks.check_countries(self.config.from_number, phones))
+        if self.local and not self.failed:
+            found += self._account(phones + listed)
+        dialable = [{"phone": p, "timezone": tz} for p, tz, ok in self.seen.contacts if ok]
+        est = estimate(self.config, dialable, self.now) if self.local else None
+        return Preflight(found, est, self.unknown(), len(phones), reasons)
+
+    def _account(self, phones: list[str]) -> list[Check]:
+        store = self.infra.store if self.infra else None
+        if store is None:
+            return [Check("account", Level.OK, "limits, do-not-call list and gap: checked at run")]
+        return checks.check_account_rules(
+            store, self.config, phones, self.defaults or AccountLimits()
         )
-    else:
-        checks.append(Check("quota", Level.OK, f"{remaining} calls left today, {needed} needed"))
-    return checks
 
 
-def _missing(exc: ProviderError) -> bool:
-    """404 (no such thing) or 422 (not even a valid id): the value is wrong, not the network."""
-    return exc.status_code in (404, 422)
+def _after(found: list[Check], name: str) -> int:
+    """The index just after the check called `name` (the end when there is none)."""
+    names = [c.name for c in found]
+    return names.index(name) + 1 if name in names else len(found)
 
 
-def _agent(client: OneInboxClient, agent_id: str) -> Check:
-    try:
-        agent = client.get_agent(agent_id)
-    except ProviderError as exc:
-        if _missing(exc):
-            return Check(
-                "agent",
-                Level.FAIL,
-                f"no agent {agent_id}: {exc}; `dialer agents list` shows your agents' ids",
-            )
-        return Check("agent", Level.WARN, f"could not check agent {agent_id}: {exc}")
-    name = getattr(agent, "name", None) or agent_id
-    return Check("agent", Level.OK, f"{name}")
+@contextlib.contextmanager
+def begin(
+    settings: Settings, plan: RunPlan, *, infra: Infra | None = None, local: bool = True
+) -> Iterator[Checking]:
+    """The checks that need no list; the client to OneInbox stays open for the rows' lookups.
 
-
-def _registered(client: OneInboxClient) -> set[str] | None:
-    try:
-        return {n.phone_number for n in client.list_numbers()}
-    except ProviderError:
-        return None
-
-
-def _from_number(client: OneInboxClient, number: str) -> Check:
-    registered = _registered(client)
-    if registered is None:
-        return Check("from-number", Level.WARN, "could not list your numbers")
-    if number in registered:
-        return Check("from-number", Level.OK, f"{number} registered")
-    return Check(
-        "from-number",
-        Level.FAIL,
-        f"{number} is not among your registered numbers ({len(registered)} found); "
-        "register it with `dialer numbers register` or use one from `dialer numbers list`",
+    `local`: a command on this machine (`dialer run`, `check`): where the key is sent, the
+    output files, the deadline, Redis and the workers, the estimate. The server (not `local`)
+    may have no API key: then it says what it could not check, and checks nothing else.
+    """
+    now = datetime.now(UTC)
+    found: list[Check] = []
+    if local:
+        env_file = infra.env_file if infra else None
+        found.append(checks.check_endpoint(settings.base_url, env_file))
+        found += checks.check_outputs(plan.results, plan.rejects_path)
+        found += checks.check_deadline(plan.config, now)
+    elif settings.api_key is None:
+        yield Checking(plan.config, [Check("API key", Level.WARN, NO_KEY)], local=False, now=now)
+        return
+    http = make_http_client(
+        settings.base_url,
+        settings.require_api_key(),
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
     )
+    with http:
+        client = OneInboxClient(http)
+        access, usage = checks.check_access(client, plan.config)
+        checking = Checking(plan.config, found + access, client, usage, infra, local,
+                            settings.account_defaults(), now)  # fmt: skip
+        if local and not checking.failed:
+            checking.checks += _infrastructure(infra)
+        yield checking
 
 
-def check_rows(
-    client: OneInboxClient, agents: set[str], numbers: set[str]
-) -> tuple[list[Check], UnknownRows]:
-    """Look up each distinct agent id and from-number the rows name; their unknown ones."""
-    unknown_agents = frozenset(a for a in agents if _agent(client, a).level is Level.FAIL)
-    registered = _registered(client) if numbers else set()
-    unknown_numbers = frozenset(numbers - registered) if registered is not None else frozenset()
-    checks = []
-    if unknown_agents:
-        listed = ", ".join(sorted(unknown_agents))
-        checks.append(
-            Check(
-                "rows' agents",
-                Level.WARN,
-                f"no agent {listed}: those rows are rejected (unknown_agent)",
-            )
-        )
-    if unknown_numbers:
-        listed = ", ".join(sorted(unknown_numbers))
-        checks.append(
-            Check(
-                "rows' from-numbers",
-                Level.WARN,
-                f"{listed} not registered: those rows are rejected (unregistered_from_number)",
-            )
-        )
-    return checks, UnknownRows(unknown_agents, unknown_numbers)
+def _infrastructure(infra: Infra | None) -> list[Check]:
+    if infra is None or infra.store is None:
+        return [Check("redis", Level.OK, "a private redis-server will be started")]
+    return checks.check_workers(infra.store, infra.ping)
 
 
-def check_countries(from_number: str, phones: Iterable[str]) -> Check:
-    """Contacts in other countries than the from-number need the carrier's geo permissions."""
-    home = region_of(from_number)
-    abroad = Counter(r for r in (region_of(p) for p in phones) if r != home)
-    if not abroad:
-        return Check("countries", Level.OK, f"every contact is in {home}, like the from-number")
-    listed = ", ".join(f"{region} {n}" for region, n in abroad.most_common(5))
-    return Check(
-        "countries",
-        Level.WARN,
-        f"{sum(abroad.values())} contacts outside {home} ({listed}): enable those destination "
-        "regions (geo permissions) in your carrier console, or their calls fail",
-    )
+def read(checking: Checking, plan: RunPlan) -> Preflight:
+    """The list's pass when nothing is loaded (`dialer check`, a dry run, a preview): read
+    once, streamed, for the checks that need it."""
+    rejects: list[Reject] = []
+    with plan.contact_file:
+        for good, bad in plan.contact_file.batches():
+            rejects += bad
+            rejects += [r for r in map(checking.refuse, good) if r is not None]
+    return checking.finish(rejects)
 
 
-def check_workers(store: Store, ping: Callable[[], list[Any] | None] | None) -> list[Check]:
-    """Redis answers; with shared Redis (`ping` given), at least one worker answers a ping."""
-    try:
-        store.ping()
-    except DialerError as exc:
-        return [Check("redis", Level.FAIL, str(exc))]
-    checks = [Check("redis", Level.OK, "reachable")]
-    if ping is not None:
-        replies = ping() or []
-        if replies:
-            checks.append(Check("workers", Level.OK, f"{len(replies)} answered"))
-        else:
-            checks.append(
-                Check("workers", Level.WARN, "no worker answered: start `dialer worker` processes")
-            )
-    return checks
+def outputs_only(plan: RunPlan) -> Preflight:
+    """Without the preflight (--no-preflight), still the check that the output files can be
+    written."""
+    return Preflight(checks.check_outputs(plan.results, plan.rejects_path), None)
 
 
-def check_account_rules(
-    store: Store, config: CampaignConfig, phones: list[str], defaults: AccountLimits
-) -> list[Check]:
-    """What the campaign's account adds: its limits (shared with its other campaigns), its
-    do-not-call list (and how many of these contacts are on it: they end `suppressed`), and how
-    many of these contacts another campaign called less than `--min-gap` ago (they wait)."""
-    account = config.account or DEFAULT_ACCOUNT
-    limits = store.limits(account)
-    shown = limits.describe() if limits.any else f"{defaults.describe()} (the deployment's)"
-    others = [c for c in store.account_campaigns(account) if c != config.campaign_id]
-    shared = f"; shared with {len(others)} other campaigns" if others else ""
-    checks = [Check("account", Level.OK, f"{account}: limits {shown}{shared}")]
-    listed = store.dnc_listed(account, phones)
-    size = store.dnc_size(account)
-    detail = f"{size} numbers on the list; {listed} of these contacts are on it"
-    checks.append(
-        Check(
-            "do-not-call",
-            Level.WARN if listed else Level.OK,
-            detail + (" (never dialled: they end suppressed)" if listed else ""),
-        )
-    )
-    held = store.recently_called(account, phones, config.min_gap_s, config.campaign_id)
-    gap = f"{config.min_gap_s / 60:g} min" if config.min_gap_s else "off"
-    checks.append(
-        Check(
-            "gap",
-            Level.WARN if held else Level.OK,
-            f"--min-gap {gap}: {held} contacts called by another campaign of the account "
-            "that recently wait"
-            if held
-            else f"--min-gap {gap}: no contact is held now",
-        )
-    )
-    return checks
+def run(
+    settings: Settings, plan: RunPlan, *, infra: Infra | None = None, local: bool = True
+) -> Preflight:
+    """The whole preflight in a pass of its own over the list (nothing is loaded)."""
+    with begin(settings, plan, infra=infra, local=local) as checking:
+        if checking.failed:
+            plan.contact_file.close()
+            return Preflight(checking.checks, None)
+        return read(checking, plan)

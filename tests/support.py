@@ -19,7 +19,7 @@ import redis
 from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from dialer.simulator.server import RunningSimulator
 from dialer.store import Store
-from workers.stack import free_port, redis_server_binary, worker_command
+from workers.processes import free_port, redis_server_binary, worker_command
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -95,3 +95,17 @@ def test_the_cli_loads_the_web_app_only_to_serve() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+LAYERS = {"dialer": 0, "campaigns": 1, "workers": 2}  # each may import only those before it
+
+
+def test_the_packages_depend_one_way_dialer_campaigns_workers() -> None:
+    known = _modules()
+    upward = sorted(
+        f"{name} imports {imported}"
+        for name, path in known.items()
+        for imported in _imported(ast.parse(path.read_text()), known)
+        if LAYERS[imported.split(".")[0]] > LAYERS[name.split(".")[0]]
+    )
+    assert upward == []

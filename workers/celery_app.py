@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import gc
 import signal
+from collections.abc import Callable
+from typing import Any
 
 from celery import Celery, signals
 
@@ -85,3 +87,9 @@ def _logging(**_: object) -> None:
     settings = load_settings()
     key = settings.api_key.get_secret_value() if settings.api_key else ""
     configure(settings.log_format, secrets=[key])
+
+
+def worker_ping(broker_url: str) -> Callable[[], list[Any] | None]:
+    """Ask the workers on `broker_url` to answer (the preflight's check that some run)."""
+    control = make_app(broker_url).control
+    return lambda: control.ping(timeout=1.0)

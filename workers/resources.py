@@ -10,7 +10,7 @@ from dialer.client import OneInboxClient
 from dialer.errors import ConfigError
 from dialer.http import make_http_client
 from dialer.settings import load_settings
-from dialer.store import Store
+from workers import stack
 
 
 @functools.cache
@@ -26,7 +26,7 @@ def dispatcher() -> Dispatcher:
         read_timeout=settings.read_timeout,
     )
     return Dispatcher(
-        store=Store.from_url(settings.redis_url),
+        store=stack.connect(settings.redis_url, ping=False),
         client=OneInboxClient(http),
         timing=settings.dispatch_timing(),
         when=CallingPolicy(),

@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from campaigns.planning import campaign_config, load_options, plan_run, stream
+from campaigns import lifecycle
+from campaigns.planning import campaign_config, load_options, plan_run
 from campaigns.schedules import (
     check_cron,
     check_name,
@@ -38,11 +39,10 @@ from campaigns.schedules import (
     occurrence_id,
 )
 from dialer.errors import DialerError
-from dialer.private import open_private, private_dir
+from dialer.private import private_dir
 from dialer.run_options import RunOptions
 from dialer.settings import Settings
 from dialer.store import BEAT_LEASE, JobRun, RunStatus, Store
-from workers import session
 from workers.queues import START_SCHEDULED_TASK
 
 if TYPE_CHECKING:
@@ -202,11 +202,8 @@ def _start(store: Store, settings: Settings, job: Schedule, occurrence: str, at:
         results=results,
         rejects=results.with_name(results.name.replace(".csv", "") + ".rejects.csv"),
     )
-    config = chosen.config.model_copy(update={"results_path": str(results)})
-    out = open_private(chosen.rejects_path, "w", encoding="utf-8", newline="")
-    chosen.contact_file.refuse_also(session.listed_numbers(store, config))
-    session.submit(store, config, stream(chosen.contact_file, out, []))
-    session.start(store, occurrence)
+    lifecycle.load(store, chosen, [])
+    lifecycle.start(store, occurrence)
 
 
 def start_occurrence(

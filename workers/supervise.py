@@ -17,7 +17,7 @@ from types import FrameType
 
 from dialer.private import protect_process
 from workers.logs import configure
-from workers.stack import die_with_parent
+from workers.processes import die_with_parent
 
 log = logging.getLogger("dialer.supervise")
 RESTART_DELAY_S = 1.0

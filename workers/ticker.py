@@ -14,9 +14,9 @@ from typing import Any
 
 from celery import Celery, bootsteps
 
+from campaigns import watch
 from dialer.settings import load_settings
 from dialer.tick import tick
-from workers import session
 from workers.queues import DIAL_QUEUE, DIAL_TASK, FOLLOW_QUEUE, FOLLOW_TASK
 from workers.resources import dispatcher
 
@@ -30,7 +30,7 @@ def export_finished(cid: str) -> None:
     store = dispatcher().store
     path = store.campaign(cid).results_path
     if path:
-        session.export(store, cid, Path(path))
+        watch.export(store, cid, Path(path))
         log.info("results written", extra={"campaign": cid, "path": path})
 
 

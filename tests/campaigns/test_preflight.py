@@ -14,7 +14,7 @@ from dialer.campaign import CampaignConfig
 from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from dialer.simulator.server import RunningSimulator
 from tests.support import dialer_cli, sim_get
-from workers.stack import free_port
+from workers.processes import free_port
 
 pytestmark = pytest.mark.timeout(60)
 UNKNOWN_AGENT = "11111111-2222-4333-8444-555555555555"
@@ -206,19 +206,19 @@ def test_dry_run_shows_the_files_counts_and_says_nothing_of_a_deadline_not_set(
 
 
 def test_the_preflight_reports_the_accounts_limits_list_and_gap(redis_url: str) -> None:
+    from campaigns import lifecycle
+    from campaigns.checks import Level, check_account_rules
     from campaigns.model import Contact
-    from campaigns.preflight import Level, check_account_rules
     from dialer.account import AccountLimits, NumberRules
     from dialer.pace import Pace
     from dialer.store import Store
-    from workers import session
 
     store = Store.from_url(redis_url)
     first = CampaignConfig(
         campaign_id="first", agent_id="a", from_number="+14155550100", account="acme"
     )
-    session.submit(store, first, [[Contact(1, "+14155550001", {})]])
-    session.start(store, "first")
+    lifecycle.submit(store, first, [[Contact(1, "+14155550001", {})]])
+    lifecycle.start(store, "first")
     store.claim(
         "first", 1, pace=Pace(interval_s=1e-6), max_concurrent=5, lease_s=60, stuck_s=30,
         number="+14155550001", rules=NumberRules(min_gap_s=1800),

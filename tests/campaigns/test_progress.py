@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from campaigns.progress import Progress, Waiting, recent_pace
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.simulator.server import RunningSimulator
 from tests.support import (
@@ -26,7 +27,6 @@ from tests.support import (
     sim_get,
     wait_until,
 )
-from workers import session
 from workers.cli import display
 
 pytestmark = pytest.mark.timeout(180)
@@ -122,20 +122,20 @@ def test_the_last_line_of_a_finished_run_says_done(simulator: RunningSimulator, 
 
 
 def test_the_pace_shown_is_measured_between_creates_and_never_above_the_limit() -> None:
-    assert session.recent_pace([], 10_000, 1.0) == 0.0
-    assert session.recent_pace([9_990], 10_000, 1.0) == 0.0  # one create is no pace yet
+    assert recent_pace([], 10_000, 1.0) == 0.0
+    assert recent_pace([9_990], 10_000, 1.0) == 0.0  # one create is no pace yet
     # Two creates a slot apart, seen 10 ms after the second: one gap of 1.01 s, under 1/s.
-    assert session.recent_pace([8_990, 10_000], 10_010, 1.0) == pytest.approx(1 / 1.02)
+    assert recent_pace([8_990, 10_000], 10_010, 1.0) == pytest.approx(1 / 1.02)
     # Bunched stamps (clock jitter between workers) never read above the limit.
-    assert session.recent_pace([9_000, 9_500, 10_000], 10_000, 1.0) == 1.0
+    assert recent_pace([9_000, 9_500, 10_000], 10_000, 1.0) == 1.0
     # Creates that stopped: the pace decays as time passes without new ones.
-    assert session.recent_pace([0, 1_010, 2_020], 20_000, 1.0) == pytest.approx(0.1)
+    assert recent_pace([0, 1_010, 2_020], 20_000, 1.0) == pytest.approx(0.1)
 
 
-def _progress(state: CampaignState, **counts: int) -> session.Progress:
+def _progress(state: CampaignState, **counts: int) -> Progress:
     at = datetime(2030, 1, 2, 15, 0, tzinfo=UTC)  # not today: shown with its date
-    waiting = (session.Waiting("for their window", 14, at),)
-    return session.Progress(state, 20, counts, dialled=6, pace_per_s=0.5, waiting=waiting)
+    waiting = (Waiting("for their window", 14, at),)
+    return Progress(state, 20, counts, dialled=6, pace_per_s=0.5, waiting=waiting)
 
 
 def test_the_live_table_shows_waiting_pace_and_no_eta_while_paused() -> None:

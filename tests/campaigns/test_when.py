@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from campaigns import lifecycle, watch
 from campaigns.model import Contact
 from campaigns.when import CallingPolicy, Reachable, Recipient, add_schedule
 from dialer.campaign import CampaignConfig, CampaignState
@@ -19,7 +20,6 @@ from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_FROM_NUMBER
 from dialer.simulator.server import RunningSimulator
 from dialer.store import ContactRecord, ContactState
 from tests.support import Stack, sim_get, wait_until
-from workers import session
 
 
 def _contacts(n: int, timezone: str | None = None) -> list[Contact]:
@@ -148,12 +148,12 @@ def test_contacts_wait_for_their_window_and_the_deadline_expires_the_rest(
     window = f"{opens:%H:%M}-{opens + timedelta(hours=1):%H:%M}"
     deadline = opens + timedelta(seconds=2.5)
     config = _config(window=window, rate_per_s=1.0, deadline=deadline.isoformat())
-    session.submit(stack.store, config, [_contacts(6, timezone="UTC")])
-    session.start(stack.store, "w")
+    lifecycle.submit(stack.store, config, [_contacts(6, timezone="UTC")])
+    lifecycle.start(stack.store, "w")
     stack.worker()
 
     # Before the window opens: nobody is dialled, and the results say why and until when.
-    session.export(stack.store, "w", tmp_path / "early.csv")
+    watch.export(stack.store, "w", tmp_path / "early.csv")
     with (tmp_path / "early.csv").open(encoding="utf-8-sig") as handle:
         early = list(csv.DictReader(handle))
     assert _creates(sim) == []
@@ -182,18 +182,18 @@ def test_a_no_answer_is_retried_and_ends_completed_after_two_creates(
         json={"scripted": {contact.phone_e164: ["no_answer", "completed"]}},
     )
     config = _config(window="always", max_attempts=3, retry_delays="1s", rate_per_s=50)
-    session.submit(stack.store, config, [[contact]])
-    session.start(stack.store, "w")
+    lifecycle.submit(stack.store, config, [[contact]])
+    lifecycle.start(stack.store, "w")
     stack.worker()
     wait_until(lambda: stack.store.campaign_state("w") is CampaignState.DONE, 60, "the end")
 
     assert len(_creates(sim)) == 2
     assert [c["metadata"]["dialer_attempt_id"] for c in _creates(sim)] == ["w:1:1", "w:1:2"]  # type: ignore[index]
-    session.export(stack.store, "w", tmp_path / "r.csv")
+    watch.export(stack.store, "w", tmp_path / "r.csv")
     with (tmp_path / "r.csv").open(encoding="utf-8-sig") as handle:
         [row] = list(csv.DictReader(handle))
     assert (row["status"], row["attempts"]) == ("completed", "2")
-    session.export(stack.store, "w", tmp_path / "a.csv", attempts=True)
+    watch.export(stack.store, "w", tmp_path / "a.csv", attempts=True)
     with (tmp_path / "a.csv").open(encoding="utf-8-sig") as handle:
         attempts = list(csv.DictReader(handle))
     assert [(a["attempts"], a["status"]) for a in attempts] == [

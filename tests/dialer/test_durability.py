@@ -39,7 +39,7 @@ from tests.support import (
     sim_get,
     wait_until,
 )
-from workers import session
+from workers import stack
 from workers.celery_app import make_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
@@ -56,11 +56,11 @@ def _contacts(path: Path, n: int) -> None:
 
 def test_embedded_redis_fsyncs_every_write_before_acknowledging_it(tmp_path: Path) -> None:
     settings = Settings(redis_url=None, state_dir=tmp_path / "state")
-    with session.open_store(settings, workers=0) as store:
+    with stack.open_store(settings, workers=0) as store:
         found = store.redis.config_get("append*")
         assert (found["appendonly"], found["appendfsync"]) == ("yes", "always")
         assert durability(store).durable
-        assert session.require_durable(store, settings) == ""
+        assert stack.require_durable(store, settings) == ""
 
 
 def test_probe_says_what_a_crash_would_lose(redis_srv: RedisServer) -> None:

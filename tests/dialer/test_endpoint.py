@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaigns.preflight import Level, check_endpoint
+from campaigns.checks import Level, check_endpoint
 from dialer.endpoint import DEFAULT_BASE_URL, check_base_url, check_callback_url, is_loopback
 from dialer.errors import ConfigError, InputError
 from dialer.http import make_http_client

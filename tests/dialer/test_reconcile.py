@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
+from campaigns import lifecycle
 from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from dialer.simulator.server import RunningSimulator
 from dialer.store import Store
 from tests.support import Stack, sim_get, wait_until
-from workers import session
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
 
@@ -43,8 +43,8 @@ def _submit(store: Store, n: int) -> str:
         window="always",
     )
     contacts = [Contact(r, f"+1415555{r + 3000:04d}", {"phone": ""}) for r in range(1, n + 1)]
-    session.submit(store, config, [contacts])
-    session.start(store, "r")
+    lifecycle.submit(store, config, [contacts])
+    lifecycle.start(store, "r")
     return "r"
 
 

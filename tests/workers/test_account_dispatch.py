@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from campaigns import lifecycle
 from campaigns.model import Contact
 from dialer.account import AccountLimits
 from dialer.campaign import CampaignConfig, CampaignState
@@ -16,7 +17,6 @@ from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_FROM_NUMBER
 from dialer.simulator.server import RunningSimulator
 from dialer.store import Store
 from tests.support import Stack, sim_get, wait_until
-from workers import session
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -33,7 +33,7 @@ def _submit(store: Store, cid: str, first: int, n: int, **kw: Any) -> None:
     )
     numbers = range(first, first + n)
     contacts = [Contact(r - first + 1, f"+1415555{r:04d}", {"phone": ""}) for r in numbers]
-    session.submit(store, config, [contacts])
+    lifecycle.submit(store, config, [contacts])
 
 
 def _wait(stack: Stack, cid: str) -> None:
@@ -48,8 +48,8 @@ def _wait(stack: Stack, cid: str) -> None:
 def _run_both(stack: Stack, **kw: Any) -> None:
     _submit(stack.store, "a", 1000, 12, **kw)
     _submit(stack.store, "b", 2000, 12, **kw)
-    session.start(stack.store, "a")
-    session.start(stack.store, "b")
+    lifecycle.start(stack.store, "a")
+    lifecycle.start(stack.store, "b")
     for cid in ("a", "b"):
         _wait(stack, cid)
 
@@ -99,10 +99,10 @@ def test_a_second_campaign_holds_the_numbers_the_first_just_called(
 ) -> None:
     stack.worker()
     _submit(stack.store, "first", 1000, 3, rate_per_s=10)
-    session.start(stack.store, "first")
+    lifecycle.start(stack.store, "first")
     _wait(stack, "first")
     _submit(stack.store, "again", 1000, 3, rate_per_s=10)  # the same numbers: held 30 min
-    session.start(stack.store, "again")
+    lifecycle.start(stack.store, "again")
 
     def all_held() -> bool:
         contacts = [stack.store.contact("again", row) for row in (1, 2, 3)]
@@ -113,9 +113,9 @@ def test_a_second_campaign_holds_the_numbers_the_first_just_called(
     wait_until(all_held, 30, "the second campaign's contacts to be held")
     assert len(_creates(sim)) == 3
     assert stack.store.campaign_state("again") is CampaignState.RUNNING
-    session.cancel(stack.store, "again")
+    lifecycle.cancel(stack.store, "again")
     _submit(stack.store, "now", 1000, 3, rate_per_s=10, min_gap_s=0)  # --min-gap 0
-    session.start(stack.store, "now")
+    lifecycle.start(stack.store, "now")
     _wait(stack, "now")
     dialled = [c["metadata"]["dialer_campaign"] for c in _creates(sim)]
     assert sorted(dialled) == ["first"] * 3 + ["now"] * 3

@@ -19,7 +19,7 @@ from typer.main import get_command
 from dialer.store import BEAT_LEASE
 from tests.support import wait_until
 from workers.cli import app
-from workers.stack import free_port, redis_server_binary
+from workers.processes import free_port, redis_server_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 

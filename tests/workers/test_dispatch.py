@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from campaigns import lifecycle
 from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.simulator.config import (
@@ -20,7 +21,6 @@ from dialer.simulator.config import (
 from dialer.simulator.server import RunningSimulator
 from dialer.store import Store
 from tests.support import RedisServer, Stack, sim_get, wait_until
-from workers import session
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -38,8 +38,8 @@ def _submit(store: Store, n: int, *, rate: float = 50, max_concurrent: int = 50)
         window="always",
     )
     contacts = [Contact(r, f"+1415555{r + 1000:04d}", {"phone": ""}) for r in range(1, n + 1)]
-    session.submit(store, config, [contacts])
-    session.start(store, "d")
+    lifecycle.submit(store, config, [contacts])
+    lifecycle.start(store, "d")
     return "d"
 
 

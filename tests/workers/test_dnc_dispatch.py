@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from campaigns import lifecycle
 from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_FROM_NUMBER
@@ -16,7 +17,6 @@ from dialer.simulator.server import RunningSimulator
 from dialer.store import ContactState
 from dialer.store.keys import ready_key
 from tests.support import Stack, sim_get, wait_until
-from workers import session
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -33,7 +33,7 @@ def _submit(stack: Stack, cid: str, n: int, **kw: Any) -> list[str]:
     )
     numbers = [f"+1415555{r + 3000:04d}" for r in range(1, n + 1)]
     contacts = [Contact(r, number, {"phone": ""}) for r, number in enumerate(numbers, 1)]
-    session.submit(stack.store, config, [contacts])
+    lifecycle.submit(stack.store, config, [contacts])
     return numbers
 
 
@@ -56,7 +56,7 @@ def test_a_number_listed_mid_campaign_is_never_dialled_and_ends_suppressed(
 ) -> None:
     stack.worker()
     numbers = _submit(stack, "live", 8, rate_per_s=2)  # about 4 s of dialling
-    session.start(stack.store, "live")
+    lifecycle.start(stack.store, "live")
     wait_until(lambda: len(_dialled(sim)) >= 1, 30, "the first create")
     # The contact last in the queue: seconds from its turn, with no dial task yet.
     row = int(stack.store.redis.zrange(ready_key("live"), -1, -1)[0])
@@ -80,14 +80,14 @@ def test_an_opt_out_outcome_puts_the_number_on_the_list(
     httpx.patch(f"{sim.url}/_sim/config", json={"scripted": scripted}).raise_for_status()
     stack.worker()
     _submit(stack, "optout", 2, rate_per_s=10, opt_out_outcomes=("Do Not Call",))
-    session.start(stack.store, "optout")
+    lifecycle.start(stack.store, "optout")
     _wait_done(stack, "optout")
     entry = stack.store.dnc_check("acme", numbers[0])
     assert entry is not None and "Do Not Call" in entry.reason and "optout" in entry.reason
     assert stack.store.dnc_check("acme", numbers[1]) is None
     # The next campaign of the account never dials it.
     _submit(stack, "after", 2, rate_per_s=10, min_gap_s=0)  # not held by the gap
-    session.start(stack.store, "after")
+    lifecycle.start(stack.store, "after")
     _wait_done(stack, "after")
     assert _dialled(sim).count(numbers[0]) == 1
     after = stack.store.contact("after", 1)

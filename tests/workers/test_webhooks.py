@@ -13,6 +13,7 @@ import httpx
 import pytest
 import redis
 
+from campaigns import lifecycle
 from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.pace import Pace
@@ -29,9 +30,8 @@ from tests.support import (
     sim_get,
     wait_until,
 )
-from workers import session
+from workers.processes import free_port
 from workers.server.receiver import create_app
-from workers.stack import free_port
 
 CALL = "call_1"
 HOOK = "http://127.0.0.1:1/webhooks/oneinbox"
@@ -257,8 +257,8 @@ def test_webhooks_bring_the_final_read_forward_in_a_real_campaign(
             webhook_url=f"{receiver}/webhooks/oneinbox",
         )
         contacts = [Contact(r, f"+1415555{5000 + r:04d}", {"phone": ""}) for r in range(1, 4)]
-        session.submit(stack.store, config, [contacts])
-        session.start(stack.store, "h")
+        lifecycle.submit(stack.store, config, [contacts])
+        lifecycle.start(stack.store, "h")
         stack.worker()
         wait_until(
             lambda: stack.store.campaign_state("h") is CampaignState.DONE,

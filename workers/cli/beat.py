@@ -12,7 +12,7 @@ from rich.console import Console
 
 from dialer.errors import ConfigError
 from dialer.settings import load_settings
-from dialer.store import Store
+from workers import stack
 from workers.celery_app import make_app
 from workers.cli.app import app
 from workers.scheduler import run_beat, send_start
@@ -29,8 +29,7 @@ def beat() -> None:
     settings = load_settings()
     if not settings.redis_url:
         raise ConfigError("DIALER_REDIS_URL is not set; `dialer beat` serves a shared Redis")
-    store = Store.from_url(settings.redis_url)
-    store.ping()
+    store = stack.connect(settings.redis_url)
     stop = threading.Event()
 
     def handle(signum: int, frame: FrameType | None) -> None:

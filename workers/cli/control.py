@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -12,31 +11,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from campaigns import lifecycle, watch
+from campaigns.progress import progress
 from dialer.campaign import CampaignState
 from dialer.errors import StateError
 from dialer.settings import load_settings
 from dialer.store import Store
-from workers import session
+from workers import stack
 from workers.cli import display
 from workers.cli.app import Out, app
-from workers.stack import running_url
 
 console = Out()
 Campaign = Annotated[str, typer.Argument(help="Campaign id (shown by `dialer run`).")]
 
 
-@contextlib.contextmanager
-def _store() -> Iterator[Store]:
+def _store() -> contextlib.AbstractContextManager[Store]:
     """DIALER_REDIS_URL's store; else the embedded Redis, joined if running, started if not."""
-    settings = load_settings()
-    url = settings.redis_url or running_url(settings.state_dir)
-    if url:
-        store = Store.from_url(url)
-        store.ping()
-        yield store
-        return
-    with session.open_store(settings, workers=0) as store:
-        yield store
+    return stack.open_store(load_settings(), workers=0, join=True)
 
 
 def _config(store: Store, cid: str) -> None:
@@ -69,7 +60,7 @@ def status(
         if campaign is None:
             _list_campaigns(store)
             return
-        now = session.progress(store, campaign)
+        now = progress(store, campaign)
         config = store.campaign(campaign)
         if console.is_terminal:
             console.print(display.progress_table(now, config))
@@ -123,7 +114,7 @@ def resume(campaign: Campaign) -> None:
     """Dial again after a pause (workers must be running: `dialer run` or `dialer worker`)."""
     with _store() as store:
         _unfinished(store, campaign, "resume")
-        session.start(store, campaign)
+        lifecycle.start(store, campaign)
     console.print(f"Resumed {campaign}.")
 
 
@@ -136,7 +127,7 @@ def cancel(campaign: Campaign) -> None:
         level = quiet.level
         quiet.setLevel(logging.WARNING)  # one summary, not a line per contact
         try:
-            canceled = session.cancel(store, campaign)
+            canceled = lifecycle.cancel(store, campaign)
         finally:
             quiet.setLevel(level)
     console.print(f"Canceled {campaign}: {canceled} contacts will not be dialled.")
@@ -154,5 +145,5 @@ def export(
     """Write the campaign's results file now (complete or not)."""
     with _store() as store:
         _config(store, campaign)
-        count = session.export(store, campaign, results, attempts=attempts)
+        count = watch.export(store, campaign, results, attempts=attempts)
     console.print(f"Wrote {count} rows to {results}")

@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from campaigns import watch
 from campaigns.model import Reject
+from campaigns.progress import PACE_SAMPLE_S, Progress
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.store import FINAL_STATES, LIVE_STATES, ContactState, Store
-from workers import session
 
 _ORDER = [s.value for s in ContactState]
 
@@ -37,7 +38,7 @@ def loaded(
         console.print(f"  rejected: {listed}; details in {out}")
 
 
-def progress_table(now: session.Progress, config: CampaignConfig) -> Table:
+def progress_table(now: Progress, config: CampaignConfig) -> Table:
     """The live view: dialled, in progress, done by status, waiting, the recent pace and ETA."""
     table = Table(title=f"Campaign {config.campaign_id} ({now.shown_state})", show_header=False)
     for label, value in figures(now, config):
@@ -45,7 +46,7 @@ def progress_table(now: session.Progress, config: CampaignConfig) -> Table:
     return table
 
 
-def figures(now: session.Progress, config: CampaignConfig) -> list[tuple[str, str]]:
+def figures(now: Progress, config: CampaignConfig) -> list[tuple[str, str]]:
     """The live view's lines as (label, value)."""
     rows = [
         ("contacts", str(now.total)),
@@ -58,7 +59,7 @@ def figures(now: session.Progress, config: CampaignConfig) -> list[tuple[str, st
             rows.append((f"  {state.value}", str(now.counts[state.value])))
     for wait in now.waiting:
         rows.append(("waiting", f"{wait.count} wait {wait.why}, next at {_at(wait.next_at)}"))
-    sample = f"last {session.PACE_SAMPLE_S:.0f} s"
+    sample = f"last {PACE_SAMPLE_S:.0f} s"
     rows.append(("pace", f"{now.pace_per_s:.2f} calls/s ({sample}; limit {config.rate_per_s:g}/s)"))
     if now.account:
         rows.append(("account", now.account))
@@ -66,7 +67,7 @@ def figures(now: session.Progress, config: CampaignConfig) -> list[tuple[str, st
     return rows
 
 
-def _in_progress(now: session.Progress) -> int:
+def _in_progress(now: Progress) -> int:
     return sum(now.counts.get(s.value, 0) for s in LIVE_STATES if s is not ContactState.PENDING)
 
 
@@ -75,7 +76,7 @@ def _at(when: datetime) -> str:
     return f"{when:%H:%M} UTC" if when.date() == today else f"{when:%Y-%m-%d %H:%M} UTC"
 
 
-def eta(now: session.Progress, config: CampaignConfig) -> str:
+def eta(now: Progress, config: CampaignConfig) -> str:
     """When dialling should be over, or why there is no telling."""
     if now.live == 0:
         return "done"
@@ -90,7 +91,7 @@ def eta(now: session.Progress, config: CampaignConfig) -> str:
     return text + (f"; {now.waiting_count} wait" if now.waiting else "")
 
 
-def line(now: session.Progress, config: CampaignConfig) -> str:
+def line(now: Progress, config: CampaignConfig) -> str:
     """The progress as one plain line, for logs (no terminal)."""
     finals = ", ".join(
         f"{s.value} {now.counts[s.value]}"
@@ -112,39 +113,39 @@ def line(now: session.Progress, config: CampaignConfig) -> str:
 
 def follow_live(
     console: Console, store: Store, config: CampaignConfig, results: Path, every_s: float
-) -> session.Progress:
+) -> Progress:
     """Follow the campaign until it ends: a live table at a terminal, else a plain line every
     `every_s` seconds when something changed (and always the last one)."""
     if not console.is_terminal:
         return _follow_plain(console, store, config, results, every_s)
     with Live(console=console, refresh_per_second=4, transient=False) as live:
 
-        def show(now: session.Progress) -> None:
+        def show(now: Progress) -> None:
             live.update(progress_table(now, config))
 
-        final = session.follow(store, config.campaign_id, results, show)
+        final = watch.follow(store, config.campaign_id, results, show)
     console.print()
     return final
 
 
 def _follow_plain(
     console: Console, store: Store, config: CampaignConfig, results: Path, every_s: float
-) -> session.Progress:
+) -> Progress:
     shown: tuple[object, ...] = ()
     printed_at = time.monotonic() - every_s
 
-    def show(now: session.Progress) -> None:
+    def show(now: Progress) -> None:
         nonlocal shown, printed_at
         key = (now.shown_state, now.dialled, tuple(sorted(now.counts.items())))
         due = time.monotonic() - printed_at >= every_s
-        if key != shown and (due or session.finished(now)):
+        if key != shown and (due or watch.finished(now)):
             console.print(line(now, config), highlight=False, markup=False)
             shown, printed_at = key, time.monotonic()
 
-    return session.follow(store, config.campaign_id, results, show)
+    return watch.follow(store, config.campaign_id, results, show)
 
 
-def summary(console: Console, final: session.Progress, results: Path) -> None:
+def summary(console: Console, final: Progress, results: Path) -> None:
     """The closing table: contacts per final status, and where the results are."""
     table = Table(title="Summary")
     table.add_column("status")

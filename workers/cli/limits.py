@@ -4,7 +4,6 @@ together (its rate and its calls at once), kept in Redis for every worker and ca
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -14,9 +13,8 @@ from dialer.account import AccountLimits
 from dialer.campaign import parse_rate
 from dialer.settings import Settings, load_settings
 from dialer.store import Store
-from workers import session
+from workers import stack
 from workers.cli.app import app
-from workers.stack import running_url
 
 console = Console()
 limits_app = typer.Typer(
@@ -26,17 +24,9 @@ limits_app = typer.Typer(
 app.add_typer(limits_app, name="limits")
 
 
-@contextlib.contextmanager
-def open_account_store(settings: Settings) -> Iterator[Store]:
+def open_account_store(settings: Settings) -> contextlib.AbstractContextManager[Store]:
     """DIALER_REDIS_URL's store; else the embedded Redis, joined if running, started if not."""
-    url = settings.redis_url or running_url(settings.state_dir)
-    if url:
-        store = Store.from_url(url)
-        store.ping()
-        yield store
-        return
-    with session.open_store(settings, workers=0) as store:
-        yield store
+    return stack.open_store(settings, workers=0, join=True)
 
 
 @limits_app.command("set")

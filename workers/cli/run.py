@@ -13,22 +13,25 @@ from typing import Annotated, NoReturn
 import typer
 from rich.markup import escape
 
-from campaigns import resuming
+from campaigns import lifecycle
+from campaigns import preflight as checking
+from campaigns.checks import Level
 from campaigns.model import Reject
-from campaigns.planning import RunPlan, plan_run, stream
-from campaigns.preflight import Level, Preflight, check_outputs
+from campaigns.planning import RunPlan, plan_run
+from campaigns.preflight import Preflight
+from campaigns.progress import Progress
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import ConfigError
-from dialer.private import open_private, private_dir
 from dialer.settings import Settings, load_settings
 from dialer.store import Store
-from workers import session
+from workers import stack
+from workers.celery_app import worker_ping
 from workers.cli import display, options
 from workers.cli.app import Out, app
 from workers.cli.check import check_exit, run_preflight, show, show_file
 from workers.cli.interrupt import Interrupted, interrupts_raise, quit_on_next
 from workers.cli.runopts import given_options, run_options, run_options_command
-from workers.stack import served_url
+from workers.processes import served_url
 
 EXIT_ABORTED = 3
 
@@ -65,38 +68,20 @@ def dial(
 def _dial(
     settings: Settings, plan: RunPlan, *, detach: bool, workers: int, preflight: bool, rerun: str
 ) -> int:
-    alone = session.embedded(settings)
+    alone = stack.embedded(settings)
     with (
-        session.open_store(
+        stack.open_store(
             settings, workers=0 if detach else workers, only=lambda s: _campaign(s, plan)
         ) as store,
         _paused_on_interrupt(settings, store, _campaign(store, plan), rerun) as interrupted,
     ):
-        if warning := session.require_durable(store, settings):
+        if warning := stack.require_durable(store, settings):
             console.print(f"[bold yellow]Warning:[/] {warning}", markup=True, highlight=False)
         console.print(f"Campaign [bold]{_campaign(store, plan)}[/]", highlight=False)
-        checked = _preflight(settings, plan, store) if preflight else _outputs_writable(plan)
-        if checked is None:
+        loaded = _load(settings, plan, store, preflight=preflight, detach=detach)
+        if loaded is None:
             return EXIT_ABORTED
-        rejects: list[Reject] = []
-        private_dir(plan.rejects_path.parent)
-        out = open_private(plan.rejects_path, "w", encoding="utf-8", newline="")
-        # A detached campaign's results are written by the worker that sees it end.
-        config = plan.config.model_copy(update={"results_path": str(plan.results.resolve())})
-        plan.contact_file.refuse_also(session.listed_numbers(store, config))
-        submitted = session.submit(
-            store,
-            config if detach else plan.config,
-            stream(
-                plan.contact_file,
-                out,
-                rejects,
-                refuse=checked.unknown.reject,
-                bom=config.results_bom,
-            ),
-            named=plan.named,
-            given=plan.given,
-        )
+        submitted, rejects = loaded
         config = submitted.config
         cid = config.campaign_id
         display.loaded(
@@ -113,7 +98,7 @@ def _dial(
         _announce(store.campaign_state(cid), submitted, store.total(cid))
         if alone and not detach:
             _name_orphans(store, cid)
-        session.start(store, cid)
+        lifecycle.start(store, cid)
         if detach:
             console.print(
                 f"Submitted; `dialer status {cid}` follows it. Its results are "
@@ -146,7 +131,7 @@ def _paused_on_interrupt(
 def _interrupted(settings: Settings, store: Store, cid: str, stop: Interrupted, rerun: str) -> int:
     """Pause the campaign at once (calls already placed are followed when it resumes), then
     say how to go on."""
-    state = session.pause_interrupted(store, cid)
+    state = lifecycle.pause_interrupted(store, cid)
     console.print()
     if state is None:
         console.print(f"{stop.name}: stopped before campaign {cid} was made; nobody was dialled.")
@@ -160,7 +145,7 @@ def _interrupted(settings: Settings, store: Store, cid: str, stop: Interrupted, 
     else:
         console.print(f"{stop.name}: campaign [bold]{cid}[/] is {state.value}.")
     _how_to_go_on(settings, cid, rerun)
-    if session.embedded(settings):
+    if stack.embedded(settings):
         console.print("Stopping the workers (Ctrl-C again quits at once)...")
     quit_on_next()
     return stop.exit_code
@@ -168,7 +153,7 @@ def _interrupted(settings: Settings, store: Store, cid: str, stop: Interrupted, 
 
 def _how_to_go_on(settings: Settings, cid: str, rerun: str) -> None:
     """The exact commands, each on a line of its own and never wrapped (to copy them)."""
-    if session.embedded(settings):
+    if stack.embedded(settings):
         console.print(f"  To resume: {rerun}", highlight=False, markup=False, soft_wrap=True)
     else:
         console.print(
@@ -182,7 +167,7 @@ def _how_to_go_on(settings: Settings, cid: str, rerun: str) -> None:
 
 def _name_orphans(store: Store, cid: str) -> None:
     """Other unfinished campaigns of this state folder: this run does not dial them."""
-    for other in session.unfinished(store, but=cid):
+    for other in lifecycle.unfinished(store, but=cid):
         again = shlex.join(
             ["dialer", "run", other.config.source or "FILE", "--campaign", other.config.campaign_id]
         )
@@ -207,30 +192,56 @@ def _name_orphans(store: Store, cid: str) -> None:
 
 
 def _campaign(store: Store, plan: RunPlan) -> str:
-    """The id of the plan's campaign: its list's own (found by its path), or the one named."""
-    return resuming.identify(store, plan.config, named=plan.named).campaign_id
+    """The id of the plan's campaign: its list's own (found by its path), or the one named
+    (found once per run)."""
+    return lifecycle.identify(store, plan).config.campaign_id
 
 
-def _preflight(settings: Settings, plan: RunPlan, store: Store | None = None) -> Preflight | None:
-    """The preflight, shown; None when it failed (nobody is dialled)."""
-    checked = run_preflight(settings, plan, store)
+def _load(
+    settings: Settings, plan: RunPlan, store: Store, *, preflight: bool, detach: bool
+) -> tuple[lifecycle.Submission, list[Reject]] | None:
+    """Load the list, its preflight checked in the same pass; None when the checks that need
+    no list failed (nothing is read, nobody is dialled) or the outputs cannot be written."""
+    rejects: list[Reject] = []
+    if not preflight:
+        if _failed(checking.outputs_only(plan)):
+            return None
+        return lifecycle.load(store, plan, rejects, keep_results=detach), rejects
+    with checking.begin(
+        settings, plan, infra=stack.run_infra(settings, store, worker_ping)
+    ) as under_way:
+        if under_way.failed:
+            show(Preflight(under_way.checks, None), plan.config)
+            console.print("[bold red]Preflight failed[/]: nothing was dialled.")
+            return None
+        submitted = lifecycle.load(
+            store, plan, rejects, refuse=under_way.refuse, keep_results=detach
+        )
+        show(under_way.finish(rejects), plan.config)
+    return submitted, rejects
+
+
+def _dry_run(settings: Settings, plan: RunPlan) -> int:
+    """The preflight and what the file gave, shown; nothing is loaded or dialled."""
+    checked = run_preflight(settings, plan)
     show(checked, plan.config)
     if checked.failed:
         console.print("[bold red]Preflight failed[/]: nothing was dialled.")
-        return None
-    return checked
+    else:
+        show_file(checked, plan.source, plan.rejects_path)
+    console.print("Dry run: nothing was dialled.")
+    return EXIT_ABORTED if checked.failed else check_exit(checked)
 
 
-def _outputs_writable(plan: RunPlan) -> Preflight | None:
-    """Without the preflight, still refuse outputs that cannot be written."""
-    checks = check_outputs(plan.results, plan.rejects_path)
-    failed = [c for c in checks if c.level is Level.FAIL]
+def _failed(result: Preflight) -> bool:
+    """Show the failed checks; True when there is one."""
+    failed = [c for c in result.checks if c.level is Level.FAIL]
     for check in failed:
         console.print(f"[bold red]{check.name}[/]: {check.detail}")
-    return None if failed else Preflight(checks, None)
+    return bool(failed)
 
 
-def _announce(state: CampaignState | None, submitted: session.Submission, total: int) -> None:
+def _announce(state: CampaignState | None, submitted: lifecycle.Submission, total: int) -> None:
     """Say what running the list again did to its campaign."""
     cid, loaded = submitted.config.campaign_id, submitted.loaded
     if not submitted.resumed:
@@ -249,7 +260,7 @@ def _announce(state: CampaignState | None, submitted: session.Submission, total:
         )
 
 
-def _report(final: session.Progress, config: CampaignConfig, results: Path) -> int:
+def _report(final: Progress, config: CampaignConfig, results: Path) -> int:
     display.summary(console, final, results)
     if final.live == 0 and final.state is not CampaignState.CANCELED:
         return 0
@@ -274,11 +285,7 @@ def launch(settings: Settings, chosen: RunPlan, how: Launch) -> NoReturn:
     """Dry-run, submit or dial the planned campaign, and exit with its code."""
     check_detach(settings, how.detach)
     if how.dry_run:
-        checked = _preflight(settings, chosen)
-        if checked is not None:
-            show_file(checked, chosen.source, chosen.rejects_path)
-        console.print("Dry run: nothing was dialled.")
-        raise typer.Exit(EXIT_ABORTED if checked is None else check_exit(checked))
+        raise typer.Exit(_dry_run(settings, chosen))
     code = dial(
         settings,
         chosen,

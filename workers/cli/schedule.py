@@ -14,11 +14,12 @@ from campaigns.schedules import check_cron, check_name, check_zone, occurrence_i
 from dialer.errors import ConfigError, InputError
 from dialer.settings import load_settings
 from dialer.store import JobRun, Store
+from workers import stack
 from workers.cli.app import Group, app
 from workers.cli.plain import print_table
 from workers.cli.runopts import run_options, run_options_command
+from workers.processes import served_url
 from workers.scheduler import Schedule, check_job, clock, load, next_run, start_occurrence
-from workers.stack import served_url
 
 console = Console()
 schedule_app = typer.Typer(
@@ -44,9 +45,7 @@ def _redis_url() -> str:
 
 
 def _store() -> Store:
-    store = Store.from_url(_redis_url())
-    store.ping()
-    return store
+    return stack.connect(_redis_url())
 
 
 @schedule_app.command("add", cls=run_options_command(exclude=frozenset({"tz"})))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -11,12 +13,14 @@ from rich.console import Console
 
 from dialer.endpoint import check_callback_url
 from dialer.settings import Settings, load_settings
+from workers.celery_app import make_app
 from workers.cli.app import app
 from workers.logs import configure
+from workers.scheduler import send_start
 from workers.server.access_log import configure_access_log
 from workers.server.auth import is_loopback, new_token
 from workers.server.context import MIB, Server
-from workers.server.stack import Stack, open_stack
+from workers.stack import Stack, open_stack
 
 console = Console(highlight=False)
 
@@ -66,10 +70,15 @@ def serve(
     # with every other `dialer` command.
     from workers.server.app import build_app
 
-    with open_stack(settings) as stack:
+    with open_stack(settings, fire=_fire) as stack:
         server = _server(settings, stack, token)
         _announce(host, port, settings, stack.embedded, "" if given else token)
         uvicorn.run(build_app(server), host=host, port=port, log_config=None, log_level="info")
+
+
+def _fire(redis_url: str) -> Callable[[str, str], None]:
+    """How the embedded scheduler asks a worker to start a scheduled job's occurrence."""
+    return functools.partial(send_start, make_app(redis_url))
 
 
 def _server(settings: Settings, stack: Stack, token: str) -> Server:

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from dialer.errors import ConfigError
 from dialer.settings import load_settings
-from dialer.store import Store
+from workers import stack
 from workers.cli.app import app
 from workers.cli.listening import listen
 from workers.server.receiver import MAX_REQUESTS, PATH, create_app
@@ -34,8 +34,7 @@ def webhooks(
     settings = load_settings()
     if not settings.redis_url:
         raise ConfigError("DIALER_REDIS_URL is not set; the receiver needs the campaigns' Redis")
-    store = Store.from_url(settings.redis_url)
-    store.ping()
+    store = stack.connect(settings.redis_url)
     sock = listen(host, port)
     Console().print(f"Receiving webhooks at http://{host}:{port}{PATH}/<campaign secret>")
     server = uvicorn.Server(

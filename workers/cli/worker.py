@@ -10,10 +10,10 @@ from rich.console import Console
 
 from dialer.errors import ConfigError
 from dialer.settings import load_settings
-from dialer.store import Store
+from workers import stack
 from workers.cli.app import app
-from workers.session import require_durable
-from workers.stack import worker_command
+from workers.processes import worker_command
+from workers.stack import require_durable
 
 
 @app.command()
@@ -38,8 +38,7 @@ def worker(
     if not settings.redis_url:
         raise ConfigError("DIALER_REDIS_URL is not set; `dialer worker` serves a shared Redis")
     settings.require_api_key()
-    store = Store.from_url(settings.redis_url)
-    store.ping()
+    store = stack.connect(settings.redis_url)
     if warning := require_durable(store, settings):
         Console(stderr=True).print(f"Warning: {warning}", markup=False, highlight=False)
     store.redis.close()

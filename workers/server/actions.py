@@ -4,21 +4,19 @@ list, steer, retry, delete. The routes only turn requests into calls of these.""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from campaigns.contacts import LoadOptions
-from campaigns.planning import RunPlan, default_campaign_id, open_path, plan_run, stream
-from campaigns.reselect import RETRYABLE, retry_id, select_rows
-from dialer.campaign import CampaignConfig, CampaignState
-from dialer.errors import InputError
-from workers import session
+from campaigns import lifecycle, preflight, watch
+from campaigns.model import Contact, Reject
+from campaigns.planning import RunPlan, default_campaign_id, plan_run
+from campaigns.reselect import RETRYABLE, retry_id
+from dialer.campaign import CampaignState
 from workers.server import checks, forms, uploads, views
 from workers.server.context import Server
 from workers.server.errors import ApiError
-
-OWN = {"webhook_secret", "results_path"}  # a campaign's own, never copied to its retry
 
 
 @dataclass(frozen=True)
@@ -61,29 +59,48 @@ def create(server: Server, asked: Request) -> Submitted:
             results=folder / "results.csv",
             rejects=folder / "rejects.csv",
         )
-        found = checks.run(server.settings, chosen) if asked.preflight else []
+        chosen.named = named  # else the upload's own campaign, found by its path
     except BaseException:
         _forget_list(server, target)
         raise
-    submitted = _submit(server, chosen, named=named)
-    return Submitted(submitted.config.campaign_id, submitted.resumed, found)
+    if not asked.preflight:
+        submitted = _submit(server, chosen)
+        return Submitted(submitted.config.campaign_id, submitted.resumed, [])
+    return _checked_submit(server, chosen)
 
 
-def _submit(server: Server, chosen: RunPlan, *, named: bool = True) -> session.Submission:
-    """Load the list into its campaign (the same upload name is the same list, so the same
-    campaign: numbers new to it are added, nobody already dialled is dialled again)."""
+def _checked_submit(server: Server, chosen: RunPlan) -> Submitted:
+    """The preflight in the very pass that loads the list: the checks that need no list
+    first (a failure stores nothing), the rest while the list streams into its campaign."""
+    with preflight.begin(server.settings, chosen, local=False) as under_way:
+        if failure := checks.refused(under_way.checks):
+            chosen.contact_file.close()
+            _forget_list(server, chosen.source)
+            raise failure
+        rejects: list[Reject] = []
+        submitted = _submit(server, chosen, rejects, refuse=under_way.refuse)
+        found = under_way.finish(rejects)
+    return Submitted(submitted.config.campaign_id, submitted.resumed, checks.views(found.checks))
+
+
+def _submit(
+    server: Server,
+    chosen: RunPlan,
+    rejects: list[Reject] | None = None,
+    *,
+    refuse: Callable[[Contact], Reject | None] = lambda contact: None,
+) -> lifecycle.Submission:
+    """Load the list into its campaign and start it (the same upload name is the same list,
+    so the same campaign: numbers new to it are added, nobody already dialled is dialled
+    again)."""
     store = server.store
-    chosen.rejects_path.parent.mkdir(parents=True, exist_ok=True)
-    config = chosen.config.model_copy(update={"results_path": str(chosen.results)})
-    out = chosen.rejects_path.open("w", encoding="utf-8", newline="")
-    chosen.contact_file.refuse_also(session.listed_numbers(store, config))
-    submitted = session.submit(store, config, stream(chosen.contact_file, out, []), named=named)
+    submitted = lifecycle.load(store, chosen, [] if rejects is None else rejects, refuse=refuse)
     cid = submitted.config.campaign_id
     if store.total(cid) == 0:
         store.delete_campaign(cid)
         _forget_list(server, chosen.source)
         raise ApiError(422, f"{chosen.source.name}: no valid contact to dial", field="file")
-    session.start(store, cid)
+    lifecycle.start(store, cid)
     return submitted
 
 
@@ -101,19 +118,19 @@ def _forget_list(server: Server, source: Path) -> None:
 def pause(server: Server, cid: str) -> None:
     """Dial nobody new (calls in progress finish); only a running campaign."""
     _require(server, cid, {CampaignState.RUNNING}, "pause")
-    server.store.set_campaign_state(cid, CampaignState.PAUSED)
+    lifecycle.pause(server.store, cid)
 
 
 def resume(server: Server, cid: str) -> None:
     """Dial again; only a paused campaign."""
     _require(server, cid, {CampaignState.PAUSED}, "resume")
-    session.start(server.store, cid)
+    lifecycle.start(server.store, cid)
 
 
 def cancel(server: Server, cid: str) -> int:
     """Stop for good; returns how many contacts will not be dialled."""
     _require(server, cid, {CampaignState.RUNNING, CampaignState.PAUSED}, "cancel")
-    return session.cancel(server.store, cid)
+    return lifecycle.cancel(server.store, cid)
 
 
 def _require(server: Server, cid: str, allowed: set[CampaignState], action: str) -> None:
@@ -152,30 +169,12 @@ def retry(server: Server, cid: str, statuses: list[str]) -> str:
     store = server.store
     config = store.campaign(cid)
     results = server.files(cid) / "results.csv"
-    session.export(store, cid, results)
+    watch.export(store, cid, results)
     new = retry_id(results, chosen, stem=cid)  # asked again, the same retry resumes
-    contacts = server.uploads / f"{new}.csv"
-    if select_rows(results, chosen, contacts)[0] == 0:
-        contacts.unlink(missing_ok=True)
+    picked = lifecycle.select_retry(results, chosen, server.uploads / f"{new}.csv")
+    if picked.rows == 0:
         raise ApiError(
             422, f"no contact of {cid} ended {', '.join(sorted(chosen))}", field="statuses"
         )
-    try:
-        contact_file = open_path(contacts, LoadOptions())
-    except InputError:
-        contacts.unlink(missing_ok=True)
-        raise
-    folder = server.files(new)
-    # The earlier campaign's settings, but anything the store gives a campaign of its own.
-    retry_config = CampaignConfig.model_validate(
-        {
-            **config.model_dump(exclude=OWN),
-            "campaign_id": new,
-            "columns": tuple(contact_file.columns),
-            "variable_columns": tuple(contact_file.variable_columns),
-            "source": str(contacts),
-        }
-    )
-    _submit(server, RunPlan(retry_config, contact_file, contacts, folder / "rejects.csv",
-                         folder / "results.csv", LoadOptions()))  # fmt: skip
+    _submit(server, lifecycle.retry_plan(config, new, picked, server.files(new)))
     return new

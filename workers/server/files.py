@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from campaigns import watch
 from campaigns.excel import text_cell
 from campaigns.report import read_results, summarise
 from campaigns.report_html import render
-from workers import session
 from workers.server.context import Server
 
 __all__ = ("report_html", "results_csv", "results_xlsx", "text_cell")
@@ -17,14 +17,14 @@ __all__ = ("report_html", "results_csv", "results_xlsx", "text_cell")
 def results_csv(server: Server, cid: str) -> Path:
     """The campaign's results file, written now (complete or not)."""
     path = server.files(cid) / "results.csv"
-    session.export(server.store, cid, path)
+    watch.export(server.store, cid, path)
     return path
 
 
 def results_xlsx(server: Server, cid: str) -> Path:
     """The results as a workbook whose every cell is a text cell, written now."""
     path = server.files(cid) / "results.xlsx"
-    session.export(server.store, cid, path)
+    watch.export(server.store, cid, path)
     return path
 
 

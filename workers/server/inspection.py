@@ -84,6 +84,13 @@ def inspect_list(path: Path, name: str, options: LoadOptions) -> Inspection:
         )
 
 
+def columns_of(path: Path, name: str, options: LoadOptions) -> list[Column]:
+    """The list's columns and what the campaign does with each, from its header alone (no
+    row is read: the start of a campaign reads its list once, as it loads it)."""
+    with open_contacts(path.open("rb"), name=name, options=options) as opened:
+        return [Column(name=c, used_as=_role(opened, c)) for c in opened.columns]
+
+
 def _sample(contact: Contact) -> Sample:
     return Sample(
         source_row=contact.source_row,

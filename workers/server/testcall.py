@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from campaigns.planning import plan_run
+from campaigns import lifecycle
 from dialer.client import OneInboxClient
 from dialer.errors import InputError, InvalidNumber
 from dialer.http import make_http_client
@@ -27,9 +27,7 @@ def place(
         number = normalize(to.strip(), opts.default_region)
     except InvalidNumber as exc:
         raise InputError(f"test number {to!r}: {exc}") from exc
-    chosen = plan_run(settings, contacts, opts, campaign="test-call")
-    chosen.contact_file.close()
-    config = chosen.config
+    config = lifecycle.campaign_of(settings, contacts, opts, "test-call")
     http = make_http_client(
         settings.base_url,
         settings.require_api_key(),

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from campaigns.progress import Progress, progress
 from dialer.campaign import CampaignConfig
 from dialer.store import LIVE_STATES, ContactState, Store
-from workers import session
 
 WAITING_SAMPLE = 100  # why contacts wait: read from the next 100 due, whatever the size
 HIDDEN = frozenset({"webhook_secret", "source", "results_path", "columns", "variable_columns"})
@@ -52,7 +52,7 @@ def listing(store: Store) -> list[CampaignSummary]:
     return [
         _summary(
             seen.config.campaign_id,
-            session.Progress(seen.state, seen.total, seen.counts, seen.reason),
+            Progress(seen.state, seen.total, seen.counts, seen.reason),
             seen.config,
         )
         for seen in store.overviews(store.campaign_ids())
@@ -61,10 +61,10 @@ def listing(store: Store) -> list[CampaignSummary]:
 
 def summary(store: Store, cid: str) -> CampaignSummary:
     """The campaign's state in words and its counts."""
-    return _summary(cid, session.progress(store, cid), store.campaign(cid))
+    return _summary(cid, progress(store, cid), store.campaign(cid))
 
 
-def _summary(cid: str, now: session.Progress, config: CampaignConfig) -> CampaignSummary:
+def _summary(cid: str, now: Progress, config: CampaignConfig) -> CampaignSummary:
     return CampaignSummary(
         id=cid,
         state=now.state.value,
@@ -78,7 +78,7 @@ def _summary(cid: str, now: session.Progress, config: CampaignConfig) -> Campaig
 
 def detail(store: Store, cid: str) -> CampaignDetail:
     """Everything the API says about one campaign."""
-    now = session.progress(store, cid)
+    now = progress(store, cid)
     config = store.campaign(cid)
     due_ms, reasons = store.waiting(cid, sample=WAITING_SAMPLE)
     pending = now.counts.get(ContactState.PENDING.value, 0)

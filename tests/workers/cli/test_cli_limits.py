@@ -7,13 +7,13 @@ from pathlib import Path
 
 import redis
 
+from campaigns import lifecycle
 from campaigns.model import Contact
 from dialer.account import AccountLimits, fingerprint
 from dialer.campaign import CampaignConfig
 from dialer.pace import Pace
 from dialer.store import Store
 from tests.support import dialer_cli
-from workers import session
 
 KEY = "oi_sk_limits_test_key"
 
@@ -59,10 +59,10 @@ def test_status_says_the_campaign_waits_for_its_account(redis_url: str, tmp_path
             account="acme",
             window="always",
         )
-        session.submit(
+        lifecycle.submit(
             store, config, [[Contact(1, "+14155550001", {}), Contact(2, "+14155550002", {})]]
         )
-        session.start(store, cid)
+        lifecycle.start(store, cid)
     store.set_limits("acme", AccountLimits(max_concurrent=1))
     claim = dict(pace=Pace(interval_s=1e-6), max_concurrent=5, lease_s=60, stuck_s=30)
     assert store.claim("first", 1, **claim).won  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ simulator over HTTP. The results file is checked row by row against what the sim
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import httpx
@@ -114,3 +115,50 @@ def test_unreadable_file_refuses_to_start(simulator: RunningSimulator, tmp: Path
     assert "contacts.csv" in done.stderr
     assert "Traceback" not in done.stderr
     assert sim_get(simulator.url, "creates") == []
+
+
+READ_HOOK = """\
+import os
+from campaigns import contacts, resuming
+
+def _count(what):
+    with open(os.environ["DIALER_TEST_READS"], "a", encoding="utf-8") as log:
+        log.write(what + "\\n")
+
+_open, _batches, _identify = contacts.open_contacts, contacts.ContactFile.batches, resuming.identify
+
+def open_contacts(*args, **kwargs):
+    _count("open")
+    return _open(*args, **kwargs)
+
+def batches(self):
+    _count("pass")
+    yield from _batches(self)
+
+def identify(*args, **kwargs):
+    _count("identify")
+    return _identify(*args, **kwargs)
+
+contacts.open_contacts = open_contacts
+contacts.ContactFile.batches = batches
+resuming.identify = identify
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_run_reads_its_list_once_preflight_included(
+    simulator: RunningSimulator, tmp: Path
+) -> None:
+    """The preflight's counts come from the pass that loads the list: one open, one pass; and
+    which campaign the list is is asked once."""
+    hook = tmp / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(READ_HOOK, encoding="utf-8")
+    (tmp / "contacts.csv").write_text(CONTACTS, encoding="utf-8")
+    reads = tmp / "reads.log"
+    path = os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")]))
+    env = {**cli_env(simulator, tmp), "PYTHONPATH": path, "DIALER_TEST_READS": str(reads)}
+    done = dialer_cli(campaign_args("run", "contacts.csv", "--rate", "20/s"), env, cwd=tmp)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Preflight" in done.stdout and "quota" in done.stdout, "the preflight ran"
+    assert reads.read_text(encoding="utf-8").split() == ["open", "identify", "pass"]

@@ -26,7 +26,7 @@ from dialer.simulator.config import (
 )
 from dialer.simulator.server import RunningSimulator, start_in_thread
 from tests.support import campaign_args, cli_env, dialer_cli, dialer_env, dialer_exe, wait_until
-from workers.stack import free_port
+from workers.processes import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

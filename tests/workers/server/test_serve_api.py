@@ -8,12 +8,14 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import redis
 from openpyxl import Workbook
 
+from campaigns.progress import Progress
 from dialer.campaign import CampaignState
 from dialer.run_options import RunOptions
 from dialer.settings import Settings
@@ -26,7 +28,6 @@ from workers.server.api.events import ended
 from workers.server.app import build_app
 from workers.server.context import Server
 from workers.server.files import text_cell
-from workers.session import Progress
 
 TOKEN = "test-token-0123456789"
 CONTACTS = b"phone,name\n+14155552001,Ann\n+14155552002,Bob\nnot a phone,Cy\n"
@@ -281,3 +282,44 @@ def test_a_server_without_the_key_submits_and_says_what_it_did_not_check(
     [check] = created.json()["preflight"]
     assert check["name"] == "API key" and check["level"] == "warn"
     assert "unchecked" in check["detail"]
+
+
+def test_creating_a_campaign_reads_its_list_once_preflight_included(
+    api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preflight's checks come from the pass that loads the list: one open, one pass."""
+    from campaigns import contacts, planning
+
+    reads: list[str] = []
+    opened, passes = contacts.open_contacts, contacts.ContactFile.batches
+
+    def counted_open(*args: Any, **kwargs: Any) -> contacts.ContactFile:
+        reads.append("open")
+        return opened(*args, **kwargs)
+
+    def counted_pass(self: contacts.ContactFile) -> Any:
+        reads.append("pass")
+        yield from passes(self)
+
+    monkeypatch.setattr(planning, "open_contacts", counted_open)
+    monkeypatch.setattr(contacts.ContactFile, "batches", counted_pass)
+    created = _create(api, window="always")
+    assert created.status_code == 201, created.text
+    assert {c["name"] for c in created.json()["preflight"]} >= {"API key", "quota", "countries"}
+    assert reads == ["open", "pass"]
+
+
+def test_a_rows_unregistered_from_number_rejects_that_row_as_dialer_run_does(
+    api: httpx.Client, tmp_path: Path
+) -> None:
+    """One preflight for every door: the rows naming a from-number the account lacks are
+    rejected (`unregistered_from_number`), the rest of the list is dialled."""
+    rows = b"phone,name,from_number\n+14155552001,Ann,\n+14155552002,Bob,+14155559999\n"
+    created = _create(api, rows, window="always")
+    assert created.status_code == 201, created.text
+    levels = {c["name"]: c["level"] for c in created.json()["preflight"]}
+    assert levels["rows' from-numbers"] == "warn"
+    cid = created.json()["id"]
+    assert created.json()["total"] == 1
+    rejects = (tmp_path / "files" / cid / "rejects.csv").read_text(encoding="utf-8")
+    assert "unregistered_from_number" in rejects and "+14155552002" in rejects

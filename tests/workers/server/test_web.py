@@ -29,7 +29,7 @@ from dialer.simulator.config import (
 )
 from dialer.simulator.server import start_in_thread
 from tests.support import ROOT, cli_env, dialer_env, dialer_exe, wait_until
-from workers.stack import free_port
+from workers.processes import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

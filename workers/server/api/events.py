@@ -15,8 +15,8 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from campaigns.progress import Progress, progress
 from dialer.campaign import CampaignState
-from workers import session
 from workers.server import views
 from workers.server.context import Server
 
@@ -37,7 +37,7 @@ async def stream(server: Server, cid: str) -> AsyncIterator[str]:
         await asyncio.sleep(server.events_every_s)
 
 
-def ended(now: session.Progress) -> bool:
+def ended(now: Progress) -> bool:
     """True once nothing more will happen to the campaign. A running campaign whose contacts
     are all final is not yet done: the tick closes it (and writes its results) first."""
     if now.state is CampaignState.CANCELED:
@@ -46,8 +46,8 @@ def ended(now: session.Progress) -> bool:
     return now.state is CampaignState.DONE or stopped
 
 
-def _read(server: Server, cid: str) -> tuple[views.CampaignDetail, session.Progress]:
-    return views.detail(server.store, cid), session.progress(server.store, cid)
+def _read(server: Server, cid: str) -> tuple[views.CampaignDetail, Progress]:
+    return views.detail(server.store, cid), progress(server.store, cid)
 
 
 def router(server: Server) -> APIRouter:

@@ -3,8 +3,8 @@ call, start it.
 
 Every request of the page sends the whole form again, the file included (the browser keeps
 it), so the server keeps nothing between the steps: the check reads the file with the loader
-of `dialer run` (`inspect_list`), the preflight is `checks.evaluate`, and "Start campaign" is
-`actions.create`, as POST /api/campaigns does it.
+of `dialer run` (`inspect_list`), the preflight is `campaigns.preflight.run`, and "Start
+campaign" is `actions.create`, as POST /api/campaigns does it (the list read once, as it loads).
 """
 
 # Annotations stay evaluated (no __future__ import): FastAPI reads them, and they name
@@ -19,14 +19,15 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from campaigns import preflight as checking
+from campaigns.checks import Check, Level
 from campaigns.excel import CsvStyle
 from campaigns.planning import load_options, open_path, plan_run
-from campaigns.preflight import Check, Level
 from campaigns.rejects import write_rejects
 from dialer.run_options import RUN_DEFAULTS, RunOptions
-from workers.server import actions, checks, forms, testcall, uploads
+from workers.server import actions, forms, testcall, uploads
 from workers.server.context import Server
-from workers.server.inspection import Inspection, inspect_list
+from workers.server.inspection import Column, columns_of, inspect_list
 from workers.server.web import details
 from workers.server.web.common import PAGE_ERRORS, message, page, sender, viewer
 from workers.server.web.login import Session
@@ -44,15 +45,15 @@ class Draft:
         """The run options without the choice of variables (to read every column)."""
         return RunOptions.model_validate({**self.values, "variables": None})
 
-    def variables(self, found: Inspection) -> list[str]:
+    def variables(self, columns: list[Column]) -> list[str]:
         """The variables sent: those ticked, and any column not offered before."""
-        names = [c.name for c in found.columns if c.used_as == "variable"]
+        names = [c.name for c in columns if c.used_as == "variable"]
         return [n for n in names if n in self.keep or n not in self.listed]
 
-    def with_variables(self, found: Inspection) -> dict[str, Any]:
+    def with_variables(self, columns: list[Column]) -> dict[str, Any]:
         """The run options to start with: `variables` set when some were left out."""
-        chosen = self.variables(found)
-        everything = [c.name for c in found.columns if c.used_as == "variable"]
+        chosen = self.variables(columns)
+        everything = [c.name for c in columns if c.used_as == "variable"]
         return {**self.values, "variables": None if chosen == everything else ",".join(chosen)}
 
 
@@ -149,7 +150,7 @@ def review(server: Server, part: Path, filename: str | None, form: Draft) -> dic
         found = inspect_list(part, uploads.list_name(filename), load_options(form.options()))
     except PAGE_ERRORS as exc:
         return {"problem": message(exc)}
-    chosen = form.variables(found)
+    chosen = form.variables(found.columns)
     return {
         "found": found,
         "chosen": chosen,
@@ -157,21 +158,19 @@ def review(server: Server, part: Path, filename: str | None, form: Draft) -> dic
             {k: v for k, v in s.variables.items() if k in chosen} | {"phone": s.phone_e164}
             for s in found.samples
         ],
-        "checks": preflight(server, part, form.with_variables(found), found.contacts),
+        "checks": preflight(server, part, form.with_variables(found.columns), found.contacts),
     }
 
 
 def preflight(server: Server, part: Path, values: dict[str, Any], contacts: int) -> list[Check]:
-    """The checks of `dialer run`, then the campaign's limits and an estimate of its length."""
+    """The preflight of the campaign it would start, then its limits and an estimate of its
+    length."""
     try:
         chosen = plan_run(server.settings, part, forms.build(values, webhook_url=None),
                           campaign="preview")  # fmt: skip
     except PAGE_ERRORS as exc:
         return [Check("settings", Level.FAIL, message(exc))]
-    try:
-        found = checks.evaluate(server.settings, chosen)
-    finally:
-        chosen.contact_file.close()
+    found = checking.run(server.settings, chosen, local=False).checks
     config = chosen.config
     found.append(Check("limits", Level.OK, limits(config.rate_per_s, values)))
     dialling = details.duration(contacts / config.rate_per_s)
@@ -208,9 +207,9 @@ def call_once(server: Server, part: Path, filename: str | None, form: Draft, to:
     """One test call to `to` with the first contact's variables."""
     try:
         found = inspect_list(part, uploads.list_name(filename), load_options(form.options()))
-        values = form.with_variables(found)
+        values = form.with_variables(found.columns)
         first = found.samples[0].variables if found.samples else {}
-        sent = {k: v for k, v in first.items() if k in form.variables(found)}
+        sent = {k: v for k, v in first.items() if k in form.variables(found.columns)}
         call = testcall.place(server.settings, part, values, to, sent)
     except PAGE_ERRORS as exc:
         return Said(False, f"Test call not placed: {message(exc)}")
@@ -218,7 +217,8 @@ def call_once(server: Server, part: Path, filename: str | None, form: Draft, to:
 
 
 def submit(server: Server, part: Path, filename: str | None, form: Draft) -> str:
-    """Start the campaign as POST /api/campaigns does; its id."""
-    found = inspect_list(part, uploads.list_name(filename), load_options(form.options()))
-    asked = actions.Request(part, filename, form.with_variables(found))
+    """Start the campaign as POST /api/campaigns does (the list read once, as it loads); its
+    id."""
+    columns = columns_of(part, uploads.list_name(filename), load_options(form.options()))
+    asked = actions.Request(part, filename, form.with_variables(columns))
     return actions.create(server, asked).cid

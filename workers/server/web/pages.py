@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from campaigns.progress import Progress, progress
 from campaigns.reselect import RETRYABLE
 from workers.server import actions, views
 from workers.server.api import campaigns as api_campaigns
@@ -40,7 +41,6 @@ from workers.server.web.login import (
     same_origin,
     token_ok,
 )
-from workers.session import Progress, progress
 
 
 def install(app: FastAPI, server: Server) -> None:

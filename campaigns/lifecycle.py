@@ -1,0 +1,271 @@
+"""A campaign's lifecycle, written once: every door (`dialer run` and `retry`, the server's
+create and retry, the scheduler's firing, the test call) calls these functions.
+
+    identify   which campaign a list is (its own, found by its path, or the one named)
+    load       refuse the do-not-call numbers, stream the list in (one pass), apply options
+    start      let it dial; pause, resume, cancel steer it afterwards
+
+No door loads contacts or starts a campaign by itself (tests/test_structure.py checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from campaigns import resuming
+from campaigns.contacts import LoadOptions
+from campaigns.model import Contact, Reject
+from campaigns.planning import RunPlan, open_path, plan_run, stream
+from campaigns.reselect import select_rows
+from campaigns.when import add_schedule
+from dialer.account import DEFAULT_ACCOUNT
+from dialer.campaign import CampaignConfig, CampaignState
+from dialer.errors import InputError
+from dialer.private import open_private, private_dir
+from dialer.run_options import RunOptions
+from dialer.settings import Settings
+from dialer.store import ContactState, Loaded, Store, hash_fields
+from dialer.store.listing import Overview
+
+OWN = {"webhook_secret", "results_path"}  # a campaign's own, never copied to its retry
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What submitting a list did: its campaign as stored now, and what changed in it."""
+
+    config: CampaignConfig
+    resumed: bool  # the campaign existed already
+    loaded: Loaded  # contacts added, kept, updated and removed
+    changes: list[str]  # options applied to a resumed campaign, said as "rate 1/s -> 2/s"
+    reopened: bool = False  # a finished campaign given new numbers to dial
+
+
+def campaign_of(
+    settings: Settings, contacts: Path, opts: RunOptions, campaign: str
+) -> CampaignConfig:
+    """The settings a campaign of `contacts` would have (the test call's), the file closed."""
+    chosen = plan_run(settings, contacts, opts, campaign=campaign)
+    chosen.contact_file.close()
+    return chosen.config
+
+
+def identify(store: Store, plan: RunPlan) -> RunPlan:
+    """The plan, given its list's campaign id (asked once per run: the plan keeps it)."""
+    if not plan.identified:
+        plan.config = resuming.identify(store, plan.config, named=plan.named)
+        plan.identified = True
+    return plan
+
+
+def listed_numbers(store: Store, config: CampaignConfig) -> frozenset[str]:
+    """The numbers on the do-not-call list of the campaign's account (rejected at load)."""
+    return store.dnc_numbers(config.account or DEFAULT_ACCOUNT)
+
+
+def open_rejects(path: Path) -> TextIO:
+    """The rejects file, opened private (0600) in a private folder, as every door writes it."""
+    private_dir(path.parent)
+    return open_private(path, "w", encoding="utf-8", newline="")
+
+
+def load(
+    store: Store,
+    plan: RunPlan,
+    rejects: list[Reject],
+    *,
+    refuse: Callable[[Contact], Reject | None] = lambda contact: None,
+    keep_results: bool = True,
+) -> Submission:
+    """Refuse the do-not-call numbers, then read the list once, streamed, into its campaign
+    (created, or resumed with the options given); the rejects file is written at the end.
+
+    `keep_results`: store where the results file goes (a worker writes it when the campaign
+    ends); `refuse` rejects more rows as they stream by. Not started: `start` does that.
+    """
+    config = identify(store, plan).config
+    if keep_results:
+        config = config.model_copy(update={"results_path": str(plan.results.resolve())})
+    plan.contact_file.refuse_also(listed_numbers(store, config))
+    out = open_rejects(plan.rejects_path)
+    batches = stream(plan.contact_file, out, rejects, refuse=refuse, bom=config.results_bom)
+    return _submit(store, config, batches, plan.given)
+
+
+def submit(
+    store: Store,
+    config: CampaignConfig,
+    batches: Iterable[Sequence[Contact]],
+    *,
+    named: bool = True,
+    given: frozenset[str] = frozenset(),
+) -> Submission:
+    """Create the list's campaign (or find it, to resume) and load its contacts by number.
+
+    Without `named`, the campaign is the list's own (found by its path). Loading is
+    idempotent, so a load cut short by a crash is completed on the next run, and a contact
+    already dialled is never made pending again. A resumed campaign takes the options `given`.
+    """
+    config = resuming.identify(store, config, named=named)
+    return _submit(store, config, batches, given)
+
+
+def _submit(
+    store: Store,
+    config: CampaignConfig,
+    batches: Iterable[Sequence[Contact]],
+    given: frozenset[str],
+) -> Submission:
+    cid = config.campaign_id
+    created = store.create_campaign(config)
+    changes: list[str] = []
+    if not created:
+        config, changes = _apply_options(store, config, given)
+    if config.source:
+        store.remember_list(config.source, cid)
+    loaded = _load_contacts(store, config, batches)
+    reopened = loaded.added > 0 and store.campaign_state(cid) is CampaignState.DONE
+    if reopened:
+        store.set_campaign_state(cid, CampaignState.PAUSED)
+    return Submission(config, not created, loaded, changes, reopened)
+
+
+def _apply_options(
+    store: Store, config: CampaignConfig, given: frozenset[str]
+) -> tuple[CampaignConfig, list[str]]:
+    stored = store.campaign(config.campaign_id)
+    config, changes = resuming.apply_options(stored, config, given)
+    if changes:
+        store.reconfigure(config)
+    if resuming.calling_times_changed(stored, config):
+        reschedule(store, config)
+    return config, changes
+
+
+def _load_contacts(
+    store: Store, config: CampaignConfig, batches: Iterable[Sequence[Contact]]
+) -> Loaded:
+    cid = config.campaign_id
+    load = store.begin_load(cid)
+    schedule = add_schedule(config, datetime.now(UTC))
+    loaded = Loaded()
+    for batch in batches:
+        loaded += store.add_contacts(cid, batch, config.columns, schedule, load=load)
+    loaded.removed = store.end_load(cid, load)
+    return loaded
+
+
+def reschedule(store: Store, config: CampaignConfig, batch: int = 1000) -> None:
+    """Make the pending first attempts due by the campaign's calling times as they are now
+    (changed when it resumed); retries keep their delays."""
+    now = datetime.now(UTC)
+    schedule = add_schedule(config, now)
+    rows = store.pending_rows(config.campaign_id)
+    for start_at in range(0, len(rows), batch):
+        for contact in store.contacts(config.campaign_id, rows[start_at : start_at + batch]):
+            if contact is None or contact.state is not ContactState.PENDING or contact.attempt > 1:
+                continue
+            who = Contact(contact.source_row, contact.phone, {}, timezone=contact.timezone or None)
+            due, why = schedule(who) if schedule else (0, "")
+            wait_ms = max(0, due - round(now.timestamp() * 1000)) if due else 0
+            store.transition(
+                config.campaign_id,
+                contact.member,
+                ContactState.PENDING,
+                ready_in_ms=wait_ms,
+                fields=hash_fields(waiting=why),
+                read=contact,
+            )
+
+
+def start(store: Store, cid: str) -> None:
+    """Let the campaign dial (also resumes a paused one)."""
+    if store.campaign_state(cid) is not CampaignState.DONE:
+        store.set_campaign_state(cid, CampaignState.RUNNING)
+
+
+def pause(store: Store, cid: str) -> None:
+    """Dial nobody new (calls in progress finish)."""
+    store.set_campaign_state(cid, CampaignState.PAUSED)
+
+
+def pause_interrupted(store: Store, cid: str) -> CampaignState | None:
+    """Pause a running campaign whose run was interrupted; returns its state after.
+
+    No reason is recorded: a person stopped it, so `dialer resume` or the same run goes on.
+    """
+    state = store.campaign_state(cid)
+    if state is CampaignState.RUNNING:
+        pause(store, cid)
+        return CampaignState.PAUSED
+    return state
+
+
+def cancel(store: Store, cid: str) -> int:
+    """Stop for good: contacts not yet dialled become canceled (returns how many); calls in
+    progress finish and are followed."""
+    store.set_campaign_state(cid, CampaignState.CANCELED)
+    return sum(
+        1
+        for row in store.pending_rows(cid)
+        if store.transition(cid, row, ContactState.CANCELED) is not None
+    )
+
+
+def unfinished(store: Store, *, but: str = "") -> list[Overview]:
+    """Campaigns with contacts still to dial or follow (not canceled), except `but`."""
+    return [
+        seen
+        for seen in store.overviews(store.campaign_ids())
+        if seen.config.campaign_id != but
+        and seen.state in (CampaignState.RUNNING, CampaignState.PAUSED)
+        and seen.live > 0
+    ]
+
+
+@dataclass(frozen=True)
+class RetryList:
+    """A retry's contacts, selected from an earlier campaign's results into a list of its own."""
+
+    contacts: Path
+    rows: int
+
+
+def select_retry(results: Path, statuses: set[str], contacts: Path) -> RetryList:
+    """Copy the rows of `results` that ended with one of `statuses` to `contacts` (removed when
+    none did)."""
+    rows = select_rows(results, statuses, contacts)[0]
+    if rows == 0:
+        contacts.unlink(missing_ok=True)
+    return RetryList(contacts, rows)
+
+
+def retry_plan(earlier: CampaignConfig, new: str, picked: RetryList, folder: Path) -> RunPlan:
+    """The plan of a retry campaign: the earlier campaign's settings (but what the store gives
+    a campaign of its own), the selected list, its files in `folder`."""
+    try:
+        contact_file = open_path(picked.contacts, LoadOptions())
+    except InputError:
+        picked.contacts.unlink(missing_ok=True)
+        raise
+    settings: dict[str, Any] = {
+        **earlier.model_dump(exclude=OWN),
+        "campaign_id": new,
+        "columns": tuple(contact_file.columns),
+        "variable_columns": tuple(contact_file.variable_columns),
+        "source": str(picked.contacts),
+    }
+    config = CampaignConfig.model_validate(settings)
+    return RunPlan(
+        config,
+        contact_file,
+        picked.contacts,
+        folder / "rejects.csv",
+        folder / "results.csv",
+        LoadOptions(),
+        named=True,
+    )

@@ -1,0 +1,70 @@
+"""Following a campaign to its end, and writing its results file (now, or as it goes)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from campaigns.excel import CsvStyle
+from campaigns.progress import Progress, progress
+from campaigns.results import write_results
+from dialer.campaign import CampaignState
+from dialer.store import ContactRecord, Store
+
+RESULTS_EVERY_S = 5.0
+FOLLOW_EVERY_S = 0.5
+
+
+def export(store: Store, cid: str, path: Path, *, attempts: bool = False) -> int:
+    """Write the campaign's results file now; returns the number of rows in it.
+
+    One row per contact (its latest attempt), or with `attempts` one row per attempt made.
+    """
+    config = store.campaign(cid)
+    contacts = store.iter_contacts(cid)
+    rows = every_attempt(store, cid, contacts) if attempts else contacts
+    style = CsvStyle(config.delimiter, config.results_bom)
+    return write_results(path, list(config.columns), rows, style)
+
+
+def every_attempt(
+    store: Store, cid: str, contacts: Iterable[ContactRecord]
+) -> Iterator[ContactRecord]:
+    """Each contact's finished attempts, then its current one if it was dialled."""
+    for contact in contacts:
+        earlier = store.attempts(cid, contact.member, contact.attempt)
+        for number, old in enumerate(earlier, start=1):
+            yield replace(old, attempt=number, sends=1)
+        if contact.sends > 0 or contact.attempt == 1:
+            yield contact
+
+
+def finished(now: Progress) -> bool:
+    """True when following should stop: all final, cancelled, or stopped by the dialer (a
+    campaign paused by a person is still followed: its calls in progress finish)."""
+    stopped = now.state is CampaignState.PAUSED and bool(now.reason)
+    return now.live == 0 or now.state is CampaignState.CANCELED or stopped
+
+
+def follow(
+    store: Store,
+    cid: str,
+    results: Path,
+    on_progress: Callable[[Progress], None],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Progress:
+    """Watch the campaign until it is done or stopped, refreshing the results file as it goes."""
+    last_write = time.monotonic()
+    while True:
+        now = progress(store, cid)
+        on_progress(now)
+        if finished(now):
+            export(store, cid, results)
+            return now
+        if time.monotonic() - last_write >= RESULTS_EVERY_S:
+            export(store, cid, results)
+            last_write = time.monotonic()
+        sleep(FOLLOW_EVERY_S)
