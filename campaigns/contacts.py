@@ -133,6 +133,27 @@ class ContactFile:
         return self.layout.phone_column
 
     @property
+    def country_column(self) -> str | None:
+        """The header of the column read as each row's country, if there is one."""
+        index = dict(self.layout.reserved).get("country")
+        return None if index is None else self.columns[index]
+
+    @property
+    def fallback_columns(self) -> tuple[str, ...]:
+        """The phone columns read in turn when the phone column is empty."""
+        return tuple(self.columns[i] for i in self.layout.fallbacks)
+
+    @property
+    def sheets(self) -> tuple[str, ...]:
+        """A workbook's sheets, in order (none for a CSV); `sheet` is the one read."""
+        return self._table.sheets
+
+    @property
+    def sheet(self) -> str | None:
+        """The workbook's sheet read (None for a CSV)."""
+        return self._table.sheet
+
+    @property
     def variable_columns(self) -> tuple[str, ...]:
         """The headers that become each contact's variables."""
         return tuple(name for name, _ in self.layout.variables)

@@ -11,6 +11,7 @@ campaign" is `actions.create`, as POST /api/campaigns does it (the list read onc
 # dependencies local to the router functions.
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,7 +28,7 @@ from campaigns.rejects import write_rejects
 from dialer.run_options import RUN_DEFAULTS, RunOptions
 from workers.server import actions, forms, testcall, uploads
 from workers.server.context import Server
-from workers.server.inspection import Column, columns_of, inspect_list
+from workers.server.inspection import Column, columns_of, header_of, inspect_list
 from workers.server.web import details
 from workers.server.web.common import PAGE_ERRORS, message, page, sender, viewer
 from workers.server.web.login import Session
@@ -40,6 +41,11 @@ class Draft:
     values: dict[str, Any]
     keep: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)
+
+    @property
+    def sheet(self) -> str | None:
+        """The workbook's sheet chosen, if one was."""
+        return self.values.get("sheet") or None
 
     def options(self) -> RunOptions:
         """The run options without the choice of variables (to read every column)."""
@@ -146,10 +152,11 @@ class Said:
 
 def review(server: Server, part: Path, filename: str | None, form: Draft) -> dict[str, Any]:
     """The list as `dialer run` reads it, and the preflight of the campaign it would start."""
+    name = uploads.list_name(filename)
     try:
-        found = inspect_list(part, uploads.list_name(filename), load_options(form.options()))
+        found = inspect_list(part, name, load_options(form.options()))
     except PAGE_ERRORS as exc:
-        return {"problem": message(exc)}
+        return {"problem": on_page(message(exc)), "header": header_of(part, name, form.sheet)}
     chosen = form.variables(found.columns)
     return {
         "found": found,
@@ -160,6 +167,23 @@ def review(server: Server, part: Path, filename: str | None, form: Draft) -> dic
         ],
         "checks": preflight(server, part, form.with_variables(found.columns), found.contacts),
     }
+
+
+# The loader's advice names the CLI's options; the page has a control for each.
+_ON_PAGE = (
+    (re.compile(r"--phone-column( NAME)?"), "the Phone column menu"),
+    (re.compile(r"--sheet ('[^']*'|\S+)"), "the Sheet menu"),
+    (re.compile(r"--country-column"), "the Country column menu"),
+    (re.compile(r"--fallback-columns"), "Fallback number columns"),
+    (re.compile(r"--default-region"), "Default region"),
+)
+
+
+def on_page(text: str) -> str:
+    """A loader's message with the page's controls named instead of the CLI's options."""
+    for option, control in _ON_PAGE:
+        text = option.sub(control, text)
+    return text
 
 
 def preflight(server: Server, part: Path, values: dict[str, Any], contacts: int) -> list[Check]:
