@@ -32,7 +32,7 @@ from tests.support import ROOT, cli_env, dialer_env, dialer_exe, wait_until
 from workers.processes import free_port
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -181,6 +181,20 @@ def start(tab: Page, rate: str = "20/s") -> str:
     return tab.url.rsplit("/", 1)[1]
 
 
+def confirmed(tab: Page, button: Locator) -> str:
+    """Click a button that asks first: refuse once (nothing happens), then accept; the
+    question asked."""
+    asked: list[str] = []
+    tab.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    url = tab.url
+    button.click()
+    wait_until(lambda: bool(asked), 10, "the confirmation")
+    assert tab.url == url and button.count() == 1, "refused, and nothing happened"
+    tab.once("dialog", lambda dialog: dialog.accept())
+    button.click()
+    return asked[0]
+
+
 def state(tab: Page) -> str:
     return str(tab.locator("[data-state]").inner_text())
 
@@ -305,7 +319,8 @@ def test_pause_resume_cancel_retry_and_delete(site: Site) -> None:
     tab.locator("[data-state]", has_text="Paused").wait_for()
     tab.get_by_role("button", name="Resume").click()
     tab.locator("[data-state]", has_text="Running").wait_for()
-    tab.get_by_role("button", name="Cancel").click()
+    asked = confirmed(tab, tab.get_by_role("button", name="Cancel"))
+    assert asked.startswith(f"Cancel campaign {cid}? The contacts not dialled yet will never")
     tab.locator("[data-state]", has_text="Canceled").wait_for()
     assert tab.get_by_role("button", name="Pause").count() == 0
     # Delete shows once no call is in progress, without a reload.
@@ -320,7 +335,8 @@ def test_pause_resume_cancel_retry_and_delete(site: Site) -> None:
         retry = api.get(f"/api/campaigns/{tab.url.rsplit('/', 1)[1]}").json()
     assert retry["total"] == canceled > 0, "the retry holds the canceled contacts, only them"
     tab.goto(f"{site.url}/campaigns/{cid}")
-    tab.get_by_role("button", name="Delete").click()
+    asked = confirmed(tab, tab.get_by_role("button", name="Delete"))
+    assert asked.startswith(f"Delete campaign {cid}? Its results and report are deleted")
     tab.wait_for_url(f"{site.url}/")
     assert tab.locator(f"[data-campaign='{cid}']").count() == 0
     with site.api() as api:
@@ -345,8 +361,10 @@ def test_add_run_and_remove_a_schedule(site: Site) -> None:
     job.get_by_role("button", name="Run now").click()
     tab.wait_for_url("**/campaigns/mornings-*")
     tab.goto(f"{site.url}/schedules")
-    tab.locator("[data-schedule=mornings]").get_by_role("button", name="Remove").click()
-    tab.wait_for_url(f"{site.url}/schedules")
+    remove = tab.locator("[data-schedule=mornings]").get_by_role("button", name="Remove")
+    asked = confirmed(tab, remove)
+    assert asked.startswith("Remove the schedule mornings? It will not start another campaign")
+    tab.locator("[data-schedule=mornings]").wait_for(state="detached")
     assert tab.locator("[data-schedule=mornings]").count() == 0
 
 
