@@ -272,10 +272,16 @@ def test_upload_check_test_call_start_and_watch_it_finish_live(site: Site) -> No
     shot(tab, "new-campaign")
     tab.get_by_label("Your phone number for a test call").fill("+1 415 555 0199")
     tab.get_by_role("button", name="Test call").click()
-    said = tab.locator("#test-result", has_text="Test call placed to +14155550199")
+    said = tab.locator("#test-result", has_text="to +14155550199")
     said.wait_for()
-    test_call = said.inner_text().split("call ", 2)[2].split(",")[0]
+    test_call = said.inner_text().split(" ")[2]
     assert site.sent(test_call) == {"first_name": "Ana", "order_id": "A-1"}
+    # The page asks again until the call has ended, then says how.
+    ended = tab.locator("#test-result [data-said]:not([hx-get])")
+    ended.wait_for()
+    words = ended.inner_text()
+    assert words.startswith(f"Test call {test_call} to +14155550199: ")
+    assert words.split(": ", 1)[1].split(",")[0].rstrip(".") in {"completed", "failed"}
 
     cid = start(tab)
     tab.evaluate("window.notReloaded = true")

@@ -117,6 +117,13 @@ def router(server: Server) -> APIRouter:
             )
         return page(request, "_said.html", said=said, session=session)
 
+    @pages.get("/campaigns/new/test-call/{call_id}")
+    async def test_call_state(
+        request: Request, call_id: str, session: Annotated[Session, seeing]
+    ) -> Response:
+        said = await run_in_threadpool(test_call_now, server, call_id)
+        return page(request, "_said.html", said=said, session=session)
+
     @pages.post("/campaigns/new/start")
     async def start(
         request: Request, file: UploadFile, form: drafted, session: Annotated[Session, sending]
@@ -148,6 +155,7 @@ class Said:
 
     ok: bool
     text: str
+    follow: str = ""  # a URL the page asks again (every FOLLOW_EVERY_S) until the call ends
 
 
 def review(server: Server, part: Path, filename: str | None, form: Draft) -> dict[str, Any]:
@@ -237,7 +245,17 @@ def call_once(server: Server, part: Path, filename: str | None, form: Draft, to:
         call = testcall.place(server.settings, part, values, to, sent)
     except PAGE_ERRORS as exc:
         return Said(False, f"Test call not placed: {message(exc)}")
-    return Said(True, f"Test call placed to {call.to_number}: call {call.id}, {call.status}.")
+    return Said(True, testcall.in_words(call), follow=f"/campaigns/new/test-call/{call.id}")
+
+
+def test_call_now(server: Server, call_id: str) -> Said:
+    """Where the test call is, asked again until it has ended."""
+    try:
+        call = testcall.fetch(server.settings, call_id)
+    except PAGE_ERRORS as exc:
+        return Said(False, f"Test call {call_id}: {message(exc)}")
+    follow = "" if call.is_final else f"/campaigns/new/test-call/{call.id}"
+    return Said(True, testcall.in_words(call), follow=follow)
 
 
 def submit(server: Server, part: Path, filename: str | None, form: Draft) -> str:
