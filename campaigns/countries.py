@@ -17,10 +17,12 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import phonenumbers
-import pycountry
-from babel import Locale
+
+if TYPE_CHECKING:
+    import pycountry
 
 # The languages whose country names are understood, after English: those of the countries
 # most lists come from, and of the CLDR's largest locales.
@@ -58,6 +60,8 @@ def _regions() -> dict[str, str]:
 
 def _spellings() -> Iterator[tuple[str, str]]:
     """(spelling, region) pairs, the most trusted first."""
+    import pycountry  # imported on first use, as the data is read: not every list has countries
+
     countries = list(pycountry.countries)
     for region in sorted(phonenumbers.SUPPORTED_REGIONS):  # Kosovo's XK is in no ISO list
         yield region, region
@@ -79,7 +83,9 @@ def _iso_names(countries: list[pycountry.db.Country]) -> Iterator[tuple[str, str
 
 
 def _cldr_names(language: str) -> Iterator[tuple[str, str]]:
-    """The CLDR's names of the countries in `language`, its short and variant forms too."""
+    """The CLDR's names of the countries in `language`."""
+    from babel import Locale
+
     territories = Locale.parse(language).territories
     for code, name in territories.items():
         if len(code) == 2 and code.isalpha():

@@ -15,10 +15,10 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+if TYPE_CHECKING:
+    from openpyxl.cell import WriteOnlyCell
 
 BOM = "\ufeff"
 
@@ -46,6 +46,8 @@ def csv_writer(out: TextIO, style: CsvStyle) -> Any:
 def write_xlsx(path: Path, sheet_name: str, rows: Iterable[Sequence[str]]) -> int:
     """Write `rows` to a one-sheet workbook at `path`, atomically, every cell text; returns the
     number of rows after the first (the header)."""
+    from openpyxl import Workbook  # only when a workbook is written: the CLI starts faster
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_name)
     count = -1
@@ -65,6 +67,8 @@ def write_xlsx(path: Path, sheet_name: str, rows: Iterable[Sequence[str]]) -> in
 
 def text_cell(sheet: object, value: str) -> WriteOnlyCell:
     """A workbook cell holding `value` as text."""
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"  # never a formula or a number, whatever the text looks like
     return cell

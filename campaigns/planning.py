@@ -137,7 +137,7 @@ def campaign_config(
         variable_columns=variable_columns,
         source=str(source.resolve()),
         delimiter=delimiter,
-        results_bom=opts.results_bom,
+        results_bom=opts.bom,
         **calling_times(opts),
     )
 

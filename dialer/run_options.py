@@ -83,19 +83,11 @@ class RunOptions(BaseModel):
     )
     country_column: Annotated[
         str | None,
-        Cli(
-            "Column holding each contact's country, as a code (GB) or a name (United Kingdom, "
-            "Allemagne); 'none' for none (default: Country, Mailing Country, Pays... if found).",
-            CONTACTS,
-        ),
+        Cli("Country column, codes or names ('none': none).", CONTACTS),
     ] = None
     fallback_columns: Annotated[
         str | None,
-        Cli(
-            "Phone columns read in turn when the phone column is empty (comma separated); "
-            "'none' for none (default: Mobile, Cell, Work Phone... as the file orders them).",
-            CONTACTS,
-        ),
+        Cli("Phone columns tried when it is empty ('none').", CONTACTS),
     ] = None
     rate: Annotated[str, Cli("Most creates per time, e.g. 1/s, 30/m.", PACE)] = "1/s"
     max_concurrent: Annotated[
@@ -147,13 +139,9 @@ class RunOptions(BaseModel):
         str,
         Cli("Wait before the next attempt: 30m, or one per attempt like 10m,1h,1d.", RETRIES),
     ] = "30m"
-    results_bom: Annotated[
+    bom: Annotated[
         bool,
-        Cli(
-            "Start results and rejects CSVs with a UTF-8 byte-order mark, so that Excel reads "
-            "accents right (their delimiter is the contacts file's `,` or `;`).",
-            OUTPUT,
-        ),
+        Cli("CSVs start with a UTF-8 BOM (for Excel).", OUTPUT),
     ] = True
 
     @field_validator("opt_out_outcome")

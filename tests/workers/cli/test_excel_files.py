@@ -76,7 +76,7 @@ def test_french_list_results_open_in_excel_and_are_read_back(
 
 def test_xlsx_results_and_no_mark_when_asked(simulator: RunningSimulator, tmp: Path) -> None:
     (tmp / "liste.csv").write_text(LISTE, encoding="utf-8", newline="")
-    done = _run(simulator, tmp, "--results", "out.xlsx", "--no-results-bom")
+    done = _run(simulator, tmp, "--results", "out.xlsx", "--no-bom")
     assert done.returncode == 0, done.stdout + done.stderr
     sheet = load_workbook(tmp / "out.xlsx", read_only=True)["results"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]

@@ -97,6 +97,18 @@ def test_a_hubspot_export_whose_phone_is_empty_and_mobile_is_not(site: Site) -> 
     assert "+33612345679" in tab.locator("[data-samples]").inner_text()
     rejects = tab.locator("table", has_text="Rejected rows").inner_text()
     assert "'Phone Number', 'Mobile Phone Number' are all empty" in rejects
+    table = tab.locator("table", has_text="Rejected rows")
+    assert "missing number" in table.inner_text() and "missing_number" not in table.inner_text()
     tab.get_by_label("Fallback number columns").fill("none")
     tab.get_by_label("Fallback number columns").dispatch_event("change")
     to_dial(tab, 1)
+
+
+def test_the_rejects_table_says_when_it_shows_only_the_first(site: Site) -> None:
+    tab = site.page()
+    rows = "".join(f"not a phone {i},person {i}\n" for i in range(7))
+    choose(site, tab, "bad.csv", f"phone,name\n+14155550100,Ann\n{rows}".encode())
+    to_dial(tab, 1)
+    caption = tab.locator("table caption", has_text="Rejected rows").inner_text()
+    assert caption == "Rejected rows: the first 5 of 7 (download them all below)"
+    assert tab.locator("table", has_text="Rejected rows").locator("tbody tr").count() == 5
