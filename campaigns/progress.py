@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dialer.campaign import CampaignState
-from dialer.errors import StateError
+from dialer.errors import NoSuchCampaign
 from dialer.store import LIVE_STATES, ContactState, Store
+from dialer.store.guards import spend
 
 PACE_SAMPLE_S = 30.0  # the pace shown is measured on the creates of the last this many seconds
 
@@ -35,6 +36,7 @@ class Progress:
     pace_per_s: float = 0.0  # creates per second lately (see `recent_pace`)
     waiting: tuple[Waiting, ...] = ()
     account: str = ""  # waiting for the account's limit, and who shares it ('' = not waiting)
+    cost: str = ""  # the carrier cost so far and the calls of unknown cost ('' before any)
 
     @property
     def pending(self) -> int:
@@ -68,7 +70,7 @@ def progress(store: Store, cid: str, now: datetime | None = None) -> Progress:
     """Where the campaign is now."""
     state = store.campaign_state(cid)
     if state is None:
-        raise StateError(f"no campaign named {cid!r}")
+        raise NoSuchCampaign(f"no campaign named {cid!r}")
     now = now or datetime.now(UTC)
     now_ms = round(now.timestamp() * 1000)
     stamps = store.recent_creates(cid, now_ms - round(PACE_SAMPLE_S * 1000))
@@ -81,7 +83,14 @@ def progress(store: Store, cid: str, now: datetime | None = None) -> Progress:
         pace_per_s=recent_pace(stamps, now_ms, store.campaign(cid).rate_per_s),
         waiting=waiting(store, cid, now),
         account=account_wait(store, cid),
+        cost=cost_so_far(store, cid),
     )
+
+
+def cost_so_far(store: Store, cid: str) -> str:
+    """`$1.24 so far; cost unknown for 3 calls`, or '' before any call ended."""
+    spent = spend(store.redis, cid)
+    return spent.describe() if spent.costed or spent.unknown else ""
 
 
 def recent_pace(stamps_ms: Sequence[int], now_ms: int, limit: float) -> float:

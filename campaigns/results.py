@@ -1,5 +1,9 @@
 """The results file: every input column in input order, then what happened to the contact.
 
+After the fixed result columns comes one column per field of the calls' `analysis` seen in the
+campaign (`analysis.extracted.budget`: nested objects flattened with dots, lists as JSON text),
+in sorted order, so the same campaign always gives the same header.
+
 It is written to a temporary file beside the target and renamed over it, so a reader never sees
 half a file, created 0600 (mkstemp). Cells a spreadsheet would run as a formula, the header's
 included, are neutralised with a leading quote. A path ending `.xlsx` is written as a workbook;
@@ -8,6 +12,7 @@ any other as CSV in a `CsvStyle` (by default with a byte-order mark: `campaigns.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -15,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from campaigns.excel import CsvStyle, csv_writer, write_xlsx
-from campaigns.model import RESULT_COLUMNS, RESULTS_FILE_MARKERS
+from campaigns.model import ANALYSIS_PREFIX, RESULT_COLUMNS, RESULTS_FILE_MARKERS, is_result_column
 from dialer.private import private_dir
 from dialer.store import ContactRecord
 
@@ -37,22 +42,58 @@ def kept_input_columns(input_columns: Iterable[str]) -> list[str]:
     that is being dialled again (they are replaced by this run's)."""
     columns = list(input_columns)
     if set(RESULTS_FILE_MARKERS) <= set(columns):
-        return [c for c in columns if c not in RESULT_COLUMNS]
+        return [c for c in columns if not is_result_column(c)]
     return columns
 
 
-def result_columns(input_columns: Iterable[str]) -> list[str]:
-    """The header: the kept input columns, then ours."""
-    return kept_input_columns(input_columns) + list(RESULT_COLUMNS)
+def result_columns(input_columns: Iterable[str], analysis: Iterable[str] = ()) -> list[str]:
+    """The header: the kept input columns, ours, then the `analysis` columns given."""
+    return kept_input_columns(input_columns) + list(RESULT_COLUMNS) + list(analysis)
 
 
-def result_row(input_columns: list[str], contact: ContactRecord) -> list[str]:
-    """One line of the results file for a stored contact."""
+def result_row(
+    input_columns: list[str], contact: ContactRecord, analysis: Iterable[str] = ()
+) -> list[str]:
+    """One line of the results file for a stored contact (`analysis`: its analysis columns)."""
     kept = kept_input_columns(input_columns)
     cells = [str(v) for c, v in zip(input_columns, contact.cells, strict=False) if c in kept]
     cells += [""] * (len(kept) - len(cells))
     cells += [_RESULT_CELLS[column](contact) for column in RESULT_COLUMNS]
+    found = analysis_fields(contact.analysis)
+    cells += [found.get(column, "") for column in analysis]
     return [neutralise(c) for c in cells]
+
+
+def analysis_fields(text: str) -> dict[str, str]:
+    """A stored analysis (JSON object text) as columns: `analysis.<key>[.<key>...]` -> text.
+
+    Objects are flattened with dots; a list (and anything in it) is one cell of JSON text.
+    Text that is not a JSON object gives no columns."""
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return dict(_flatten(ANALYSIS_PREFIX.rstrip("."), value))
+
+
+def _flatten(prefix: str, value: object) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            yield from _flatten(f"{prefix}.{name}", inner)
+    elif isinstance(value, str):
+        yield prefix, value
+    elif value is not None:
+        yield prefix, json.dumps(value, ensure_ascii=False)
+
+
+def analysis_columns(contacts: Iterable[ContactRecord]) -> list[str]:
+    """Every analysis column the contacts have, sorted."""
+    seen: set[str] = set()
+    for contact in contacts:
+        seen.update(analysis_fields(contact.analysis))
+    return sorted(seen)
 
 
 def attempts_made(contact: ContactRecord) -> int:
@@ -77,6 +118,9 @@ _RESULT_CELLS: dict[str, Callable[[ContactRecord], str]] = {
     "transcript": lambda c: c.transcript,
     "error": lambda c: c.error,
     "waiting": lambda c: c.waiting,
+    "cost_cents": lambda c: c.cost_cents,
+    "recording_url": lambda c: c.recording_url,
+    "latency": lambda c: c.latency,
 }
 
 
@@ -87,8 +131,9 @@ def write_results(
     style: CsvStyle | None = None,
 ) -> int:
     """Write the results file atomically; returns the number of contacts written."""
+    records = list(contacts)
+    rows = _rows(input_columns, records, analysis_columns(records))
     private_dir(path.parent)
-    rows = _rows(input_columns, contacts)
     if path.suffix.lower() == ".xlsx":
         return write_xlsx(path, "results", rows)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -108,7 +153,9 @@ def write_results(
     return count
 
 
-def _rows(input_columns: list[str], contacts: Iterable[ContactRecord]) -> Iterator[list[str]]:
-    yield [neutralise(c) for c in result_columns(input_columns)]
+def _rows(
+    input_columns: list[str], contacts: list[ContactRecord], analysis: list[str]
+) -> Iterator[list[str]]:
+    yield [neutralise(c) for c in result_columns(input_columns, analysis)]
     for contact in contacts:
-        yield result_row(input_columns, contact)
+        yield result_row(input_columns, contact, analysis)

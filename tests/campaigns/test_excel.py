@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from campaigns.excel import CsvStyle
 from campaigns.model import RESULT_COLUMNS, Reject, RejectReason
 from campaigns.rejects import REJECT_COLUMNS, write_rejects
-from campaigns.report import read_results
+from campaigns.report_rows import read_results
 from campaigns.results import neutralise, write_results
 from dialer.store import ContactRecord
 

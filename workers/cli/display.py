@@ -63,6 +63,10 @@ def figures(now: Progress, config: CampaignConfig) -> list[tuple[str, str]]:
     rows.append(("pace", f"{now.pace_per_s:.2f} calls/s ({sample}; limit {config.rate_per_s:g}/s)"))
     if now.account:
         rows.append(("account", now.account))
+    if now.cost:
+        rows.append(("cost", now.cost))
+    if now.reason:
+        rows.append(("stopped", now.reason))
     rows.append(("ETA", eta(now, config)))
     return rows
 
@@ -107,6 +111,10 @@ def line(now: Progress, config: CampaignConfig) -> str:
     parts.append(f"pace {now.pace_per_s:.2f}/s,")
     if now.account:
         parts.append(f"{now.account},")
+    if now.cost:
+        parts.append(f"cost {now.cost},")
+    if now.reason:
+        parts.append(f"stopped: {now.reason},")
     parts.append(f"ETA {eta(now, config)}")
     return " ".join(parts)
 

@@ -29,8 +29,8 @@ from workers.celery_app import worker_ping
 from workers.cli import display, options
 from workers.cli.app import Out, app
 from workers.cli.check import check_exit, run_preflight, show, show_file
+from workers.cli.flags import given_options, run_options, run_options_command
 from workers.cli.interrupt import Interrupted, interrupts_raise, quit_on_next
-from workers.cli.runopts import given_options, run_options, run_options_command
 from workers.processes import served_url
 
 EXIT_ABORTED = 3
@@ -108,7 +108,10 @@ def _dial(
         final = display.follow_live(console, store, config, plan.results, settings.progress_every_s)
     if interrupted.exit_code:
         return interrupted.exit_code
-    return _report(final, config, plan.results)
+    code = _report(final, config, plan.results)
+    if final.state is CampaignState.PAUSED and final.reason:  # paused by a guard
+        _how_to_go_on(settings, config.campaign_id, rerun)
+    return code
 
 
 @dataclass
@@ -311,7 +314,8 @@ def check_detach(settings: Settings, detach: bool) -> None:
     if detach and not (settings.redis_url or served_url(settings.state_dir)):
         raise ConfigError(
             "--detach needs DIALER_REDIS_URL and `dialer worker` processes, or a running "
-            "`dialer serve` on the same state folder"
+            "`dialer serve` on the same state folder",
+            field="detach",
         )
 
 

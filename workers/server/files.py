@@ -7,11 +7,12 @@ from pathlib import Path
 
 from campaigns import watch
 from campaigns.excel import text_cell
-from campaigns.report import read_results, summarise
+from campaigns.report import Report, summarise
 from campaigns.report_html import render
+from campaigns.report_rows import read_results
 from workers.server.context import Server
 
-__all__ = ("report_html", "results_csv", "results_xlsx", "text_cell")
+__all__ = ("report", "report_html", "results_csv", "results_xlsx", "text_cell")
 
 
 def results_csv(server: Server, cid: str) -> Path:
@@ -28,9 +29,13 @@ def results_xlsx(server: Server, cid: str) -> Path:
     return path
 
 
-def report_html(server: Server, cid: str) -> str:
-    """The campaign's self-contained HTML report, from its results now."""
+def report(server: Server, cid: str) -> Report:
+    """The campaign's report, from its results now (read as the loader reads a list)."""
     source = results_csv(server, cid)
     with source.open("rb") as handle:
-        report = summarise(read_results(handle, name=source.name))
-    return render(report, source=f"{cid} results.csv")
+        return summarise(read_results(handle, name=source.name))
+
+
+def report_html(server: Server, cid: str) -> str:
+    """The campaign's self-contained HTML report, from its results now."""
+    return render(report(server, cid), source=f"{cid} results.csv")
