@@ -49,7 +49,7 @@ class RunOptions(BaseModel):
     ] = None
     phone_column: Annotated[
         str | None,
-        Cli("Column holding the phone number (default: detected from the headers).", CONTACTS),
+        Cli("Phone number column (default: found by its header).", CONTACTS),
     ] = None
     default_region: Annotated[
         str, Cli("Region for numbers written without a country code (ISO, e.g. US).", CONTACTS)
@@ -68,7 +68,7 @@ class RunOptions(BaseModel):
         ),
     ] = None
     variables: Annotated[
-        str | None, Cli("Only these columns become agent variables (comma separated).", CONTACTS)
+        str | None, Cli("Columns sent as agent variables (comma separated).", CONTACTS)
     ] = None
     allow_types: Annotated[
         str | None,

@@ -24,7 +24,7 @@ Campaign = Annotated[
 Results = Annotated[
     Path | None,
     typer.Option(
-        help="Results file, CSV or .xlsx (default: <stem>.results.csv beside it).",
+        help="Results file, .csv or .xlsx (default: <stem>.results.csv).",
         rich_help_panel=OUTPUT,
     ),
 ]

@@ -28,7 +28,7 @@ def test_validate_reports_and_writes_rejects_beside_the_input(tmp_path: Path) ->
     assert "precision_lost" in result.output and "duplicate" in result.output
     assert "First Name" in result.output and "variable" in result.output
     with (tmp_path / "export.rejects.csv").open(newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.DictReader(handle))
+        rows = list(csv.DictReader(handle, delimiter=";"))  # the list's `;`, kept for Excel
     assert [(r["source_row"], r["reason"]) for r in rows] == [
         ("1", "malformed_row"),
         ("2", "precision_lost"),
