@@ -70,7 +70,7 @@ def calling_times(opts: RunOptions) -> dict[str, Any]:
         load_rules(opts.rules)
     RetryPolicy(opts.max_attempts, parse_retry_on(opts.retry_on), parse_delays(opts.retry_delay))
     start = parse_start_at(opts.start_at, opts.tz, now) if opts.start_at else None
-    end = parse_start_at(opts.deadline, opts.tz, now) if opts.deadline else None
+    end = parse_start_at(opts.deadline, opts.tz, now, "--deadline") if opts.deadline else None
     if start and end and end <= start:
         raise ConfigError("--deadline must be after --start-at", field="deadline")
     if end and end <= now:
@@ -141,6 +141,7 @@ def campaign_config(
         max_cost_cents=_max_cost_cents(opts.max_cost),
         pause_on_failures=_failure_guard(opts.pause_on_failures),
         webhook_url=opts.webhook_url,
+        events_url=opts.events_url,
         columns=columns,
         variable_columns=variable_columns,
         source=str(source.resolve()),

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from dialer.campaign import CampaignState
 from dialer.errors import NoSuchCampaign
 from dialer.store import LIVE_STATES, ContactState, Store
+from dialer.store.claiming import HELD_BY_GAP
 from dialer.store.guards import spend
 
 PACE_SAMPLE_S = 30.0  # the pace shown is measured on the creates of the last this many seconds
@@ -106,6 +107,8 @@ def recent_pace(stamps_ms: Sequence[int], now_ms: int, limit: float) -> float:
 
 
 def _kind(reason: str) -> str:
+    if reason.startswith(HELD_BY_GAP):
+        return "for the re-call gap" + reason.removeprefix(HELD_BY_GAP).split(", next")[0]
     if reason.startswith("attempt "):
         return "for a retry"
     if reason.startswith("waiting: the campaign starts"):

@@ -142,7 +142,7 @@ def _over_budget(dispatcher: Dispatcher, config: CampaignConfig, contact: Contac
     """A pending contact of a campaign past its spend cap ends `expired`, saying why."""
     if contact.state is not ContactState.PENDING:
         return False
-    why = guards.over_budget(dispatcher, config)
+    why = guards.over_budget(dispatcher.store, config)
     if why:
         dispatcher.store.transition(
             config.campaign_id,
@@ -188,15 +188,24 @@ def _time_to_call(dispatcher: Dispatcher, config: CampaignConfig, contact: Conta
 def _wait_again(dispatcher: Dispatcher, cid: str, contact: ContactRecord, claim: Claim) -> None:
     """A refused claim: the contact waits as long as the claim said (and says why, when its
     number's rules across campaigns hold it)."""
-    wait_ms = ms(claim.wait_s)
+    wait_ms = until_deadline(dispatcher.campaign(cid), dispatcher.now(), ms(claim.wait_s))
     fields = None
     if claim.waiting:
         due = dispatcher.now() + timedelta(milliseconds=wait_ms)
         fields = hash_fields(waiting=claim.waiting, due_at=due)
-    row = contact.source_row
+    row = contact.member
     dispatcher.store.transition(
         cid, row, ContactState.PENDING, ready_in_ms=wait_ms, fields=fields, read=contact
     )
+
+
+def until_deadline(config: CampaignConfig, now: datetime, wait_ms: int) -> int:
+    """A wait cut at the campaign's deadline: every wait ends there (the contact is due then,
+    and expires), so a run with a deadline ends at it whatever held its contacts."""
+    if not config.deadline:
+        return wait_ms
+    left = (datetime.fromisoformat(config.deadline) - now).total_seconds()
+    return min(wait_ms, ms(left))
 
 
 def _claim(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord) -> Claim:
@@ -208,7 +217,7 @@ def _claim(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecor
     rules = NumberRules(config.min_gap_s, dispatcher.when.calls_per_day(config, contact.phone))
     claim = dispatcher.store.claim(
         config.campaign_id,
-        contact.source_row,
+        contact.member,
         pace=pace,
         max_concurrent=config.max_concurrent,
         lease_s=dispatcher.timing.lease_s,
@@ -305,7 +314,7 @@ def _create_failed(
         )
         log_why("create uncertain, reconciling", cid, row, error=str(exc))
     else:
-        guards.create_refused(dispatcher, config, f"{row}:{dialing.attempt}:{dialing.sends}")
+        guards.create_refused(dispatcher.store, config, f"{row}:{dialing.attempt}:{dialing.sends}")
         move(ContactState.ERROR, fields=hash_fields(error=exc))
         log_why("create refused", cid, row, error=str(exc))
 

@@ -12,15 +12,11 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from dialer.campaign import CampaignConfig
 from dialer.run_options import parse_failure_guard
-from dialer.store import ContactState, campaign_key
+from dialer.store import ContactState, Store, campaign_key
 from dialer.store import guards as counts
-
-if TYPE_CHECKING:
-    from dialer.calls import Dispatcher
 
 log = logging.getLogger("dialer.guards")
 
@@ -28,7 +24,7 @@ FAILED = frozenset({ContactState.FAILED, ContactState.ERROR})
 
 
 def call_ended(
-    dispatcher: Dispatcher,
+    store: Store,
     config: CampaignConfig,
     call_id: str,
     cost_cents: str,
@@ -36,19 +32,17 @@ def call_ended(
 ) -> None:
     """Count an ended call (`cost_cents`: '' when unreported); pause the campaign when the
     failure guard trips."""
-    _count(dispatcher, config, call_id, cost_cents, failed=state in FAILED)
+    _count(store, config, call_id, cost_cents, failed=state in FAILED)
 
 
-def create_refused(dispatcher: Dispatcher, config: CampaignConfig, attempt: str) -> None:
+def create_refused(store: Store, config: CampaignConfig, attempt: str) -> None:
     """Count a create OneInbox refused (an `error`): no call, no cost, one failure."""
-    _count(dispatcher, config, f"refused:{attempt}", counts.NO_CALL, failed=True)
+    _count(store, config, f"refused:{attempt}", counts.NO_CALL, failed=True)
 
 
-def _count(
-    dispatcher: Dispatcher, config: CampaignConfig, call_id: str, cost: str, *, failed: bool
-) -> None:
+def _count(store: Store, config: CampaignConfig, call_id: str, cost: str, *, failed: bool) -> None:
     guard = failure_guard(config)
-    redis = dispatcher.store.redis
+    redis = store.redis
     ending = counts.record_ending(
         redis, config.campaign_id, call_id, cost_cents=cost, failed=failed, guard=guard
     )
@@ -58,7 +52,7 @@ def _count(
             f"paused: {n} of the last {m} calls failed or errored "
             "(is the agent or the carrier misconfigured?)"
         )
-        dispatcher.store.abort(config.campaign_id, why)
+        store.abort(config.campaign_id, why)
         log.warning("campaign paused by its failure guard", extra={"campaign": config.campaign_id})
 
 
@@ -70,16 +64,16 @@ def failure_guard(config: CampaignConfig) -> tuple[int, int] | None:
         return None
 
 
-def over_budget(dispatcher: Dispatcher, config: CampaignConfig) -> str:
+def over_budget(store: Store, config: CampaignConfig) -> str:
     """'' while the campaign may make one more create; else why not (for good, once said)."""
     cap = config.max_cost_cents
     if cap is None:
         return ""
-    redis = dispatcher.store.redis
+    redis = store.redis
     spent = counts.spend(redis, config.campaign_id)
     if spent.over:
         return spent.over
-    calls = dispatcher.store.live_inflight(config.campaign_id) + 1
+    calls = store.live_inflight(config.campaign_id) + 1
     projected = spent.known_cents + calls * spent.mean_cents
     if projected <= cap:
         return ""
