@@ -58,9 +58,7 @@ class RunOptions(BaseModel):
         str | None,
         Cli("Phone number column (default: found by its header).", CONTACTS),
     ] = None
-    default_region: Annotated[
-        str, Cli("Region for numbers written without a country code (ISO, e.g. US).", CONTACTS)
-    ] = "US"
+    default_region: Annotated[str, Cli("Region of local numbers (ISO code).", CONTACTS)] = "US"
     dnc: Annotated[
         str | None,
         Cli("Do-not-call file: numbers (one column, or a CSV) never to dial.", CONTACTS, path=True),
