@@ -157,9 +157,15 @@ def _load_contacts(
     for batch in batches:
         loaded += store.add_contacts(cid, batch, config.columns, schedule, load=load)
     # A campaign this load created holds only this load's rows: none to settle, and reading
-    # every pending contact back cost 27 s at a million rows.
-    loaded.removed = 0 if created else store.end_load(cid, load)
+    # every pending contact back cost 27 s at a million rows. A list with no usable contact at
+    # all (a wrong file, an emptied export) settles nothing either: it would cancel everyone.
+    loaded.removed = 0 if created or not seen(loaded) else store.end_load(cid, load)
     return loaded
+
+
+def seen(loaded: Loaded) -> int:
+    """How many of the campaign's numbers this load's list held."""
+    return loaded.added + loaded.updated + loaded.kept + loaded.unchanged
 
 
 def reschedule(store: Store, config: CampaignConfig, batch: int = 1000) -> None:

@@ -106,8 +106,9 @@ def _submit(
     store = server.store
     submitted = lifecycle.load(store, chosen, [] if rejects is None else rejects, refuse=refuse)
     cid = submitted.config.campaign_id
-    if store.total(cid) == 0:
-        store.delete_campaign(cid)
+    if not lifecycle.seen(submitted.loaded):  # resumed: nobody settled, nothing started
+        if not submitted.resumed:
+            store.delete_campaign(cid)
         raise ApiError(422, f"{chosen.source.name}: no valid contact to dial", field="file")
     lifecycle.start(store, cid)
     return submitted

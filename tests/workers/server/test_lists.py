@@ -163,8 +163,12 @@ def test_a_refused_upload_changes_nothing_stored(
 def test_a_list_with_no_valid_contact_makes_no_campaign(api: httpx.Client, tmp_path: Path) -> None:
     cid = _upload(api, ANNS).json()["id"]
     before = _stored(tmp_path)
+    pending = _numbers(api, cid)
     refused = _upload(api, b"phone,name\nnot a phone,Cy\n")
     assert refused.status_code == 422 and refused.json()["field"] == "file", refused.text
+    resumed = _upload(api, b"phone,name\nnot a phone,Cy\n", campaign=cid)
+    assert resumed.status_code == 422 and resumed.json()["field"] == "file", resumed.text
+    assert _numbers(api, cid) == pending, "a wrong file named to resume cancels nobody"
     assert [c["id"] for c in api.get("/api/campaigns").json()] == [cid]
     assert _stored(tmp_path) == before
     assert sorted(p.name for p in (tmp_path / "files").iterdir()) == [cid]
