@@ -215,3 +215,16 @@ def hook_key(secret: str) -> str:
     """Which campaign a webhook secret belongs to; named by the secret's SHA-256, so the
     lookup compares digests, not the secret itself."""
     return f"{PREFIX}:hook:{hashlib.sha256(secret.encode()).hexdigest()}"
+
+
+# -- the health record (issue 23): OneInbox errors met by the workers, per campaign ----------
+
+
+def health_key(cid: str) -> str:
+    """Campaign `cid`'s last OneInbox error: what, since when, last seen (a hash)."""
+    return f"{PREFIX}:health:{cid}"
+
+
+def health_events_key(cid: str) -> str:
+    """Campaign `cid`'s OneInbox errors of the last minute, by kind (a sorted set by ms)."""
+    return f"{PREFIX}:health:{cid}:events"
