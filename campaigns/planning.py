@@ -58,7 +58,7 @@ def calling_times(opts: RunOptions) -> dict[str, Any]:
         load_rules(opts.rules)
     RetryPolicy(opts.max_attempts, parse_retry_on(opts.retry_on), parse_delays(opts.retry_delay))
     start = parse_start_at(opts.start_at, opts.tz, now) if opts.start_at else None
-    end = parse_start_at(opts.deadline, opts.tz, now) if opts.deadline else None
+    end = parse_start_at(opts.deadline, opts.tz, now, "--deadline") if opts.deadline else None
     if start and end and end <= start:
         raise ConfigError("--deadline must be after --start-at")
     if end and end <= now:

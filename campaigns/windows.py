@@ -332,8 +332,11 @@ def explain(
 # --- start time -------------------------------------------------------------------------------
 
 
-def parse_start_at(text: str, tz: str | None, now: datetime) -> datetime:
-    """`--start-at` as an aware UTC instant.
+def parse_start_at(
+    text: str, tz: str | None, now: datetime, option: str = "--start-at"
+) -> datetime:
+    """`--start-at` (or the `option` named in errors, such as `--deadline`) as an aware UTC
+    instant.
 
     Accepts ISO 8601 with an offset (`2026-03-09T09:00-05:00`, `...Z`), a naive ISO date-time
     read in `--tz`, or `HH:MM` in `--tz`: today, or tomorrow when that time has passed. A
@@ -344,8 +347,8 @@ def parse_start_at(text: str, tz: str | None, now: datetime) -> datetime:
     zone = load_zone(tz) if tz else None
     if _HHMM.fullmatch(text):
         if zone is None:
-            raise ConfigError(f"--start-at {text!r}: a time of day needs --tz")
-        at, today = parse_time(text, "--start-at"), _utc(now).astimezone(zone).date()
+            raise ConfigError(f"{option} {text!r}: a time of day needs --tz")
+        at, today = parse_time(text, option), _utc(now).astimezone(zone).date()
         start = local_instant(zone, today, at, is_start=True)
         return (
             start if start >= now else local_instant(zone, today + timedelta(1), at, is_start=True)
@@ -353,9 +356,9 @@ def parse_start_at(text: str, tz: str | None, now: datetime) -> datetime:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
-        raise ConfigError(f"--start-at: {text!r} is not ISO 8601 (2026-03-09T09:00-05:00)") from exc
+        raise ConfigError(f"{option}: {text!r} is not ISO 8601 (2026-03-09T09:00-05:00)") from exc
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC)
     if zone is None:
-        raise ConfigError(f"--start-at {text!r} has no UTC offset: add one or give --tz")
+        raise ConfigError(f"{option} {text!r} has no UTC offset: add one or give --tz")
     return local_instant(zone, parsed.date(), parsed.time(), is_start=True)

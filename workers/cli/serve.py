@@ -9,12 +9,11 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 
 from dialer.endpoint import check_callback_url
 from dialer.settings import Settings, load_settings
 from workers.celery_app import make_app
-from workers.cli.app import app
+from workers.cli.app import Out, app
 from workers.logs import configure
 from workers.scheduler import send_start
 from workers.server.access_log import configure_access_log
@@ -22,7 +21,7 @@ from workers.server.auth import is_loopback, new_token
 from workers.server.context import MIB, Server
 from workers.stack import Stack, open_stack
 
-console = Console(highlight=False)
+console = Out(highlight=False)
 
 
 @app.command()

@@ -6,12 +6,11 @@ import os
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from dialer.errors import ConfigError
 from dialer.settings import load_settings
 from workers import stack
-from workers.cli.app import app
+from workers.cli.app import Out, app
 from workers.processes import worker_command
 from workers.stack import require_durable
 
@@ -40,7 +39,7 @@ def worker(
     settings.require_api_key()
     store = stack.connect(settings.redis_url)
     if warning := require_durable(store, settings):
-        Console(stderr=True).print(f"Warning: {warning}", markup=False, highlight=False)
+        Out(stderr=True).print(f"Warning: {warning}", markup=False, highlight=False)
     store.redis.close()
     argv = worker_command(concurrency, name)
     os.execv(argv[0], argv)  # noqa: S606  (argv is ours; no shell, no secrets)
