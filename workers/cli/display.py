@@ -20,6 +20,7 @@ from dialer.store import FINAL_STATES, LIVE_STATES, ContactState, Store
 from workers.cli.plain import print_table
 
 _ORDER = [s.value for s in ContactState]
+QUIET_LINE_S = 60.0  # without a terminal, a line at least this often while nothing changes
 
 
 def loaded(
@@ -161,9 +162,10 @@ def _follow_plain(
 
     def show(now: Progress) -> None:
         nonlocal shown, printed_at
-        key = (now.shown_state, now.dialled, tuple(sorted(now.counts.items())))
-        due = time.monotonic() - printed_at >= every_s
-        if key != shown and (due or watch.finished(now)):
+        key = (now.shown_state, now.dialled, tuple(sorted(now.counts.items())), bool(now.trouble))
+        since = time.monotonic() - printed_at
+        changed = key != shown and (since >= every_s or watch.finished(now))
+        if changed or since >= max(every_s, QUIET_LINE_S):  # a line a minute while nothing moves
             console.print(line(now, config), highlight=False, markup=False)
             shown, printed_at = key, time.monotonic()
 

@@ -97,3 +97,27 @@ def _is_redis(pid: int) -> bool:
         return "redis-server" in Path(f"/proc/{pid}/cmdline").read_text()
     except OSError:
         return False
+
+
+@pytest.mark.timeout(180)
+def test_an_outage_is_shown_in_status_and_the_plain_line(
+    simulator: RunningSimulator, tmp: Path
+) -> None:
+    _contacts(tmp, 3)
+    simulator.stop()  # OneInbox unreachable: connection refused
+    env = cli_env(simulator, tmp, DIALER_PROGRESS_EVERY_S="0.2")
+    args = campaign_args("run", "contacts.csv", "--campaign", "out", "--no-preflight")
+    run = DialerProcess(args, env, tmp)
+    try:
+
+        def shown() -> bool:
+            said = dialer_cli(["status", "out"], env, cwd=tmp).stdout
+            return "OneInbox unreachable since" in said
+
+        wait_until(shown, 90, "the outage in `dialer status`", every=1.0)
+        wait_until(lambda: "OneInbox unreachable since" in run.stdout, 30, "the plain line")
+    finally:
+        run.signal_group(signal.SIGINT)
+        run.wait(60)
+    line = next(x for x in run.stdout.splitlines() if "OneInbox unreachable" in x)
+    assert " out running: " in line and "connection" in line and "ETA " in line
