@@ -160,12 +160,6 @@ def check_quota(usage: Usage, config: CampaignConfig, contacts: int) -> Check:
     return Check("quota", Level.OK, f"{remaining} calls left today, {needed} needed")
 
 
-def check_account(client: OneInboxClient, config: CampaignConfig, contacts: int) -> list[Check]:
-    """The API key, the campaign's agent and from-number, and today's quota."""
-    checks, usage = check_access(client, config)
-    return checks if usage is None else [*checks, check_quota(usage, config, contacts)]
-
-
 def _missing(exc: ProviderError) -> bool:
     """404 (no such thing) or 422 (not even a valid id): the value is wrong, not the network."""
     return exc.status_code in (404, 422)

@@ -6,8 +6,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from campaigns.model import RESULT_COLUMNS, RESULTS_FILE_MARKERS
-from dialer.errors import InputError
+from campaigns.model import RESULT_COLUMNS, RESULTS_FILE_MARKERS, is_result_column
+from dialer.errors import InputError, option_field
 
 # Header spellings of the phone column, best first (compared after `key()`).
 PHONE_HEADERS = (
@@ -79,7 +79,7 @@ def plan(
     else:
         skip = {phone, *(i for _, i in reserved)}
         if results:
-            skip |= {i for i, k in enumerate(keys) if k in RESULT_COLUMNS}
+            skip |= {i for i, k in enumerate(keys) if is_result_column(k)}
         chosen = tuple(
             (c, i)
             for i, c in enumerate(columns)
@@ -102,6 +102,7 @@ def _phone_index(
         f"no phone column found among the headers {list(columns)}; "
         "name it with --phone-column NAME",
         where=name,
+        field="phone_column",
     )
 
 
@@ -116,7 +117,9 @@ def _named(
     for column in wanted:
         if key(column) not in keys:
             raise InputError(
-                f"{option}: no column {column!r}; the headers are {list(columns)}", where=name
+                f"{option}: no column {column!r}; the headers are {list(columns)}",
+                where=name,
+                field=option_field(option),
             )
         found.append(keys.index(key(column)))
     return found

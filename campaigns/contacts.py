@@ -65,12 +65,16 @@ class LoadOptions:
     def __post_init__(self) -> None:
         region = self.default_region.upper()
         if region not in phonenumbers.SUPPORTED_REGIONS:
-            raise InputError(f"--default-region: {self.default_region!r} is not a region code")
+            raise InputError(
+                f"--default-region: {self.default_region!r} is not a region code",
+                field="default_region",
+            )
         object.__setattr__(self, "default_region", region)
         unknown = sorted((self.allow_types or frozenset()) - NUMBER_TYPES)
         if unknown:
             raise InputError(
-                f"--allow-types: unknown type(s) {unknown}; choose from {sorted(NUMBER_TYPES)}"
+                f"--allow-types: unknown type(s) {unknown}; choose from {sorted(NUMBER_TYPES)}",
+                field="allow_types",
             )
 
 
@@ -243,6 +247,7 @@ def _layout(table: Table, name: str, options: LoadOptions) -> Layout:
             f"{_quoted(others[0])}"
             + ("" if wanted else ", or name the column with --phone-column"),
             where=name,
+            field="sheet",
         )
     return plan(columns, name, wanted, options.variables)
 

@@ -41,7 +41,18 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "transcript",
     "error",
     "waiting",
+    "cost_cents",
+    "recording_url",
+    "latency",
 )
+# After them, one column per field of the call's `analysis` seen, its keys joined with dots.
+ANALYSIS_PREFIX = "analysis."
+
+
+def is_result_column(name: str) -> bool:
+    """Whether a results file's column (as written, or compared as `columns.key` spells it) is
+    one of ours rather than the input's."""
+    return name in RESULT_COLUMNS or name.startswith((ANALYSIS_PREFIX, "analysis_"))
 
 
 # A file with these columns is a results file (older ones may lack later result columns).

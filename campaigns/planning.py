@@ -21,7 +21,7 @@ from campaigns.windows import parse_start_at, parse_window
 from dialer.campaign import CampaignConfig, check_campaign_id, parse_rate
 from dialer.errors import ConfigError, InputError, InvalidNumber
 from dialer.phone import normalize
-from dialer.run_options import RunOptions
+from dialer.run_options import RunOptions, parse_failure_guard
 from dialer.settings import Settings
 
 
@@ -60,11 +60,12 @@ def calling_times(opts: RunOptions) -> dict[str, Any]:
     start = parse_start_at(opts.start_at, opts.tz, now) if opts.start_at else None
     end = parse_start_at(opts.deadline, opts.tz, now, "--deadline") if opts.deadline else None
     if start and end and end <= start:
-        raise ConfigError("--deadline must be after --start-at")
+        raise ConfigError("--deadline must be after --start-at", field="deadline")
     if end and end <= now:
         raise ConfigError(
             f"--deadline {opts.deadline} has passed ({end:%Y-%m-%d %H:%M} UTC): "
-            "every contact would expire; give a later one"
+            "every contact would expire; give a later one",
+            field="deadline",
         )
     return {
         "window": opts.window.strip(),
@@ -85,7 +86,9 @@ def min_gap_s(text: str) -> float:
         return 0.0
     gap = parse_duration(text, "--min-gap").total_seconds()
     if gap > 24 * 3600:
-        raise ConfigError(f"--min-gap: {text.strip()!r} is longer than 24h, the most it can be")
+        raise ConfigError(
+            f"--min-gap: {text.strip()!r} is longer than 24h, the most it can be", field="min_gap"
+        )
     return gap
 
 
@@ -102,14 +105,17 @@ def campaign_config(
     agent_id = opts.agent_id or settings.agent_id
     from_number = opts.from_number or settings.from_number
     if not agent_id:
-        raise ConfigError("no agent: give --agent-id, or set DIALER_AGENT_ID")
+        raise ConfigError("no agent: give --agent-id, or set DIALER_AGENT_ID", field="agent_id")
     if not from_number:
-        raise ConfigError("no from-number: give --from-number, or set DIALER_FROM_NUMBER")
+        raise ConfigError(
+            "no from-number: give --from-number, or set DIALER_FROM_NUMBER", field="from_number"
+        )
     try:
         from_number = normalize(from_number, opts.default_region)
     except InvalidNumber as exc:
         raise ConfigError(
-            f"--from-number {from_number!r}: {exc} (write it in E.164, like +14155551234)"
+            f"--from-number {from_number!r}: {exc} (write it in E.164, like +14155551234)",
+            field="from_number",
         ) from exc
     return CampaignConfig(
         campaign_id=check_campaign_id(cid),
@@ -119,12 +125,30 @@ def campaign_config(
         max_concurrent=opts.max_concurrent,
         account=settings.account_name(),
         opt_out_outcomes=tuple(opts.opt_out_outcome or ()),
+        max_cost_cents=_max_cost_cents(opts.max_cost),
+        pause_on_failures=_failure_guard(opts.pause_on_failures),
         webhook_url=opts.webhook_url,
         columns=columns,
         variable_columns=variable_columns,
         source=str(source.resolve()),
         **calling_times(opts),
     )
+
+
+def _max_cost_cents(usd: float | None) -> float | None:
+    if usd is None:
+        return None
+    if not usd > 0:
+        raise ConfigError(f"--max-cost {usd:g}: give a spend cap in USD above 0, like 25")
+    return round(usd * 100, 2)
+
+
+def _failure_guard(text: str) -> str:
+    try:
+        parse_failure_guard(text)
+    except ValueError as exc:
+        raise ConfigError(f"--pause-on-failures {exc}") from exc
+    return text.strip().lower()
 
 
 def default_campaign_id(path: Path, name: str | None = None) -> str:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 from campaigns.estimate import Finish, finish_of
 from dialer.campaign import CampaignState
-from dialer.errors import StateError
+from dialer.errors import NoSuchCampaign
 from dialer.store import LIVE_STATES, ContactState, Store, health
+from dialer.store.guards import spend
 
 PACE_SAMPLE_S = 30.0  # the pace shown is measured on the creates of the last this many seconds
 
@@ -38,6 +39,7 @@ class Progress:
     account: str = ""  # waiting for the account's limit, and who shares it ('' = not waiting)
     finish: Finish | None = None  # the estimate (`campaigns.estimate.finish`)
     trouble: str = ""  # OneInbox's errors of the last minute in words ('' = none)
+    cost: str = ""  # the carrier cost so far and the calls of unknown cost ('' before any)
 
     @property
     def pending(self) -> int:
@@ -71,7 +73,7 @@ def progress(store: Store, cid: str, now: datetime | None = None) -> Progress:
     """Where the campaign is now."""
     state = store.campaign_state(cid)
     if state is None:
-        raise StateError(f"no campaign named {cid!r}")
+        raise NoSuchCampaign(f"no campaign named {cid!r}")
     now = now or datetime.now(UTC)
     now_ms = round(now.timestamp() * 1000)
     stamps = store.recent_creates(cid, now_ms - round(PACE_SAMPLE_S * 1000))
@@ -85,6 +87,7 @@ def progress(store: Store, cid: str, now: datetime | None = None) -> Progress:
         waiting=waiting(store, cid, now),
         account=account_wait(store, cid),
         trouble=_trouble(store, cid, now_ms),
+        cost=cost_so_far(store, cid),
     )
     return replace(found, finish=finish_of(store, cid, found, now))
 
@@ -92,6 +95,12 @@ def progress(store: Store, cid: str, now: datetime | None = None) -> Progress:
 def _trouble(store: Store, cid: str, now_ms: int) -> str:
     seen = health.read(store.redis, cid, now_ms)
     return seen.words() if seen else ""
+
+
+def cost_so_far(store: Store, cid: str) -> str:
+    """`$1.24 so far; cost unknown for 3 calls`, or '' before any call ended."""
+    spent = spend(store.redis, cid)
+    return spent.describe() if spent.costed or spent.unknown else ""
 
 
 def recent_pace(stamps_ms: Sequence[int], now_ms: int, limit: float) -> float:

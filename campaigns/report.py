@@ -1,9 +1,8 @@
 """What a results file says about a campaign: counts, rates and distributions, as plain data.
 
-`read_results` takes the results file as a text file object and returns one `Outcome` per
-contact; `summarise` turns those into a `Report`, which `campaigns.report_html` draws. The file
-may be partial (a campaign still running, an export half way): empty cells are missing values,
-never errors. Only a file without the result columns is refused.
+`campaigns.report_rows.read_results` reads the results file into one `ContactResult` per
+contact; `summarise` turns those into a `Report` (with the agent's outcomes in
+`campaigns.report_sales`), which `campaigns.report_html` draws.
 
 Definitions used throughout: a contact is *dialled* when it had at least one attempt; it is
 *connected* when its status is `completed`; the pick-up rate is connected / dialled. The results
@@ -12,27 +11,17 @@ file holds one row per contact (its last call), so times and durations are those
 
 from __future__ import annotations
 
-import csv
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from itertools import pairwise
-from typing import TextIO
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from phonenumbers import NumberParseException
-from phonenumbers import timezone as number_timezone
+from campaigns.report_rows import Bucket, ContactResult
+from campaigns.report_sales import SalesReport, sales_report
 
-from campaigns.model import RESULTS_FILE_MARKERS
-from dialer.errors import InputError
-
-CONNECTED = "completed"
 TOP = 10
-MAX_TEXT = 200
 # Upper bounds (seconds) of the call duration buckets; the last bucket is open.
 DURATION_BOUNDS = (15, 30, 60, 120, 300, 600)
 # Candidate widths for the calls-over-time buckets, smallest first.
@@ -46,41 +35,6 @@ TIME_STEPS = (
 )
 MAX_TIME_BUCKETS = 48
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Cells the results writer protected from spreadsheets with a leading quote.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One contact's row of the results file, typed. Missing or unreadable values are None."""
-
-    phone: str
-    status: str
-    attempts: int
-    end_reason: str
-    error: str
-    duration: float | None
-    at: datetime | None  # when the last call started, else when it ended
-    local_hour: int | None  # the recipient's local hour at `at`
-
-    @property
-    def dialled(self) -> bool:
-        """At least one call was placed."""
-        return self.attempts > 0
-
-    @property
-    def connected(self) -> bool:
-        """The call was answered by a person and ran its course."""
-        return self.status == CONNECTED
-
-
-@dataclass(frozen=True, slots=True)
-class Bucket:
-    """One bar of a chart: a label and, for rates, how many of how many."""
-
-    label: str
-    count: int
-    of: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +58,7 @@ class Report:
     attempts_per_contact: list[Bucket] = field(default_factory=list)
     end_reasons: list[Bucket] = field(default_factory=list)
     errors: list[Bucket] = field(default_factory=list)
+    sales: SalesReport = field(default_factory=lambda: SalesReport(0))
 
     @property
     def pickup_rate(self) -> float | None:
@@ -111,126 +66,10 @@ class Report:
         return self.connected / self.dialled if self.dialled else None
 
 
-# -- reading ------------------------------------------------------------------------------------
-
-
-def read_results(handle: TextIO, *, name: str) -> list[Outcome]:
-    """The outcomes in a results file; `InputError` naming the file if it is not one."""
-    reader = csv.reader(handle)
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise InputError("the file is empty, not a results file", where=name)
-        header = [h.strip().lstrip("\ufeff") for h in header]
-        missing = [c for c in RESULTS_FILE_MARKERS if c not in header]
-        if missing:
-            raise InputError(
-                "not a results file (written by `dialer run` or `dialer export`): missing "
-                f"column(s) {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}",
-                where=name,
-            )
-        rows = [dict(zip(header, row, strict=False)) for row in reader if any(row)]
-        return [_outcome(row) for row in per_contact(rows)]
-    except UnicodeDecodeError as exc:
-        raise InputError("not a UTF-8 text file (is it a results CSV?)", where=name) from exc
-    except csv.Error as exc:
-        raise InputError(f"cannot be read as a CSV file: {exc}", where=name) from exc
-
-
-def per_contact(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    """One row per contact. A file from `dialer export --attempts` has one row per attempt (the
-    same `source_row` again): each contact is its last row, with the most attempts any had."""
-    last: dict[str, dict[str, str]] = {}
-    for line, row in enumerate(rows):
-        key = _plain(row.get("source_row", "")) or f"line {line}"
-        before = last.get(key)
-        if before is not None:
-            made = max(_int(before.get("attempts", "")), _int(row.get("attempts", "")))
-            row = {**row, "attempts": str(made)}
-        last[key] = row
-    return list(last.values())
-
-
-def _outcome(row: dict[str, str]) -> Outcome:
-    phone = _plain(row.get("phone_e164", ""))
-    at = _when(row.get("started_at", "")) or _when(row.get("ended_at", ""))
-    return Outcome(
-        phone=phone,
-        status=_plain(row.get("status", "")) or "unknown",
-        attempts=_int(row.get("attempts", "")),
-        end_reason=_plain(row.get("end_reason", "")),
-        error=_plain(row.get("error", ""))[:MAX_TEXT],
-        duration=_float(row.get("duration_seconds", "")),
-        at=at,
-        local_hour=local_hour(phone, at, _plain(row.get("timezone", ""))) if at else None,
-    )
-
-
-def _plain(cell: str | None) -> str:
-    """The cell as written before the results writer guarded it against spreadsheets."""
-    text = (cell or "").strip()
-    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
-        return text[1:]
-    return text
-
-
-def _int(cell: str) -> int:
-    try:
-        return max(0, int(float(cell)))
-    except ValueError:
-        return 0
-
-
-def _float(cell: str) -> float | None:
-    try:
-        value = float(cell)
-    except ValueError:
-        return None
-    return value if value >= 0 else None
-
-
-def _when(cell: str) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(cell.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# -- local time ---------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def zones_for(phone: str) -> tuple[str, ...]:
-    """The IANA time zones `phonenumbers` gives for a number (none when unknown)."""
-    try:
-        number = phonenumbers.parse(phone)
-    except NumberParseException:
-        return ()
-    zones = number_timezone.time_zones_for_number(number)
-    return tuple(z for z in zones if z != number_timezone.UNKNOWN_TIMEZONE)
-
-
-@lru_cache(maxsize=512)
-def _zone(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-def local_hour(phone: str, at: datetime, timezone: str = "") -> int | None:
-    """The hour on the recipient's clock at `at`: from the contact's `timezone` column when it
-    names a zone, else from the number; None when its zones disagree (e.g. +61, toll-free)."""
-    names = (timezone,) if timezone and _zone(timezone) else zones_for(phone)
-    hours = {at.astimezone(zone).hour for zone in map(_zone, names) if zone is not None}
-    return hours.pop() if len(hours) == 1 else None
-
-
 # -- summarising --------------------------------------------------------------------------------
 
 
-def summarise(outcomes: Sequence[Outcome]) -> Report:
+def summarise(outcomes: Sequence[ContactResult]) -> Report:
     """The report for a campaign's outcomes."""
     dialled = [o for o in outcomes if o.dialled]
     talk = [o.duration for o in dialled if o.connected and o.duration is not None]
@@ -253,6 +92,7 @@ def summarise(outcomes: Sequence[Outcome]) -> Report:
         attempts_per_contact=_attempt_buckets(outcomes),
         end_reasons=_most_common((o.end_reason for o in dialled if o.end_reason), TOP),
         errors=_most_common((o.error for o in outcomes if o.error), TOP),
+        sales=sales_report(outcomes),
     )
 
 
@@ -268,7 +108,7 @@ def time_step(first: datetime, last: datetime) -> timedelta:
     return TIME_STEPS[-1] * (1 + (last - first) // (TIME_STEPS[-1] * MAX_TIME_BUCKETS))
 
 
-def over_time(dialled: Sequence[Outcome]) -> list[tuple[str, int, int]]:
+def over_time(dialled: Sequence[ContactResult]) -> list[tuple[str, int, int]]:
     """Calls and connects per time bucket (UTC), empty buckets included."""
     timed = [o for o in dialled if o.at is not None]
     if not timed:
@@ -288,7 +128,7 @@ def over_time(dialled: Sequence[Outcome]) -> list[tuple[str, int, int]]:
     return [((start + i * step).strftime(fmt), calls[i], connects[i]) for i in range(len(calls))]
 
 
-def by_local_hour(dialled: Sequence[Outcome]) -> list[Bucket]:
+def by_local_hour(dialled: Sequence[ContactResult]) -> list[Bucket]:
     """For each recipient-local hour 0..23: connects (`count`) of calls (`of`)."""
     calls = Counter(o.local_hour for o in dialled if o.local_hour is not None)
     connects = Counter(o.local_hour for o in dialled if o.local_hour is not None and o.connected)
@@ -306,7 +146,7 @@ def duration_buckets(seconds: Sequence[float]) -> list[Bucket]:
     return [Bucket(label, n) for label, n in zip(labels, counts, strict=True)]
 
 
-def _attempt_buckets(outcomes: Sequence[Outcome]) -> list[Bucket]:
+def _attempt_buckets(outcomes: Sequence[ContactResult]) -> list[Bucket]:
     counts = Counter(o.attempts for o in outcomes)
     return [Bucket(str(n), counts[n]) for n in range(max(counts, default=-1) + 1)]
 
@@ -317,6 +157,12 @@ def _seconds(value: float | None) -> str:
 
 def _stamp(value: datetime | None) -> str:
     return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _cost(report: Report) -> str:
+    sales = report.sales
+    shown = f"${sales.cost_cents / 100:,.2f}"
+    return shown + (f" (cost unknown for {sales.cost_unknown} calls)" if sales.cost_unknown else "")
 
 
 def summary_rows(report: Report) -> list[tuple[str, str, str]]:
@@ -335,6 +181,7 @@ def summary_rows(report: Report) -> list[tuple[str, str, str]]:
         ("mean_duration", "Mean duration of connected calls", _seconds(report.mean_duration)),
         ("median_duration", "Median duration of connected calls", _seconds(report.median_duration)),
         ("talk_minutes", "Talk time", f"{report.talk_seconds / 60:.1f} min"),
+        ("cost", "Carrier cost (known)", _cost(report)),
         ("first_call", "First call", _stamp(report.first_call)),
         ("last_call", "Last call", _stamp(report.last_call)),
     ]

@@ -13,27 +13,39 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from campaigns.report import Bucket, Report, summary_rows
+from campaigns.report import Report, summary_rows
+from campaigns.report_rows import Bucket
+from campaigns.report_sales import Breakdown, SalesReport
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 16, 40
 MAX_X_LABELS = 16
+LEGEND_STEP = 110
 # The page loads nothing: no scripts, no fetches, only its own inline styles.
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
-CSS = """
+# What the charts and tables need; also embedded where the web page shows the charts.
+CHART_CSS = """
+td.n{text-align:right;white-space:nowrap}
+svg.chart{width:100%;height:auto;font-size:11px}.axis{stroke:#999}.grid{stroke:#eee}
+.s0{fill:#4c78a8}.s1{fill:#f58518}.s2{fill:#54a24b}.s3{fill:#e45756}.s4{fill:#72b7b2}
+.s5{fill:#b279a2}.tick{fill:#555}.legend{fill:#333}
+.empty{color:#777;font-style:italic}.note{color:#666;font-size:.9em}
+.meter{background:#4c78a8;height:.6em;display:inline-block;vertical-align:middle}
+.wide{overflow-x:auto;max-width:100%}
+"""
+CSS = (
+    """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;
 max-width:780px;color:#222;padding:0 1rem}
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.1rem;margin-top:2rem}
 .meta{color:#666;margin-top:0}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .5rem;
-border-bottom:1px solid #eee;vertical-align:top}td.n{text-align:right;white-space:nowrap}
+border-bottom:1px solid #eee;vertical-align:top}
 #summary td{font-weight:600;text-align:right}
-svg{width:100%;height:auto;font-size:11px}.axis{stroke:#999}.grid{stroke:#eee}
-.s0{fill:#4c78a8}.s1{fill:#f58518}.tick{fill:#555}.legend{fill:#333}
-.empty{color:#777;font-style:italic}.note{color:#666;font-size:.9em}
-.meter{background:#4c78a8;height:.6em;display:inline-block;vertical-align:middle}
 """
+    + CHART_CSS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +133,7 @@ def _legend(series: Sequence[str]) -> list[str]:
         return []
     items = []
     for s, name in enumerate(series):
-        x = LEFT + 8 + s * 110
+        x = LEFT + 8 + s * LEGEND_STEP
         items.append(
             f'<rect class="s{s}" x="{x}" y="{HEIGHT - 14}" width="10" height="10"/>'
             f'<text class="legend" x="{x + 14}" y="{HEIGHT - 5}">{_e(name)}</text>'
@@ -152,6 +164,102 @@ def _pickup_by_hour(report: Report) -> str:
         tip = f"{b.label}:00 local: {b.count} of {b.of} picked up" + (f" ({rate}%)" if b.of else "")
         columns.append(Column(b.label, (rate,), tip))
     return bar_chart("chart-pickup-by-hour", columns, ("pick-up rate %",), y_max=100)
+
+
+def _breakdown(chart_id: str, breakdown: Breakdown, what: str) -> str:
+    if not breakdown.series:
+        return bar_chart(chart_id, [], (what,))
+    columns = [
+        Column(
+            name,
+            tuple(float(n) for n in counts),
+            f"{name}: "
+            + ", ".join(f"{s} {n}" for s, n in zip(breakdown.series, counts, strict=True)),
+        )
+        for name, counts in breakdown.rows
+    ]
+    return bar_chart(chart_id, columns, breakdown.series)
+
+
+def _cents(value: float | None) -> str:
+    return "-" if value is None else f"${value / 100:,.2f}"
+
+
+def _outcome_table(sales: SalesReport) -> str:
+    if not sales.outcomes:
+        return '<p id="table-outcomes" class="empty">No contact was dialled.</p>'
+    costs = {c.label: c for c in sales.costs}
+    rows = "".join(
+        f'<tr data-label="{_e(b.label)}" data-value="{b.count}"><td>{_e(b.label)}</td>'
+        f'<td class="n">{b.count}</td><td class="n">{b.count / b.of:.1%}</td>'
+        f'<td class="n">{_cents(costs[b.label].mean_cents)}</td>'
+        f'<td class="n">{_cents(sales.cost_per(b))}</td></tr>'
+        for b in sales.outcomes
+    )
+    return (
+        '<div class="wide"><table id="table-outcomes"><thead><tr><th>outcome</th>'
+        '<th class="n">contacts</th>'
+        '<th class="n">share</th><th class="n">mean cost of its calls</th>'
+        '<th class="n">campaign cost per one</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _extracted(sales: SalesReport) -> str:
+    if not sales.extracted:
+        return '<p id="table-extracted" class="empty">The agent extracted nothing.</p>'
+    rows = "".join(
+        f'<tr data-field="{_e(name)}" data-label="{_e(b.label)}" data-value="{b.count}">'
+        f'<td>{_e(name)}</td><td>{_e(b.label)}</td><td class="n">{b.count}</td></tr>'
+        for name, buckets in sales.extracted
+        for b in buckets
+    )
+    return (
+        '<div class="wide"><table id="table-extracted"><thead><tr><th>field</th><th>value</th>'
+        f'<th class="n">contacts</th></tr></thead><tbody>{rows}</tbody></table></div>'
+    )
+
+
+def sales_sections(report: Report) -> list[str]:
+    """The sections about what the agent achieved (the web page shows them too)."""
+    sales = report.sales
+    unknown = f" Cost unknown for {sales.cost_unknown} calls." if sales.cost_unknown else ""
+    return [
+        _section(
+            "outcomes",
+            "Outcomes",
+            _counts("chart-outcomes", sales.outcomes, "contacts") + _outcome_table(sales),
+            "As the agent classified each dialled contact's last call. Campaign cost per one: "
+            f"all known carrier cost divided by the contacts with that outcome.{unknown}",
+        ),
+        _section(
+            "outcomes-by-attempt",
+            "Outcomes by attempt",
+            _breakdown("chart-outcomes-by-attempt", sales.by_attempt, "contacts"),
+            "The attempt on which each contact's last call was made.",
+        ),
+        _section(
+            "outcomes-by-hour",
+            "Outcomes by the recipient's local hour",
+            _breakdown("chart-outcomes-by-hour", sales.by_local_hour, "contacts"),
+        ),
+        _section(
+            "outcomes-by-region",
+            "Outcomes by state or country",
+            _breakdown("chart-outcomes-by-region", sales.by_region, "contacts"),
+        ),
+        _section("extracted", "Top extracted values", _extracted(sales)),
+    ]
+
+
+def charts(report: Report) -> str:
+    """The outcome charts and the statuses, with their styles, to embed in another page."""
+    statuses = _counts("chart-statuses", report.statuses, "contacts")
+    return (
+        f"<style>{CHART_CSS}</style>"
+        + "\n".join(sales_sections(report))
+        + _section("statuses", "Statuses", statuses)
+    )
 
 
 def _text_table(table_id: str, buckets: Sequence[Bucket], heading: str) -> str:
@@ -188,7 +296,8 @@ def render(report: Report, *, source: str, now: datetime | None = None) -> str:
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
         _section("overview", "Summary", _summary(report)),
-        _section("outcomes", "Outcomes", _counts("chart-outcomes", report.statuses, "contacts")),
+        *sales_sections(report),
+        _section("statuses", "Statuses", _counts("chart-statuses", report.statuses, "contacts")),
         _section(
             "over-time",
             "Calls and connects over time",

@@ -1,5 +1,9 @@
 """The results file: every input column in input order, then what happened to the contact.
 
+After the fixed result columns comes one column per field of the calls' `analysis` seen in the
+campaign (`analysis.extracted.budget`: nested objects flattened with dots, lists as JSON text),
+in sorted order, so the same campaign always gives the same header.
+
 It is written to a temporary file beside the target and renamed over it, so a reader never sees
 half a file, created 0600 (mkstemp). Cells a spreadsheet would run as a formula, the header's
 included, are neutralised with a leading quote.
@@ -8,13 +12,14 @@ included, are neutralised with a leading quote.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from campaigns.model import RESULT_COLUMNS, RESULTS_FILE_MARKERS
+from campaigns.model import ANALYSIS_PREFIX, RESULT_COLUMNS, RESULTS_FILE_MARKERS, is_result_column
 from dialer.private import private_dir
 from dialer.store import ContactRecord
 
@@ -36,22 +41,58 @@ def kept_input_columns(input_columns: Iterable[str]) -> list[str]:
     that is being dialled again (they are replaced by this run's)."""
     columns = list(input_columns)
     if set(RESULTS_FILE_MARKERS) <= set(columns):
-        return [c for c in columns if c not in RESULT_COLUMNS]
+        return [c for c in columns if not is_result_column(c)]
     return columns
 
 
-def result_columns(input_columns: Iterable[str]) -> list[str]:
-    """The header: the kept input columns, then ours."""
-    return kept_input_columns(input_columns) + list(RESULT_COLUMNS)
+def result_columns(input_columns: Iterable[str], analysis: Iterable[str] = ()) -> list[str]:
+    """The header: the kept input columns, ours, then the `analysis` columns given."""
+    return kept_input_columns(input_columns) + list(RESULT_COLUMNS) + list(analysis)
 
 
-def result_row(input_columns: list[str], contact: ContactRecord) -> list[str]:
-    """One line of the results file for a stored contact."""
+def result_row(
+    input_columns: list[str], contact: ContactRecord, analysis: Iterable[str] = ()
+) -> list[str]:
+    """One line of the results file for a stored contact (`analysis`: its analysis columns)."""
     kept = kept_input_columns(input_columns)
     cells = [str(v) for c, v in zip(input_columns, contact.cells, strict=False) if c in kept]
     cells += [""] * (len(kept) - len(cells))
     cells += [_RESULT_CELLS[column](contact) for column in RESULT_COLUMNS]
+    found = analysis_fields(contact.analysis)
+    cells += [found.get(column, "") for column in analysis]
     return [neutralise(c) for c in cells]
+
+
+def analysis_fields(text: str) -> dict[str, str]:
+    """A stored analysis (JSON object text) as columns: `analysis.<key>[.<key>...]` -> text.
+
+    Objects are flattened with dots; a list (and anything in it) is one cell of JSON text.
+    Text that is not a JSON object gives no columns."""
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return dict(_flatten(ANALYSIS_PREFIX.rstrip("."), value))
+
+
+def _flatten(prefix: str, value: object) -> Iterator[tuple[str, str]]:
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            yield from _flatten(f"{prefix}.{name}", inner)
+    elif isinstance(value, str):
+        yield prefix, value
+    elif value is not None:
+        yield prefix, json.dumps(value, ensure_ascii=False)
+
+
+def analysis_columns(contacts: Iterable[ContactRecord]) -> list[str]:
+    """Every analysis column the contacts have, sorted."""
+    seen: set[str] = set()
+    for contact in contacts:
+        seen.update(analysis_fields(contact.analysis))
+    return sorted(seen)
 
 
 def attempts_made(contact: ContactRecord) -> int:
@@ -76,20 +117,25 @@ _RESULT_CELLS: dict[str, Callable[[ContactRecord], str]] = {
     "transcript": lambda c: c.transcript,
     "error": lambda c: c.error,
     "waiting": lambda c: c.waiting,
+    "cost_cents": lambda c: c.cost_cents,
+    "recording_url": lambda c: c.recording_url,
+    "latency": lambda c: c.latency,
 }
 
 
 def write_results(path: Path, input_columns: list[str], contacts: Iterable[ContactRecord]) -> int:
     """Write the results file atomically; returns the number of contacts written."""
+    rows = list(contacts)
+    analysis = analysis_columns(rows)
     private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     count = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
-            writer.writerow([neutralise(c) for c in result_columns(input_columns)])
-            for contact in contacts:
-                writer.writerow(result_row(input_columns, contact))
+            writer.writerow([neutralise(c) for c in result_columns(input_columns, analysis)])
+            for contact in rows:
+                writer.writerow(result_row(input_columns, contact, analysis))
                 count += 1
             out.flush()
             os.fsync(out.fileno())

@@ -58,7 +58,8 @@ def _refuse_other_list(store: Store, config: CampaignConfig) -> None:
         raise ConfigError(
             f"campaign {cid} was made from {stored.source}, not {config.source}: give "
             f"another --campaign name to dial {Path(config.source).name}, or run "
-            f"{stored.source} to resume {cid}"
+            f"{stored.source} to resume {cid}",
+            field="campaign",
         )
 
 
@@ -84,12 +85,14 @@ def apply_options(
         if option in given and getattr(asked, name) != getattr(stored, name):
             raise ConfigError(
                 f"campaign {cid} dials with {_flag(option)} {getattr(stored, name) or 'none'}; "
-                f"that cannot change when it resumes: give a new --campaign name"
+                f"that cannot change when it resumes: give a new --campaign name",
+                field="campaign",
             )
     if set(asked.columns) != set(stored.columns):
         raise ConfigError(
             f"{Path(asked.source).name}: its columns changed since campaign {cid} was made "
-            f"({', '.join(stored.columns)}); put them back, or give a new --campaign name"
+            f"({', '.join(stored.columns)}); put them back, or give a new --campaign name",
+            field="campaign",
         )
     changes: dict[str, Any] = {
         name: getattr(asked, name)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dialer.errors import ConfigError
+from dialer.errors import ConfigError, option_field
 
 RETRYABLE = frozenset({"no_answer", "voicemail", "failed"})
 NEVER_RETRIED = frozenset({"completed", "error", "unknown"})
@@ -28,11 +28,13 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
-            raise ConfigError(f"--max-attempts: {self.max_attempts} must be at least 1")
+            raise ConfigError(
+                f"--max-attempts: {self.max_attempts} must be at least 1", field="max_attempts"
+            )
         if not self.delays:
-            raise ConfigError("--retry-delay: give at least one delay")
+            raise ConfigError("--retry-delay: give at least one delay", field="retry_delay")
         if not self.retry_on <= RETRYABLE:
-            raise ConfigError(f"--retry-on: {_bad_statuses(self.retry_on)}")
+            raise ConfigError(f"--retry-on: {_bad_statuses(self.retry_on)}", field="retry_on")
 
     def delay(self, attempts_done: int) -> timedelta:
         """The wait after attempt `attempts_done` (1-based); the last delay repeats."""
@@ -43,10 +45,15 @@ def parse_duration(text: str, option: str = "--retry-delay") -> timedelta:
     """`90s`, `30m`, `1h`, `1d` (or `1h30m`) as a positive timedelta."""
     compact = text.strip().lower().replace(" ", "")
     if not compact or _DURATION.sub("", compact):
-        raise ConfigError(f"{option}: {text.strip()!r} is not a duration like 90s, 30m, 1h or 1d")
+        raise ConfigError(
+            f"{option}: {text.strip()!r} is not a duration like 90s, 30m, 1h or 1d",
+            field=option_field(option),
+        )
     seconds = sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(compact))
     if seconds <= 0:
-        raise ConfigError(f"{option}: {text.strip()!r} must be longer than zero")
+        raise ConfigError(
+            f"{option}: {text.strip()!r} must be longer than zero", field=option_field(option)
+        )
     return timedelta(seconds=seconds)
 
 
@@ -59,9 +66,11 @@ def parse_retry_on(text: str) -> frozenset[str]:
     """`--retry-on`: comma-separated outcomes among no_answer, voicemail and failed."""
     found = frozenset(p.strip().lower().replace("-", "_") for p in text.split(",") if p.strip())
     if not found:
-        raise ConfigError("--retry-on: name at least one of failed, no_answer, voicemail")
+        raise ConfigError(
+            "--retry-on: name at least one of failed, no_answer, voicemail", field="retry_on"
+        )
     if not found <= RETRYABLE:
-        raise ConfigError(f"--retry-on: {_bad_statuses(found)}")
+        raise ConfigError(f"--retry-on: {_bad_statuses(found)}", field="retry_on")
     return found
 
 

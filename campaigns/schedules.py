@@ -29,11 +29,13 @@ _SAMPLE = dict.fromkeys(RESULTS_FIELDS, "x")
 def check_cron(text: str) -> str:
     """`"0 10 * * mon-fri"` if it is a five-field cron expression; ConfigError naming --cron."""
     if len(text.split()) != 5:
-        raise ConfigError(f"--cron {text!r}: needs 5 fields (minute hour day month weekday)")
+        raise ConfigError(
+            f"--cron {text!r}: needs 5 fields (minute hour day month weekday)", field="cron"
+        )
     try:
         CronSim(text, datetime(2000, 1, 1, tzinfo=UTC))
     except CronSimError as exc:
-        raise ConfigError(f"--cron {text!r}: {str(exc).lower()} field") from exc
+        raise ConfigError(f"--cron {text!r}: {str(exc).lower()} field", field="cron") from exc
     return text
 
 
@@ -42,7 +44,9 @@ def check_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"--tz {name!r} is not a time zone (like Europe/Paris)") from exc
+        raise ConfigError(
+            f"--tz {name!r} is not a time zone (like Europe/Paris)", field="tz"
+        ) from exc
 
 
 def check_name(name: str) -> str:
@@ -61,11 +65,12 @@ def check_results_template(template: str) -> str:
         if unknown:
             raise ConfigError(
                 f"--results {template!r}: unknown placeholder {{{unknown[0]}}}; use {valid} "
-                "(write {{ and }} for literal braces)"
+                "(write {{ and }} for literal braces)",
+                field="results",
             )
         template.format(**_SAMPLE)
     except (ValueError, KeyError, IndexError, AttributeError) as exc:
-        raise ConfigError(f"--results {template!r}: {exc}; use {valid}") from exc
+        raise ConfigError(f"--results {template!r}: {exc}; use {valid}", field="results") from exc
     return template
 
 

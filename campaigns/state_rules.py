@@ -108,7 +108,9 @@ class RuleSet:
 def load_rules(name: str) -> RuleSet:
     """A packaged rule set by its `--rules` name (`us-states`)."""
     if name not in RULE_SETS:
-        raise ConfigError(f"--rules: unknown rule set {name!r} (known: {', '.join(RULE_SETS)})")
+        raise ConfigError(
+            f"--rules: unknown rule set {name!r} (known: {', '.join(RULE_SETS)})", field="rules"
+        )
     path = resources.files("campaigns").joinpath("rules", RULE_SETS[name])
     return rule_set_from(json.loads(path.read_text(encoding="utf-8")))
 
@@ -140,7 +142,7 @@ def _month_day(text: str, code: str) -> tuple[int, int]:
         month, day = (int(x) for x in text.split("-"))
         date(2000, month, day)  # a leap year: 02-29 is a date
     except ValueError:
-        raise ConfigError(f"rules {code}: holiday {text!r} is not MM-DD") from None
+        raise ConfigError(f"rules {code}: holiday {text!r} is not MM-DD", field="rules") from None
     return month, day
 
 
@@ -149,5 +151,5 @@ def _rule_hours(text: str, code: str) -> Hours | None:
         return None
     window = parse_window(text)
     if window.end <= window.start:
-        raise ConfigError(f"rules {code}: {text!r} must not cross midnight")
+        raise ConfigError(f"rules {code}: {text!r} must not cross midnight", field="rules")
     return (window.start, window.end)

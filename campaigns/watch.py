@@ -16,16 +16,24 @@ RESULTS_EVERY_S = 5.0
 FOLLOW_EVERY_S = 0.5
 
 
-def export(store: Store, cid: str, path: Path, *, attempts: bool = False) -> int:
+def export(
+    store: Store,
+    cid: str,
+    path: Path,
+    *,
+    attempts: bool = False,
+    amend: Callable[[Iterable[ContactRecord]], Iterable[ContactRecord]] | None = None,
+) -> int:
     """Write the campaign's results file now; returns the number of rows in it.
 
-    One row per contact (its latest attempt), or with `attempts` one row per attempt made.
+    One row per contact (its latest attempt), or with `attempts` one row per attempt made;
+    `amend` may change the rows on their way (fresh recording links).
     """
     config = store.campaign(cid)
-    contacts = store.iter_contacts(cid)
-    return write_results(
-        path, list(config.columns), every_attempt(store, cid, contacts) if attempts else contacts
-    )
+    contacts: Iterable[ContactRecord] = store.iter_contacts(cid)
+    if attempts:
+        contacts = every_attempt(store, cid, contacts)
+    return write_results(path, list(config.columns), amend(contacts) if amend else contacts)
 
 
 def every_attempt(

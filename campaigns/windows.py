@@ -18,14 +18,27 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from dialer.errors import ConfigError, InputError
+from dialer.errors import ConfigError, InputError, option_field
 from dialer.phone import time_zones
 
-if TYPE_CHECKING:
-    from campaigns.state_rules import StateRule
+
+class StateRule(Protocol):
+    """What the window needs of a state's rule (`campaigns.state_rules.StateRule` is one): its
+    local hours on a date (None: no calls that day) and itself in words."""
+
+    @property
+    def state(self) -> str:
+        """The state's code, like `TX`."""
+
+    def hours_on(self, day: date) -> tuple[time, time] | None:
+        """The hours [start, end) allowed on a local date; (00:00, 00:00) is the whole day."""
+
+    def summary(self) -> str:
+        """The rule in words."""
+
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_DAYS = frozenset(range(7))
@@ -59,7 +72,10 @@ def parse_time(text: str, option: str) -> time:
     """`HH:MM` (24-hour) as a time; ConfigError naming `option` otherwise."""
     m = _HHMM.fullmatch(text.strip())
     if not m:
-        raise ConfigError(f"{option}: {text.strip()!r} is not a time of day as HH:MM (00:00-23:59)")
+        raise ConfigError(
+            f"{option}: {text.strip()!r} is not a time of day as HH:MM (00:00-23:59)",
+            field=option_field(option),
+        )
     return time(int(m[1]), int(m[2]))
 
 
@@ -74,14 +90,16 @@ def parse_window(text: str, days: str = "all") -> Window:
         return ALWAYS
     first, sep, second = text.partition("-")
     if not sep:
-        raise ConfigError(f"--window: {text!r} is not HH:MM-HH:MM or 'always'")
+        raise ConfigError(f"--window: {text!r} is not HH:MM-HH:MM or 'always'", field="window")
     start = parse_time(first, "--window")
     if second.strip() == "24:00":
         end = time(0)
     else:
         end = parse_time(second, "--window")
         if end == start:
-            raise ConfigError(f"--window: {text!r} is empty; for all day use 00:00-24:00")
+            raise ConfigError(
+                f"--window: {text!r} is empty; for all day use 00:00-24:00", field="window"
+            )
     return Window(start, end, parse_days(days))
 
 
@@ -102,7 +120,10 @@ def parse_days(text: str, option: str = "--days") -> frozenset[int]:
 def _day(name: str, text: str, option: str) -> int:
     name = name.strip()[:3]
     if name not in DAY_NAMES:
-        raise ConfigError(f"{option}: {text.strip()!r}: use day names mon..sun, ranges or 'all'")
+        raise ConfigError(
+            f"{option}: {text.strip()!r}: use day names mon..sun, ranges or 'all'",
+            field=option_field(option),
+        )
     return DAY_NAMES.index(name)
 
 
@@ -347,7 +368,9 @@ def parse_start_at(
     zone = load_zone(tz) if tz else None
     if _HHMM.fullmatch(text):
         if zone is None:
-            raise ConfigError(f"{option} {text!r}: a time of day needs --tz")
+            raise ConfigError(
+                f"{option} {text!r}: a time of day needs --tz", field=option_field(option)
+            )
         at, today = parse_time(text, option), _utc(now).astimezone(zone).date()
         start = local_instant(zone, today, at, is_start=True)
         return (
@@ -356,9 +379,14 @@ def parse_start_at(
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
-        raise ConfigError(f"{option}: {text!r} is not ISO 8601 (2026-03-09T09:00-05:00)") from exc
+        raise ConfigError(
+            f"{option}: {text!r} is not ISO 8601 (2026-03-09T09:00-05:00)",
+            field=option_field(option),
+        ) from exc
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC)
     if zone is None:
-        raise ConfigError(f"{option} {text!r} has no UTC offset: add one or give --tz")
+        raise ConfigError(
+            f"{option} {text!r} has no UTC offset: add one or give --tz", field=option_field(option)
+        )
     return local_instant(zone, parsed.date(), parsed.time(), is_start=True)

@@ -57,7 +57,7 @@ def open_workbook(
         raise
     if header is None:
         rows.close()
-        raise InputError(f"sheet {worksheet.title!r} is empty", where=name)
+        raise InputError(f"sheet {worksheet.title!r} is empty", where=name, field="sheet")
     while header and not header[-1].strip():
         header.pop()
     fitted = _fit(ahead, rows, len(header))

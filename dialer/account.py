@@ -21,7 +21,7 @@ DEFAULT_ACCOUNT = "default"  # campaigns created before accounts existed
 _ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-def check_account(name: str) -> str:
+def check_account_name(name: str) -> str:
     """An account name is 1-64 letters, digits, dots, dashes or underscores."""
     if not _ACCOUNT.match(name):
         raise ConfigError(

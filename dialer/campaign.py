@@ -28,7 +28,8 @@ def check_campaign_id(value: str) -> str:
     """A campaign id is 1-64 letters, digits, dots, dashes or underscores."""
     if not _CAMPAIGN_ID.match(value):
         raise ConfigError(
-            f"campaign id {value!r} is not valid: use 1-64 letters, digits, '.', '-' or '_'"
+            f"campaign id {value!r} is not valid: use 1-64 letters, digits, '.', '-' or '_'",
+            field="campaign",
         )
     return value
 
@@ -41,10 +42,12 @@ def parse_rate(text: str) -> float:
     """'2/s', '30/m' or '600/h' as calls per second."""
     match = _RATE.match(text)
     if not match:
-        raise ConfigError(f"rate {text!r} is not valid: write it like 1/s, 30/m or 600/h")
+        raise ConfigError(
+            f"rate {text!r} is not valid: write it like 1/s, 30/m or 600/h", field="rate"
+        )
     per_second = float(match.group(1)) / _PER[match.group(2)[0].lower()]
     if per_second <= 0:
-        raise ConfigError(f"rate {text!r} must be more than zero")
+        raise ConfigError(f"rate {text!r} must be more than zero", field="rate")
     return per_second
 
 
@@ -81,6 +84,8 @@ class CampaignConfig(BaseModel):
     min_gap_s: float = Field(default=1800.0, ge=0)  # after another campaign's call (0: none)
     results_path: str = ""
     opt_out_outcomes: tuple[str, ...] = ()  # outcomes that put the number on the do-not-call list
+    max_cost_cents: float | None = Field(default=None, gt=0)  # the spend cap (`--max-cost`)
+    pause_on_failures: str = RUN_DEFAULTS.pause_on_failures  # N/M or 'off'
 
     @property
     def webhook_target(self) -> str | None:

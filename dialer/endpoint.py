@@ -17,7 +17,7 @@ import logging
 
 import httpx
 
-from dialer.errors import ConfigError, InputError
+from dialer.errors import ConfigError, InputError, option_field
 
 DEFAULT_BASE_URL = "https://api.oneinbox.ai"
 log = logging.getLogger("dialer.endpoint")
@@ -58,18 +58,23 @@ def check_callback_url(url: str, field: str = "webhook_url") -> str:
     option = f"--{field.replace('_', '-')}"
     text = url.strip()
     if len(text) > MAX_URL_LENGTH:
-        raise InputError(f"{option}: longer than {MAX_URL_LENGTH} characters")
+        raise InputError(
+            f"{option}: longer than {MAX_URL_LENGTH} characters", field=option_field(option)
+        )
     try:
         parsed = httpx.URL(text)
     except httpx.InvalidURL as exc:
-        raise InputError(f"{option}: {_shown(text)} is not a URL: {exc}") from exc
+        raise InputError(
+            f"{option}: {_shown(text)} is not a URL: {exc}", field=option_field(option)
+        ) from exc
     if parsed.scheme == "https" and parsed.host:
         return str(parsed)
     if parsed.scheme == "http" and parsed.host and is_loopback(parsed.host):
         return str(parsed)
     raise InputError(
         f"{option}: {_shown(text)} is refused: a callback URL must be https "
-        "(plain http only to this machine: localhost, 127.0.0.1 or ::1)"
+        "(plain http only to this machine: localhost, 127.0.0.1 or ::1)",
+        field=option_field(option),
     )
 
 

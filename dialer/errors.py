@@ -5,6 +5,7 @@
     ├── InputError             a contacts file or option the user gave cannot be used
     │   └── InvalidNumber      one phone number cannot be made into E.164
     ├── StateError             Redis state is missing or in an unexpected shape
+    │   └── NoSuchCampaign     no campaign has that id
     └── ProviderError          OneInbox answered (or failed to) in a way we must act on
         ├── Retryable          nothing was done: try again later (connect errors, 429, 5xx on a GET)
         │   └── RateLimited    429: slow the whole campaign down, honouring Retry-After
@@ -16,40 +17,78 @@
 
 Provider errors carry the provider's own message and, where OneInbox's guide has one, the hint
 that fixes the usual cause.
+
+Every error carries how the server answers it (`http_status`: 422 bad input, 404 no such
+campaign, 409 a state that does not allow it, 502 OneInbox failed) and, when it is about one
+option or form field, that field's name (`field`, given where it is raised).
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
+
+
+def option_field(option: str) -> str:
+    """The field an option sets: `--start-at` -> `start_at` (the form field of the same name)."""
+    return option.lstrip("-").replace("-", "_")
 
 
 class DialerError(Exception):
     """Base of every error the dialer raises on purpose."""
 
+    http_status: ClassVar[int] = 400
+
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        super().__init__(*args)
+        self.field = field
+
 
 class ConfigError(DialerError):
     """A setting is missing or invalid."""
+
+    http_status = 422
 
 
 class InputError(DialerError):
     """A file or option supplied by the user cannot be used.
 
-    `where` names the file, row and column when they apply, so the message can point at them.
+    `where` names the file, row and column when they apply, so the message can point at them
+    (and the field is then the file, unless an option is named).
     """
 
-    def __init__(self, message: str, *, where: str = "") -> None:
-        super().__init__(f"{where}: {message}" if where else message)
+    http_status = 422
+
+    def __init__(self, message: str, *, where: str = "", field: str | None = None) -> None:
+        super().__init__(f"{where}: {message}" if where else message, field=field or
+                         ("file" if where else None))  # fmt: skip
         self.where = where
 
 
 class InvalidNumber(InputError):
     """A phone number cannot be normalised to E.164."""
 
-    def __init__(self, message: str, *, reason: str = "invalid_number", where: str = "") -> None:
-        super().__init__(message, where=where)
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str = "invalid_number",
+        where: str = "",
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, where=where, field=field)
         self.reason = reason
 
 
 class StateError(DialerError):
-    """Durable state in Redis is missing or inconsistent."""
+    """Durable state in Redis is missing or inconsistent, or does not allow what was asked."""
+
+    http_status = 409
+
+
+class NoSuchCampaign(StateError):
+    """No campaign has the id given."""
+
+    http_status = 404
 
 
 class ProviderError(DialerError):
@@ -58,6 +97,8 @@ class ProviderError(DialerError):
     `status_code` is the HTTP status (None when no response arrived); `detail` is the provider's
     own message; `hint` is the troubleshooting advice from OneInbox's guide, when one applies.
     """
+
+    http_status = 502
 
     def __init__(
         self,

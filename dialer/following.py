@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from dialer import guards
 from dialer.calls import Dispatcher, attempt_id, call_fields, log_why, ms, record_placed
 from dialer.campaign import CampaignConfig
 from dialer.errors import AuthError, NotFound, Permanent, ProviderError, StateError
@@ -185,6 +186,7 @@ def _attempt_ended(
     error = _other_calls(dispatcher, config, contact, call)
     _opt_out(dispatcher, config, contact, call)
     fields = call_fields(call) | hash_fields(error=error, waiting="")
+    guards.call_ended(dispatcher.store, config, call.id, fields["cost_cents"], outcome)
     now = dispatcher.now()
     at, why = dispatcher.when.retry_at(config, contact, outcome, now)
     if at is None:

@@ -2,7 +2,7 @@
 
 Each field is one command-line option of `dialer run`, `retry`, `check` and `schedule add`:
 `--` and the field's name with dashes, its type, its default, and the `Cli` note beside it (the
-help line and the `--help` panel); `workers.cli.runopts` builds the options from here.
+help line and the `--help` panel); `workers.cli.flags` builds the options from here.
 `CampaignConfig` takes its defaults from here too. `dialer schedule add` stores these fields as
 JSON, to apply when the job fires: the field names are that stored format, keep them.
 """
@@ -132,6 +132,14 @@ class RunOptions(BaseModel):
         Cli("Wait before the next attempt: 30m, or one per attempt like 10m,1h,1d.", RETRIES),
     ] = "30m"
 
+    max_cost: Annotated[
+        float | None,
+        Cli("Spend cap: no new call once the known cost would pass it.", PACE, metavar="USD"),
+    ] = None
+    pause_on_failures: Annotated[
+        str, Cli("Pause when N of the last M calls failed (or 'off').", PACE, metavar="N/M")
+    ] = "30/50"
+
     @field_validator("opt_out_outcome")
     @classmethod
     def _none_when_empty(cls, value: list[str] | None) -> list[str] | None:
@@ -143,6 +151,24 @@ class RunOptions(BaseModel):
     def _callback(cls, value: str | None) -> str | None:
         """A webhook URL is https, or plain http to this machine (an InputError otherwise)."""
         return check_callback_url(value, "webhook_url") if value else None
+
+
+def parse_failure_guard(text: str) -> tuple[int, int] | None:
+    """`--pause-on-failures` as (N, M); None for 'off'. A ValueError says what is wrong."""
+    value = text.strip().lower()
+    if value in ("off", "0", "none"):
+        return None
+    failures, sep, calls = value.partition("/")
+    try:
+        n, m = int(failures), int(calls)
+    except ValueError:
+        n = m = 0
+    if not sep or not 1 <= n <= m:
+        raise ValueError(
+            f"{text!r} is not N/M: write how many failed calls of how many recent ones pause "
+            "the campaign, like 30/50 (N at most M), or 'off'"
+        )
+    return n, m
 
 
 RUN_DEFAULTS = RunOptions()

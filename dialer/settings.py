@@ -24,7 +24,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from dialer.account import DEFAULT_ACCOUNT, AccountLimits, check_account, fingerprint
+from dialer.account import DEFAULT_ACCOUNT, AccountLimits, check_account_name, fingerprint
 from dialer.campaign import parse_rate
 from dialer.endpoint import DEFAULT_BASE_URL, check_base_url
 from dialer.errors import ConfigError
@@ -180,7 +180,7 @@ class Settings(BaseSettings):
         """The account this key dials on: DIALER_ACCOUNT, else a fingerprint of the API key
         (never the key itself), else "default" when there is no key either."""
         if self.account:
-            return check_account(self.account.strip())
+            return check_account_name(self.account.strip())
         if self.api_key is not None and self.api_key.get_secret_value().strip():
             return fingerprint(self.api_key.get_secret_value())
         return DEFAULT_ACCOUNT

@@ -122,3 +122,16 @@ def test_the_structure_checks_see_a_door_that_loads_by_itself() -> None:
         "    return Store.from_url('redis://')\n"
     )
     assert _called(door) & LOADING and _starts(door) and _store_opened(door)
+
+
+def test_no_signature_surgery_and_no_error_classified_by_its_text() -> None:
+    """Options and forms are declared as objects (no `__signature__` patched anywhere), and the
+    server answers an error from its status and field, never from its message."""
+    sources = {
+        str(path.relative_to(ROOT)): path.read_text()
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+    }
+    assert [path for path, text in sources.items() if "__signature__" in text] == []
+    errors = ast.parse(sources["workers/server/errors.py"])
+    assert not _called(errors) & {"startswith", "search", "match", "compile", "split"}

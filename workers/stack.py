@@ -120,7 +120,8 @@ def require_durable(store: Store, settings: Settings) -> str:
         return f"{risk} Dialling anyway (--allow-unsafe-redis / DIALER_ALLOW_UNSAFE_REDIS)."
     raise ConfigError(
         f"{risk} Nothing was dialled. To fix it, {found.fix}; or, to accept the risk, pass "
-        "--allow-unsafe-redis (or set DIALER_ALLOW_UNSAFE_REDIS=1)."
+        "--allow-unsafe-redis (or set DIALER_ALLOW_UNSAFE_REDIS=1).",
+        field="allow_unsafe_redis",
     )
 
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from dialer.simulator import routes_admin, routes_calls, routes_resources
 from dialer.simulator.config import SimulatorConfig
 from dialer.simulator.store import Clock, SimState
-from dialer.simulator.webhooks import Dispatcher
+from dialer.simulator.webhook_sender import WebhookSender
 
 
 def create_app(config: SimulatorConfig | None = None, clock: Clock | None = None) -> FastAPI:
@@ -23,7 +23,7 @@ def create_app(config: SimulatorConfig | None = None, clock: Clock | None = None
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient() as client:
-            task = asyncio.create_task(Dispatcher(sim, client).run())
+            task = asyncio.create_task(WebhookSender(sim, client).run())
             try:
                 yield
             finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,7 +11,9 @@ from typing import Any
 from dialer.simulator import engine
 from dialer.simulator.engine import CallPlan, Status, Timeline
 
-COST_CENTS_PER_MINUTE = 2
+COST_CENTS_PER_MINUTE = 2  # billed per started minute of a connected call, as carriers do
+RECORDING_TTL_S = 4 * 3600  # a signed recording link is valid this long after it is read
+RECORDING_HOST = "https://recordings.simulator.oneinbox.invalid"
 
 
 def iso(t: float | None) -> str | None:
@@ -40,6 +43,7 @@ class CallRecord:
     webhook_url: str | None = None
     outcome_override: str | None = None
     carrier_sid: str = field(default_factory=lambda: "CA" + uuid.uuid4().hex)
+    report_costs: bool = True
     sent_events: set[str] = field(default_factory=set)
 
     def status(self, now: float) -> Status:
@@ -84,18 +88,60 @@ def _latency() -> dict[str, dict[str, float | int]]:
     return {"llm_ttft": dict(stats), "tts_ttfb": dict(stats), "eou_delay": dict(stats)}
 
 
-def _post_call(rec: CallRecord, seconds: int) -> dict[str, Any]:
+def _pick(rec: CallRecord, salt: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`, the same for the same call every time it is read."""
+    digest = hashlib.sha256(f"{rec.id}|{salt}".encode()).digest()
+    return choices[digest[0] % len(choices)]
+
+
+def _analysis(rec: CallRecord) -> dict[str, Any]:
+    """Post-call analysis with what the agent extracted (only from a conversation)."""
+    outcome = rec.outcome()
+    found: dict[str, Any] = {"outcome": outcome, "summary": _summary(rec)}
+    if rec.tl.answered is None or outcome in (None, "Voicemail", "Not Connected"):
+        return found
+    positive = outcome in ("Interested", "Appointment Booked")
+    found["sentiment"] = "positive" if positive else "negative"
+    extracted: dict[str, Any] = {"decision_maker": _pick(rec, "dm", ("yes", "no"))}
+    if positive:
+        extracted["budget"] = _pick(rec, "budget", ("$1,000-5,000", "$5,000-20,000", "over $20k"))
+        extracted["timeline"] = _pick(rec, "timeline", ("this quarter", "next quarter"))
+    if outcome == "Appointment Booked":
+        extracted["appointment"] = _pick(rec, "slot", ("Tuesday 10:00", "Thursday 15:30"))
+    found["extracted"] = extracted
+    found["key_points"] = [f"outcome: {outcome}", f"sentiment: {found['sentiment']}"]
+    return found
+
+
+def _cost_cents(rec: CallRecord, seconds: int) -> int | None:
+    """The carrier's cost: per started minute of a connected call, none for one never answered."""
+    if not rec.report_costs:
+        return None
+    return -(-seconds // 60) * COST_CENTS_PER_MINUTE
+
+
+def _recording_url(rec: CallRecord, now: float) -> str | None:
+    """A link signed for `RECORDING_TTL_S` from this read (a later read signs a fresh one)."""
+    if rec.tl.answered is None:
+        return None
+    expires = int(now + RECORDING_TTL_S)
+    signature = hashlib.sha256(f"{rec.id}|{expires}".encode()).hexdigest()[:16]
+    return f"{RECORDING_HOST}/{rec.id}.wav?expires={expires}&signature={signature}"
+
+
+def _post_call(rec: CallRecord, seconds: int, now: float) -> dict[str, Any]:
     messages = _messages(rec)
     credits = round(seconds / 60, 4)
     return {
         "messages": messages,
         "transcript": "\n".join(f"{m['role']}: {m['content']}" for m in messages),
-        "analysis": {"outcome": rec.outcome(), "summary": _summary(rec)},
+        "analysis": _analysis(rec),
         "ai_summary": _summary(rec),
         "outcome": rec.outcome(),
         "latency": _latency(),
         "credits_used": credits,
-        "cost_cents": -(-seconds * COST_CENTS_PER_MINUTE // 60),
+        "cost_cents": _cost_cents(rec, seconds),
+        "recording_url": _recording_url(rec, now),
     }
 
 
@@ -108,6 +154,7 @@ _EMPTY_POST_CALL: dict[str, Any] = {
     "latency": {},
     "credits_used": None,
     "cost_cents": None,
+    "recording_url": None,
 }
 
 
@@ -133,12 +180,11 @@ def render(rec: CallRecord, now: float) -> dict[str, Any]:
         "ended_at": iso(rec.tl.ended) if final else None,
         "duration_seconds": seconds,
         "end_reason": rec.tl.end_reason if final else None,
-        "recording_url": None,
         "created_at": iso(rec.tl.created),
         "updated_at": iso(_updated(rec, now)),
         "twilio_call_sid": rec.carrier_sid,
     }
-    body.update(_post_call(rec, seconds or 0) if rec.post_ready(now) else _EMPTY_POST_CALL)
+    body.update(_post_call(rec, seconds or 0, now) if rec.post_ready(now) else _EMPTY_POST_CALL)
     return body
 
 

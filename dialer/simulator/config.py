@@ -19,6 +19,9 @@ hand it to `create_app` or `start_in_thread`. Fault rules can also be given as s
 
 Scripted outcomes `busy`, `unanswered` and `canceled` end the call with that status (not one of
 the documented five), and `status_spelling` spells every status the way some providers do.
+`interested`, `not_interested` and `appointment_booked` end a connected call with that agent
+outcome. `default_script` scripts every number without a script of its own (`["failed"]` fails
+every call), and `report_costs=False` answers `cost_cents: null` (a carrier that reports none).
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ ScriptedOutcome = Literal[
     "unanswered",
     "canceled",
     "do_not_call",
+    "interested",
+    "not_interested",
+    "appointment_booked",
 ]
 # How the simulator spells call statuses: as documented (`in_progress`), hyphenated like some
 # OneInbox dashboards (`in-progress`, `no-answer`), or in capitals (`IN_PROGRESS`).
@@ -116,6 +122,8 @@ class SimulatorConfig(BaseModel):
     speed: float = Field(default=1.0, gt=0)
     seed: int = 0
     scripted: dict[str, list[ScriptedOutcome]] = Field(default_factory=dict)
+    default_script: list[ScriptedOutcome] = Field(default_factory=list)
+    report_costs: bool = True
     max_calls_per_day: int = Field(default=1000, ge=0)
     daily_cap_status: int = Field(default=402, ge=400, le=599)
     blocked_countries: list[str] = Field(default_factory=list)

@@ -53,6 +53,9 @@ _SCRIPTED_LABEL: dict[str, str | None] = {
     "unanswered": None,
     "canceled": None,
     "do_not_call": "Do Not Call",  # a custom outcome: the person asked not to be called again
+    "interested": "Interested",
+    "not_interested": "Not Interested",
+    "appointment_booked": "Appointment Booked",
 }
 # Scripted outcomes that end the call with an undocumented status word (never connected).
 _STATUS_WORD = {"busy": "busy", "unanswered": "no_answer", "canceled": "canceled"}

@@ -20,6 +20,8 @@ class ConfigPatch(BaseModel):
     speed: float | None = Field(default=None, gt=0)
     seed: int | None = None
     scripted: dict[str, list[ScriptedOutcome]] | None = None
+    default_script: list[ScriptedOutcome] | None = None
+    report_costs: bool | None = None
     max_calls_per_day: int | None = Field(default=None, ge=0)
     daily_cap_status: int | None = Field(default=None, ge=400, le=599)
     blocked_countries: list[str] | None = None

@@ -148,7 +148,8 @@ class SimState:
             to = fields["to_number"]
             nth = self.per_number.get(to, 0)
             self.per_number[to] = nth + 1
-            plan = engine.plan_call(cfg.seed, to, nth, cfg.scripted.get(to), cfg.post_call_delay)
+            script = cfg.scripted.get(to) or cfg.default_script
+            plan = engine.plan_call(cfg.seed, to, nth, script, cfg.post_call_delay)
             tl = engine.timeline(plan, self.clock(), cfg.speed, fields.pop("scheduled_ts", None))
             self.seq += 1
             rec = CallRecord(
@@ -158,6 +159,7 @@ class SimState:
                 tl=tl,
                 speed=cfg.speed,
                 spelling=cfg.status_spelling,
+                report_costs=cfg.report_costs,
                 **fields,
             )
             self.calls[rec.id] = rec

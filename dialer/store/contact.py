@@ -70,7 +70,7 @@ def _redis(name: str, *, attempt: bool = False) -> dict[str, Any]:
 class ContactRecord:
     """One contact as read from the store: who to call, and its current attempt.
 
-    The call fields (`call_id` to `transcript`) are OneInbox's, kept as text as they are written
+    The call fields (`call_id` to `analysis`) are OneInbox's, kept as text as they are written
     back to the results file. Times the dialer keeps are datetimes; the scripts' are ms.
     """
 
@@ -105,6 +105,10 @@ class ContactRecord:
     ended_at: str = field(default="", metadata=_ATTEMPT)
     summary: str = field(default="", metadata=_ATTEMPT)
     transcript: str = field(default="", metadata=_ATTEMPT)
+    cost_cents: str = field(default="", metadata=_ATTEMPT)  # the carrier's, '' when unreported
+    recording_url: str = field(default="", metadata=_ATTEMPT)  # signed, valid a few hours
+    latency: str = field(default="", metadata=_ATTEMPT)  # JSON object
+    analysis: str = field(default="", metadata=_ATTEMPT)  # JSON object (outcome, extracted...)
 
     @classmethod
     def from_redis(cls, member: int, hash_fields: Mapping[str, str]) -> ContactRecord:

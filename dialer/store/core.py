@@ -12,7 +12,7 @@ import redis
 
 from dialer.account import DEFAULT_ACCOUNT
 from dialer.campaign import CampaignConfig, CampaignState
-from dialer.errors import StateError
+from dialer.errors import NoSuchCampaign
 from dialer.pace import micros, seconds
 from dialer.store.account import Accounts
 from dialer.store.claiming import Claims, log_transition
@@ -93,10 +93,10 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
         return True
 
     def campaign(self, cid: str) -> CampaignConfig:
-        """The campaign's settings; StateError when there is no such campaign."""
+        """The campaign's settings; NoSuchCampaign (a StateError) when there is none."""
         raw = self.redis.hget(campaign_key(cid), "config")
         if not raw:
-            raise StateError(f"no campaign named {cid!r}")
+            raise NoSuchCampaign(f"no campaign named {cid!r}")
         return CampaignConfig.model_validate_json(str(raw))
 
     def reconfigure(self, config: CampaignConfig) -> None:

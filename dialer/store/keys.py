@@ -217,6 +217,34 @@ def hook_key(secret: str) -> str:
     return f"{PREFIX}:hook:{hashlib.sha256(secret.encode()).hexdigest()}"
 
 
+# -- the campaign's guards (issue 26: spend cap and auto-pause; `dialer.store.guards`) ----------
+
+
+def spend_key(cid: str) -> str:
+    """The campaign's carrier cost so far (a hash: known_cents, costed, unknown, over)."""
+    return f"{PREFIX}:camp:{cid}:spend"
+
+
+def ended_calls_key(cid: str) -> str:
+    """Call ids (or refused creates) already counted by the guards (a set)."""
+    return f"{PREFIX}:camp:{cid}:ended"
+
+
+def endings_key(cid: str) -> str:
+    """How the campaign's last calls ended, newest first: '1' failed or error, '0' not."""
+    return f"{PREFIX}:camp:{cid}:endings"
+
+
+_BY_NAME.update(
+    {
+        "spend": lambda of: spend_key(of.cid),
+        "ended": lambda of: ended_calls_key(of.cid),
+        "endings": lambda of: endings_key(of.cid),
+    }
+)
+SCRIPT_KEYS["guards"] = ("spend", "ended", "endings")
+
+
 # -- the health record (issue 23): OneInbox errors met by the workers, per campaign ----------
 
 

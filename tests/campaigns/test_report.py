@@ -18,15 +18,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from campaigns.report import (
-    duration_buckets,
-    local_hour,
-    read_results,
-    summarise,
-    summary_rows,
-    time_step,
-)
+from campaigns.report import duration_buckets, summarise, summary_rows, time_step
 from campaigns.report_html import render
+from campaigns.report_rows import local_hour, read_results
 from campaigns.results import write_results
 from dialer.errors import InputError
 from dialer.store import ContactRecord
@@ -200,7 +194,7 @@ def test_header_only_and_partial_rows(tmp_path: Path) -> None:
     report = report_of(path)
     assert report.total == 0 and report.pickup_rate is None
     page = render(report, source=path.name)
-    for chart in ("chart-outcomes", "chart-over-time", "chart-pickup-by-hour"):
+    for chart in ("chart-outcomes", "chart-statuses", "chart-over-time", "chart-pickup-by-hour"):
         assert f'id="{chart}"' in page
     handle = io.StringIO("status,phone_e164\n")  # a results file needs all its columns
     with pytest.raises(InputError, match=r"bad\.csv: not a results file"):
@@ -362,6 +356,7 @@ def test_chromium_renders_the_charts_with_the_files_numbers(results: Path, tmp_p
     assert {
         "summary",
         "chart-outcomes",
+        "chart-statuses",
         "chart-over-time",
         "chart-pickup-by-hour",
         "chart-durations",
@@ -369,10 +364,10 @@ def test_chromium_renders_the_charts_with_the_files_numbers(results: Path, tmp_p
         "table-end-reasons",
         "table-errors",
     } <= dom.ids
-    assert dom.tags["svg"] == 5 and dom.tags["script"] == 0 and dom.tags["img"] == 0
+    assert dom.tags["svg"] == 9 and dom.tags["script"] == 0 and dom.tags["img"] == 0
     for key in ("total", "dialled", "connected", "pickup_rate", "mean_duration"):
         assert dom.summary[key] == str(want[key]), key
-    assert dom.chart("chart-outcomes", "contacts") == dict(want["statuses"])
+    assert dom.chart("chart-statuses", "contacts") == dict(want["statuses"])
     assert dom.chart("chart-attempts", "contacts") == {
         k: float(n) for k, n in want["attempts"].items()
     }
@@ -388,3 +383,74 @@ def test_chromium_renders_the_charts_with_the_files_numbers(results: Path, tmp_p
     assert durations["<15 s"] == 1 and durations["600 s+"] == 1
     reasons = {r["data-label"]: int(r["data-value"]) for r in dom.rows}
     assert reasons[EVIL] == 1  # the markup survived as text, not as an element
+
+
+# -- for sales: the agent's outcomes (issue 26) ---------------------------------------------------
+
+
+def _sold(
+    phone: str, outcome: str, *, attempt: int = 1, cost: str = "", **extracted: str
+) -> dict[str, str]:
+    stored = contact(phone, "completed", attempt=attempt, duration=60.0)
+    analysis = {"outcome": outcome, "summary": "s", "extracted": extracted}
+    return {**stored, "outcome": outcome, "cost_cents": cost, "analysis": json.dumps(analysis)}
+
+
+SOLD = [
+    _sold("+12125550100", "Interested", cost="4", budget="$5k"),
+    _sold("+12125550101", "Interested", cost="2", budget="$5k", attempt=2),
+    _sold("+14155550102", "Appointment Booked", cost="6", budget="$20k"),
+    _sold("+14155550103", "Not Interested", cost=""),
+    {**contact("+14155550104", "failed", started=False), "cost_cents": "0"},
+    contact("+14155550105", "pending", attempt=0),
+]
+
+
+def test_the_sales_view_counts_the_agents_outcomes_with_cost_and_extracted_values(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "sold.results.csv"
+    stored = [ContactRecord.from_redis(row, c) for row, c in enumerate(SOLD, start=1)]
+    write_results(path, ["Phone Number", "note"], stored)
+    sales = report_of(path).sales
+    assert sales.dialled == 5
+    assert [(b.label, b.count, b.of) for b in sales.outcomes] == [
+        ("Interested", 2, 5),
+        ("Appointment Booked", 1, 5),
+        ("Not Interested", 1, 5),
+        ("(no outcome)", 1, 5),
+    ]
+    costs = {c.label: (c.calls, c.cost_cents, c.unknown, c.mean_cents) for c in sales.costs}
+    assert costs["Interested"] == (2, 6.0, 0, 3.0)
+    assert costs["Not Interested"] == (1, 0.0, 1, None)
+    assert (sales.cost_cents, sales.cost_unknown) == (12.0, 1)
+    assert sales.cost_per(sales.outcomes[1]) == 12.0  # all known cost for one appointment
+    by_attempt = dict(sales.by_attempt.rows)
+    interested = sales.by_attempt.series.index("Interested")
+    assert (by_attempt["1"][interested], by_attempt["2"][interested]) == (1, 1)
+    regions = dict(sales.by_region.rows)
+    assert sum(regions["US NY"]) == 2 and sum(regions["US CA"]) == 3
+    assert dict(sales.extracted)["extracted.budget"][0].label == "$5k"
+    hours = dict(sales.by_local_hour.rows)
+    assert len(hours) == 24 and sum(sum(v) for v in hours.values()) == 5
+    shown = {key: value for key, _label, value in summary_rows(report_of(path))}
+    assert shown["cost"] == "$0.12 (cost unknown for 1 calls)"
+
+
+def test_the_outcomes_chart_is_the_agents_and_the_statuses_chart_is_ours(tmp_path: Path) -> None:
+    path = tmp_path / "sold.results.csv"
+    stored = [ContactRecord.from_redis(row, c) for row, c in enumerate(SOLD, start=1)]
+    write_results(path, ["Phone Number", "note"], stored)
+    dom = Dom()
+    dom.feed(render(report_of(path), source=path.name))
+    assert dom.chart("chart-outcomes", "contacts") == {
+        "Interested": 2.0,
+        "Appointment Booked": 1.0,
+        "Not Interested": 1.0,
+        "(no outcome)": 1.0,
+    }
+    assert dom.chart("chart-statuses", "contacts") == {
+        "completed": 4.0,
+        "failed": 1.0,
+        "pending": 1.0,
+    }

@@ -11,6 +11,7 @@ import pytest
 
 from campaigns.model import RESULT_COLUMNS
 from campaigns.results import (
+    analysis_fields,
     attempts_made,
     neutralise,
     result_columns,
@@ -151,3 +152,74 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> 
         write_results(path, INPUT, rows())
     assert path.read_text(encoding="utf-8") == "old,file\n"
     assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+
+
+# -- every call field (issue 26) ------------------------------------------------------------------
+
+ANALYSIS = {
+    "outcome": "Interested",
+    "summary": "=wants a demo",
+    "sentiment": "positive",
+    "extracted": {"budget": "$5,000-20,000", "decision_maker": True, "size": None},
+    "key_points": ["budget", {"next": "demo"}],
+}
+
+
+def test_call_fields_come_after_todays_columns_then_one_column_per_analysis_field(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "out.results.csv"
+    rich = _contact(
+        1,
+        state="completed",
+        cost_cents="4",
+        recording_url="https://rec.example/1.wav?expires=1",
+        latency='{"llm_ttft":{"avg_ms":420.0}}',
+        analysis=json.dumps(ANALYSIS),
+    )
+    other = _contact(2, state="completed", analysis=json.dumps({"outcome": "Voicemail", "x": 1}))
+    write_results(path, INPUT, [rich, other, _contact(3)])
+    with path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    analysis = [
+        "analysis.extracted.budget",
+        "analysis.extracted.decision_maker",
+        "analysis.key_points",
+        "analysis.outcome",
+        "analysis.sentiment",
+        "analysis.summary",
+        "analysis.x",
+    ]
+    assert header == [*INPUT, *RESULT_COLUMNS, *analysis]
+    assert RESULT_COLUMNS[-3:] == ("cost_cents", "recording_url", "latency")
+    first, second, third = _read(path)
+    assert (first["cost_cents"], first["recording_url"]) == (
+        "4",
+        "https://rec.example/1.wav?expires=1",
+    )
+    assert json.loads(first["latency"]) == {"llm_ttft": {"avg_ms": 420.0}}
+    assert first["analysis.extracted.budget"] == "$5,000-20,000"
+    assert first["analysis.extracted.decision_maker"] == "true"  # JSON, as OneInbox sent it
+    assert json.loads(first["analysis.key_points"]) == ["budget", {"next": "demo"}]
+    assert first["analysis.summary"] == "'=wants a demo"  # neutralised like every cell
+    assert (second["analysis.outcome"], second["analysis.x"], second["analysis.sentiment"]) == (
+        "Voicemail",
+        "1",
+        "",
+    )
+    assert all(third[c] == "" for c in analysis)
+
+
+def test_a_results_file_read_again_drops_the_call_and_analysis_columns() -> None:
+    again = [*INPUT, *RESULT_COLUMNS, "analysis.outcome", "analysis.extracted.budget"]
+    assert result_columns(again) == [*INPUT, *RESULT_COLUMNS]
+    assert result_columns(again, ["analysis.sentiment"]) == [
+        *INPUT,
+        *RESULT_COLUMNS,
+        "analysis.sentiment",
+    ]
+
+
+def test_analysis_that_is_not_an_object_gives_no_columns() -> None:
+    for text in ("", "[1, 2]", "not json", '"text"'):
+        assert analysis_fields(text) == {}

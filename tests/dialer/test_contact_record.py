@@ -50,6 +50,10 @@ PLACED = {
     "ended_at": (T0 + timedelta(seconds=45)).isoformat(),
     "summary": "left a message",
     "transcript": "assistant: hello",
+    "cost_cents": "2",
+    "recording_url": "https://recordings.example/call-1.wav?expires=1773079200",
+    "latency": '{"llm_ttft":{"avg_ms":420.0}}',
+    "analysis": '{"outcome":"Voicemail","extracted":{"budget":"$5,000"}}',
 }
 
 

@@ -148,3 +148,18 @@ def test_a_cancelled_campaign_is_retired_when_its_last_call_ends(store: Store) -
     assert tasks.run(store).finished == ["c"]
     assert store.campaign_state("c") is CampaignState.CANCELED  # not made "done"
     assert store.active_campaigns() == []
+
+
+@pytest.mark.parametrize(("due", "tasks_wanted"), [(1, 1), (3, 1), (8, 2), (40, 10), (200, 16)])
+def test_follow_ups_share_tasks_of_at_least_four_rows(
+    store: Store, due: int, tasks_wanted: int
+) -> None:
+    """Each task costs the broker about ten Redis commands: few due follow-ups go in one task,
+    many in at most 16, and every due one is enqueued once."""
+    _campaign(store, due)
+    for row in range(1, due + 1):
+        _placed(store, row)
+    store.set_campaign_state("c", CampaignState.PAUSED)  # nothing to dial: follow-ups only
+    tasks = Tasks()
+    assert tasks.run(store).followed() == list(range(1, due + 1))
+    assert len(tasks.follow) == tasks_wanted

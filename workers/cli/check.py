@@ -19,7 +19,7 @@ from dialer.settings import Settings, load_settings
 from workers import stack
 from workers.celery_app import worker_ping
 from workers.cli.app import Out, app
-from workers.cli.runopts import run_options, run_options_command
+from workers.cli.flags import run_options, run_options_command
 
 EXIT_NOTHING = 3  # nothing can be dialled (as `dialer run` exits)
 

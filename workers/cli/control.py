@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from campaigns import lifecycle, watch
 from campaigns.progress import progress
+from campaigns.recordings import Refreshed, refresh_recordings
 from dialer.campaign import CampaignState
-from dialer.errors import StateError
+from dialer.client import OneInboxClient
+from dialer.errors import NoSuchCampaign, StateError
+from dialer.http import make_http_client
 from dialer.settings import load_settings
-from dialer.store import Store
+from dialer.store import ContactRecord, Store
 from workers import stack
 from workers.cli import display
 from workers.cli.app import Out, app
@@ -24,6 +29,7 @@ from workers.cli.plain import print_table
 
 console = Out()
 Campaign = Annotated[str, typer.Argument(help="Campaign id (shown by `dialer run`).")]
+Amend = Callable[[Iterable[ContactRecord]], Iterable[ContactRecord]]
 
 
 def _store() -> contextlib.AbstractContextManager[Store]:
@@ -33,14 +39,14 @@ def _store() -> contextlib.AbstractContextManager[Store]:
 
 def _config(store: Store, cid: str) -> None:
     if store.campaign_state(cid) is None:
-        raise StateError(f"no campaign named {cid!r}")
+        raise NoSuchCampaign(f"no campaign named {cid!r}")
 
 
 def _unfinished(store: Store, cid: str, verb: str) -> None:
     """Refuse to steer a campaign that has finished (done or cancelled): its state stays."""
     state = store.campaign_state(cid)
     if state is None:
-        raise StateError(f"no campaign named {cid!r}")
+        raise NoSuchCampaign(f"no campaign named {cid!r}")
     if state is CampaignState.DONE:
         raise StateError(f"campaign {cid} has finished: nothing to {verb}")
     if state is CampaignState.CANCELED:
@@ -69,6 +75,8 @@ def status(
             console.print(display.line(now, config), highlight=False, markup=False)
         if now.reason:
             console.print(f"[bold red]Stopped:[/] {now.reason}")
+        if now.cost:
+            console.print(f"Cost: {now.cost}", highlight=False, markup=False)
         _, reasons = store.waiting(campaign)
         for reason, (count, _due) in sorted(reasons.items(), key=lambda item: -item[1][0])[:5]:
             said = reason.removeprefix("waiting: ")
@@ -143,9 +151,44 @@ def export(
         bool,
         typer.Option("--attempts", help="One row per attempt (with retries), not per contact."),
     ] = False,
+    refresh_recordings: Annotated[
+        bool,
+        typer.Option(
+            "--refresh-recordings",
+            help="Read again from OneInbox the calls whose recording link has expired (links "
+            "are signed for about 4 hours), so the file's links work. Needs ONEINBOX_API_KEY.",
+        ),
+    ] = False,
 ) -> None:
     """Write the campaign's results file now (complete or not)."""
-    with _store() as store:
+    tally = Refreshed()
+    with _store() as store, _recordings(refresh_recordings, tally) as amend:
         _config(store, campaign)
-        count = watch.export(store, campaign, results, attempts=attempts)
+        count = watch.export(store, campaign, results, attempts=attempts, amend=amend)
     console.print(f"Wrote {count} rows to {results}")
+    if refresh_recordings:
+        console.print(f"Recording links fetched again: {tally.fetched}", highlight=False)
+    if tally.failed:
+        console.print(
+            f"[bold yellow]Could not read {tally.failed} calls[/] (their old links are kept); "
+            f"last: {escape(tally.last_error)}"
+        )
+
+
+@contextlib.contextmanager
+def _recordings(refresh: bool, tally: Refreshed) -> Iterator[Amend | None]:
+    """With `refresh`, what replaces expired recording links (through a OneInbox client)."""
+    if not refresh:
+        yield None
+        return
+    settings = load_settings()
+    key = settings.require_api_key()
+    with make_http_client(
+        settings.base_url,
+        key,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+    ) as http:
+        client = OneInboxClient(http)
+        now = datetime.now(UTC)
+        yield lambda rows: refresh_recordings(rows, client.get_call, now, tally)

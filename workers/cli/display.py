@@ -68,6 +68,10 @@ def figures(now: Progress, config: CampaignConfig) -> list[tuple[str, str]]:
         rows.append(("account", now.account))
     if now.trouble:
         rows.append(("OneInbox", now.trouble))
+    if now.cost:
+        rows.append(("cost", now.cost))
+    if now.reason:
+        rows.append(("stopped", now.reason))
     rows.append(("ETA", eta(now, config)))
     return rows
 
@@ -106,6 +110,10 @@ def line(now: Progress, config: CampaignConfig) -> str:
         parts.append(f"{now.account},")
     if now.trouble:
         parts.append(f"{now.trouble},")
+    if now.cost:
+        parts.append(f"cost {now.cost},")
+    if now.reason:
+        parts.append(f"stopped: {now.reason},")
     parts.append(f"ETA {eta(now, config)}")
     return " ".join(parts)
 

@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from campaigns.report import Report, read_results, summarise, summary_rows
+from campaigns.report import Report, summarise, summary_rows
 from campaigns.report_html import render
+from campaigns.report_rows import read_results
 from dialer.errors import InputError
 from dialer.private import open_private, private_dir
 from workers.cli.app import Out, app
@@ -33,12 +34,15 @@ def load(results: Path) -> Report:
 
 
 def summary_table(report: Report) -> Table:
-    """The headline numbers and the contacts per status, for the terminal."""
+    """The headline numbers, the contacts per agent outcome and per status, for the terminal."""
     table = Table(title="Campaign report", show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")
     for _key, label, value in summary_rows(report):
         table.add_row(label, value)
+    for bucket in report.sales.outcomes:
+        share = f"{bucket.count} ({bucket.count / bucket.of:.0%})"
+        table.add_row(Text(f"  outcome {bucket.label}"), share)
     for bucket in report.statuses:
         table.add_row(Text(f"  status {bucket.label}"), str(bucket.count))
     return table

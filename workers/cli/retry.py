@@ -13,17 +13,21 @@ from dialer.errors import ConfigError, InputError
 from dialer.run_options import OUTPUT
 from workers.cli import options
 from workers.cli.app import app
+from workers.cli.flags import run_options, run_options_command
 from workers.cli.run import Launch, check_detach, console, launch, run_settings
-from workers.cli.runopts import run_options, run_options_command
 
 
 def _statuses(only: str, include_unknown: bool) -> set[str]:
     chosen = {s.strip().lower() for s in only.split(",") if s.strip()}
     unknown = chosen - set(RETRYABLE) - {"unknown"}
     if unknown:
-        raise ConfigError(f"--only: unknown status(es) {sorted(unknown)}; choose from {RETRYABLE}")
+        raise ConfigError(
+            f"--only: unknown status(es) {sorted(unknown)}; choose from {RETRYABLE}", field="only"
+        )
     if "unknown" in chosen and not include_unknown:
-        raise ConfigError("--only unknown needs --include-unknown (they may have been called)")
+        raise ConfigError(
+            "--only unknown needs --include-unknown (they may have been called)", field="only"
+        )
     return chosen | ({"unknown"} if include_unknown else set())
 
 

@@ -30,8 +30,8 @@ from workers.celery_app import worker_ping
 from workers.cli import display, options
 from workers.cli.app import Out, app
 from workers.cli.check import check_exit, run_preflight, show, show_file
+from workers.cli.flags import given_options, run_options, run_options_command
 from workers.cli.interrupt import Interrupted, interrupts_raise, quit_on_next
-from workers.cli.runopts import given_options, run_options, run_options_command
 from workers.processes import served_url
 
 EXIT_ABORTED = 3
@@ -133,6 +133,8 @@ def _dial(
     if interrupted.exit_code:
         return interrupted.exit_code
     code = _report(final, config, plan.results)
+    if final.state is CampaignState.PAUSED and final.reason:  # paused by a guard
+        _how_to_go_on(settings, config.campaign_id, rerun)
     return EXIT_RESULTS_UNWRITTEN if trouble.results and code == 0 else code
 
 
@@ -339,7 +341,8 @@ def check_detach(settings: Settings, detach: bool) -> None:
     if detach and not (settings.redis_url or served_url(settings.state_dir)):
         raise ConfigError(
             "--detach needs DIALER_REDIS_URL and `dialer worker` processes, or a running "
-            "`dialer serve` on the same state folder"
+            "`dialer serve` on the same state folder",
+            field="detach",
         )
 
 

@@ -15,8 +15,8 @@ from dialer.settings import load_settings
 from dialer.store import JobRun, Store
 from workers import stack
 from workers.cli.app import Group, Out, app
+from workers.cli.flags import run_options, run_options_command
 from workers.cli.plain import print_table
-from workers.cli.runopts import run_options, run_options_command
 from workers.processes import served_url
 from workers.scheduler import Schedule, check_job, clock, load, next_run, start_occurrence
 

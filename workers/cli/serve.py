@@ -14,6 +14,7 @@ from dialer.endpoint import check_callback_url
 from dialer.settings import Settings, load_settings
 from workers.celery_app import make_app
 from workers.cli.app import Out, app
+from workers.cli.listening import listen
 from workers.logs import configure
 from workers.scheduler import send_start
 from workers.server.access_log import configure_access_log
@@ -69,10 +70,14 @@ def serve(
     # with every other `dialer` command.
     from workers.server.app import build_app
 
+    sock = listen(host, port)
     with open_stack(settings, fire=_fire) as stack:
         server = _server(settings, stack, token)
         _announce(host, port, settings, stack.embedded, "" if given else token)
-        uvicorn.run(build_app(server), host=host, port=port, log_config=None, log_level="info")
+        config = uvicorn.Config(
+            build_app(server), host=host, port=port, log_config=None, log_level="info"
+        )
+        uvicorn.Server(config).run(sockets=[sock])
 
 
 def _fire(redis_url: str) -> Callable[[str, str], None]:

@@ -202,12 +202,13 @@ def _provider_config(
     trunk = trunk_address is not None or sip_username is not None
     if trunk == (credential_id is not None):
         raise InputError(
-            "give either --credential-id, or --trunk-address with --sip-username (not both)"
+            "give either --credential-id, or --trunk-address with --sip-username (not both)",
+            field="credential_id",
         )
     if not trunk:
         return None
     if not trunk_address or not sip_username:
-        raise InputError("--trunk-address and --sip-username go together")
+        raise InputError("--trunk-address and --sip-username go together", field="trunk_address")
     password = _secret(Secrets().sip_password, "DIALER_SIP_PASSWORD", "SIP trunk password")
     return {
         "trunk_address": trunk_address,

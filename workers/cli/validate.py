@@ -13,15 +13,15 @@ from rich.table import Table
 
 from campaigns.columns import RESERVED, key
 from campaigns.contacts import ContactFile, open_contacts
-from campaigns.model import RESULT_COLUMNS, Contact, Reject
+from campaigns.model import Contact, Reject, is_result_column
 from campaigns.planning import load_options, rejects_path
 from campaigns.rejects import write_rejects
 from dialer.errors import InputError
 from dialer.private import open_private
 from workers.cli import options
 from workers.cli.app import Out, app
+from workers.cli.flags import CONTACT_OPTIONS, run_options, run_options_command
 from workers.cli.plain import print_table
-from workers.cli.runopts import CONTACT_OPTIONS, run_options, run_options_command
 
 SAMPLES = 3
 console = Out()
@@ -135,7 +135,7 @@ def _role(opened: ContactFile, column: str, variables: set[str]) -> str:
         return "variable"
     if key(column) in RESERVED:
         return f"per-row {key(column)}"
-    if opened.layout.is_results_file and key(column) in RESULT_COLUMNS:
+    if opened.layout.is_results_file and is_result_column(key(column)):
         return "[dim]result of an earlier run (ignored)[/]"
     return "[dim]ignored[/]"
 

@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from workers.server import errors, forms, receiver, uploads
+from workers.server import errors, receiver, uploads
 from workers.server.api import campaigns as api_campaigns
 from workers.server.api import events
 from workers.server.api import schedules as api_schedules
@@ -28,7 +28,7 @@ contact ends with a status. Every /api route takes `Authorization: Bearer <token
 def build_app(server: Server) -> FastAPI:
     """The whole server: API, webhook route, docs, pages."""
     app = FastAPI(title="dialer", description=DESCRIPTION, version="1", docs_url="/docs")
-    errors.install(app, [*forms.form_fields(), "campaign", "file", "statuses", "name", "cron"])
+    errors.install(app)
     guarded = [Depends(require_token(server.token))]
     app.include_router(api_campaigns.router(server), dependencies=guarded)
     app.include_router(events.router(server), dependencies=guarded)

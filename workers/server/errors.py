@@ -8,7 +8,6 @@ a running one) is a 409; OneInbox failing is a 502. Nothing a user sends becomes
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -18,10 +17,9 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from dialer.errors import ConfigError, DialerError, InputError, ProviderError, StateError
+from dialer.errors import DialerError, ProviderError
 
 log = logging.getLogger("dialer.serve")
-_OPTION = re.compile(r"--([a-z][a-z-]*)")
 
 
 class ApiError(HTTPException):
@@ -44,27 +42,10 @@ def body(message: str, field: str | None = None) -> dict[str, Any]:
     return {"error": message, "field": field}
 
 
-def field_of(message: str, known: Iterable[str]) -> str | None:
-    """The form field an error message is about: its `--option`, or a field named first."""
-    found = _OPTION.search(message)
-    if found:
-        return found.group(1).replace("-", "_")
-    first = message.split(" ", 1)[0].strip(":'\"").replace("-", "_")
-    return first if first in set(known) else None
-
-
-def from_dialer_error(exc: DialerError, known: Iterable[str] = ()) -> ApiError:
-    """The API's answer to one of the dialer's own errors."""
-    message = str(exc)
-    if isinstance(exc, StateError):
-        return ApiError(404 if message.startswith("no campaign") else 409, message)
-    if isinstance(exc, ProviderError):
-        return ApiError(502, f"OneInbox: {message}")
-    if isinstance(exc, InputError) and exc.where:
-        return ApiError(422, message, field=field_of(message, known) or "file")
-    if isinstance(exc, InputError | ConfigError):
-        return ApiError(422, message, field=field_of(message, known))
-    return ApiError(400, message)
+def from_dialer_error(exc: DialerError) -> ApiError:
+    """The API's answer to one of the dialer's own errors: the status and field it carries."""
+    message = f"OneInbox: {exc}" if isinstance(exc, ProviderError) else str(exc)
+    return ApiError(exc.http_status, message, field=exc.field)
 
 
 def from_validation(errors: Iterable[Any]) -> ApiError:
@@ -78,9 +59,8 @@ def from_validation(errors: Iterable[Any]) -> ApiError:
     return ApiError(422, f"{field}: {text}" if field else text, field=field)
 
 
-def install(app: FastAPI, known: Iterable[str]) -> None:
-    """Answer every error as JSON; `known` are the form fields an error may name."""
-    names = frozenset(known)
+def install(app: FastAPI) -> None:
+    """Answer every error as JSON."""
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -97,7 +77,7 @@ def install(app: FastAPI, known: Iterable[str]) -> None:
 
     @app.exception_handler(DialerError)
     async def dialer_error(request: Request, exc: DialerError) -> JSONResponse:
-        return await http_error(request, from_dialer_error(exc, names))
+        return await http_error(request, from_dialer_error(exc))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

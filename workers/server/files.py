@@ -12,8 +12,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from campaigns import watch
-from campaigns.report import read_results, summarise
+from campaigns.report import Report, summarise
 from campaigns.report_html import render
+from campaigns.report_rows import read_results
 from workers.server.context import Server
 
 
@@ -47,9 +48,13 @@ def text_cell(sheet: object, value: str) -> WriteOnlyCell:
     return cell
 
 
-def report_html(server: Server, cid: str) -> str:
-    """The campaign's self-contained HTML report, from its results now."""
+def report(server: Server, cid: str) -> Report:
+    """The campaign's report, from its results now."""
     source = results_csv(server, cid)
     with source.open(encoding="utf-8", newline="") as handle:
-        report = summarise(read_results(handle, name=source.name))
-    return render(report, source=f"{cid} results.csv")
+        return summarise(read_results(handle, name=source.name))
+
+
+def report_html(server: Server, cid: str) -> str:
+    """The campaign's self-contained HTML report, from its results now."""
+    return render(report(server, cid), source=f"{cid} results.csv")

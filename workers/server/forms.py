@@ -1,20 +1,22 @@
-"""The run options as form fields, derived from `RunOptions` so the API follows the model.
+"""The run options as a form, derived from `RunOptions` so the API follows the model.
 
-Every field of `RunOptions` becomes a form field of the same name (`agent_id`, `max_attempts`,
-...) with the model's type, default and help line, except those that name a file on the
+`RunOptionsForm` is a pydantic model with every field of `RunOptions` (`agent_id`,
+`max_attempts`, ...), its type and help line, optional, except those that name a file on the
 server's disk (`Cli(path=True)`: those are the CLI's), so a new run option reaches the API
-without a change here.
+without a change here. Routes take it (or a model derived from it, with their own fields) as
+`Annotated[Model, Form()]`, FastAPI's form models.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 from fastapi import Form
+from pydantic import BaseModel, Field, create_model
 
 from dialer.run_options import Cli, RunOptions
+
+MULTIPART = "multipart/form-data"  # a form model with a file in it: `Form(media_type=MULTIPART)`
 
 
 def _cli(name: str) -> Cli | None:
@@ -30,34 +32,40 @@ def form_fields(exclude: frozenset[str] = frozenset()) -> list[str]:
     ]
 
 
-def run_options_form(exclude: frozenset[str] = frozenset()) -> Callable[..., dict[str, Any]]:
-    """A FastAPI dependency reading the run options from the form; only those given are kept,
-    so the model's defaults (and the server's own, like the webhook URL) apply to the rest."""
-    parameters = []
-    for name in form_fields(exclude):
-        optional: Any = Optional[RunOptions.model_fields[name].annotation]  # noqa: UP045
-        form = Form(description=_describe(name))
-        parameters.append(
-            inspect.Parameter(
-                name,
-                inspect.Parameter.KEYWORD_ONLY,
-                default=None,
-                annotation=Annotated[optional, form],
-            )
-        )
-
-    def given(**values: Any) -> dict[str, Any]:
-        return {name: value for name, value in values.items() if value not in (None, "")}
-
-    given.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    return given
-
-
 def _describe(name: str) -> str:
     info, cli = RunOptions.model_fields[name], _cli(name)
     default = "" if info.default in (None, "") else f" (default {info.default})"
     text = cli.help if cli else f"`dialer run --{name.replace('_', '-')}`"
     return f"{text}{default}"
+
+
+def _form_model() -> type[BaseModel]:
+    """Every run option a form takes, optional (a field left out or empty is not given)."""
+    fields: dict[str, Any] = {
+        name: (
+            Optional[RunOptions.model_fields[name].annotation],  # noqa: UP045
+            Field(None, description=_describe(name)),
+        )
+        for name in form_fields()
+    }
+    return create_model("RunOptionsForm", **fields)
+
+
+if TYPE_CHECKING:
+    RunOptionsForm = BaseModel
+else:
+    RunOptionsForm = _form_model()
+
+
+def given(form: BaseModel) -> dict[str, Any]:
+    """The run options a form gave (not its own fields, like the file; not those left empty)."""
+    values = form.model_dump(include=set(form_fields()))
+    return {name: value for name, value in values.items() if value not in (None, "")}
+
+
+def run_options_given(form: Annotated[RunOptionsForm, Form()]) -> dict[str, Any]:
+    """A FastAPI dependency: the run options given in the request's form."""
+    return given(form)
 
 
 def build(values: dict[str, Any], *, webhook_url: str | None) -> RunOptions:

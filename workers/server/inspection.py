@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from campaigns.columns import RESERVED, key
 from campaigns.contacts import ContactFile, LoadOptions, open_contacts
-from campaigns.model import RESULT_COLUMNS, Contact
+from campaigns.model import Contact, is_result_column
 
 SAMPLES = 5
 
@@ -106,6 +106,6 @@ def _role(opened: ContactFile, column: str) -> str:
         return "variable"
     if key(column) in RESERVED:
         return f"per-row {key(column)}"
-    if opened.layout.is_results_file and key(column) in RESULT_COLUMNS:
+    if opened.layout.is_results_file and is_result_column(key(column)):
         return "result of an earlier run (ignored)"
     return "ignored"

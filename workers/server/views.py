@@ -16,7 +16,7 @@ WAITING_SAMPLE = 100  # why contacts wait: read from the next 100 due, whatever 
 HIDDEN = frozenset({"webhook_secret", "source", "results_path", "columns", "variable_columns"})
 
 
-class Pace(BaseModel):
+class PaceView(BaseModel):
     """How fast the campaign may go, and how busy it is now."""
 
     limit_per_s: float
@@ -40,7 +40,7 @@ class CampaignDetail(CampaignSummary):
     """One campaign: its counts, pace, ETA, why contacts wait, and its options."""
 
     dialled: int
-    pace: Pace
+    pace: PaceView
     eta_s: float | None  # seconds of dialling left; None when there is no telling (paused)
     eta: str  # the estimate in words, naming what binds it
     limited_by: str
@@ -48,6 +48,7 @@ class CampaignDetail(CampaignSummary):
     next_due: datetime | None
     waiting: dict[str, int]
     options: dict[str, object]
+    cost: str = ""  # the carrier cost so far, and the calls whose cost is unknown
 
 
 def listing(store: Store) -> list[CampaignSummary]:
@@ -90,7 +91,7 @@ def detail(store: Store, cid: str) -> CampaignDetail:
     return CampaignDetail(
         **_summary(cid, now, config).model_dump(),
         dialled=now.dialled,  # contacts with a create sent
-        pace=Pace(
+        pace=PaceView(
             limit_per_s=config.rate_per_s,
             max_concurrent=config.max_concurrent,
             in_progress=in_progress,
@@ -102,6 +103,7 @@ def detail(store: Store, cid: str) -> CampaignDetail:
         next_due=datetime.fromtimestamp(due_ms / 1000, UTC) if due_ms else None,
         waiting={reason: count for reason, (count, _due) in reasons.items()},
         options=options(config),
+        cost=now.cost,
     )
 
 

@@ -1,25 +1,26 @@
 -- The send guard: at most `limit` sends in any window. Not a script of its own: Redis runs one
 -- body per script, so the store prepends these functions to the scripts that call them (claim.lua
 -- and send.lua; see `_script` in dialer/store/core.py). Times are microseconds of Redis's clock.
--- Stamps are Redis's clock at the moment a send was allowed, newest first; a stamp leaves the
--- list once it is a window old, so the list never holds more than `limit` of them. A send is
--- refused while `limit` stamps are younger than a window, so no window ever holds more.
+-- Stamps are Redis's clock at the moment a send was allowed, newest first, at most `limit` of
+-- them. A send is refused while the limit-th newest stamp is younger than a window, so no window
+-- ever holds more than `limit`.
 -- guard_wait: 0 when a send may go now (nothing recorded yet), else the us to wait first.
 local function guard_wait(key, limit, window, now)
-  local oldest = redis.call('LINDEX', key, -1)
-  while oldest and now - tonumber(oldest) >= window do
-    redis.call('RPOP', key)
-    oldest = redis.call('LINDEX', key, -1)
-  end
-  if redis.call('LLEN', key) >= limit then
-    return tonumber(redis.call('LINDEX', key, limit - 1)) + window - now
-  end
+  if redis.call('LLEN', key) < limit then return 0 end
+  local wait = tonumber(redis.call('LINDEX', key, limit - 1)) + window - now
+  if wait > 0 then return wait end
   return 0
 end
--- guard_stamp: record a send let through now.
+-- guard_stamp: record a send let through now. Beside the new stamp, the oldest goes when the list
+-- is over the limit or the stamp is a window old: the list holds no more than a window's sends
+-- and one, and costs two or three commands a send, not a scan.
 local function guard_stamp(key, limit, window, now)
-  redis.call('LPUSH', key, string.format('%.0f', now))
-  redis.call('LTRIM', key, 0, limit - 1)
+  local held = redis.call('LPUSH', key, string.format('%.0f', now))
+  if held > limit then
+    redis.call('LTRIM', key, 0, limit - 1)
+  elseif held > 1 and now - tonumber(redis.call('LINDEX', key, -1)) >= window then
+    redis.call('RPOP', key)
+  end
   redis.call('PEXPIRE', key, math.ceil(window / 1000) + 1000)
 end
 -- send_guard: 0 when the send may go now (its stamp is recorded), else the us to wait first.

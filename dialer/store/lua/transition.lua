@@ -10,7 +10,8 @@
 -- Returns the previous state when the transition happened, false when it was not allowed.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local current = redis.call('HGET', KEYS[1], 'state')
+local read = redis.call('HMGET', KEYS[1], 'state', 'attempt')
+local current = read[1]
 if not current then return false end
 local allowed = false
 for s in string.gmatch(ARGV[2], '[^,]+') do
@@ -18,7 +19,7 @@ for s in string.gmatch(ARGV[2], '[^,]+') do
 end
 if not allowed then return false end
 if ARGV[7] ~= '' and ARGV[7] ~= current then return false end
-if ARGV[8] ~= '' and ARGV[8] ~= (redis.call('HGET', KEYS[1], 'attempt') or '1') then
+if ARGV[8] ~= '' and ARGV[8] ~= (read[2] or '1') then
   return false
 end
 local member = ARGV[1]
@@ -27,11 +28,20 @@ if current ~= ARGV[3] then
   redis.call('HINCRBY', KEYS[2], current, -1)
   redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 end
-for i = 3, 6 do redis.call('ZREM', KEYS[i], member) end
-if ARGV[4] ~= '' then redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), member) end
-if ARGV[5] ~= '' then redis.call('ZADD', KEYS[5], now + tonumber(ARGV[5]), member) end
-if ARGV[6] ~= '' then redis.call('ZADD', KEYS[6], now + tonumber(ARGV[6]), member) end
+-- Out of every index set but those it goes into (ZADD moves a member already there).
+local delays = {[3] = ARGV[4], [5] = ARGV[5], [6] = ARGV[6]}  -- by KEYS index; 4 never
+for i = 3, 6 do
+  local delay = delays[i] or ''
+  if delay == '' then
+    redis.call('ZREM', KEYS[i], member)
+  else
+    redis.call('ZADD', KEYS[i], now + tonumber(delay), member)
+  end
+end
 -- ACCOUNT: mirror the concurrency slot.
-redis.call('ZREM', KEYS[7], KEYS[1])
-if ARGV[5] ~= '' then redis.call('ZADD', KEYS[7], now + tonumber(ARGV[5]), KEYS[1]) end
+if ARGV[5] ~= '' then
+  redis.call('ZADD', KEYS[7], now + tonumber(ARGV[5]), KEYS[1])
+else
+  redis.call('ZREM', KEYS[7], KEYS[1])
+end
 return current

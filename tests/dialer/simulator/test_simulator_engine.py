@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from dialer.simulator import engine
-from dialer.simulator.calls import CallRecord, events, render
+from dialer.simulator.calls import (
+    COST_CENTS_PER_MINUTE,
+    RECORDING_TTL_S,
+    CallRecord,
+    events,
+    render,
+)
 from dialer.simulator.config import Endpoint, FaultKind, FaultRule, parse_fault_spec
 from dialer.simulator.engine import Status
 from dialer.simulator.faults import FaultBook
@@ -122,6 +128,34 @@ def test_post_call_fields_appear_only_after_the_delay() -> None:
     assert later["outcome"] == later["analysis"]["outcome"] == "Appointment Booked"
     assert {m["role"] for m in later["messages"]} == {"assistant", "user"}
     assert later["credits_used"] == 1.0 and later["ai_summary"] and later["latency"]
+
+
+def test_call_fields_are_realistic_cost_recording_and_extracted_data() -> None:
+    rec = _record(engine.CallPlan("Appointment Booked", 4.0, 61.0, 2.0))
+    body = render(rec, T0 + 70)
+    assert body["cost_cents"] == 2 * COST_CENTS_PER_MINUTE  # 61 s: two started minutes
+    analysis = body["analysis"]
+    assert analysis["sentiment"] == "positive" and analysis["extracted"]["appointment"]
+    assert analysis["extracted"]["budget"] and isinstance(analysis["key_points"], list)
+    link = body["recording_url"]
+    assert link.startswith("https://") and f"expires={int(T0 + 70 + RECORDING_TTL_S)}" in link
+    later = render(rec, T0 + 100)["recording_url"]
+    assert later != link and f"expires={int(T0 + 100 + RECORDING_TTL_S)}" in later  # re-signed
+    failed = render(_record(engine.CallPlan(None, 3.0, 0.0, 2.0)), T0 + 10)
+    assert failed["cost_cents"] == 0 and failed["recording_url"] is None
+    assert set(failed["analysis"]) == {"outcome", "summary"}  # no conversation, nothing extracted
+
+
+def test_a_carrier_without_costs_reports_none() -> None:
+    rec = _record(engine.CallPlan("Interested", 4.0, 30.0, 2.0))
+    rec.report_costs = False
+    assert render(rec, T0 + 40)["cost_cents"] is None
+
+
+def test_scripts_give_the_agents_outcomes() -> None:
+    kinds: list[engine.ScriptedOutcome] = ["interested", "not_interested", "appointment_booked"]
+    outcomes = [engine.plan_call(0, "+1", 0, [kind]).outcome for kind in kinds]
+    assert outcomes == ["Interested", "Not Interested", "Appointment Booked"]
 
 
 def test_webhook_events_are_ordered_and_failed_calls_have_no_transcript() -> None:

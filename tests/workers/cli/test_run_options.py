@@ -46,6 +46,8 @@ OPTIONS: dict[str, object] = {
     "max_attempts": 1,
     "retry_on": "no_answer,failed",
     "retry_delay": "30m",
+    "max_cost": None,
+    "pause_on_failures": "30/50",
 }
 
 
@@ -99,6 +101,8 @@ def test_a_schedule_stored_by_the_previous_version_still_loads() -> None:
     added_since = {
         "opt_out_outcome": None,
         "min_gap": "30m",
+        "max_cost": None,
+        "pause_on_failures": "30/50",
     }  # options added later take their defaults
     assert RunOptions.model_validate(job.run).model_dump() == stored | added_since
 

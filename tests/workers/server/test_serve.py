@@ -188,6 +188,13 @@ def test_a_campaign_runs_to_done_and_its_results_are_those_dialer_run_writes(
         report = api.get(f"/api/campaigns/{cid}/report.html")
         assert report.status_code == 200 and "<svg" in report.text
         assert report.headers["content-security-policy"].startswith("default-src 'none'")
+        assert 'id="chart-outcomes"' in report.text and 'id="chart-statuses"' in report.text
+        with httpx.Client(base_url=served.url, timeout=60) as browser:  # the page: the same charts
+            browser.get("/login", params={"token": TOKEN})
+            page = browser.get(f"/campaigns/{cid}")
+        assert page.status_code == 200
+        for chart in ("chart-outcomes", "chart-outcomes-by-attempt", "chart-statuses"):
+            assert f'id="{chart}"' in page.text, chart
         assert DEFAULT_API_KEY not in downloaded.text + report.text + json.dumps(last)
 
 

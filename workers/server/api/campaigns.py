@@ -3,11 +3,11 @@
 # Annotations stay evaluated (no __future__ import): FastAPI reads them, and they name
 # dependencies local to the router functions.
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Response, UploadFile
+from fastapi import APIRouter, Form, Response, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from campaigns.contacts import LoadOptions
@@ -28,6 +28,16 @@ class Created(views.CampaignDetail):
     preflight: list[CheckView]
 
 
+class CampaignForm(forms.RunOptionsForm):
+    """POST /api/campaigns: the list, any of `dialer run`'s options, the campaign's id."""
+
+    file: UploadFile
+    campaign: Annotated[str | None, Field(description="Campaign id (default: name+hash).")] = None
+    preflight: Annotated[
+        bool, Field(description="Check key, agent, numbers and quota before dialling.")
+    ] = True
+
+
 class Canceled(BaseModel):
     """What a cancel did."""
 
@@ -45,7 +55,6 @@ def router(server: Server) -> APIRouter:
 
 
 def _intake(api: APIRouter, server: Server) -> None:
-    run_form = forms.run_options_form()
     store = server.store
 
     @api.post("/contacts/inspect")
@@ -64,20 +73,13 @@ def _intake(api: APIRouter, server: Server) -> None:
 
     @api.post("/campaigns", status_code=201)
     async def create(
-        response: Response,
-        file: UploadFile,
-        options: Annotated[dict[str, Any], Depends(run_form)],
-        campaign: Annotated[
-            str | None, Form(description="Campaign id (default: name+hash).")
-        ] = None,
-        preflight: Annotated[
-            bool, Form(description="Check key, agent, numbers and quota before dialling.")
-        ] = True,
+        response: Response, form: Annotated[CampaignForm, Form(media_type=forms.MULTIPART)]
     ) -> Created:
         """Start a campaign from an uploaded list, with any of `dialer run`'s options."""
+        file, options = form.file, forms.given(form)
         part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
         with uploads.discarded(part):
-            asked = actions.Request(part, file.filename, options, campaign, preflight)
+            asked = actions.Request(part, file.filename, options, form.campaign, form.preflight)
             done = await run_in_threadpool(actions.create, server, asked)
         if done.resumed:
             response.status_code = 200

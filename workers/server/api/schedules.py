@@ -11,8 +11,8 @@ read again each time the job fires, so uploading a new version under the same na
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Response, UploadFile
-from pydantic import BaseModel
+from fastapi import APIRouter, Form, Response, UploadFile
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from campaigns.schedules import check_cron, check_name, check_zone, next_occurrence, occurrence_id
@@ -120,10 +120,18 @@ def run_now(server: Server, name: str) -> str:
     return occurrence
 
 
+class ScheduleForm(forms.RunOptionsForm):
+    """POST /api/schedules: the job's name and times, its list, any of `dialer run`'s options."""
+
+    name: Annotated[str, Field(description="The job's name; its campaigns are NAME-DATE-TIME.")]
+    cron: Annotated[str, Field(description='When, as cron: "0 10 * * mon-fri".')]
+    file: UploadFile
+    tz: Annotated[str, Field(description="Time zone of the cron.")] = "UTC"
+
+
 def router(server: Server) -> APIRouter:
     """The schedule routes, bound to `server`."""
     api = APIRouter(prefix="/api/schedules", tags=["schedules"])
-    run_form = forms.run_options_form(exclude=frozenset({"tz"}))
 
     @api.get("")
     def list_schedules() -> list[ScheduleView]:
@@ -131,15 +139,10 @@ def router(server: Server) -> APIRouter:
         return listing(server)
 
     @api.post("", status_code=201)
-    async def add(
-        name: Annotated[str, Form(description="The job's name; its campaigns are NAME-DATE-TIME.")],
-        cron: Annotated[str, Form(description='When, as cron: "0 10 * * mon-fri".')],
-        file: UploadFile,
-        options: Annotated[dict[str, Any], Depends(run_form)],
-        tz: Annotated[str, Form(description="Time zone of the cron.")] = "UTC",
-    ) -> ScheduleView:
+    async def add(form: Annotated[ScheduleForm, Form(media_type=forms.MULTIPART)]) -> ScheduleView:
         """Add (or replace) a job dialling the uploaded list on a schedule; every option is
         checked now, as a run would check it."""
+        name, cron, tz, file, options = form.name, form.cron, form.tz, form.file, forms.given(form)
         check_fields(name, cron, tz)
         opts = forms.build({**options, "tz": tz}, webhook_url=server.webhook_url)
         part = await uploads.receive(file, server.uploads, server.max_upload_bytes)

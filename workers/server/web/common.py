@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from dialer.errors import DialerError
-from workers.server import errors, forms
+from workers.server import errors
 from workers.server.context import Server
 from workers.server.web import details
 from workers.server.web.login import Session, require_form_session, require_session
@@ -57,7 +57,7 @@ def sender(server: Server) -> Callable[[Request], Coroutine[Any, Any, Session]]:
 def message(exc: Exception) -> str:
     """What went wrong, in the words the API would answer with."""
     if isinstance(exc, DialerError):
-        exc = errors.from_dialer_error(exc, forms.form_fields())
+        exc = errors.from_dialer_error(exc)
     if isinstance(exc, ValidationError):
         exc = errors.from_validation(exc.errors())
     if isinstance(exc, HTTPException):

@@ -60,10 +60,9 @@ def router(server: Server) -> APIRouter:
     """The new-campaign page and its steps."""
     pages = APIRouter(include_in_schema=False)
     seeing, sending = Depends(viewer(server)), Depends(sender(server))
-    run_form = forms.run_options_form(exclude=frozenset({"variables"}))
 
     async def draft(
-        options: Annotated[dict[str, Any], Depends(run_form)],
+        options: Annotated[dict[str, Any], Depends(forms.run_options_given)],
         keep: Annotated[list[str] | None, Form()] = None,
         listed: Annotated[list[str] | None, Form()] = None,
     ) -> Draft:

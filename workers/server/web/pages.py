@@ -24,9 +24,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from campaigns import report_html
 from campaigns.progress import Progress, progress
 from campaigns.reselect import RETRYABLE
-from workers.server import actions, views
+from workers.server import actions, files, views
 from workers.server.api import campaigns as api_campaigns
 from workers.server.api import events
 from workers.server.context import Server
@@ -180,6 +181,7 @@ def _campaign_page(
         409 if error else 200,
         c=detail,
         live=details.activity(server.store, cid, detail.dialled),
+        charts=report_html.charts(files.report(server, cid)) if detail.dialled else "",
         retry_choices=RETRYABLE,
         error=error,
         session=session,

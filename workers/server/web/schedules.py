@@ -22,7 +22,6 @@ def router(server: Server) -> APIRouter:
     """The schedules page and its forms."""
     pages = APIRouter(include_in_schema=False)
     seeing, sending = Depends(viewer(server)), Depends(sender(server))
-    run_form = forms.run_options_form(exclude=frozenset({"tz"}))
 
     def shown(request: Request, session: Session, error: str = "", status: int = 200) -> Response:
         jobs = api_schedules.listing(server)
@@ -38,7 +37,7 @@ def router(server: Server) -> APIRouter:
         request: Request,
         session: Annotated[Session, sending],
         file: UploadFile,
-        options: Annotated[dict[str, Any], Depends(run_form)],
+        options: Annotated[dict[str, Any], Depends(forms.run_options_given)],
         name: Annotated[str, Form()] = "",
         cron: Annotated[str, Form()] = "",
         tz: Annotated[str, Form()] = "UTC",

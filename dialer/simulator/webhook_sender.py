@@ -26,7 +26,7 @@ from dialer.simulator.store import SimState
 SIGNATURE_HEADER = "X-OneInbox-Signature"
 
 
-class Dispatcher:
+class WebhookSender:
     """Finds due webhook events on every tick and delivers them without blocking requests."""
 
     def __init__(self, sim: SimState, client: httpx.AsyncClient) -> None:

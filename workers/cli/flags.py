@@ -1,22 +1,23 @@
-"""The run options (`dialer.run_options.RunOptions`) as command-line options.
+"""The run options (`dialer.run_options.RunOptions`) as command-line flags.
 
-A command that takes them is registered with `cls=run_options_command()`: the options are built
-from the model's fields and added to the command, and when it runs, their values are taken out
-of its parameters as one `RunOptions`, which the command reads with `run_options(ctx)`.
+A command that takes them is registered with `cls=run_options_command()`: one Typer option
+object per field of the model (its flag, type, help, panel, default) is added to the command,
+and when it runs, their values are taken out of its parameters as one `RunOptions`, which the
+command reads with `run_options(ctx)`.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from types import UnionType
+from typing import Any, ClassVar, Union, get_args, get_origin
 
 import typer
-import typer.main
 from annotated_types import Ge
 from pydantic.fields import FieldInfo
-from typer.core import TyperCommand
+from typer._coercion import resolve_type_descriptor  # how Typer types a parameter
+from typer.core import TyperCommand, TyperOption
 
 from dialer.run_options import CONTACTS, Cli, RunOptions
 
@@ -32,40 +33,41 @@ ALL = tuple(RunOptions.model_fields)
 CONTACT_OPTIONS = tuple(n for n, f in RunOptions.model_fields.items() if _cli(f).panel == CONTACTS)
 
 
-def _parameter(name: str, field: FieldInfo) -> inspect.Parameter:
-    """The Typer declaration of one field: its type, help, panel, default and minimum."""
+def _option(name: str, field: FieldInfo) -> TyperOption:
+    """The command-line option of one field: `--name-with-dashes`, its type (a path when
+    `Cli(path=True)`; repeatable when a list), help line, panel, default and minimum."""
     cli = _cli(field)
     minimum = next(
         (m.ge for m in field.metadata if isinstance(m, Ge) and isinstance(m.ge, int)), None
     )
-    kind = Path | None if cli.path else field.annotation
-    option = typer.Option(
-        help=cli.help, rich_help_panel=cli.panel, min=minimum, metavar=cli.metavar
-    )
-    return inspect.Parameter(
-        name,
-        inspect.Parameter.KEYWORD_ONLY,
+    kind: Any = Path if cli.path else _given(field.annotation)
+    info = typer.Option(help=cli.help, rich_help_panel=cli.panel, min=minimum, metavar=cli.metavar)
+    return TyperOption(
+        param_decls=[name, f"--{name.replace('_', '-')}"],
+        type_descriptor=resolve_type_descriptor(annotation=kind, parameter_info=info),
         default=field.default,
-        annotation=Annotated[kind, option],
+        multiple=get_origin(kind) is list,
+        show_default=True,
+        show_envvar=True,
+        help=cli.help,
+        rich_help_panel=cli.panel,
+        min=minimum,
+        metavar=cli.metavar,
     )
 
 
-def _typer_options(names: Iterable[str]) -> list[Any]:
-    """Typer's options for these fields, as Typer builds them for a command declaring them.
+def _given(annotation: Any) -> Any:
+    """`X | None` is `X` on the command line (an option left out is None)."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    return (
+        args[0] if get_origin(annotation) in (Union, UnionType) and len(args) == 1 else annotation
+    )
 
-    The declaration is a function that is never called: Typer reads its signature.
-    """
 
-    def declared() -> None:
-        """Declares the run options for Typer."""
-
+def _typer_options(names: Iterable[str]) -> list[TyperOption]:
+    """The options of these fields, in the model's order."""
     fields = RunOptions.model_fields
-    declared.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [_parameter(name, fields[name]) for name in names]
-    )
-    holder = typer.Typer(add_completion=False)
-    holder.command()(declared)
-    return list(typer.main.get_command(holder).params)
+    return [_option(name, fields[name]) for name in names]
 
 
 class _RunOptionsCommand(TyperCommand):

@@ -1,0 +1,85 @@
+"""A transition leaves the contact in exactly the index sets it was given a delay for (ready,
+inflight, watch; the account's inflight beside the campaign's), whatever sets it was in: the
+script against a plain model, on a real Redis, over random sequences of transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from campaigns.model import Contact
+from dialer.campaign import CampaignConfig, CampaignState
+from dialer.store import ContactState, Store
+from dialer.store.contact import ALLOWED_FROM
+from dialer.store.keys import (
+    account_inflight_key,
+    contact_key,
+    inflight_key,
+    queued_key,
+    ready_key,
+    watch_key,
+)
+
+CID = "sets"
+STATES = [s for s in ContactState if s is not ContactState.DIALING]
+delay = st.one_of(st.none(), st.integers(0, 100_000))
+step = st.tuples(st.sampled_from(STATES), delay, delay, delay, st.booleans())
+
+
+@pytest.fixture
+def store(redis_url: str) -> Iterator[Store]:
+    opened = Store.from_url(redis_url)
+    yield opened
+    opened.redis.close()
+
+
+def _members(store: Store) -> set[str]:
+    sets = {
+        "ready": ready_key(CID),
+        "queued": queued_key(CID),
+        "inflight": inflight_key(CID),
+        "watch": watch_key(CID),
+    }
+    found = {name for name, key in sets.items() if store.redis.zscore(key, "1") is not None}
+    account = account_inflight_key(store.account_of(CID))
+    if store.redis.zscore(account, contact_key(CID, 1)) is not None:
+        found.add("account")
+    return found
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(step, min_size=1, max_size=12))
+def test_a_transition_leaves_the_contact_in_the_sets_it_was_given(
+    store: Store, steps: list[tuple[ContactState, int | None, int | None, int | None, bool]]
+) -> None:
+    store.redis.flushall()
+    config = CampaignConfig(campaign_id=CID, agent_id="a", from_number="+14155550100")
+    store.create_campaign(config)
+    store.add_contacts(CID, [Contact(1, "+14155550001", {"phone": "+14155550001"})], ("phone",))
+    store.set_campaign_state(CID, CampaignState.RUNNING)
+    state, sets = ContactState.PENDING, _members(store)
+    for to, ready, lease, watch, with_read in steps:
+        read = store.contact(CID, 1) if with_read else None
+        moved = store.transition(
+            CID, 1, to, ready_in_ms=ready, lease_ms=lease, watch_in_ms=watch, read=read
+        )
+        if state in ALLOWED_FROM.get(to, ()):
+            assert moved is state
+            state = to
+            sets = {
+                n
+                for n, d in (("ready", ready), ("inflight", lease), ("watch", watch))
+                if d is not None
+            }
+            sets |= {"account"} if lease is not None else set()
+        else:
+            assert moved is None
+        assert store.contact(CID, 1).state is state  # type: ignore[union-attr]
+        assert _members(store) == sets
+        counts = store.counts(CID)
+        assert counts == {state.value: 1}
