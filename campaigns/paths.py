@@ -15,6 +15,9 @@ def try_writing(path: Path) -> str:
     """'' when `path` can be written, else why not (naming the path) and what to do."""
     if path.is_dir():
         return f"{path} is a folder: give a file name (--results/--rejects)"
+    existing = next(p for p in path.parents if p.exists())
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder: choose another path for {path.name}"
     made: list[Path] = []
     try:
         for folder in reversed(path.parents):

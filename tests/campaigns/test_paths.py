@@ -24,8 +24,8 @@ def test_an_existing_folder_keeps_its_files_and_gets_no_new_one(tmp_path: Path) 
 def test_a_folder_replaced_by_a_file_is_refused_with_the_path_and_reason(tmp_path: Path) -> None:
     (tmp_path / "out").write_text("a file where a folder should be")
     said = try_writing(tmp_path / "out" / "results.csv")
-    assert said == f"{tmp_path / 'out' / 'results.csv'} cannot be written (Not a directory): " + (
-        "choose another path"
+    assert (
+        said == f"{tmp_path / 'out'} is a file, not a folder: choose another path for results.csv"
     )
 
 

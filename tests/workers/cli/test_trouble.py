@@ -42,7 +42,7 @@ def test_a_folder_replaced_by_a_file_is_refused_before_any_create(
     args = campaign_args("run", "contacts.csv", "--results", "out/results.csv")
     done = dialer_cli(args, cli_env(simulator, tmp), cwd=tmp)
     assert done.returncode == EXIT_ABORTED, done.stdout + done.stderr
-    assert "out/results.csv cannot be written (Not a directory)" in done.stdout
+    assert "out is a file, not a folder: choose another path for results.csv" in done.stdout
     assert creates_to(simulator.url) == []
     assert "Traceback" not in done.stdout + done.stderr
 
