@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import shlex
 import sys
 from collections.abc import Iterator
@@ -57,6 +58,8 @@ def dial(
     resumes it; by default, this one as it was typed).
     """
     rerun = rerun or this_command()
+    # The store's transition lines are for the workers' log, not for the person watching.
+    logging.getLogger("dialer.store").setLevel(logging.WARNING)
     try:
         with interrupts_raise():
             return _dial(
