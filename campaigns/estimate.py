@@ -12,20 +12,48 @@ concurrency cap turns into a pace), and nobody is retried.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from campaigns.when import CallingPolicy, Recipient
 from dialer.account import AccountLimits
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.store import ContactState, Store
 
-if TYPE_CHECKING:  # progress.py calls `finish_of`: the import would go round
-    from campaigns.progress import Progress
-
 DEFAULT_CALL_S = 90.0
+
+
+class WaitingGroup(Protocol):
+    """Pending contacts waiting for one kind of thing (`campaigns.progress.Waiting` is one)."""
+
+    @property
+    def why(self) -> str: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def next_at(self) -> datetime: ...
+
+
+class Seen(Protocol):
+    """What the estimate needs of a campaign's progress (`campaigns.progress.Progress` is
+    one; a protocol, as progress calls the estimate)."""
+
+    @property
+    def state(self) -> CampaignState: ...
+    @property
+    def counts(self) -> dict[str, int]: ...
+    @property
+    def pace_per_s(self) -> float: ...
+    @property
+    def live(self) -> int: ...
+    @property
+    def pending(self) -> int: ...
+    @property
+    def waiting_count(self) -> int: ...
+    @property
+    def waiting(self) -> Sequence[WaitingGroup]: ...
 
 
 @dataclass(frozen=True)
@@ -132,7 +160,7 @@ class Finish:
     next_dial: datetime | None = None  # set when nobody is due now
 
 
-def measured_call_s(now: Progress) -> float | None:
+def measured_call_s(now: Seen) -> float | None:
     """The mean call length by Little's law: calls in progress over creates per second."""
     calls = sum(now.counts.get(s.value, 0) for s in (ContactState.DIALING, ContactState.PLACED))
     if calls == 0 or now.pace_per_s <= 0:
@@ -162,7 +190,7 @@ def bounds(config: CampaignConfig, rates: Rates) -> list[Bound]:
     return found
 
 
-def finish(now: Progress, config: CampaignConfig, at: datetime, rates: Rates) -> Finish:
+def finish(now: Seen, config: CampaignConfig, at: datetime, rates: Rates) -> Finish:
     """When dialling should end from `at`: the contacts due now at the binding pace, then each
     waiting group from its next time; none while paused or cancelled."""
     if now.live == 0:
@@ -186,7 +214,7 @@ def finish(now: Progress, config: CampaignConfig, at: datetime, rates: Rates) ->
 
 
 def _said(
-    now: Progress,
+    now: Seen,
     config: CampaignConfig,
     at: datetime,
     end: datetime,
@@ -231,7 +259,7 @@ def _span(seconds: float) -> str:
     return f"{hours} h {minutes} min" if hours < 48 else f"{hours // 24} days {hours % 24} h"
 
 
-def rates_of(store: Store, cid: str, now: Progress) -> Rates:
+def rates_of(store: Store, cid: str, now: Seen) -> Rates:
     """The campaign's measured call length and its share of its account's limits."""
     measured = measured_call_s(now)
     account = store.account_of(cid)
@@ -246,6 +274,6 @@ def rates_of(store: Store, cid: str, now: Progress) -> Rates:
     )
 
 
-def finish_of(store: Store, cid: str, now: Progress, at: datetime) -> Finish:
+def finish_of(store: Store, cid: str, now: Seen, at: datetime) -> Finish:
     """`finish` for the campaign `cid` as the store has it, `now` being its progress at `at`."""
     return finish(now, store.campaign(cid), at, rates_of(store, cid, now))
