@@ -29,6 +29,7 @@ from dialer.private import open_private, private_dir
 from dialer.run_options import RunOptions
 from dialer.settings import Settings
 from dialer.store import ContactState, Loaded, Store, hash_fields
+from dialer.store.canceling import cancel_pending
 from dialer.store.listing import Overview
 
 OWN = {"webhook_secret", "results_path"}  # a campaign's own, never copied to its retry
@@ -211,11 +212,7 @@ def cancel(store: Store, cid: str) -> int:
     """Stop for good: contacts not yet dialled become canceled (returns how many); calls in
     progress finish and are followed."""
     store.set_campaign_state(cid, CampaignState.CANCELED)
-    return sum(
-        1
-        for row in store.pending_rows(cid)
-        if store.transition(cid, row, ContactState.CANCELED) is not None
-    )
+    return cancel_pending(store, cid)  # in batches, one log line
 
 
 def unfinished(store: Store, *, but: str = "") -> list[Overview]:

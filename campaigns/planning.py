@@ -128,6 +128,7 @@ def campaign_config(
         max_cost_cents=_max_cost_cents(opts.max_cost),
         pause_on_failures=_failure_guard(opts.pause_on_failures),
         webhook_url=opts.webhook_url,
+        events_url=opts.events_url,
         columns=columns,
         variable_columns=variable_columns,
         source=str(source.resolve()),

@@ -11,6 +11,7 @@ from campaigns.estimate import Finish, finish_of
 from dialer.campaign import CampaignState
 from dialer.errors import NoSuchCampaign
 from dialer.store import LIVE_STATES, ContactState, Store, health
+from dialer.store.claiming import HELD_BY_GAP
 from dialer.store.guards import spend
 
 PACE_SAMPLE_S = 30.0  # the pace shown is measured on the creates of the last this many seconds
@@ -116,12 +117,12 @@ def recent_pace(stamps_ms: Sequence[int], now_ms: int, limit: float) -> float:
 
 
 def _kind(reason: str) -> str:
+    if reason.startswith(HELD_BY_GAP):
+        return "for the re-call gap" + reason.removeprefix(HELD_BY_GAP).split(", next")[0]
     if reason.startswith("attempt "):
         return "for a retry"
     if reason.startswith("waiting: the campaign starts"):
         return "for the campaign's start"
-    if reason.startswith("called by campaign"):
-        return "for the re-call gap"
     if reason.startswith("called as often as"):
         return "for the daily call limit"
     return "for their window"

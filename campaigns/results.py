@@ -102,7 +102,7 @@ def attempts_made(contact: ContactRecord) -> int:
 
 # Each result column, from a stored contact.
 _RESULT_CELLS: dict[str, Callable[[ContactRecord], str]] = {
-    "source_row": lambda c: str(c.source_row),
+    "source_row": lambda c: str(c.source_row or ""),
     "phone_e164": lambda c: c.phone,
     "status": lambda c: c.state.value,
     "attempts": lambda c: str(attempts_made(c)),

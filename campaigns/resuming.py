@@ -26,6 +26,7 @@ CHANGEABLE = {
     "max_attempts": "max_attempts",
     "retry_on": "retry_on",
     "retry_delay": "retry_delays",
+    "min_gap": "min_gap_s",
 }
 # Settings that make a campaign what it is: given differently on resume, refused.
 FIXED = {"agent_id": "agent_id", "from_number": "from_number", "webhook_url": "webhook_url"}
@@ -128,6 +129,8 @@ def _label(name: str) -> str:
 def _show(name: str, value: Any) -> str:
     if name == "rate_per_s":
         return f"{value:g}/s"
+    if name == "min_gap_s":
+        return f"{value / 60:g} min" if value else "off"
     if isinstance(value, tuple):
         return ",".join(value) or "none"
     return str(value) if value not in ("", None) else "none"

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dialer.errors import ConfigError, option_field
+from dialer.shown import shown
 
 RETRYABLE = frozenset({"no_answer", "voicemail", "failed"})
 NEVER_RETRIED = frozenset({"completed", "error", "unknown"})
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+)\s*([smhd])")
+MAX_DURATION = timedelta(days=365)
+MAX_ATTEMPTS = 100
 
 
 @dataclass(frozen=True)
@@ -27,9 +30,10 @@ class RetryPolicy:
     delays: tuple[timedelta, ...] = (timedelta(minutes=30),)
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
+        if not 1 <= self.max_attempts <= MAX_ATTEMPTS:
             raise ConfigError(
-                f"--max-attempts: {self.max_attempts} must be at least 1", field="max_attempts"
+                f"--max-attempts: {self.max_attempts} is not from 1 to {MAX_ATTEMPTS}",
+                field="max_attempts",
             )
         if not self.delays:
             raise ConfigError("--retry-delay: give at least one delay", field="retry_delay")
@@ -42,17 +46,22 @@ class RetryPolicy:
 
 
 def parse_duration(text: str, option: str = "--retry-delay") -> timedelta:
-    """`90s`, `30m`, `1h`, `1d` (or `1h30m`) as a positive timedelta."""
+    """`90s`, `30m`, `1h`, `1d` (or `1h30m`) as a positive timedelta of at most a year."""
     compact = text.strip().lower().replace(" ", "")
-    if not compact or _DURATION.sub("", compact):
+    if not compact or len(compact) > 40 or _DURATION.sub("", compact):
         raise ConfigError(
-            f"{option}: {text.strip()!r} is not a duration like 90s, 30m, 1h or 1d",
+            f"{option}: {shown(text.strip())} is not a duration like 90s, 30m, 1h or 1d",
             field=option_field(option),
         )
     seconds = sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(compact))
     if seconds <= 0:
         raise ConfigError(
-            f"{option}: {text.strip()!r} must be longer than zero", field=option_field(option)
+            f"{option}: {shown(text.strip())} must be longer than zero", field=option_field(option)
+        )
+    if seconds > MAX_DURATION.total_seconds():
+        raise ConfigError(
+            f"{option}: {shown(text.strip())} is longer than a year (365d)",
+            field=option_field(option),
         )
     return timedelta(seconds=seconds)
 

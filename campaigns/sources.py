@@ -111,7 +111,10 @@ def sniff_delimiter(sample: str, *, truncated: bool = False) -> str:
     """The delimiter among `, ; TAB |` that splits the sample into the most consistent rows."""
 
     def score(delimiter: str) -> tuple[bool, int, int]:
-        rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r][:50]
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r][:50]
+        except csv.Error:  # a stray newline in a field this delimiter leaves unquoted
+            return (False, 0, 0)
         if truncated and len(rows) > 1:
             rows.pop()
         if not rows:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from dialer.errors import ConfigError, InputError, option_field
 from dialer.phone import time_zones
+from dialer.shown import shown
 
 
 class StateRule(Protocol):
@@ -73,7 +74,7 @@ def parse_time(text: str, option: str) -> time:
     m = _HHMM.fullmatch(text.strip())
     if not m:
         raise ConfigError(
-            f"{option}: {text.strip()!r} is not a time of day as HH:MM (00:00-23:59)",
+            f"{option}: {shown(text.strip())} is not a time of day as HH:MM (00:00-23:59)",
             field=option_field(option),
         )
     return time(int(m[1]), int(m[2]))
@@ -90,7 +91,7 @@ def parse_window(text: str, days: str = "all") -> Window:
         return ALWAYS
     first, sep, second = text.partition("-")
     if not sep:
-        raise ConfigError(f"--window: {text!r} is not HH:MM-HH:MM or 'always'", field="window")
+        raise ConfigError(f"--window: {shown(text)} is not HH:MM-HH:MM or 'always'", field="window")
     start = parse_time(first, "--window")
     if second.strip() == "24:00":
         end = time(0)
@@ -98,7 +99,7 @@ def parse_window(text: str, days: str = "all") -> Window:
         end = parse_time(second, "--window")
         if end == start:
             raise ConfigError(
-                f"--window: {text!r} is empty; for all day use 00:00-24:00", field="window"
+                f"--window: {shown(text)} is empty; for all day use 00:00-24:00", field="window"
             )
     return Window(start, end, parse_days(days))
 
@@ -121,7 +122,7 @@ def _day(name: str, text: str, option: str) -> int:
     name = name.strip()[:3]
     if name not in DAY_NAMES:
         raise ConfigError(
-            f"{option}: {text.strip()!r}: use day names mon..sun, ranges or 'all'",
+            f"{option}: {shown(text.strip())}: use day names mon..sun, ranges or 'all'",
             field=option_field(option),
         )
     return DAY_NAMES.index(name)
@@ -159,7 +160,7 @@ def load_zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise InputError(
-            f"unknown time zone {name!r} (use an IANA name like Europe/Paris)"
+            f"unknown time zone {shown(name)} (use an IANA name like Europe/Paris)"
         ) from exc
 
 
@@ -353,23 +354,39 @@ def explain(
 # --- start time -------------------------------------------------------------------------------
 
 
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
 def parse_start_at(
     text: str, tz: str | None, now: datetime, option: str = "--start-at"
 ) -> datetime:
-    """`--start-at` (or the `option` named in errors, such as `--deadline`) as an aware UTC
-    instant.
+    """`--start-at` as an aware UTC instant.
 
     Accepts ISO 8601 with an offset (`2026-03-09T09:00-05:00`, `...Z`), a naive ISO date-time
     read in `--tz`, or `HH:MM` in `--tz`: today, or tomorrow when that time has passed. A
     naive value without `--tz` is refused rather than guessed. Local times in a DST gap move to
-    the end of the gap; in an overlap the later occurrence is taken.
+    the end of the gap; in an overlap the later occurrence is taken. Years outside 2000-2100 are
+    refused (`option` names the setting in messages: --start-at, --deadline).
     """
     text = text.strip()
+    try:
+        found = _start_at(text, tz, now, option)
+    except OverflowError:
+        found = None
+    if found is None or not MIN_YEAR <= found.year <= MAX_YEAR:
+        raise ConfigError(
+            f"{option}: {shown(text)} is not between {MIN_YEAR} and {MAX_YEAR}",
+            field=option_field(option),
+        )
+    return found
+
+
+def _start_at(text: str, tz: str | None, now: datetime, option: str) -> datetime:
     zone = load_zone(tz) if tz else None
     if _HHMM.fullmatch(text):
         if zone is None:
             raise ConfigError(
-                f"{option} {text!r}: a time of day needs --tz", field=option_field(option)
+                f"{option} {shown(text)}: a time of day needs --tz", field=option_field(option)
             )
         at, today = parse_time(text, option), _utc(now).astimezone(zone).date()
         start = local_instant(zone, today, at, is_start=True)
@@ -380,13 +397,14 @@ def parse_start_at(
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
         raise ConfigError(
-            f"{option}: {text!r} is not ISO 8601 (2026-03-09T09:00-05:00)",
+            f"{option}: {shown(text)} is not ISO 8601 (2026-03-09T09:00-05:00)",
             field=option_field(option),
         ) from exc
     if parsed.tzinfo is not None:
         return parsed.astimezone(UTC)
     if zone is None:
         raise ConfigError(
-            f"{option} {text!r} has no UTC offset: add one or give --tz", field=option_field(option)
+            f"{option} {shown(text)} has no UTC offset: add one or give --tz",
+            field=option_field(option),
         )
     return local_instant(zone, parsed.date(), parsed.time(), is_start=True)

@@ -4,8 +4,9 @@ A workbook is a zip of XML files, so a small file can unpack to gigabytes (a zip
 entities that expand without end (billion laughs). Before `openpyxl` opens it, every entry's
 uncompressed size and compression ratio are checked against the limits below; its XML is parsed
 with `defusedxml` (which `openpyxl` uses when it is installed), which refuses entity
-definitions. Any failure of the parser, on opening or mid-sheet, is an `InputError` naming the
-file, in one line.
+definitions; its cells and rows are capped while they stream (`campaigns.workbook_caps`).
+Any failure of the parser, on opening or mid-sheet, is an `InputError` naming the file, in
+one line.
 
 The header is the first row that names the phone column (rows above it, a title or a date, are
 skipped); dates come out as `YYYY-MM-DD`, dates with a time in ISO 8601.
@@ -21,6 +22,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any, BinaryIO
 
 from campaigns.table import Table
+from campaigns.workbook_caps import check_cells
 from dialer.errors import InputError
 
 MAX_ENTRY_BYTES = 1024**3  # one XML file of the workbook, uncompressed
@@ -43,6 +45,7 @@ def open_workbook(
     """The sheet (default: the first) of a seekable file as a table; when `owned`, closing the
     rows closes the file too."""
     check_archive(source, name)
+    check_cells(source, name)
     book = _load(source, name)
     if sheet is not None and sheet not in book.sheetnames:
         book.close()

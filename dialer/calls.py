@@ -190,15 +190,24 @@ def _time_to_call(dispatcher: Dispatcher, config: CampaignConfig, contact: Conta
 def _wait_again(dispatcher: Dispatcher, cid: str, contact: ContactRecord, claim: Claim) -> None:
     """A refused claim: the contact waits as long as the claim said (and says why, when its
     number's rules across campaigns hold it)."""
-    wait_ms = ms(claim.wait_s)
+    wait_ms = until_deadline(dispatcher.campaign(cid), dispatcher.now(), ms(claim.wait_s))
     fields = None
     if claim.waiting:
         due = dispatcher.now() + timedelta(milliseconds=wait_ms)
         fields = hash_fields(waiting=claim.waiting, due_at=due)
-    row = contact.source_row
+    row = contact.member
     dispatcher.store.transition(
         cid, row, ContactState.PENDING, ready_in_ms=wait_ms, fields=fields, read=contact
     )
+
+
+def until_deadline(config: CampaignConfig, now: datetime, wait_ms: int) -> int:
+    """A wait cut at the campaign's deadline: every wait ends there (the contact is due then,
+    and expires), so a run with a deadline ends at it whatever held its contacts."""
+    if not config.deadline:
+        return wait_ms
+    left = (datetime.fromisoformat(config.deadline) - now).total_seconds()
+    return min(wait_ms, ms(left))
 
 
 def _claim(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord) -> Claim:
@@ -210,7 +219,7 @@ def _claim(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecor
     rules = NumberRules(config.min_gap_s, dispatcher.when.calls_per_day(config, contact.phone))
     claim = dispatcher.store.claim(
         config.campaign_id,
-        contact.source_row,
+        contact.member,
         pace=pace,
         max_concurrent=config.max_concurrent,
         lease_s=dispatcher.timing.lease_s,

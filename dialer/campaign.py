@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dialer.errors import ConfigError
 from dialer.run_options import RUN_DEFAULTS
+from dialer.shown import shown
 
 
 class CampaignState(StrEnum):
@@ -38,16 +39,24 @@ _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour
 _PER = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
 
+MIN_RATE_PER_S = 1 / 86400  # one call a day
+MAX_RATE_PER_S = 1000.0
+
+
 def parse_rate(text: str) -> float:
-    """'2/s', '30/m' or '600/h' as calls per second."""
-    match = _RATE.match(text)
+    """'2/s', '30/m' or '600/h' as calls per second: from one a day to 1000 a second."""
+    match = _RATE.match(text) if len(text) <= 40 else None
     if not match:
         raise ConfigError(
-            f"rate {text!r} is not valid: write it like 1/s, 30/m or 600/h", field="rate"
+            f"rate {shown(text)} is not valid: write it like 1/s, 30/m or 600/h", field="rate"
         )
     per_second = float(match.group(1)) / _PER[match.group(2)[0].lower()]
     if per_second <= 0:
-        raise ConfigError(f"rate {text!r} must be more than zero", field="rate")
+        raise ConfigError(f"rate {shown(text)} must be more than zero", field="rate")
+    if per_second < MIN_RATE_PER_S:
+        raise ConfigError(f"rate {shown(text)} is less than one call a day (0.05/h)", field="rate")
+    if per_second > MAX_RATE_PER_S:
+        raise ConfigError(f"rate {shown(text)} is more than {MAX_RATE_PER_S:g}/s", field="rate")
     return per_second
 
 
@@ -69,6 +78,7 @@ class CampaignConfig(BaseModel):
     account: str = ""  # the OneInbox account it dials on (`dialer.account`; '' = "default")
     webhook_url: str | None = None
     webhook_secret: str = Field(default="", repr=False)  # given by the store at creation
+    events_url: str | None = None  # where its signed events go (`campaigns.events`)
     columns: tuple[str, ...] = ()
     variable_columns: tuple[str, ...] = ()
     source: str = ""
@@ -82,6 +92,9 @@ class CampaignConfig(BaseModel):
     retry_on: str = RUN_DEFAULTS.retry_on
     retry_delays: str = RUN_DEFAULTS.retry_delay
     min_gap_s: float = Field(default=1800.0, ge=0)  # after another campaign's call (0: none)
+    # A retry run's: the results file its contacts came from. The campaigns that wrote it (and
+    # their own retry lineage) are its lineage: the gap does not hold for their calls.
+    retry_of: str = ""
     results_path: str = ""
     opt_out_outcomes: tuple[str, ...] = ()  # outcomes that put the number on the do-not-call list
     max_cost_cents: float | None = Field(default=None, gt=0)  # the spend cap (`--max-cost`)

@@ -247,7 +247,7 @@ def _opt_out(
     why = f"outcome {label} of call {call.id} (campaign {config.campaign_id})"
     account = dispatcher.store.account_of(config.campaign_id)
     if dispatcher.store.dnc_add(account, [contact.phone], reason=why):
-        log_why("number opted out", config.campaign_id, contact.source_row, call_id=call.id)
+        log_why("number opted out", config.campaign_id, contact.member, call_id=call.id)
 
 
 def _post_call_overdue(dispatcher: Dispatcher, contact: ContactRecord) -> bool:

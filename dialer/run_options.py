@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from dialer.endpoint import check_callback_url
+from dialer.errors import InputError
+from dialer.shown import shown
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ PACE = "Pace"
 WHEN = "When"
 RETRIES = "Retries"
 OUTPUT = "Output"  # the commands' own options for the files they write
+MOST = {"max_concurrent": 10_000, "max_attempts": 100}  # counts beyond these are refused
 
 
 class RunOptions(BaseModel):
@@ -46,6 +49,10 @@ class RunOptions(BaseModel):
     webhook_url: Annotated[
         str | None,
         Cli("URL of `dialer webhooks`: https://HOST/webhooks/oneinbox (http: this machine only)."),
+    ] = None
+    events_url: Annotated[
+        str | None,
+        Cli("Signed events to this URL (default: DIALER_EVENTS_URL)."),
     ] = None
     phone_column: Annotated[
         str | None,
@@ -146,11 +153,21 @@ class RunOptions(BaseModel):
         """A repeatable option given no time is None, as if the model were built without it."""
         return value or None
 
-    @field_validator("webhook_url")
+    @field_validator(*MOST)
     @classmethod
-    def _callback(cls, value: str | None) -> str | None:
-        """A webhook URL is https, or plain http to this machine (an InputError otherwise)."""
-        return check_callback_url(value, "webhook_url") if value else None
+    def _at_most(cls, value: int, info: ValidationInfo) -> int:
+        """A count beyond its bound is refused as input (an InputError naming the option)."""
+        name = str(info.field_name)
+        if value > MOST[name]:
+            option = "--" + name.replace("_", "-")
+            raise InputError(f"{option}: {shown(value)} is more than {MOST[name]:,}", field=name)
+        return value
+
+    @field_validator("webhook_url", "events_url")
+    @classmethod
+    def _callback(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A callback URL is https, or plain http to this machine (an InputError otherwise)."""
+        return check_callback_url(value, str(info.field_name)) if value else None
 
 
 def parse_failure_guard(text: str) -> tuple[int, int] | None:

@@ -8,7 +8,9 @@ from argv, and is never logged or written anywhere.
 
 The `.env` file is the one in the current folder, so it may be anyone's: it may give the key,
 but never the base URL the key is sent to (`dialer.endpoint`). A base URL other than
-OneInbox's comes only from the environment.
+OneInbox's comes only from the environment. So do the Redis credentials of a `sentinel://`
+DIALER_REDIS_URL, which `dialer.redis_url` reads from the environment alone; a `.env` file
+that names one is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -26,9 +29,10 @@ from pydantic_settings import (
 
 from dialer.account import DEFAULT_ACCOUNT, AccountLimits, check_account_name, fingerprint
 from dialer.campaign import parse_rate
-from dialer.endpoint import DEFAULT_BASE_URL, check_base_url
-from dialer.errors import ConfigError
+from dialer.endpoint import DEFAULT_BASE_URL, check_base_url, check_callback_url
+from dialer.errors import ConfigError, DialerError
 from dialer.policy import Timing
+from dialer.redis_url import ENVIRONMENT_ONLY
 
 ENV_FILE = ".env"
 __all__ = ["DEFAULT_BASE_URL", "ENV_FILE", "Settings", "env_file", "load_settings"]
@@ -145,6 +149,25 @@ class Settings(BaseSettings):
         description="seconds between the plain progress lines of `dialer run` without a terminal",
     )
 
+    events_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("events_url", "DIALER_EVENTS_URL"),
+        description="where campaigns without --events-url send their signed events",
+    )
+    events_timing: str = Field(
+        default="",
+        validation_alias=AliasChoices("events_timing", "DIALER_EVENTS_TIMING"),
+        description="event delivery's time limits, e.g. 'retry_s=2,retry_max_s=600' "
+        "(see workers.courier.EventTiming)",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("metrics_port", "DIALER_METRICS_PORT"),
+        description="the port a worker serves /metrics on, at 127.0.0.1 (none by default)",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -154,14 +177,25 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Arguments, environment, then `.env` without its base URL, then secret files."""
-        dotenv = _WithoutBaseUrl(settings_cls, dotenv_settings)
+        """Arguments, environment, then `.env` without its base URL or Redis URL, then secret
+        files."""
+        dotenv = _WithoutDestinations(settings_cls, dotenv_settings)
         return init_settings, env_settings, dotenv, file_secret_settings
 
     @field_validator("base_url")
     @classmethod
     def _key_may_go_there(cls, value: str) -> str:
         return check_base_url(value)
+
+    @field_validator("events_url")
+    @classmethod
+    def _events_may_go_there(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return check_callback_url(value, "events_url")
+        except DialerError as exc:  # the environment named it, not a command-line option
+            raise ConfigError(f"DIALER_EVENTS_URL{str(exc).removeprefix('--events-url')}") from None
 
     def dispatch_timing(self) -> Timing:
         """The dispatcher's time limits: defaults, with DIALER_TIMING's overrides."""
@@ -202,8 +236,12 @@ class Settings(BaseSettings):
         return self.api_key.get_secret_value().strip()
 
 
-class _WithoutBaseUrl(PydanticBaseSettingsSource):
-    """A `.env` source that never gives the base URL (the key's destination)."""
+NOT_FROM_DOTENV = frozenset({"base_url", "redis_url"})  # where the key goes, who dials with it
+
+
+class _WithoutDestinations(PydanticBaseSettingsSource):
+    """A `.env` source that never gives the base URL (the key's destination) nor the Redis URL
+    (whoever holds that Redis dials with the key)."""
 
     def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
         super().__init__(settings_cls)
@@ -214,7 +252,7 @@ class _WithoutBaseUrl(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.inner().items() if k != "base_url"}
+        return {k: v for k, v in self.inner().items() if k not in NOT_FROM_DOTENV}
 
 
 def env_file() -> Path | None:
@@ -236,6 +274,34 @@ def _refuse_base_url_from_env_file(settings: Settings) -> None:
         )
 
 
+def _refuse_redis_url_from_env_file(settings: Settings) -> None:
+    """A Redis URL in `.env` that would have been used is refused, naming the file (not the URL:
+    it may hold a password)."""
+    path = env_file()
+    if path is None or settings.redis_url is not None:
+        return
+    if DotEnvSettingsSource(Settings, env_file=path)().get("redis_url"):
+        raise ConfigError(
+            f"DIALER_REDIS_URL in {path} is not used: a .env file may not choose the Redis that "
+            "dials with your API key. Set DIALER_REDIS_URL in the environment, or remove it."
+        )
+
+
+def _refuse_credentials_from_env_file() -> None:
+    """A Redis or Sentinel credential in `.env` is refused, naming the file and the variable."""
+    path = env_file()
+    if path is None:
+        return
+    given = {name.upper() for name, value in dotenv_values(path).items() if value}
+    for variable in ENVIRONMENT_ONLY:
+        if variable in given:
+            raise ConfigError(
+                f"{variable} in {path} is not used: a .env file may be anyone's, so Redis "
+                f"credentials come from the environment only. Set {variable} in the "
+                "environment instead, and remove it from the file."
+            )
+
+
 def load_settings() -> Settings:
     """Settings from the environment over `.env` over the defaults; a ConfigError naming the
     setting (or the `.env` file) when one is refused."""
@@ -244,6 +310,8 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         raise ConfigError(_readable(exc)) from None
     _refuse_base_url_from_env_file(settings)
+    _refuse_redis_url_from_env_file(settings)
+    _refuse_credentials_from_env_file()
     return settings
 
 

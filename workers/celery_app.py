@@ -18,8 +18,11 @@ from typing import Any
 
 from celery import Celery, signals
 
+from dialer.redis_url import celery_options
 from dialer.settings import load_settings
+from workers.courier import CourierStep
 from workers.logs import configure
+from workers.metrics import MetricsStep
 from workers.queues import DIAL_QUEUE, DIAL_TASK, FOLLOW_QUEUE, FOLLOW_TASK
 from workers.ticker import TickStep
 
@@ -29,9 +32,13 @@ VISIBILITY_TIMEOUT_S = 3600
 def make_app(broker_url: str | None = None) -> Celery:
     """A Celery app on `broker_url` (default: DIALER_REDIS_URL); its workers run the tick."""
     url = broker_url or load_settings().redis_url or "redis://127.0.0.1:6379/0"
-    app = Celery("dialer", broker=url, include=["workers.tasks"])
+    where = celery_options(url)  # a sentinel:// URL in kombu's form, and its options
+    app = Celery("dialer", broker=where.pop("broker_url"), include=["workers.tasks"])
     transport = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+    transport.update(where.pop("broker_transport_options"))
+    where.get("result_backend_transport_options", {})["visibility_timeout"] = VISIBILITY_TIMEOUT_S
     app.conf.update(
+        where,
         broker_transport_options=transport,
         visibility_timeout=VISIBILITY_TIMEOUT_S,
         broker_connection_retry_on_startup=True,
@@ -48,6 +55,8 @@ def make_app(broker_url: str | None = None) -> Celery:
         task_send_sent_event=False,
     )
     app.steps["worker"].add(TickStep)
+    app.steps["worker"].add(CourierStep)
+    app.steps["worker"].add(MetricsStep)
     return app
 
 

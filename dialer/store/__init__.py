@@ -6,9 +6,9 @@ transitions (`dialer.store.contact`). Celery messages are wake-ups; the truth is
 inside Redis are the server's clock, so workers on several machines agree on leases, due times
 and pace.
 
-Keys, for campaign C and contact R (its member id; each named by a function in
-`dialer.store.keys`):
-    dialer:camp:C              campaign settings and its CampaignState
+Keys, for campaign C and contact R (its member id: given once to its number, never a row;
+each named by a function in `dialer.store.keys`):
+    dialer:camp:C              campaign settings, its CampaignState, its retry lineage
     dialer:camp:C:counts       contacts per state
     dialer:camp:C:numbers      contacts by number (E.164 -> R): within a campaign a contact is
                                its number
@@ -39,8 +39,11 @@ Keys, for campaign C and contact R (its member id; each named by a function in
     dialer:active              campaigns the tick serves
     dialer:campaigns           every campaign created (listed by `dialer serve`)
     dialer:lists               a list file's resolved path -> its campaign
+    dialer:results             a results file's resolved path -> the campaign that writes it
+                               (a retry run's lineage: `lineage` in the campaign's hash)
     dialer:tick                the lease that lets one process tick at a time
     dialer:replicated          a counter written before WAIT (see `durability.replicated`)
+    dialer:events:*            the outbox of signed events for a CRM (see `dialer.store.outbox`)
 """
 
 from dialer.store.claiming import Claim

@@ -17,6 +17,8 @@ from dialer.store.contact import ContactRecord, ContactState
 from dialer.store.keys import script_keys
 
 log = logging.getLogger("dialer.store")
+TEST_CALL = "test-call"  # the campaign a test call is noted as in the ledger
+HELD_BY_GAP = "held by the re-call gap"  # how a contact the gap holds says why it waits
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,15 @@ class Claims(Accounts):
         limits (`limits`, else `account_defaults`) are passed in the same step, and so are
         the rules of calls to the contact's `number` across the account's campaigns (`rules`:
         the gap after another campaign's call, the calls allowed per 24 hours); a contact
-        held by them says why in `waiting`.
+        held by them says why in `waiting`. The gap does not hold a contact for calls by the
+        campaign's retry lineage (`lineage`: their spacing is the retry delay). A contact
+        whose number is not `number` is refused `not_pending`.
         """
         args: list[int | str] = [row, max_concurrent, _ms(lease_s), _ms(stuck_s)]
         args += _pace_args(pace)
         args += account_defaults.script_args()
         args += [cid if number else "", _ms(rules.min_gap_s), rules.calls_per_day]
+        args.append(number)
         keys = script_keys("claim", cid, row, self.account_of(cid), number)
         won, reason, third, *rest = self._claim_script(keys=keys, args=args)
         if won:
@@ -74,6 +79,29 @@ class Claims(Accounts):
             return Claim(True, "ok", seconds(wait_us), int(third), contact, bool(guarded))
         if reason == ContactState.SUPPRESSED.value:
             log_transition(cid, row, ContactState.PENDING.value, str(reason), {})
+        held = held_text(str(reason), third, rest) if rest else ""
+        return Claim(False, str(reason), wait_s=seconds(third), waiting=held)
+
+    def claim_test_call(
+        self,
+        account: str,
+        number: str,
+        *,
+        account_defaults: AccountLimits = NO_LIMITS,
+        rules: NumberRules = NO_RULES,
+    ) -> Claim:
+        """Pass the same gate for a test call to `number` on `account`: its do-not-call list,
+        concurrency, pace and send guard, and the number's gap and daily limit (not the calling
+        window: it rings the user's own phone; nor a campaign's limits: it has none). Won, it
+        is in the ledger as campaign `TEST_CALL`'s and may be sent after `wait_s`; refused,
+        `reason` and `waiting` say why."""
+        args: list[int | str] = ["", 1, 0, 0, *_pace_args(Pace(interval_s=1e-6))]
+        args += account_defaults.script_args()
+        args += [TEST_CALL, _ms(rules.min_gap_s), rules.calls_per_day, number]
+        keys = script_keys("claim", TEST_CALL, 0, account, number)
+        won, reason, third, *rest = self._claim_script(keys=keys, args=args)
+        if won:
+            return Claim(True, "ok", seconds(rest[0]), guard_passed=True)
         held = held_text(str(reason), third, rest) if rest else ""
         return Claim(False, str(reason), wait_s=seconds(third), waiting=held)
 
@@ -99,7 +127,9 @@ def held_text(reason: str, wait_us: int | str, rest: list[Any]) -> str:
     allowed = datetime.now(UTC).timestamp() + seconds(wait_us)
     next_at = datetime.fromtimestamp(allowed, UTC)
     if reason == "gap":
-        return f"called by campaign {by} at {at:%H:%M} UTC, next allowed {next_at:%H:%M} UTC"
+        return (
+            f"{HELD_BY_GAP}: called by campaign {by} at {at:%H:%M} UTC, next at {next_at:%H:%M} UTC"
+        )
     return f"called as often as its state allows in 24 hours, next allowed {next_at:%H:%M} UTC"
 
 

@@ -176,10 +176,10 @@ class Dialable(Protocol):
 
 
 def new_contact_fields(contact: Dialable, columns: tuple[str, ...]) -> dict[str, str]:
-    """The hash fields of a contact being added (its state is set by the add script)."""
+    """The hash fields of a contact being added (its state, load and `source_row` are set by
+    the add script: a row that moved is not a change of the contact's details)."""
     added = {
         "phone": contact.phone_e164,
-        "source_row": str(contact.source_row),
         "row": json.dumps([contact.row.get(c, "") for c in columns], ensure_ascii=False),
     }
     overrides = {

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from importlib.resources import files
-from typing import Any, cast
+from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import redis
 
@@ -14,6 +17,7 @@ from dialer.account import DEFAULT_ACCOUNT
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.errors import NoSuchCampaign
 from dialer.pace import micros, seconds
+from dialer.redis_url import redis_client
 from dialer.store.account import Accounts
 from dialer.store.claiming import Claims, log_transition
 from dialer.store.contact import (
@@ -27,6 +31,8 @@ from dialer.store.hooks import Hooks
 from dialer.store.keys import (
     ACTIVE,
     CAMPAIGNS,
+    LISTS,
+    RESULTS,
     account_campaigns_key,
     attempt_key,
     campaign_key,
@@ -43,6 +49,7 @@ from dialer.store.listing import Listing
 from dialer.store.loading import Loading
 
 log = logging.getLogger("dialer.store")
+T = TypeVar("T")
 SHARED_LUA = {"claim": ("guard",), "send": ("guard",)}  # Lua functions a script calls
 
 
@@ -70,8 +77,8 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
 
     @classmethod
     def from_url(cls, url: str) -> Store:
-        """A store on the Redis at `url`."""
-        return cls(redis.Redis.from_url(url, decode_responses=True))
+        """A store on the Redis at `url` (`redis://`, or `sentinel://`: see dialer.redis_url)."""
+        return cls(redis_client(url))
 
     # -- campaigns ---------------------------------------------------------------------------
 
@@ -86,11 +93,41 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
         if not self.redis.hsetnx(key, "config", config.model_dump_json()):
             return False
         self.redis.hsetnx(key, "state", CampaignState.PAUSED.value)
+        self._note_lineage(config)
         self.register_hook(config)
         self.redis.sadd(CAMPAIGNS, config.campaign_id)
         account = config.account or DEFAULT_ACCOUNT
         self.redis.sadd(account_campaigns_key(account), config.campaign_id)
         return True
+
+    def _note_lineage(self, config: CampaignConfig) -> None:
+        """Index the campaign's results file; a retry run's lineage is the campaigns that wrote
+        the results it dials again, and theirs."""
+        if config.results_path:
+            self.redis.hset(RESULTS, os.path.realpath(config.results_path), config.campaign_id)
+        parent = self._results_campaign(config.retry_of) if config.retry_of else None
+        if parent and parent != config.campaign_id:
+            before = str(self.redis.hget(campaign_key(str(parent)), "lineage") or "")
+            lineage = ",".join(dict.fromkeys([str(parent), *filter(None, before.split(","))]))
+            self.redis.hset(campaign_key(config.campaign_id), "lineage", lineage)
+
+    def _results_campaign(self, results: str) -> str | None:
+        """The campaign that writes the results file `results`: as indexed, else the list
+        whose default results file it is (`<list>.results.csv` beside the list)."""
+        path = os.path.realpath(results)
+        found = self.redis.hget(RESULTS, path)
+        if found:
+            return str(found)
+        lists = cast(dict[str, str], self.redis.hgetall(LISTS))
+        for source, cid in lists.items():
+            if os.path.join(os.path.dirname(source), f"{Path(source).stem}.results.csv") == path:
+                return cid
+        return None
+
+    def lineage(self, cid: str) -> list[str]:
+        """The campaigns of a retry run's lineage (those whose results it dials again)."""
+        found = str(self.redis.hget(campaign_key(cid), "lineage") or "")
+        return [c for c in found.split(",") if c]
 
     def campaign(self, cid: str) -> CampaignConfig:
         """The campaign's settings; NoSuchCampaign (a StateError) when there is none."""
@@ -165,16 +202,36 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
         return int(self.redis.hget(campaign_key(cid), "total") or 0)
 
     def iter_contacts(self, cid: str, batch: int = 1000) -> Iterator[ContactRecord]:
-        """Every contact, in source-row order."""
-        last = int(self.redis.hget(campaign_key(cid), "last_row") or 0)
-        for start in range(1, last + 1, batch):
-            rows = range(start, min(start + batch, last + 1))
+        """Every contact once: those of the latest list in its row order, then those no longer
+        in it (their `source_row` 0: no row of the latest file holds them) by when they came."""
+        for members in _chunks(self.list_order(cid), batch):
             pipe = self.redis.pipeline(transaction=False)
-            for row in rows:
-                pipe.hgetall(contact_key(cid, row))
-            for row, fields in zip(rows, pipe.execute(), strict=True):
+            for member, _ in members:
+                pipe.hgetall(contact_key(cid, member))
+            for (member, row), fields in zip(members, pipe.execute(), strict=True):
                 if fields:
-                    yield ContactRecord.from_redis(row, fields)
+                    yield replace(ContactRecord.from_redis(member, fields), source_row=row)
+
+    def list_order(self, cid: str, batch: int = 1000) -> list[tuple[int, int]]:
+        """Each contact's member and its row in the latest list (0: not in it), in results
+        order."""
+        key = campaign_key(cid)
+        last, latest = (int(v or 0) for v in self.redis.hmget(key, ["last_row", "load"]))
+        listed: list[tuple[int, int]] = []
+        gone: list[tuple[int, int]] = []
+        for members in _chunks(list(range(1, last + 1)), batch):
+            pipe = self.redis.pipeline(transaction=False)
+            for member in members:
+                pipe.hmget(contact_key(cid, member), ["state", "load", "source_row"])
+            for member, (state, load, row) in zip(members, pipe.execute(), strict=True):
+                if state is None:
+                    continue
+                if int(load or 0) >= latest:
+                    listed.append((member, int(row or member)))
+                else:
+                    gone.append((member, 0))
+        listed.sort(key=lambda pair: pair[1])
+        return listed + gone
 
     def transition(
         self,
@@ -267,6 +324,12 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
         for key in (ready_key(cid), queued_key(cid)):
             rows.update(cast(list[str], self.redis.zrange(key, 0, -1)))
         return sorted(int(r) for r in rows)
+
+
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    """`items` in slices of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _record(row: int, fields: Any) -> ContactRecord | None:

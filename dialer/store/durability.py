@@ -43,8 +43,11 @@ class Durability:
 def durability(store: Store, wait_replicas: int = 0) -> Durability:
     """Ask the store's Redis whether every acknowledged write is on disk before the reply, or,
     with `wait_replicas`, whether that many replicas are connected to acknowledge each claim."""
-    kwargs = store.redis.connection_pool.connection_kwargs
+    pool = store.redis.connection_pool
+    kwargs = pool.connection_kwargs
     server = f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
+    if hasattr(pool, "service_name"):  # through Sentinel: the primary's name, wherever it is
+        server = f"the Sentinel primary {pool.service_name!r}"
     if wait_replicas:
         return _replicas(store, server, wait_replicas)
     try:

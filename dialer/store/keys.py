@@ -21,6 +21,7 @@ SCHEDULE_RUNS = f"{PREFIX}:schedule-runs"
 SCHEDULE_ERRORS = f"{PREFIX}:schedule-errors"
 BEAT_SEEN = f"{PREFIX}:beat-seen"
 LISTS = f"{PREFIX}:lists"  # a list file's resolved path -> the id of its campaign (a hash)
+RESULTS = f"{PREFIX}:results"  # a results file's resolved path -> the campaign writing it
 
 
 def campaign_key(cid: str) -> str:
@@ -243,6 +244,31 @@ _BY_NAME.update(
     }
 )
 SCRIPT_KEYS["guards"] = ("spend", "ended", "endings")
+
+
+# -- Events (issue 27): the outbox of signed events to the CRM (see dialer.store.outbox) --------
+
+EVENTS_DUE = f"{PREFIX}:events:due"  # events not yet delivered, by when next to try (a zset)
+EVENTS_LOG = f"{PREFIX}:events:log"  # every kept event, by when it was recorded (a zset)
+EVENTS_OPEN = f"{PREFIX}:events:open"  # campaigns whose events are still being derived (a set)
+EVENTS_SECRET = f"{PREFIX}:events:secret"  # the signing secret, and whether it was shown (hash)
+EVENTS_SWEEP = f"{PREFIX}:events:sweep"  # the lease of the one process deriving events
+
+
+def event_key(event_id: str) -> str:
+    """One event: its type, campaign, URL, body, attempts and delivery (a hash)."""
+    return f"{PREFIX}:events:e:{event_id}"
+
+
+def events_seen_key(cid: str) -> str:
+    """What the events of campaign `cid` were derived from: its last state reported, the
+    number of campaign events, the final contacts counted at the last sweep (a hash)."""
+    return f"{PREFIX}:events:camp:{cid}"
+
+
+def events_done_key(cid: str) -> str:
+    """The campaign's contact attempts already reported, `member:attempt` (a set)."""
+    return f"{PREFIX}:events:camp:{cid}:done"
 
 
 # -- the health record (issue 23): OneInbox errors met by the workers, per campaign ----------

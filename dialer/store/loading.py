@@ -1,6 +1,10 @@
 """Loading a list into its campaign, by number: what is new is added, what was dialled is kept,
 what is still pending takes the list's new details, and what left the list is not dialled.
 
+A contact is its number: its member id (its key) is given once, when its number is first seen,
+and never follows a row. Each load writes every contact's `source_row` (the row holding its
+number in that file), so after any edit the rows are the latest file's.
+
 One load is one generation (`begin_load`): each contact the list holds is stamped with it, and
 `end_load` cancels the pending contacts the list no longer holds.
 """
@@ -112,12 +116,12 @@ class Loading:
             done += self._add_batch(cid, batch, columns, schedule, load)
         return done
 
-    def _members(self, cid: str, contacts: list[Dialable], load: int) -> list[int]:
-        """Each contact's member: its number's, or a new one (its row, on a first load)."""
+    def _members(self, cid: str, contacts: list[Dialable]) -> list[int]:
+        """Each contact's member: its number's, or the campaign's next unused id (never its
+        row: a row moves when the list is edited, a number does not). Ids a crash leaves
+        unused are skipped; a number twice in one batch keeps the first (the add script)."""
         known = self.redis.hmget(numbers_key(cid), [c.phone_e164 for c in contacts])
         new = sum(1 for m in known if m is None)
-        if load == 1:
-            return [int(m) if m else c.source_row for m, c in zip(known, contacts, strict=True)]
         top = int(self.redis.hincrby(campaign_key(cid), "last_row", new)) if new else 0
         fresh = iter(range(top - new + 1, top + 1))
         return [int(m) if m else next(fresh) for m in known]
@@ -131,13 +135,14 @@ class Loading:
         load: int,
     ) -> Loaded:
         keys, args = script_keys("add", cid), [str(load)]
-        for contact, member in zip(contacts, self._members(cid, contacts, load), strict=True):
+        for contact, member in zip(contacts, self._members(cid, contacts), strict=True):
             keys.append(contact_key(cid, member))
             due, waiting = schedule(contact) if schedule else (0, "")
             fields = new_contact_fields(contact, columns)
             if waiting:
                 fields["waiting"] = waiting
-            args += [str(member), contact.phone_e164, str(due), str(2 * len(fields))]
+            row = str(contact.source_row)
+            args += [str(member), contact.phone_e164, str(due), row, str(2 * len(fields))]
             for name, value in fields.items():
                 args += [name, value]
         added, updated, kept, unchanged = self._add(keys=keys, args=args)

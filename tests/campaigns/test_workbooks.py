@@ -17,6 +17,7 @@ import pytest
 from openpyxl import Workbook
 
 from campaigns.contacts import LoadOptions, load_contacts
+from campaigns.workbook_caps import MAX_CELL_CHARS, check_cells
 from campaigns.workbooks import cell_text, check_archive
 from dialer.errors import InputError
 
@@ -213,3 +214,47 @@ def test_archive_limits_apply_to_each_entry(tmp_path: Path) -> None:
     with honest.open("rb") as source:
         check_archive(source, "h.xlsx")
         assert source.tell() == 0
+
+
+def _huge_cell(sheet: IO[bytes], mib: int = 300) -> None:
+    """One cell of `mib` MiB that deflates about 70 to 1: inside the zip-bomb limits."""
+    sheet.write(
+        f'<worksheet {NS}><sheetData>{ROW1}<row r="2"><c r="A2" t="inlineStr"><is><t>'.encode()
+    )
+    letters = b"BCDEFGHIJKLMNOPQRSTUVWXYZ"
+    seed = int.from_bytes(os.urandom(4), "big")
+    block = bytearray()
+    while len(block) < 1 << 20:
+        seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+        block += b"A" * (seed % 200 + 20) + letters[seed % 25 : seed % 25 + 1]
+    for _ in range(mib):
+        sheet.write(bytes(block[: 1 << 20]))
+    sheet.write(b"</t></is></c></row></sheetData></worksheet>")
+
+
+def test_a_300_mib_cell_within_the_zip_limits_is_refused_in_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    path = with_sheet_xml(tmp_path / "cell.xlsx", _huge_cell)
+    with zipfile.ZipFile(path) as archive:
+        entry = archive.getinfo(SHEET_XML)
+    assert entry.file_size / entry.compress_size < 100  # the zip-bomb check lets it through
+    done, peak_mib = validate(path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "a cell (row 2) is longer than 32,767 characters" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert peak_mib < 200, f"dialer validate peaked at {peak_mib} MiB"
+
+
+def test_cells_up_to_excels_limit_are_read(tmp_path: Path) -> None:
+    longest = "x" * MAX_CELL_CHARS
+    path = workbook(tmp_path / "ok.xlsx", {"S": [["phone", "note"], ["+14155550123", longest]]})
+    with path.open("rb") as source:
+        check_cells(source, "ok.xlsx")
+        assert source.tell() == 0
+    over = with_sheet_xml(tmp_path / "no.xlsx", lambda sheet: _huge_cell(sheet, mib=1))
+    with (
+        over.open("rb") as source,
+        pytest.raises(InputError, match=r"sheet1\.xml: a cell \(row 2\)"),
+    ):
+        check_cells(source, "no.xlsx")

@@ -191,8 +191,8 @@ def test_a_number_another_campaign_just_called_waits_out_the_gap(store: Store) -
     assert _number_claim(store, "first", 1, gap).won
     held = _number_claim(store, "second", 1, gap)
     assert held.reason == "gap" and 1799 < held.wait_s <= 1800
-    assert held.waiting.startswith("called by campaign first at ")
-    assert "next allowed" in held.waiting
+    assert held.waiting.startswith("held by the re-call gap: called by campaign first at ")
+    assert "next at" in held.waiting
     assert _number_claim(store, "second", 2, gap).won  # another number: no wait
     assert _number_claim(store, "second", 1, NumberRules(min_gap_s=0)).won  # --min-gap 0
 

@@ -4,6 +4,7 @@ Redis, without Celery: every create outcome of the API, and what the contact end
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -279,10 +280,22 @@ def test_the_create_is_built_from_the_claim_not_from_an_older_read(
 ) -> None:
     cid = _start(dispatcher)
     stale = dispatcher.store.contact(cid, 1)
-    dispatcher.store.redis.hset(contact_key(cid, 1), "phone", "+14155550999")
+    fresh = json.dumps([stale.phone, "Fresh"])  # the list loaded again renamed the contact
+    dispatcher.store.redis.hset(contact_key(cid, 1), "row", fresh)
     place(dispatcher, cid, 1, stale)
     [create] = _created(simulator)
-    assert create["to_number"] == "+14155550999"
+    assert dispatcher.client.get_call(create["call_id"]).variables == {"name": "Fresh"}
+
+
+def test_a_claim_for_a_contact_whose_number_is_not_the_one_asked_is_refused(
+    dispatcher: Dispatcher, simulator: RunningSimulator
+) -> None:
+    cid = _start(dispatcher)
+    stale = dispatcher.store.contact(cid, 1)
+    dispatcher.store.redis.hset(contact_key(cid, 1), "phone", "+14155550999")
+    place(dispatcher, cid, 1, stale)
+    assert _created(simulator) == []
+    assert dispatcher.store.redis.exists("dialer:acct:default:called:+14155550999") == 0
 
 
 def test_the_tick_gives_each_dial_its_own_task_up_to_64_a_tick(

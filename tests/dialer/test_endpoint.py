@@ -227,3 +227,16 @@ def test_serve_refuses_a_public_url_it_could_not_hand_out(tmp_path: Path) -> Non
     assert done.returncode == 2, done.stdout + done.stderr
     assert "--public-url" in done.stderr and "https" in done.stderr
     assert "Serving" not in done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_redis_url_in_a_dot_env_file_is_refused(tmp_path: Path) -> None:
+    secret = "hunter2-redis-password"
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        f"ONEINBOX_API_KEY={KEY}\nDIALER_REDIS_URL=redis://:{secret}@127.0.0.1:1/0\n"
+    )
+    done = dialer_cli(["status"], {"COLUMNS": "300"}, tmp_path, timeout=30)
+    assert done.returncode == 2, done.stdout + done.stderr
+    said = " ".join(done.stderr.split())
+    assert "DIALER_REDIS_URL" in said and str(env_file.resolve()) in said
+    assert secret not in said and "Traceback" not in said

@@ -106,9 +106,8 @@ def test_a_second_campaign_holds_the_numbers_the_first_just_called(
 
     def all_held() -> bool:
         contacts = [stack.store.contact("again", row) for row in (1, 2, 3)]
-        return all(
-            c is not None and c.waiting.startswith("called by campaign first at ") for c in contacts
-        )
+        held = "held by the re-call gap: called by campaign first at "
+        return all(c is not None and c.waiting.startswith(held) for c in contacts)
 
     wait_until(all_held, 30, "the second campaign's contacts to be held")
     assert len(_creates(sim)) == 3

@@ -114,8 +114,9 @@ def test_redis_is_reachable_only_on_an_internal_network() -> None:
 def test_only_the_workers_get_the_api_key() -> None:
     services = _compose()["services"]
     holders = {n for n, s in services.items() if "ONEINBOX_API_KEY" in (s.get("environment") or {})}
-    assert holders == {"worker"}
-    assert services["worker"]["environment"]["ONEINBOX_API_KEY"].startswith("${")
+    assert holders == {"worker", "worker-ha"}
+    for name in holders:
+        assert services[name]["environment"]["ONEINBOX_API_KEY"].startswith("${")
 
 
 def test_published_ports_are_loopback_only_unless_configured() -> None:
@@ -215,3 +216,70 @@ def test_the_image_and_dev_install_only_hashed_pins() -> None:
     shared = set(runtime) & set(dev_pins)
     assert {p for p in shared if runtime[p] != dev_pins[p]} == set()
     assert {"pytest", "mypy", "ruff", "fakeredis"} <= set(dev_pins)
+
+
+# -- --profile sentinel ----------------------------------------------------------------------
+
+
+def test_the_sentinel_profile_runs_the_dialer_through_three_sentinels() -> None:
+    services = _compose()["services"]
+    profiled = {name for name, s in services.items() if s.get("profiles") == ["sentinel"]}
+    assert profiled == {
+        *("redis-replica-1", "redis-replica-2", "sentinel-1", "sentinel-2", "sentinel-3"),
+        *("worker-ha", "beat-ha", "server-ha"),
+    }
+    for name in ("worker-ha", "beat-ha", "server-ha"):
+        env = services[name]["environment"]
+        url = env["DIALER_REDIS_URL"]
+        assert url == "sentinel://sentinel-1:26379,sentinel-2:26379,sentinel-3:26379/mymaster"
+        assert env["DIALER_REDIS_PASSWORD"].startswith("${REDIS_PASSWORD")
+        assert env["DIALER_SENTINEL_PASSWORD"].startswith("${SENTINEL_PASSWORD")
+        assert env["DIALER_REDIS_WAIT_REPLICAS"] == "2"  # both replicas: see the README
+    assert services["worker-ha"]["stop_grace_period"]  # time for a warm shutdown
+    for name in ("redis-replica-1", "redis-replica-2", "sentinel-1", "beat-ha", "worker-ha"):
+        assert services[name]["healthcheck"]["test"], name
+
+
+def test_the_sentinel_command_watches_the_primary_with_passwords(tmp_path: Path) -> None:
+    """The profile's own Redis and sentinel commands, run for real on free ports (`redis`, the
+    service's host name, becomes 127.0.0.1)."""
+    services = _compose()["services"]
+    env = {"REDIS_PASSWORD": "pw-1234", "SENTINEL_PASSWORD": "sn-5678", "PATH": "/usr/bin:/bin"}
+    primary_port, sentinel_port = free_port(), free_port()
+    primary = _run_service(services["redis"], tmp_path / "redis", env, primary_port)
+    script = services["sentinel-1"]["command"][-1].replace(
+        "mymaster redis 6379", f"mymaster 127.0.0.1 {primary_port}"
+    )
+    sentinel = _run_script(script, tmp_path / "sentinel", env, sentinel_port)
+    try:
+        watcher = redis.Redis(port=sentinel_port, password="sn-5678", socket_connect_timeout=0.2)
+
+        def watching() -> bool:
+            try:
+                master = watcher.sentinel_master("mymaster")
+            except (redis.ConnectionError, redis.ResponseError):
+                return False
+            return bool(master["is_master"]) and not master["is_sdown"]
+
+        wait_until(watching, 15, "the compose sentinel to watch the primary")
+    finally:
+        for process in (sentinel, primary):
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _run_service(
+    service: dict[str, Any], folder: Path, env: dict[str, str], port: int
+) -> subprocess.Popen[bytes]:
+    return _run_script(service["command"][-1], folder, env, port)
+
+
+def _run_script(
+    script: str, folder: Path, env: dict[str, str], port: int
+) -> subprocess.Popen[bytes]:
+    """A service's `sh -c` command as compose runs it (`$$` is `$`), in `folder`, on `port`."""
+    folder.mkdir(parents=True)
+    script = script.replace("$$", "$").replace("/tmp/", f"{folder}/")
+    script = script.replace("exec redis-server", f"exec {redis_server_binary()}")
+    script += f" --port {port} --bind 127.0.0.1 --dir {folder}"
+    return subprocess.Popen(["sh", "-c", script], cwd=folder, env=env)

@@ -4,8 +4,10 @@ without the campaign's secret, or with a body too large, it does nothing at all.
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -171,6 +173,29 @@ def test_a_body_that_trickles_in_is_cut_off(redis_url: str) -> None:
         sock.sendall(b'{"event": ')  # and the rest never comes
         sock.settimeout(10)
         assert sock.recv(100).startswith(b"HTTP/1.1 408 ")
+
+
+def test_a_huge_field_and_a_client_gone_mid_body_leave_short_lines_and_no_secret(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = _placed_store(redis_url)
+    path = _path(store)
+    uvicorn_log = logging.getLogger("uvicorn")  # it does not propagate to caplog's root
+    uvicorn_log.addHandler(caplog.handler)
+    with caplog.at_level(logging.INFO), serve_in_thread(create_app(store)) as url:
+        event = {"event": "x" * 900_000, "call_id": CALL}
+        assert httpx.post(url + path, json=event, timeout=30).status_code == 204
+        sock = _hold(url, path)  # says 100 bytes...
+        sock.sendall(b'{"event": ')
+        sock.close()  # ...and goes away
+        wait_until(lambda: any("webhook" in r.getMessage() for r in caplog.records), 10, "a log")
+        time.sleep(0.5)  # the dropped request's handling ends
+    uvicorn_log.removeHandler(caplog.handler)
+    served = [r for r in caplog.records if r.name.startswith(("dialer", "uvicorn"))]  # not httpx's
+    assert served and all(len(str(r.__dict__)) < 5000 for r in served), "a field was logged whole"
+    assert not [r for r in served if r.levelno >= logging.ERROR or r.exc_info]
+    secret = path.rsplit("/", 1)[1]
+    assert not [r for r in served if secret in r.getMessage() or secret in str(r.exc_text)]
 
 
 def _status(path: Path) -> dict[str, int]:

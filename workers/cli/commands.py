@@ -9,6 +9,7 @@ from workers.cli import (
     control,  # noqa: F401
     demo,  # noqa: F401
     dnc,  # noqa: F401
+    events,  # noqa: F401
     limits,  # noqa: F401
     report,  # noqa: F401
     retry,  # noqa: F401

@@ -87,4 +87,5 @@ def retry(
     chosen = plan_run(
         settings, contacts, run_options(ctx), campaign=cid, results=output, rejects=rejects
     )
+    chosen.config = chosen.config.model_copy(update={"retry_of": str(results.resolve())})
     launch(settings, chosen, Launch(detach, workers, not no_preflight, dry_run))

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from dialer.endpoint import check_callback_url
+from dialer.private import open_private, private_dir
 from dialer.settings import Settings, load_settings
 from workers.celery_app import make_app
 from workers.cli.app import Out, app
 from workers.cli.listening import listen
 from workers.logs import configure
 from workers.scheduler import send_start
+from workers.server import connections, uploads
 from workers.server.access_log import configure_access_log
 from workers.server.auth import is_loopback, new_token
 from workers.server.context import MIB, Server
 from workers.stack import Stack, open_stack
 
 console = Out(highlight=False)
+TOKEN_FILE = "web-token"  # noqa: S105 (a file name): a generated token when stdout is no terminal
 
 
 @app.command()
@@ -73,9 +78,10 @@ def serve(
     sock = listen(host, port)
     with open_stack(settings, fire=_fire) as stack:
         server = _server(settings, stack, token)
+        uploads.sweep(server.uploads)
         _announce(host, port, settings, stack.embedded, "" if given else token)
-        config = uvicorn.Config(
-            build_app(server), host=host, port=port, log_config=None, log_level="info"
+        config = connections.config(
+            build_app(server), host, port, log_config=None, log_level="info"
         )
         uvicorn.Server(config).run(sockets=[sock])
 
@@ -99,11 +105,22 @@ def _server(settings: Settings, stack: Stack, token: str) -> Server:
 def _announce(host: str, port: int, settings: Settings, embedded: bool, new: str) -> None:
     where = "an embedded Redis and worker" if embedded else "DIALER_REDIS_URL and its workers"
     console.print(f"Serving http://{host}:{port} (API docs at /docs), with {where}.")
-    if new:
-        console.print(f"Open http://{host}:{port}/login?token={new}", soft_wrap=True)
-        console.print("(the API takes the same token: `Authorization: Bearer <token>`)")
+    console.print(f"Open http://{host}:{port}/login and give the token:", soft_wrap=True)
+    if not new:
+        console.print("  DIALER_WEB_TOKEN")
+    elif sys.stdout.isatty():
+        console.print(f"  {new}", soft_wrap=True)
     else:
-        console.print(f"Open http://{host}:{port}/login and give DIALER_WEB_TOKEN.")
+        console.print(f"  the one in {_keep_token(settings.state_dir, new)}", soft_wrap=True)
+    console.print("(the API takes the same token: `Authorization: Bearer <token>`)")
     if not settings.public_url:
         console.print("No --public-url: campaigns started here get no webhook URL (polling only).")
     logging.getLogger("dialer.serve").info("serving", extra={"host": host, "port": port})
+
+
+def _keep_token(state_dir: Path, token: str) -> Path:
+    """Write a generated token to a file only its owner can read (never to a log); its path."""
+    path = private_dir(state_dir) / TOKEN_FILE
+    with open_private(path) as out:
+        out.write(token + "\n")
+    return path

@@ -12,6 +12,7 @@ from dialer.settings import load_settings
 from workers import stack
 from workers.cli.app import Out, app
 from workers.cli.listening import listen
+from workers.server import connections
 from workers.server.receiver import MAX_REQUESTS, PATH, create_app
 
 
@@ -36,14 +37,6 @@ def webhooks(
     store = stack.connect(settings.redis_url)
     sock = listen(host, port)
     Out().print(f"Receiving webhooks at http://{host}:{port}{PATH}/<campaign secret>")
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(store, max_requests=max_requests),
-            host=host,
-            port=port,
-            log_level="warning",
-            limit_concurrency=max_requests * 2,  # connections, idle ones included
-            server_header=False,
-        )
-    )
+    app = create_app(store, max_requests=max_requests)
+    server = uvicorn.Server(connections.config(app, host, port, log_level="warning"))
     server.run(sockets=[sock])

@@ -11,6 +11,7 @@ from dialer.errors import ConfigError
 from dialer.settings import load_settings
 from workers import stack
 from workers.cli.app import Out, app
+from workers.courier import EventTiming
 from workers.processes import worker_command
 from workers.stack import require_durable
 
@@ -27,6 +28,10 @@ def worker(
             "--allow-unsafe-redis", help="Dial even if the Redis may lose claims on a crash."
         ),
     ] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve Prometheus metrics at http://127.0.0.1:PORT/metrics.", min=1),
+    ] = None,
 ) -> None:
     """Serve the dialer's queues on DIALER_REDIS_URL (dial, follow, and the tick).
 
@@ -37,9 +42,12 @@ def worker(
     if not settings.redis_url:
         raise ConfigError("DIALER_REDIS_URL is not set; `dialer worker` serves a shared Redis")
     settings.require_api_key()
+    EventTiming.parse(settings.events_timing)  # a bad DIALER_EVENTS_TIMING is named here
     store = stack.connect(settings.redis_url)
     if warning := require_durable(store, settings):
         Out(stderr=True).print(f"Warning: {warning}", markup=False, highlight=False)
     store.redis.close()
+    if metrics_port is not None:  # read by the worker's MetricsStep (DIALER_METRICS_PORT)
+        os.environ["DIALER_METRICS_PORT"] = str(metrics_port)
     argv = worker_command(concurrency, name)
     os.execv(argv[0], argv)  # noqa: S606  (argv is ours; no shell, no secrets)

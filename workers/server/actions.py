@@ -176,5 +176,7 @@ def retry(server: Server, cid: str, statuses: list[str]) -> str:
         raise ApiError(
             422, f"no contact of {cid} ended {', '.join(sorted(chosen))}", field="statuses"
         )
-    _submit(server, lifecycle.retry_plan(config, new, picked, server.files(new)))
+    plan = lifecycle.retry_plan(config, new, picked, server.files(new))
+    plan.config = plan.config.model_copy(update={"retry_of": str(results.resolve())})
+    _submit(server, plan)
     return new

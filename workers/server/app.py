@@ -2,8 +2,13 @@
 
 /api/...            the REST API, every route behind the bearer token
 /webhooks/oneinbox  OneInbox's webhooks, handled by `workers.server.receiver` (outside the token)
-/docs               the OpenAPI document, rendered; /openapi.json is the document itself
+/metrics            Prometheus metrics (`workers.server.api.metrics`), behind the token
+/docs               the OpenAPI document, rendered here as plain HTML (no script, nothing
+                    fetched from elsewhere); /openapi.json is the document itself
 /, /login, ...      the web app's pages (`workers.server.web.pages`), behind a session cookie
+
+Before any route, `workers.server.guard` refuses what lacks the token or a session from its
+headers alone, bounds bodies and parallel uploads, and adds the security headers.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from workers.server import errors, receiver, uploads
+from workers.server import apidocs, errors, guard, receiver, uploads
 from workers.server.api import campaigns as api_campaigns
 from workers.server.api import events
+from workers.server.api import metrics as api_metrics
 from workers.server.api import schedules as api_schedules
 from workers.server.auth import require_token
 from workers.server.context import WEBHOOK_PATH, Server
@@ -27,12 +33,16 @@ contact ends with a status. Every /api route takes `Authorization: Bearer <token
 
 def build_app(server: Server) -> FastAPI:
     """The whole server: API, webhook route, docs, pages."""
-    app = FastAPI(title="dialer", description=DESCRIPTION, version="1", docs_url="/docs")
+    app = FastAPI(
+        title="dialer", description=DESCRIPTION, version="1", docs_url=None, redoc_url=None
+    )
+    apidocs.install(app)
     errors.install(app)
     guarded = [Depends(require_token(server.token))]
     app.include_router(api_campaigns.router(server), dependencies=guarded)
     app.include_router(events.router(server), dependencies=guarded)
     app.include_router(api_schedules.router(server), dependencies=guarded)
+    app.include_router(api_metrics.router(server), dependencies=guarded)
     pages.install(app, server)
 
     @app.get("/healthz", include_in_schema=False)
@@ -41,6 +51,9 @@ def build_app(server: Server) -> FastAPI:
         return {"status": "ok"}
 
     app.add_middleware(UploadLimit, limit=server.max_upload_bytes)
+    app.add_middleware(guard.Bounded)
+    app.add_middleware(guard.Authenticated, token=server.token, sessions=server.sessions)
+    app.add_middleware(guard.Headers)
     app.add_middleware(WebhookRoute, receiver=receiver.create_app(server.store))
     return app
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from dialer.settings import Settings
 from dialer.store import Store
+from workers.server.web.login import Sessions
 
 MIB = 1024 * 1024
 WEBHOOK_PATH = "/webhooks/oneinbox"
@@ -23,6 +25,13 @@ class Server:
     public_url: str | None = None
     max_upload_bytes: int = 50 * MIB
     events_every_s: float = 1.0
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        """The web pages' live sessions (their cookies are `Secure` when the public URL is
+        https)."""
+        secure = (self.public_url or "").lower().startswith("https://")
+        return Sessions(self.token, secure=secure)
 
     @property
     def uploads(self) -> Path:

@@ -9,7 +9,8 @@ can: each campaign's webhook URL ends in a random secret (`/webhooks/oneinbox/<s
 other path is 404; a body is refused (413) from its Content-Length or as soon as it grows past
 MAX_BODY_BYTES while streaming, before it is held in memory; a body that trickles in is cut off
 (408); at most `max_requests` are handled at once (503 beyond); a call id must look like one
-of OneInbox's (a UUID or `call_...`).
+of OneInbox's (a UUID or `call_...`). A client that goes away mid-body is dropped without a
+traceback (its path holds the secret), and an event's name is logged cut to 64 characters.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dialer.store import Store
@@ -31,6 +33,7 @@ log = logging.getLogger("dialer.webhooks")
 MAX_BODY_BYTES = 1 << 20  # events are a few KB; a long call's transcript event is the largest
 MAX_REQUESTS = 32
 BODY_TIMEOUT_S = 10.0
+MAX_LOGGED = 64  # characters of an event's name in the log (the rest of it is anyone's)
 PATH = "/webhooks/oneinbox"
 CLOSE = {"Connection": "close"}  # a refused request's connection is closed, its body unread
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
@@ -75,10 +78,12 @@ def create_app(
             return Response(status_code=413, headers=CLOSE)
         except TimeoutError:
             return Response(status_code=408, headers=CLOSE)
+        except ClientDisconnect:  # nobody to answer, nothing to log (the path holds the secret)
+            return Response(status_code=400, headers=CLOSE)
         event = _parse(body)
         if event is None or not _CALL_ID.match(str(event.get("call_id", ""))):
             return Response(status_code=400)
-        call_id, kind = str(event["call_id"]), str(event.get("event", ""))
+        call_id, kind = str(event["call_id"]), str(event.get("event", ""))[:MAX_LOGGED]
         nudged = await run_in_threadpool(store.nudge, call_id, cid)
         log.info(
             "webhook", extra={"campaign": cid, "event": kind, "call_id": call_id, "nudged": nudged}

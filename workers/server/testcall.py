@@ -7,21 +7,31 @@ from pathlib import Path
 from typing import Any
 
 from campaigns import lifecycle
+from dialer.account import DEFAULT_ACCOUNT, NumberRules
 from dialer.client import OneInboxClient
 from dialer.errors import InputError, InvalidNumber
 from dialer.http import make_http_client
 from dialer.models import Call, CallRequest
 from dialer.phone import normalize
 from dialer.settings import Settings
+from dialer.store import Store
+from dialer.testcall import place_test_call
 from workers.server import forms
 
 TEST_METADATA = {"dialer_test_call": "1"}
 
 
 def place(
-    settings: Settings, contacts: Path, values: dict[str, Any], to: str, variables: dict[str, str]
+    settings: Settings,
+    store: Store,
+    contacts: Path,
+    values: dict[str, Any],
+    to: str,
+    variables: dict[str, str],
 ) -> Call:
-    """Dial `to` once, as the campaign of `contacts` with run options `values` would."""
+    """Dial `to` once, as the campaign of `contacts` with run options `values` would, through
+    the same claim as its calls (the account's do-not-call list, limits and the number's gap;
+    not the calling window): refused, an InputError says why and nothing is dialled."""
     opts = forms.build(values, webhook_url=None)
     try:
         number = normalize(to.strip(), opts.default_region)
@@ -41,5 +51,11 @@ def place(
         variables=variables,
         metadata=TEST_METADATA,
     )
+    account = config.account or DEFAULT_ACCOUNT
+    rules = NumberRules(config.min_gap_s, 0)
+    defaults = settings.account_defaults()
     with http:
-        return OneInboxClient(http).create_call(request)
+        client = OneInboxClient(http)
+        return place_test_call(
+            store, client, account, request, rules=rules, account_defaults=defaults
+        )

@@ -1,7 +1,9 @@
 """Uploaded lists: streamed to the state folder (mode 0600) under a size limit.
 
 A list is known by its file name within the server: it is kept at `uploads/<name>`, so the same
-name uploaded again is the same list, and the rules of running a list again apply to it.
+name uploaded again is the same list, and the rules of running a list again apply to it. While
+it arrives it is `.<name>.<random>.part`: removed when the request ends however it ends, and
+any left by a server that was stopped mid-upload are swept when the next one starts.
 """
 
 from __future__ import annotations
@@ -72,6 +74,14 @@ def discarded(part: Path) -> Iterator[Path]:
         yield part
     finally:
         part.unlink(missing_ok=True)
+
+
+def sweep(folder: Path) -> int:
+    """Remove the partial uploads a stopped server left in `folder`; how many there were."""
+    found = list(folder.glob(".*.part")) if folder.is_dir() else []
+    for part in found:
+        part.unlink(missing_ok=True)
+    return len(found)
 
 
 def content_length_ok(header: str | None, limit: int) -> bool:

@@ -16,6 +16,7 @@ from dialer.campaign import CampaignConfig
 from dialer.run_options import RunOptions
 from dialer.settings import Settings
 from dialer.store import Store
+from tests.support import campaign_args, dialer_cli
 from workers.cli import app
 from workers.scheduler import Schedule, load
 
@@ -27,6 +28,7 @@ OPTIONS: dict[str, object] = {
     "agent_id": None,
     "from_number": None,
     "webhook_url": None,
+    "events_url": None,
     "phone_column": None,
     "default_region": "US",
     "dnc": None,
@@ -103,6 +105,7 @@ def test_a_schedule_stored_by_the_previous_version_still_loads() -> None:
         "min_gap": "30m",
         "max_cost": None,
         "pause_on_failures": "30/50",
+        "events_url": None,
     }  # options added later take their defaults
     assert RunOptions.model_validate(job.run).model_dump() == stored | added_since
 
@@ -131,3 +134,21 @@ def test_schedule_add_stores_the_options_given(redis_url: str, tmp_path: Path) -
         deadline="18:00",
         tz="Europe/Paris",
     )
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--max-concurrent", str(2**64)), ("--max-attempts", "1000"), ("--rate", "5000/s"),
+     ("--rate", "0.01/h"), ("--retry-delay", "9" * 30 + "d"), ("--min-gap", "9" * 5000 + "s"),
+     ("--start-at", "9999-12-31T23:59-05:00"), ("--deadline", "0001-01-01T00:00+05:00")],
+)  # fmt: skip
+def test_an_absurd_value_is_refused_naming_its_option(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    (tmp_path / "c.csv").write_text("phone\n+14155550100\n")
+    env = {"ONEINBOX_API_KEY": "oi_sk_test", "DIALER_STATE_DIR": str(tmp_path / "state")}
+    done = dialer_cli(campaign_args("run", "c.csv", option, value), env, tmp_path, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("error: ") and option.lstrip("-") in done.stderr.split(":")[1]
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr) < 400, "the message echoes the whole value"

@@ -82,3 +82,12 @@ def test_validate_command_line_prints_a_message_and_exits_2(tmp_path: Path) -> N
     assert done.returncode == 2
     assert done.stderr.splitlines()[0].startswith(f"error: {source}: this is a binary file, not")
     assert "Traceback" not in done.stderr
+
+
+def test_a_carriage_return_in_a_quoted_cell_is_read_without_a_traceback(tmp_path: Path) -> None:
+    for content in (b'phone,"a\rb"\n+14155550100,x\n', b'phone,name\n+14155550100,"a\rb"\n'):
+        source = tmp_path / "cr.csv"
+        source.write_bytes(content)
+        result = runner.invoke(app, ["validate", str(source), "--rejects", str(tmp_path / "r")])
+        assert result.exit_code == 0, result.output
+        assert "+14155550100" in result.output

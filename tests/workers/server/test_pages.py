@@ -9,13 +9,23 @@ from datetime import UTC, datetime, timedelta
 from starlette.requests import Request
 
 from workers.server.web.details import ahead, duration
-from workers.server.web.login import COOKIE, login, same_origin, session_of
+from workers.server.web.login import (
+    COOKIE,
+    Session,
+    Sessions,
+    login,
+    logout,
+    same_origin,
+    session_of,
+)
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def _request(cookie: str = "", origin: str | None = None) -> Request:
+def _request(cookie: str = "", origin: str | None = None, site: str | None = None) -> Request:
     headers = [(b"host", b"127.0.0.1:8000")]
+    if site is not None:
+        headers.append((b"sec-fetch-site", site.encode()))
     if cookie:
         headers.append((b"cookie", f"{COOKIE}={cookie}".encode()))
     if origin is not None:
@@ -25,27 +35,60 @@ def _request(cookie: str = "", origin: str | None = None) -> Request:
     return Request(scope)
 
 
-def _cookie(token: str) -> str:
-    answer = login(token, _request())
+def _cookie(sessions: Sessions) -> str:
+    answer = login(sessions, _request())
     header = answer.headers["set-cookie"]
     assert "HttpOnly" in header and "SameSite=strict" in header
     return header.split(f"{COOKIE}=", 1)[1].split(";", 1)[0]
 
 
 def test_a_session_is_only_one_signed_with_this_servers_token() -> None:
-    cookie = _cookie("server-token")
-    mine = session_of("server-token", _request(cookie))
+    server = Sessions("server-token")
+    cookie = _cookie(server)
+    mine = session_of(server, _request(cookie))
     assert mine is not None and len(mine.csrf) == 40
-    assert session_of("another-token", _request(cookie)) is None
+    assert session_of(Sessions("another-token"), _request(cookie)) is None
     nonce, signature = cookie.split(".")
-    assert session_of("server-token", _request(f"x{nonce}.{signature}")) is None
-    assert session_of("server-token", _request("")) is None
+    assert session_of(server, _request(f"x{nonce}.{signature}")) is None
+    assert session_of(server, _request("")) is None
 
 
 def test_each_session_has_its_own_csrf_token() -> None:
-    first = session_of("t", _request(_cookie("t")))
-    second = session_of("t", _request(_cookie("t")))
+    server = Sessions("t")
+    first = session_of(server, _request(_cookie(server)))
+    second = session_of(server, _request(_cookie(server)))
     assert first is not None and second is not None and first.csrf != second.csrf
+
+
+def test_a_logged_out_cookie_no_longer_works() -> None:
+    server = Sessions("t")
+    cookie = _cookie(server)
+    session = session_of(server, _request(cookie))
+    assert isinstance(session, Session)
+    logout(server, session)
+    assert session_of(server, _request(cookie)) is None
+    assert session_of(Sessions("t"), _request(_cookie(server))) is None  # a restart ends it
+
+
+def test_a_session_ends_after_its_age() -> None:
+    now = [0.0]
+    server = Sessions("t", max_age_s=60, clock=lambda: now[0])
+    cookie = _cookie(server)
+    assert session_of(server, _request(cookie)) is not None
+    now[0] = 61
+    assert session_of(server, _request(cookie)) is None
+
+
+def test_the_cookie_is_secure_when_the_public_url_is_https() -> None:
+    assert "secure" not in login(Sessions("t"), _request()).headers["set-cookie"].lower()
+    secure = login(Sessions("t", secure=True), _request()).headers["set-cookie"]
+    assert "secure" in secure.lower()
+
+
+def test_a_cookie_that_is_not_ascii_is_no_session() -> None:
+    server = Sessions("t")
+    assert session_of(server, _request("a.\u00e9")) is None
+    assert session_of(server, _request("\u00e9.\u00e9\u00e9")) is None
 
 
 def test_a_form_from_another_site_is_not_same_origin() -> None:
@@ -53,6 +96,10 @@ def test_a_form_from_another_site_is_not_same_origin() -> None:
     assert same_origin(_request())  # no Origin header: the CSRF token decides
     assert not same_origin(_request(origin="https://evil.example"))
     assert not same_origin(_request(origin="null"))
+    # A browser that names the site decides, even when no-referrer made its Origin `null`.
+    assert same_origin(_request(origin="null", site="same-origin"))
+    assert not same_origin(_request(origin="http://127.0.0.1:8000", site="cross-site"))
+    assert not same_origin(_request(site="same-site"))
 
 
 def test_times_in_words() -> None:

@@ -7,6 +7,7 @@ import csv
 import fcntl
 import io
 import json
+import stat
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -286,13 +287,19 @@ def test_the_token_and_the_key_never_reach_a_log_line(served: Served) -> None:
     with served.client() as api:
         assert api.get("/api/campaigns", params={"token": TOKEN}).status_code == 200
         assert api.get(f"/api/campaigns/{TOKEN}").status_code == 404
+    in_url = httpx.get(f"{served.url}/login", params={"token": TOKEN}, follow_redirects=False)
+    assert in_url.status_code == 200 and "set-cookie" not in in_url.headers  # no login by URL
+    by_post = httpx.post(f"{served.url}/login", data={"token": TOKEN}, follow_redirects=False)
+    assert by_post.status_code == 303 and "dialer_session=" in by_post.headers["set-cookie"]
+    assert by_post.headers["location"] == "/"
     logs = served.err.read_text() + served.out.read_text()
-    assert '"GET /api/campaigns?token=[redacted] HTTP/1.1" 200' in logs, logs[-2000:]
+    assert '"GET /api/campaigns?[query] HTTP/1.1" 200' in logs, logs[-2000:]
+    assert '"GET /login?[query] HTTP/1.1" 200' in logs and '"POST /login HTTP/1.1" 303' in logs
     assert TOKEN not in logs
     assert DEFAULT_API_KEY not in logs
 
 
-def test_a_generated_token_is_printed_once_and_a_public_host_gets_a_warning(
+def test_a_generated_token_is_kept_in_a_private_file_and_a_public_host_gets_a_warning(
     tmp_path: Path, simulator: RunningSimulator
 ) -> None:
     port = free_port()
@@ -306,14 +313,16 @@ def test_a_generated_token_is_printed_once_and_a_public_host_gets_a_warning(
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: _up(url), 60, "the server to answer")
-        printed = out.read_text()
+        printed = " ".join(out.read_text().split())
         assert "put TLS in front" in printed
-        token = printed.split("/login?token=", 1)[1].split()[0]
+        kept = tmp_path / "state" / "web-token"
+        assert f"the one in {kept}" in printed  # stdout is a file here, not a terminal
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+        token = kept.read_text().strip()
         headers = {"Authorization": f"Bearer {token}"}
         assert httpx.get(f"{url}/api/campaigns", headers=headers).status_code == 200
         assert httpx.get(f"{url}/api/campaigns").status_code == 401
     finally:
         process.terminate()
         process.wait(timeout=60)
-    assert printed.count(token) == 1
-    assert token not in err.read_text()
+    assert token not in out.read_text() and token not in err.read_text()

@@ -125,15 +125,45 @@ def test_inspect_shows_columns_counts_rejects_and_samples(
         ({"webhook_url": "gopher://127.0.0.1:6379/_FLUSHALL"}, "webhook_url"),
         ({"webhook_url": "http://169.254.169.254/latest/meta-data"}, "webhook_url"),
         ({"webhook_url": "file:///etc/passwd"}, "webhook_url"),
+        ({"rate": "1" + "0" * 40 + "/s"}, "rate"),
+        ({"rate": "0." + "0" * 300 + "1/h"}, "rate"),
+        ({"rate": "5000/s"}, "rate"),
+        ({"rate": "0.01/h"}, "rate"),
+        ({"max_concurrent": str(2**64)}, "max_concurrent"),
+        ({"max_attempts": str(10**9)}, "max_attempts"),
+        ({"retry_delay": "9" * 30 + "d"}, "retry_delay"),
+        ({"retry_delay": "9" * 5000 + "s"}, "retry_delay"),
+        ({"min_gap": "9" * 30 + "d"}, "min_gap"),
+        ({"start_at": "9999-12-31T23:59:00-05:00"}, "start_at"),
+        ({"start_at": "0001-01-01T00:00:00+05:00"}, "start_at"),
+        ({"deadline": "9999-12-31T23:59:00-05:00"}, "deadline"),
+        ({"deadline": "0001-01-01T00:00:00+05:00"}, "deadline"),
+        ({"window": "08:00-" + "9" * 50_000}, "window"),
     ],
 )
 def test_a_bad_option_is_a_422_naming_it(
     api: httpx.Client, form: dict[str, str], field: str
 ) -> None:
     answer = _create(api, **form)
-    assert answer.status_code == 422, answer.text
+    assert answer.status_code == 422, answer.text[:300]
     assert answer.json()["field"] == field
     assert answer.json()["error"]
+    assert len(answer.text) < 1000, "the error echoes the whole value"
+
+
+@pytest.mark.parametrize(
+    "content", [b'phone,name\n+14155552001,"a\rb"\n', b'phone\n"+1415\r5552001"\n']
+)
+def test_a_carriage_return_inside_a_quoted_cell_is_never_a_500(
+    api: httpx.Client, content: bytes
+) -> None:
+    for answer in (
+        _create(api, content=content),
+        api.post("/api/contacts/inspect", files={"file": ("leads.csv", content)}),
+    ):
+        assert answer.status_code in (200, 201, 422), answer.text
+        if answer.status_code == 422:
+            assert answer.json()["field"] == "file" and "leads.csv" in answer.json()["error"]
 
 
 def test_a_file_that_is_not_a_contact_list_is_a_422_on_file(api: httpx.Client) -> None:
@@ -146,6 +176,16 @@ def test_a_file_that_is_not_a_contact_list_is_a_422_on_file(api: httpx.Client) -
     assert api.get("/api/campaigns").json() == []
     missing = api.post("/api/campaigns", data={"agent_id": DEFAULT_AGENT_ID})
     assert missing.status_code == 422 and missing.json()["field"] == "file"
+
+
+def test_a_refused_upload_leaves_no_partial_file(api: httpx.Client, tmp_path: Path) -> None:
+    files = {"file": ("leads.csv", CONTACTS)}
+    refused = api.post("/api/contacts/inspect", files=files, data={"default_region": "XX"})
+    assert refused.status_code == 422 and refused.json()["field"] == "default_region"
+    assert _create(api, rate="fast").status_code == 422
+    assert _create(api, content=b"name\nAnn\n").status_code == 422
+    assert list((tmp_path / "uploads").glob("*.part")) == []
+    assert list((tmp_path / "uploads").glob(".*")) == []
 
 
 def test_an_upload_over_the_limit_is_refused(api: httpx.Client, tmp_path: Path) -> None:

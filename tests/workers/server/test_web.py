@@ -7,13 +7,16 @@ README's screenshots to docs/screenshots/.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +36,11 @@ from workers.processes import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
+
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # the site fixture skips (or fails under CI) without Playwright
+    PlaywrightTimeout = TimeoutError  # type: ignore[assignment,misc]
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -77,6 +85,14 @@ def chromium() -> str:
     return str(found)
 
 
+def log_in(tab: Page, url: str, token: str) -> None:
+    """Log in as a person does: the token typed into the login form."""
+    tab.goto(f"{url}/login")
+    tab.get_by_label("Token").fill(token)
+    tab.get_by_role("button", name="Log in").click()
+    tab.wait_for_url(f"{url}/")
+
+
 @dataclass
 class Site:
     """The running server and a browser logged in to it."""
@@ -92,7 +108,7 @@ class Site:
         tab = context.new_page()
         tab.set_default_timeout(30_000)
         if logged_in:
-            tab.goto(f"{self.url}/login?token={TOKEN}")
+            log_in(tab, self.url, TOKEN)
         return tab
 
     def sent(self, call_id: str) -> dict[str, str]:
@@ -214,13 +230,14 @@ def test_login_sets_a_strict_http_only_cookie_and_pages_need_it(site: Site) -> N
     tab.goto(f"{site.url}/campaigns/new")
     assert tab.url == f"{site.url}/login"
     shot(tab, "login")
-    tab.goto(f"{site.url}/login?token=wrong")
+    tab.get_by_label("Token").fill("wrong")
+    tab.get_by_role("button", name="Log in").click()
     assert "not this server's" in tab.inner_text("main")
     tab.get_by_label("Token").fill(TOKEN)
     tab.get_by_role("button", name="Log in").click()
     tab.wait_for_url(f"{site.url}/")
-    tab.goto(f"{site.url}/login?token={TOKEN}")
-    assert tab.url == f"{site.url}/", "the token stays in the address bar"
+    history = tab.evaluate("[document.referrer, location.href]")
+    assert all(TOKEN not in url for url in history), "the token reached an address"
     (cookie,) = tab.context.cookies()
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     # A form posted with the session and a forged CSRF token is refused (every form and every
@@ -370,3 +387,51 @@ def test_the_campaign_page_fits_a_phone(site: Site) -> None:
     tab.locator("[data-state]", has_text="Done").wait_for(timeout=60_000)
     assert fits(tab)
     shot(tab, "phone-campaign")
+
+
+@contextlib.contextmanager
+def framing_page(target: str) -> Iterator[str]:
+    """Another page of the same site (127.0.0.1, another port) that frames `target`."""
+    html = f'<!doctype html><iframe src="{target}" width="1200" height="800"></iframe>'.encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_page_of_the_same_site_cannot_frame_a_click(site: Site) -> None:
+    with site.api() as api:
+        created = api.post(
+            "/api/campaigns",
+            files={"file": ("framed.csv", _people(5, 5000).encode())},
+            data={"rate": "1/h", "window": "always"},
+        )
+        assert created.status_code == 201, created.text
+        cid = created.json()["id"]
+        tab = site.page()  # logged in: the session cookie is in this browser
+        tab.on("dialog", lambda dialog: dialog.accept())
+        with framing_page(f"{site.url}/campaigns/{cid}") as evil:
+            tab.goto(evil)
+            button = tab.frame_locator("iframe").get_by_role("button", name="Cancel")
+            with contextlib.suppress(PlaywrightTimeout):
+                button.click(timeout=5_000)
+            tab.wait_for_timeout(1_000)
+        assert api.get(f"/api/campaigns/{cid}").json()["state"] == "running"
+        framed = api.get(f"/campaigns/{cid}", follow_redirects=False)
+        assert "frame-ancestors 'none'" in framed.headers["content-security-policy"]
+        assert framed.headers["x-frame-options"] == "DENY"
+        api.post(f"/api/campaigns/{cid}/cancel")

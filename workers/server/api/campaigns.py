@@ -65,8 +65,8 @@ def _intake(api: APIRouter, server: Server) -> None:
         sheet: Annotated[str | None, Form(description="The .xlsx sheet to read.")] = None,
     ) -> Inspection:
         """Read a list as a campaign would, dial nobody: columns, counts, rejects, samples."""
-        part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
         options = LoadOptions(phone_column=phone_column, default_region=default_region, sheet=sheet)
+        part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
         with uploads.discarded(part):
             name = uploads.list_name(file.filename)
             return await run_in_threadpool(inspect_list, part, name, options)

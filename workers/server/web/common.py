@@ -40,7 +40,7 @@ def viewer(server: Server) -> Callable[[Request], Session]:
     """A dependency: the logged-in session (pages redirect to the login without one)."""
 
     def viewing(request: Request) -> Session:
-        return require_session(server.token, request)
+        return require_session(server.sessions, request)
 
     return viewing
 
@@ -49,7 +49,7 @@ def sender(server: Server) -> Callable[[Request], Coroutine[Any, Any, Session]]:
     """A dependency for forms: the session, with its CSRF token checked."""
 
     async def sending(request: Request) -> Session:
-        return await require_form_session(server.token, request)
+        return await require_form_session(server.sessions, request)
 
     return sending
 

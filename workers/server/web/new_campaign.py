@@ -208,7 +208,7 @@ def call_once(server: Server, part: Path, filename: str | None, form: Draft, to:
         values = form.with_variables(found.columns)
         first = found.samples[0].variables if found.samples else {}
         sent = {k: v for k, v in first.items() if k in form.variables(found.columns)}
-        call = testcall.place(server.settings, part, values, to, sent)
+        call = testcall.place(server.settings, server.store, part, values, to, sent)
     except PAGE_ERRORS as exc:
         return Said(False, f"Test call not placed: {message(exc)}")
     return Said(True, f"Test call placed to {call.to_number}: call {call.id}, {call.status}.")

@@ -4,7 +4,7 @@ Every page shows what the API shows (`views`, `campaigns`, `files`), through the
 the /api routes call; the pages only render it. Forms post with the session's CSRF token; a
 request without a session is sent to /login.
 
-/login, /logout            the session (the token from `dialer serve`'s URL, or typed)
+/login, /logout            the session (the token typed or pasted into the form)
 /                          the campaigns
 /campaigns/new             upload, check, test call, start (pages_new)
 /campaigns/{id}            one campaign; /campaigns/{id}/live its server-sent updates
@@ -69,21 +69,18 @@ def _session_routes(server: Server) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
     @pages.get("/login")
-    def login_form(request: Request, token: str | None = None) -> Response:
-        if token is not None and token_ok(server.token, token):
-            return login(server.token, request)
-        wrong = "That token is not this server's." if token else ""
-        return page(request, "login.html", 401 if wrong else 200, error=wrong)
+    def login_form(request: Request) -> Response:
+        return page(request, "login.html")
 
     @pages.post("/login")
     def login_post(request: Request, token: Annotated[str, Form()] = "") -> Response:
         if same_origin(request) and token_ok(server.token, token):
-            return login(server.token, request)
+            return login(server.sessions, request)
         return page(request, "login.html", 401, error="That token is not this server's.")
 
     @pages.post("/logout")
     def logout_post(session: Annotated[Session, Depends(sender(server))]) -> Response:
-        return logout()
+        return logout(server.sessions, session)
 
     return pages
 
