@@ -18,6 +18,12 @@ PHONE_HEADERS = (
     "business_phone", "home_phone", "phone_e164", "e164",
 )  # fmt: skip
 RESERVED = ("from_number", "agent_id", "timezone", "country")
+# Header spellings of the country column, best first: CRM exports and other languages' words.
+COUNTRY_HEADERS = (
+    "country", "country/region", "country_region", "mailing_country", "billing_country",
+    "shipping_country", "country_code", "country_name", "pays", "land", "pais", "país", "paese",
+    "nazione",
+)  # fmt: skip
 # A file with all of these is a results file fed back in: its result columns are not variables.
 RESULTS_MARKERS = frozenset(RESULTS_FILE_MARKERS)
 
@@ -37,6 +43,7 @@ class Layout:
     variables: tuple[tuple[str, int], ...]
     reserved: tuple[tuple[str, int], ...]
     is_results_file: bool
+    fallbacks: tuple[int, ...] = ()  # other phone columns, read in turn when the phone is empty
 
     @property
     def phone_column(self) -> str:
@@ -66,14 +73,37 @@ def clean_header(header: Sequence[str], name: str) -> tuple[str, ...]:
     return columns
 
 
+@dataclass(frozen=True)
+class Choices:
+    """What the user chose of a header's roles; None leaves a role to detection.
+
+    `fallbacks` () means none; `country_column` "" means no country column.
+    """
+
+    phone_column: str | None = None
+    variables: Sequence[str] | None = None
+    country_column: str | None = None
+    fallbacks: Sequence[str] | None = None
+
+
 def plan(
-    columns: tuple[str, ...], name: str, phone_column: str | None, variables: Sequence[str] | None
+    columns: tuple[str, ...],
+    name: str,
+    phone_column: str | None = None,
+    variables: Sequence[str] | None = None,
+    choices: Choices | None = None,
 ) -> Layout:
-    """Decide the phone column, the reserved columns and the variables of a header."""
+    """Decide the phone column, its fallbacks, the reserved columns and the variables."""
+    choices = choices or Choices(phone_column, variables)
+    phone_column, variables = choices.phone_column, choices.variables
     keys = [key(c) for c in columns]
     results = set(keys) >= RESULTS_MARKERS
     phone = _phone_index(columns, keys, name, phone_column, results)
-    reserved = tuple((k, i) for i, k in enumerate(keys) if k in RESERVED and i != phone)
+    country = _country_index(columns, keys, name, choices.country_column, phone)
+    reserved = tuple(
+        (k, i) for i, k in enumerate(keys) if k in RESERVED and k != "country" and i != phone
+    )
+    reserved += (("country", country),) if country is not None else ()
     if variables is not None:
         chosen = tuple((columns[i], i) for i in _named(columns, keys, variables, name))
     else:
@@ -85,7 +115,39 @@ def plan(
             for i, c in enumerate(columns)
             if i not in skip and not re.fullmatch(r"column_\d+", keys[i])
         )
-    return Layout(columns, phone, chosen, reserved, results)
+    fallbacks = _fallbacks(columns, keys, name, choices.fallbacks, phone, results)
+    return Layout(columns, phone, chosen, reserved, results, fallbacks)
+
+
+def _country_index(
+    columns: tuple[str, ...], keys: list[str], name: str, wanted: str | None, phone: int
+) -> int | None:
+    if wanted is not None:
+        return (
+            _named(columns, keys, [wanted], name, option="--country-column")[0] if wanted else None
+        )
+    for header in COUNTRY_HEADERS:
+        if header in keys and keys.index(header) != phone:
+            return keys.index(header)
+    return None
+
+
+def _fallbacks(
+    columns: tuple[str, ...],
+    keys: list[str],
+    name: str,
+    wanted: Sequence[str] | None,
+    phone: int,
+    results: bool,
+) -> tuple[int, ...]:
+    """The other phone columns: those named, or every one the header has, in its order."""
+    if wanted is not None:
+        found = _named(columns, keys, wanted, name, option="--fallback-columns")
+        return tuple(dict.fromkeys(i for i in found if i != phone))
+    skip = RESULT_COLUMNS if results else ()
+    return tuple(
+        i for i, k in enumerate(keys) if i != phone and k in PHONE_HEADERS and k not in skip
+    )
 
 
 def _phone_index(

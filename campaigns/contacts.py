@@ -32,7 +32,7 @@ from typing import IO, BinaryIO
 import phonenumbers
 
 from campaigns.batch import ContactBatch
-from campaigns.columns import Layout, clean_header, names_phone, plan
+from campaigns.columns import Choices, Layout, clean_header, names_phone, plan
 from campaigns.model import Contact, Reject
 from campaigns.numbers import Numbers, NumbersHere, numbers_elsewhere
 from campaigns.rows import RowReader
@@ -51,6 +51,9 @@ class LoadOptions:
     """How to read a contacts file; the defaults suit a US list with a recognisable header.
 
     `variables` None means every column that is not the phone, a reserved or a result column.
+    `country_column` None finds one by its header (`Country`, `Mailing Country`, `Pays`...), ""
+    means none. `fallback_columns`: phone columns read in turn when the phone column is empty;
+    None finds them by their headers (`Mobile`, `Work Phone`...), in the file's order.
     `allow_types` None allows every type; the default is every type but the special ones
     (`dialer.phone_types.SPECIAL_TYPES`). `dnc` holds E.164 numbers never to dial.
     """
@@ -61,6 +64,8 @@ class LoadOptions:
     allow_types: frozenset[str] | None = DEFAULT_TYPES
     dnc: frozenset[str] = frozenset()
     sheet: str | None = None
+    country_column: str | None = None
+    fallback_columns: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         region = self.default_region.upper()
@@ -122,9 +127,35 @@ class ContactFile:
         return self.layout.columns
 
     @property
+    def delimiter(self) -> str:
+        """The CSV's delimiter (`,` for a workbook): results and rejects are written with it."""
+        return self._table.delimiter or ","
+
+    @property
     def phone_column(self) -> str:
         """The header of the column read as the phone number."""
         return self.layout.phone_column
+
+    @property
+    def country_column(self) -> str | None:
+        """The header of the column read as each row's country, if there is one."""
+        index = dict(self.layout.reserved).get("country")
+        return None if index is None else self.columns[index]
+
+    @property
+    def fallback_columns(self) -> tuple[str, ...]:
+        """The phone columns read in turn when the phone column is empty."""
+        return tuple(self.columns[i] for i in self.layout.fallbacks)
+
+    @property
+    def sheets(self) -> tuple[str, ...]:
+        """A workbook's sheets, in order (none for a CSV); `sheet` is the one read."""
+        return self._table.sheets
+
+    @property
+    def sheet(self) -> str | None:
+        """The workbook's sheet read (None for a CSV)."""
+        return self._table.sheet
 
     @property
     def variable_columns(self) -> tuple[str, ...]:
@@ -249,7 +280,8 @@ def _layout(table: Table, name: str, options: LoadOptions) -> Layout:
             where=name,
             field="sheet",
         )
-    return plan(columns, name, wanted, options.variables)
+    choices = Choices(wanted, options.variables, options.country_column, options.fallback_columns)
+    return plan(columns, name, choices=choices)
 
 
 def _quoted(sheet: str) -> str:

@@ -8,7 +8,8 @@ between two sweeps (paused and resumed within one) reports only where it ended.
 
 Events (the Standard Webhooks payload: `type`, `timestamp`, `data`):
     campaign.started | paused | resumed | auto_paused | finished
-    contact.finished: the contact's final status, outcome, call and the row's own columns
+    contact.finished: the contact's final status, outcome, call, cost, extracted data and the
+    row's own columns
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def campaign_kinds(
 
 def contact_data(cid: str, config: CampaignConfig, contact: ContactRecord) -> dict[str, Any]:
     """What a `contact.finished` event says of a contact: its status, outcome, call, attempt,
-    and the row's own columns as loaded."""
+    cost, recording, the agent's analysis (extracted data) and the row's own columns as loaded."""
     return {
         "campaign": cid,
         "contact": contact.member,
@@ -81,8 +82,29 @@ def contact_data(cid: str, config: CampaignConfig, contact: ContactRecord) -> di
         "ended_at": contact.ended_at,
         "summary": contact.summary,
         "error": contact.error,
+        "cost_cents": _number(contact.cost_cents),
+        "recording_url": contact.recording_url or None,
+        "analysis": _object(contact.analysis),  # the agent's outcome and extracted data
         "columns": dict(zip(config.columns, contact.cells, strict=False)),
     }
+
+
+def _number(text: str) -> float | None:
+    """A stored number as JSON's, or None when OneInbox reported none."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def _object(text: str) -> dict[str, Any] | None:
+    """A stored JSON object, or None when there is none (or it is not an object)."""
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def sweep(store: Store, outbox: Outbox, default_url: str | None, only: str = "") -> int:

@@ -93,7 +93,7 @@ def load(
         config = config.model_copy(update={"results_path": str(plan.results.resolve())})
     plan.contact_file.refuse_also(listed_numbers(store, config))
     out = open_rejects(plan.rejects_path)
-    batches = stream(plan.contact_file, out, rejects, refuse=refuse)
+    batches = stream(plan.contact_file, out, rejects, refuse=refuse, bom=config.results_bom)
     return _submit(store, config, batches, plan.given)
 
 

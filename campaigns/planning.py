@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from campaigns.contacts import ContactFile, LoadOptions, open_contacts, parse_list, parse_types
 from campaigns.dnc import load_dnc
+from campaigns.excel import CsvStyle
 from campaigns.model import Contact, Reject
 from campaigns.rejects import write_rejects
 from campaigns.retry import RetryPolicy, parse_delays, parse_duration, parse_retry_on
@@ -42,7 +43,18 @@ def load_options(opts: RunOptions) -> LoadOptions:
         allow_types=parse_types(opts.allow_types),
         dnc=numbers,
         sheet=opts.sheet,
+        country_column=_none_or(opts.country_column),
+        fallback_columns=_none_or_list(opts.fallback_columns),
     )
+
+
+def _none_or(text: str | None) -> str | None:
+    """An option's value; "none" as "" (chosen: no such column), None when not given."""
+    return "" if text is not None and text.strip().lower() == "none" else text
+
+
+def _none_or_list(text: str | None) -> tuple[str, ...] | None:
+    return () if _none_or(text) == "" else parse_list(text)
 
 
 def rejects_path(contacts: Path, given: Path | None) -> Path:
@@ -100,6 +112,7 @@ def campaign_config(
     columns: tuple[str, ...],
     variable_columns: tuple[str, ...],
     source: Path,
+    delimiter: str = ",",
 ) -> CampaignConfig:
     """The campaign's settings (agent and from-number: flag > environment)."""
     agent_id = opts.agent_id or settings.agent_id
@@ -132,6 +145,8 @@ def campaign_config(
         columns=columns,
         variable_columns=variable_columns,
         source=str(source.resolve()),
+        delimiter=delimiter,
+        results_bom=opts.bom,
         **calling_times(opts),
     )
 
@@ -183,9 +198,11 @@ def stream(
     rejects: list[Reject],
     *,
     refuse: Callable[[Contact], Reject | None] = lambda contact: None,
+    bom: bool = True,
 ) -> Iterator[Sequence[Contact]]:
     """The file's contacts in batches; rejects are kept as they are found and written at the
-    end in row order. `refuse` rejects a valid contact (its agent or from-number is unknown)."""
+    end in row order, with the file's delimiter (and a byte-order mark unless `bom` is False).
+    `refuse` rejects a valid contact (its agent or from-number is unknown)."""
     for good, bad in contact_file.batches():
         rejects.extend(bad)
         kept = []
@@ -198,7 +215,7 @@ def stream(
         yield kept
     rejects.sort(key=lambda reject: reject.source_row)
     with rejects_out:
-        write_rejects(rejects, rejects_out)
+        write_rejects(rejects, rejects_out, CsvStyle(contact_file.delimiter, bom))
 
 
 @dataclass
@@ -239,6 +256,7 @@ def plan_run(
         columns=tuple(contact_file.columns),
         variable_columns=tuple(contact_file.variable_columns),
         source=contacts,
+        delimiter=contact_file.delimiter,
     )
     return RunPlan(
         config,

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from typing import TextIO
 
+from campaigns.excel import CsvStyle, csv_writer
 from campaigns.model import Reject
 from campaigns.results import neutralise
 
 REJECT_COLUMNS = ("source_row", "phone", "reason", "detail")
 
 
-def write_rejects(rejects: Iterable[Reject], out: TextIO) -> int:
+def write_rejects(rejects: Iterable[Reject], out: TextIO, style: CsvStyle | None = None) -> int:
     """Write `rejects` as CSV (`source_row`, `phone`, `reason`, `detail`); return how many.
 
-    `source_row` 1 is the first data row under the header. Open `out` with `newline=""`.
+    `source_row` 1 is the first data row under the header. Open `out` as UTF-8 with
+    `newline=""`; `style` (by default a byte-order mark and `,`) as `campaigns.excel` says.
     Cells a spreadsheet would run as a formula get a leading `'`, as in the results file.
     """
-    writer = csv.writer(out)
+    writer = csv_writer(out, style or CsvStyle())
     writer.writerow(REJECT_COLUMNS)
     count = 0
     for reject in rejects:

@@ -1,18 +1,18 @@
 """A results file read back as one typed `ContactResult` per contact, for the report.
 
-`read_results` takes the file as a text file object. The file may be partial (a campaign still
-running, an export half way): empty cells are missing values, never errors. Only a file without
-the result columns is refused. Cells the results writer guarded against spreadsheets are read as
-they were before.
+`read_results` takes the file as a binary file object, read as the loader reads a contacts file
+(any common encoding, a byte-order mark, `,` or `;`, or `.xlsx`). The file may be partial (a
+campaign still running, an export half way): empty cells are missing values, never errors. Only
+a file without the result columns is refused. Cells the results writer guarded against
+spreadsheets are read as they were before.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TextIO
+from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -20,6 +20,7 @@ from phonenumbers import NumberParseException
 from phonenumbers import timezone as number_timezone
 
 from campaigns.model import ANALYSIS_PREFIX, RESULTS_FILE_MARKERS
+from campaigns.sources import open_table
 from dialer.errors import InputError
 
 CONNECTED = "completed"
@@ -68,14 +69,11 @@ class Bucket:
     of: int = 0
 
 
-def read_results(handle: TextIO, *, name: str) -> list[ContactResult]:
+def read_results(source: BinaryIO, *, name: str) -> list[ContactResult]:
     """The outcomes in a results file; `InputError` naming the file if it is not one."""
-    reader = csv.reader(handle)
+    table = open_table(source, name=name, is_header=_names_results)
     try:
-        header = next(reader, None)
-        if header is None:
-            raise InputError("the file is empty, not a results file", where=name)
-        header = [h.strip().lstrip("\ufeff") for h in header]
+        header = [h.strip().lstrip("\ufeff") for h in table.header]
         missing = [c for c in RESULTS_FILE_MARKERS if c not in header]
         if missing:
             raise InputError(
@@ -83,12 +81,14 @@ def read_results(handle: TextIO, *, name: str) -> list[ContactResult]:
                 f"column(s) {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}",
                 where=name,
             )
-        rows = [dict(zip(header, row, strict=False)) for row in reader if any(row)]
+        rows = [dict(zip(header, row, strict=False)) for row in table.rows if any(row)]
         return [_result(row) for row in per_contact(rows)]
-    except UnicodeDecodeError as exc:
-        raise InputError("not a UTF-8 text file (is it a results CSV?)", where=name) from exc
-    except csv.Error as exc:
-        raise InputError(f"cannot be read as a CSV file: {exc}", where=name) from exc
+    finally:
+        table.rows.close()
+
+
+def _names_results(row: list[str]) -> bool:
+    return set(RESULTS_FILE_MARKERS) <= {cell.strip() for cell in row}
 
 
 def per_contact(rows: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -6,12 +6,12 @@ in sorted order, so the same campaign always gives the same header.
 
 It is written to a temporary file beside the target and renamed over it, so a reader never sees
 half a file, created 0600 (mkstemp). Cells a spreadsheet would run as a formula, the header's
-included, are neutralised with a leading quote.
+included, are neutralised with a leading quote. A path ending `.xlsx` is written as a workbook;
+any other as CSV in a `CsvStyle` (by default with a byte-order mark: `campaigns.excel`).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import re
@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from campaigns.excel import CsvStyle, csv_writer, write_xlsx
 from campaigns.model import ANALYSIS_PREFIX, RESULT_COLUMNS, RESULTS_FILE_MARKERS, is_result_column
 from dialer.private import private_dir
 from dialer.store import ContactRecord
@@ -123,19 +124,25 @@ _RESULT_CELLS: dict[str, Callable[[ContactRecord], str]] = {
 }
 
 
-def write_results(path: Path, input_columns: list[str], contacts: Iterable[ContactRecord]) -> int:
+def write_results(
+    path: Path,
+    input_columns: list[str],
+    contacts: Iterable[ContactRecord],
+    style: CsvStyle | None = None,
+) -> int:
     """Write the results file atomically; returns the number of contacts written."""
-    rows = list(contacts)
-    analysis = analysis_columns(rows)
+    records = list(contacts)
+    rows = _rows(input_columns, records, analysis_columns(records))
     private_dir(path.parent)
+    if path.suffix.lower() == ".xlsx":
+        return write_xlsx(path, "results", rows)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    count = 0
+    count = -1
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow([neutralise(c) for c in result_columns(input_columns, analysis)])
-            for contact in rows:
-                writer.writerow(result_row(input_columns, contact, analysis))
+            writer = csv_writer(out, style or CsvStyle())
+            for row in rows:
+                writer.writerow(row)
                 count += 1
             out.flush()
             os.fsync(out.fileno())
@@ -144,3 +151,11 @@ def write_results(path: Path, input_columns: list[str], contacts: Iterable[Conta
         Path(tmp).unlink(missing_ok=True)
         raise
     return count
+
+
+def _rows(
+    input_columns: list[str], contacts: list[ContactRecord], analysis: list[str]
+) -> Iterator[list[str]]:
+    yield [neutralise(c) for c in result_columns(input_columns, analysis)]
+    for contact in contacts:
+        yield result_row(input_columns, contact, analysis)

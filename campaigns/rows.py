@@ -8,10 +8,9 @@ from collections.abc import Callable
 from itertools import compress
 from operator import attrgetter, itemgetter
 
-import phonenumbers
-
 from campaigns.batch import ContactBatch, Overrides
 from campaigns.columns import Layout, key
+from campaigns.countries import region_of
 from campaigns.model import Reject, RejectReason
 from campaigns.numbers import Failure, Found, failure
 from dialer.errors import InvalidNumber
@@ -34,6 +33,7 @@ class RowReader:
         self.width = len(layout.columns)
         self.phone = layout.phone_index
         self.phone_column = layout.phone_column
+        self.fallbacks = layout.fallbacks
         self.reserved = dict(layout.reserved)
         self.region: str = getattr(options, "default_region", "US")
         self.dnc: frozenset[str] = getattr(options, "dnc", frozenset())
@@ -59,7 +59,9 @@ class RowReader:
         them before looking at it.
         """
         phone, width = self.phone, self.width
-        if set(map(len, rows)) == {width}:  # the common case, without a loop in Python
+        if self.fallbacks:
+            phones = [cells[self._used(cells)] if len(cells) == width else "" for cells in rows]
+        elif set(map(len, rows)) == {width}:  # the common case, without a loop in Python
             phones = list(map(itemgetter(phone), rows))
         else:
             phones = [cells[phone] if len(cells) == width else "" for cells in rows]
@@ -69,8 +71,15 @@ class RowReader:
         return phones, [self._region(cells, country) for cells in rows]
 
     def _region(self, cells: list[str], country: int) -> str:
-        code = cells[country].strip().upper() if len(cells) == self.width else ""
-        return code if code in phonenumbers.SUPPORTED_REGIONS else self.region
+        code = region_of(cells[country]) if len(cells) == self.width else None
+        return code or self.region
+
+    def _used(self, cells: list[str]) -> int:
+        """The index of the phone column read for this row: the first of the phone column and
+        its fallbacks that is not empty (the phone column when all are)."""
+        if cells[self.phone].strip():
+            return self.phone
+        return next((i for i in self.fallbacks if cells[i].strip()), self.phone)
 
     def read(
         self,
@@ -236,11 +245,18 @@ class RowReader:
         if [cell.strip() for cell in cells] == list(self.columns):
             detail = "the row repeats the header (were two files joined?)"
             return self._reject(number, cells, RejectReason.MALFORMED_ROW, detail)
-        detail = f"column {self.phone_column!r}: {exc}"
+        if exc.reason == "missing_number" and self.fallbacks:
+            names = ", ".join(repr(self.columns[i]) for i in (self.phone, *self.fallbacks))
+            detail = f"no phone number: the columns {names} are all empty"
+        else:
+            detail = f"column {self.columns[self._used(cells)]!r}: {exc}"
         return self._reject(number, cells, RejectReason(exc.reason), detail)
 
     def _reject(self, number: int, cells: list[str], reason: RejectReason, detail: str) -> Reject:
-        phone = cells[self.phone] if self.phone < len(cells) else ""
+        if len(cells) == self.width:
+            phone = cells[self._used(cells)]
+        else:
+            phone = cells[self.phone] if self.phone < len(cells) else ""
         return Reject(number, _clip(phone), reason, _clip(detail, 300))
 
     def _overrides(self, cells: list[str]) -> Overrides | str:
@@ -248,9 +264,11 @@ class RowReader:
         values = {name: cells[i].strip() or None for name, i in self.reserved.items()}
         country = values.get("country")
         if country is not None:
-            if country.upper() not in phonenumbers.SUPPORTED_REGIONS:
-                return f"column 'country': {_clip(country)!r} is not a two-letter region code"
-            values["country"] = country.upper()
+            code = region_of(country)
+            if code is None:
+                column = self.columns[self.reserved["country"]]
+                return f"column {column!r}: {_clip(country)!r} is not a country we know"
+            values["country"] = code
         zone = values.get("timezone")
         if zone is not None and not _is_zone(zone):
             return f"column 'timezone': {_clip(zone)!r} is not an IANA time zone"

@@ -90,7 +90,11 @@ def _open_csv(source: BinaryIO, name: str, decoding: Decoding, owned: bool) -> T
         text: io.TextIOWrapper | Lines = Lines(source)
     else:
         text = io.TextIOWrapper(source, encoding=decoding.encoding, newline="")
-        sample = text.read(SNIFF_CHARS)
+        try:
+            sample = text.read(SNIFF_CHARS)
+        except UnicodeDecodeError as exc:
+            text.detach()
+            raise InputError(f"not {decoding.encoding} text: {exc}", where=name) from None
         text.seek(0)
     delimiter = sniff_delimiter(sample, truncated=len(sample) == SNIFF_CHARS)
     table = Table([], _no_rows(), decoding.encoding, delimiter)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from campaigns.excel import CsvStyle
 from campaigns.progress import Progress, progress
 from campaigns.results import write_results
 from dialer.campaign import CampaignState
@@ -33,7 +34,9 @@ def export(
     contacts: Iterable[ContactRecord] = store.iter_contacts(cid)
     if attempts:
         contacts = every_attempt(store, cid, contacts)
-    return write_results(path, list(config.columns), amend(contacts) if amend else contacts)
+    style = CsvStyle(config.delimiter, config.results_bom)
+    rows = amend(contacts) if amend else contacts
+    return write_results(path, list(config.columns), rows, style)
 
 
 def every_attempt(

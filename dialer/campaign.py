@@ -96,6 +96,8 @@ class CampaignConfig(BaseModel):
     # their own retry lineage) are its lineage: the gap does not hold for their calls.
     retry_of: str = ""
     results_path: str = ""
+    delimiter: str = ","  # the contacts file's; its results are written with it (`,` or `;`)
+    results_bom: bool = True  # results CSVs start with a UTF-8 byte-order mark
     opt_out_outcomes: tuple[str, ...] = ()  # outcomes that put the number on the do-not-call list
     max_cost_cents: float | None = Field(default=None, gt=0)  # the spend cap (`--max-cost`)
     pause_on_failures: str = RUN_DEFAULTS.pause_on_failures  # N/M or 'off'

@@ -56,11 +56,9 @@ class RunOptions(BaseModel):
     ] = None
     phone_column: Annotated[
         str | None,
-        Cli("Column holding the phone number (default: detected from the headers).", CONTACTS),
+        Cli("Phone number column (default: found by its header).", CONTACTS),
     ] = None
-    default_region: Annotated[
-        str, Cli("Region for numbers written without a country code (ISO, e.g. US).", CONTACTS)
-    ] = "US"
+    default_region: Annotated[str, Cli("Region of local numbers (ISO code).", CONTACTS)] = "US"
     dnc: Annotated[
         str | None,
         Cli("Do-not-call file: numbers (one column, or a CSV) never to dial.", CONTACTS, path=True),
@@ -75,7 +73,7 @@ class RunOptions(BaseModel):
         ),
     ] = None
     variables: Annotated[
-        str | None, Cli("Only these columns become agent variables (comma separated).", CONTACTS)
+        str | None, Cli("Columns sent as agent variables (comma separated).", CONTACTS)
     ] = None
     allow_types: Annotated[
         str | None,
@@ -88,6 +86,14 @@ class RunOptions(BaseModel):
     sheet: Annotated[str | None, Cli("Worksheet of an .xlsx file (default: first).", CONTACTS)] = (
         None
     )
+    country_column: Annotated[
+        str | None,
+        Cli("Country column, codes or names ('none': none).", CONTACTS),
+    ] = None
+    fallback_columns: Annotated[
+        str | None,
+        Cli("Phone columns tried when it is empty ('none').", CONTACTS),
+    ] = None
     rate: Annotated[str, Cli("Most creates per time, e.g. 1/s, 30/m.", PACE)] = "1/s"
     max_concurrent: Annotated[
         int, Field(ge=1), Cli("Most calls in progress at once (dialling until final).", PACE)
@@ -138,6 +144,10 @@ class RunOptions(BaseModel):
         str,
         Cli("Wait before the next attempt: 30m, or one per attempt like 10m,1h,1d.", RETRIES),
     ] = "30m"
+    bom: Annotated[
+        bool,
+        Cli("CSVs start with a UTF-8 BOM (for Excel).", OUTPUT),
+    ] = True
 
     max_cost: Annotated[
         float | None,

@@ -93,7 +93,9 @@ def test_each_finished_contact_and_campaign_change_is_recorded_once(redis_url: s
     _campaign(store)
     assert sweep(store, outbox, None) == 0, "created, not started: nothing to say"
     lifecycle.start(store, "c")
-    store.transition("c", 2, ContactState.CANCELED, fields={"outcome": "Interested"})
+    analysis = '{"outcome": "Interested", "extracted": {"budget": "5k"}}'
+    called = {"outcome": "Interested", "cost_cents": "120", "analysis": analysis}
+    store.transition("c", 2, ContactState.CANCELED, fields=called)
     assert sweep(store, outbox, None) == 2
     assert sweep(store, outbox, None) == 0, "a second sweep finds nothing new"
     contact, started = _bodies(outbox)
@@ -104,6 +106,8 @@ def test_each_finished_contact_and_campaign_change_is_recorded_once(redis_url: s
     assert (data["contact"], data["status"], data["outcome"]) == (2, "canceled", "Interested")
     assert data["columns"] == {"phone": "x", "name": "N2"}, "the row's own columns"
     assert data["phone"] == "+14155551002"
+    assert data["cost_cents"] == 120 and data["recording_url"] is None
+    assert data["analysis"] == {"outcome": "Interested", "extracted": {"budget": "5k"}}
 
     store.set_campaign_state("c", CampaignState.PAUSED)
     for row in (1, 3):

@@ -54,7 +54,7 @@ def test_special_candidates_skip_ordinary_nanp_numbers() -> None:
 
 
 def _rejects(path: Path) -> list[tuple[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         return [(r["source_row"], r["reason"]) for r in csv.DictReader(handle)]
 
 

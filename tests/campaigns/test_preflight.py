@@ -131,7 +131,7 @@ def test_a_rows_own_agent_or_from_number_that_is_unknown_rejects_that_row_only(
     creates = sim_get(simulator.url, "creates")
     assert isinstance(creates, list)
     assert sorted(c["to_number"] for c in creates) == ["+14155550114", "+14155550115"]
-    with (tmp / "c.rejects.csv").open(encoding="utf-8", newline="") as handle:
+    with (tmp / "c.rejects.csv").open(encoding="utf-8-sig", newline="") as handle:
         rejects = {r["source_row"]: r for r in csv.DictReader(handle)}
     assert rejects["1"]["reason"] == "unregistered_from_number"
     assert "+14155550199" in rejects["1"]["detail"]

@@ -18,7 +18,7 @@ def test_write_rejects_round_trips() -> None:
         Reject(9, '+1 "212", 555', RejectReason.DUPLICATE, "also on row 3\nsee"),
     ]
     assert write_rejects(rejects, out) == 2
-    rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    rows = list(csv.reader(io.StringIO(out.getvalue().removeprefix("\ufeff"), newline="")))
     assert rows == [
         ["source_row", "phone", "reason", "detail"],
         ["2", "4.15555E+10", "precision_lost", "scientific notation"],
@@ -34,7 +34,7 @@ def test_formulas_are_neutralised_but_numbers_are_not() -> None:
         Reject(3, "+1 (999) 555-1234", RejectReason.INVALID_NUMBER, "-5"),
     ]
     write_rejects(rejects, out)
-    rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))[1:]
+    rows = list(csv.reader(io.StringIO(out.getvalue().removeprefix("\ufeff"), newline="")))[1:]
     assert [(phone, detail) for _, phone, _, detail in rows] == [
         ('\'=HYPERLINK("http://x","y")', "'=1+1"),
         ("'@SUM(A1)", "'-2+3"),
@@ -47,5 +47,5 @@ def test_every_formula_start_is_neutralised_in_the_phone_and_the_detail(start: s
     out = io.StringIO(newline="")
     formula = f"{start}cmd|' /C calc'!A0"
     write_rejects([Reject(4, formula, RejectReason.NOT_A_NUMBER, formula)], out)
-    [_, row] = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    [_, row] = list(csv.reader(io.StringIO(out.getvalue().removeprefix("\ufeff"), newline="")))
     assert row == ["4", "'" + formula, "not_a_number", "'" + formula]

@@ -100,7 +100,7 @@ def results(tmp_path: Path) -> Path:
 
 def expected(path: Path) -> dict[str, Any]:
     """The headline numbers, worked out from the CSV directly."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     dialled = [r for r in rows if int(r["attempts"]) > 0]
     done = [r for r in rows if r["status"] == "completed"]
@@ -117,7 +117,7 @@ def expected(path: Path) -> dict[str, Any]:
 
 
 def report_of(path: Path) -> Any:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open("rb") as handle:
         return summarise(read_results(handle, name=str(path)))
 
 
@@ -196,7 +196,7 @@ def test_header_only_and_partial_rows(tmp_path: Path) -> None:
     page = render(report, source=path.name)
     for chart in ("chart-outcomes", "chart-statuses", "chart-over-time", "chart-pickup-by-hour"):
         assert f'id="{chart}"' in page
-    handle = io.StringIO("status,phone_e164\n")  # a results file needs all its columns
+    handle = io.BytesIO(b"status,phone_e164\n")  # a results file needs all its columns
     with pytest.raises(InputError, match=r"bad\.csv: not a results file"):
         read_results(handle, name="bad.csv")
 
@@ -207,7 +207,7 @@ def test_unreadable_cells_are_missing_values() -> None:
         "duration_seconds,started_at,ended_at,summary,transcript,error"
     )
     text = f"{header}\n1,+12125550100,completed,two,,,,,long,yesterday,,,,\n2,,,,\n"
-    (one, two) = read_results(io.StringIO(text), name="x")
+    (one, two) = read_results(io.BytesIO(text.encode()), name="x")
     assert (one.attempts, one.duration, one.at) == (0, None, None)
     assert two.status == "unknown"
 
@@ -248,7 +248,7 @@ def test_command_writes_the_page_and_prints_the_summary(results: Path) -> None:
         (None, "no such file"),
         (b"", "the file is empty"),
         (b"phone,name\n+12125550100,Ann\n", "not a results file"),
-        (b"\xff\xfe\x00\x01binary\x00", "not a UTF-8 text file"),
+        (b"\xff\xfe\x00\x01binary\x00", "not utf-16 text"),
     ],
 )
 def test_command_refuses_what_is_not_a_results_file(

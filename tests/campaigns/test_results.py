@@ -37,7 +37,7 @@ def _contact(source_row: int = 1, **fields: str) -> ContactRecord:
 
 
 def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -179,7 +179,7 @@ def test_call_fields_come_after_todays_columns_then_one_column_per_analysis_fiel
     )
     other = _contact(2, state="completed", analysis=json.dumps({"outcome": "Voicemail", "x": 1}))
     write_results(path, INPUT, [rich, other, _contact(3)])
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle))
     analysis = [
         "analysis.extracted.budget",

@@ -154,7 +154,7 @@ def test_contacts_wait_for_their_window_and_the_deadline_expires_the_rest(
 
     # Before the window opens: nobody is dialled, and the results say why and until when.
     watch.export(stack.store, "w", tmp_path / "early.csv")
-    with (tmp_path / "early.csv").open(encoding="utf-8") as handle:
+    with (tmp_path / "early.csv").open(encoding="utf-8-sig") as handle:
         early = list(csv.DictReader(handle))
     assert _creates(sim) == []
     assert all(r["status"] == "pending" for r in early)
@@ -190,11 +190,11 @@ def test_a_no_answer_is_retried_and_ends_completed_after_two_creates(
     assert len(_creates(sim)) == 2
     assert [c["metadata"]["dialer_attempt_id"] for c in _creates(sim)] == ["w:1:1", "w:1:2"]  # type: ignore[index]
     watch.export(stack.store, "w", tmp_path / "r.csv")
-    with (tmp_path / "r.csv").open(encoding="utf-8") as handle:
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig") as handle:
         [row] = list(csv.DictReader(handle))
     assert (row["status"], row["attempts"]) == ("completed", "2")
     watch.export(stack.store, "w", tmp_path / "a.csv", attempts=True)
-    with (tmp_path / "a.csv").open(encoding="utf-8") as handle:
+    with (tmp_path / "a.csv").open(encoding="utf-8-sig") as handle:
         attempts = list(csv.DictReader(handle))
     assert [(a["attempts"], a["status"]) for a in attempts] == [
         ("1", "no_answer"),

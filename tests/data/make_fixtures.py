@@ -78,6 +78,28 @@ def main() -> None:
     (HERE / "binary.csv").write_bytes(bytes(range(256)) * 4)
     write("dnc.txt", "+1 (212) 555-0100\ntel:+44 20 7946 0958\n\n0033 6 12 34 56 78\n")
     make_workbook(HERE / "contacts.xlsx")
+    # A Salesforce contacts report: country names in "Mailing Country", "Phone" then "Mobile".
+    write(
+        "salesforce_countries.csv",
+        '"First Name","Last Name","Phone","Mobile","Mailing Country"\r\n'
+        '"Olivia","Smith","020 7946 0958","","United Kingdom"\r\n'
+        '"Lukas","Müller","030 901820","","Germany"\r\n'
+        '"Liam","Jones","(415) 555-0177","","USA"\r\n'
+        '"Emma","Martin","06 12 34 56 78","","France"\r\n'
+        '"Zoé","Dubois","","07911 123456","United Kingdom"\r\n'
+        '"Jonas","Klein","0151 23456789","","Deutschland"\r\n'
+        '"Ana","Ruiz","","","Spain"\r\n'
+        '"Kai","Atlas","020 7946 0959","","Atlantis"\r\n',
+    )
+    # A HubSpot contacts export: "Phone Number" empty where "Mobile Phone Number" is not.
+    write(
+        "hubspot_mobile.csv",
+        '"Record ID","First Name","Email","Phone Number","Mobile Phone Number","Country/Region"\n'
+        '"501","Amélie","a@example.com","","06 12 34 56 79","France"\n'
+        '"502","Ben","b@example.com","+1 415 555 0179","","United States"\n'
+        '"503","Cara","c@example.com","","","United Kingdom"\n'
+        '"504","Dan","d@example.com","","07911 123457","UK"\n',
+    )
 
 
 def make_workbook(path: Path) -> None:

@@ -72,7 +72,7 @@ def test_a_formula_in_the_header_is_neutralised(tmp: Path) -> None:
     stored = {"row": '["+14155550101", "Ana", "a"]', "state": "completed", "phone": "+14155550101"}
     columns = ["Phone Number", '=HYPERLINK("http://x")', "@cmd"]
     write_results(tmp / "r.csv", columns, [ContactRecord.from_redis(1, stored)])
-    with (tmp / "r.csv").open(encoding="utf-8", newline="") as handle:
+    with (tmp / "r.csv").open(encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle))
     assert header[:3] == ["Phone Number", '\'=HYPERLINK("http://x")', "'@cmd"]
 

@@ -48,7 +48,7 @@ def test_hyphenated_and_undocumented_statuses_end_contacts_right(
     done = dialer_cli(args, cli_env(simulator, tmp), cwd=tmp)
     assert done.returncode == 0, done.stdout + done.stderr
 
-    with (tmp / "c.results.csv").open(encoding="utf-8", newline="") as handle:
+    with (tmp / "c.results.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = {r["phone_e164"]: r for r in csv.DictReader(handle)}
     assert rows[BUSY]["status"] == "completed" and rows[BUSY]["attempts"] == "2"
     assert rows[UNANSWERED]["status"] == "no_answer" and rows[UNANSWERED]["attempts"] == "2"

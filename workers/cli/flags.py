@@ -42,8 +42,12 @@ def _option(name: str, field: FieldInfo) -> TyperOption:
     )
     kind: Any = Path if cli.path else _given(field.annotation)
     info = typer.Option(help=cli.help, rich_help_panel=cli.panel, min=minimum, metavar=cli.metavar)
+    flag = f"--{name.replace('_', '-')}"
+    if kind is bool:  # a switch: --bom / --no-bom
+        flag = f"{flag}/--no-{name.replace('_', '-')}"
     return TyperOption(
-        param_decls=[name, f"--{name.replace('_', '-')}"],
+        param_decls=[name, flag],
+        is_flag=True if kind is bool else None,
         type_descriptor=resolve_type_descriptor(annotation=kind, parameter_info=info),
         default=field.default,
         multiple=get_origin(kind) is list,

@@ -24,7 +24,8 @@ Campaign = Annotated[
 Results = Annotated[
     Path | None,
     typer.Option(
-        help="Results file (default: <stem>.results.csv beside it).", rich_help_panel=OUTPUT
+        help="Results file, .csv or .xlsx (default: <stem>.results.csv).",
+        rich_help_panel=OUTPUT,
     ),
 ]
 Detach = Annotated[

@@ -29,7 +29,7 @@ def load(results: Path) -> Report:
         raise InputError(
             "no such file" if not results.exists() else "not a file", where=str(results)
         )
-    with results.open(encoding="utf-8-sig", newline="") as handle:
+    with results.open("rb") as handle:
         return summarise(read_results(handle, name=str(results)))
 
 

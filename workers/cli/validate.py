@@ -13,6 +13,7 @@ from rich.table import Table
 
 from campaigns.columns import RESERVED, key
 from campaigns.contacts import ContactFile, open_contacts
+from campaigns.excel import CsvStyle
 from campaigns.model import Contact, Reject, is_result_column
 from campaigns.planning import load_options, rejects_path
 from campaigns.rejects import write_rejects
@@ -91,7 +92,7 @@ def _check(opened: ContactFile, out: Path) -> Tally:
     except OSError as exc:
         raise InputError(f"cannot write the rejects file: {exc.strerror}", where=str(out)) from None
     with handle:
-        write_rejects(_counted(opened, tally), handle)
+        write_rejects(_counted(opened, tally), handle, CsvStyle(opened.delimiter))
     return tally
 
 

@@ -3,19 +3,16 @@ text, so a spreadsheet runs nothing as a formula) and the HTML report."""
 
 from __future__ import annotations
 
-import csv
-import os
-import tempfile
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-
 from campaigns import watch
+from campaigns.excel import text_cell
 from campaigns.report import Report, summarise
 from campaigns.report_html import render
 from campaigns.report_rows import read_results
 from workers.server.context import Server
+
+__all__ = ("report", "report_html", "results_csv", "results_xlsx", "text_cell")
 
 
 def results_csv(server: Server, cid: str) -> Path:
@@ -26,32 +23,16 @@ def results_csv(server: Server, cid: str) -> Path:
 
 
 def results_xlsx(server: Server, cid: str) -> Path:
-    """The results as a workbook whose every cell is a text cell."""
-    source = results_csv(server, cid)
-    target = source.with_suffix(".xlsx")
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("results")
-    with source.open(encoding="utf-8", newline="") as handle:
-        for row in csv.reader(handle):
-            sheet.append([text_cell(sheet, value) for value in row])
-    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    workbook.save(tmp)
-    os.replace(tmp, target)
-    return target
-
-
-def text_cell(sheet: object, value: str) -> WriteOnlyCell:
-    """A workbook cell holding `value` as text."""
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"  # never a formula or a number, whatever the text looks like
-    return cell
+    """The results as a workbook whose every cell is a text cell, written now."""
+    path = server.files(cid) / "results.xlsx"
+    watch.export(server.store, cid, path)
+    return path
 
 
 def report(server: Server, cid: str) -> Report:
-    """The campaign's report, from its results now."""
+    """The campaign's report, from its results now (read as the loader reads a list)."""
     source = results_csv(server, cid)
-    with source.open(encoding="utf-8", newline="") as handle:
+    with source.open("rb") as handle:
         return summarise(read_results(handle, name=source.name))
 
 

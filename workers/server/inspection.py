@@ -11,6 +11,8 @@ from pydantic import BaseModel
 from campaigns.columns import RESERVED, key
 from campaigns.contacts import ContactFile, LoadOptions, open_contacts
 from campaigns.model import Contact, is_result_column
+from campaigns.sources import open_table
+from dialer.errors import InputError
 
 SAMPLES = 5
 
@@ -52,6 +54,18 @@ class Inspection(BaseModel):
     rejects_by_reason: dict[str, int]
     samples: list[Sample]
     reject_samples: list[RejectSample]
+    sheet: str | None = None
+    sheets: list[str] = []
+    country_column: str | None = None
+    fallback_columns: list[str] = []
+
+
+class Header(BaseModel):
+    """A list's header alone: what the page offers to map when the loader cannot decide."""
+
+    columns: list[str]
+    sheet: str | None = None
+    sheets: list[str] = []
 
 
 def inspect_list(path: Path, name: str, options: LoadOptions) -> Inspection:
@@ -81,7 +95,23 @@ def inspect_list(path: Path, name: str, options: LoadOptions) -> Inspection:
             rejects_by_reason=dict(reasons.most_common()),
             samples=samples,
             reject_samples=bad,
+            sheet=opened.sheet,
+            sheets=list(opened.sheets),
+            country_column=opened.country_column,
+            fallback_columns=list(opened.fallback_columns),
         )
+
+
+def header_of(path: Path, name: str, sheet: str | None) -> Header | None:
+    """The header of the list (of `sheet`, for a workbook), or None if it cannot be read."""
+    try:
+        with path.open("rb") as source:
+            table = open_table(source, name=name, sheet=sheet)
+            table.rows.close()
+    except InputError:
+        return None
+    columns = [cell.replace("\ufeff", "").strip() for cell in table.header]
+    return Header(columns=[c for c in columns if c], sheet=table.sheet, sheets=list(table.sheets))
 
 
 def columns_of(path: Path, name: str, options: LoadOptions) -> list[Column]:
@@ -104,6 +134,8 @@ def _role(opened: ContactFile, column: str) -> str:
         return "phone number"
     if column in opened.variable_columns:
         return "variable"
+    if column == opened.country_column:
+        return "per-row country"
     if key(column) in RESERVED:
         return f"per-row {key(column)}"
     if opened.layout.is_results_file and is_result_column(key(column)):

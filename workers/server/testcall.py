@@ -59,3 +59,32 @@ def place(
         return place_test_call(
             store, client, account, request, rules=rules, account_defaults=defaults
         )
+
+
+def fetch(settings: Settings, call_id: str) -> Call:
+    """The test call as OneInbox has it now."""
+    http = make_http_client(
+        settings.base_url,
+        settings.require_api_key(),
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+    )
+    with http:
+        return OneInboxClient(http).get_call(call_id)
+
+
+def in_words(call: Call) -> str:
+    """Where the test call is: its status, then how it ended (reason, outcome, duration)."""
+    if not call.is_final:
+        return f"Test call {call.id} to {call.to_number}: {call.status}…"
+    parts = [call.status]
+    if call.end_reason:
+        parts.append(f"ended: {call.end_reason}")
+    outcome = call.outcome_label()
+    if outcome:
+        parts.append(f"outcome: {outcome}")
+    if call.duration_seconds is not None:
+        parts.append(f"{call.duration_seconds:g} s")
+    summary = call.summary_text()
+    said = f"Test call {call.id} to {call.to_number}: {', '.join(parts)}."
+    return f"{said} {summary}" if summary else said

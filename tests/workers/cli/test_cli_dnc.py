@@ -58,6 +58,6 @@ def test_a_list_loaded_later_rejects_listed_numbers_with_reason_dnc(
     (tmp_path / "leads.csv").write_text("phone\n+14155550101\n+14155550102\n")
     run = dialer_cli(campaign_args("run", "leads.csv", "--detach"), env, tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
-    with (tmp_path / "leads.rejects.csv").open(encoding="utf-8") as handle:
+    with (tmp_path / "leads.rejects.csv").open(encoding="utf-8-sig") as handle:
         rejects = list(csv.DictReader(handle))
     assert [(r["phone"], r["reason"]) for r in rejects] == [("+14155550102", "dnc")]

@@ -84,7 +84,7 @@ def test_a_killed_run_resumes_and_dials_nobody_twice(sim: RunningSimulator, tmp_
     assert "Resuming" in again.stdout
     per_contact = Counter(c["to_number"] for c in _creates(sim))
     assert len(per_contact) == 8 and set(per_contact.values()) == {1}, per_contact
-    with (tmp_path / "contacts.results.csv").open(encoding="utf-8") as handle:
+    with (tmp_path / "contacts.results.csv").open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 8
     assert all(r["status"] in {"completed", "voicemail", "no_answer", "failed"} for r in rows)
@@ -115,12 +115,12 @@ def test_detached_campaign_paused_then_cancelled(sim: RunningSimulator, tmp_path
 
         def all_final() -> bool:
             dialer_cli(["export", "c1", "--results", str(out)], env, cwd=tmp_path)
-            with out.open(encoding="utf-8") as handle:
+            with out.open(encoding="utf-8-sig") as handle:
                 rows = list(csv.DictReader(handle))
             return all(r["status"] not in {"pending", "dialing", "placed"} for r in rows)
 
         wait_until(all_final, 60, "calls in progress to finish", every=0.5)
-        with out.open(encoding="utf-8") as handle:
+        with out.open(encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
         statuses = Counter(r["status"] for r in rows)
         assert len(rows) == 40
@@ -129,7 +129,7 @@ def test_detached_campaign_paused_then_cancelled(sim: RunningSimulator, tmp_path
         # The worker that saw the campaign end wrote its results where `run` said it would.
         written = tmp_path / "contacts.results.csv"
         wait_until(written.exists, 10, "the detached campaign's results file")
-        with written.open(encoding="utf-8") as handle:
+        with written.open(encoding="utf-8-sig") as handle:
             assert len(list(csv.DictReader(handle))) == 40
     finally:
         worker.stop()

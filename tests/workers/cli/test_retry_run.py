@@ -82,7 +82,7 @@ def test_retry_run_dials_exactly_the_requested_statuses_once(
     }
     assert set(called) == wanted and set(called.values()) == {1}
     [results] = list(tmp.glob("old-retry-*.results.csv"))  # named by its stable id
-    with results.open(encoding="utf-8") as handle:
+    with results.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0])[:2] == ["Phone", "first_name"]  # the old columns are kept, once
     assert list(rows[0]).count("status") == 1
@@ -102,7 +102,7 @@ def test_unknown_rows_need_include_unknown_and_come_with_a_warning(
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
 

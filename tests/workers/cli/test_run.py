@@ -35,7 +35,7 @@ def _run(sim: RunningSimulator, tmp: Path, *extra: str):  # type: ignore[no-unty
 
 
 def _results(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 

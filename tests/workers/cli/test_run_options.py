@@ -36,6 +36,8 @@ OPTIONS: dict[str, object] = {
     "variables": None,
     "allow_types": None,
     "sheet": None,
+    "country_column": None,
+    "fallback_columns": None,
     "rate": "1/s",
     "max_concurrent": 10,
     "window": "08:00-21:00",
@@ -50,6 +52,7 @@ OPTIONS: dict[str, object] = {
     "retry_delay": "30m",
     "max_cost": None,
     "pause_on_failures": "30/50",
+    "bom": True,
 }
 
 
@@ -105,6 +108,9 @@ def test_a_schedule_stored_by_the_previous_version_still_loads() -> None:
         "min_gap": "30m",
         "max_cost": None,
         "pause_on_failures": "30/50",
+        "country_column": None,
+        "fallback_columns": None,
+        "bom": True,
         "events_url": None,
     }  # options added later take their defaults
     assert RunOptions.model_validate(job.run).model_dump() == stored | added_since

@@ -48,7 +48,7 @@ def _write_contacts(path: Path, phones: list[str]) -> None:
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -118,7 +118,7 @@ def test_a_results_file_with_extracted_columns_is_read_again_by_retry(
     assert again.returncode == 0, again.stdout + again.stderr
     assert Counter(creates_to(scripted.url)) == Counter({p: 2 for p in list(SCRIPT)[:4]})
     [results] = tmp.glob("leads-retry-*.results.csv")
-    with results.open(encoding="utf-8", newline="") as handle:
+    with results.open(encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle))
     assert header[: 2 + len(RESULT_COLUMNS)] == ["phone", "first_name", *RESULT_COLUMNS]
     assert header.count("analysis.outcome") == 1 and header.count("cost_cents") == 1

@@ -64,7 +64,7 @@ def test_the_duplicate_rejects_detail_has_no_stray_quote(tmp: Path) -> None:
     (tmp / "c.csv").write_text("phone\n+14155550100\n+14155550100\n")
     done = dialer_cli(["validate", "c.csv"], {}, cwd=tmp)
     assert done.returncode == 1, done.stdout + done.stderr  # a row to fix
-    with (tmp / "c.rejects.csv").open(encoding="utf-8", newline="") as handle:
+    with (tmp / "c.rejects.csv").open(encoding="utf-8-sig", newline="") as handle:
         (reject,) = list(csv.DictReader(handle))
     assert reject["reason"] == "duplicate"
     assert reject["detail"] == "same number as row 1 (+14155550100)"

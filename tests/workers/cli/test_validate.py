@@ -27,8 +27,8 @@ def test_validate_reports_and_writes_rejects_beside_the_input(tmp_path: Path) ->
     assert "semicolon-separated" in result.output
     assert "precision_lost" in result.output and "duplicate" in result.output
     assert "First Name" in result.output and "variable" in result.output
-    with (tmp_path / "export.rejects.csv").open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    with (tmp_path / "export.rejects.csv").open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))  # the list's `;`, kept for Excel
     assert [(r["source_row"], r["reason"]) for r in rows] == [
         ("1", "malformed_row"),
         ("2", "precision_lost"),
@@ -47,14 +47,14 @@ def test_validate_with_options(tmp_path: Path) -> None:
     result = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 1, result.output  # both numbers are on the do-not-call list
     assert "No valid contact" in result.output
-    assert out.read_text(encoding="utf-8").count(",dnc,") == 2
+    assert out.read_text(encoding="utf-8-sig").count(",dnc,") == 2
 
 
 def test_validate_exits_1_when_no_contact_is_valid(tmp_path: Path) -> None:
     out = tmp_path / "r.csv"
     result = runner.invoke(app, ["validate", str(DATA / "header_only.csv"), "--rejects", str(out)])
     assert result.exit_code == 1
-    assert out.read_text(encoding="utf-8").strip() == "source_row,phone,reason,detail"
+    assert out.read_text(encoding="utf-8-sig").strip() == "source_row,phone,reason,detail"
 
 
 def test_validate_unreadable_file_is_an_input_error(tmp_path: Path) -> None:

@@ -164,7 +164,7 @@ def test_a_campaign_runs_to_done_and_its_results_are_those_dialer_run_writes(
         assert run.returncode == 0, run.stdout + run.stderr
         assert cid in run.stdout and "is finished (3 contacts)" in run.stdout
         assert (served.tmp / "contacts.results.csv").read_bytes() == downloaded.content
-        rows = list(csv.DictReader(io.StringIO(downloaded.text)))
+        rows = list(csv.DictReader(io.StringIO(downloaded.content.decode("utf-8-sig"))))
         assert [r["first_name"] for r in rows] == ["Ana", "Ben", "Chloé"]
         creates = httpx.get(f"{served.sim.url}/_sim/creates").json()
         assert sorted(c["to_number"] for c in creates if c["call_id"]) == sorted(

@@ -35,7 +35,7 @@ from tests.support import ROOT, cli_env, dialer_env, dialer_exe, wait_until
 from workers.processes import free_port
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -197,6 +197,20 @@ def start(tab: Page, rate: str = "20/s") -> str:
     return tab.url.rsplit("/", 1)[1]
 
 
+def confirmed(tab: Page, button: Locator) -> str:
+    """Click a button that asks first: refuse once (nothing happens), then accept; the
+    question asked."""
+    asked: list[str] = []
+    tab.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    url = tab.url
+    button.click()
+    wait_until(lambda: bool(asked), 10, "the confirmation")
+    assert tab.url == url and button.count() == 1, "refused, and nothing happened"
+    tab.once("dialog", lambda dialog: dialog.accept())
+    button.click()
+    return asked[0]
+
+
 def state(tab: Page) -> str:
     return str(tab.locator("[data-state]").inner_text())
 
@@ -267,16 +281,24 @@ def test_upload_check_test_call_start_and_watch_it_finish_live(site: Site) -> No
     assert "Ana" in tab.locator("[data-samples]").inner_text()
     with tab.expect_download() as rejects:
         tab.get_by_role("button", name="Download rejects").click()
-    rows = list(csv.DictReader(io.StringIO(Path(rejects.value.path()).read_text())))
+    rows = list(
+        csv.DictReader(io.StringIO(Path(rejects.value.path()).read_text(encoding="utf-8-sig")))
+    )
     assert [r["source_row"] for r in rows] == ["4", "5"]
     assert labels_and_buttons(tab) == []
     shot(tab, "new-campaign")
     tab.get_by_label("Your phone number for a test call").fill("+1 415 555 0199")
     tab.get_by_role("button", name="Test call").click()
-    said = tab.locator("#test-result", has_text="Test call placed to +14155550199")
+    said = tab.locator("#test-result", has_text="to +14155550199")
     said.wait_for()
-    test_call = said.inner_text().split("call ", 2)[2].split(",")[0]
+    test_call = said.inner_text().split(" ")[2]
     assert site.sent(test_call) == {"first_name": "Ana", "order_id": "A-1"}
+    # The page asks again until the call has ended, then says how.
+    ended = tab.locator("#test-result [data-said]:not([hx-get])")
+    ended.wait_for()
+    words = ended.inner_text()
+    assert words.startswith(f"Test call {test_call} to +14155550199: ")
+    assert words.split(": ", 1)[1].split(",")[0].rstrip(".") in {"completed", "failed"}
 
     cid = start(tab)
     tab.evaluate("window.notReloaded = true")
@@ -287,7 +309,9 @@ def test_upload_check_test_call_start_and_watch_it_finish_live(site: Site) -> No
     shot(tab, "campaign")
     with tab.expect_download() as results:
         tab.get_by_role("link", name="Download results (CSV)").click()
-    rows = list(csv.DictReader(io.StringIO(Path(results.value.path()).read_text())))
+    rows = list(
+        csv.DictReader(io.StringIO(Path(results.value.path()).read_text(encoding="utf-8-sig")))
+    )
     assert [r["first_name"] for r in rows] == ["Ana", "Ben", "Chloé"]
     assert {r["status"] for r in rows} <= FINAL
     assert all(set(site.sent(r["call_id"])) == {"first_name", "order_id"} for r in rows)
@@ -318,7 +342,8 @@ def test_pause_resume_cancel_retry_and_delete(site: Site) -> None:
     tab.locator("[data-state]", has_text="Paused").wait_for()
     tab.get_by_role("button", name="Resume").click()
     tab.locator("[data-state]", has_text="Running").wait_for()
-    tab.get_by_role("button", name="Cancel").click()
+    asked = confirmed(tab, tab.get_by_role("button", name="Cancel"))
+    assert asked.startswith(f"Cancel campaign {cid}? The contacts not dialled yet will never")
     tab.locator("[data-state]", has_text="Canceled").wait_for()
     assert tab.get_by_role("button", name="Pause").count() == 0
     # Delete shows once no call is in progress, without a reload.
@@ -333,7 +358,8 @@ def test_pause_resume_cancel_retry_and_delete(site: Site) -> None:
         retry = api.get(f"/api/campaigns/{tab.url.rsplit('/', 1)[1]}").json()
     assert retry["total"] == canceled > 0, "the retry holds the canceled contacts, only them"
     tab.goto(f"{site.url}/campaigns/{cid}")
-    tab.get_by_role("button", name="Delete").click()
+    asked = confirmed(tab, tab.get_by_role("button", name="Delete"))
+    assert asked.startswith(f"Delete campaign {cid}? Its results and report are deleted")
     tab.wait_for_url(f"{site.url}/")
     assert tab.locator(f"[data-campaign='{cid}']").count() == 0
     with site.api() as api:
@@ -358,8 +384,10 @@ def test_add_run_and_remove_a_schedule(site: Site) -> None:
     job.get_by_role("button", name="Run now").click()
     tab.wait_for_url("**/campaigns/mornings-*")
     tab.goto(f"{site.url}/schedules")
-    tab.locator("[data-schedule=mornings]").get_by_role("button", name="Remove").click()
-    tab.wait_for_url(f"{site.url}/schedules")
+    remove = tab.locator("[data-schedule=mornings]").get_by_role("button", name="Remove")
+    asked = confirmed(tab, remove)
+    assert asked.startswith("Remove the schedule mornings? It will not start another campaign")
+    tab.locator("[data-schedule=mornings]").wait_for(state="detached")
     assert tab.locator("[data-schedule=mornings]").count() == 0
 
 

@@ -11,6 +11,7 @@ campaign" is `actions.create`, as POST /api/campaigns does it (the list read onc
 # dependencies local to the router functions.
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,12 +23,13 @@ from starlette.concurrency import run_in_threadpool
 from campaigns import preflight as checking
 from campaigns.checks import Check, Level
 from campaigns.estimate import describe
+from campaigns.excel import CsvStyle
 from campaigns.planning import load_options, open_path, plan_run
 from campaigns.rejects import write_rejects
 from dialer.run_options import RUN_DEFAULTS, RunOptions
 from workers.server import actions, forms, testcall, uploads
 from workers.server.context import Server
-from workers.server.inspection import Column, columns_of, inspect_list
+from workers.server.inspection import Column, columns_of, header_of, inspect_list
 from workers.server.web.common import PAGE_ERRORS, message, page, sender, viewer
 from workers.server.web.login import Session
 
@@ -39,6 +41,11 @@ class Draft:
     values: dict[str, Any]
     keep: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)
+
+    @property
+    def sheet(self) -> str | None:
+        """The workbook's sheet chosen, if one was."""
+        return self.values.get("sheet") or None
 
     def options(self) -> RunOptions:
         """The run options without the choice of variables (to read every column)."""
@@ -109,6 +116,13 @@ def router(server: Server) -> APIRouter:
             )
         return page(request, "_said.html", said=said, session=session)
 
+    @pages.get("/campaigns/new/test-call/{call_id}")
+    async def test_call_state(
+        request: Request, call_id: str, session: Annotated[Session, seeing]
+    ) -> Response:
+        said = await run_in_threadpool(test_call_now, server, call_id)
+        return page(request, "_said.html", said=said, session=session)
+
     @pages.post("/campaigns/new/start")
     async def start(
         request: Request, file: UploadFile, form: drafted, session: Annotated[Session, sending]
@@ -140,14 +154,16 @@ class Said:
 
     ok: bool
     text: str
+    follow: str = ""  # a URL the page asks again (every FOLLOW_EVERY_S) until the call ends
 
 
 def review(server: Server, part: Path, filename: str | None, form: Draft) -> dict[str, Any]:
     """The list as `dialer run` reads it, and the preflight of the campaign it would start."""
+    name = uploads.list_name(filename)
     try:
-        found = inspect_list(part, uploads.list_name(filename), load_options(form.options()))
+        found = inspect_list(part, name, load_options(form.options()))
     except PAGE_ERRORS as exc:
-        return {"problem": message(exc)}
+        return {"problem": on_page(message(exc)), "header": header_of(part, name, form.sheet)}
     chosen = form.variables(found.columns)
     return {
         "found": found,
@@ -158,6 +174,23 @@ def review(server: Server, part: Path, filename: str | None, form: Draft) -> dic
         ],
         "checks": preflight(server, part, form.with_variables(found.columns), found.contacts),
     }
+
+
+# The loader's advice names the CLI's options; the page has a control for each.
+_ON_PAGE = (
+    (re.compile(r"--phone-column( NAME)?"), "the Phone column menu"),
+    (re.compile(r"--sheet ('[^']*'|\S+)"), "the Sheet menu"),
+    (re.compile(r"--country-column"), "the Country column menu"),
+    (re.compile(r"--fallback-columns"), "Fallback number columns"),
+    (re.compile(r"--default-region"), "Default region"),
+)
+
+
+def on_page(text: str) -> str:
+    """A loader's message with the page's controls named instead of the CLI's options."""
+    for option, control in _ON_PAGE:
+        text = option.sub(control, text)
+    return text
 
 
 def preflight(server: Server, part: Path, values: dict[str, Any], contacts: int) -> list[Check]:
@@ -196,8 +229,9 @@ def rejects_csv(part: Path, form: Draft) -> str:
     with open_path(part, load_options(form.options())) as contact_file:
         for _, bad in contact_file.batches():
             rejected.extend(bad)
+        delimiter = contact_file.delimiter
     out = io.StringIO(newline="")
-    write_rejects(rejected, out)
+    write_rejects(rejected, out, CsvStyle(delimiter))
     return out.getvalue()
 
 
@@ -211,7 +245,17 @@ def call_once(server: Server, part: Path, filename: str | None, form: Draft, to:
         call = testcall.place(server.settings, server.store, part, values, to, sent)
     except PAGE_ERRORS as exc:
         return Said(False, f"Test call not placed: {message(exc)}")
-    return Said(True, f"Test call placed to {call.to_number}: call {call.id}, {call.status}.")
+    return Said(True, testcall.in_words(call), follow=f"/campaigns/new/test-call/{call.id}")
+
+
+def test_call_now(server: Server, call_id: str) -> Said:
+    """Where the test call is, asked again until it has ended."""
+    try:
+        call = testcall.fetch(server.settings, call_id)
+    except PAGE_ERRORS as exc:
+        return Said(False, f"Test call {call_id}: {message(exc)}")
+    follow = "" if call.is_final else f"/campaigns/new/test-call/{call.id}"
+    return Said(True, testcall.in_words(call), follow=follow)
 
 
 def submit(server: Server, part: Path, filename: str | None, form: Draft) -> str:

@@ -1,5 +1,11 @@
 // The pages' few behaviours: the browser's time zone beside the dates, a drop zone for the
-// contacts file, and no accidental submit with Enter on the new-campaign form.
+// contacts file, no accidental submit with Enter on the new-campaign form, and a confirmation
+// naming what is lost before an irreversible action (Cancel, Delete, Remove).
+document.addEventListener("submit", (event) => {
+  const ask = event.target instanceof HTMLFormElement ? event.target.dataset.confirm : undefined;
+  if (ask && !window.confirm(ask)) event.preventDefault();
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   document.querySelectorAll("[data-browser-tz]").forEach((el) => { el.textContent = zone; });
