@@ -1,5 +1,10 @@
-"""How long a campaign should take: its contacts walked through their calling windows at the
-campaign's pace and concurrency, as a pure function of the time it is given.
+"""How long a campaign should take, as pure functions of the time they are given.
+
+Before the run (`estimate`, the preflight's): its contacts walked through their calling windows
+at the campaign's pace and concurrency. During it (`finish`, the one ETA the live view, `status`,
+the web page and the API show): the contacts due now at the tightest of the pace, the
+concurrency over the measured mean call length and the account's share, then each waiting group
+from its next time, cut at the deadline; the text names what binds.
 
 An estimate, and said to be one: calls are assumed to last `call_s` seconds (so that the
 concurrency cap turns into a pace), and nobody is retried.
@@ -7,14 +12,48 @@ concurrency cap turns into a pace), and nobody is retried.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from campaigns.when import CallingPolicy, Recipient
-from dialer.campaign import CampaignConfig
+from dialer.account import AccountLimits
+from dialer.campaign import CampaignConfig, CampaignState
+from dialer.store import ContactState, Store
 
 DEFAULT_CALL_S = 90.0
+
+
+class WaitingGroup(Protocol):
+    """Pending contacts waiting for one kind of thing (`campaigns.progress.Waiting` is one)."""
+
+    @property
+    def why(self) -> str: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def next_at(self) -> datetime: ...
+
+
+class Seen(Protocol):
+    """What the estimate needs of a campaign's progress (`campaigns.progress.Progress` is
+    one; a protocol, as progress calls the estimate)."""
+
+    @property
+    def state(self) -> CampaignState: ...
+    @property
+    def counts(self) -> dict[str, int]: ...
+    @property
+    def pace_per_s(self) -> float: ...
+    @property
+    def live(self) -> int: ...
+    @property
+    def pending(self) -> int: ...
+    @property
+    def waiting_count(self) -> int: ...
+    @property
+    def waiting(self) -> Sequence[WaitingGroup]: ...
 
 
 @dataclass(frozen=True)
@@ -71,3 +110,170 @@ def estimate(
         clock = allowed
         first = first or allowed
     return Estimate(pace, limit, first, clock, rolled, never)
+
+
+def describe(est: Estimate, *, deadline: bool = False) -> str:
+    """The preflight's estimate in one sentence (`dialer check`, a dry run, the web page)."""
+    if est.last_dial is None:
+        if deadline:
+            return "Estimate: no contact can be dialled before the deadline."
+        return "Estimate: there is no contact to dial."
+    when = f"{est.last_dial:%Y-%m-%d %H:%M} UTC"
+    starts = f"{est.first_dial:%Y-%m-%d %H:%M} UTC" if est.first_dial else "now"
+    text = (
+        f"Estimate: dialling starts {starts} and ends about {when}, at "
+        f"{est.pace_per_s:.2f} calls/s (limited by {est.limited_by}); "
+        f"{est.rolled_over} contacts roll over to a later day"
+    )
+    if est.never:
+        text += f"; {est.never} have no calling time before the deadline and would expire"
+    return text + "."
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One thing that caps how fast contacts are dialled: calls per second, and in words."""
+
+    per_s: float
+    words: str
+
+
+@dataclass(frozen=True)
+class Rates:
+    """What the campaign can dial at, beside its own options: the mean call length (measured,
+    or assumed) and its share of its account's limits."""
+
+    call_s: float = DEFAULT_CALL_S
+    measured: bool = False
+    account: str = ""
+    account_limits: AccountLimits = field(default_factory=AccountLimits)
+    sharing: int = 1  # running campaigns on the account, this one included
+
+
+@dataclass(frozen=True)
+class Finish:
+    """When dialling the contacts left should end, and what binds it (`text` says both)."""
+
+    text: str
+    seconds: float | None = None  # from now to the last dial; None when there is no telling
+    limited_by: str = ""
+    next_dial: datetime | None = None  # set when nobody is due now
+
+
+def measured_call_s(now: Seen) -> float | None:
+    """The mean call length by Little's law: calls in progress over creates per second."""
+    calls = sum(now.counts.get(s.value, 0) for s in (ContactState.DIALING, ContactState.PLACED))
+    if calls == 0 or now.pace_per_s <= 0:
+        return None
+    return calls / now.pace_per_s
+
+
+def bounds(config: CampaignConfig, rates: Rates) -> list[Bound]:
+    """Every cap on the dialling pace, in calls per second, with the words that name it."""
+    seen = "" if rates.measured else " (assumed)"
+    last = f"calls last ~{rates.call_s:.0f} s{seen}"
+    found = [
+        Bound(config.rate_per_s, f"the pace of {config.rate_per_s:g} calls/s"),
+        Bound(
+            config.max_concurrent / rates.call_s, f"{config.max_concurrent} calls at once, {last}"
+        ),
+    ]
+    limits, share = rates.account_limits, max(1, rates.sharing)
+    shared = f", shared by {share} campaigns" if share > 1 else ""
+    who = f"account {rates.account}'s"
+    if limits.rate_per_s:
+        words = f"{who} pace of {limits.rate_per_s:g} calls/s{shared}"
+        found.append(Bound(limits.rate_per_s / share, words))
+    if limits.max_concurrent:
+        words = f"{who} {limits.max_concurrent} calls at once{shared}, {last}"
+        found.append(Bound(limits.max_concurrent / share / rates.call_s, words))
+    return found
+
+
+def finish(now: Seen, config: CampaignConfig, at: datetime, rates: Rates) -> Finish:
+    """When dialling should end from `at`: the contacts due now at the binding pace, then each
+    waiting group from its next time; none while paused or cancelled."""
+    if now.live == 0:
+        return Finish("done")
+    if now.state is CampaignState.CANCELED:
+        return Finish("cancelled: calls in progress finish, nobody new is dialled")
+    if now.state is CampaignState.PAUSED:
+        return Finish("paused: no ETA until it is resumed")
+    bound = min(bounds(config, rates), key=lambda b: b.per_s)
+    due = max(0, now.pending - now.waiting_count)
+    clock, backlog, held_by = at, float(due), ""
+    for wait in now.waiting:
+        if wait.next_at > clock + timedelta(seconds=backlog / bound.per_s):
+            clock, backlog = wait.next_at, 0.0
+            held_by = (
+                f"{wait.count} contacts waiting {wait.why} (next at {_hhmm(wait.next_at, at)})"
+            )
+        backlog += wait.count
+    end = clock + timedelta(seconds=backlog / bound.per_s)
+    return _said(now, config, at, end, bound, held_by, due)
+
+
+def _said(
+    now: Seen,
+    config: CampaignConfig,
+    at: datetime,
+    end: datetime,
+    bound: Bound,
+    held_by: str,
+    due: int,
+) -> Finish:
+    seconds = max(0.0, (end - at).total_seconds())
+    limited_by = held_by or bound.words
+    deadline = datetime.fromisoformat(config.deadline) if config.deadline else None
+    if deadline is not None and end > deadline:
+        limited_by = f"the deadline {_hhmm(deadline, at)}; contacts left then expire"
+        seconds = max(0.0, (deadline - at).total_seconds())
+    next_dial = now.waiting[0].next_at if due == 0 and now.waiting else None
+    lookups = now.counts.get(ContactState.RECONCILING.value, 0)
+    ends = _hhmm(at + timedelta(seconds=seconds), at)
+    text = f"~{_span(seconds)} of dialling (ends ~{ends})"
+    if next_dial is not None:
+        text = f"nobody due now; next dial at {_hhmm(next_dial, at)}; {text}"
+    text += f"; limited by {limited_by}"
+    if lookups:
+        text += f"; {lookups} being looked up after a crash (was a call created?)"
+    return Finish(text, seconds, limited_by, next_dial)
+
+
+def _hhmm(when: datetime, today: datetime) -> str:
+    when = when.astimezone(UTC)
+    return (
+        f"{when:%H:%M} UTC"
+        if when.date() == today.astimezone(UTC).date()
+        else f"{when:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def _span(seconds: float) -> str:
+    s = round(seconds)
+    if s < 120:
+        return f"{s} s"
+    if s < 7200:
+        return f"{s // 60} min"
+    hours, minutes = divmod(s // 60, 60)
+    return f"{hours} h {minutes} min" if hours < 48 else f"{hours // 24} days {hours % 24} h"
+
+
+def rates_of(store: Store, cid: str, now: Seen) -> Rates:
+    """The campaign's measured call length and its share of its account's limits."""
+    measured = measured_call_s(now)
+    account = store.account_of(cid)
+    running = set(store.active_campaigns())
+    sharing = sum(1 for c in store.account_campaigns(account) if c in running) or 1
+    return Rates(
+        call_s=measured or DEFAULT_CALL_S,
+        measured=measured is not None,
+        account=account,
+        account_limits=store.limits(account),
+        sharing=sharing,
+    )
+
+
+def finish_of(store: Store, cid: str, now: Seen, at: datetime) -> Finish:
+    """`finish` for the campaign `cid` as the store has it, `now` being its progress at `at`."""
+    return finish(now, store.campaign(cid), at, rates_of(store, cid, now))

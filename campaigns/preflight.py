@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from campaigns import checks
+from campaigns import checks, paths
 from campaigns.checks import Check, Level, UnknownRows
 from campaigns.estimate import Estimate, estimate
 from campaigns.model import Contact, Reject, RejectReason
@@ -138,7 +138,7 @@ class Checking:
         if self.local and not self.failed:
             found += self._account(phones + listed)
         dialable = [{"phone": p, "timezone": tz} for p, tz, ok in self.seen.contacts if ok]
-        est = estimate(self.config, dialable, self.now) if self.local else None
+        est = estimate(self.config, dialable, self.now)
         return Preflight(found, est, self.unknown(), len(phones), reasons)
 
     def _account(self, phones: list[str]) -> list[Check]:
@@ -171,7 +171,7 @@ def begin(
     if local:
         env_file = infra.env_file if infra else None
         found.append(checks.check_endpoint(settings.base_url, env_file))
-        found += checks.check_outputs(plan.results, plan.rejects_path)
+        found += paths.check_outputs(plan.results, plan.rejects_path)
         found += checks.check_deadline(plan.config, now)
     elif settings.api_key is None:
         yield Checking(plan.config, [Check("API key", Level.WARN, NO_KEY)], local=False, now=now)
@@ -212,7 +212,7 @@ def read(checking: Checking, plan: RunPlan) -> Preflight:
 def outputs_only(plan: RunPlan) -> Preflight:
     """Without the preflight (--no-preflight), still the check that the output files can be
     written."""
-    return Preflight(checks.check_outputs(plan.results, plan.rejects_path), None)
+    return Preflight(paths.check_outputs(plan.results, plan.rejects_path), None)
 
 
 def run(

@@ -4,12 +4,13 @@ waits and why. Read from the store's counters, never by scanning contacts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from campaigns.estimate import Finish, finish_of
 from dialer.campaign import CampaignState
 from dialer.errors import NoSuchCampaign
-from dialer.store import LIVE_STATES, ContactState, Store
+from dialer.store import LIVE_STATES, ContactState, Store, health
 from dialer.store.claiming import HELD_BY_GAP
 from dialer.store.guards import spend
 
@@ -37,6 +38,8 @@ class Progress:
     pace_per_s: float = 0.0  # creates per second lately (see `recent_pace`)
     waiting: tuple[Waiting, ...] = ()
     account: str = ""  # waiting for the account's limit, and who shares it ('' = not waiting)
+    finish: Finish | None = None  # the estimate (`campaigns.estimate.finish`)
+    trouble: str = ""  # OneInbox's errors of the last minute in words ('' = none)
     cost: str = ""  # the carrier cost so far and the calls of unknown cost ('' before any)
 
     @property
@@ -75,7 +78,7 @@ def progress(store: Store, cid: str, now: datetime | None = None) -> Progress:
     now = now or datetime.now(UTC)
     now_ms = round(now.timestamp() * 1000)
     stamps = store.recent_creates(cid, now_ms - round(PACE_SAMPLE_S * 1000))
-    return Progress(
+    found = Progress(
         state,
         store.total(cid),
         store.counts(cid),
@@ -84,8 +87,15 @@ def progress(store: Store, cid: str, now: datetime | None = None) -> Progress:
         pace_per_s=recent_pace(stamps, now_ms, store.campaign(cid).rate_per_s),
         waiting=waiting(store, cid, now),
         account=account_wait(store, cid),
+        trouble=_trouble(store, cid, now_ms),
         cost=cost_so_far(store, cid),
     )
+    return replace(found, finish=finish_of(store, cid, found, now))
+
+
+def _trouble(store: Store, cid: str, now_ms: int) -> str:
+    seen = health.read(store.redis, cid, now_ms)
+    return seen.words() if seen else ""
 
 
 def cost_so_far(store: Store, cid: str) -> str:
@@ -113,6 +123,8 @@ def _kind(reason: str) -> str:
         return "for a retry"
     if reason.startswith("waiting: the campaign starts"):
         return "for the campaign's start"
+    if reason.startswith("called as often as"):
+        return "for the daily call limit"
     return "for their window"
 
 

@@ -65,16 +65,36 @@ def follow(
     on_progress: Callable[[Progress], None],
     *,
     sleep: Callable[[float], None] = time.sleep,
+    on_trouble: Callable[[str], None] = lambda _: None,
 ) -> Progress:
-    """Watch the campaign until it is done or stopped, refreshing the results file as it goes."""
+    """Watch the campaign until it is done or stopped, refreshing the results file as it goes.
+
+    A results file that cannot be written stops nothing: `on_trouble` is told why (once per
+    change, '' when it is written again) and the dialling goes on.
+    """
     last_write = time.monotonic()
+    said = ""
     while True:
         now = progress(store, cid)
         on_progress(now)
+        if finished(now) or time.monotonic() - last_write >= RESULTS_EVERY_S:
+            why = _export(store, cid, results)
+            if why != said:
+                on_trouble(why)
+            said, last_write = why, time.monotonic()
         if finished(now):
-            export(store, cid, results)
             return now
-        if time.monotonic() - last_write >= RESULTS_EVERY_S:
-            export(store, cid, results)
-            last_write = time.monotonic()
         sleep(FOLLOW_EVERY_S)
+
+
+def _export(store: Store, cid: str, results: Path) -> str:
+    """Write the results file; '' when it was written, else why not in one line."""
+    try:
+        export(store, cid, results)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return (
+            f"results not written to {results} ({reason}); dialling goes on, and "
+            f"`dialer export {cid} --results OTHER.csv` writes them"
+        )
+    return ""

@@ -35,7 +35,7 @@ from dialer.policy import (
     Timing,
     next_poll_s,
 )
-from dialer.store import Claim, ContactRecord, ContactState, Store, hash_fields, replicated
+from dialer.store import Claim, ContactRecord, ContactState, Store, hash_fields, health, replicated
 
 log = logging.getLogger("dialer.calls")
 
@@ -122,6 +122,8 @@ def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | N
     try:
         call = dispatcher.client.create_call(request)
     except ProviderError as exc:
+        if isinstance(exc, Retryable | Ambiguous):  # OneInbox's trouble, not the contact's
+            health.note_error(dispatcher.store.redis, cid, exc, ms(dispatcher.now().timestamp()))
         _create_failed(dispatcher, config, dialing, exc, sent_at)
         return
     finally:

@@ -269,3 +269,16 @@ def events_seen_key(cid: str) -> str:
 def events_done_key(cid: str) -> str:
     """The campaign's contact attempts already reported, `member:attempt` (a set)."""
     return f"{PREFIX}:events:camp:{cid}:done"
+
+
+# -- the health record (issue 23): OneInbox errors met by the workers, per campaign ----------
+
+
+def health_key(cid: str) -> str:
+    """Campaign `cid`'s last OneInbox error: what, since when, last seen (a hash)."""
+    return f"{PREFIX}:health:{cid}"
+
+
+def health_events_key(cid: str) -> str:
+    """Campaign `cid`'s OneInbox errors of the last minute, by kind (a sorted set by ms)."""
+    return f"{PREFIX}:health:{cid}:events"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from campaigns.estimate import Rates, finish
 from campaigns.progress import Progress, Waiting, recent_pace
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.simulator.server import RunningSimulator
@@ -135,7 +137,11 @@ def test_the_pace_shown_is_measured_between_creates_and_never_above_the_limit() 
 def _progress(state: CampaignState, **counts: int) -> Progress:
     at = datetime(2030, 1, 2, 15, 0, tzinfo=UTC)  # not today: shown with its date
     waiting = (Waiting("for their window", 14, at),)
-    return Progress(state, 20, counts, dialled=6, pace_per_s=0.5, waiting=waiting)
+    seen = Progress(state, 20, counts, dialled=6, pace_per_s=0.5, waiting=waiting)
+    config = CampaignConfig.model_validate(
+        {"campaign_id": "t", "agent_id": "a", "from_number": "+14155550100", "rate_per_s": 1.0}
+    )
+    return replace(seen, finish=finish(seen, config, datetime(2030, 1, 1, tzinfo=UTC), Rates()))
 
 
 def test_the_live_table_shows_waiting_pace_and_no_eta_while_paused() -> None:
@@ -147,7 +153,8 @@ def test_the_live_table_shows_waiting_pace_and_no_eta_while_paused() -> None:
     )
     assert running["dialled"] == "6"
     assert running["waiting"] == "14 wait for their window, next at 2030-01-02 15:00 UTC"
-    assert running["ETA"] == "nobody due now; next dial at 2030-01-02 15:00 UTC"
+    assert running["ETA"].startswith("nobody due now; next dial at 2030-01-02 15:00 UTC; ~")
+    assert "limited by 14 contacts waiting for their window" in running["ETA"]
     assert running["pace"].startswith("0.50 calls/s")
     paused = dict(display.figures(_progress(CampaignState.PAUSED, pending=14, completed=6), config))
     assert paused["ETA"] == "paused: no ETA until it is resumed"

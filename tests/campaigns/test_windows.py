@@ -504,3 +504,9 @@ def test_next_allowed_is_the_first_allowed_instant(
         at = now + step * i
         if at < last and not any(_ambiguous(at, z) for z in zs):
             assert not all(_inside(at, z, window) for z in zs), at
+
+
+def test_a_bad_deadline_is_named_as_the_deadline() -> None:
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    with pytest.raises(ConfigError, match=r"^--deadline: 'in 2 hours' is not ISO 8601"):
+        parse_start_at("in 2 hours", None, now, "--deadline")

@@ -8,13 +8,11 @@ from datetime import datetime, timedelta
 from functools import partial
 from types import FrameType
 
-from rich.console import Console
-
 from dialer.errors import ConfigError
 from dialer.settings import load_settings
 from workers import stack
 from workers.celery_app import make_app
-from workers.cli.app import app
+from workers.cli.app import Out, app
 from workers.scheduler import run_beat, send_start
 
 
@@ -37,7 +35,7 @@ def beat() -> None:
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
-    Console().print(f"Scheduler running ({datetime.now():%H:%M:%S}); Ctrl-C stops it.")
+    Out().print(f"Scheduler running ({datetime.now():%H:%M:%S}); Ctrl-C stops it.")
     fire = partial(send_start, make_app(settings.redis_url))
     lateness = timedelta(seconds=settings.beat_lateness_s)
     run_beat(store, fire, stop, every_s=settings.beat_every_s, lateness=lateness)

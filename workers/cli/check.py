@@ -11,7 +11,7 @@ from rich.table import Table
 
 from campaigns import preflight
 from campaigns.checks import Level
-from campaigns.estimate import Estimate
+from campaigns.estimate import describe
 from campaigns.planning import RunPlan, plan_run
 from campaigns.preflight import Preflight
 from dialer.campaign import CampaignConfig
@@ -60,24 +60,6 @@ def show_file(result: Preflight, source: Path, rejects: Path) -> None:
             f"  rejected: {listed} (`dialer validate` writes them to {rejects})",
             highlight=False,
         )
-
-
-def describe(est: Estimate, *, deadline: bool = False) -> str:
-    """The estimate in one sentence."""
-    if est.last_dial is None:
-        if deadline:
-            return "Estimate: no contact can be dialled before the deadline."
-        return "Estimate: there is no contact to dial."
-    when = f"{est.last_dial:%Y-%m-%d %H:%M} UTC"
-    starts = f"{est.first_dial:%Y-%m-%d %H:%M} UTC" if est.first_dial else "now"
-    text = (
-        f"Estimate: dialling starts {starts} and ends about {when}, at "
-        f"{est.pace_per_s:.2f} calls/s (limited by {est.limited_by}); "
-        f"{est.rolled_over} contacts roll over to a later day"
-    )
-    if est.never:
-        text += f"; {est.never} have no calling time before the deadline and would expire"
-    return text + "."
 
 
 @app.command("check", cls=run_options_command())

@@ -25,6 +25,7 @@ from dialer.store import ContactRecord, Store
 from workers import stack
 from workers.cli import display
 from workers.cli.app import Out, app
+from workers.cli.plain import print_table
 
 console = Out()
 Campaign = Annotated[str, typer.Argument(help="Campaign id (shown by `dialer run`).")]
@@ -69,7 +70,7 @@ def status(
         now = progress(store, campaign)
         config = store.campaign(campaign)
         if console.is_terminal:
-            console.print(display.progress_table(now, config))
+            print_table(console, display.progress_table(now, config))
         else:
             console.print(display.line(now, config), highlight=False, markup=False)
         if now.reason:
@@ -78,7 +79,8 @@ def status(
             console.print(f"Cost: {now.cost}", highlight=False, markup=False)
         _, reasons = store.waiting(campaign)
         for reason, (count, _due) in sorted(reasons.items(), key=lambda item: -item[1][0])[:5]:
-            console.print(f"  {count} waiting: {reason}", highlight=False)
+            said = reason.removeprefix("waiting: ")
+            console.print(f"  {count} waiting: {said}", highlight=False, soft_wrap=True)
 
 
 def _list_campaigns(store: Store) -> None:
@@ -101,7 +103,7 @@ def _list_campaigns(store: Store) -> None:
             str(one.live),
             _when(one.last_activity_ms),
         )
-    console.print(table)
+    print_table(console, table)
 
 
 def _when(ms: int) -> str:

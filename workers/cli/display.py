@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,10 +15,12 @@ from rich.table import Table
 from campaigns import watch
 from campaigns.model import Reject
 from campaigns.progress import PACE_SAMPLE_S, Progress
-from dialer.campaign import CampaignConfig, CampaignState
+from dialer.campaign import CampaignConfig
 from dialer.store import FINAL_STATES, LIVE_STATES, ContactState, Store
+from workers.cli.plain import print_table
 
 _ORDER = [s.value for s in ContactState]
+QUIET_LINE_S = 60.0  # without a terminal, a line at least this often while nothing changes
 
 
 def loaded(
@@ -63,6 +66,8 @@ def figures(now: Progress, config: CampaignConfig) -> list[tuple[str, str]]:
     rows.append(("pace", f"{now.pace_per_s:.2f} calls/s ({sample}; limit {config.rate_per_s:g}/s)"))
     if now.account:
         rows.append(("account", now.account))
+    if now.trouble:
+        rows.append(("OneInbox", now.trouble))
     if now.cost:
         rows.append(("cost", now.cost))
     if now.reason:
@@ -81,18 +86,10 @@ def _at(when: datetime) -> str:
 
 
 def eta(now: Progress, config: CampaignConfig) -> str:
-    """When dialling should be over, or why there is no telling."""
-    if now.live == 0:
-        return "done"
-    if now.state is CampaignState.CANCELED:
-        return "cancelled: calls in progress finish, nobody new is dialled"
-    if now.state is CampaignState.PAUSED:
-        return "paused: no ETA until it is resumed"
-    due = max(0, now.pending - now.waiting_count)
-    if due == 0 and now.waiting:
-        return f"nobody due now; next dial at {_at(now.waiting[0].next_at)}"
-    text = f"~{due / config.rate_per_s:.0f} s to dial the {due} due now, then calls finish"
-    return text + (f"; {now.waiting_count} wait" if now.waiting else "")
+    """When dialling should be over and what binds it (`campaigns.estimate.finish`)."""
+    if now.finish is not None:
+        return now.finish.text
+    return "done" if now.live == 0 else "no estimate yet"
 
 
 def line(now: Progress, config: CampaignConfig) -> str:
@@ -111,6 +108,8 @@ def line(now: Progress, config: CampaignConfig) -> str:
     parts.append(f"pace {now.pace_per_s:.2f}/s,")
     if now.account:
         parts.append(f"{now.account},")
+    if now.trouble:
+        parts.append(f"{now.trouble},")
     if now.cost:
         parts.append(f"cost {now.cost},")
     if now.reason:
@@ -119,38 +118,66 @@ def line(now: Progress, config: CampaignConfig) -> str:
     return " ".join(parts)
 
 
+@dataclass
+class Trouble:
+    """What went wrong while following, said once as a line of its own ('' = nothing now)."""
+
+    console: Console
+    results: str = ""
+
+    def __call__(self, why: str) -> None:
+        """Say a new trouble with the results file, or that it is written again."""
+        if why:
+            self.console.print(f"Warning: {why}", highlight=False, markup=False, soft_wrap=True)
+        elif self.results:
+            self.console.print("The results file is written again.", highlight=False)
+        self.results = why
+
+
 def follow_live(
-    console: Console, store: Store, config: CampaignConfig, results: Path, every_s: float
+    console: Console,
+    store: Store,
+    config: CampaignConfig,
+    results: Path,
+    every_s: float,
+    trouble: Trouble | None = None,
 ) -> Progress:
     """Follow the campaign until it ends: a live table at a terminal, else a plain line every
     `every_s` seconds when something changed (and always the last one)."""
+    said = trouble or Trouble(console)
     if not console.is_terminal:
-        return _follow_plain(console, store, config, results, every_s)
+        return _follow_plain(console, store, config, results, every_s, said)
     with Live(console=console, refresh_per_second=4, transient=False) as live:
 
         def show(now: Progress) -> None:
             live.update(progress_table(now, config))
 
-        final = watch.follow(store, config.campaign_id, results, show)
+        final = watch.follow(store, config.campaign_id, results, show, on_trouble=said)
     console.print()
     return final
 
 
 def _follow_plain(
-    console: Console, store: Store, config: CampaignConfig, results: Path, every_s: float
+    console: Console,
+    store: Store,
+    config: CampaignConfig,
+    results: Path,
+    every_s: float,
+    trouble: Trouble,
 ) -> Progress:
     shown: tuple[object, ...] = ()
     printed_at = time.monotonic() - every_s
 
     def show(now: Progress) -> None:
         nonlocal shown, printed_at
-        key = (now.shown_state, now.dialled, tuple(sorted(now.counts.items())))
-        due = time.monotonic() - printed_at >= every_s
-        if key != shown and (due or watch.finished(now)):
+        key = (now.shown_state, now.dialled, tuple(sorted(now.counts.items())), bool(now.trouble))
+        since = time.monotonic() - printed_at
+        changed = key != shown and (since >= every_s or watch.finished(now))
+        if changed or since >= max(every_s, QUIET_LINE_S):  # a line a minute while nothing moves
             console.print(line(now, config), highlight=False, markup=False)
             shown, printed_at = key, time.monotonic()
 
-    return watch.follow(store, config.campaign_id, results, show)
+    return watch.follow(store, config.campaign_id, results, show, on_trouble=trouble)
 
 
 def summary(console: Console, final: Progress, results: Path) -> None:
@@ -162,5 +189,5 @@ def summary(console: Console, final: Progress, results: Path) -> None:
         if final.counts.get(state):
             table.add_row(state, str(final.counts[state]))
     table.add_row("[bold]total[/]", f"[bold]{final.total}[/]")
-    console.print(table)
+    print_table(console, table)
     console.print(f"Results: [bold]{results}[/]")

@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from campaigns.dnc import load_dnc
 from dialer.errors import InputError, InvalidNumber
 from dialer.phone import normalize
 from dialer.settings import load_settings
-from workers.cli.app import app
+from workers.cli.app import Out, app
 from workers.cli.limits import open_account_store
 
-console = Console()
+console = Out()
 dnc_app = typer.Typer(
     help="The account's do-not-call list, checked before every call of every campaign."
 )

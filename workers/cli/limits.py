@@ -7,16 +7,15 @@ import contextlib
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from dialer.account import AccountLimits
 from dialer.campaign import parse_rate
 from dialer.settings import Settings, load_settings
 from dialer.store import Store
 from workers import stack
-from workers.cli.app import app
+from workers.cli.app import Out, app
 
-console = Console()
+console = Out()
 limits_app = typer.Typer(
     help="The account's limits, shared by all its campaigns (the account: DIALER_ACCOUNT, "
     "else a fingerprint of ONEINBOX_API_KEY)."

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -15,7 +14,8 @@ from campaigns.report_html import render
 from campaigns.report_rows import read_results
 from dialer.errors import InputError
 from dialer.private import open_private, private_dir
-from workers.cli.app import app
+from workers.cli.app import Out, app
+from workers.cli.plain import print_table
 
 
 def default_output(results: Path) -> Path:
@@ -62,6 +62,6 @@ def report(
     private_dir(target.parent)
     with open_private(target, "w", encoding="utf-8") as page:
         page.write(render(data, source=results.name))
-    console = Console(highlight=False)
-    console.print(summary_table(data))
+    console = Out(highlight=False)
+    print_table(console, summary_table(data))
     console.print("Report:", Text(str(target), style="bold"))

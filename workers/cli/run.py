@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import shlex
 import sys
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, NoReturn
 
+import redis
 import typer
 from rich.markup import escape
 
@@ -34,6 +36,8 @@ from workers.cli.interrupt import Interrupted, interrupts_raise, quit_on_next
 from workers.processes import served_url
 
 EXIT_ABORTED = 3
+EXIT_REDIS_GONE = 4  # Redis stopped answering mid-run: the campaign is safe, resume it
+EXIT_RESULTS_UNWRITTEN = 5  # every contact is final, but the results file could not be written
 
 console = Out()
 
@@ -54,6 +58,8 @@ def dial(
     resumes it; by default, this one as it was typed).
     """
     rerun = rerun or this_command()
+    # The store's transition lines are for the workers' log, not for the person watching.
+    logging.getLogger("dialer.store").setLevel(logging.WARNING)
     try:
         with interrupts_raise():
             return _dial(
@@ -63,6 +69,25 @@ def dial(
         console.print(f"\n{stop.name}: stopped.")
         _how_to_go_on(settings, plan.config.campaign_id, rerun)
         return stop.exit_code
+    except REDIS_GONE as exc:
+        _redis_gone(settings, plan.config.campaign_id, exc, rerun)
+        return EXIT_REDIS_GONE
+
+
+REDIS_GONE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+def _redis_gone(settings: Settings, cid: str, exc: Exception, rerun: str) -> None:
+    """One line: what happened, that the campaign is safe, and the command that resumes it."""
+    why = str(exc).split("\n")[0].rstrip(".") or type(exc).__name__
+    again = rerun if stack.embedded(settings) else f"dialer resume {cid} (once Redis is back)"
+    console.print(
+        f"Redis stopped answering ({why}): campaign {cid} stays as Redis last saved it "
+        f"and resuming picks it up there. To resume: {again}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _dial(
@@ -105,13 +130,15 @@ def _dial(
                 f"written to {plan.results} when it ends (`dialer export` any time)."
             )
             return 0
-        final = display.follow_live(console, store, config, plan.results, settings.progress_every_s)
+        trouble = display.Trouble(console)
+        every_s = settings.progress_every_s
+        final = display.follow_live(console, store, config, plan.results, every_s, trouble)
     if interrupted.exit_code:
         return interrupted.exit_code
     code = _report(final, config, plan.results)
     if final.state is CampaignState.PAUSED and final.reason:  # paused by a guard
         _how_to_go_on(settings, config.campaign_id, rerun)
-    return code
+    return EXIT_RESULTS_UNWRITTEN if trouble.results and code == 0 else code
 
 
 @dataclass
@@ -266,6 +293,9 @@ def _announce(state: CampaignState | None, submitted: lifecycle.Submission, tota
 def _report(final: Progress, config: CampaignConfig, results: Path) -> int:
     display.summary(console, final, results)
     if final.live == 0 and final.state is not CampaignState.CANCELED:
+        if final.dialled == 0:
+            console.print("Nobody was dialled: every contact ended before its call.")
+            return EXIT_ABORTED
         return 0
     if final.reason:
         console.print(f"[bold red]Stopped:[/] {final.reason}")

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from campaigns.schedules import check_cron, check_name, check_zone, occurrence_id
@@ -15,13 +14,13 @@ from dialer.errors import ConfigError, InputError
 from dialer.settings import load_settings
 from dialer.store import JobRun, Store
 from workers import stack
-from workers.cli.app import Group, app
+from workers.cli.app import Group, Out, app
 from workers.cli.flags import run_options, run_options_command
 from workers.cli.plain import print_table
 from workers.processes import served_url
 from workers.scheduler import Schedule, check_job, clock, load, next_run, start_occurrence
 
-console = Console()
+console = Out()
 schedule_app = typer.Typer(
     help="Scheduled batch jobs (need DIALER_REDIS_URL and `dialer beat`, or `dialer serve`).",
     rich_markup_mode=None,
@@ -147,7 +146,7 @@ def list_() -> None:
             _run_cell(runs.get(name)),
             _error_cell(errors.get(name)),
         )
-    out = Console()  # read COLUMNS now, not at import
+    out = Out()  # read COLUMNS now, not at import
     print_table(out, table)
     out.print(_beat_line(store, now), soft_wrap=True)
 

@@ -11,13 +11,12 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 
 from dialer.endpoint import check_callback_url
 from dialer.private import open_private, private_dir
 from dialer.settings import Settings, load_settings
 from workers.celery_app import make_app
-from workers.cli.app import app
+from workers.cli.app import Out, app
 from workers.cli.listening import listen
 from workers.logs import configure
 from workers.scheduler import send_start
@@ -27,7 +26,7 @@ from workers.server.auth import is_loopback, new_token
 from workers.server.context import MIB, Server
 from workers.stack import Stack, open_stack
 
-console = Console(highlight=False)
+console = Out(highlight=False)
 TOKEN_FILE = "web-token"  # noqa: S105 (a file name): a generated token when stdout is no terminal
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from dialer.simulator import DEFAULT_API_KEY, SimulatorConfig, parse_fault_spec, serve
-from workers.cli.app import app
+from workers.cli.app import Out, app
 from workers.cli.listening import listen
 
 FAULT_HELP = (
@@ -43,7 +42,7 @@ def simulator(
     if daily_cap is not None:
         config.max_calls_per_day = daily_cap
     sock = listen(host, port)
-    out = Console()
+    out = Out()
     out.print(f"OneInbox simulator on [bold]http://{host}:{port}[/]", highlight=False)
     out.print(f"API key (simulator only): {DEFAULT_API_KEY}", highlight=False)
     out.print(

@@ -28,7 +28,8 @@ from dialer.http import NUMBER_HINT, make_http_client
 from dialer.models import Agent, AvailableNumber, Credential, PhoneNumber
 from dialer.phone import normalize
 from dialer.settings import load_settings
-from workers.cli.app import Group, app
+from workers.cli.app import Group, Out, app
+from workers.cli.plain import print_table
 
 setup_app = typer.Typer(
     help="One-time account setup: carrier credentials.", no_args_is_help=True, rich_markup_mode=None
@@ -106,7 +107,7 @@ def _secret(value: SecretStr | None, env: str, prompt: str) -> str:
 
 def _out() -> Console:
     # Built per command so the terminal width (COLUMNS) in effect at the time applies.
-    return Console(highlight=False)
+    return Out(highlight=False)
 
 
 def _emit_json(data: Any) -> None:
@@ -129,7 +130,7 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) ->
 def _show(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], empty: str) -> None:
     out = _out()
     if rows:
-        out.print(_table(title, columns, rows))
+        print_table(out, _table(title, columns, rows))
     else:
         out.print(empty)
 
@@ -320,4 +321,4 @@ def agents_show(
     for field, value in data.items():
         shown = value if isinstance(value, str) else json.dumps(value, default=str)
         table.add_row(field, Text(shown))
-    _out().print(table)
+    print_table(_out(), table)

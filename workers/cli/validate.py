@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, BinaryIO
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from campaigns.columns import RESERVED, key
@@ -21,11 +20,12 @@ from campaigns.rejects import write_rejects
 from dialer.errors import InputError
 from dialer.private import open_private
 from workers.cli import options
-from workers.cli.app import app
+from workers.cli.app import Out, app
 from workers.cli.flags import CONTACT_OPTIONS, run_options, run_options_command
+from workers.cli.plain import print_table
 
 SAMPLES = 3
-console = Console()
+console = Out()
 
 
 @dataclass
@@ -57,7 +57,8 @@ def validate(
     """Check a contacts file without dialling: counts, rejects by reason, columns, variables.
 
     Writes the rejects file (source_row, phone, reason, detail).
-    Exits 1 when no contact is valid, 2 when the file cannot be read.
+    Exits 1 when there is something to fix (rows rejected, or no valid contact), 2 when the
+    file cannot be read.
     """
     reading = load_options(run_options(ctx))
     out = rejects_path(contacts, rejects)
@@ -68,6 +69,8 @@ def validate(
     if tally.contacts == 0:
         console.print(f"[bold red]No valid contact in {contacts}[/]: nothing would be dialled.")
         raise typer.Exit(1)
+    if tally.reasons:
+        raise typer.Exit(1)  # like a linter: rows to fix (the rejects file says which)
 
 
 def _open(path: Path) -> BinaryIO:
@@ -101,7 +104,7 @@ def _counted(opened: ContactFile, tally: Tally) -> Iterator[Reject]:
 
 def _report(opened: ContactFile, tally: Tally, out: Path) -> None:
     console.print(f"[bold]{opened.name}[/] ({opened.format})")
-    console.print(_columns_table(opened))
+    print_table(console, _columns_table(opened))
     rejected = sum(tally.reasons.values())
     console.print(
         f"[bold green]{tally.contacts:,}[/] contacts to dial, [bold]{rejected:,}[/] rejected"
@@ -110,9 +113,9 @@ def _report(opened: ContactFile, tally: Tally, out: Path) -> None:
     for warning in opened.warnings:
         console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     if tally.first:
-        console.print(_contacts_table(tally.first, opened.variable_columns))
+        print_table(console, _contacts_table(tally.first, opened.variable_columns))
     if rejected:
-        console.print(_rejects_table(tally))
+        print_table(console, _rejects_table(tally))
     console.print(f"Rejects file: {out}")
 
 

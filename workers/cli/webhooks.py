@@ -6,12 +6,11 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 
 from dialer.errors import ConfigError
 from dialer.settings import load_settings
 from workers import stack
-from workers.cli.app import app
+from workers.cli.app import Out, app
 from workers.cli.listening import listen
 from workers.server import connections
 from workers.server.receiver import MAX_REQUESTS, PATH, create_app
@@ -37,7 +36,7 @@ def webhooks(
         raise ConfigError("DIALER_REDIS_URL is not set; the receiver needs the campaigns' Redis")
     store = stack.connect(settings.redis_url)
     sock = listen(host, port)
-    Console().print(f"Receiving webhooks at http://{host}:{port}{PATH}/<campaign secret>")
+    Out().print(f"Receiving webhooks at http://{host}:{port}{PATH}/<campaign secret>")
     app = create_app(store, max_requests=max_requests)
     server = uvicorn.Server(connections.config(app, host, port, log_level="warning"))
     server.run(sockets=[sock])

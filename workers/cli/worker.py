@@ -6,12 +6,11 @@ import os
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from dialer.errors import ConfigError
 from dialer.settings import load_settings
 from workers import stack
-from workers.cli.app import app
+from workers.cli.app import Out, app
 from workers.courier import EventTiming
 from workers.processes import worker_command
 from workers.stack import require_durable
@@ -46,7 +45,7 @@ def worker(
     EventTiming.parse(settings.events_timing)  # a bad DIALER_EVENTS_TIMING is named here
     store = stack.connect(settings.redis_url)
     if warning := require_durable(store, settings):
-        Console(stderr=True).print(f"Warning: {warning}", markup=False, highlight=False)
+        Out(stderr=True).print(f"Warning: {warning}", markup=False, highlight=False)
     store.redis.close()
     if metrics_port is not None:  # read by the worker's MetricsStep (DIALER_METRICS_PORT)
         os.environ["DIALER_METRICS_PORT"] = str(metrics_port)

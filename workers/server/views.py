@@ -41,7 +41,10 @@ class CampaignDetail(CampaignSummary):
 
     dialled: int
     pace: PaceView
-    eta_s: float | None
+    eta_s: float | None  # seconds of dialling left; None when there is no telling (paused)
+    eta: str  # the estimate in words, naming what binds it
+    limited_by: str
+    trouble: str  # OneInbox's errors of the last minute in words ('' = none)
     next_due: datetime | None
     waiting: dict[str, int]
     options: dict[str, object]
@@ -82,7 +85,6 @@ def detail(store: Store, cid: str) -> CampaignDetail:
     now = progress(store, cid)
     config = store.campaign(cid)
     due_ms, reasons = store.waiting(cid, sample=WAITING_SAMPLE)
-    pending = now.counts.get(ContactState.PENDING.value, 0)
     in_progress = sum(
         now.counts.get(s.value, 0) for s in LIVE_STATES if s is not ContactState.PENDING
     )
@@ -94,12 +96,19 @@ def detail(store: Store, cid: str) -> CampaignDetail:
             max_concurrent=config.max_concurrent,
             in_progress=in_progress,
         ),
-        eta_s=round(pending / config.rate_per_s, 1) if now.live else None,
+        eta_s=_rounded(now.finish.seconds if now.finish else None),
+        eta=now.finish.text if now.finish else "",
+        limited_by=now.finish.limited_by if now.finish else "",
+        trouble=now.trouble,
         next_due=datetime.fromtimestamp(due_ms / 1000, UTC) if due_ms else None,
         waiting={reason: count for reason, (count, _due) in reasons.items()},
         options=options(config),
         cost=now.cost,
     )
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)
 
 
 def options(config: CampaignConfig) -> dict[str, object]:

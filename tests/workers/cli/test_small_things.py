@@ -63,7 +63,7 @@ def test_setup_credentials_without_a_terminal_says_which_variable_to_set(tmp: Pa
 def test_the_duplicate_rejects_detail_has_no_stray_quote(tmp: Path) -> None:
     (tmp / "c.csv").write_text("phone\n+14155550100\n+14155550100\n")
     done = dialer_cli(["validate", "c.csv"], {}, cwd=tmp)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # a row to fix
     with (tmp / "c.rejects.csv").open(encoding="utf-8-sig", newline="") as handle:
         (reject,) = list(csv.DictReader(handle))
     assert reject["reason"] == "duplicate"

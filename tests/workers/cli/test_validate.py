@@ -22,7 +22,7 @@ def test_validate_reports_and_writes_rejects_beside_the_input(tmp_path: Path) ->
     source = tmp_path / "export.csv"
     shutil.copy(DATA / "excel_bom_semicolon.csv", source)
     result = runner.invoke(app, ["validate", str(source)], env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # rows to fix
     assert "3 contacts to dial, 5 rejected, 1 blank rows skipped" in result.output
     assert "semicolon-separated" in result.output
     assert "precision_lost" in result.output and "duplicate" in result.output

@@ -123,7 +123,9 @@ def ahead(at: datetime, now: datetime | None = None) -> str:
 
 def eta(detail: views.CampaignDetail) -> str:
     """The estimated time left in words, or a dash when there is none."""
-    return "—" if detail.eta_s is None else duration(detail.eta_s)
+    if detail.eta_s is None:
+        return detail.eta or "—"
+    return f"{duration(detail.eta_s)} (limited by {detail.limited_by})"
 
 
 def percent(summary: views.CampaignSummary) -> int:

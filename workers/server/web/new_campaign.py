@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from campaigns import preflight as checking
 from campaigns.checks import Check, Level
+from campaigns.estimate import describe
 from campaigns.excel import CsvStyle
 from campaigns.planning import load_options, open_path, plan_run
 from campaigns.rejects import write_rejects
@@ -29,7 +30,6 @@ from dialer.run_options import RUN_DEFAULTS, RunOptions
 from workers.server import actions, forms, testcall, uploads
 from workers.server.context import Server
 from workers.server.inspection import Column, columns_of, header_of, inspect_list
-from workers.server.web import details
 from workers.server.web.common import PAGE_ERRORS, message, page, sender, viewer
 from workers.server.web.login import Session
 
@@ -201,13 +201,14 @@ def preflight(server: Server, part: Path, values: dict[str, Any], contacts: int)
                           campaign="preview")  # fmt: skip
     except PAGE_ERRORS as exc:
         return [Check("settings", Level.FAIL, message(exc))]
-    found = checking.run(server.settings, chosen, local=False).checks
-    config = chosen.config
+    result = checking.run(server.settings, chosen, local=False)
+    found, config = result.checks, chosen.config
     found.append(Check("limits", Level.OK, limits(config.rate_per_s, values)))
-    dialling = details.duration(contacts / config.rate_per_s)
     calls = contacts * config.max_attempts
-    found.append(Check("estimate", Level.OK, f"{contacts} contacts, up to {calls} calls: about "
-                       f"{dialling} of dialling inside the calling window"))  # fmt: skip
+    said = f"{contacts} contacts, up to {calls} calls"
+    if result.estimate is not None:  # walked through each contact's calling window
+        said += ". " + describe(result.estimate, deadline=bool(config.deadline))
+    found.append(Check("estimate", Level.OK, said))
     return found
 
 
