@@ -105,7 +105,7 @@ def test_contacts_held_by_the_gap_end_expired_at_the_deadline_and_the_run_exits(
     _write(tmp / "leads.csv", [1, 2, 3])  # another campaign of the account, same numbers
     deadline = (datetime.now(UTC) + timedelta(seconds=45)).isoformat(timespec="seconds")
     held = _run(simulator, tmp, "--deadline", deadline, "--no-preflight")
-    assert held.returncode == 0, held.stdout + held.stderr
+    assert held.returncode == 3, held.stdout + held.stderr  # dialled nobody (README)
     rows = _results(tmp / "leads.results.csv")
     assert [r["status"] for r in rows] == ["expired"] * 3, rows
     assert len(creates_to(simulator.url)) == 3, "nobody called twice within the gap"
