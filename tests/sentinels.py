@@ -133,7 +133,7 @@ def _in_sync(info: dict[str, object], wanted: int) -> bool:
     return len(replicas) >= wanted and all(r.get("state") == "online" for r in replicas)
 
 
-def wait_is_replica_of(server: RedisServer, primary: RedisServer, timeout: float = 30) -> None:
+def wait_is_replica_of(server: RedisServer, primary: RedisServer, timeout: float = 60) -> None:
     """Wait until `server` replicates `primary` with its link up."""
 
     def following() -> bool:

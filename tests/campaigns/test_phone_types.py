@@ -89,5 +89,5 @@ def test_validate_refuses_special_types_and_extensions(
     )
     rejects = tmp_path / "r.csv"
     result = runner.invoke(app, ["validate", str(contacts), "--rejects", str(rejects), *args])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # rows were rejected: something to fix
     assert _rejects(rejects) == expected
