@@ -70,12 +70,15 @@ class RedisServer:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, replica_of: int | None = None) -> None:
+        """Start it; `replica_of`: the port of a primary it replicates from its first moment."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = (
             f"port {self.port}\nbind 127.0.0.1\ndir {self.data_dir}\nappendonly yes\n"
             'appendfsync always\nsave ""\nmaxmemory-policy noeviction\n'
         )
+        if replica_of is not None:
+            config += f"replicaof 127.0.0.1 {replica_of}\n"
         self.process = subprocess.Popen(
             [redis_server_binary(), "-"],
             stdin=subprocess.PIPE,

@@ -146,7 +146,7 @@ def test_primary_killed_mid_campaign_sentinel_promotes_and_the_campaign_finishes
     record_property("pause_without_creates_s", round(pause, 2))
     print(f"\nfailover: promoted after {promoted_s:.1f} s, creates paused {pause:.1f} s")
 
-    group.restart(old)  # the old primary returns, and Sentinel makes it a replica
+    group.restart(old)  # the old primary returns, as a replica of the new one
     wait_is_replica_of(old, new)
     assert old.client().hget(campaign_key(cid), "state") == "done"
 
