@@ -103,7 +103,8 @@ class Loading:
         """Every pending contact out of `ready` and `queued`, into `held` (one transaction)."""
         held, ready, queued = held_key(cid), ready_key(cid), queued_key(cid)
         pipe = self.redis.pipeline(transaction=True)
-        pipe.zunionstore(held, [held, ready, queued], aggregate="MIN")
+        # A contact in two sets (a killed load's, due again since): the later due time holds.
+        pipe.zunionstore(held, [held, ready, queued], aggregate="MAX")
         pipe.delete(ready, queued)
         pipe.execute()
 
@@ -131,7 +132,7 @@ class Loading:
         held, ready = held_key(cid), ready_key(cid)
         pipe = self.redis.pipeline(transaction=True)
         pipe.zcard(held)
-        pipe.zunionstore(ready, [ready, held], aggregate="MIN")
+        pipe.zunionstore(ready, [ready, held], aggregate="MAX")
         pipe.delete(held)
         return int(pipe.execute()[0])
 
