@@ -42,6 +42,7 @@ from dialer.store.canceling import cancel_pending
 from dialer.store.listing import Overview
 
 OWN = {"webhook_secret", "results_path"}  # a campaign's own, never copied to its retry
+FIRST_PART = 200  # contacts stored before a new load starts dialling (one run of the add script)
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,13 @@ class _Loading:
     started: bool = False
     reopened: bool = False
 
+    def parts(self, batch: Sequence[Contact]) -> list[Sequence[Contact]]:
+        """The batch in the parts to store: until the campaign dials, its first few contacts
+        on their own, so that dialling starts as soon as they are stored."""
+        if not self.start or self.started or len(batch) <= FIRST_PART:
+            return [batch]
+        return [batch[:FIRST_PART], batch[FIRST_PART:]]
+
     def stored(self, loaded: Loaded) -> None:
         """A batch is stored: the campaign dials from the first batch with contacts in it."""
         if self.start and not self.started and seen(loaded) and self.reopen(loaded):
@@ -209,8 +217,9 @@ def _load_contacts(
     try:
         with store.keep_loading(cid, load):
             for batch in batches:
-                loaded += store.add_contacts(cid, batch, config.columns, schedule, load=load)
-                under_way.stored(loaded)
+                for part in under_way.parts(batch):
+                    loaded += store.add_contacts(cid, part, config.columns, schedule, load=load)
+                    under_way.stored(loaded)
             # A campaign this load created holds only this load's rows: none to settle, and
             # reading every pending contact back cost 27 s at a million rows. A list with no
             # usable contact at all (a wrong file, an emptied export) settles nothing either:

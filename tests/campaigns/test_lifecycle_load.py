@@ -10,6 +10,7 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +21,7 @@ from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.pace import Pace
 from dialer.policy import Timing
-from dialer.store import ContactState, Store
+from dialer.store import ContactState, Loaded, Store
 from dialer.tick import tick_campaign
 from tests.support import wait_until
 
@@ -123,6 +124,23 @@ def test_the_campaign_dials_from_its_first_batch_while_the_rest_loads(store: Sto
     assert seen_while_loading == [(CampaignState.RUNNING, True, {_number(1), _number(2)})]
     assert not store.loading("load")
     assert store.campaign_state("load") is CampaignState.RUNNING
+
+
+def test_dialling_starts_once_the_first_contacts_of_a_batch_are_stored(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 10,000-row batch takes a while to store: its first 200 are stored on their own."""
+    stored: list[tuple[int, CampaignState | None]] = []
+    add = store.add_contacts
+
+    def add_contacts(cid: str, contacts: Sequence[Contact], *args: Any, **kwargs: Any) -> Loaded:
+        stored.append((len(contacts), store.campaign_state(cid)))
+        return add(cid, contacts, *args, **kwargs)
+
+    monkeypatch.setattr(store, "add_contacts", add_contacts)
+    lifecycle.submit(store, _config(), [_of(range(1, 1001)), _of(range(1001, 1501))], start=True)
+    paused, running = CampaignState.PAUSED, CampaignState.RUNNING
+    assert stored == [(200, paused), (800, running), (500, running)]
 
 
 def test_the_campaign_is_not_finished_while_its_list_loads(store: Store) -> None:
