@@ -86,6 +86,36 @@ def test_the_first_create_arrives_while_the_list_is_still_loading(
     assert {c.state.value for c in store.iter_contacts("slow")} <= FINAL
 
 
+def test_a_resumed_campaign_never_dials_a_waiting_row_its_list_dropped(
+    stack: Stack, sim: RunningSimulator
+) -> None:
+    """Six contacts wait (stored, not started); the list, run again, has lost row 4: the
+    worker dials what the new load has reached while the rest is read, never row 4."""
+    store = stack.store
+    lifecycle.submit(store, _config(), [_contacts(range(1, 7))])  # waiting, not started
+    stack.worker()
+    stack.wait_ready(1)
+    reached = {c.phone_e164 for c in _contacts(range(1, 4))}
+
+    def the_list_again() -> Iterator[Sequence[Contact]]:
+        yield _contacts(range(1, 4))
+        wait_until(lambda: set(creates_to(sim.url)) == reached, 60, "the rows reached so far")
+        yield _contacts(range(5, 7))  # row 4 left the list
+
+    lifecycle.submit(store, _config(), the_list_again(), start=True)
+    wait_until(
+        lambda: store.campaign_state("slow") is CampaignState.DONE,
+        90,
+        "the campaign to finish",
+        every=0.2,
+    )
+    called = Counter(creates_to(sim.url))
+    dropped = _contacts(range(4, 5))[0].phone_e164
+    assert dropped not in called
+    assert len(called) == 5 and set(called.values()) == {1}, called
+    assert {c.phone: c.state.value for c in store.iter_contacts("slow")}[dropped] == "canceled"
+
+
 def _submit(
     store: Store, batches: Iterator[Sequence[Contact]], failed: list[BaseException]
 ) -> None:
