@@ -2,14 +2,23 @@
 create and retry, the scheduler's firing, the test call) calls these functions.
 
     identify   which campaign a list is (its own, found by its path, or the one named)
-    load       refuse the do-not-call numbers, stream the list in (one pass), apply options
+    load       refuse the do-not-call numbers, stream the list in (one pass), apply options;
+               the campaign dials from its first batch stored while the rest is read
     start      let it dial; pause, resume, cancel steer it afterwards
+
+Dialling while loading: the campaign starts once its first batch is stored. Until the load ends
+the store marks it as loading (it is not finished while everything stored so far is settled),
+and a resumed campaign dials only the contacts this load has reached: its other pending
+contacts are held, and those the list no longer has are canceled when the load ends. A load
+that fails pauses the campaign; one killed part-way stops being marked as loading within
+`LOAD_TTL_S`, and the next run of the list resumes it.
 
 No door loads contacts or starts a campaign by itself (tests/test_structure.py checks it).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +42,7 @@ from dialer.store.canceling import cancel_pending
 from dialer.store.listing import Overview
 
 OWN = {"webhook_secret", "results_path"}  # a campaign's own, never copied to its retry
+FIRST_PART = 200  # contacts stored before a new load starts dialling (one run of the add script)
 
 
 @dataclass(frozen=True)
@@ -81,12 +91,14 @@ def load(
     *,
     refuse: Callable[[Contact], Reject | None] = lambda contact: None,
     keep_results: bool = True,
+    start: bool = True,
 ) -> Submission:
     """Refuse the do-not-call numbers, then read the list once, streamed, into its campaign
     (created, or resumed with the options given); the rejects file is written at the end.
 
     `keep_results`: store where the results file goes (a worker writes it when the campaign
-    ends); `refuse` rejects more rows as they stream by. Not started: `start` does that.
+    ends); `refuse` rejects more rows as they stream by. `start`: the campaign dials from its
+    first batch stored, while the rest is read (else `start` does that afterwards).
     """
     config = identify(store, plan).config
     if keep_results:
@@ -94,7 +106,7 @@ def load(
     plan.contact_file.refuse_also(listed_numbers(store, config))
     out = open_rejects(plan.rejects_path)
     batches = stream(plan.contact_file, out, rejects, refuse=refuse, bom=config.results_bom)
-    return _submit(store, config, batches, plan.given)
+    return _submit(store, config, batches, plan.given, start=start)
 
 
 def submit(
@@ -104,15 +116,17 @@ def submit(
     *,
     named: bool = True,
     given: frozenset[str] = frozenset(),
+    start: bool = False,
 ) -> Submission:
     """Create the list's campaign (or find it, to resume) and load its contacts by number.
 
     Without `named`, the campaign is the list's own (found by its path). Loading is
     idempotent, so a load cut short by a crash is completed on the next run, and a contact
     already dialled is never made pending again. A resumed campaign takes the options `given`.
+    `start`: it dials from its first batch stored (else `start` does that afterwards).
     """
     config = resuming.identify(store, config, named=named)
-    return _submit(store, config, batches, given)
+    return _submit(store, config, batches, given, start=start)
 
 
 def _submit(
@@ -120,6 +134,8 @@ def _submit(
     config: CampaignConfig,
     batches: Iterable[Sequence[Contact]],
     given: frozenset[str],
+    *,
+    start: bool,
 ) -> Submission:
     cid = config.campaign_id
     created = store.create_campaign(config)
@@ -128,11 +144,50 @@ def _submit(
         config, changes = _apply_options(store, config, given)
     if config.source:
         store.remember_list(config.source, cid)
-    loaded = _load_contacts(store, config, batches, created=created)
-    reopened = loaded.added > 0 and store.campaign_state(cid) is CampaignState.DONE
-    if reopened:
-        store.set_campaign_state(cid, CampaignState.PAUSED)
-    return Submission(config, not created, loaded, changes, reopened)
+    under_way = _Loading(store, cid, start=start)
+    loaded = _load_contacts(store, config, batches, under_way, created=created)
+    under_way.reopen(loaded)  # not started: a finished campaign given new numbers
+    return Submission(config, not created, loaded, changes, under_way.reopened)
+
+
+@dataclass
+class _Loading:
+    """A load under way: whether its campaign dials yet, and whether it was reopened."""
+
+    store: Store
+    cid: str
+    start: bool
+    started: bool = False
+    reopened: bool = False
+
+    def parts(self, batch: Sequence[Contact]) -> list[Sequence[Contact]]:
+        """The batch in the parts to store: until the campaign dials, its first few contacts
+        on their own, so that dialling starts as soon as they are stored."""
+        if not self.start or self.started or len(batch) <= FIRST_PART:
+            return [batch]
+        return [batch[:FIRST_PART], batch[FIRST_PART:]]
+
+    def stored(self, loaded: Loaded) -> None:
+        """A batch is stored: the campaign dials from the first batch with contacts in it."""
+        if self.start and not self.started and seen(loaded) and self.reopen(loaded):
+            start(self.store, self.cid)
+            self.started = True
+
+    def reopen(self, loaded: Loaded) -> bool:
+        """A finished campaign given new numbers is paused, to be started (False: it stays
+        finished, nothing new to dial)."""
+        if self.store.campaign_state(self.cid) is not CampaignState.DONE:
+            return True
+        self.reopened = loaded.added > 0
+        if self.reopened:
+            self.store.set_campaign_state(self.cid, CampaignState.PAUSED)
+        return self.reopened
+
+    def failed(self) -> None:
+        """The load failed part-way: a campaign already dialling is paused."""
+        if self.started:
+            with contextlib.suppress(Exception):  # the load's own error is the one to report
+                pause(self.store, self.cid)
 
 
 def _apply_options(
@@ -148,18 +203,36 @@ def _apply_options(
 
 
 def _load_contacts(
-    store: Store, config: CampaignConfig, batches: Iterable[Sequence[Contact]], *, created: bool
+    store: Store,
+    config: CampaignConfig,
+    batches: Iterable[Sequence[Contact]],
+    under_way: _Loading,
+    *,
+    created: bool,
 ) -> Loaded:
     cid = config.campaign_id
-    load = store.begin_load(cid)
+    load = store.begin_load(cid, hold=not created)  # resumed: dial only what this load reached
     schedule = add_schedule(config, datetime.now(UTC))
     loaded = Loaded()
-    for batch in batches:
-        loaded += store.add_contacts(cid, batch, config.columns, schedule, load=load)
-    # A campaign this load created holds only this load's rows: none to settle, and reading
-    # every pending contact back cost 27 s at a million rows. A list with no usable contact at
-    # all (a wrong file, an emptied export) settles nothing either: it would cancel everyone.
-    loaded.removed = 0 if created or not seen(loaded) else store.end_load(cid, load)
+    try:
+        with store.keep_loading(cid, load):
+            for batch in batches:
+                for part in under_way.parts(batch):
+                    loaded += store.add_contacts(cid, part, config.columns, schedule, load=load)
+                    under_way.stored(loaded)
+            # A campaign this load created holds only this load's rows: none to settle, and
+            # reading every pending contact back cost 27 s at a million rows. A list with no
+            # usable contact at all (a wrong file, an emptied export) settles nothing either:
+            # it would cancel everyone (its held contacts are released as they were).
+            loaded.removed = 0 if created or not seen(loaded) else store.end_load(cid, load)
+    except BaseException:
+        under_way.failed()
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            store.finish_load(cid, load)
+    if not created and not seen(loaded):
+        store.release_held(cid)
     return loaded
 
 
@@ -192,8 +265,10 @@ def reschedule(store: Store, config: CampaignConfig, batch: int = 1000) -> None:
 
 
 def start(store: Store, cid: str) -> None:
-    """Let the campaign dial (also resumes a paused one)."""
+    """Let the campaign dial (also resumes a paused one). Contacts a load killed part-way left
+    held are due again as they were (the next run of the list settles them)."""
     if store.campaign_state(cid) is not CampaignState.DONE:
+        store.release_held(cid)  # none while a load is under way
         store.set_campaign_state(cid, CampaignState.RUNNING)
 
 

@@ -65,7 +65,7 @@ def tick_campaign(store: Store, cid: str, dial: Enqueue, follow: Enqueue, timing
         dial(cid, rows)
     for rows in chunks(to_follow, min(TASKS_PER_TICK, -(-len(to_follow) // MIN_FOLLOW_ROWS))):
         follow(cid, rows)
-    finished = not _live(store, cid)
+    finished = not _live(store, cid) and not store.loading(cid)  # more may be on their way
     if finished and state in (CampaignState.RUNNING, CampaignState.PAUSED):
         store.set_campaign_state(cid, CampaignState.DONE)
     elif finished:

@@ -16,6 +16,8 @@ each named by a function in `dialer.store.keys`):
     dialer:camp:C:c:R:a:N      the contact's finished attempt N, when it was retried
     dialer:camp:C:ready        pending contacts, by when they are due
     dialer:camp:C:queued       pending contacts with a dial task in flight, by enqueue time
+    dialer:camp:C:held         pending contacts a resumed campaign's load has not reached yet
+    dialer:camp:C:loading      set while its list loads (a TTL the loading process renews)
     dialer:camp:C:inflight     concurrency slots held, by lease expiry
     dialer:camp:C:watch        contacts with follow-up work, by when it is due
     dialer:camp:C:pace         the pace's next send slot (`tat`; see `dialer.pace`)

@@ -38,6 +38,7 @@ from dialer.store.keys import (
     campaign_key,
     contact_key,
     counts_key,
+    held_key,
     inflight_key,
     pace_key,
     queued_key,
@@ -319,9 +320,9 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
         return int(self.redis.zcount(inflight_key(cid), self.server_ms(), "+inf"))
 
     def pending_rows(self, cid: str) -> list[int]:
-        """Rows still waiting to be dialled (ready or queued)."""
+        """Rows still waiting to be dialled (ready, queued, or held while a load runs)."""
         rows: set[str] = set()
-        for key in (ready_key(cid), queued_key(cid)):
+        for key in (ready_key(cid), queued_key(cid), held_key(cid)):
             rows.update(cast(list[str], self.redis.zrange(key, 0, -1)))
         return sorted(int(r) for r in rows)
 

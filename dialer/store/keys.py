@@ -80,6 +80,19 @@ def numbers_key(cid: str) -> str:
     return f"{PREFIX}:camp:{cid}:numbers"
 
 
+def loading_key(cid: str) -> str:
+    """Set while a load of the campaign's list is under way: its generation, expiring unless
+    the loading process keeps it alive (a string with a TTL; see `dialer.store.loading`)."""
+    return f"{PREFIX}:camp:{cid}:loading"
+
+
+def held_key(cid: str) -> str:
+    """Pending contacts a resumed campaign's load has not reached yet, by when they were due:
+    out of `ready`, so nobody dials them until the list shows they are still in it (a sorted
+    set)."""
+    return f"{PREFIX}:camp:{cid}:held"
+
+
 def contact_key(cid: str, row: int) -> str:
     """Contact `row` (its member id) of campaign `cid` (a hash: its current attempt)."""
     return f"{PREFIX}:camp:{cid}:c:{row}"
@@ -165,13 +178,14 @@ _BY_NAME: dict[str, Callable[[_Of], str]] = {
     "account_dnc": lambda of: account_dnc_key(of.account),
     "ledger": lambda of: ledger_key(of.account, of.number),
     "numbers": lambda of: numbers_key(of.cid),
+    "held": lambda of: held_key(of.cid),
 }
 
 # The keys of each script in `dialer/store/lua/`, by the names above, in KEYS order. Each script's
 # `-- KEYS:` header lists the same names at the same positions (tests/dialer/test_keys.py checks).
 # add.lua takes one contact key per contact after these.
 SCRIPT_KEYS: dict[str, tuple[str, ...]] = {
-    "add": ("counts", "ready", "campaign", "numbers"),
+    "add": ("counts", "ready", "campaign", "numbers", "held"),
     "claim": (
         "contact",
         "counts",

@@ -35,6 +35,7 @@ from dialer.store.keys import (
     event_key,
     events_done_key,
     events_seen_key,
+    held_key,
     inflight_key,
     queued_key,
     ready_key,
@@ -249,7 +250,8 @@ class Outbox:
         reported contact that is live again (its list was run again) is no longer reported."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.hget(campaign_key(cid), "last_row")
-        for key in (ready_key(cid), queued_key(cid), inflight_key(cid), watch_key(cid)):
+        for key in (ready_key(cid), queued_key(cid), inflight_key(cid), watch_key(cid),
+                    held_key(cid)):  # fmt: skip
             pipe.zrange(key, 0, -1)
         pipe.smembers(events_done_key(cid))
         last, *indexes, done = pipe.execute()

@@ -2,8 +2,11 @@
 -- pending takes the list's new details; a known one already dialled or final is kept as it is.
 -- Every contact seen is stamped with this load's generation and the row holding its number in
 -- this file (those left unstamped are removed afterwards). A contact's member is its number's,
--- never its row. Safe to repeat after a crash part-way through a load.
--- KEYS: 1 counts hash, 2 ready zset, 3 campaign hash, 4 numbers hash, 5.. contact hashes
+-- never its row. A pending contact held for this load (a resumed campaign's, out of `ready` until
+-- the list shows it is still there) is due again as it was. Safe to repeat after a crash
+-- part-way through a load.
+-- KEYS: 1 counts hash, 2 ready zset, 3 campaign hash, 4 numbers hash, 5 held zset,
+--       6.. contact hashes
 -- ARGV: 1 the load's generation; then per contact, in KEYS order: member, phone (E.164),
 --       due time (ms since the epoch; 0 = now), source row, n, then n strings: its field,
 --       value pairs
@@ -11,7 +14,7 @@
 local gen = ARGV[1]
 local added, updated, kept, unchanged = 0, 0, 0, 0
 local i = 2
-for k = 5, #KEYS do
+for k = 6, #KEYS do
   local member, phone, row, n = ARGV[i], ARGV[i + 1], ARGV[i + 3], tonumber(ARGV[i + 4])
   local first, last = i + 5, i + 4 + n
   local known = redis.call('HGET', KEYS[4], phone)
@@ -32,6 +35,11 @@ for k = 5, #KEYS do
         updated = updated + 1
       else
         unchanged = unchanged + 1
+      end
+      local due = redis.call('ZSCORE', KEYS[5], member)
+      if due then
+        redis.call('ZREM', KEYS[5], member)
+        redis.call('ZADD', KEYS[2], due, member)
       end
     else
       kept = kept + 1
