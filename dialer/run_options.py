@@ -75,6 +75,15 @@ class RunOptions(BaseModel):
     variables: Annotated[
         str | None, Cli("Columns sent as agent variables (comma separated).", CONTACTS)
     ] = None
+    rename: Annotated[
+        list[str] | None,
+        Cli(
+            "Send a column to the agent under another name: 'First Name=first_name' "
+            "(repeat for several).",
+            CONTACTS,
+            metavar="COLUMN=NAME",
+        ),
+    ] = None
     allow_types: Annotated[
         str | None,
         Cli(
@@ -157,7 +166,7 @@ class RunOptions(BaseModel):
         str, Cli("Pause when N of the last M calls failed (or 'off').", PACE, metavar="N/M")
     ] = "30/50"
 
-    @field_validator("opt_out_outcome")
+    @field_validator("opt_out_outcome", "rename")
     @classmethod
     def _none_when_empty(cls, value: list[str] | None) -> list[str] | None:
         """A repeatable option given no time is None, as if the model were built without it."""
