@@ -83,7 +83,9 @@ def test_every_api_route_needs_the_token(api: httpx.Client, method: str, path: s
 
 
 def test_docs_and_webhooks_are_outside_the_token(api: httpx.Client) -> None:
-    assert httpx.get(f"{api.base_url}/docs").status_code == 200
+    docs = httpx.get(f"{api.base_url}/docs")
+    assert docs.status_code == 200
+    assert "GET /api/campaigns/{cid}/rejects</code>" in docs.text and "`rejected`" in docs.text
     document = httpx.get(f"{api.base_url}/openapi.json").json()
     assert "/api/campaigns" in document["paths"]
     create = document["paths"]["/api/campaigns"]["post"]["requestBody"]["content"]

@@ -66,6 +66,8 @@ def test_variables_renamed_on_the_page_reach_the_agent_under_their_new_names(
         "Email",
     ]
     assert labels_and_buttons(tab) == []
+    tab.locator("[data-sent-as='Company']").scroll_into_view_if_needed()
+    shot(tab, "renamed")
     # The campaign's name, max attempts and rules from the page.
     tab.get_by_label("Campaign name").fill("spring-leads")
     tab.get_by_label("Max attempts").fill("2")
@@ -137,7 +139,7 @@ def test_a_wide_list_scrolls_inside_its_table_not_the_page(site: Site) -> None:
     assert wrapper.evaluate("w => w.scrollLeft") > 0
     assert _in_view(last.bounding_box(), PHONE["width"]), "the last column is reachable"
     assert "value 0-29" in tab.locator("[data-samples] tbody tr").first.inner_text()
-    shot(tab, "phone-new-campaign-wide")
+    shot(tab, "phone-new-campaign-wide", full_page=False)
 
 
 def _in_view(box: dict[str, float] | None, width: int) -> bool:

@@ -79,7 +79,11 @@ def _intake(api: APIRouter, server: Server) -> None:
     async def create(
         response: Response, form: Annotated[CampaignForm, Form(media_type=forms.MULTIPART)]
     ) -> Created:
-        """Start a campaign from an uploaded list, with any of `dialer run`'s options."""
+        """Start a campaign from an uploaded list, with any of `dialer run`'s options.
+
+        Answers the campaign, the preflight's checks, `rejected` (how many rows of the list
+        will not be dialled) and `rejects` (the route that lists them, and why).
+        """
         file, options = form.file, forms.given(form)
         part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
         with uploads.discarded(part):
