@@ -77,12 +77,7 @@ class RunOptions(BaseModel):
     ] = None
     rename: Annotated[
         list[str] | None,
-        Cli(
-            "Send a column to the agent under another name: 'First Name=first_name' "
-            "(repeat for several).",
-            CONTACTS,
-            metavar="COLUMN=NAME",
-        ),
+        Cli("Rename a variable: 'First Name=first_name'.", CONTACTS, metavar="COLUMN=NAME"),
     ] = None
     allow_types: Annotated[
         str | None,
