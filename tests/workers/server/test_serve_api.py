@@ -409,7 +409,7 @@ def test_a_422_names_the_field_never_a_cli_option_nor_a_server_path(
         _create(api, content=content, **form),
         api.post("/api/contacts/inspect", files={"file": ("leads.csv", content)}, data=form),
     ):
-        if answer.url.path.endswith("inspect") and field in ("min_gap", "rename"):
+        if answer.url.path.endswith("inspect") and field == "min_gap":
             continue  # options the inspection does not take
         said = answer.json()["error"]
         assert answer.status_code == 422 and answer.json()["field"] == field, said
@@ -426,3 +426,11 @@ def test_random_bytes_named_xlsx_are_not_an_excel_workbook(api: httpx.Client) ->
         assert answer.status_code == 422, answer.text
         said = answer.json()["error"]
         assert said == "leads.xlsx: not an Excel workbook (it could not be opened as .xlsx)", said
+
+
+def test_inspect_shows_the_samples_under_the_names_given(api: httpx.Client) -> None:
+    files = {"file": ("leads.csv", CONTACTS)}
+    seen = api.post("/api/contacts/inspect", files=files, data={"rename": ["name=first_name"]})
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["samples"][0]["variables"] == {"first_name": "Ann"}
+    assert {"name": "name", "used_as": "variable"} in seen.json()["columns"]

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from campaigns.contacts import LoadOptions
 from campaigns.rejects import REJECT_COLUMNS
+from campaigns.renames import parse_renames
 from campaigns.report_html import CSP
 from workers.server import actions, files, forms, uploads, views
 from workers.server.checks import CheckView
@@ -67,9 +68,13 @@ def _intake(api: APIRouter, server: Server) -> None:
         phone_column: Annotated[str | None, Form()] = None,
         default_region: Annotated[str, Form()] = "US",
         sheet: Annotated[str | None, Form(description="The .xlsx sheet to read.")] = None,
+        rename: Annotated[
+            list[str] | None, Form(description="COLUMN=NAME: a variable's name for the agent.")
+        ] = None,
     ) -> Inspection:
         """Read a list as a campaign would, dial nobody: columns, counts, rejects, samples."""
-        options = LoadOptions(phone_column=phone_column, default_region=default_region, sheet=sheet)
+        options = LoadOptions(phone_column=phone_column, default_region=default_region,
+                              sheet=sheet, renames=parse_renames(rename))  # fmt: skip
         part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
         with uploads.discarded(part):
             name = uploads.list_name(file.filename)
