@@ -26,7 +26,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, BinaryIO
 
 import phonenumbers
@@ -35,6 +35,7 @@ from campaigns.batch import ContactBatch
 from campaigns.columns import Choices, Layout, clean_header, names_phone, plan
 from campaigns.model import Contact, Reject
 from campaigns.numbers import Numbers, NumbersHere, numbers_elsewhere
+from campaigns.renames import Renames, renamed
 from campaigns.rows import RowReader
 from campaigns.sources import open_table
 from campaigns.table import Table
@@ -66,6 +67,7 @@ class LoadOptions:
     sheet: str | None = None
     country_column: str | None = None
     fallback_columns: tuple[str, ...] | None = None
+    renames: Renames = ()  # variables sent under another name (`campaigns.renames`)
 
     def __post_init__(self) -> None:
         region = self.default_region.upper()
@@ -106,7 +108,9 @@ class ContactFile:
         self._table = table
         self._rows = table.rows
         self._source = source
-        self._reader = RowReader(layout, options or LoadOptions(), name)
+        options = options or LoadOptions()
+        sent = replace(layout, variables=renamed(layout.variables, options.renames, name))
+        self._reader = RowReader(sent, options, name)
         self._next_row = 1  # after the last row done
         self._queued_row = 1  # after the last row read
         # Rows read and sent for their numbers, oldest first, with the number of the first.
@@ -259,6 +263,7 @@ def open_contacts(
         raise
     try:
         layout = _layout(table, name, options)
+        renamed(layout.variables, options.renames, name)  # a refused rename closes the file
     except BaseException:
         table.rows.close()
         source.close()

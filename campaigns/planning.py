@@ -16,6 +16,7 @@ from campaigns.dnc import load_dnc
 from campaigns.excel import CsvStyle
 from campaigns.model import Contact, Reject
 from campaigns.rejects import write_rejects
+from campaigns.renames import parse_renames, stored
 from campaigns.retry import RetryPolicy, parse_delays, parse_duration, parse_retry_on
 from campaigns.state_rules import load_rules
 from campaigns.windows import parse_start_at, parse_window
@@ -45,6 +46,7 @@ def load_options(opts: RunOptions) -> LoadOptions:
         sheet=opts.sheet,
         country_column=_none_or(opts.country_column),
         fallback_columns=_none_or_list(opts.fallback_columns),
+        renames=parse_renames(opts.rename),
     )
 
 
@@ -144,6 +146,7 @@ def campaign_config(
         events_url=opts.events_url,
         columns=columns,
         variable_columns=variable_columns,
+        renames=stored(variable_columns, parse_renames(opts.rename)),
         source=str(source.resolve()),
         delimiter=delimiter,
         results_bom=opts.bom,

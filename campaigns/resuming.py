@@ -102,6 +102,8 @@ def apply_options(
     }
     if asked.variable_columns != stored.variable_columns:
         changes["variable_columns"] = asked.variable_columns
+    if asked.renames != stored.renames:  # as the variables: what the list is read with now
+        changes["renames"] = asked.renames
     said = [
         f"{_label(name)} {_show(name, getattr(stored, name))} -> {_show(name, new)}"
         for name, new in changes.items()
@@ -131,6 +133,8 @@ def _show(name: str, value: Any) -> str:
         return f"{value:g}/s"
     if name == "min_gap_s":
         return f"{value / 60:g} min" if value else "off"
+    if name == "renames":
+        return ",".join(f"{column}={new}" for column, new in value) or "none"
     if isinstance(value, tuple):
         return ",".join(value) or "none"
     return str(value) if value not in ("", None) else "none"

@@ -68,6 +68,8 @@ def _open(
         from campaigns.workbooks import open_workbook
 
         return open_workbook(source, name, sheet, owned=owned, is_header=is_header)
+    if name.lower().endswith(".xlsx"):  # named a workbook, yet not a zip: never read as text
+        raise InputError("not an Excel workbook (it could not be opened as .xlsx)", where=name)
     _refuse_binary(head, name)
     return _open_csv(source, name, detect(source, head), owned)
 

@@ -270,7 +270,10 @@ def build_request(config: CampaignConfig, contact: ContactRecord, *, send: int) 
     """The create for this contact: the row's own agent and from-number win over the campaign's."""
     row, attempt = contact.member, contact.attempt
     by_column = dict(zip(config.columns, contact.cells, strict=False))
-    variables = {name: str(by_column.get(name, "")) for name in config.variable_columns}
+    sent_as = dict(config.renames)
+    variables = {
+        sent_as.get(name, name): str(by_column.get(name, "")) for name in config.variable_columns
+    }
     return CallRequest(
         agent_id=contact.agent_id or config.agent_id,
         to_number=contact.phone,

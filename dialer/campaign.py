@@ -81,6 +81,7 @@ class CampaignConfig(BaseModel):
     events_url: str | None = None  # where its signed events go (`campaigns.events`)
     columns: tuple[str, ...] = ()
     variable_columns: tuple[str, ...] = ()
+    renames: tuple[tuple[str, str], ...] = ()  # (variable column, name the agent sees)
     source: str = ""
     max_call_s: float = 3600.0
     window: str = RUN_DEFAULTS.window

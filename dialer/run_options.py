@@ -75,6 +75,10 @@ class RunOptions(BaseModel):
     variables: Annotated[
         str | None, Cli("Columns sent as agent variables (comma separated).", CONTACTS)
     ] = None
+    rename: Annotated[
+        list[str] | None,
+        Cli("Rename a variable: 'First Name=first_name'.", CONTACTS, metavar="COLUMN=NAME"),
+    ] = None
     allow_types: Annotated[
         str | None,
         Cli(
@@ -157,7 +161,7 @@ class RunOptions(BaseModel):
         str, Cli("Pause when N of the last M calls failed (or 'off').", PACE, metavar="N/M")
     ] = "30/50"
 
-    @field_validator("opt_out_outcome")
+    @field_validator("opt_out_outcome", "rename")
     @classmethod
     def _none_when_empty(cls, value: list[str] | None) -> list[str] | None:
         """A repeatable option given no time is None, as if the model were built without it."""

@@ -28,3 +28,11 @@ def test_a_min_gap_not_given_again_is_kept() -> None:
 def test_a_contact_held_by_the_gap_is_shown_with_who_called_it() -> None:
     reason = f"{HELD_BY_GAP}: called by campaign first at 10:02 UTC, next at 10:32 UTC"
     assert _kind(reason) == "for the re-call gap: called by campaign first at 10:02 UTC"
+
+
+def test_a_resumed_campaign_sends_its_variables_under_the_names_given_now() -> None:
+    stored = _config(variable_columns=("First Name",), renames=(("First Name", "first"),))
+    asked = _config(variable_columns=("First Name",), renames=(("First Name", "first_name"),))
+    config, said = apply_options(stored, asked, frozenset())
+    assert config.renames == (("First Name", "first_name"),)
+    assert said == ["renames First Name=first -> First Name=first_name"]

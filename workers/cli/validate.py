@@ -113,7 +113,8 @@ def _report(opened: ContactFile, tally: Tally, out: Path) -> None:
     for warning in opened.warnings:
         console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     if tally.first:
-        print_table(console, _contacts_table(tally.first, opened.variable_columns))
+        names = tuple(tally.first[0].variables)  # as the agent receives them (`--rename`)
+        print_table(console, _contacts_table(tally.first, names))
     if rejected:
         print_table(console, _rejects_table(tally))
     console.print(f"Rejects file: {out}")

@@ -33,11 +33,13 @@ class Request:
 
 @dataclass(frozen=True)
 class Submitted:
-    """What `create` did: the campaign, whether it resumed, the preflight's checks."""
+    """What `create` did: the campaign, whether it resumed, the preflight's checks, how many
+    rows of the list were rejected."""
 
     cid: str
     resumed: bool
     preflight: list[checks.CheckView]
+    rejected: int = 0
 
 
 def create(server: Server, asked: Request) -> Submitted:
@@ -76,8 +78,9 @@ def _plan_and_submit(
     chosen.config = chosen.config.model_copy(update={"source": str(target.resolve())})
     chosen.source = target
     if not asked.preflight:
-        submitted = _submit(server, chosen)
-        return Submitted(submitted.config.campaign_id, submitted.resumed, [])
+        rejects: list[Reject] = []
+        submitted = _submit(server, chosen, rejects)
+        return Submitted(submitted.config.campaign_id, submitted.resumed, [], len(rejects))
     return _checked_submit(server, chosen)
 
 
@@ -91,7 +94,8 @@ def _checked_submit(server: Server, chosen: RunPlan) -> Submitted:
         rejects: list[Reject] = []
         submitted = _submit(server, chosen, rejects, refuse=under_way.refuse)
         found = under_way.finish(rejects)
-    return Submitted(submitted.config.campaign_id, submitted.resumed, checks.views(found.checks))
+    cid = submitted.config.campaign_id
+    return Submitted(cid, submitted.resumed, checks.views(found.checks), len(rejects))
 
 
 def _submit(

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel
 
 from campaigns.checks import Check, Level
-from workers.server.errors import ApiError
+from workers.server.errors import ApiError, for_http
 
 FIELDS = {"agent": "agent_id", "from-number": "from_number"}
 
@@ -23,7 +23,7 @@ class CheckView(BaseModel):
 
 def views(found: Iterable[Check]) -> list[CheckView]:
     """The checks as the API returns them."""
-    return [CheckView(name=c.name, level=c.level.value, detail=c.detail) for c in found]
+    return [CheckView(name=c.name, level=c.level.value, detail=for_http(c.detail)) for c in found]
 
 
 def refused(found: Iterable[Check]) -> ApiError | None:

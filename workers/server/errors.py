@@ -8,6 +8,7 @@ a running one) is a 409; OneInbox failing is a 502. Nothing a user sends becomes
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -37,9 +38,29 @@ class ApiError(HTTPException):
         self.field = field
 
 
+_OPTION = re.compile(r"(?<![\w-])--(no-)?([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?: NAME\b)?")
+_FOLDERS = re.compile(r"(?<![\w:/.~])/(?:[^\s'\"/]+/)+")  # an absolute path up to its file
+_STAGED = re.compile(r"(?<![\w.])\.[0-9a-f]{8}\.(?=\S)")  # `lists.stage`'s hidden name
+_PART = re.compile(r"(?<![\w.])\.(\S+?)\.[0-9a-f]{8}\.part\b")  # `uploads.receive`'s
+
+
+def _field(option: re.Match[str]) -> str:
+    name = option[2].replace("-", "_")
+    return f"{name}=false" if option[1] else name
+
+
+def for_http(text: str) -> str:
+    """A message of the dialer's worded for the API and the pages: options named by their form
+    field (`--phone-column NAME` is `phone_column`), server paths by the file's name."""
+    text = _OPTION.sub(_field, text)
+    text = _FOLDERS.sub("", text)
+    text = _PART.sub(r"\1", text)
+    return _STAGED.sub("", text)
+
+
 def body(message: str, field: str | None = None) -> dict[str, Any]:
-    """The JSON of every error answer."""
-    return {"error": message, "field": field}
+    """The JSON of every error answer (its message worded for HTTP)."""
+    return {"error": for_http(message), "field": field}
 
 
 def from_dialer_error(exc: DialerError) -> ApiError:

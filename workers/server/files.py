@@ -1,5 +1,6 @@
 """A campaign's files: results.csv (the file `dialer run` writes), results.xlsx (every cell
-text, so a spreadsheet runs nothing as a formula) and the HTML report."""
+text, so a spreadsheet runs nothing as a formula), the HTML report, and rejects.csv (the rows
+of its list that were not dialled, written as the list loaded)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,19 @@ from campaigns.excel import text_cell
 from campaigns.report import Report, summarise
 from campaigns.report_html import render
 from campaigns.report_rows import read_results
+from campaigns.sources import open_table
 from workers.server.context import Server
+from workers.server.inspection import RejectSample
 
-__all__ = ("report", "report_html", "results_csv", "results_xlsx", "text_cell")
+__all__ = (
+    "rejects",
+    "rejects_csv",
+    "report",
+    "report_html",
+    "results_csv",
+    "results_xlsx",
+    "text_cell",
+)
 
 
 def results_csv(server: Server, cid: str) -> Path:
@@ -39,3 +50,25 @@ def report(server: Server, cid: str) -> Report:
 def report_html(server: Server, cid: str) -> str:
     """The campaign's self-contained HTML report, from its results now."""
     return render(report(server, cid), source=f"{cid} results.csv")
+
+
+def rejects_csv(server: Server, cid: str) -> Path | None:
+    """The campaign's rejects file, as its list's last load wrote it (None before any)."""
+    path = server.files(cid) / "rejects.csv"
+    return path if path.is_file() else None
+
+
+def rejects(server: Server, cid: str) -> list[RejectSample]:
+    """The rows of the campaign's list that were not dialled (read as the loader reads a list:
+    its byte-order mark and delimiter whatever they are)."""
+    path = rejects_csv(server, cid)
+    if path is None:
+        return []
+    with path.open("rb") as handle:
+        table = open_table(handle, name=path.name)
+        found = [dict(zip(table.header, row, strict=False)) for row in table.rows]
+    return [
+        RejectSample(source_row=int(row["source_row"]), phone=row["phone"],
+                     reason=row["reason"], detail=row["detail"])
+        for row in found
+    ]  # fmt: skip

@@ -34,6 +34,7 @@ OPTIONS: dict[str, object] = {
     "dnc": None,
     "opt_out_outcome": None,
     "variables": None,
+    "rename": None,
     "allow_types": None,
     "sheet": None,
     "country_column": None,
@@ -112,6 +113,7 @@ def test_a_schedule_stored_by_the_previous_version_still_loads() -> None:
         "fallback_columns": None,
         "bom": True,
         "events_url": None,
+        "rename": None,
     }  # options added later take their defaults
     assert RunOptions.model_validate(job.run).model_dump() == stored | added_since
 

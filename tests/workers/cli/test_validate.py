@@ -91,3 +91,18 @@ def test_a_carriage_return_in_a_quoted_cell_is_read_without_a_traceback(tmp_path
         result = runner.invoke(app, ["validate", str(source), "--rejects", str(tmp_path / "r")])
         assert result.exit_code == 0, result.output
         assert "+14155550100" in result.output
+
+
+def test_validate_shows_variables_renamed_and_refuses_a_collision(tmp_path: Path) -> None:
+    source = tmp_path / "leads.csv"
+    source.write_text("phone,First Name,Email\n+14155550100,Ann,ann@x.io\n", encoding="utf-8")
+    renamed = ["validate", str(source), "--rename", "First Name=first_name", "--rename", "email=e"]
+    result = runner.invoke(app, renamed, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    first = result.output.split("First contacts", 1)[1]
+    assert "first_name: Ann; e: ann@x.io" in first
+    clash = runner.invoke(app, ["validate", str(source), "--rename", "First Name=Email"])
+    assert isinstance(clash.exception, InputError)
+    assert "--rename: 'First Name' and 'Email' would both reach the agent as 'Email'" in str(
+        clash.exception
+    )

@@ -51,9 +51,11 @@ def api(redis_url: str, tmp_path: Path, simulator: RunningSimulator) -> Iterator
             yield client
 
 
-def _create(api: httpx.Client, content: bytes = CONTACTS, **form: str) -> httpx.Response:
+def _create(
+    api: httpx.Client, content: bytes = CONTACTS, *, filename: str = "leads.csv", **form: str
+) -> httpx.Response:
     fields = {"agent_id": DEFAULT_AGENT_ID, "from_number": DEFAULT_FROM_NUMBER, **form}
-    return api.post("/api/campaigns", files={"file": ("leads.csv", content)}, data=fields)
+    return api.post("/api/campaigns", files={"file": (filename, content)}, data=fields)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +83,9 @@ def test_every_api_route_needs_the_token(api: httpx.Client, method: str, path: s
 
 
 def test_docs_and_webhooks_are_outside_the_token(api: httpx.Client) -> None:
-    assert httpx.get(f"{api.base_url}/docs").status_code == 200
+    docs = httpx.get(f"{api.base_url}/docs")
+    assert docs.status_code == 200
+    assert "GET /api/campaigns/{cid}/rejects</code>" in docs.text and "`rejected`" in docs.text
     document = httpx.get(f"{api.base_url}/openapi.json").json()
     assert "/api/campaigns" in document["paths"]
     create = document["paths"]["/api/campaigns"]["post"]["requestBody"]["content"]
@@ -367,3 +371,66 @@ def test_a_rows_unregistered_from_number_rejects_that_row_as_dialer_run_does(
     assert created.json()["total"] == 1
     rejects = (tmp_path / "files" / cid / "rejects.csv").read_text(encoding="utf-8")
     assert "unregistered_from_number" in rejects and "+14155552002" in rejects
+
+
+def test_a_create_answers_its_rejected_count_and_a_route_to_the_rejects(api: httpx.Client) -> None:
+    created = _create(api, content=CONTACTS + b"+14155552001,Ann again\n", preflight="false")
+    assert created.status_code == 201, created.text
+    done = created.json()
+    assert done["rejected"] == 2 and done["rejects"] == f"/api/campaigns/{done['id']}/rejects"
+    rejects = api.get(done["rejects"])
+    assert rejects.status_code == 200
+    assert [(r["source_row"], r["reason"]) for r in rejects.json()] == [
+        (3, "not_a_number"),
+        (4, "duplicate"),
+    ]
+    assert rejects.json()[0]["phone"] == "not a phone"
+    as_csv = api.get(f"{done['rejects']}.csv")
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    lines = as_csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "source_row,phone,reason,detail" and len(lines) == 3
+    assert api.get("/api/campaigns/nope/rejects").status_code == 404
+    assert api.get("/api/campaigns/nope/rejects.csv").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("content", "form", "field"),
+    [
+        (b"Telefon,Name\n+4930901820,Ann\n", {}, "phone_column"),  # name the column
+        (b"phone,name\n+14155552001,Ann\n", {"min_gap": "2d"}, "min_gap"),
+        (b"phone,name\n+14155552001,Ann\n", {"phone_column": "Mobile"}, "phone_column"),
+        (b"phone,name\n+14155552001,Ann\n", {"rename": "name="}, "rename"),
+    ],
+)
+def test_a_422_names_the_field_never_a_cli_option_nor_a_server_path(
+    api: httpx.Client, tmp_path: Path, content: bytes, form: dict[str, str], field: str
+) -> None:
+    for answer in (
+        _create(api, content=content, **form),
+        api.post("/api/contacts/inspect", files={"file": ("leads.csv", content)}, data=form),
+    ):
+        if answer.url.path.endswith("inspect") and field == "min_gap":
+            continue  # options the inspection does not take
+        said = answer.json()["error"]
+        assert answer.status_code == 422 and answer.json()["field"] == field, said
+        assert "--" not in said and str(tmp_path) not in said and "/" not in said, said
+        assert field in said or "leads.csv" in said
+
+
+def test_random_bytes_named_xlsx_are_not_an_excel_workbook(api: httpx.Client) -> None:
+    noise = bytes(range(256)) * 8
+    for answer in (
+        api.post("/api/contacts/inspect", files={"file": ("leads.xlsx", noise)}),
+        _create(api, content=noise, filename="leads.xlsx"),
+    ):
+        assert answer.status_code == 422, answer.text
+        said = answer.json()["error"]
+        assert said == "leads.xlsx: not an Excel workbook (it could not be opened as .xlsx)", said
+
+
+def test_inspect_shows_the_samples_under_the_names_given(api: httpx.Client) -> None:
+    files = {"file": ("leads.csv", CONTACTS)}
+    seen = api.post("/api/contacts/inspect", files=files, data={"rename": ["name=first_name"]})
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["samples"][0]["variables"] == {"first_name": "Ann"}
+    assert {"name": "name", "used_as": "variable"} in seen.json()["columns"]

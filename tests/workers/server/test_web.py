@@ -160,11 +160,12 @@ def _up(url: str) -> bool:
         return False
 
 
-def shot(tab: Page, name: str) -> None:
-    """The README's screenshot of this page, when DIALER_SCREENSHOTS is set."""
+def shot(tab: Page, name: str, *, full_page: bool = True) -> None:
+    """The README's screenshot of this page (or of what the window shows), when
+    DIALER_SCREENSHOTS is set."""
     if os.environ.get("DIALER_SCREENSHOTS"):
         SHOTS.mkdir(parents=True, exist_ok=True)
-        tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        tab.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def upload(site: Site, tab: Page, name: str, content: str, *, drop: bool = False) -> None:

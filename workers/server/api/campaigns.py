@@ -11,21 +11,26 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from campaigns.contacts import LoadOptions
+from campaigns.rejects import REJECT_COLUMNS
+from campaigns.renames import parse_renames
 from campaigns.report_html import CSP
 from workers.server import actions, files, forms, uploads, views
 from workers.server.checks import CheckView
 from workers.server.context import Server
-from workers.server.inspection import Inspection, inspect_list
+from workers.server.inspection import Inspection, RejectSample, inspect_list
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Created(views.CampaignDetail):
-    """A campaign just submitted: `resumed` when the same list had been started before, and
-    the preflight's checks (warnings worth reading)."""
+    """A campaign just submitted: `resumed` when the same list had been started before, the
+    preflight's checks (warnings worth reading), and how many rows of the list were rejected
+    (GET `rejects` lists them)."""
 
     resumed: bool
     preflight: list[CheckView]
+    rejected: int
+    rejects: str
 
 
 class CampaignForm(forms.RunOptionsForm):
@@ -63,9 +68,13 @@ def _intake(api: APIRouter, server: Server) -> None:
         phone_column: Annotated[str | None, Form()] = None,
         default_region: Annotated[str, Form()] = "US",
         sheet: Annotated[str | None, Form(description="The .xlsx sheet to read.")] = None,
+        rename: Annotated[
+            list[str] | None, Form(description="COLUMN=NAME: a variable's name for the agent.")
+        ] = None,
     ) -> Inspection:
         """Read a list as a campaign would, dial nobody: columns, counts, rejects, samples."""
-        options = LoadOptions(phone_column=phone_column, default_region=default_region, sheet=sheet)
+        options = LoadOptions(phone_column=phone_column, default_region=default_region,
+                              sheet=sheet, renames=parse_renames(rename))  # fmt: skip
         part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
         with uploads.discarded(part):
             name = uploads.list_name(file.filename)
@@ -75,7 +84,11 @@ def _intake(api: APIRouter, server: Server) -> None:
     async def create(
         response: Response, form: Annotated[CampaignForm, Form(media_type=forms.MULTIPART)]
     ) -> Created:
-        """Start a campaign from an uploaded list, with any of `dialer run`'s options."""
+        """Start a campaign from an uploaded list, with any of `dialer run`'s options.
+
+        Answers the campaign, the preflight's checks, `rejected` (how many rows of the list
+        will not be dialled) and `rejects` (the route that lists them, and why).
+        """
         file, options = form.file, forms.given(form)
         part = await uploads.receive(file, server.uploads, server.max_upload_bytes)
         with uploads.discarded(part):
@@ -84,7 +97,13 @@ def _intake(api: APIRouter, server: Server) -> None:
         if done.resumed:
             response.status_code = 200
         shown = await run_in_threadpool(views.detail, store, done.cid)
-        return Created(**shown.model_dump(), resumed=done.resumed, preflight=done.preflight)
+        return Created(
+            **shown.model_dump(),
+            resumed=done.resumed,
+            preflight=done.preflight,
+            rejected=done.rejected,
+            rejects=f"/api/campaigns/{done.cid}/rejects",
+        )
 
 
 def _steering(api: APIRouter, server: Server) -> None:
@@ -145,6 +164,22 @@ def _files(api: APIRouter, server: Server) -> None:
     def results_xlsx(cid: str) -> FileResponse:
         """The results as a workbook, every cell text."""
         return results_xlsx_file(server, cid)
+
+    @api.get("/campaigns/{cid}/rejects")
+    def rejects(cid: str) -> list[RejectSample]:
+        """The rows of the campaign's list that will not be dialled, and why."""
+        views.summary(server.store, cid)
+        return files.rejects(server, cid)
+
+    @api.get("/campaigns/{cid}/rejects.csv", response_class=FileResponse)
+    def rejects_csv(cid: str) -> Response:
+        """The same rows as the rejects file `dialer run` writes (`source_row`, `phone`,
+        `reason`, `detail`)."""
+        views.summary(server.store, cid)
+        path = files.rejects_csv(server, cid)
+        if path is None:
+            return Response(",".join(REJECT_COLUMNS) + "\r\n", media_type="text/csv")
+        return FileResponse(path, media_type="text/csv", filename=f"{cid}.rejects.csv")
 
     @api.get("/campaigns/{cid}/report.html", response_class=HTMLResponse)
     def report(cid: str) -> HTMLResponse:

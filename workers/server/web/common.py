@@ -27,6 +27,7 @@ TEMPLATES.env.globals.update(
     ago=details.ago,
     ahead=details.ahead,
 )
+TEMPLATES.env.filters["for_http"] = errors.for_http
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -61,7 +62,7 @@ def message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         exc = errors.from_validation(exc.errors())
     if isinstance(exc, HTTPException):
-        return str(exc.detail)
+        return errors.for_http(str(exc.detail))
     raise exc
 
 

@@ -26,30 +26,45 @@ from campaigns.estimate import describe
 from campaigns.excel import CsvStyle
 from campaigns.planning import load_options, open_path, plan_run
 from campaigns.rejects import write_rejects
+from dialer.errors import InputError
 from dialer.run_options import RUN_DEFAULTS, RunOptions
 from workers.server import actions, forms, testcall, uploads
 from workers.server.context import Server
-from workers.server.inspection import Column, columns_of, header_of, inspect_list
+from workers.server.inspection import Column, Inspection, columns_of, header_of, inspect_list
 from workers.server.web.common import PAGE_ERRORS, message, page, sender, viewer
 from workers.server.web.login import Session
 
 
 @dataclass
 class Draft:
-    """The form as sent: the run options given, and which variables are kept."""
+    """The form as sent: the run options given, which variables are kept and the name each is
+    sent as (`rename`, from the page's "sent as" boxes), and the campaign's name if given."""
 
     values: dict[str, Any]
     keep: list[str] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)
+    sent_as: dict[str, str] = field(default_factory=dict)
+    campaign: str | None = None
+
+    @classmethod
+    def of(cls, values: dict[str, Any], columns: list[str], names: list[str]) -> dict[str, Any]:
+        """The run options with the page's renames (a box changed from its column's name)."""
+        renames = [f"{c}={n.strip()}" for c, n in zip(columns, names, strict=False) if n != c]
+        return {**values, "rename": renames} if renames else values
+
+    def sent_names(self, names: list[str]) -> list[str]:
+        """The names the agent receives for these columns."""
+        return [self.sent_as.get(name, name) for name in names]
 
     @property
     def sheet(self) -> str | None:
         """The workbook's sheet chosen, if one was."""
         return self.values.get("sheet") or None
 
-    def options(self) -> RunOptions:
+    def options(self, *, renamed: bool = True) -> RunOptions:
         """The run options without the choice of variables (to read every column)."""
-        return RunOptions.model_validate({**self.values, "variables": None})
+        kept = {} if renamed else {"rename": None}
+        return RunOptions.model_validate({**self.values, "variables": None, **kept})
 
     def variables(self, columns: list[Column]) -> list[str]:
         """The variables sent: those ticked, and any column not offered before."""
@@ -72,8 +87,13 @@ def router(server: Server) -> APIRouter:
         options: Annotated[dict[str, Any], Depends(forms.run_options_given)],
         keep: Annotated[list[str] | None, Form()] = None,
         listed: Annotated[list[str] | None, Form()] = None,
+        sent_as: Annotated[list[str] | None, Form()] = None,
+        campaign: Annotated[str | None, Form()] = None,
     ) -> Draft:
-        return Draft(options, keep or [], listed or [])
+        listed, names = listed or [], sent_as or []
+        values = Draft.of(options, listed, names)
+        renames = dict(zip(listed, (n.strip() for n in names), strict=False))
+        return Draft(values, keep or [], listed, renames, (campaign or "").strip() or None)
 
     drafted = Annotated[Draft, Depends(draft)]
 
@@ -161,28 +181,45 @@ def review(server: Server, part: Path, filename: str | None, form: Draft) -> dic
     """The list as `dialer run` reads it, and the preflight of the campaign it would start."""
     name = uploads.list_name(filename)
     try:
-        found = inspect_list(part, name, load_options(form.options()))
+        found, problem = read_renamed(part, name, form)
     except PAGE_ERRORS as exc:
         return {"problem": on_page(message(exc)), "header": header_of(part, name, form.sheet)}
     chosen = form.variables(found.columns)
+    shown = form.sent_names(chosen) if not problem else chosen
     return {
         "found": found,
+        "problem": problem,
         "chosen": chosen,
+        "shown": shown,
+        "sent_as": form.sent_as,
         "samples": [
-            {k: v for k, v in s.variables.items() if k in chosen} | {"phone": s.phone_e164}
+            {k: v for k, v in s.variables.items() if k in shown} | {"phone": s.phone_e164}
             for s in found.samples
         ],
-        "checks": preflight(server, part, form.with_variables(found.columns), found.contacts),
-    }
+        "checks": [] if problem else preflight(
+            server, part, form.with_variables(found.columns), found.contacts),
+    }  # fmt: skip
 
 
-# The loader's advice names the CLI's options; the page has a control for each.
+def read_renamed(part: Path, name: str, form: Draft) -> tuple[Inspection, str]:
+    """The list as the form reads it; when only its renames are refused, the list read without
+    them and why (the page keeps the variables on show, to fix the name)."""
+    try:
+        return inspect_list(part, name, load_options(form.options())), ""
+    except InputError as exc:
+        if exc.field != "rename":
+            raise
+        return inspect_list(part, name, load_options(form.options(renamed=False))), message(exc)
+
+
+# The loader's advice names an option (by its field, once worded for HTTP); the page has a
+# control for each.
 _ON_PAGE = (
-    (re.compile(r"--phone-column( NAME)?"), "the Phone column menu"),
-    (re.compile(r"--sheet ('[^']*'|\S+)"), "the Sheet menu"),
-    (re.compile(r"--country-column"), "the Country column menu"),
-    (re.compile(r"--fallback-columns"), "Fallback number columns"),
-    (re.compile(r"--default-region"), "Default region"),
+    (re.compile(r"\bphone_column\b"), "the Phone column menu"),
+    (re.compile(r"\bwith sheet ('[^']*'|[^\s,;]+)"), "with the Sheet menu"),
+    (re.compile(r"\bcountry_column\b"), "the Country column menu"),
+    (re.compile(r"\bfallback_columns\b"), "Fallback number columns"),
+    (re.compile(r"\bdefault_region\b"), "Default region"),
 )
 
 
@@ -241,7 +278,8 @@ def call_once(server: Server, part: Path, filename: str | None, form: Draft, to:
         found = inspect_list(part, uploads.list_name(filename), load_options(form.options()))
         values = form.with_variables(found.columns)
         first = found.samples[0].variables if found.samples else {}
-        sent = {k: v for k, v in first.items() if k in form.variables(found.columns)}
+        names = form.sent_names(form.variables(found.columns))
+        sent = {k: v for k, v in first.items() if k in names}
         call = testcall.place(server.settings, server.store, part, values, to, sent)
     except PAGE_ERRORS as exc:
         return Said(False, f"Test call not placed: {message(exc)}")
@@ -262,5 +300,5 @@ def submit(server: Server, part: Path, filename: str | None, form: Draft) -> str
     """Start the campaign as POST /api/campaigns does (the list read once, as it loads); its
     id."""
     columns = columns_of(part, uploads.list_name(filename), load_options(form.options()))
-    asked = actions.Request(part, filename, form.with_variables(columns))
+    asked = actions.Request(part, filename, form.with_variables(columns), form.campaign)
     return actions.create(server, asked).cid

@@ -10,6 +10,7 @@ request without a session is sent to /login.
 /campaigns/{id}            one campaign; /campaigns/{id}/live its server-sent updates
 /schedules                 scheduled jobs (pages_schedules)
 /static/...                htmx, its SSE extension, the style sheet
+/favicon.ico               the icon browsers ask for (public, as the static files)
 """
 
 # Annotations stay evaluated (no __future__ import): FastAPI reads them, and they name
@@ -20,7 +21,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -47,6 +54,11 @@ from workers.server.web.login import (
 def install(app: FastAPI, server: Server) -> None:
     """Add the pages, their static files and their redirects to `app`."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(HERE / "static" / "favicon.ico", media_type="image/x-icon")
+
     app.include_router(_session_routes(server))
     app.include_router(new_campaign.router(server))  # before /campaigns/{cid}: "new" is no id
     app.include_router(_campaign_routes(server))

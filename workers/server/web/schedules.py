@@ -23,10 +23,17 @@ def router(server: Server) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
     seeing, sending = Depends(viewer(server)), Depends(sender(server))
 
-    def shown(request: Request, session: Session, error: str = "", status: int = 200) -> Response:
+    def shown(
+        request: Request,
+        session: Session,
+        error: str = "",
+        status: int = 200,
+        given: dict[str, Any] | None = None,
+    ) -> Response:
+        """The page; after a refused form, with the form's fields as they were sent."""
         jobs = api_schedules.listing(server)
         return page(request, "schedules.html", status, jobs=jobs, defaults=defaults(server),
-                    error=error, session=session)  # fmt: skip
+                    error=error, given=given or {}, session=session)  # fmt: skip
 
     @pages.get("/schedules")
     def schedules(request: Request, session: Annotated[Session, seeing]) -> Response:
@@ -52,7 +59,8 @@ def router(server: Server) -> APIRouter:
                     api_schedules.save_upload, server, name, cron, tz, part, file.filename, run
                 )
         except PAGE_ERRORS as exc:
-            return shown(request, session, message(exc), 422)
+            sent = {**options, "name": name, "cron": cron, "tz": tz}
+            return shown(request, session, message(exc), 422, sent)
         return RedirectResponse("/schedules", status_code=303)
 
     @pages.post("/schedules/{name}/{action}")
