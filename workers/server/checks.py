@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from pydantic import BaseModel
 
 from campaigns.checks import Check, Level
-from workers.server.errors import ApiError, for_http
+from workers.server.errors import ApiError
+from workers.server.wording import for_http
 
 FIELDS = {"agent": "agent_id", "from-number": "from_number"}
 

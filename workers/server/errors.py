@@ -8,7 +8,6 @@ a running one) is a 409; OneInbox failing is a 502. Nothing a user sends becomes
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from dialer.errors import DialerError, ProviderError
+from workers.server.wording import for_http
 
 log = logging.getLogger("dialer.serve")
 
@@ -36,26 +36,6 @@ class ApiError(HTTPException):
     ) -> None:
         super().__init__(status, message, headers=dict(headers) if headers else None)
         self.field = field
-
-
-_OPTION = re.compile(r"(?<![\w-])--(no-)?([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?: NAME\b)?")
-_FOLDERS = re.compile(r"(?<![\w:/.~])/(?:[^\s'\"/]+/)+")  # an absolute path up to its file
-_STAGED = re.compile(r"(?<![\w.])\.[0-9a-f]{8}\.(?=\S)")  # `lists.stage`'s hidden name
-_PART = re.compile(r"(?<![\w.])\.(\S+?)\.[0-9a-f]{8}\.part\b")  # `uploads.receive`'s
-
-
-def _field(option: re.Match[str]) -> str:
-    name = option[2].replace("-", "_")
-    return f"{name}=false" if option[1] else name
-
-
-def for_http(text: str) -> str:
-    """A message of the dialer's worded for the API and the pages: options named by their form
-    field (`--phone-column NAME` is `phone_column`), server paths by the file's name."""
-    text = _OPTION.sub(_field, text)
-    text = _FOLDERS.sub("", text)
-    text = _PART.sub(r"\1", text)
-    return _STAGED.sub("", text)
 
 
 def body(message: str, field: str | None = None) -> dict[str, Any]:

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workers.server.errors import body, for_http
+from workers.server.errors import body
+from workers.server.wording import for_http
 
 
 @pytest.mark.parametrize(

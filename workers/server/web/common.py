@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from dialer.errors import DialerError
-from workers.server import errors
+from workers.server import errors, wording
 from workers.server.context import Server
 from workers.server.web import details
 from workers.server.web.login import Session, require_form_session, require_session
@@ -27,7 +27,7 @@ TEMPLATES.env.globals.update(
     ago=details.ago,
     ahead=details.ahead,
 )
-TEMPLATES.env.filters["for_http"] = errors.for_http
+TEMPLATES.env.filters["for_http"] = wording.for_http
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -62,7 +62,7 @@ def message(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         exc = errors.from_validation(exc.errors())
     if isinstance(exc, HTTPException):
-        return errors.for_http(str(exc.detail))
+        return wording.for_http(str(exc.detail))
     raise exc
 
 
