@@ -56,7 +56,7 @@ def _check_latest(sim: RunningSimulator, tmp: Path, numbers: list[int], version:
     assert Counter(creates_to(sim.url)) == Counter(_number(n) for n in numbers)
     rows = _results(tmp / "leads.results.csv")
     assert [r["phone_e164"] for r in rows] == [_number(n) for n in numbers]
-    assert [r["source_row"] for r in rows] == [str(i) for i in range(1, len(numbers) + 1)]
+    assert [r["source_row"] for r in rows] == [str(i) for i in range(2, len(numbers) + 2)]
     assert all(r["status"] in FINAL for r in rows), rows
     with make_http_client(sim.url, DEFAULT_API_KEY, connect_timeout=2, read_timeout=5) as http:
         client = OneInboxClient(http)

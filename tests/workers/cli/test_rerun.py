@@ -65,7 +65,7 @@ def test_a_row_added_to_a_list_is_the_only_one_dialled_when_it_runs_again(
     assert sorted(r["phone_e164"] for r in rows) == numbers, "every contact in the results"
     assert all(r["status"] in FINAL for r in rows)
     assert {r["phone_e164"]: r["call_id"] for r in rows if r["phone_e164"] in before} == before
-    assert next(r for r in rows if r["phone_e164"] == numbers[3])["source_row"] == "4"
+    assert next(r for r in rows if r["phone_e164"] == numbers[3])["source_row"] == "5"
 
 
 @pytest.mark.timeout(180)
@@ -182,8 +182,8 @@ def test_a_campaign_stored_by_the_previous_version_resumes_after_the_upgrade(
     assert stack.store.campaign_state(cid) is CampaignState.DONE
     rows = _results(tmp_path / "list.results.csv")
     assert [(r["source_row"], r["phone_e164"]) for r in rows] == [
-        ("1", "+14155550101"),
-        ("2", "+14155550102"),
-        ("3", "+14155550103"),
-        ("4", "+14155550104"),
+        ("2", "+14155550101"),
+        ("3", "+14155550102"),
+        ("4", "+14155550103"),
+        ("5", "+14155550104"),
     ]

@@ -104,7 +104,7 @@ def test_inspect_shows_columns_counts_rejects_and_samples(
     assert body["contacts"] == 2 and body["rejected"] == 1
     assert body["rejects_by_reason"] == {"not_a_number": 1}
     assert body["samples"][0] == {
-        "source_row": 1,
+        "source_row": 2,  # the header is row 1
         "phone_e164": "+14155552001",
         "variables": {"name": "Ann"},
     }
