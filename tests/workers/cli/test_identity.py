@@ -6,6 +6,7 @@ re-call gap end `expired` at the deadline; a retry run right after its campaign 
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,6 +95,12 @@ def test_new_rows_at_the_top_and_a_resort_after_a_kill_9_are_each_dialled_once(
     _write(tmp / "leads.csv", latest, "v2")
     again = _run(simulator, tmp)
     assert again.returncode == 0, again.stdout + again.stderr
+    said = re.search(
+        r"leads\.csv: 18 contacts, (\d+) to dial \((\d+) dialled or final\)", again.stdout
+    )
+    assert said is not None, again.stdout
+    to_dial, dialled = map(int, said.groups())
+    assert to_dial + dialled == 18 and dialled >= 4, said.group(0)
     _check_latest(simulator, tmp, latest, "v2")
 
 
