@@ -266,6 +266,17 @@ def test_a_300_mib_cell_within_the_zip_limits_is_refused_in_bounded_memory(
     assert peak_mib < 200, f"dialer validate peaked at {peak_mib} MiB"
 
 
+def test_an_oversized_cell_is_named_by_its_excel_row(tmp_path: Path) -> None:
+    def sheet(out: IO[bytes]) -> None:  # rows 2 to 6 blank: not in the XML at all
+        cell = "x" * (MAX_CELL_CHARS + 1)
+        row = f'<row r="7"><c r="A7" t="inlineStr"><is><t>{cell}</t></is></c></row>'
+        out.write(f"<worksheet {NS}><sheetData>{ROW1}{row}</sheetData></worksheet>".encode())
+
+    path = with_sheet_xml(tmp_path / "gap.xlsx", sheet)
+    with path.open("rb") as source, pytest.raises(InputError, match=r"a cell \(row 7\) is"):
+        check_cells(source, "gap.xlsx")
+
+
 def test_cells_up_to_excels_limit_are_read(tmp_path: Path) -> None:
     longest = "x" * MAX_CELL_CHARS
     path = workbook(tmp_path / "ok.xlsx", {"S": [["phone", "note"], ["+14155550123", longest]]})
