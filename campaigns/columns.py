@@ -57,8 +57,9 @@ def names_phone(row: Sequence[str], wanted: str | None = None) -> bool:
     return key(wanted) in keys if wanted is not None else not keys.isdisjoint(PHONE_HEADERS)
 
 
-def clean_header(header: Sequence[str], name: str) -> tuple[str, ...]:
-    """Trimmed header names; unnamed ones become `column_N`; a repeated name is an error."""
+def clean_header(header: Sequence[str], name: str, row: int = 1) -> tuple[str, ...]:
+    """Trimmed header names; unnamed ones become `column_N`; a repeated name is an error,
+    named by the header's `row` as the spreadsheet numbers it."""
     columns = tuple(
         cell.replace("\ufeff", "").strip() or f"column_{i}" for i, cell in enumerate(header, 1)
     )
@@ -68,7 +69,7 @@ def clean_header(header: Sequence[str], name: str) -> tuple[str, ...]:
         if first != i:
             raise InputError(
                 f"the header names {column!r} twice (columns {first} and {i}): rename one",
-                where=f"{name}, row 0 (header), column {i}",
+                where=f"{name}, row {row} (header), column {i}",
             )
     return columns
 

@@ -111,8 +111,10 @@ class ContactFile:
         options = options or LoadOptions()
         sent = replace(layout, variables=renamed(layout.variables, options.renames, name))
         self._reader = RowReader(sent, options, name)
-        self._next_row = 1  # after the last row done
-        self._queued_row = 1  # after the last row read
+        # Rows are numbered as the spreadsheet shows them (`Table.first_row`).
+        self._first_row = table.first_row
+        self._next_row = table.first_row  # after the last row done
+        self._queued_row = table.first_row  # after the last row read
         # Rows read and sent for their numbers, oldest first, with the number of the first.
         self._pending: deque[tuple[int, list[list[str]]]] = deque()
         self._numbers: Numbers = NumbersHere()
@@ -207,8 +209,9 @@ class ContactFile:
         if not self._holding:
             self._holding = True
             _GC.hold()
-        first = self._next_row == 1 and (_size(self._source) or 0) > LARGE_FILE_BYTES
-        later = self._next_row > 1 and not self._pending and not self._read_all
+        started = self._next_row > self._first_row
+        first = not started and (_size(self._source) or 0) > LARGE_FILE_BYTES
+        later = started and not self._pending and not self._read_all
         if self._parallel and (first or later):
             self._parallel = False  # decided once
             self._numbers = numbers_elsewhere()
@@ -272,7 +275,7 @@ def open_contacts(
 
 
 def _layout(table: Table, name: str, options: LoadOptions) -> Layout:
-    columns = clean_header(table.header, name)
+    columns = clean_header(table.header, name, table.first_row - 1)
     wanted = options.phone_column
     others = [sheet for sheet in table.sheets if sheet != table.sheet]
     if others and not names_phone(columns, wanted):

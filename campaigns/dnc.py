@@ -7,7 +7,6 @@ a contact that is read, so such an entry stops the load instead of being skipped
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
 from typing import BinaryIO
 
 from campaigns.columns import PHONE_HEADERS, clean_header, key, plan
@@ -24,7 +23,9 @@ def load_dnc(source: BinaryIO, *, name: str, default_region: str = "US") -> froz
     index, rows = _column(table.header, name, default_region)
     numbers: set[str] = set()
     bad: list[str] = []
-    for number, cells in enumerate(itertools.chain(rows, table.rows), 1):
+    # Rows numbered as the spreadsheet shows them (a headerless list's first row is row 1).
+    first = table.first_row - len(rows)
+    for number, cells in enumerate(itertools.chain(rows, table.rows), first):
         cell = cells[index] if index < len(cells) else ""
         if not cell.strip():
             continue
@@ -43,7 +44,7 @@ def load_dnc(source: BinaryIO, *, name: str, default_region: str = "US") -> froz
     return frozenset(numbers)
 
 
-def _column(header: list[str], name: str, region: str) -> tuple[int, Iterable[list[str]]]:
+def _column(header: list[str], name: str, region: str) -> tuple[int, list[list[str]]]:
     """The column of numbers, and the header itself when it is a number (a headerless list)."""
     if len(header) == 1 and key(header[0]) not in PHONE_HEADERS:
         try:

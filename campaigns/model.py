@@ -63,8 +63,12 @@ RESULTS_FILE_MARKERS: tuple[str, ...] = ("source_row", "phone_e164", "status")
 class Contact:
     """One dialable row.
 
-    `source_row` counts data rows from 1. `row` holds every input column's original text, in
-    input order (the results file writes them back); `variables` is what the agent receives.
+    `source_row` is the row's number as a spreadsheet shows it: in a CSV the header is row 1,
+    so the first contact is row 2 (a record is one row, even when a quoted cell spans lines);
+    in a workbook, Excel's row number (title and blank rows above counted). A results file
+    dialled again keeps the `source_row` it holds: the row in the list first dialled. `row`
+    holds every input column's original text, in input order (the results file writes them
+    back); `variables` is what the agent receives.
     The reserved columns override the campaign defaults for this contact when not empty.
     """
 
@@ -80,7 +84,9 @@ class Contact:
 
 @dataclass(frozen=True, slots=True)
 class Reject:
-    """One row that will not be dialled, and why (`detail` is for a person to read)."""
+    """One row that will not be dialled, and why (`detail` is for a person to read).
+
+    `source_row` is numbered as `Contact.source_row` is: the row a spreadsheet shows."""
 
     source_row: int
     phone: str

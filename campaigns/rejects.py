@@ -15,7 +15,8 @@ REJECT_COLUMNS = ("source_row", "phone", "reason", "detail")
 def write_rejects(rejects: Iterable[Reject], out: TextIO, style: CsvStyle | None = None) -> int:
     """Write `rejects` as CSV (`source_row`, `phone`, `reason`, `detail`); return how many.
 
-    `source_row` 1 is the first data row under the header. Open `out` as UTF-8 with
+    `source_row` is the row a spreadsheet shows (a CSV's header is row 1, so its first contact
+    is row 2; a workbook's rows as Excel numbers them). Open `out` as UTF-8 with
     `newline=""`; `style` (by default a byte-order mark and `,`) as `campaigns.excel` says.
     Cells a spreadsheet would run as a formula get a leading `'`, as in the results file.
     """

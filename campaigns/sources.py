@@ -156,7 +156,7 @@ def _noting_fallbacks(
 ) -> Generator[list[str], None, None]:
     """The rows; those with a line that is not UTF-8 are named in a warning at the end."""
     fell_back: list[int] = []
-    for number, row in enumerate(reader):  # the header is row 0, as in the rejects file
+    for number, row in enumerate(reader, 1):  # the header is row 1, as a spreadsheet shows it
         if lines.fell_back:
             lines.fell_back = False
             fell_back.append(number)

@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 class Table:
     """A header and a stream of data rows, each a list of cell texts.
 
+    `first_row` is the spreadsheet's number of the first data row: 2 in a CSV (the header is
+    row 1; a record is one row, even when a quoted cell spans lines), the Excel row under the
+    header in a workbook (title rows above it and blank rows counted). The rows stream with no
+    row left out, so the row numbered `first_row + i` is the `i`-th.
     `warnings` grows as the rows stream (rows that needed a fallback encoding are known only
     once read): read it after the rows.
     """
@@ -21,3 +25,4 @@ class Table:
     sheet: str | None = None
     sheets: tuple[str, ...] = ()
     warnings: list[str] = field(default_factory=list)
+    first_row: int = 2

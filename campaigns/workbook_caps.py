@@ -32,11 +32,14 @@ class _Counter:
 
     def __init__(self) -> None:
         self.rows, self.text, self.inside = 0, 0, 0
+        self.row = 0  # the row's number as Excel shows it (blank rows are not in the XML)
 
-    def start(self, tag: str, attrs: object) -> None:
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
         local = tag.rsplit("}", 1)[-1]
         if local == "row":
             self.rows += 1
+            number = attrs.get("r", "")
+            self.row = int(number) if number.isdecimal() else self.row + 1
             if self.rows > MAX_ROWS:
                 raise _Over(f"it has more than {MAX_ROWS:,} rows (Excel's limit)")
         elif local in ("t", "v"):
@@ -50,7 +53,7 @@ class _Counter:
         if self.inside:
             self.text += len(text)
             if self.text > MAX_CELL_CHARS:
-                where = f" (row {self.rows})" if self.rows else ""
+                where = f" (row {self.row})" if self.row else ""
                 raise _Over(
                     f"a cell{where} is longer than {MAX_CELL_CHARS:,} characters (Excel's limit)"
                 )

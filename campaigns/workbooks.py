@@ -54,7 +54,7 @@ def open_workbook(
     sheets = tuple(book.sheetnames)
     rows = _rows(book, worksheet, name, source if owned else None)
     try:
-        header, ahead = _header(rows, is_header)
+        header, ahead, at = _header(rows, is_header)
     except BaseException:
         rows.close()
         raise
@@ -64,7 +64,7 @@ def open_workbook(
     while header and not header[-1].strip():
         header.pop()
     fitted = _fit(ahead, rows, len(header))
-    return Table(header, fitted, "xlsx", sheet=worksheet.title, sheets=sheets)
+    return Table(header, fitted, "xlsx", sheet=worksheet.title, sheets=sheets, first_row=at + 1)
 
 
 def check_archive(source: BinaryIO, name: str) -> None:
@@ -142,17 +142,21 @@ def _one_line(exc: BaseException) -> str:
 
 def _header(
     rows: Iterator[list[str]], is_header: HeaderTest | None
-) -> tuple[list[str] | None, list[list[str]]]:
-    """The header and the rows read past it: the first non-blank row, or the first among the
-    next rows that `is_header` accepts (rows above it, a title or a note, are dropped)."""
-    first = next((row for row in rows if _filled(row)), None)
+) -> tuple[list[str] | None, list[list[str]], int]:
+    """The header, the rows read past it and the header's Excel row number: the first
+    non-blank row, or the first among the next rows that `is_header` accepts (rows above it, a
+    title or a note, are dropped).
+
+    openpyxl gives every row from row 1, a missing one as blank, so the n-th row read is Excel's
+    row n."""
+    first_at, first = next(((n, row) for n, row in enumerate(rows, 1) if _filled(row)), (0, None))
     if first is None or is_header is None or is_header(first):
-        return first, []
+        return first, [], first_at
     ahead = [first, *itertools.islice(rows, HEADER_SEARCH_ROWS)]
     for i, row in enumerate(ahead):
         if is_header(row):
-            return row, ahead[i + 1 :]
-    return first, ahead[1:]
+            return row, ahead[i + 1 :], first_at + i
+    return first, ahead[1:], first_at
 
 
 def _filled(row: list[str]) -> bool:

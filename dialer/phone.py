@@ -7,9 +7,12 @@ raises `InvalidNumber` whose `reason` is one of `missing_number`, `not_a_number`
 Parsing with `phonenumbers` costs about 24 µs a number, which dominates loading a large file.
 Most numbers in a US list are NANP numbers in a handful of shapes, so those are pre-parsed with
 one regular expression and validated by `NanpValidator`, which replays `is_valid_number` for
-country code 1 on patterns compiled once from `phonenumbers`' own metadata. Only numbers found
-*valid* are decided there; everything else, and every invalid NANP number, takes the full
-`phonenumbers.parse` path, so the fast path can only ever agree with it.
+country code 1 on patterns compiled once from `phonenumbers`' own metadata: a number of those
+shapes is valid or invalid there as it is for `phonenumbers` (an invalid one cost it about
+450 us). A national number with fewer digits than any number of its region's country code has
+is invalid without parsing too ("12345"). Everything else takes the full `phonenumbers.parse`
+path; tests/dialer/test_phone.py checks on generated numbers that the fast paths decide as it
+does, reason and message included.
 """
 
 from __future__ import annotations
@@ -134,8 +137,48 @@ def normalize(raw: str, default_region: str = "US") -> str:
         national = (match[2] or match[3]) + match[4] + match[5]
         if _NANP.is_valid(national):
             return "+1" + national
+        # `phonenumbers` reads the same 10 digits and finds them invalid as surely (_screen
+        # passes every text of this shape): no need to parse (about 450 us for an invalid one).
+        raise _not_valid(text, default_region)
     _screen(raw, text)
+    if _too_short(text, default_region):
+        raise _not_valid(text, default_region)
     return _full_parse(text, default_region)
+
+
+def _not_valid(text: str, region: str) -> InvalidNumber:
+    return InvalidNumber(f"{text!r} is not a valid number for {region}", reason="invalid_number")
+
+
+def _too_short(text: str, region: str) -> bool:
+    """Whether `text` has too few digits for any valid number of `region`'s country code, when
+    it is read as a national number (no `+`, `00` or international prefix): parsing only ever
+    drops digits (national and trunk prefixes), so the national number is shorter still, and
+    `is_valid_number` refuses a length its region's numbers never have. "555-0123" in the US."""
+    found = _shortest(region)
+    if found is None or "+" in text or text.startswith("00") or not text.isascii():
+        return False
+    fewest, international = found
+    digits = "".join(c for c in text if c.isdigit())
+    return len(digits) < fewest and (international is None or not international.match(digits))
+
+
+@lru_cache(maxsize=512)
+def _shortest(region: str) -> tuple[int, re.Pattern[str] | None] | None:
+    """The fewest digits of a valid national number among the regions sharing `region`'s
+    country code, and `region`'s international prefix; None when the metadata cannot say."""
+    meta = PhoneMetadata.metadata_for_region(region)
+    if meta is None or meta.country_code is None:
+        return None
+    fewest = []
+    for shared in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, ()):
+        other = PhoneMetadata.metadata_for_region(shared)
+        lengths = other.general_desc.possible_length if other and other.general_desc else ()
+        if not lengths or min(lengths) < 1:
+            return None
+        fewest.append(min(lengths))
+    prefix = meta.international_prefix
+    return (min(fewest), re.compile(prefix) if prefix else None) if fewest else None
 
 
 def _screen(raw: str, text: str) -> None:
@@ -168,7 +211,7 @@ def _full_parse(text: str, region: str) -> str:
     if number is None and text.startswith("00"):
         number = _parse_valid("+" + text[2:], region)
     if number is None:
-        raise InvalidNumber(f"{text!r} is not a valid number for {region}", reason="invalid_number")
+        raise _not_valid(text, region)
     e164: str = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     return e164
 

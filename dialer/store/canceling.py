@@ -21,6 +21,7 @@ BATCH = 1000
 log = logging.getLogger("dialer.store")
 _TO = ContactState.CANCELED
 _ALLOWED = ",".join(sorted(s.value for s in ALLOWED_FROM.get(_TO, ())))
+_CLEARED = ["waiting", ""]  # a canceled contact waits for nothing: why it waited is dropped
 
 
 def cancel_pending(store: Store, cid: str, batch: int = BATCH) -> int:
@@ -31,7 +32,8 @@ def cancel_pending(store: Store, cid: str, batch: int = BATCH) -> int:
         pipe = store.redis.pipeline(transaction=False)
         for row in rows[start : start + batch]:
             keys = script_keys("transition", cid, row, account)
-            script(keys=keys, args=[str(row), _ALLOWED, _TO.value, "", "", "", "", ""], client=pipe)
+            args = [str(row), _ALLOWED, _TO.value, "", "", "", "", "", *_CLEARED]
+            script(keys=keys, args=args, client=pipe)
         canceled += sum(1 for previous in pipe.execute() if previous)
     log.info("canceled", extra={"campaign": cid, "contacts": canceled, "waiting": len(rows)})
     return canceled

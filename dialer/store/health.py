@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis
+from redis.client import Pipeline
 
 from dialer.errors import ProviderError, RateLimited
 from dialer.store.keys import health_events_key, health_key
@@ -52,23 +53,28 @@ def kind_of(exc: ProviderError) -> str:
 
 
 def note_error(client: redis.Redis, cid: str, exc: ProviderError, at_ms: int) -> None:
-    """Record one OneInbox error met while dialling campaign `cid`."""
-    kind, key = kind_of(exc), health_key(cid)
-    since = client.hget(key, "since_ms")
-    last = client.hget(key, "last_ms")
-    fresh = since is None or last is None or at_ms - int(str(last)) > WINDOW_MS
+    """Record one OneInbox error met while dialling campaign `cid`.
+
+    One transaction (WATCH, then MULTI/EXEC, again if another worker wrote in between): the
+    record and its counts never live without their expiry, and two workers never both start
+    a streak."""
+    kind, key, events = kind_of(exc), health_key(cid), health_events_key(cid)
     detail = str(exc).split("\n")[0][:200]
-    pipe = client.pipeline(transaction=False)
-    fields = {"kind": kind, "detail": detail, "last_ms": str(at_ms)}
-    if fresh:
-        fields["since_ms"] = str(at_ms)
-    pipe.hset(key, mapping=cast(Any, fields))  # redis-py's mapping type is invariant
-    pipe.pexpire(key, WINDOW_MS * 60)
-    events = health_events_key(cid)
-    pipe.zadd(events, {f"{kind}:{uuid.uuid4().hex[:8]}": at_ms})
-    pipe.zremrangebyscore(events, "-inf", at_ms - WINDOW_MS)
-    pipe.pexpire(events, WINDOW_MS * 2)
-    pipe.execute()
+
+    def write(pipe: Pipeline) -> None:
+        since, last = pipe.hmget(key, ["since_ms", "last_ms"])
+        fresh = since is None or last is None or at_ms - int(last) > WINDOW_MS
+        fields = {"kind": kind, "detail": detail, "last_ms": str(at_ms)}
+        if fresh:
+            fields["since_ms"] = str(at_ms)
+        pipe.multi()
+        pipe.hset(key, mapping=cast(Any, fields))  # redis-py's mapping type is invariant
+        pipe.pexpire(key, WINDOW_MS * 60)
+        pipe.zadd(events, {f"{kind}:{uuid.uuid4().hex[:8]}": at_ms})
+        pipe.zremrangebyscore(events, "-inf", at_ms - WINDOW_MS)
+        pipe.pexpire(events, WINDOW_MS * 2)
+
+    client.transaction(write, key, events)
 
 
 def read(client: redis.Redis, cid: str, now_ms: int) -> Health | None:

@@ -223,7 +223,7 @@ class Loading:
             if read.load >= load or read.state is not ContactState.PENDING:
                 continue
             left = self.transition(
-                cid, member, ContactState.CANCELED, fields={"error": GONE}, read=read
+                cid, member, ContactState.CANCELED, fields={"error": GONE, "waiting": ""}, read=read
             )
             gone += left is not None
         self.redis.delete(held_key(cid))

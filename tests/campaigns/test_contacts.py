@@ -35,13 +35,13 @@ def test_excel_export_with_bom_semicolons_and_crlf() -> None:
     assert result.columns == ("Phone Number", "First Name", "Company", "Notes")
     assert result.phone_column == "Phone Number"
     assert result.variable_columns == ("First Name", "Company", "Notes")
-    assert phones(result) == [(3, "+12125550100"), (6, "+14155550123"), (7, "+442079460958")]
+    assert phones(result) == [(4, "+12125550100"), (7, "+14155550123"), (8, "+442079460958")]
     assert rejects(result) == [
-        (1, "malformed_row"),  # `Acme; Inc` unquoted: 5 cells
-        (2, "precision_lost"),
-        (5, "malformed_row"),  # the header again
-        (8, "not_a_number"),
-        (9, "duplicate"),
+        (2, "malformed_row"),  # `Acme; Inc` unquoted: 5 cells
+        (3, "precision_lost"),
+        (6, "malformed_row"),  # the header again
+        (9, "not_a_number"),
+        (10, "duplicate"),
     ]
     assert result.blank_rows == 1
     chloe = result.contacts[0]
@@ -53,21 +53,21 @@ def test_excel_export_with_bom_semicolons_and_crlf() -> None:
     assert chloe.row["Phone Number"] == "'+1 212 555 0100"
     assert result.contacts[2].variables["First Name"] == "Dev"  # trimmed
     assert result.contacts[2].row["First Name"] == " Dev "  # the original text is kept
-    assert result.rejects[4].detail == "same number as row 3 (+12125550100)"
+    assert result.rejects[4].detail == "same number as row 4 (+12125550100)"
     assert "5 cells but the header has 4" in result.rejects[0].detail
 
 
 def test_cp1252_file_with_accented_names() -> None:
     result = load("cp1252_accents.csv")
-    assert phones(result) == [(1, "+16465550199"), (2, "+16465550142")]
-    assert rejects(result) == [(3, "missing_number"), (4, "invalid_number")]
+    assert phones(result) == [(2, "+16465550199"), (3, "+16465550142")]
+    assert rejects(result) == [(4, "missing_number"), (5, "invalid_number")]
     assert [c.variables["Name"] for c in result.contacts] == ["José Müller", "Zoë Ñúñez"]
     assert result.contacts[1].variables["City"] == "Köln"
 
 
 def test_utf16_tab_separated_keeps_leading_zeros_and_plus() -> None:
     result = load("utf16_tab.csv", default_region="GB")
-    assert phones(result) == [(1, "+442079460958"), (2, "+33612345678")]
+    assert phones(result) == [(2, "+442079460958"), (3, "+33612345678")]
     assert [c.variables["Amount"] for c in result.contacts] == ["00120", "+5"]
     assert result.contacts[1].variables["First Name"] == "Inès"
 
@@ -87,7 +87,7 @@ def test_reserved_columns_override_per_row() -> None:
         "agent_us",
         None,
     )
-    assert rejects(result) == [(3, "invalid_field"), (4, "invalid_field"), (5, "invalid_field")]
+    assert rejects(result) == [(4, "invalid_field"), (5, "invalid_field"), (6, "invalid_field")]
     assert "timezone" in result.rejects[0].detail
     assert "country" in result.rejects[1].detail
     assert "from_number" in result.rejects[2].detail
@@ -102,12 +102,12 @@ def test_results_file_fed_back_in() -> None:
 
 def test_xlsx_first_sheet_and_named_sheet() -> None:
     result = load("contacts.xlsx")
-    assert phones(result) == [(1, "+14155550123"), (2, "+442079460958"), (3, "+14155550124")]
-    assert rejects(result) == [(5, "not_a_number")]
+    assert phones(result) == [(2, "+14155550123"), (3, "+442079460958"), (4, "+14155550124")]
+    assert rejects(result) == [(6, "not_a_number")]
     assert result.contacts[0].variables == {"Name": "Ana", "Zip": "02134", "Joined": ""}
     assert result.contacts[2].variables["Zip"] == "2134"
     leads = load("contacts.xlsx", sheet="Leads")
-    assert phones(leads) == [(1, "+16465550199")]
+    assert phones(leads) == [(2, "+16465550199")]
     with pytest.raises(InputError, match=r"no sheet 'Nope'.*Contacts.*Leads"):
         load("contacts.xlsx", sheet="Nope")
 
@@ -116,8 +116,8 @@ def test_header_only_and_ragged() -> None:
     assert phones(load("header_only.csv")) == []
     assert rejects(load("header_only.csv")) == []
     ragged = load("ragged.csv")
-    assert phones(ragged) == [(1, "+14155550123")]
-    assert rejects(ragged) == [(2, "malformed_row"), (3, "malformed_row")]
+    assert phones(ragged) == [(2, "+14155550123")]
+    assert rejects(ragged) == [(3, "malformed_row"), (4, "malformed_row")]
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ def test_header_only_and_ragged() -> None:
         ("binary.csv", "binary.csv: this is a binary file"),
         (
             "duplicate_header.csv",
-            r"duplicate_header.csv, row 0 \(header\), column 4: .*'name' twice",
+            r"duplicate_header.csv, row 1 \(header\), column 4: .*'name' twice",
         ),
         ("no_phone_column.csv", r"no phone column found among the headers \['name', 'email'\]"),
     ],
@@ -145,7 +145,7 @@ def test_phone_column_option_and_detection_ignore_case_space_and_bom() -> None:
     chosen = load_contacts(
         io.BytesIO(data), name="x.csv", options=LoadOptions(phone_column="other phone")
     )
-    assert phones(chosen) == [(1, "+12125550100")]
+    assert phones(chosen) == [(2, "+12125550100")]
     with pytest.raises(InputError, match="--phone-column: no column 'fax'"):
         load_contacts(io.BytesIO(data), name="x.csv", options=LoadOptions(phone_column="fax"))
 
@@ -160,7 +160,7 @@ def test_variables_option_dnc_and_allowed_types() -> None:
     )
     result = load_contacts(io.BytesIO(data), name="x.csv", options=options)
     assert [c.variables for c in result.contacts] == [{"first": "A"}]
-    assert rejects(result) == [(2, "wrong_type"), (3, "dnc")]
+    assert rejects(result) == [(3, "wrong_type"), (4, "dnc")]
 
 
 def test_bad_options() -> None:
@@ -175,11 +175,11 @@ def test_bad_options() -> None:
 def test_huge_cell_is_rejected_with_its_column() -> None:
     data = b"phone,notes\n+14155550123," + b"x" * 10_000_000 + b"\n+14155550124,ok\n"
     result = load_contacts(io.BytesIO(data), name="big.csv")
-    assert phones(result) == [(2, "+14155550124")]
-    assert rejects(result) == [(1, "malformed_row")]
+    assert phones(result) == [(3, "+14155550124")]
+    assert rejects(result) == [(2, "malformed_row")]
     assert "column 'notes' holds 10,000,000 characters" in result.rejects[0].detail
     huge_phone = load_contacts(io.BytesIO(b"phone\n" + b"1" * 10_000_000 + b"\n"), name="p.csv")
-    assert rejects(huge_phone) == [(1, "malformed_row")]
+    assert rejects(huge_phone) == [(2, "malformed_row")]
     assert len(huge_phone.rejects[0].phone) < 200
 
 
@@ -197,7 +197,7 @@ def test_batches_stream_and_find_duplicates_across_batches() -> None:
     assert sizes == [7, 7, 7, 7, 3]
     assert len(found) == 30
     assert [(r.source_row, r.reason.value, r.detail) for r in last] == [
-        (31, "duplicate", "same number as row 1 (+14155550100)")
+        (32, "duplicate", "same number as row 2 (+14155550100)")
     ]
 
 
@@ -225,7 +225,7 @@ class Tracked(io.BytesIO):
 
 def test_the_source_is_closed_when_read_to_the_end() -> None:
     source = Tracked(b"phone\n+14155550123\n")
-    assert phones(load_contacts(source, name="x.csv")) == [(1, "+14155550123")]
+    assert phones(load_contacts(source, name="x.csv")) == [(2, "+14155550123")]
     assert source.closed
 
 
@@ -242,7 +242,7 @@ def test_a_file_left_early_continues_and_close_closes_it(tmp_path: Path) -> None
     path.write_text("phone\n+14155550123\n+14155550124\n+14155550125\n")
     with open_contacts(path.open("rb"), name="x.csv") as opened:
         for contacts, _ in opened.batches(size=1):
-            assert [c.source_row for c in contacts] == [1]
+            assert [c.source_row for c in contacts] == [2]
             break
         assert [len(c) for c, _ in opened.batches(size=1)] == [1, 1]
     opened.close()  # closing twice is harmless
@@ -353,9 +353,9 @@ def test_special_types_are_refused_by_default_on_both_paths(extra: str) -> None:
     rows = ["+19005550123", "+14155550123", "+19005550123", "+18005550100", "+14155550123"]
     data = f"phone{extra}\n" + "".join(f"{phone}{cell}\n" for phone in rows)
     result = load_contacts(io.BytesIO(data.encode()), name="x.csv")
-    assert phones(result) == [(2, "+14155550123"), (4, "+18005550100")]
-    assert rejects(result) == [(1, "wrong_type"), (3, "wrong_type"), (5, "duplicate")]
+    assert phones(result) == [(3, "+14155550123"), (5, "+18005550100")]
+    assert rejects(result) == [(2, "wrong_type"), (4, "wrong_type"), (6, "duplicate")]
     every = load_contacts(
         io.BytesIO(data.encode()), name="x.csv", options=LoadOptions(allow_types=None)
     )
-    assert rejects(every) == [(3, "duplicate"), (5, "duplicate")]
+    assert rejects(every) == [(4, "duplicate"), (6, "duplicate")]

@@ -41,7 +41,7 @@ def test_a_stray_cp1252_row_is_decoded_on_its_own_and_named() -> None:
     for _ in opened.batches():
         pass
     assert opened.warnings == [
-        "not UTF-8 like the rest of the file, so read as Windows-1252 (cp1252): rows 2 and 4; "
+        "not UTF-8 like the rest of the file, so read as Windows-1252 (cp1252): rows 3 and 5; "
         "check the accented letters there"
     ]
 
@@ -52,7 +52,7 @@ def test_validate_names_the_rows_and_keeps_the_other_names(tmp_path: Path) -> No
     result = runner.invoke(app, ["validate", str(path)], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
     assert "warning: not UTF-8 like the rest of the file" in result.output
-    assert "rows 2 and 4" in result.output
+    assert "rows 3 and 5" in result.output
     assert "Chloé Dubois" in result.output and "Ã" not in result.output
 
 

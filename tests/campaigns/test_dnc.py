@@ -29,5 +29,10 @@ def test_single_column_with_any_header() -> None:
 
 
 def test_unreadable_entries_stop_the_load() -> None:
-    with pytest.raises(InputError, match=r"d.csv: 1 do-not-call entries.*row 2"):
+    with pytest.raises(InputError, match=r"d.csv: 1 do-not-call entries.*row 3"):
         load_dnc(io.BytesIO(b"phone\n4155550123\n4.15555E+10\n"), name="d.csv")
+
+
+def test_an_unreadable_entry_of_a_headerless_list_names_its_line() -> None:
+    with pytest.raises(InputError, match=r"d.csv: 1 do-not-call entries.*: row 2: '4.15555E"):
+        load_dnc(io.BytesIO(b"4155550123\n4.15555E+10\n"), name="d.csv")

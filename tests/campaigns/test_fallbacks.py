@@ -30,18 +30,18 @@ def test_salesforce_country_names_place_each_number_in_its_country() -> None:
     assert result.phone_column == "Phone"
     assert "Mailing Country" not in result.variable_columns  # a reserved column
     assert [(c.source_row, c.phone_e164) for c in result.contacts] == [
-        (1, "+442079460958"),
-        (2, "+4930901820"),  # Germany, not +33 from the default region
-        (3, "+14155550177"),
-        (4, "+33612345678"),
-        (5, "+447911123456"),  # the phone is empty: the mobile is dialled
-        (6, "+4915123456789"),
+        (2, "+442079460958"),
+        (3, "+4930901820"),  # Germany, not +33 from the default region
+        (4, "+14155550177"),
+        (5, "+33612345678"),
+        (6, "+447911123456"),  # the phone is empty: the mobile is dialled
+        (7, "+4915123456789"),
     ]
     assert result.contacts[1].variables["Last Name"] == "Müller"
     missing, unknown = result.rejects
-    assert (missing.source_row, missing.reason.value) == (7, "missing_number")
+    assert (missing.source_row, missing.reason.value) == (8, "missing_number")
     assert missing.detail == "no phone number: the columns 'Phone', 'Mobile' are all empty"
-    assert (unknown.source_row, unknown.reason.value) == (8, "invalid_field")
+    assert (unknown.source_row, unknown.reason.value) == (9, "invalid_field")
     assert unknown.detail == "column 'Mailing Country': 'Atlantis' is not a country we know"
 
 
@@ -49,13 +49,13 @@ def test_hubspot_empty_phone_falls_back_to_the_mobile() -> None:
     result = load("hubspot_mobile.csv")
     assert result.phone_column == "Phone Number"
     assert [(c.source_row, c.phone_e164) for c in result.contacts] == [
-        (1, "+33612345679"),
-        (2, "+14155550179"),
-        (4, "+447911123457"),
+        (2, "+33612345679"),
+        (3, "+14155550179"),
+        (5, "+447911123457"),
     ]
     assert result.contacts[0].variables["First Name"] == "Amélie"
     (missing,) = result.rejects
-    assert missing.source_row == 3 and missing.reason.value == "missing_number"
+    assert missing.source_row == 4 and missing.reason.value == "missing_number"
     assert "'Phone Number', 'Mobile Phone Number' are all empty" in missing.detail
 
 
@@ -106,7 +106,7 @@ def test_each_row_dials_its_first_number_that_is_not_empty(
     with open_contacts(io.BytesIO(text.encode()), name="l.csv", options=LoadOptions()) as opened:
         got = [(c.source_row, c.phone_e164) for batch, _ in opened.batches() for c in batch]
     want, seen = [], set()
-    for number, cells in enumerate(rows, 1):
+    for number, cells in enumerate(rows, 2):  # the header is row 1
         first = next((cell.strip() for cell in cells if cell.strip()), None)
         if first and first not in seen and any(cell.strip() for cell in cells):
             seen.add(first)

@@ -63,12 +63,12 @@ def _rejects(path: Path) -> list[tuple[str, str]]:
     [
         (
             [],
-            [("1", "wrong_type"), ("2", "wrong_type"), ("5", "has_extension"), ("6", "wrong_type")],
+            [("2", "wrong_type"), ("3", "wrong_type"), ("6", "has_extension"), ("7", "wrong_type")],
         ),
-        (["--allow-types", "all"], [("5", "has_extension")]),
+        (["--allow-types", "all"], [("6", "has_extension")]),
         (
             ["--allow-types", "premium_rate,fixed_line_or_mobile"],
-            [("2", "wrong_type"), ("4", "wrong_type"), ("5", "has_extension"), ("6", "wrong_type")],
+            [("3", "wrong_type"), ("5", "wrong_type"), ("6", "has_extension"), ("7", "wrong_type")],
         ),
     ],
     ids=["default", "all", "listed"],

@@ -133,10 +133,10 @@ def test_a_rows_own_agent_or_from_number_that_is_unknown_rejects_that_row_only(
     assert sorted(c["to_number"] for c in creates) == ["+14155550114", "+14155550115"]
     with (tmp / "c.rejects.csv").open(encoding="utf-8-sig", newline="") as handle:
         rejects = {r["source_row"]: r for r in csv.DictReader(handle)}
-    assert rejects["1"]["reason"] == "unregistered_from_number"
-    assert "+14155550199" in rejects["1"]["detail"]
-    assert rejects["2"]["reason"] == rejects["3"]["reason"] == "unknown_agent"
-    assert "agent-typo" in rejects["3"]["detail"]
+    assert rejects["2"]["reason"] == "unregistered_from_number"
+    assert "+14155550199" in rejects["2"]["detail"]
+    assert rejects["3"]["reason"] == rejects["4"]["reason"] == "unknown_agent"
+    assert "agent-typo" in rejects["4"]["detail"]
     assert "unregistered_from_number 1" in done.stdout and "unknown_agent 2" in done.stdout
 
 

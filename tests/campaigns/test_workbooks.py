@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import os
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from campaigns.contacts import LoadOptions, load_contacts
 from campaigns.workbook_caps import MAX_CELL_CHARS, check_cells
@@ -106,14 +107,33 @@ def test_the_header_is_found_below_title_rows(tmp_path: Path) -> None:
     with path.open("rb") as source:
         result = load_contacts(source, name=path.name)
     assert result.columns == ("Name", "Phone", "Signed up", "Last call")
-    assert [(c.source_row, c.phone_e164) for c in result.contacts] == [(1, "+14155550123")]
-    assert [(r.source_row, r.reason.value) for r in result.rejects] == [(2, "not_a_number")]
+    # Rows as Excel numbers them: the title block (its blank row too) and the header counted.
+    assert [(c.source_row, c.phone_e164) for c in result.contacts] == [(5, "+14155550123")]
+    assert [(r.source_row, r.reason.value) for r in result.rejects] == [(6, "not_a_number")]
     assert result.contacts[0].variables == {
         "Name": "Ana", "Signed up": "2024-03-05", "Last call": "2024-03-05T14:30:00",
     }  # fmt: skip
     done, _ = validate(path)
     assert done.returncode == 1, done.stderr  # a row was rejected: something to fix
     assert "2024-03-05" in done.stdout and "T00:00:00" not in done.stdout
+
+
+def test_a_reject_names_the_row_excel_shows_title_and_blank_rows_counted(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "titled.xlsx", {"Export": [
+        ["Q3 leads"], [], ["Name", "Phone"], ["Ana", "+14155550123"], [], [],
+        ["Bo", "not a phone"], ["Cy", "+14155550124"],
+    ]})  # fmt: skip
+    done, _ = validate(path)
+    assert done.returncode == 1, done.stderr
+    with path.with_suffix(".rejects.csv").open(encoding="utf-8-sig", newline="") as handle:
+        (reject,) = csv.DictReader(handle)
+    sheet = load_workbook(path)["Export"]
+    assert sheet.cell(row=int(reject["source_row"]), column=2).value == "not a phone"
+    assert reject["source_row"] == "7"
+    with path.open("rb") as source:
+        result = load_contacts(source, name=path.name)
+    for contact in result.contacts:
+        assert sheet.cell(row=contact.source_row, column=2).value == contact.phone_e164
 
 
 def test_a_named_phone_column_finds_its_header_too(tmp_path: Path) -> None:
@@ -244,6 +264,17 @@ def test_a_300_mib_cell_within_the_zip_limits_is_refused_in_bounded_memory(
     assert "a cell (row 2) is longer than 32,767 characters" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert peak_mib < 200, f"dialer validate peaked at {peak_mib} MiB"
+
+
+def test_an_oversized_cell_is_named_by_its_excel_row(tmp_path: Path) -> None:
+    def sheet(out: IO[bytes]) -> None:  # rows 2 to 6 blank: not in the XML at all
+        cell = "x" * (MAX_CELL_CHARS + 1)
+        row = f'<row r="7"><c r="A7" t="inlineStr"><is><t>{cell}</t></is></c></row>'
+        out.write(f"<worksheet {NS}><sheetData>{ROW1}{row}</sheetData></worksheet>".encode())
+
+    path = with_sheet_xml(tmp_path / "gap.xlsx", sheet)
+    with path.open("rb") as source, pytest.raises(InputError, match=r"a cell \(row 7\) is"):
+        check_cells(source, "gap.xlsx")
 
 
 def test_cells_up_to_excels_limit_are_read(tmp_path: Path) -> None:

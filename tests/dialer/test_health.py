@@ -7,6 +7,7 @@ import redis
 
 from dialer.errors import Ambiguous, RateLimited, Retryable
 from dialer.store import health
+from dialer.store.keys import health_events_key, health_key
 
 T0 = 1_700_000_000_000
 
@@ -40,3 +41,22 @@ def test_a_quiet_minute_ends_the_record_and_a_new_streak_starts_afresh(redis_url
     assert seen is not None and seen.since.timestamp() * 1000 == T0 + 120_000
     assert seen.counts == {"connection": 1}
     assert health.read(client, "other", T0) is None
+
+
+def test_the_record_and_its_expiry_are_written_in_one_transaction(redis_url: str) -> None:
+    """A worker that dies mid-write must not leave a record that never expires: its counts and
+    their expiries are one MULTI/EXEC."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    watcher = redis.Redis.from_url(redis_url, decode_responses=True)
+    with watcher.monitor() as monitor:
+        health.note_error(client, "c", Retryable("refused"), T0)
+        client.echo("written")  # the end of what note_error sent
+        names: list[str] = []
+        while "ECHO" not in names:
+            names.append(str(monitor.next_command()["command"]).split()[0].upper())
+    assert "MULTI" in names and "EXEC" in names, f"not one transaction: {names}"
+    written = names[names.index("MULTI") + 1 : names.index("EXEC")]
+    assert written.count("PEXPIRE") == 2 and {"HSET", "ZADD"} <= set(written), names
+    assert "HSET" not in names[: names.index("MULTI")], names
+    for key in (health_key("c"), health_events_key("c")):
+        assert client.pttl(key) > 0, key

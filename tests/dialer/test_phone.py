@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import phonenumbers
 import pytest
@@ -12,7 +13,16 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from dialer.errors import InvalidNumber
-from dialer.phone import NUMBER_TYPES, normalize, number_type, region_of, time_zones
+from dialer.phone import (
+    _WRAPPER_RE,
+    NUMBER_TYPES,
+    _full_parse,
+    _screen,
+    normalize,
+    number_type,
+    region_of,
+    time_zones,
+)
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
@@ -184,3 +194,45 @@ def test_helpers() -> None:
     assert {"mobile", "fixed_line", "toll_free"} <= NUMBER_TYPES
     assert region_of("+16135550199") == "CA"
     assert "America/Los_Angeles" in time_zones("+14155550123")
+
+
+def _decision(read: Callable[[], str]) -> tuple[str, str]:
+    """What a reading decided: ("ok", the E.164) or (the reason, the message)."""
+    try:
+        return "ok", read()
+    except InvalidNumber as exc:
+        return exc.reason, str(exc)
+
+
+def _full_path(raw: str, region: str) -> str:
+    """`normalize` without its fast paths: screened, then parsed by `phonenumbers`."""
+    text = _WRAPPER_RE.sub("", raw, count=1).strip()
+    _screen(raw, text)
+    return _full_parse(text, region)
+
+
+SHORT = st.builds(
+    lambda lead, digits, sep: lead + sep.join(digits),
+    st.sampled_from(["", "", "+", "00", "011", "0", "1", "(0)", "'"]),
+    st.lists(st.from_regex(r"\A[0-9]{1,4}\Z"), min_size=1, max_size=4),
+    st.sampled_from(["", "-", " ", ".", ") "]),
+)
+NANP = st.builds(
+    lambda digits, shape: shape.format(a=digits[:3], b=digits[3:6], c=digits[6:]),
+    st.from_regex(r"\A[0-9]{10}\Z"),
+    st.sampled_from(NANP_SHAPES),
+)
+REGIONS = ["US", "CA", "JM", "GB", "DE", "FR", "IT", "AU", "BR", "IN", "AT", "NU", "001"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(raw=st.one_of(SHORT, NANP), region=st.sampled_from(REGIONS))
+@example(raw="555-0123", region="US")  # 7 digits: valid lengths in CA, so parsed
+@example(raw="310-1234", region="US")  # and valid: a Canadian 7-digit number
+@example(raw="12345", region="US")  # too short for any NANP region: refused unparsed
+@example(raw="+1 311 555 0000", region="GB")  # NANP-shaped and invalid: refused unparsed
+@example(raw="0111 234", region="US")  # the US international prefix: parsed
+def test_the_fast_decisions_are_the_full_parses_reason_and_message(raw: str, region: str) -> None:
+    """The same accept or reject as `phonenumbers`, word for word, for numbers the fast paths
+    decide (valid and invalid NANP shapes, national numbers too short for the region)."""
+    assert _decision(lambda: normalize(raw, region)) == _decision(lambda: _full_path(raw, region))

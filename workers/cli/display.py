@@ -30,9 +30,16 @@ def loaded(
     rejects: list[Reject],
     out: Path,
     warnings: list[str] | None = None,
+    dialled: int = 0,
 ) -> None:
-    """One line on what the file gave, its warnings, and the rejects by reason."""
-    console.print(f"[bold]{path}[/]: {contacts} contacts to dial, {len(rejects)} rejected.")
+    """One line on what the file gave, its warnings, and the rejects by reason.
+
+    `contacts` are the file's; `dialled` of them were dialled or ended already (a campaign
+    resumed), so are not to dial."""
+    given = f"{contacts} contacts to dial"
+    if dialled:
+        given = f"{contacts} contacts, {contacts - dialled} to dial ({dialled} dialled or final)"
+    console.print(f"[bold]{path}[/]: {given}, {len(rejects)} rejected.")
     for warning in warnings or ():
         console.print(f"  [bold yellow]warning:[/] {warning}", highlight=False)
     if rejects:

@@ -4,6 +4,10 @@ A rich table wraps and cuts its cells to the terminal's width; piped into a file
 program that width is a guess (80, or `COLUMNS`), and a long path or error would be broken
 across lines or cut. Without a terminal, `print_table` writes each row as one line of
 `header: value` pairs instead, so what is read is what was meant, whatever `COLUMNS` says.
+
+A line carries only what its row holds: an empty cell gives no `header:` pair. A table grouped
+by its first column (the rejects by reason) leaves that cell blank under a group's first row,
+which a reader of the table sees as "the same"; its line repeats the group's label instead.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ def print_table(console: Console, table: Table) -> None:
     if table.title:
         _line(console, _plain(table.title))
     headers = [_plain(column.header) for column in table.columns]
+    above = ""
     for row in zip(*(list(column.cells) for column in table.columns), strict=True):
         cells = [_plain(cell) for cell in row]
         if table.show_header:
+            cells[0] = above = cells[0] or above
             pairs = zip(headers, cells, strict=True)
-            _line(console, "  " + "; ".join(f"{h}: {c}" for h, c in pairs))
+            _line(console, "  " + "; ".join(f"{h}: {c}" for h, c in pairs if c))
         else:
             _line(console, "  " + ": ".join(c for c in cells if c))
 

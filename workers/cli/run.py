@@ -112,10 +112,11 @@ def _dial(
         display.loaded(
             console,
             plan.source,
-            store.total(cid),
+            lifecycle.seen(submitted.loaded),  # the file's, not every contact the campaign had
             rejects,
             plan.rejects_path,
             plan.contact_file.warnings,
+            dialled=submitted.loaded.kept,
         )
         if store.total(cid) == 0:
             console.print("[bold red]No valid contact to dial[/]; nothing was dialled.")

@@ -56,7 +56,7 @@ def test_french_list_results_open_in_excel_and_are_read_back(
     ]
     rejects = as_excel_opens(tmp / "liste.rejects.csv")
     assert rejects[0] == ["source_row", "phone", "reason", "detail"]
-    assert [row[:3] for row in rejects[1:]] == [["2", "+33 6 12 34 56 79", "malformed_row"]]
+    assert [row[:3] for row in rejects[1:]] == [["3", "+33 6 12 34 56 79", "malformed_row"]]
 
     report = dialer_cli(["report", "liste.results.csv"], cli_env(simulator, tmp), cwd=tmp)
     assert report.returncode == 0, report.stdout + report.stderr

@@ -6,6 +6,7 @@ re-call gap end `expired` at the deadline; a retry run right after its campaign 
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,7 +57,7 @@ def _check_latest(sim: RunningSimulator, tmp: Path, numbers: list[int], version:
     assert Counter(creates_to(sim.url)) == Counter(_number(n) for n in numbers)
     rows = _results(tmp / "leads.results.csv")
     assert [r["phone_e164"] for r in rows] == [_number(n) for n in numbers]
-    assert [r["source_row"] for r in rows] == [str(i) for i in range(1, len(numbers) + 1)]
+    assert [r["source_row"] for r in rows] == [str(i) for i in range(2, len(numbers) + 2)]
     assert all(r["status"] in FINAL for r in rows), rows
     with make_http_client(sim.url, DEFAULT_API_KEY, connect_timeout=2, read_timeout=5) as http:
         client = OneInboxClient(http)
@@ -94,6 +95,12 @@ def test_new_rows_at_the_top_and_a_resort_after_a_kill_9_are_each_dialled_once(
     _write(tmp / "leads.csv", latest, "v2")
     again = _run(simulator, tmp)
     assert again.returncode == 0, again.stdout + again.stderr
+    said = re.search(
+        r"leads\.csv: 18 contacts, (\d+) to dial \((\d+) dialled or final\)", again.stdout
+    )
+    assert said is not None, again.stdout
+    to_dial, dialled = map(int, said.groups())
+    assert to_dial + dialled == 18 and dialled >= 4, said.group(0)
     _check_latest(simulator, tmp, latest, "v2")
 
 

@@ -61,11 +61,12 @@ def test_a_row_added_to_a_list_is_the_only_one_dialled_when_it_runs_again(
     numbers = ["+14155550101", "+14155550102", "+14155550103", "+14155550104"]
     assert _creates(simulator) == numbers, "each number dialled once"
     assert "added 1, kept 3" in again.stdout
+    assert "list.csv: 4 contacts, 1 to dial (3 dialled or final), 0 rejected." in again.stdout
     rows = _results(tmp / "list.results.csv")
     assert sorted(r["phone_e164"] for r in rows) == numbers, "every contact in the results"
     assert all(r["status"] in FINAL for r in rows)
     assert {r["phone_e164"]: r["call_id"] for r in rows if r["phone_e164"] in before} == before
-    assert next(r for r in rows if r["phone_e164"] == numbers[3])["source_row"] == "4"
+    assert next(r for r in rows if r["phone_e164"] == numbers[3])["source_row"] == "5"
 
 
 @pytest.mark.timeout(180)
@@ -116,6 +117,8 @@ def test_a_pending_contact_whose_row_was_removed_is_canceled_not_dialled(
     again = _submit(stack, tmp_path, *later, "--rate", "2/s")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "removed 1" in again.stdout and "rate 20/s -> 2/s" not in again.stdout
+    # The file's contacts, not every contact the campaign had (3, the removed one included).
+    assert "list.csv: 2 contacts to dial, 0 rejected." in again.stdout
     store = stack.store
     (cid,) = store.campaign_ids()
     contacts = {c.phone: c for c in store.iter_contacts(cid)}
@@ -182,8 +185,8 @@ def test_a_campaign_stored_by_the_previous_version_resumes_after_the_upgrade(
     assert stack.store.campaign_state(cid) is CampaignState.DONE
     rows = _results(tmp_path / "list.results.csv")
     assert [(r["source_row"], r["phone_e164"]) for r in rows] == [
-        ("1", "+14155550101"),
-        ("2", "+14155550102"),
-        ("3", "+14155550103"),
-        ("4", "+14155550104"),
+        ("2", "+14155550101"),
+        ("3", "+14155550102"),
+        ("4", "+14155550103"),
+        ("5", "+14155550104"),
     ]

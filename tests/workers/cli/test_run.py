@@ -52,7 +52,7 @@ def test_run_dials_each_valid_contact_once_and_writes_every_row(
     ours = ["Phone Number", "first_name", "order_id", "notes", *RESULT_COLUMNS]
     assert header[: len(ours)] == ours  # then a column per field of the calls' analysis
     assert all(c.startswith("analysis.") for c in header[len(ours) :])
-    assert [r["source_row"] for r in rows] == ["1", "2", "3"]
+    assert [r["source_row"] for r in rows] == ["2", "3", "4"]
     assert [r["phone_e164"] for r in rows] == ["+14155550101", "+12125550102", "+14155550103"]
     assert [r["first_name"] for r in rows] == ["Ana", "Ben", "Chloé"]
     assert rows[0]["notes"] == "likes, commas"
@@ -61,7 +61,7 @@ def test_run_dials_each_valid_contact_once_and_writes_every_row(
     creates = sim_get(simulator.url, "creates")
     assert isinstance(creates, list)
     assert sorted(c["to_number"] for c in creates) == sorted(r["phone_e164"] for r in rows)
-    for row in rows:
+    for member, row in enumerate(rows, 1):
         assert row["status"] in FINAL
         assert row["attempts"] == "1"
         call = httpx.get(
@@ -71,13 +71,14 @@ def test_run_dials_each_valid_contact_once_and_writes_every_row(
         assert call["to_number"] == row["phone_e164"]
         assert call["status"] == row["call_status"]
         assert call["variables"]["first_name"] == row["first_name"]
-        assert call["metadata"]["dialer_row"] == row["source_row"]
+        # The contact's id in the campaign (its store member), which never follows a row.
+        assert call["metadata"]["dialer_row"] == str(member)
         assert "Phone Number" not in call["variables"]
 
     rejects = _results(tmp / "contacts.rejects.csv")
     assert [(r["source_row"], r["reason"]) for r in rejects] == [
-        ("4", "not_a_number"),
-        ("5", "duplicate"),
+        ("5", "not_a_number"),
+        ("6", "duplicate"),
     ]
     assert DEFAULT_API_KEY not in done.stdout + done.stderr
 

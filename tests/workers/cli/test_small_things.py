@@ -67,7 +67,7 @@ def test_the_duplicate_rejects_detail_has_no_stray_quote(tmp: Path) -> None:
     with (tmp / "c.rejects.csv").open(encoding="utf-8-sig", newline="") as handle:
         (reject,) = list(csv.DictReader(handle))
     assert reject["reason"] == "duplicate"
-    assert reject["detail"] == "same number as row 1 (+14155550100)"
+    assert reject["detail"] == "same number as row 2 (+14155550100)"
 
 
 @pytest.mark.integration

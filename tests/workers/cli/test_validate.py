@@ -30,11 +30,11 @@ def test_validate_reports_and_writes_rejects_beside_the_input(tmp_path: Path) ->
     with (tmp_path / "export.rejects.csv").open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))  # the list's `;`, kept for Excel
     assert [(r["source_row"], r["reason"]) for r in rows] == [
-        ("1", "malformed_row"),
-        ("2", "precision_lost"),
-        ("5", "malformed_row"),
-        ("8", "not_a_number"),
-        ("9", "duplicate"),
+        ("2", "malformed_row"),
+        ("3", "precision_lost"),
+        ("6", "malformed_row"),
+        ("9", "not_a_number"),
+        ("10", "duplicate"),
     ]
     assert rows[1]["phone"] == "4.15555E+10"
 

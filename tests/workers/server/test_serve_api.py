@@ -108,7 +108,7 @@ def test_inspect_shows_columns_counts_rejects_and_samples(
     assert body["contacts"] == 2 and body["rejected"] == 1
     assert body["rejects_by_reason"] == {"not_a_number": 1}
     assert body["samples"][0] == {
-        "source_row": 1,
+        "source_row": 2,  # the header is row 1
         "phone_e164": "+14155552001",
         "variables": {"name": "Ann"},
     }
@@ -381,8 +381,8 @@ def test_a_create_answers_its_rejected_count_and_a_route_to_the_rejects(api: htt
     rejects = api.get(done["rejects"])
     assert rejects.status_code == 200
     assert [(r["source_row"], r["reason"]) for r in rejects.json()] == [
-        (3, "not_a_number"),
-        (4, "duplicate"),
+        (4, "not_a_number"),
+        (5, "duplicate"),
     ]
     assert rejects.json()[0]["phone"] == "not a phone"
     as_csv = api.get(f"{done['rejects']}.csv")

@@ -285,7 +285,7 @@ def test_upload_check_test_call_start_and_watch_it_finish_live(site: Site) -> No
     rows = list(
         csv.DictReader(io.StringIO(Path(rejects.value.path()).read_text(encoding="utf-8-sig")))
     )
-    assert [r["source_row"] for r in rows] == ["4", "5"]
+    assert [r["source_row"] for r in rows] == ["5", "6"]  # the header is row 1
     assert labels_and_buttons(tab) == []
     shot(tab, "new-campaign")
     tab.get_by_label("Your phone number for a test call").fill("+1 415 555 0199")
