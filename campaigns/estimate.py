@@ -23,6 +23,8 @@ from dialer.campaign import CampaignConfig, CampaignState
 from dialer.store import ContactState, Store
 
 DEFAULT_CALL_S = 90.0
+# The creates a call length is measured on: those of the last 30 s, else of the last 10 min.
+CALL_SAMPLES_S = (30.0, 600.0)
 
 
 class WaitingGroup(Protocol):
@@ -44,8 +46,6 @@ class Seen(Protocol):
     def state(self) -> CampaignState: ...
     @property
     def counts(self) -> dict[str, int]: ...
-    @property
-    def pace_per_s(self) -> float: ...
     @property
     def live(self) -> int: ...
     @property
@@ -160,12 +160,16 @@ class Finish:
     next_dial: datetime | None = None  # set when nobody is due now
 
 
-def measured_call_s(now: Seen) -> float | None:
-    """The mean call length by Little's law: calls in progress over creates per second."""
-    calls = sum(now.counts.get(s.value, 0) for s in (ContactState.DIALING, ContactState.PLACED))
-    if calls == 0 or now.pace_per_s <= 0:
+def measured_call_s(creates_ms: Sequence[int], calls: int) -> float | None:
+    """The mean call length, from when the creates were sent (oldest first) and the `calls` in
+    progress: a create takes the slot a call left, so the `calls`-th create after a call's own
+    came when one ended (Little's law, counted on the creates). Creates per second up to now
+    would be thrown by a run's first creates, sent together before any call ended: they made
+    the first measure ~2 s for calls of ~8 s. None until a call has ended."""
+    if calls <= 0 or len(creates_ms) <= calls:
         return None
-    return calls / now.pace_per_s
+    lags = [later - sent for sent, later in zip(creates_ms, creates_ms[calls:], strict=False)]
+    return sum(lags) / len(lags) / 1000
 
 
 def bounds(config: CampaignConfig, rates: Rates) -> list[Bound]:
@@ -259,21 +263,43 @@ def _span(seconds: float) -> str:
     return f"{hours} h {minutes} min" if hours < 48 else f"{hours // 24} days {hours % 24} h"
 
 
-def rates_of(store: Store, cid: str, now: Seen) -> Rates:
+def rates_of(store: Store, config: CampaignConfig, now: Seen, at: datetime) -> Rates:
     """The campaign's measured call length and its share of its account's limits."""
-    measured = measured_call_s(now)
-    account = store.account_of(cid)
+    account = store.account_of(config.campaign_id)
     running = set(store.active_campaigns())
     sharing = sum(1 for c in store.account_campaigns(account) if c in running) or 1
+    limits = store.limits(account)
+    measured = _measure(store, config.campaign_id, _in_use(now, config, limits, sharing), at)
     return Rates(
         call_s=measured or DEFAULT_CALL_S,
         measured=measured is not None,
         account=account,
-        account_limits=store.limits(account),
+        account_limits=limits,
         sharing=sharing,
     )
 
 
+def _in_use(now: Seen, config: CampaignConfig, limits: AccountLimits, sharing: int) -> int:
+    """The calls in progress the creates are counted against: all the slots when they are full
+    or one is between a call that ended and the next create (the count and the creates are not
+    read at one instant), else those in progress now."""
+    calls = sum(now.counts.get(s.value, 0) for s in (ContactState.DIALING, ContactState.PLACED))
+    slots = config.max_concurrent
+    if limits.max_concurrent:
+        slots = min(slots, max(1, limits.max_concurrent // max(1, sharing)))
+    return slots if calls >= slots - 1 else calls
+
+
+def _measure(store: Store, cid: str, calls: int, at: datetime) -> float | None:
+    at_ms = round(at.timestamp() * 1000)
+    for sample_s in CALL_SAMPLES_S:  # the shortest that holds a call ended: cheap at 100/s
+        measured = measured_call_s(store.recent_creates(cid, at_ms - round(sample_s * 1000)), calls)
+        if measured is not None:
+            return measured
+    return None
+
+
 def finish_of(store: Store, cid: str, now: Seen, at: datetime) -> Finish:
     """`finish` for the campaign `cid` as the store has it, `now` being its progress at `at`."""
-    return finish(now, store.campaign(cid), at, rates_of(store, cid, now))
+    config = store.campaign(cid)
+    return finish(now, config, at, rates_of(store, config, now, at))

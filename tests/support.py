@@ -19,7 +19,7 @@ import redis
 from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from dialer.simulator.server import RunningSimulator
 from dialer.store import Store
-from workers.processes import free_port, redis_server_binary, worker_command
+from workers.processes import free_port, redis_server_binary, running_url, worker_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -289,6 +289,19 @@ class DialerProcess:
     def wait(self, timeout: float = 60) -> int:
         """Its exit code, once it has ended."""
         return self.process.wait(timeout=timeout)
+
+    def wait_for_stack(self, state_dir: Path, timeout: float = 60) -> None:
+        """Wait until this command's embedded Redis answers. Another command started before
+        then (`dialer status`) would start a Redis of its own in the state folder, and this one
+        would find the folder taken; so would a busy machine make a test fail by its order."""
+
+        def up() -> bool:
+            if self.process.poll() is not None:
+                said = self.stdout + self.stderr
+                raise AssertionError(f"dialer ended ({self.process.returncode}) first: {said}")
+            return running_url(state_dir) is not None
+
+        wait_until(up, timeout, "the command's embedded Redis to answer", every=0.1)
 
     def kill_all(self, timeout: float = 60) -> None:
         """kill -9 of `dialer` alone, as a crash does; then wait until the processes it started

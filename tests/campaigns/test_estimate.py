@@ -45,10 +45,13 @@ def test_concurrency_with_long_calls_binds() -> None:
     assert done.limited_by == "2 calls at once, calls last ~80 s"
 
 
-def test_the_call_length_is_measured_from_calls_in_progress_and_the_pace() -> None:
-    now = Progress(CampaignState.RUNNING, 20, {"pending": 18, "placed": 2}, pace_per_s=0.025)
-    assert measured_call_s(now) == pytest.approx(80)
-    assert measured_call_s(_progress(5)) is None
+def test_the_call_length_is_measured_on_the_creates_that_calls_ending_let_through() -> None:
+    # Two at once: two sent together, then each create when a call of ~80 s ended.
+    creates = [0, 10, 80_000, 81_010, 160_000, 161_000]
+    assert measured_call_s(creates, calls=2) == pytest.approx(80.2475)
+    assert measured_call_s(creates[:3], calls=2) == pytest.approx(80)  # from the first that ended
+    assert measured_call_s(creates[:2], calls=2) is None  # none ended yet: nothing measured
+    assert measured_call_s(creates, calls=0) is None
 
 
 def test_the_account_limit_shared_by_campaigns_binds() -> None:

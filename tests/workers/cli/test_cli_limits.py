@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import redis
@@ -67,6 +68,21 @@ def test_status_says_the_campaign_waits_for_its_account(redis_url: str, tmp_path
     claim = dict(pace=Pace(interval_s=1e-6), max_concurrent=5, lease_s=60, stuck_s=30)
     assert store.claim("first", 1, **claim).won  # type: ignore[arg-type]
     assert store.claim("second", 1, **claim).reason == "account_busy"  # type: ignore[arg-type]
-    shown = dialer_cli(["status", "second"], _env(redis_url, COLUMNS="200"), cwd=tmp_path)
+    # A campaign waits for its account while its claims keep being refused (a refusal older
+    # than 3 s is no wait any more): keep refusing, as its worker would, while `status` starts
+    # (seconds on a busy machine).
+    stop = threading.Event()
+
+    def keep_refused() -> None:
+        while not stop.wait(0.5):
+            assert store.claim("second", 1, **claim).reason == "account_busy"  # type: ignore[arg-type]
+
+    refusing = threading.Thread(target=keep_refused, daemon=True)
+    refusing.start()
+    try:
+        shown = dialer_cli(["status", "second"], _env(redis_url, COLUMNS="200"), cwd=tmp_path)
+    finally:
+        stop.set()
+        refusing.join()
     assert "waits for account acme's calls at once limit (1 at once)" in shown.stdout, shown.stdout
     assert "shared with first" in shown.stdout

@@ -109,6 +109,7 @@ def test_an_outage_is_shown_in_status_and_the_plain_line(
     args = campaign_args("run", "contacts.csv", "--campaign", "out", "--no-preflight")
     run = DialerProcess(args, env, tmp)
     try:
+        run.wait_for_stack(tmp / "state")  # a `status` before it would start its own Redis
 
         def shown() -> bool:
             said = dialer_cli(["status", "out"], env, cwd=tmp).stdout

@@ -11,6 +11,7 @@ its CSRF token come from the login and the page, as a browser gets them.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +23,15 @@ import redis
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from dialer.settings import Settings
-from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
-from dialer.simulator.server import RunningSimulator
+from dialer.simulator.config import (
+    DEFAULT_AGENT_ID,
+    DEFAULT_API_KEY,
+    DEFAULT_FROM_NUMBER,
+    SimulatorConfig,
+)
+from dialer.simulator.server import RunningSimulator, start_in_thread
 from dialer.store import Store
-from tests.support import serve_in_thread
+from tests.support import RedisServer, serve_in_thread
 from workers.server.app import build_app
 from workers.server.context import Server
 from workers.server.web.common import HERE
@@ -220,16 +226,41 @@ FORGERIES = {
 # -- the app ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class App:
+    """The app as served for the whole module (starting one per case cost ~2.5 s each)."""
+
+    url: str
+    server: Server
+    sim: RunningSimulator
+
+
+@pytest.fixture(scope="module")
+def app(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    state_dir = tmp_path_factory.mktemp("csrf-state")
+    with start_in_thread(SimulatorConfig(speed=200.0, seed=3)) as sim:
+        settings = Settings(
+            api_key=DEFAULT_API_KEY, base_url=sim.url, redis_url=redis_server.url,
+            state_dir=state_dir,
+        )  # fmt: skip
+        store = Store.from_url(redis_server.url)
+        server = Server(settings, store, TOKEN, state_dir, events_every_s=0.05)
+        with serve_in_thread(build_app(server)) as url:
+            yield App(url, server, sim)
+
+
 @pytest.fixture
-def site(redis_url: str, tmp_path: Path, simulator: RunningSimulator) -> Iterator[Site]:
-    settings = Settings(
-        api_key=DEFAULT_API_KEY, base_url=simulator.url, redis_url=redis_url, state_dir=tmp_path
-    )
-    server = Server(settings, Store.from_url(redis_url), TOKEN, tmp_path, events_every_s=0.05)
-    with serve_in_thread(build_app(server)) as url:
-        running = Site(url, server, redis_url, simulator)
-        running.cookies, running.csrf = log_in(url)
-        yield running
+def site(app: App, redis_url: str) -> Site:
+    """Each case starts from nothing: an empty Redis (`redis_url` flushes it), no kept files,
+    and a session of its own (a case may end its session, or spend its token)."""
+    for kept in app.server.state_dir.iterdir():
+        if kept.is_dir():
+            shutil.rmtree(kept)
+        else:
+            kept.unlink()
+    running = Site(app.url, app.server, redis_url, app.sim)
+    running.cookies, running.csrf = log_in(app.url)
+    return running
 
 
 def everything(site: Site) -> tuple[dict[Any, Any], dict[str, bytes], int]:

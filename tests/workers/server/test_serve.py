@@ -210,7 +210,9 @@ def _check_xlsx(answer: httpx.Response, rows: list[dict[str, str]]) -> None:
 
 def test_pause_resume_cancel_retry_and_delete(served: Served) -> None:
     with served.client() as api:
-        cid = _create(api, "slow.csv", _contacts(12, 3000), rate="1/s")["id"]
+        # One create an hour: the first at once, the other 11 (and the retry's) are still due
+        # when it is cancelled, however long each request takes on a busy machine.
+        cid = _create(api, "slow.csv", _contacts(12, 3000), rate="1/h")["id"]
         paused = api.post(f"/api/campaigns/{cid}/pause")
         assert paused.status_code == 200 and paused.json()["state"] == "paused"
         assert api.post(f"/api/campaigns/{cid}/pause").status_code == 409
@@ -227,7 +229,8 @@ def test_pause_resume_cancel_retry_and_delete(served: Served) -> None:
         assert retried.status_code == 201, retried.text
         again = retried.json()
         assert again["total"] == canceled.json()["canceled_contacts"]
-        assert api.post(f"/api/campaigns/{again['id']}/cancel").status_code == 200
+        stopped = api.post(f"/api/campaigns/{again['id']}/cancel")
+        assert stopped.status_code == 200, stopped.text
         twice = api.post(f"/api/campaigns/{cid}/retry", data={"statuses": "canceled"})
         assert twice.status_code == 201, twice.text  # the same retry asked again resumes it:
         assert twice.json()["id"] == again["id"]  # nobody in it is dialled a second time
@@ -235,7 +238,11 @@ def test_pause_resume_cancel_retry_and_delete(served: Served) -> None:
         # ...whenever it is asked: the id comes from the campaign and the statuses, not a clock
         stable = retry_id(served.state / "files" / cid / "results.csv", ["canceled"], stem=cid)
         assert again["id"] == stable
-        assert api.post(f"/api/campaigns/{again['id']}/cancel").status_code == 200
+        # Resumed with nobody left to dial (its contacts were cancelled), it may finish before
+        # the cancel arrives on a busy machine: either way it has ended.
+        ended = api.post(f"/api/campaigns/{again['id']}/cancel")
+        state = api.get(f"/api/campaigns/{again['id']}").json()["state"]
+        assert ended.status_code == 200 or state in {"done", "canceled"}, ended.text
         bad = api.post(f"/api/campaigns/{cid}/retry", data={"statuses": "maybe"})
         assert bad.status_code == 422 and bad.json()["field"] == "statuses"
 

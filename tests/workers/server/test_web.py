@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -205,7 +206,10 @@ def confirmed(tab: Page, button: Locator) -> str:
     tab.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     url = tab.url
     button.click()
-    wait_until(lambda: bool(asked), 10, "the confirmation")
+    deadline = time.monotonic() + 30
+    while not asked:  # the dialog's handler runs only while Playwright is called: no sleep
+        assert time.monotonic() < deadline, "timed out after 30 s waiting for the confirmation"
+        tab.wait_for_timeout(50)
     assert tab.url == url and button.count() == 1, "refused, and nothing happened"
     tab.once("dialog", lambda dialog: dialog.accept())
     button.click()
