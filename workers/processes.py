@@ -34,6 +34,7 @@ from dialer.private import open_private, private_dir
 from workers.queues import CELERY_APP, DIAL_QUEUE, FOLLOW_QUEUE
 
 REDIS_START_TIMEOUT_S = 10.0
+LOCK_WAIT_S = 10.0  # how long a command waits for another's hold of the state folder
 WORKER_STOP_TIMEOUT_S = 30.0
 SERVED_FILE = "serve.url"
 _PR_SET_PDEATHSIG = 1
@@ -106,18 +107,50 @@ class EmbeddedRedis:
             self.process.wait()
 
 
-def _lock(state_dir: Path) -> IO[str]:
-    """Hold the state folder: one embedded Redis per folder at a time."""
+def _lock(state_dir: Path, wait_s: float = LOCK_WAIT_S) -> IO[str]:
+    """Hold the state folder: one embedded Redis per folder at a time. Another command's hold
+    is waited for `wait_s` seconds first: a `dialer status` typed while `dialer run` starts
+    holds it for a second or two, and must not make the run fail."""
     handle = open_private(state_dir / "redis.lock", "a")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        handle.close()
-        raise StateError(
-            f"another dialer command is using the embedded Redis in {state_dir}; "
-            "wait for it to finish, or use `dialer status` to watch it"
-        ) from exc
-    return handle
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError as exc:
+            if time.monotonic() >= deadline:
+                handle.close()
+                raise StateError(
+                    f"another dialer command is using the embedded Redis in {state_dir}; "
+                    "wait for it to finish, or use `dialer status` to watch it"
+                ) from exc
+        time.sleep(0.05)
+
+
+def _held(state_dir: Path) -> bool:
+    """True while another command holds the state folder's embedded Redis."""
+    path = state_dir / "redis.lock"
+    if not path.exists():
+        return False
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def joined_url(state_dir: Path) -> str | None:
+    """The URL of the embedded Redis another command runs on this folder, waiting for it while
+    that command is still starting it (it holds the folder, its Redis does not answer yet);
+    None when nobody holds the folder."""
+    deadline = time.monotonic() + REDIS_START_TIMEOUT_S
+    while True:
+        url = running_url(state_dir)
+        if url or not _held(state_dir) or time.monotonic() >= deadline:
+            return url
+        time.sleep(0.05)
 
 
 def running_url(state_dir: Path) -> str | None:

@@ -26,8 +26,8 @@ from dialer.store import Store, durability
 from workers.processes import (
     embedded_redis,
     embedded_worker,
+    joined_url,
     redis_server_binary,
-    running_url,
     served_url,
     serving,
 )
@@ -91,7 +91,7 @@ def open_store(
     """
     url = settings.redis_url or served_url(settings.state_dir)
     if not url and join:
-        url = running_url(settings.state_dir)
+        url = joined_url(settings.state_dir)
     if url:
         yield connect(url)
         return

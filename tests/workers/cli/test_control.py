@@ -90,6 +90,31 @@ def test_a_killed_run_resumes_and_dials_nobody_twice(sim: RunningSimulator, tmp_
     assert all(r["status"] in {"completed", "voicemail", "no_answer", "failed"} for r in rows)
 
 
+def test_a_run_started_while_another_command_holds_the_folder_waits_and_dials(
+    sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """A `dialer status` typed while `dialer run` starts may start the folder's Redis itself and
+    hold it for a second or two: the run waits for it instead of failing."""
+    _contacts(tmp_path / "contacts.csv", 2)
+    env = cli_env(sim, tmp_path)
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    with (state / "redis.lock").open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        run = subprocess.Popen(
+            [dialer_exe(), *_run_args("--rate", "5/s")],
+            env=dialer_env(env),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        time.sleep(4)  # the other command's hold, shorter than a run waits for it
+    out, _ = run.communicate(timeout=120)
+    assert run.returncode == 0, out
+    assert sorted(c["to_number"] for c in _creates(sim)) == ["+14155552001", "+14155552002"]
+
+
 def test_detached_campaign_paused_then_cancelled(sim: RunningSimulator, tmp_path: Path) -> None:
     server = RedisServer(tmp_path / "redis")
     server.start()
