@@ -1,13 +1,12 @@
 """The store's side of a campaign's guards: what its calls cost, and how its last calls ended.
 
 Each ended call is counted once (`guards.lua`): its cost, when the carrier reported one, adds to
-the campaign's known spend, else to its calls of unknown cost; whether it failed goes on the
-list of its last M endings (their failures counted beside it), and the script says when N of
-them failed. The spend cap's verdict
-is kept too (`over`), so a campaign that reached its cap never dials again.
+the campaign's known spend, else to its calls of unknown cost. Endings are numbered, the
+numbers of the latest N failures kept, and the script says when N of the last M failed. The
+spend cap's verdict is kept too (`over`), so a campaign that reached its cap never dials again.
 
 Keys (see `dialer.store.keys`): `dialer:camp:C:spend`, `dialer:camp:C:ended`,
-`dialer:camp:C:endings`.
+`dialer:camp:C:failures`.
 """
 
 from __future__ import annotations

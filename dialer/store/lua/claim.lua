@@ -11,7 +11,8 @@
 -- with 'account_busy'), its schedule of slots ('account_pace'; the contact's slot is the later
 -- of the two, both booked) and its send guard. The account blocks below are marked ACCOUNT.
 -- KEYS: 1 contact hash, 2 counts hash, 3 campaign hash, 4 ready zset, 5 queued zset,
---       6 inflight zset, 7 watch zset, 8 pace hash, 9 sends (the send guard's stamps),
+--       6 inflight zset, 7 watch zset, 8 pace (the campaign hash: its `tat`),
+--       9 sends (the send guard's stamps),
 --       10 account_limits hash, 11 account_pace hash, 12 account_inflight zset,
 --       13 account_sends (stamps), 14 account_dnc hash (the do-not-call list),
 --       15 ledger zset (the account's creates to the contact's number)
@@ -43,11 +44,12 @@ local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now = math.floor(now_us / 1000)
 local member, number, test = ARGV[1], ARGV[15], ARGV[1] == ''
 local contact = {}
-local lineage = ''
+local lineage, tat = '', 0
 if not test then
-  local campaign = redis.call('HMGET', KEYS[3], 'state', 'lineage')
+  local campaign = redis.call('HMGET', KEYS[3], 'state', 'lineage', 'tat')
   if campaign[1] ~= 'running' then return {0, 'not_running', 0} end
   lineage = campaign[2] or ''
+  tat = tonumber(campaign[3] or '0')
   local flat = redis.call('HGETALL', KEYS[1])
   for i = 1, #flat, 2 do contact[flat[i]] = flat[i + 1] end
   if contact['state'] ~= 'pending' then return {0, 'not_pending', 0} end
@@ -117,9 +119,7 @@ if per_day > 0 and #calls >= per_day then
   return {0, 'daily_limit', (at + day_ms - now) * 1000, '', at}
 end
 local interval = tonumber(ARGV[5])
-local tat = 0
 if not test then
-  tat = tonumber(redis.call('HGET', KEYS[8], 'tat') or '0')
   if tat - now_us > tonumber(ARGV[6]) then return {0, 'pace', tat - now_us} end
 end
 -- ACCOUNT: its schedule of slots, checked like the campaign's.
