@@ -28,9 +28,8 @@ TASKS_PER_TICK = 16
 # polls of a slow provider, 300 ms each, are still far inside the follow-up's lease).
 MIN_FOLLOW_ROWS = 8
 # Dials get more: a task sends its rows one after the other, so a slow create holds up the rows
-# behind it in the same task (their slots go unused). Up to 32 dials a tick go one per task (a
-# tick every 200 ms: 160 dials/s one per task; above that a task sends a few slots in a row).
-DIAL_TASKS_PER_TICK = 32
+# behind it in the same task (their slots go unused). Up to 64 dials a tick go one per task.
+DIAL_TASKS_PER_TICK = 64
 
 
 def tick(
