@@ -582,6 +582,7 @@ def post_to_arrival(client: redis.Redis, creates: list[dict[str, Any]]) -> dict[
         return {}
     lags = sorted(1000 * (t - at) for at, t in pairs)
     return {
+        "sent_stamped": len(pairs),  # creates whose worker stamped them (both workers: all)
         "sent_max_1s": max_in_window([at for at, _ in pairs]),
         "lag_ms_p50": lags[len(lags) // 2],
         "lag_ms_p99": lags[min(len(lags) - 1, round(0.99 * len(lags)))],
