@@ -208,6 +208,17 @@ def test_a_claim_holds_its_slot_for_the_lease_and_looks_again_once_stuck(store: 
     assert 30_000 <= looked_at - before < 31_000
 
 
+def test_a_slot_whose_lease_lapsed_frees_the_concurrency_it_held(store: Store) -> None:
+    """A worker that died mid-create holds its slot only until the lease ends: the claim counts
+    the slots held now, not every member left in the set (they go with the contact's next
+    transition)."""
+    _campaign(store, n=2)
+    assert _claim(store, 1, max_concurrent=1).won
+    assert _claim(store, 2, max_concurrent=1).reason == "busy"
+    store.redis.zadd(inflight_key("c1"), {"1": store.server_ms() - 1})  # its lease ended
+    assert _claim(store, 2, max_concurrent=1).won
+
+
 def test_claim_holds_the_concurrency_cap(store: Store) -> None:
     _campaign(store, n=3)
     assert _claim(store, 1, max_concurrent=2).won

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState
+from dialer.pace import Pace
 from dialer.store import ContactState, Store
 from dialer.store.contact import ALLOWED_FROM, FOLLOWED_STATES, WAITING_STATES
 from dialer.store.keys import (
@@ -26,7 +27,7 @@ from dialer.store.keys import (
 )
 
 CID = "sets"
-STATES = [s for s in ContactState if s is not ContactState.DIALING]
+STATES = list(ContactState)  # DIALING here: the claim, the one way into it
 delay = st.one_of(st.none(), st.integers(0, 100_000))
 step = st.tuples(st.sampled_from(STATES), delay, delay, delay, st.booleans())
 
@@ -66,6 +67,15 @@ def test_a_transition_leaves_the_contact_in_the_sets_it_was_given(
     store.set_campaign_state(CID, CampaignState.RUNNING)
     state, sets = ContactState.PENDING, _members(store)
     for to, ready, lease, watch, with_read in steps:
+        if to is ContactState.DIALING:
+            claim = store.claim(
+                CID, 1, pace=Pace(interval_s=1e-6), max_concurrent=10, lease_s=60, stuck_s=30
+            )
+            assert claim.won is (state is ContactState.PENDING)
+            if claim.won:
+                state, sets = to, {"inflight", "watch", "account"}
+            assert _members(store) == sets
+            continue
         read = store.contact(CID, 1) if with_read else None
         fits = (ready is None or to in WAITING_STATES) and (
             (lease, watch) == (None, None) or to in FOLLOWED_STATES
