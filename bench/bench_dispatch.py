@@ -571,6 +571,25 @@ def pace_metrics(times: list[float], rate: float) -> dict[str, float]:
     }
 
 
+def post_to_arrival(client: redis.Redis, creates: list[dict[str, Any]]) -> dict[str, float]:
+    """Where the creates bunch: most in 1 s by when their workers were about to POST them (the
+    probe app's `bench:sent`), and how long each took from there to the simulator, ms."""
+    sent = {str(k): float(v) for k, v in client.hgetall("bench:sent").items()}
+    client.delete("bench:sent")
+    pairs = [(sent[c["metadata"]["dialer_attempt_id"]], c["t"]) for c in creates
+             if c["metadata"]["dialer_attempt_id"] in sent]  # fmt: skip
+    if not pairs:
+        return {}
+    lags = sorted(1000 * (t - at) for at, t in pairs)
+    return {
+        "sent_stamped": len(pairs),  # creates whose worker stamped them (both workers: all)
+        "sent_max_1s": max_in_window([at for at, _ in pairs]),
+        "lag_ms_p50": lags[len(lags) // 2],
+        "lag_ms_p99": lags[min(len(lags) - 1, round(0.99 * len(lags)))],
+        "lag_ms_max": lags[-1],
+    }
+
+
 def pace_case(rs: RedisProc, sim: SimProc, rate: float, n: int, slow: bool) -> dict[str, Any]:
     sim.reset()
     sim.fault({"kind": "slow", "endpoint": "create", "delay": 0.3} if slow else None)
@@ -593,6 +612,7 @@ def pace_case(rs: RedisProc, sim: SimProc, rate: float, n: int, slow: bool) -> d
     hist = {int(k.split(":")[1]): v for k, v in delta.items() if k.startswith("busy:")}
     samples = sum(hist.values()) or 1
     m = pace_metrics([c["t"] for c in creates], rate)
+    m.update(post_to_arrival(rs.client, creates))
     m.update(
         claims_per=(stats1.get("evalsha", 0) - stats0.get("evalsha", 0)) / n,
         claim_max_1s=max_in_window(claimed),

@@ -9,6 +9,9 @@ threads busy, and publishes the cumulative counters to the Redis hash `bench:pro
     sleep_us      their total length, microseconds
     tasks         tasks finished
     busy:<k>      5 ms samples with k tasks in progress
+
+and, per create, when its worker was about to POST it (this machine's clock, as the simulator
+stamps arrivals): the hash `bench:sent`, attempt id -> seconds since the epoch.
 """
 
 from __future__ import annotations
@@ -78,4 +81,16 @@ def _ready(**_: Any) -> None:
         real_sleep(seconds)
 
     d.sleep = counted
+    sent = redis.Redis.from_url(os.environ["DIALER_REDIS_URL"])
+    real_create = d.client.create_call
+
+    def stamped(request: Any) -> Any:
+        at = time.time()
+        try:
+            return real_create(request)
+        finally:
+            with contextlib.suppress(redis.RedisError):
+                sent.hset("bench:sent", request.metadata["dialer_attempt_id"], repr(at))
+
+    d.client.create_call = stamped  # type: ignore[method-assign]
     threading.Thread(target=_sampler, name="bench-probe", daemon=True).start()

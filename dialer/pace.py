@@ -8,7 +8,8 @@ workers share them:
   Slots are (1 s + MARGIN_S) / rate apart, so the pace runs at 99% of the rate asked and
   leaves room for the jitter between a slot and the create reaching OneInbox.
 - the send guard (`dialer/store/lua/guard.lua`): right before a POST, at most `send_limit` creates
-  pass in any `guard_window_s`, whatever happened between the slot and the POST.
+  pass in any `guard_window_s` (a second and 5 ms), whatever happened between the slot and the
+  POST.
 
 The tick enqueues about SEND_AHEAD_S of dialling, and a dial task waits at most that long for
 its slot: short, so that waiting tasks hold few threads.
@@ -25,7 +26,11 @@ from dataclasses import dataclass
 
 MARGIN_S = 0.01  # slots are (1 s + MARGIN_S) / rate apart
 SEND_AHEAD_S = 0.5  # the tick's horizon, and the longest a dial task waits for its slot
-GUARD_WINDOW_S = 1.0  # the send guard lets `send_limit` creates through in any such window
+# The send guard lets `send_limit` creates through in any such window: a second and half the
+# slots' margin. Longer than a second, so a create held up between the guard and the POST (a
+# thread waiting for the interpreter) by less than MARGIN_S / 2 cannot make rate+1 in a second
+# at OneInbox; shorter than `send_limit` slots take, so creates sent on their slots never wait.
+GUARD_WINDOW_S = 1.0 + MARGIN_S / 2
 MIN_INTERVAL_S = 1e-6  # the scripts' clock ticks in microseconds: slots are at least one apart
 
 

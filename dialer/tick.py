@@ -24,8 +24,9 @@ MAX_FOLLOW_PER_TICK = 500
 # volume contacts share tasks, so that Celery's cost per task is spread over several contacts.
 TASKS_PER_TICK = 16
 # A follow-up task takes at least this many rows when that many are due: each task costs the
-# broker about ten Redis commands and the worker about 0.8 ms, while a poll costs one GET.
-MIN_FOLLOW_ROWS = 4
+# broker about ten Redis commands and the worker about 0.8 ms, while a poll costs one GET (eight
+# polls of a slow provider, 300 ms each, are still far inside the follow-up's lease).
+MIN_FOLLOW_ROWS = 8
 # Dials get more: a task sends its rows one after the other, so a slow create holds up the rows
 # behind it in the same task (their slots go unused). Up to 64 dials a tick go one per task.
 DIAL_TASKS_PER_TICK = 64

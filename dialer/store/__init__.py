@@ -8,7 +8,8 @@ and pace.
 
 Keys, for campaign C and contact R (its member id: given once to its number, never a row;
 each named by a function in `dialer.store.keys`):
-    dialer:camp:C              campaign settings, its CampaignState, its retry lineage
+    dialer:camp:C              campaign settings, its CampaignState, its retry lineage, and its
+                               pace's next send slot (`tat`; see `dialer.pace`)
     dialer:camp:C:counts       contacts per state
     dialer:camp:C:numbers      contacts by number (E.164 -> R): within a campaign a contact is
                                its number
@@ -20,7 +21,6 @@ each named by a function in `dialer.store.keys`):
     dialer:camp:C:loading      set while its list loads (a TTL the loading process renews)
     dialer:camp:C:inflight     concurrency slots held, by lease expiry
     dialer:camp:C:watch        contacts with follow-up work, by when it is due
-    dialer:camp:C:pace         the pace's next send slot (`tat`; see `dialer.pace`)
     dialer:camp:C:sends        the send guard's stamps: when the last creates were let through
     dialer:camp:C:creates      the creates sent in the last 10 minutes, by when (the pace shown)
     dialer:acct:A:limits       account A's limits (`dialer limits`), shared by its campaigns

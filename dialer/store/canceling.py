@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from dialer.store.contact import ALLOWED_FROM, ContactState
+from dialer.store.contact import ALLOWED_FROM, ContactState, indexed_args
 from dialer.store.keys import script_keys
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def cancel_pending(store: Store, cid: str, batch: int = BATCH) -> int:
         pipe = store.redis.pipeline(transaction=False)
         for row in rows[start : start + batch]:
             keys = script_keys("transition", cid, row, account)
-            args = [str(row), _ALLOWED, _TO.value, "", "", "", "", "", *_CLEARED]
+            args = [str(row), _ALLOWED, _TO.value, *[""] * 5, *indexed_args(), *_CLEARED]
             script(keys=keys, args=args, client=pipe)
         canceled += sum(1 for previous in pipe.execute() if previous)
     log.info("canceled", extra={"campaign": cid, "contacts": canceled, "waiting": len(rows)})

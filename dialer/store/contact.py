@@ -57,6 +57,26 @@ ALLOWED_FROM: dict[ContactState, frozenset[ContactState]] = {
     _S.SUPPRESSED: frozenset({_S.PENDING}),  # made by the claim script (do-not-call list)
 }
 
+# The index sets a contact may be in, by its state: `ready` (or `queued`, while a dial task is on
+# its way) only while pending, and the concurrency slot (`inflight`, the account's beside it)
+# and `watch` (its follow-up) only while a create or its call is live. A transition gives delays
+# only for the sets of its new state, and leaves only the sets of the state it leaves.
+WAITING_STATES = frozenset({_S.PENDING})
+FOLLOWED_STATES = frozenset({_S.DIALING, _S.PLACED, _S.RECONCILING})
+
+
+def check_sets(to: ContactState, *, ready: bool, held: bool) -> None:
+    """Refuse a transition that would put a contact in a set its new state does not use
+    (`ready`: given a ready delay; `held`: a lease or a follow-up)."""
+    if (ready and to not in WAITING_STATES) or (held and to not in FOLLOWED_STATES):
+        raise ValueError(f"a contact going {to} is not indexed that way")
+
+
+def indexed_args() -> list[str]:
+    """ARGV 9 and 10 of transition.lua: the states of each group of index sets."""
+    return [",".join(sorted(WAITING_STATES)), ",".join(sorted(FOLLOWED_STATES))]
+
+
 # Field metadata: "attempt" marks a field of one attempt (reset when the contact is retried);
 # "redis" names the hash field when it is not the attribute's name.
 _ATTEMPT = {"attempt": True}

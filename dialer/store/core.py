@@ -24,6 +24,8 @@ from dialer.store.contact import (
     ALLOWED_FROM,
     ContactRecord,
     ContactState,
+    check_sets,
+    indexed_args,
 )
 from dialer.store.dnc import DoNotCall
 from dialer.store.figures import Figures
@@ -254,10 +256,12 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
         the attempt it was read in (so a late task cannot undo what a newer one did).
         No transition leads to dialing (only the claim does): asked for, it is refused.
         """
+        check_sets(to, ready=ready_in_ms is not None, held=(lease_ms, watch_in_ms) != (None, None))
         allowed = ",".join(sorted(s.value for s in ALLOWED_FROM.get(to, ())))
         args: list[str] = [str(row), allowed, to.value]
         args += ["" if v is None else str(v) for v in (ready_in_ms, lease_ms, watch_in_ms)]
         args += [read.state.value, str(read.attempt)] if read else ["", ""]
+        args += indexed_args()
         for name, value in (fields or {}).items():
             args += [name, value]
         keys = script_keys("transition", cid, row, self.account_of(cid))

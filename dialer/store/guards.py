@@ -1,12 +1,12 @@
 """The store's side of a campaign's guards: what its calls cost, and how its last calls ended.
 
 Each ended call is counted once (`guards.lua`): its cost, when the carrier reported one, adds to
-the campaign's known spend, else to its calls of unknown cost; whether it failed goes on the
-list of its last M endings, and the script says when N of them failed. The spend cap's verdict
-is kept too (`over`), so a campaign that reached its cap never dials again.
+the campaign's known spend, else to its calls of unknown cost. Endings are numbered, the
+numbers of the latest N failures kept, and the script says when N of the last M failed. The
+spend cap's verdict is kept too (`over`), so a campaign that reached its cap never dials again.
 
 Keys (see `dialer.store.keys`): `dialer:camp:C:spend`, `dialer:camp:C:ended`,
-`dialer:camp:C:endings`.
+`dialer:camp:C:failures`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any
 
 import redis
 
-from dialer.store.keys import script_keys, spend_key
+from dialer.store.keys import ended_calls_key, script_keys, spend_key
 
 NO_CALL = "-"  # the cost of an ending that had no call to cost (a refused create)
 
@@ -48,7 +47,6 @@ class Ending:
     """What counting one ended call found."""
 
     counted: bool  # False: it had been counted already
-    spend: Spend
     tripped: bool  # N of the last M calls failed: the campaign is to pause
 
 
@@ -71,18 +69,19 @@ def record_ending(
     n, m = guard or (0, 0)
     script = client.register_script(_source())
     keys = script_keys("guards", cid)
-    reply: list[Any] = script(keys=keys, args=[call_id, cost_cents, int(failed), m, n])
-    counted, known, costed, unknown, tripped = reply
-    spend = Spend(float(known), int(costed), int(unknown))
-    return Ending(bool(counted), spend, bool(tripped))
+    counted, tripped = script(keys=keys, args=[call_id, cost_cents, int(failed), m, n])
+    return Ending(bool(counted), bool(tripped))
 
 
 def spend(client: redis.Redis, cid: str) -> Spend:
-    """The campaign's spend so far."""
-    known, costed, unknown, over = client.hmget(
-        spend_key(cid), ["known_cents", "costed", "unknown", "over"]
-    )
-    return Spend(float(known or 0), int(costed or 0), int(unknown or 0), str(over or ""))
+    """The campaign's spend so far: the calls costed are those counted less those of unknown
+    cost and the endings with no call (guards.lua keeps no count of its own of them)."""
+    pipe = client.pipeline(transaction=True)
+    pipe.hmget(spend_key(cid), ["known_cents", "unknown", "nocall", "over"])
+    pipe.scard(ended_calls_key(cid))
+    (known, unknown, nocall, over), ended = pipe.execute()
+    costed = int(ended) - int(unknown or 0) - int(nocall or 0)
+    return Spend(float(known or 0), costed, int(unknown or 0), str(over or ""))
 
 
 def stop_spending(client: redis.Redis, cid: str, why: str) -> str:

@@ -216,6 +216,27 @@ def test_a_number_gets_its_days_calls_from_all_campaigns_then_waits(store: Store
     assert "next allowed" in held.waiting
 
 
+def test_a_number_forgets_calls_a_day_old_and_the_ledger_drops_them(store: Store) -> None:
+    """The ledger is read whole in one command: calls older than 24 hours neither count toward
+    the day's limit nor hold the gap, and are dropped from it; a newer call still holds."""
+    from dialer.store.keys import ledger_key
+
+    for cid in ("a", "b"):
+        _campaign(store, cid)
+    contact = store.contact("b", 1)
+    assert contact is not None
+    key, now = ledger_key("acme", contact.phone), store.server_ms()
+    day = 86_400_000
+    store.redis.zadd(key, {f"a|1|{n}": now - day - n for n in range(1, 4)})  # a day and more ago
+    rules = NumberRules(min_gap_s=1800, calls_per_day=3)
+    assert _number_claim(store, "b", 1, rules).won
+    assert [m.split("|")[0] for m in store.redis.zrange(key, 0, -1)] == ["b"]  # the old gone
+    store.redis.zadd(key, {"a|1|9": now - day + 60_000})  # 23 h 59 min ago: still counts
+    store.transition("b", 1, ContactState.PENDING, ready_in_ms=0)
+    held = _number_claim(store, "b", 1, NumberRules(calls_per_day=2))
+    assert held.reason == "daily_limit" and 59 < held.wait_s <= 60
+
+
 def test_us_states_rules_allow_three_calls_a_day_in_florida_and_oklahoma() -> None:
     from campaigns.when import CallingPolicy
 

@@ -20,7 +20,7 @@ def test_the_key_layout_is_what_stored_state_was_written_with() -> None:
     assert keys.queued_key("c1") == "dialer:camp:c1:queued"
     assert keys.inflight_key("c1") == "dialer:camp:c1:inflight"
     assert keys.watch_key("c1") == "dialer:camp:c1:watch"
-    assert keys.pace_key("c1") == "dialer:camp:c1:pace"
+    assert keys.pace_key("c1") == "dialer:camp:c1"  # the claim reads `tat` with the state
     assert keys.sends_key("c1") == "dialer:camp:c1:sends"
     assert keys.creates_key("c1") == "dialer:camp:c1:creates"
     assert keys.contact_key("c1", 7) == "dialer:camp:c1:c:7"
@@ -86,7 +86,7 @@ def test_the_claim_is_given_the_campaigns_keys_then_its_accounts() -> None:
         "dialer:camp:c1:queued",
         "dialer:camp:c1:inflight",
         "dialer:camp:c1:watch",
-        "dialer:camp:c1:pace",
+        "dialer:camp:c1",
         "dialer:camp:c1:sends",
         "dialer:acct:acme:limits",
         "dialer:acct:acme:pace",

@@ -31,7 +31,21 @@ def test_the_send_guard_lets_the_rate_rounded_up_through_per_second() -> None:
 def test_a_campaigns_pace_books_slots_half_a_second_ahead_and_guards_each_second() -> None:
     pace = pace_for(10)
     assert pace.interval_s == interval_s(10) and pace.send_limit == 10
-    assert (pace.max_wait_s, pace.guard_window_s) == (SEND_AHEAD_S, GUARD_WINDOW_S) == (0.5, 1.0)
+    assert (pace.max_wait_s, pace.guard_window_s) == (SEND_AHEAD_S, GUARD_WINDOW_S) == (0.5, 1.005)
+
+
+@given(rate=st.floats(0.05 / 3600, 1000))
+def test_the_send_guard_holds_creates_bunched_past_a_second_but_never_one_on_its_slot(
+    rate: float,
+) -> None:
+    """The guard's window is longer than a second by half the slots' margin (creates a thread
+    held up by less than that between the guard and the POST still make no more than rate+1
+    in any second at OneInbox) and shorter, by at least a millisecond, than `send_limit` slots
+    take, in the scripts' microseconds: creates sent on their slots never wait for it."""
+    pace = pace_for(rate)
+    window = micros(pace.guard_window_s)
+    assert window == 1_005_000
+    assert window <= pace.send_limit * micros(pace.interval_s) - 1000
 
 
 # -- the send guard's Lua against a plain model, on a real Redis, at times the test chooses ----

@@ -15,7 +15,7 @@ from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.pace import Pace
 from dialer.store import ContactState, Store
-from dialer.store.keys import inflight_key, ready_key, sends_key, watch_key
+from dialer.store.keys import inflight_key, queued_key, ready_key, sends_key, watch_key
 from tests.support import scripts_held
 
 COLUMNS = ("phone", "name")
@@ -208,6 +208,17 @@ def test_a_claim_holds_its_slot_for_the_lease_and_looks_again_once_stuck(store: 
     assert 30_000 <= looked_at - before < 31_000
 
 
+def test_a_slot_whose_lease_lapsed_frees_the_concurrency_it_held(store: Store) -> None:
+    """A worker that died mid-create holds its slot only until the lease ends: the claim counts
+    the slots held now, not every member left in the set (they go with the contact's next
+    transition)."""
+    _campaign(store, n=2)
+    assert _claim(store, 1, max_concurrent=1).won
+    assert _claim(store, 2, max_concurrent=1).reason == "busy"
+    store.redis.zadd(inflight_key("c1"), {"1": store.server_ms() - 1})  # its lease ended
+    assert _claim(store, 2, max_concurrent=1).won
+
+
 def test_claim_holds_the_concurrency_cap(store: Store) -> None:
     _campaign(store, n=3)
     assert _claim(store, 1, max_concurrent=2).won
@@ -254,6 +265,24 @@ def test_pump_hands_out_due_rows_once_and_recovers_lost_ones(store: Store) -> No
     assert again == [3]
     lost, _ = store.pump("c1", max_dial=5, requeue_after_ms=0, max_follow=10, follow_lease_ms=1000)
     assert sorted(lost) == [1, 2, 3]  # tasks never started are handed out again
+
+
+def test_pump_moves_more_contacts_than_one_batch_of_its_commands(store: Store) -> None:
+    """The pump moves members a batch (1,000) per command: 2,500 due rows and 1,500 due
+    follow-ups are each handed out once, none left behind."""
+    ready, watch = ready_key("c1"), watch_key("c1")
+    store.redis.zadd(ready, {str(row): 0 for row in range(1, 2501)})
+    store.redis.zadd(watch, {str(row): 0 for row in range(3001, 4501)})
+    dial, follow = store.pump(
+        "c1", max_dial=3000, requeue_after_ms=60_000, max_follow=2000, follow_lease_ms=60_000
+    )
+    assert sorted(dial) == list(range(1, 2501)) and sorted(follow) == list(range(3001, 4501))
+    assert store.redis.zcard(ready) == 0 and store.redis.zcard(queued_key("c1")) == 2500
+    assert store.pump(
+        "c1", max_dial=3000, requeue_after_ms=60_000, max_follow=2000, follow_lease_ms=60_000
+    ) == ([], [])  # the follow-ups are leased, the dials queued
+    store.pump("c1", max_dial=0, requeue_after_ms=0, max_follow=0, follow_lease_ms=0)  # lost
+    assert store.redis.zcard(ready) == 2500 and store.redis.zcard(queued_key("c1")) == 0
 
 
 def test_slow_down_delays_the_next_create(store: Store) -> None:

@@ -150,8 +150,10 @@ def test_a_cancelled_campaign_is_retired_when_its_last_call_ends(store: Store) -
     assert store.active_campaigns() == []
 
 
-@pytest.mark.parametrize(("due", "tasks_wanted"), [(1, 1), (3, 1), (8, 2), (40, 10), (200, 16)])
-def test_follow_ups_share_tasks_of_at_least_four_rows(
+@pytest.mark.parametrize(
+    ("due", "tasks_wanted"), [(1, 1), (3, 1), (8, 1), (9, 2), (40, 5), (200, 16)]
+)
+def test_follow_ups_share_tasks_of_at_least_eight_rows(
     store: Store, due: int, tasks_wanted: int
 ) -> None:
     """Each task costs the broker about ten Redis commands: few due follow-ups go in one task,

@@ -1,6 +1,8 @@
 """A transition leaves the contact in exactly the index sets it was given a delay for (ready,
-inflight, watch; the account's inflight beside the campaign's), whatever sets it was in: the
-script against a plain model, on a real Redis, over random sequences of transitions."""
+inflight, watch; the account's inflight beside the campaign's), whatever sets it was in, and
+refuses a delay for a set its new state does not use (the script leaves only the sets of the
+state a contact leaves): the script against a plain model, on a real Redis, over random
+sequences of transitions."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from hypothesis import strategies as st
 
 from campaigns.model import Contact
 from dialer.campaign import CampaignConfig, CampaignState
+from dialer.pace import Pace
 from dialer.store import ContactState, Store
-from dialer.store.contact import ALLOWED_FROM
+from dialer.store.contact import ALLOWED_FROM, FOLLOWED_STATES, WAITING_STATES
 from dialer.store.keys import (
     account_inflight_key,
     contact_key,
@@ -24,7 +27,7 @@ from dialer.store.keys import (
 )
 
 CID = "sets"
-STATES = [s for s in ContactState if s is not ContactState.DIALING]
+STATES = list(ContactState)  # DIALING here: the claim, the one way into it
 delay = st.one_of(st.none(), st.integers(0, 100_000))
 step = st.tuples(st.sampled_from(STATES), delay, delay, delay, st.booleans())
 
@@ -64,7 +67,26 @@ def test_a_transition_leaves_the_contact_in_the_sets_it_was_given(
     store.set_campaign_state(CID, CampaignState.RUNNING)
     state, sets = ContactState.PENDING, _members(store)
     for to, ready, lease, watch, with_read in steps:
+        if to is ContactState.DIALING:
+            claim = store.claim(
+                CID, 1, pace=Pace(interval_s=1e-6), max_concurrent=10, lease_s=60, stuck_s=30
+            )
+            assert claim.won is (state is ContactState.PENDING)
+            if claim.won:
+                state, sets = to, {"inflight", "watch", "account"}
+            assert _members(store) == sets
+            continue
         read = store.contact(CID, 1) if with_read else None
+        fits = (ready is None or to in WAITING_STATES) and (
+            (lease, watch) == (None, None) or to in FOLLOWED_STATES
+        )
+        if not fits:
+            with pytest.raises(ValueError, match="not indexed that way"):
+                store.transition(
+                    CID, 1, to, ready_in_ms=ready, lease_ms=lease, watch_in_ms=watch, read=read
+                )
+            assert _members(store) == sets
+            continue
         moved = store.transition(
             CID, 1, to, ready_in_ms=ready, lease_ms=lease, watch_in_ms=watch, read=read
         )

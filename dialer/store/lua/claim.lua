@@ -11,7 +11,8 @@
 -- with 'account_busy'), its schedule of slots ('account_pace'; the contact's slot is the later
 -- of the two, both booked) and its send guard. The account blocks below are marked ACCOUNT.
 -- KEYS: 1 contact hash, 2 counts hash, 3 campaign hash, 4 ready zset, 5 queued zset,
---       6 inflight zset, 7 watch zset, 8 pace hash, 9 sends (the send guard's stamps),
+--       6 inflight zset, 7 watch zset, 8 pace (the campaign hash: its `tat`),
+--       9 sends (the send guard's stamps),
 --       10 account_limits hash, 11 account_pace hash, 12 account_inflight zset,
 --       13 account_sends (stamps), 14 account_dnc hash (the do-not-call list),
 --       15 ledger zset (the account's creates to the contact's number)
@@ -34,16 +35,21 @@
 -- A test call (member '') has no contact: it passes the do-not-call list, the account's
 -- concurrency, its pace and send guard, and the number's gap and daily limit (not the calling
 -- window, nor the campaign's own limits), is noted in the ledger, and holds no slot.
+-- A pending contact is in queued (a dial task is on its way: the usual case) or else in ready.
+local function unindex(member)
+  if redis.call('ZREM', KEYS[5], member) == 0 then redis.call('ZREM', KEYS[4], member) end
+end
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now = math.floor(now_us / 1000)
 local member, number, test = ARGV[1], ARGV[15], ARGV[1] == ''
 local contact = {}
-local lineage = ''
+local lineage, tat = '', 0
 if not test then
-  local campaign = redis.call('HMGET', KEYS[3], 'state', 'lineage')
+  local campaign = redis.call('HMGET', KEYS[3], 'state', 'lineage', 'tat')
   if campaign[1] ~= 'running' then return {0, 'not_running', 0} end
   lineage = campaign[2] or ''
+  tat = tonumber(campaign[3] or '0')
   local flat = redis.call('HGETALL', KEYS[1])
   for i = 1, #flat, 2 do contact[flat[i]] = flat[i + 1] end
   if contact['state'] ~= 'pending' then return {0, 'not_pending', 0} end
@@ -60,13 +66,15 @@ if listed then
     'error', 'on the do-not-call list' .. why)
   redis.call('HINCRBY', KEYS[2], 'pending', -1)
   redis.call('HINCRBY', KEYS[2], 'suppressed', 1)
-  redis.call('ZREM', KEYS[4], member)
-  redis.call('ZREM', KEYS[5], member)
+  unindex(member)
   return {0, 'suppressed', 0}
 end
+-- A concurrency slot is held until its lease ends: those ended are not counted (a contact's
+-- next transition moves its own slot; a dead worker's lapses and is counted no more).
 if not test then
-  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
-  if redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[2]) then return {0, 'busy', 0} end
+  if redis.call('ZCOUNT', KEYS[6], '(' .. now, '+inf') >= tonumber(ARGV[2]) then
+    return {0, 'busy', 0}
+  end
 end
 -- ACCOUNT: its limits (`dialer limits set`, else the deployment's defaults), read once.
 local limits = redis.call('HMGET', KEYS[10], 'max_concurrent', 'interval_us', 'send_limit')
@@ -78,41 +86,40 @@ local function held(reason)
 end
 -- ACCOUNT: its concurrency slots (members are contact keys: unique across campaigns).
 if account_max > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[12], '-inf', now)
-  if redis.call('ZCARD', KEYS[12]) >= account_max then
+  if redis.call('ZCOUNT', KEYS[12], '(' .. now, '+inf') >= account_max then
     held('account_busy')
     return {0, 'account_busy', 250000}
   end
 end
--- ACCOUNT: the ledger of creates to this number (kept 24 hours).
+-- ACCOUNT: the ledger of creates to this number (kept 24 hours), read whole in one command
+-- (a number has a few creates a day); those a day old are dropped when there are some.
 local day_ms, ledger = 86400000, ARGV[12] ~= ''
-if ledger then redis.call('ZREMRANGEBYSCORE', KEYS[15], '-inf', now - day_ms) end
+local calls = {}  -- the last day's creates, oldest first: {by campaign, at ms}
+if ledger then
+  local flat = redis.call('ZRANGE', KEYS[15], 0, -1, 'WITHSCORES')
+  for i = 1, #flat, 2 do
+    local at = tonumber(flat[i + 1])
+    if at > now - day_ms then calls[#calls + 1] = {string.match(flat[i], '^[^|]*'), at} end
+  end
+  if #calls < #flat / 2 then redis.call('ZREMRANGEBYSCORE', KEYS[15], '-inf', now - day_ms) end
+end
 local gap = ledger and tonumber(ARGV[13]) or 0
 if gap > 0 then
   local own = {[ARGV[12]] = true}
   for id in string.gmatch(lineage, '[^,]+') do own[id] = true end
-  local recent = redis.call('ZREVRANGEBYSCORE', KEYS[15], '+inf', now - gap + 1, 'WITHSCORES')
-  for i = 1, #recent, 2 do
-    local by = string.match(recent[i], '^[^|]*')
-    if not own[by] then
-      local at = tonumber(recent[i + 1])
-      return {0, 'gap', (at + gap - now) * 1000, by, at}
-    end
+  for i = #calls, 1, -1 do
+    local by, at = calls[i][1], calls[i][2]
+    if at <= now - gap then break end
+    if not own[by] then return {0, 'gap', (at + gap - now) * 1000, by, at} end
   end
 end
 local per_day = ledger and tonumber(ARGV[14]) or 0
-if per_day > 0 then
-  local count = redis.call('ZCARD', KEYS[15])
-  if count >= per_day then
-    local oldest = redis.call('ZRANGE', KEYS[15], count - per_day, count - per_day, 'WITHSCORES')
-    local at = tonumber(oldest[2])
-    return {0, 'daily_limit', (at + day_ms - now) * 1000, '', at}
-  end
+if per_day > 0 and #calls >= per_day then
+  local at = calls[#calls - per_day + 1][2]
+  return {0, 'daily_limit', (at + day_ms - now) * 1000, '', at}
 end
 local interval = tonumber(ARGV[5])
-local tat = 0
 if not test then
-  tat = tonumber(redis.call('HGET', KEYS[8], 'tat') or '0')
   if tat - now_us > tonumber(ARGV[6]) then return {0, 'pace', tat - now_us} end
 end
 -- ACCOUNT: its schedule of slots, checked like the campaign's.
@@ -149,8 +156,7 @@ if not test then
     'sends', send)
   redis.call('HINCRBY', KEYS[2], 'pending', -1)
   redis.call('HINCRBY', KEYS[2], 'dialing', 1)
-  redis.call('ZREM', KEYS[4], member)
-  redis.call('ZREM', KEYS[5], member)
+  unindex(member)
   redis.call('ZADD', KEYS[6], now + tonumber(ARGV[3]), member)
   redis.call('ZADD', KEYS[7], now + tonumber(ARGV[4]), member)
   -- ACCOUNT: the concurrency slot, held as long as the campaign's (transition.lua mirrors it).

@@ -4,22 +4,20 @@
 -- Stamps are Redis's clock at the moment a send was allowed, newest first, at most `limit` of
 -- them. A send is refused while the limit-th newest stamp is younger than a window, so no window
 -- ever holds more than `limit`.
--- guard_wait: 0 when a send may go now (nothing recorded yet), else the us to wait first.
+-- guard_wait: 0 when a send may go now (fewer than `limit` stamps), else the us to wait first.
 local function guard_wait(key, limit, window, now)
-  if redis.call('LLEN', key) < limit then return 0 end
-  local wait = tonumber(redis.call('LINDEX', key, limit - 1)) + window - now
+  local oldest = redis.call('LINDEX', key, limit - 1)
+  if not oldest then return 0 end
+  local wait = tonumber(oldest) + window - now
   if wait > 0 then return wait end
   return 0
 end
--- guard_stamp: record a send let through now. Beside the new stamp, the oldest goes when the list
--- is over the limit or the stamp is a window old: the list holds no more than a window's sends
--- and one, and costs two or three commands a send, not a scan.
+-- guard_stamp: record a send let through now. The list keeps the `limit` newest stamps (at
+-- most 1000: the highest rate), all a send is checked against: two commands a send, three once
+-- the list is full.
 local function guard_stamp(key, limit, window, now)
-  local held = redis.call('LPUSH', key, string.format('%.0f', now))
-  if held > limit then
+  if redis.call('LPUSH', key, string.format('%.0f', now)) > limit then
     redis.call('LTRIM', key, 0, limit - 1)
-  elseif held > 1 and now - tonumber(redis.call('LINDEX', key, -1)) >= window then
-    redis.call('RPOP', key)
   end
   redis.call('PEXPIRE', key, math.ceil(window / 1000) + 1000)
 end
