@@ -143,9 +143,10 @@ class ListModel(RuleBasedStateMachine):
     # -- the model's view ------------------------------------------------------------------
 
     def latest(self) -> dict[str, int]:
-        """Each number of the latest file and its row: the first row holding it."""
+        """Each number of the latest file and its row as a spreadsheet shows it (the header is
+        row 1): the first row holding it."""
         first: dict[str, int] = {}
-        for row, (number, _) in enumerate(self.rows, start=1):
+        for row, (number, _) in enumerate(self.rows, start=2):
             first.setdefault(number, row)
         return first
 
