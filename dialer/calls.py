@@ -107,7 +107,7 @@ def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | N
         return
     claim = _claim(dispatcher, config, contact)
     if not claim.won or claim.contact is None:
-        if claim.reason not in ("not_pending", "suppressed"):
+        if claim.reason not in ("not_pending", "suppressed", "held"):  # nothing to wait for
             _wait_again(dispatcher, cid, contact, claim)
         return
     dialing = claim.contact  # the create is built from, and recorded against, what it claimed

@@ -197,6 +197,7 @@ SCRIPT_KEYS: dict[str, tuple[str, ...]] = {
         "watch",
         "pace",
         "sends",
+        "held",
         "account_limits",
         "account_pace",
         "account_inflight",

@@ -106,6 +106,7 @@ class Loading:
         # A contact in two sets (a killed load's, due again since): the later due time holds.
         pipe.zunionstore(held, [held, ready, queued], aggregate="MAX")
         pipe.delete(ready, queued)
+        pipe.hset(campaign_key(cid), "holding", 1)  # the claim refuses a held contact
         pipe.execute()
 
     def loading(self, cid: str) -> bool:
@@ -134,6 +135,7 @@ class Loading:
         pipe.zcard(held)
         pipe.zunionstore(ready, [ready, held], aggregate="MAX")
         pipe.delete(held)
+        pipe.hdel(campaign_key(cid), "holding")
         return int(pipe.execute()[0])
 
     def _index_numbers(self, cid: str) -> None:
@@ -227,6 +229,7 @@ class Loading:
             )
             gone += left is not None
         self.redis.delete(held_key(cid))
+        self.redis.hdel(campaign_key(cid), "holding")
         return gone
 
 

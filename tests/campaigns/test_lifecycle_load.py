@@ -179,6 +179,33 @@ def test_a_resumed_campaign_dials_only_the_contacts_its_load_has_reached(store: 
     assert removed is not None and removed.state is ContactState.CANCELED
 
 
+def test_a_dial_task_sent_before_a_load_never_dials_a_contact_the_load_holds(
+    store: Store,
+) -> None:
+    """A task queued before the list was run again names number 3, then the list drops it:
+    while the load runs, that task's claim is refused (the contact waits for the load), and
+    the load's end cancels it. Nobody outside the new list is dialled."""
+    lifecycle.submit(store, _config(), [_of([1, 2, 3, 4])], start=True)
+    rows, _ = store.pump(  # the tick queues everyone: their tasks are on their way
+        "load", max_dial=1000, requeue_after_ms=600_000, max_follow=0, follow_lease_ms=1000
+    )
+    assert sorted(rows) == [1, 2, 3, 4]
+    stale: list[bool] = []
+
+    def batches() -> Iterator[Sequence[Contact]]:
+        yield _of([2, 1])
+        claim = store.claim(  # the stale task for number 3 arrives mid-load
+            "load", 3, pace=Pace(interval_s=1e-6), max_concurrent=1000, lease_s=60, stuck_s=60
+        )
+        stale.append(claim.won)
+        yield _of([2, 1, 4])[2:]
+
+    lifecycle.submit(store, _config(), batches(), start=True)
+    assert stale == [False]
+    removed = store.contact("load", 3)
+    assert removed is not None and removed.state is ContactState.CANCELED
+
+
 def test_a_load_that_fails_part_way_pauses_its_campaign(store: Store) -> None:
     def batches() -> Iterator[Sequence[Contact]]:
         yield _of([1])

@@ -88,6 +88,7 @@ def test_the_claim_is_given_the_campaigns_keys_then_its_accounts() -> None:
         "dialer:camp:c1:watch",
         "dialer:camp:c1",
         "dialer:camp:c1:sends",
+        "dialer:camp:c1:held",
         "dialer:acct:acme:limits",
         "dialer:acct:acme:pace",
         "dialer:acct:acme:inflight",

@@ -12,10 +12,11 @@
 -- of the two, both booked) and its send guard. The account blocks below are marked ACCOUNT.
 -- KEYS: 1 contact hash, 2 counts hash, 3 campaign hash, 4 ready zset, 5 queued zset,
 --       6 inflight zset, 7 watch zset, 8 pace (the campaign hash: its `tat`),
---       9 sends (the send guard's stamps),
---       10 account_limits hash, 11 account_pace hash, 12 account_inflight zset,
---       13 account_sends (stamps), 14 account_dnc hash (the do-not-call list),
---       15 ledger zset (the account's creates to the contact's number)
+--       9 sends (the send guard's stamps), 10 held zset (the contacts a resumed campaign's
+--       load has not reached yet: `holding` in its hash),
+--       11 account_limits hash, 12 account_pace hash, 13 account_inflight zset,
+--       14 account_sends (stamps), 15 account_dnc hash (the do-not-call list),
+--       16 ledger zset (the account's creates to the contact's number)
 -- ARGV: 1 member ('': a test call, below), 2 max concurrent, 3 lease ms, 4 stuck-after ms, then the pace:
 --       5 interval us, 6 max wait us, 7 send guard limit (0: leave the guard to the caller),
 --       8 send guard window us, then the account's defaults (0: none): 9 interval us,
@@ -46,8 +47,11 @@ local member, number, test = ARGV[1], ARGV[15], ARGV[1] == ''
 local contact = {}
 local lineage, tat = '', 0
 if not test then
-  local campaign = redis.call('HMGET', KEYS[3], 'state', 'lineage', 'tat')
+  local campaign = redis.call('HMGET', KEYS[3], 'state', 'lineage', 'tat', 'holding')
   if campaign[1] ~= 'running' then return {0, 'not_running', 0} end
+  -- A dial task sent before a load of the list began may name a contact it holds: not dialled
+  -- until the load reaches it (its row may be gone from the list). One ZSCORE, while holding.
+  if campaign[4] and redis.call('ZSCORE', KEYS[10], member) then return {0, 'held', 0} end
   lineage = campaign[2] or ''
   tat = tonumber(campaign[3] or '0')
   local flat = redis.call('HGETALL', KEYS[1])
@@ -57,7 +61,7 @@ if not test then
   number = contact['phone'] or ''
 end
 -- ACCOUNT: the do-not-call list.
-local listed = redis.call('HGET', KEYS[14], number)
+local listed = redis.call('HGET', KEYS[15], number)
 if listed then
   if test then return {0, 'suppressed', 0} end
   local why = cjson.decode(listed)['reason'] or ''
@@ -77,7 +81,7 @@ if not test then
   end
 end
 -- ACCOUNT: its limits (`dialer limits set`, else the deployment's defaults), read once.
-local limits = redis.call('HMGET', KEYS[10], 'max_concurrent', 'interval_us', 'send_limit')
+local limits = redis.call('HMGET', KEYS[11], 'max_concurrent', 'interval_us', 'send_limit')
 local account_max = tonumber(limits[1] or ARGV[11])
 local account_interval = tonumber(limits[2] or ARGV[9])
 local account_send = tonumber(limits[3] or ARGV[10])
@@ -86,7 +90,7 @@ local function held(reason)
 end
 -- ACCOUNT: its concurrency slots (members are contact keys: unique across campaigns).
 if account_max > 0 then
-  if redis.call('ZCOUNT', KEYS[12], '(' .. now, '+inf') >= account_max then
+  if redis.call('ZCOUNT', KEYS[13], '(' .. now, '+inf') >= account_max then
     held('account_busy')
     return {0, 'account_busy', 250000}
   end
@@ -96,12 +100,12 @@ end
 local day_ms, ledger = 86400000, ARGV[12] ~= ''
 local calls = {}  -- the last day's creates, oldest first: {by campaign, at ms}
 if ledger then
-  local flat = redis.call('ZRANGE', KEYS[15], 0, -1, 'WITHSCORES')
+  local flat = redis.call('ZRANGE', KEYS[16], 0, -1, 'WITHSCORES')
   for i = 1, #flat, 2 do
     local at = tonumber(flat[i + 1])
     if at > now - day_ms then calls[#calls + 1] = {string.match(flat[i], '^[^|]*'), at} end
   end
-  if #calls < #flat / 2 then redis.call('ZREMRANGEBYSCORE', KEYS[15], '-inf', now - day_ms) end
+  if #calls < #flat / 2 then redis.call('ZREMRANGEBYSCORE', KEYS[16], '-inf', now - day_ms) end
 end
 local gap = ledger and tonumber(ARGV[13]) or 0
 if gap > 0 then
@@ -125,7 +129,7 @@ end
 -- ACCOUNT: its schedule of slots, checked like the campaign's.
 local account_tat = 0
 if account_interval > 0 then
-  account_tat = tonumber(redis.call('HGET', KEYS[11], 'tat') or '0')
+  account_tat = tonumber(redis.call('HGET', KEYS[12], 'tat') or '0')
   if account_tat - now_us > tonumber(ARGV[6]) then
     held('account_pace')
     return {0, 'account_pace', account_tat - now_us}
@@ -133,7 +137,7 @@ if account_interval > 0 then
 end
 -- ACCOUNT: a test call is sent at once, so it passes the account's send guard here.
 if test and account_send > 0 then
-  local blocked = guard_wait(KEYS[13], account_send, tonumber(ARGV[8]), now_us)
+  local blocked = guard_wait(KEYS[14], account_send, tonumber(ARGV[8]), now_us)
   if blocked > 0 then return {0, 'account_pace', blocked} end
 end
 -- The slot: the next one on the schedule, or now when the schedule is less than one interval
@@ -146,7 +150,7 @@ if account_interval > 0 then
   local account_slot = account_tat
   if now_us - account_tat >= account_interval then account_slot = now_us end
   slot = math.max(slot, account_slot)
-  redis.call('HSET', KEYS[11], 'tat', slot + account_interval)
+  redis.call('HSET', KEYS[12], 'tat', slot + account_interval)
 end
 local send = 0
 if not test then
@@ -160,31 +164,31 @@ if not test then
   redis.call('ZADD', KEYS[6], now + tonumber(ARGV[3]), member)
   redis.call('ZADD', KEYS[7], now + tonumber(ARGV[4]), member)
   -- ACCOUNT: the concurrency slot, held as long as the campaign's (transition.lua mirrors it).
-  redis.call('ZADD', KEYS[12], now + tonumber(ARGV[3]), KEYS[1])
+  redis.call('ZADD', KEYS[13], now + tonumber(ARGV[3]), KEYS[1])
 end
 -- ACCOUNT: the create goes in the number's ledger.
 if ledger then
   local entry = ARGV[12] .. '|' .. member .. '|' .. send
   if test then entry = ARGV[12] .. '|test|' .. string.format('%.0f', now_us) end
-  redis.call('ZADD', KEYS[15], now, entry)
-  redis.call('PEXPIRE', KEYS[15], day_ms)
+  redis.call('ZADD', KEYS[16], now, entry)
+  redis.call('PEXPIRE', KEYS[16], day_ms)
 end
 local wait, guarded = math.max(0, slot - now_us), 0
 local limit = tonumber(ARGV[7])
 -- ACCOUNT: the send guard is passed here only when both the campaign's and the account's let
 -- the send through now (else the caller asks send.lua, which checks both).
 if test then
-  if account_send > 0 then guard_stamp(KEYS[13], account_send, tonumber(ARGV[8]), now_us) end
+  if account_send > 0 then guard_stamp(KEYS[14], account_send, tonumber(ARGV[8]), now_us) end
   guarded = 1
 elseif wait == 0 and limit > 0 then
   local window = tonumber(ARGV[8])
   local blocked = guard_wait(KEYS[9], limit, window, now_us)
   if account_send > 0 then
-    blocked = math.max(blocked, guard_wait(KEYS[13], account_send, window, now_us))
+    blocked = math.max(blocked, guard_wait(KEYS[14], account_send, window, now_us))
   end
   if blocked == 0 then
     guard_stamp(KEYS[9], limit, window, now_us)
-    if account_send > 0 then guard_stamp(KEYS[13], account_send, window, now_us) end
+    if account_send > 0 then guard_stamp(KEYS[14], account_send, window, now_us) end
     guarded = 1
   end
 end
