@@ -68,8 +68,9 @@ def test_a_tab_or_pipe_list_gets_commas() -> None:
 def test_xlsx_results_are_text_cells_and_read_back(tmp_path: Path) -> None:
     path = tmp_path / "out.xlsx"
     assert write_results(path, COLUMNS, [stored("=1+2"), stored("Zoë", 2)]) == 2
-    sheet = load_workbook(path, read_only=True)["results"]
-    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    book = load_workbook(path, read_only=True)  # holds the file open until closed
+    rows = [[cell.value for cell in row] for row in book["results"].iter_rows()]
+    book.close()
     assert rows[0][:3] == COLUMNS
     assert rows[1][:3] == ["+33612340001", "'=1+2", "Hôtel; Café"]
     assert all(isinstance(value, str) for row in rows for value in row if value is not None)

@@ -78,8 +78,9 @@ def test_xlsx_results_and_no_mark_when_asked(simulator: RunningSimulator, tmp: P
     (tmp / "liste.csv").write_text(LISTE, encoding="utf-8", newline="")
     done = _run(simulator, tmp, "--results", "out.xlsx", "--no-bom")
     assert done.returncode == 0, done.stdout + done.stderr
-    sheet = load_workbook(tmp / "out.xlsx", read_only=True)["results"]
-    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    book = load_workbook(tmp / "out.xlsx", read_only=True)  # holds the file open until closed
+    rows = [[cell.value for cell in row] for row in book["results"].iter_rows()]
+    book.close()
     assert rows[0][:3] == ["Téléphone", "Prénom", "Société"]
     assert [row[1] for row in rows[1:]] == ["Amélie", "Hélène"]
     assert all(isinstance(v, str) for row in rows for v in row if v is not None)

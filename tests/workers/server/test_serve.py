@@ -201,8 +201,9 @@ def test_a_campaign_runs_to_done_and_its_results_are_those_dialer_run_writes(
 
 def _check_xlsx(answer: httpx.Response, rows: list[dict[str, str]]) -> None:
     assert answer.status_code == 200
-    sheet = load_workbook(io.BytesIO(answer.content), read_only=True).active
-    cells = [list(row) for row in sheet.iter_rows()]
+    book = load_workbook(io.BytesIO(answer.content), read_only=True)
+    cells = [list(row) for row in book.active.iter_rows()]
+    book.close()
     assert all(c.data_type == "s" for row in cells for c in row if c.value is not None)
     values = [[c.value or "" for c in row] for row in cells]
     assert values[1:] == [list(r.values()) for r in rows]
