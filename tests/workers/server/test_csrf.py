@@ -331,3 +331,15 @@ def test_a_login_from_another_site_sets_no_cookie(site: Site) -> None:
     assert forged.status_code == 401 and COOKIE not in forged.cookies
     mine = httpx.post(f"{site.url}/login", data={"token": TOKEN}, timeout=30)
     assert mine.status_code == 303 and COOKIE in mine.cookies
+
+
+def test_the_pages_test_call_to_a_listed_number_is_refused_and_placed_nowhere(site: Site) -> None:
+    """The page's test call, with its token, goes through the same claim as a campaign's calls:
+    a number on the account's do-not-call list is refused in words, and nothing is dialled."""
+    account = site.server.settings.account_name()
+    site.server.store.dnc_add(account, ["+14155550199"], reason="asked by phone")
+    form = next(f for f in FORMS if f.path == "/campaigns/new/test-call")
+    answer = form.send(site, {}, site.csrf)
+    assert answer.status_code == 200, answer.text
+    assert "Test call not placed" in answer.text and "do-not-call list" in answer.text
+    assert site.sim.state.creates == []
