@@ -339,7 +339,8 @@ def test_the_pages_test_call_to_a_listed_number_is_refused_and_placed_nowhere(si
     account = site.server.settings.account_name()
     site.server.store.dnc_add(account, ["+14155550199"], reason="asked by phone")
     form = next(f for f in FORMS if f.path == "/campaigns/new/test-call")
+    placed = len(site.sim.state.creates)  # the module's simulator: earlier cases' calls stay
     answer = form.send(site, {}, site.csrf)
     assert answer.status_code == 200, answer.text
     assert "Test call not placed" in answer.text and "do-not-call list" in answer.text
-    assert site.sim.state.creates == []
+    assert len(site.sim.state.creates) == placed
