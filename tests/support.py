@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import subprocess
@@ -19,7 +18,13 @@ import redis
 from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from dialer.simulator.server import RunningSimulator
 from dialer.store import Store
-from workers.processes import free_port, redis_server_binary, running_url, worker_command
+from workers.processes import (
+    folder_held,
+    free_port,
+    redis_server_binary,
+    running_url,
+    worker_command,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -333,16 +338,7 @@ def creates_to(url: str, numbers: set[str] | None = None) -> list[str]:
 
 def state_folder_free(state_dir: Path) -> bool:
     """True once no embedded Redis holds the state folder (a killed run's stack has ended)."""
-    lock = state_dir / "redis.lock"
-    if not lock.exists():
-        return True
-    with lock.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return True
+    return not folder_held(state_dir)
 
 
 def descendants(pid: int) -> set[int]:

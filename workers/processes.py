@@ -127,7 +127,7 @@ def _lock(state_dir: Path, wait_s: float = LOCK_WAIT_S) -> IO[str]:
         time.sleep(0.05)
 
 
-def _held(state_dir: Path) -> bool:
+def folder_held(state_dir: Path) -> bool:
     """True while another command holds the state folder's embedded Redis."""
     path = state_dir / "redis.lock"
     if not path.exists():
@@ -148,7 +148,7 @@ def joined_url(state_dir: Path) -> str | None:
     deadline = time.monotonic() + REDIS_START_TIMEOUT_S
     while True:
         url = running_url(state_dir)
-        if url or not _held(state_dir) or time.monotonic() >= deadline:
+        if url or not folder_held(state_dir) or time.monotonic() >= deadline:
             return url
         time.sleep(0.05)
 
