@@ -38,6 +38,7 @@ from dialer.http import (
     seconds_until_utc_midnight,
 )
 from dialer.models import CallRequest
+from dialer.transport import StdlibTransport
 
 KEY = "oi_sk_live_5ecret_k3y_do_not_leak"
 BASE = "https://api.test"
@@ -118,11 +119,10 @@ def test_timeouts_are_explicit_and_redirects_off() -> None:
     assert http.headers["Authorization"] == f"Bearer {KEY}"
 
 
-def test_default_transport_does_not_retry() -> None:
+def test_default_transport_is_the_stdlib_one() -> None:
+    """It sends each request once (tests/dialer/test_transport.py drops a connection)."""
     http = make_http_client(BASE, KEY, connect_timeout=1, read_timeout=1)
-    transport = http._transport
-    assert isinstance(transport, httpx.HTTPTransport)
-    assert transport._pool._retries == 0
+    assert isinstance(http._transport, StdlibTransport)
 
 
 @pytest.mark.parametrize("key", ["", "   ", SecretStr(" ")])
