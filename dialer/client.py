@@ -1,6 +1,6 @@
 """The OneInbox API client: one method per endpoint the dialer uses, models in and out.
 
-The client receives its `httpx.Client` (see `dialer.http.make_http_client`) and sends each
+The client receives its HTTP client (`dialer.http.make_http_client`) and sends each
 request exactly once: retrying is the caller's decision, made from the error class
 (`Retryable`, `Ambiguous`, `Permanent`, `AuthError`). After an `Ambiguous` create, use
 `find_call_by_metadata` to learn whether the call exists before sending it again.
@@ -13,11 +13,10 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from dialer.errors import Retryable
-from dialer.http import raise_for_response, raise_unclear, read_json, translate_errors
+from dialer.http import OneInboxHttp, raise_for_response, raise_unclear, read_json, translate_errors
 from dialer.models import (
     Agent,
     AgentPage,
@@ -57,9 +56,9 @@ def _items(data: Any) -> list[Any]:
 
 
 class OneInboxClient:
-    """Typed access to the OneInbox API over a caller-supplied `httpx.Client`."""
+    """Typed access to the OneInbox API over the client `make_http_client` builds."""
 
-    def __init__(self, http: httpx.Client) -> None:
+    def __init__(self, http: OneInboxHttp) -> None:
         self._http = http
 
     def __repr__(self) -> str:
@@ -72,7 +71,7 @@ class OneInboxClient:
     ) -> Any:
         """Send once, translate every failure, return the decoded JSON body."""
         with translate_errors(method):
-            response = self._http.request(method, path, params=params, json=body)
+            response = self._http.exchange(method, path, params=params, body=body)
         raise_for_response(response, method=method)
         return read_json(response, method=method)
 
