@@ -36,6 +36,7 @@ from dialer.policy import (
     next_poll_s,
 )
 from dialer.store import Claim, ContactRecord, ContactState, Store, hash_fields, health, replicated
+from dialer.store.figures import CreateNote
 
 log = logging.getLogger("dialer.calls")
 
@@ -116,28 +117,42 @@ def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | N
     request = build_request(config, dialing, send=claim.send)
     if not claim.guard_passed:
         _pass_send_guard(dispatcher, config)
+    _send(dispatcher, config, dialing, request, claim.send)
+
+
+def _send(
+    dispatcher: Dispatcher,
+    config: CampaignConfig,
+    dialing: ContactRecord,
+    request: CallRequest,
+    send: int,
+) -> None:
+    """POST the create and record its answer: placed, or why not. The create is counted
+    either way (in the same round trip as the contact's move when it is placed)."""
+    cid = config.campaign_id
     sent_at = dispatcher.now()
     # Nothing between the send guard and the POST: a round trip there (and the wait for the
     # interpreter after it) let sends bunch at OneInbox beyond rate+1 in a second at 100/s.
+    sent = _create_note(dialing, send, sent_at)
     try:
         call = dispatcher.client.create_call(request)
     except ProviderError as exc:
+        dispatcher.store.note_create(cid, sent)
         if isinstance(exc, Retryable | Ambiguous):  # OneInbox's trouble, not the contact's
             health.note_error(dispatcher.store.redis, cid, exc, ms(dispatcher.now().timestamp()))
         _create_failed(dispatcher, config, dialing, exc, sent_at)
         return
-    finally:
-        _note_create(dispatcher, cid, dialing, claim.send, sent_at)
-    record_placed(dispatcher, cid, call, polls=0, read=dialing)
+    except BaseException:
+        dispatcher.store.note_create(cid, sent)
+        raise
+    record_placed(dispatcher, cid, call, polls=0, read=dialing, note=sent)
 
 
-def _note_create(
-    dispatcher: Dispatcher, cid: str, dialing: ContactRecord, send: int, sent_at: datetime
-) -> None:
-    """Count the create just sent (the pace shown, the contacts dialled), at when it was sent."""
+def _create_note(dialing: ContactRecord, send: int, sent_at: datetime) -> CreateNote:
+    """The create sent (the pace shown, the contacts dialled), at when it was sent."""
     first = dialing.attempt == 1 and send == 1  # the contact's first create: dialled
     member = f"{dialing.member}:{dialing.attempt}:{send}"
-    dispatcher.store.note_create(cid, member, round(sent_at.timestamp() * 1000), first=first)
+    return CreateNote(member, round(sent_at.timestamp() * 1000), first)
 
 
 def _over_budget(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord) -> bool:
@@ -325,9 +340,16 @@ def _create_failed(
 
 
 def record_placed(
-    dispatcher: Dispatcher, cid: str, call: Call, *, polls: int, read: ContactRecord
+    dispatcher: Dispatcher,
+    cid: str,
+    call: Call,
+    *,
+    polls: int,
+    read: ContactRecord,
+    note: CreateNote | None = None,
 ) -> None:
-    """The create was answered (or found): the contact is placed and its call followed."""
+    """The create was answered (or found): the contact is placed and its call followed;
+    `note`, the create just sent, is counted in the same round trip."""
     row = read.member
     fields = call_fields(call) | hash_fields(placed_at=dispatcher.now(), polls=polls, error="")
     if dispatcher.store.transition(
@@ -338,6 +360,7 @@ def record_placed(
         watch_in_ms=ms(next_poll_s(polls, dispatcher.timing)),
         fields=fields,
         read=read,
+        note=note,
     ):
         if dispatcher.campaign(cid).webhook_url:  # only webhooks need to find a contact by call id
             dispatcher.store.index_call(call.id, cid, row)

@@ -28,7 +28,7 @@ from dialer.store.contact import (
     indexed_args,
 )
 from dialer.store.dnc import DoNotCall
-from dialer.store.figures import Figures
+from dialer.store.figures import CreateNote, Figures, note_into
 from dialer.store.hooks import Hooks
 from dialer.store.keys import (
     ACTIVE,
@@ -247,6 +247,7 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
         watch_in_ms: int | None = None,
         fields: Mapping[str, str] | None = None,
         read: ContactRecord | None = None,
+        note: CreateNote | None = None,
     ) -> ContactState | None:
         """Move a contact to `to` if the rules allow it from where it is now.
 
@@ -255,6 +256,8 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
         `read`, the contact as the caller read it, narrows that to: still in the state and
         the attempt it was read in (so a late task cannot undo what a newer one did).
         No transition leads to dialing (only the claim does): asked for, it is refused.
+        `note`: a create sent, counted (`note_create`) in the same round trip, whatever the
+        transition's fate.
         """
         check_sets(to, ready=ready_in_ms is not None, held=(lease_ms, watch_in_ms) != (None, None))
         allowed = ",".join(sorted(s.value for s in ALLOWED_FROM.get(to, ())))
@@ -265,7 +268,13 @@ class Store(Claims, Accounts, DoNotCall, Figures, Hooks, Listing, Loading):
         for name, value in (fields or {}).items():
             args += [name, value]
         keys = script_keys("transition", cid, row, self.account_of(cid))
-        previous = self._transition(keys=keys, args=args)
+        if note is None:
+            previous = self._transition(keys=keys, args=args)
+        else:
+            pipe = self.redis.pipeline(transaction=False)
+            note_into(pipe, cid, note)
+            self._transition(keys=keys, args=args, client=pipe)
+            previous = pipe.execute()[-1]
         if not previous:
             return None
         log_transition(cid, row, previous, to.value, fields or {})

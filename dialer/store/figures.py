@@ -4,7 +4,10 @@ who waits for what (`dialer status` and the live view)."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import cast
+
+from redis.client import Pipeline
 
 from dialer.store.hooks import Hooks
 from dialer.store.keys import campaign_key, contact_key, creates_key, ready_key
@@ -14,19 +17,35 @@ TRIM_EVERY = 64  # creates noted between two trims of the recent creates (a comm
 _noted = itertools.count()
 
 
+@dataclass(frozen=True)
+class CreateNote:
+    """A create sent: `member` is `row:attempt:send`, `at_ms` when (ms since the epoch),
+    `first` whether it is the contact's first (it is then dialled)."""
+
+    member: str
+    at_ms: int
+    first: bool
+
+
+def note_into(pipe: Pipeline, cid: str, note: CreateNote) -> None:
+    """Queue the commands that count `note` on `pipe`."""
+    key = creates_key(cid)
+    pipe.zadd(key, {note.member: note.at_ms})
+    if next(_noted) % TRIM_EVERY == 0:  # those older than kept may linger a little longer
+        pipe.zremrangebyscore(key, "-inf", note.at_ms - RECENT_CREATES_MS)
+    if note.first:
+        pipe.hincrby(campaign_key(cid), "dialled", 1)
+
+
 class Figures(Hooks):
     """Part of `Store`: what the campaign's figures are read from."""
 
-    def note_create(self, cid: str, member: str, at_ms: int, *, first: bool) -> None:
-        """Count a create about to be sent: in the recent creates (what the shown pace is
-        measured on), and in the contacts dialled when it is the contact's first."""
-        key = creates_key(cid)
+    def note_create(self, cid: str, note: CreateNote) -> None:
+        """Count a create sent: in the recent creates (what the shown pace is measured on), and
+        in the contacts dialled when it is the contact's first. (`Store.transition` counts
+        it in the same round trip as the contact's move, given the note.)"""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(key, {member: at_ms})
-        if next(_noted) % TRIM_EVERY == 0:  # those older than kept may linger a little longer
-            pipe.zremrangebyscore(key, "-inf", at_ms - RECENT_CREATES_MS)
-        if first:
-            pipe.hincrby(campaign_key(cid), "dialled", 1)
+        note_into(pipe, cid, note)
         pipe.execute()
 
     def recent_creates(self, cid: str, since_ms: int) -> list[int]:
