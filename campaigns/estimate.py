@@ -1,10 +1,11 @@
 """How long a campaign should take, as pure functions of the time they are given.
 
 Before the run (`estimate`, the preflight's): its contacts walked through their calling windows
-at the campaign's pace and concurrency. During it (`finish`, the one ETA the live view, `status`,
-the web page and the API show): the contacts due now at the tightest of the pace, the
-concurrency over the measured mean call length and the account's share, then each waiting group
-from its next time, cut at the deadline; the text names what binds.
+at the campaign's pace and concurrency, counted by time zone as the list streams by (`Zones`:
+one entry per zone and state rule, not one per contact). During it (`finish`, the one ETA the
+live view, `status`, the web page and the API show): the contacts due now at the tightest of
+the pace, the concurrency over the measured mean call length and the account's share, then each
+waiting group from its next time, cut at the deadline; the text names what binds.
 
 An estimate, and said to be one: calls are assumed to last `call_s` seconds (so that the
 concurrency cap turns into a pace), and nobody is retried.
@@ -12,12 +13,14 @@ concurrency cap turns into a pace), and nobody is retried.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from campaigns.when import CallingPolicy, Recipient
+from campaigns.state_rules import load_rules
+from campaigns.when import CallingPolicy, Reachable, Recipient
+from campaigns.windows import Window, parse_window, zones_for
 from dialer.account import AccountLimits
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.store import ContactState, Store
@@ -68,6 +71,10 @@ class Estimate:
     never: int  # contacts with no calling time before the deadline (they would expire)
 
 
+def _window(config: CampaignConfig) -> Window:
+    return parse_window(config.window, config.days)
+
+
 def effective_pace(config: CampaignConfig, call_s: float = DEFAULT_CALL_S) -> tuple[float, str]:
     """Calls per second the campaign can sustain: its pace, or its concurrency over call length."""
     by_slots = config.max_concurrent / call_s
@@ -76,39 +83,84 @@ def effective_pace(config: CampaignConfig, call_s: float = DEFAULT_CALL_S) -> tu
     return config.rate_per_s, "pace"
 
 
+@dataclass(slots=True)
+class _Group:
+    contact: Recipient  # the first contact seen of the group
+    count: int
+
+
+class Zones:
+    """The contacts to estimate, counted by what their calling times depend on (their time
+    zones and state rule): one entry per such group, however long the list. Contacts of a
+    group are alike to the estimate, so the first one seen stands for all of them."""
+
+    def __init__(self, config: CampaignConfig) -> None:
+        self.config = config
+        self.groups: dict[tuple[str, ...], _Group] = {}
+        self._alike = _window(config).always and not config.rules  # no zone matters
+
+    def add(self, phone: str, timezone: str = "", count: int = 1) -> None:
+        """Count `count` contacts like this one (a number and its `timezone` column)."""
+        key = () if self._alike else self._key(phone, timezone)
+        group = self.groups.get(key)
+        if group is None:
+            self.groups[key] = _Group(Recipient(phone, timezone), count)
+        else:
+            group.count += count
+
+    def _key(self, phone: str, timezone: str) -> tuple[str, ...]:
+        zones = tuple(zone.key for zone in zones_for(phone, timezone or None))
+        state = load_rules(self.config.rules).state_for(phone) if self.config.rules else None
+        return (*zones, state or "")
+
+    def __iter__(self) -> Iterator[tuple[Recipient, int]]:
+        return ((group.contact, group.count) for group in self.groups.values())
+
+
+def zones_of(config: CampaignConfig, contacts: Iterable[Mapping[str, str]]) -> Zones:
+    """The contacts (`phone`, optional `timezone`) counted for `estimate`."""
+    zones = Zones(config)
+    for row in contacts:
+        zones.add(row["phone"], row.get("timezone", ""))
+    return zones
+
+
 def estimate(
     config: CampaignConfig,
-    contacts: Iterable[Mapping[str, str]],
+    contacts: Iterable[tuple[Reachable, int]],
     now: datetime,
     call_s: float = DEFAULT_CALL_S,
 ) -> Estimate:
-    """Walk the contacts (`phone`, optional `timezone`) through their windows at the pace."""
+    """Walk the contacts, counted by group (`Zones`), through their windows at the pace.
+
+    Each group is due when its first window opens; groups due at the same instant are walked
+    one after the other, in the order they were first seen."""
     policy = CallingPolicy()
     pace, limit = effective_pace(config, call_s)
     gap = timedelta(seconds=1 / pace)
-    due: list[tuple[datetime, Recipient]] = []
+    due: list[tuple[datetime, Reachable, int]] = []
     never = 0
-    for row in contacts:
-        contact = Recipient(row["phone"], row.get("timezone", ""))
+    for contact, count in contacts:
         at, _ = policy.dial_at(config, contact, now, why=False)
         if at is None:
-            never += 1
+            never += count
         else:
-            due.append((at, contact))
+            due.append((at, contact, count))
     due.sort(key=lambda item: item[0])
     clock: datetime | None = None
     first: datetime | None = None
     rolled = 0
-    for at, contact in due:
-        slot = at if clock is None else max(at, clock + gap)
-        allowed = policy.allowed_from(config, contact, slot)
-        if allowed is None:
-            never += 1
-            continue
+    for at, contact, count in due:
         closes = policy.window_close(config, contact, at)
-        rolled += closes is not None and allowed >= closes  # its turn came after its window
-        clock = allowed
-        first = first or allowed
+        for _ in range(count):
+            slot = at if clock is None else max(at, clock + gap)
+            allowed = policy.allowed_from(config, contact, slot)
+            if allowed is None:
+                never += 1
+                continue
+            rolled += closes is not None and allowed >= closes  # its turn came after its window
+            clock = allowed
+            first = first or allowed
     return Estimate(pace, limit, first, clock, rolled, never)
 
 

@@ -13,8 +13,10 @@ from rich.live import Live
 from rich.table import Table
 
 from campaigns import watch
+from campaigns.lifecycle import Reading
 from campaigns.model import Reject
-from campaigns.progress import PACE_SAMPLE_S, Progress
+from campaigns.progress import PACE_SAMPLE_S, Progress, progress
+from campaigns.watch import FOLLOW_EVERY_S
 from dialer.campaign import CampaignConfig
 from dialer.store import FINAL_STATES, LIVE_STATES, ContactState, Store
 from workers.cli.plain import print_table
@@ -48,17 +50,25 @@ def loaded(
         console.print(f"  rejected: {listed}; details in {out}")
 
 
-def progress_table(now: Progress, config: CampaignConfig) -> Table:
-    """The live view: dialled, in progress, done by status, waiting, the recent pace and ETA."""
+def progress_table(now: Progress, config: CampaignConfig, reading: int | None = None) -> Table:
+    """The live view: dialled, in progress, done by status, waiting, the recent pace and ETA
+    (and, while the list still loads, the `reading` rows read so far)."""
     table = Table(title=f"Campaign {config.campaign_id} ({now.shown_state})", show_header=False)
-    for label, value in figures(now, config):
+    for label, value in figures(now, config, reading):
         table.add_row(label, value)
     return table
 
 
-def figures(now: Progress, config: CampaignConfig) -> list[tuple[str, str]]:
-    """The live view's lines as (label, value)."""
-    rows = [
+def _loading(reading: int) -> str:
+    return f"loading the list: {reading} rows read so far"
+
+
+def figures(
+    now: Progress, config: CampaignConfig, reading: int | None = None
+) -> list[tuple[str, str]]:
+    """The live view's lines as (label, value); `reading`: rows read while the list loads."""
+    rows = [("list", _loading(reading))] if reading is not None else []
+    rows += [
         ("contacts", str(now.total)),
         ("dialled", str(now.dialled)),
         ("in progress", str(_in_progress(now))),
@@ -99,8 +109,9 @@ def eta(now: Progress, config: CampaignConfig) -> str:
     return "done" if now.live == 0 else "no estimate yet"
 
 
-def line(now: Progress, config: CampaignConfig) -> str:
-    """The progress as one plain line, for logs (no terminal)."""
+def line(now: Progress, config: CampaignConfig, reading: int | None = None) -> str:
+    """The progress as one plain line, for logs (no terminal); `reading`: rows read while the
+    list loads."""
     finals = ", ".join(
         f"{s.value} {now.counts[s.value]}"
         for s in sorted(FINAL_STATES, key=_ORDER.index)
@@ -108,6 +119,7 @@ def line(now: Progress, config: CampaignConfig) -> str:
     )
     parts = [
         f"{datetime.now(UTC):%H:%M:%S} {config.campaign_id} {now.shown_state}:",
+        *([f"{_loading(reading)},"] if reading is not None else []),
         f"dialled {now.dialled}/{now.total}, in progress {_in_progress(now)},",
         f"done {now.done}/{now.total}" + (f" ({finals})" if finals else "") + ",",
     ]
@@ -141,6 +153,78 @@ class Trouble:
         self.results = why
 
 
+class LiveView:
+    """One campaign followed live: a table at a terminal (rich's `Live`: what is printed
+    meanwhile goes above it), else a plain line every `every_s` seconds when something changed
+    (and always the last one). Open while the list still loads: `loading` is told of each
+    batch, and the view starts once the campaign dials; `follow` then goes on to the end."""
+
+    def __init__(
+        self,
+        console: Console,
+        store: Store,
+        config: CampaignConfig,
+        every_s: float,
+        trouble: Trouble | None = None,
+    ) -> None:
+        self.console, self.store, self.config, self.every_s = console, store, config, every_s
+        self.trouble = trouble or Trouble(console)
+        self.reading: int | None = None  # rows read while the list loads; None once loaded
+        self._live: Live | None = None
+        self._read_at = -FOLLOW_EVERY_S  # when the progress was last read while loading
+        self._shown: tuple[object, ...] = ()
+        self._printed_at = time.monotonic() - every_s
+
+    def __enter__(self) -> LiveView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def loading(self, reading: Reading) -> None:
+        """Between two batches of the load: once the campaign dials, the view shows it and how
+        many rows were read (the store is read at most every `FOLLOW_EVERY_S`)."""
+        if not reading.dialling:
+            return
+        self.reading = reading.rows
+        if time.monotonic() - self._read_at >= FOLLOW_EVERY_S:
+            self._read_at = time.monotonic()
+            self.show(progress(self.store, self.config.campaign_id))
+
+    def follow(self, results: Path) -> Progress:
+        """Follow the campaign until it ends (its list loaded), its results file written."""
+        self.reading = None
+        cid = self.config.campaign_id
+        return watch.follow(self.store, cid, results, self.show, on_trouble=self.trouble)
+
+    def show(self, now: Progress) -> None:
+        """Show this progress: the table, or a plain line when it is due."""
+        if not self.console.is_terminal:
+            self._line(now)
+            return
+        if self._live is None:
+            self._live = Live(console=self.console, refresh_per_second=4, transient=False)
+            self._live.start()
+        self._live.update(progress_table(now, self.config, self.reading))
+
+    def _line(self, now: Progress) -> None:
+        key: tuple[object, ...] = (now.shown_state, now.dialled, tuple(sorted(now.counts.items())))
+        key += (bool(now.trouble), self.reading)
+        since = time.monotonic() - self._printed_at
+        changed = key != self._shown and (since >= self.every_s or watch.finished(now))
+        if changed or since >= max(self.every_s, QUIET_LINE_S):  # a line a minute when still
+            text = line(now, self.config, self.reading)
+            self.console.print(text, highlight=False, markup=False)
+            self._shown, self._printed_at = key, time.monotonic()
+
+    def close(self) -> None:
+        """Leave the table as it was last shown."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+            self.console.print()
+
+
 def follow_live(
     console: Console,
     store: Store,
@@ -149,42 +233,9 @@ def follow_live(
     every_s: float,
     trouble: Trouble | None = None,
 ) -> Progress:
-    """Follow the campaign until it ends: a live table at a terminal, else a plain line every
-    `every_s` seconds when something changed (and always the last one)."""
-    said = trouble or Trouble(console)
-    if not console.is_terminal:
-        return _follow_plain(console, store, config, results, every_s, said)
-    with Live(console=console, refresh_per_second=4, transient=False) as live:
-
-        def show(now: Progress) -> None:
-            live.update(progress_table(now, config))
-
-        final = watch.follow(store, config.campaign_id, results, show, on_trouble=said)
-    console.print()
-    return final
-
-
-def _follow_plain(
-    console: Console,
-    store: Store,
-    config: CampaignConfig,
-    results: Path,
-    every_s: float,
-    trouble: Trouble,
-) -> Progress:
-    shown: tuple[object, ...] = ()
-    printed_at = time.monotonic() - every_s
-
-    def show(now: Progress) -> None:
-        nonlocal shown, printed_at
-        key = (now.shown_state, now.dialled, tuple(sorted(now.counts.items())), bool(now.trouble))
-        since = time.monotonic() - printed_at
-        changed = key != shown and (since >= every_s or watch.finished(now))
-        if changed or since >= max(every_s, QUIET_LINE_S):  # a line a minute while nothing moves
-            console.print(line(now, config), highlight=False, markup=False)
-            shown, printed_at = key, time.monotonic()
-
-    return watch.follow(store, config.campaign_id, results, show, on_trouble=trouble)
+    """Follow the campaign until it ends (`LiveView`)."""
+    with LiveView(console, store, config, every_s, trouble) as view:
+        return view.follow(results)
 
 
 def summary(console: Console, final: Progress, results: Path) -> None:
