@@ -53,7 +53,9 @@ def loaded(
 def progress_table(now: Progress, config: CampaignConfig, reading: int | None = None) -> Table:
     """The live view: dialled, in progress, done by status, waiting, the recent pace and ETA
     (and, while the list still loads, the `reading` rows read so far)."""
-    table = Table(title=f"Campaign {config.campaign_id} ({now.shown_state})", show_header=False)
+    table = Table(
+        title=f"Campaign {config.campaign_id} ({_state(now, reading)})", show_header=False
+    )
     for label, value in figures(now, config, reading):
         table.add_row(label, value)
     return table
@@ -61,6 +63,11 @@ def progress_table(now: Progress, config: CampaignConfig, reading: int | None = 
 
 def _loading(reading: int) -> str:
     return f"loading the list: {reading} rows read so far"
+
+
+def _state(now: Progress, reading: int | None) -> str:
+    """The state shown: never `done` while the list still loads (more rows may come)."""
+    return now.shown_state if reading is None else now.state.value
 
 
 def figures(
@@ -118,7 +125,7 @@ def line(now: Progress, config: CampaignConfig, reading: int | None = None) -> s
         if now.counts.get(s.value)
     )
     parts = [
-        f"{datetime.now(UTC):%H:%M:%S} {config.campaign_id} {now.shown_state}:",
+        f"{datetime.now(UTC):%H:%M:%S} {config.campaign_id} {_state(now, reading)}:",
         *([f"{_loading(reading)},"] if reading is not None else []),
         f"dialled {now.dialled}/{now.total}, in progress {_in_progress(now)},",
         f"done {now.done}/{now.total}" + (f" ({finals})" if finals else "") + ",",
