@@ -101,14 +101,18 @@ class Zones:
 
     def add(self, phone: str, timezone: str = "", count: int = 1) -> None:
         """Count `count` contacts like this one (a number and its `timezone` column)."""
-        key = () if self._alike else self._key(phone, timezone)
+        key = self.key(phone, timezone)
         group = self.groups.get(key)
         if group is None:
             self.groups[key] = _Group(Recipient(phone, timezone), count)
         else:
             group.count += count
 
-    def _key(self, phone: str, timezone: str) -> tuple[str, ...]:
+    def key(self, phone: str, timezone: str = "") -> tuple[str, ...]:
+        """The group of a contact: its time zones and state rule (all contacts are alike, one
+        group, when the campaign has no window or rule)."""
+        if self._alike:
+            return ()
         zones = tuple(zone.key for zone in zones_for(phone, timezone or None))
         state = load_rules(self.config.rules).state_for(phone) if self.config.rules else None
         return (*zones, state or "")
