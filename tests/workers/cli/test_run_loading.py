@@ -26,10 +26,12 @@ from tests.support import (
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 # Rows come 5 at a time; after the first 5, none until the file DIALER_TEST_GO exists (the
-# reader hands back empty batches meanwhile, as a slow disk would hand back nothing new).
+# reader hands back empty batches meanwhile, as a slow disk would hand back nothing new); with
+# DIALER_TEST_BREAK, the file then turns out to be broken.
 SLOW_HOOK = """\
 import os, time
 from campaigns import contacts
+from dialer.errors import InputError
 
 _batches = contacts.ContactFile.batches
 
@@ -41,6 +43,8 @@ def batches(self, size=10_000):
             while first and not os.path.exists(go):
                 time.sleep(0.05)
                 yield [], []
+            if os.environ.get("DIALER_TEST_BREAK"):
+                raise InputError("row 8: the file ends in the middle of a row", where="c.csv")
             first = False
 
 contacts.ContactFile.batches = batches
@@ -49,7 +53,7 @@ contacts.ContactFile.batches = batches
 NUMBERS = [f"+1415555{3000 + i:04d}" for i in range(1, 21)]
 
 
-def _slow_run(tmp: Path, sim: RunningSimulator, *extra: str) -> DialerProcess:
+def _slow_run(tmp: Path, sim: RunningSimulator, *extra: str, broken: bool = False) -> DialerProcess:
     hook = tmp / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(SLOW_HOOK, encoding="utf-8")
@@ -60,6 +64,7 @@ def _slow_run(tmp: Path, sim: RunningSimulator, *extra: str) -> DialerProcess:
         **cli_env(sim, tmp, DIALER_PROGRESS_EVERY_S="0.1"),
         "PYTHONPATH": path,
         "DIALER_TEST_GO": str(tmp / "go"),
+        **({"DIALER_TEST_BREAK": "1"} if broken else {}),
     }
     return DialerProcess(campaign_args("run", "c.csv", "--rate", "20/s", *extra), env, tmp)
 
@@ -119,3 +124,20 @@ def test_ctrl_c_while_the_list_loads_pauses_and_stops_the_load(
     assert status.returncode == 0, status.stdout + status.stderr
     assert "paused" in status.stdout
     assert len(creates_to(simulator.url)) == dialled  # paused: nobody new
+
+
+def test_a_list_that_breaks_while_the_live_view_shows_ends_in_one_line(
+    simulator: RunningSimulator, tmp: Path
+) -> None:
+    run = _slow_run(tmp, simulator, "--campaign", "broken", broken=True)
+    try:
+        wait_until(lambda: _dialled_while_loading(run.stdout) >= 1, 90, "the live line")
+    finally:
+        (tmp / "go").touch()
+    assert run.wait(60) == 2, run.stdout + run.stderr
+    errors = [line for line in run.stderr.splitlines() if "error:" in line]
+    assert errors == ["error: c.csv: row 8: the file ends in the middle of a row"], run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    status = dialer_cli(["status", "broken"], cli_env(simulator, tmp), cwd=tmp)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "paused" in status.stdout  # a load that failed pauses what it started
