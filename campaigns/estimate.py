@@ -139,33 +139,70 @@ def estimate(
 
     Each group is due when its first window opens; groups due at the same instant are walked
     one after the other, in the order they were first seen."""
-    policy = CallingPolicy()
     pace, limit = effective_pace(config, call_s)
-    gap = timedelta(seconds=1 / pace)
+    walk = _Walk(config, timedelta(seconds=1 / pace))
     due: list[tuple[datetime, Reachable, int]] = []
-    never = 0
     for contact, count in contacts:
-        at, _ = policy.dial_at(config, contact, now, why=False)
+        at, _ = walk.policy.dial_at(config, contact, now, why=False)
         if at is None:
-            never += count
+            walk.never += count
         else:
             due.append((at, contact, count))
     due.sort(key=lambda item: item[0])
-    clock: datetime | None = None
-    first: datetime | None = None
-    rolled = 0
     for at, contact, count in due:
-        closes = policy.window_close(config, contact, at)
-        for _ in range(count):
-            slot = at if clock is None else max(at, clock + gap)
-            allowed = policy.allowed_from(config, contact, slot)
-            if allowed is None:
-                never += 1
-                continue
-            rolled += closes is not None and allowed >= closes  # its turn came after its window
-            clock = allowed
-            first = first or allowed
-    return Estimate(pace, limit, first, clock, rolled, never)
+        walk.place(contact, at, count)
+    return Estimate(pace, limit, walk.first, walk.clock, walk.rolled, walk.never)
+
+
+_TICK = timedelta(microseconds=1)  # a datetime's resolution: instants are whole ticks apart
+
+
+@dataclass
+class _Walk:
+    """The estimate's walk: each contact one gap after the one before, in its calling time."""
+
+    config: CampaignConfig
+    gap: timedelta
+    policy: CallingPolicy = field(default_factory=CallingPolicy)
+    clock: datetime | None = None  # when the last contact placed is dialled
+    first: datetime | None = None
+    rolled: int = 0  # contacts whose turn came after their window closed
+    never: int = 0
+
+    def place(self, contact: Reachable, at: datetime, count: int) -> None:
+        """Place `count` contacts alike, due at `at`: as the walk of one contact at a time
+        would, but a whole run at once while they stay in one calling period."""
+        closes = self.policy.window_close(self.config, contact, at)
+        while count:
+            slot = at if self.clock is None else max(at, self.clock + self.gap)
+            allowed = self.policy.allowed_from(self.config, contact, slot)
+            if allowed is None:  # nor for the rest: their slots are no earlier
+                self.never += count
+                return
+            run = min(count, self._fit(contact, allowed, count))
+            self.rolled += _late(allowed, run, self.gap, closes)
+            self.clock = allowed + (run - 1) * self.gap
+            self.first = self.first or allowed
+            count -= run
+
+    def _fit(self, contact: Reachable, allowed: datetime, count: int) -> int:
+        """How many contacts from `allowed` on, a gap apart, stay in its calling period."""
+        end = self.policy.window_close(self.config, contact, allowed)
+        if end is None:  # always allowed (else, to be safe, one at a time)
+            return count if self.policy.spans(self.config, contact, allowed) is None else 1
+        return count if not self.gap else (end - allowed - _TICK) // self.gap + 1
+
+
+def _late(allowed: datetime, run: int, gap: timedelta, closes: datetime | None) -> int:
+    """How many of `run` contacts dialled from `allowed` on, a gap apart, have their turn at or
+    after `closes` (their window closed: they roll over)."""
+    if closes is None:
+        return 0
+    if closes <= allowed:
+        return run
+    if not gap:
+        return 0
+    return max(0, run - ((closes - allowed - _TICK) // gap + 1))
 
 
 def describe(est: Estimate, *, deadline: bool = False) -> str:

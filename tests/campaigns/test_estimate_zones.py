@@ -100,11 +100,16 @@ rows = st.lists(
 
 
 @settings(max_examples=150, deadline=None)
-@given(config=configs, contacts=rows, hours=st.integers(0, 24 * 7))
+@given(
+    config=configs,
+    contacts=rows,
+    hours=st.integers(0, 24 * 7),
+    minutes=st.sampled_from([0, 17, 59]),  # on the hour: slots land on a window's edges
+)
 def test_the_counted_estimate_answers_as_the_contact_by_contact_walk(
-    config: CampaignConfig, contacts: list[dict[str, str]], hours: int
+    config: CampaignConfig, contacts: list[dict[str, str]], hours: int, minutes: int
 ) -> None:
-    now = START + timedelta(hours=hours, minutes=17)
+    now = START + timedelta(hours=hours, minutes=minutes)
     expected = one_by_one(config, _grouped(config, contacts), now)
     assert estimate(config, zones_of(config, contacts), now) == expected
 
@@ -116,3 +121,22 @@ def test_a_list_of_one_zone_is_one_group_and_the_same_answer() -> None:
     assert len(counted.groups) == 1
     now = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 20:00 in New York: one hour left
     assert estimate(config, counted, now) == one_by_one(config, contacts, now)
+
+
+def test_a_large_list_over_several_days_gets_the_same_answer_a_run_at_a_time() -> None:
+    config = CampaignConfig(
+        campaign_id="z",
+        agent_id="a",
+        from_number="+14155550100",
+        window="09:00-17:00",
+        days="mon-fri",
+        rules="us-states",
+        rate_per_s=0.5,
+        max_concurrent=100,
+    )
+    contacts = [{"phone": NUMBERS[i % 4], "timezone": ZONES[i % len(ZONES)]} for i in range(20_000)]
+    now = datetime(2026, 12, 4, 20, 0, tzinfo=UTC)  # a Friday, 15:00 in New York
+    counted = estimate(config, zones_of(config, contacts), now)
+    assert counted == one_by_one(config, _grouped(config, contacts), now)
+    assert counted.rolled_over > 0 and counted.last_dial is not None
+    assert counted.last_dial - now > timedelta(days=3)  # over the weekend
