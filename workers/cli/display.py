@@ -1,7 +1,9 @@
-"""What `dialer run`, `demo` and `status` show: the live progress and the summary table."""
+"""What `dialer run`, `demo` and `status` show: what a load gave and did, the live progress
+(from the list's first batch stored, while the rest loads) and the summary table."""
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -10,14 +12,15 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from campaigns import watch
-from campaigns.lifecycle import Reading
+from campaigns.lifecycle import Reading, Submission, seen, unfinished
 from campaigns.model import Reject
+from campaigns.planning import RunPlan
 from campaigns.progress import PACE_SAMPLE_S, Progress, progress
-from campaigns.watch import FOLLOW_EVERY_S
-from dialer.campaign import CampaignConfig
+from dialer.campaign import CampaignConfig, CampaignState
 from dialer.store import FINAL_STATES, LIVE_STATES, ContactState, Store
 from workers.cli.plain import print_table
 
@@ -48,6 +51,83 @@ def loaded(
         reasons = Counter(r.reason.value for r in rejects)
         listed = ", ".join(f"{reason} {n}" for reason, n in reasons.most_common())
         console.print(f"  rejected: {listed}; details in {out}")
+
+
+def after_load(
+    console: Console,
+    store: Store,
+    plan: RunPlan,
+    submitted: Submission,
+    rejects: list[Reject],
+    *,
+    orphans: bool,
+) -> bool:
+    """What the load gave and did, said once it ends (above the live view); False when there
+    is nobody to dial (`orphans`: name the state folder's other unfinished campaigns)."""
+    cid = submitted.config.campaign_id
+    loaded(
+        console,
+        plan.source,
+        seen(submitted.loaded),  # the file's, not every contact the campaign had
+        rejects,
+        plan.rejects_path,
+        plan.contact_file.warnings,
+        dialled=submitted.loaded.kept,
+    )
+    if store.total(cid) == 0:
+        console.print("[bold red]No valid contact to dial[/]; nothing was dialled.")
+        return False
+    _announce(console, store.campaign_state(cid), submitted, store.total(cid))
+    if orphans:
+        _name_orphans(console, store, cid)
+    return True
+
+
+def _announce(
+    console: Console, state: CampaignState | None, submitted: Submission, total: int
+) -> None:
+    """Say what running the list again did to its campaign."""
+    cid, loaded = submitted.config.campaign_id, submitted.loaded
+    if not submitted.resumed:
+        return
+    console.print(
+        f"Resuming campaign [bold]{cid}[/]: added {loaded.added}, kept {loaded.kept} (already "
+        f"dialled or final), updated {loaded.updated}, removed {loaded.removed} (no longer in "
+        "the list); nobody already dialled is dialled again."
+    )
+    for change in submitted.changes:
+        console.print(f"  {change}")
+    if state is CampaignState.DONE:
+        console.print(
+            f"Campaign [bold]{cid}[/] is finished ({total} contacts); writing its results. To "
+            "dial this list again on purpose, give a new --campaign name."
+        )
+
+
+def _name_orphans(console: Console, store: Store, cid: str) -> None:
+    """Other unfinished campaigns of this state folder: this run does not dial them."""
+    for other in unfinished(store, but=cid):
+        again = shlex.join(
+            ["dialer", "run", other.config.source or "FILE", "--campaign", other.config.campaign_id]
+        )
+        console.print(
+            f"[bold yellow]Not dialled by this run:[/] campaign {other.config.campaign_id} "
+            f"({escape(other.config.source or 'list unknown')}, {other.state.value}), "
+            f"{other.live} contacts left.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"  To resume: {again}   (with its options)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"  To cancel: dialer cancel {other.config.campaign_id}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def progress_table(now: Progress, config: CampaignConfig, reading: int | None = None) -> Table:
@@ -178,7 +258,7 @@ class LiveView:
         self.trouble = trouble or Trouble(console)
         self.reading: int | None = None  # rows read while the list loads; None once loaded
         self._live: Live | None = None
-        self._read_at = -FOLLOW_EVERY_S  # when the progress was last read while loading
+        self._read_at = -watch.FOLLOW_EVERY_S  # when the progress was last read while loading
         self._shown: tuple[object, ...] = ()
         self._printed_at = time.monotonic() - every_s
 
@@ -190,11 +270,11 @@ class LiveView:
 
     def loading(self, reading: Reading) -> None:
         """Between two batches of the load: once the campaign dials, the view shows it and how
-        many rows were read (the store is read at most every `FOLLOW_EVERY_S`)."""
+        many rows were read (the store is read at most every `watch.FOLLOW_EVERY_S`)."""
         if not reading.dialling:
             return
         self.reading = reading.rows
-        if time.monotonic() - self._read_at >= FOLLOW_EVERY_S:
+        if time.monotonic() - self._read_at >= watch.FOLLOW_EVERY_S:
             self._read_at = time.monotonic()
             self.show(progress(self.store, self.config.campaign_id))
 

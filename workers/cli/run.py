@@ -13,7 +13,6 @@ from typing import Annotated, NoReturn
 
 import redis
 import typer
-from rich.markup import escape
 
 from campaigns import lifecycle
 from campaigns import preflight as checking
@@ -113,21 +112,9 @@ def _dial(
             submitted, rejects = loaded
             config = view.config = submitted.config
             cid = config.campaign_id
-            display.loaded(
-                console,
-                plan.source,
-                lifecycle.seen(submitted.loaded),  # the file's, not every contact the campaign had
-                rejects,
-                plan.rejects_path,
-                plan.contact_file.warnings,
-                dialled=submitted.loaded.kept,
-            )
-            if store.total(cid) == 0:
-                console.print("[bold red]No valid contact to dial[/]; nothing was dialled.")
+            orphans = alone and not detach
+            if not display.after_load(console, store, plan, submitted, rejects, orphans=orphans):
                 return EXIT_ABORTED
-            _announce(store.campaign_state(cid), submitted, store.total(cid))
-            if alone and not detach:
-                _name_orphans(store, cid)
             lifecycle.start(store, cid)
             if detach:
                 console.print(
@@ -198,32 +185,6 @@ def _how_to_go_on(settings: Settings, cid: str, rerun: str) -> None:
     console.print(f"  To cancel: dialer cancel {cid}", highlight=False, soft_wrap=True)
 
 
-def _name_orphans(store: Store, cid: str) -> None:
-    """Other unfinished campaigns of this state folder: this run does not dial them."""
-    for other in lifecycle.unfinished(store, but=cid):
-        again = shlex.join(
-            ["dialer", "run", other.config.source or "FILE", "--campaign", other.config.campaign_id]
-        )
-        console.print(
-            f"[bold yellow]Not dialled by this run:[/] campaign {other.config.campaign_id} "
-            f"({escape(other.config.source or 'list unknown')}, {other.state.value}), "
-            f"{other.live} contacts left.",
-            highlight=False,
-            soft_wrap=True,
-        )
-        console.print(
-            f"  To resume: {again}   (with its options)",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-        console.print(
-            f"  To cancel: dialer cancel {other.config.campaign_id}",
-            highlight=False,
-            soft_wrap=True,
-        )
-
-
 def _campaign(store: Store, plan: RunPlan) -> str:
     """The id of the plan's campaign: its list's own (found by its path), or the one named
     (found once per run)."""
@@ -283,25 +244,6 @@ def _failed(result: Preflight) -> bool:
     for check in failed:
         console.print(f"[bold red]{check.name}[/]: {check.detail}")
     return bool(failed)
-
-
-def _announce(state: CampaignState | None, submitted: lifecycle.Submission, total: int) -> None:
-    """Say what running the list again did to its campaign."""
-    cid, loaded = submitted.config.campaign_id, submitted.loaded
-    if not submitted.resumed:
-        return
-    console.print(
-        f"Resuming campaign [bold]{cid}[/]: added {loaded.added}, kept {loaded.kept} (already "
-        f"dialled or final), updated {loaded.updated}, removed {loaded.removed} (no longer in "
-        "the list); nobody already dialled is dialled again."
-    )
-    for change in submitted.changes:
-        console.print(f"  {change}")
-    if state is CampaignState.DONE:
-        console.print(
-            f"Campaign [bold]{cid}[/] is finished ({total} contacts); writing its results. To "
-            "dial this list again on purpose, give a new --campaign name."
-        )
 
 
 def _report(final: Progress, config: CampaignConfig, results: Path) -> int:
