@@ -194,14 +194,6 @@ class _Loading:
     rejects: Sequence[Reject] = ()  # the load's rejects so far
     started: bool = False
     reopened: bool = False
-    contacts: int = 0  # stored so far
-
-    def counted(self, batch: Sequence[Contact]) -> None:
-        """A batch is stored: screened, and how far the load is told."""
-        self.screen.stored(batch)
-        self.contacts += len(batch)
-        if self.watch is not None:
-            self.watch(Reading(self.contacts + len(self.rejects), self.started))
 
     def parts(self, batch: Sequence[Contact]) -> list[Sequence[Contact]]:
         """The batch in the parts to store: until the campaign dials, its first few contacts
@@ -211,10 +203,13 @@ class _Loading:
         return [batch[:FIRST_PART], batch[FIRST_PART:]]
 
     def stored(self, loaded: Loaded) -> None:
-        """A batch is stored: the campaign dials from the first batch with contacts in it."""
+        """A part is stored (`loaded`: so far): the campaign dials from the first part with
+        contacts in it, and the watcher is told how far the load is."""
         if self.start and not self.started and seen(loaded) and self.reopen(loaded):
             start(self.store, self.cid)
             self.started = True
+        if self.watch is not None:
+            self.watch(Reading(seen(loaded) + len(self.rejects), self.started))
 
     def reopen(self, loaded: Loaded) -> bool:
         """A finished campaign given new numbers is paused, to be started (False: it stays
@@ -263,7 +258,7 @@ def _load_contacts(
                 for part in under_way.parts(batch):
                     loaded += store.add_contacts(cid, part, config.columns, schedule, load=load)
                     under_way.stored(loaded)
-                under_way.counted(batch)
+                under_way.screen.stored(batch)  # counted once stored: the first call waits not
             # A campaign this load created holds only this load's rows: none to settle, and
             # reading every pending contact back cost 27 s at a million rows. A list with no
             # usable contact at all (a wrong file, an emptied export) settles nothing either:
