@@ -208,6 +208,16 @@ class _Loading:
         if self.start and not self.started and seen(loaded) and self.reopen(loaded):
             start(self.store, self.cid)
             self.started = True
+        self.tell(loaded)
+
+    def counted(self, batch: Sequence[Contact], loaded: Loaded) -> None:
+        """A batch is stored: screened (counted now, so that the first call never waits for
+        it), and the watcher told again (counting a batch takes a while)."""
+        self.screen.stored(batch)
+        self.tell(loaded)
+
+    def tell(self, loaded: Loaded) -> None:
+        """Tell the watcher how far the load is."""
         if self.watch is not None:
             self.watch(Reading(seen(loaded) + len(self.rejects), self.started))
 
@@ -258,7 +268,7 @@ def _load_contacts(
                 for part in under_way.parts(batch):
                     loaded += store.add_contacts(cid, part, config.columns, schedule, load=load)
                     under_way.stored(loaded)
-                under_way.screen.stored(batch)  # counted once stored: the first call waits not
+                under_way.counted(batch, loaded)
             # A campaign this load created holds only this load's rows: none to settle, and
             # reading every pending contact back cost 27 s at a million rows. A list with no
             # usable contact at all (a wrong file, an emptied export) settles nothing either:
