@@ -3,7 +3,8 @@ create and retry, the scheduler's firing, the test call) calls these functions.
 
     identify   which campaign a list is (its own, found by its path, or the one named)
     load       refuse the do-not-call numbers, stream the list in (one pass), apply options;
-               the campaign dials from its first batch stored while the rest is read
+               the campaign dials from its first batch stored while the rest is read; the
+               preflight screens it as it goes (`Screen`), a door watches it (`Reading`)
     start      let it dial; pause, resume, cancel steer it afterwards
 
 Dialling while loading: the campaign starts once its first batch is stored. Until the load ends
