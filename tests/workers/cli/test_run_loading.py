@@ -5,10 +5,12 @@ list's checks come when the load ends; Ctrl-C while it loads pauses and stops th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,18 @@ def _slow_run(tmp: Path, sim: RunningSimulator, *extra: str, broken: bool = Fals
     return DialerProcess(campaign_args("run", "c.csv", "--rate", "20/s", *extra), env, tmp)
 
 
+@contextlib.contextmanager
+def _running(run: DialerProcess, tmp: Path) -> Iterator[DialerProcess]:
+    """The run, its list let go and the run killed (its Redis and worker with it) however the
+    test ends: a run left behind would follow a simulator that is gone."""
+    try:
+        yield run
+    finally:
+        (tmp / "go").touch()
+        if run.process.poll() is None:
+            run.kill_all()
+
+
 def _dialled_while_loading(stdout: str) -> int:
     """The most the live lines said was dialled while they said the list was loading."""
     found = re.findall(r"loading the list: \d+ rows read so far, dialled (\d+)/", stdout)
@@ -78,8 +92,7 @@ def _dialled_while_loading(stdout: str) -> int:
 def test_the_live_view_shows_the_campaign_dialling_while_its_list_loads(
     simulator: RunningSimulator, tmp: Path
 ) -> None:
-    run = _slow_run(tmp, simulator)
-    try:
+    with _running(_slow_run(tmp, simulator), tmp) as run:
         wait_until(
             lambda: _dialled_while_loading(run.stdout) >= 1 or run.process.poll() is not None,
             90,
@@ -90,9 +103,8 @@ def test_the_live_view_shows_the_campaign_dialling_while_its_list_loads(
         assert "contacts to dial" not in said, "the summary came before the load ended"
         assert "Preflight endpoint" in said  # the checks that need no list: at once
         assert "Preflight countries" not in said  # the list's: when it is read
-    finally:
         (tmp / "go").touch()
-    assert run.wait(120) == 0, run.stdout + run.stderr
+        assert run.wait(120) == 0, run.stdout + run.stderr
     out = run.stdout
     assert "c.csv: 20 contacts to dial, 1 rejected." in out
     assert "rejected: not_a_number 1" in out
@@ -104,14 +116,10 @@ def test_the_live_view_shows_the_campaign_dialling_while_its_list_loads(
 def test_ctrl_c_while_the_list_loads_pauses_and_stops_the_load(
     simulator: RunningSimulator, tmp: Path
 ) -> None:
-    run = _slow_run(tmp, simulator, "--campaign", "slow")
-    try:
+    with _running(_slow_run(tmp, simulator, "--campaign", "slow"), tmp) as run:
         wait_until(lambda: _dialled_while_loading(run.stdout) >= 1, 90, "the live line")
         run.signal_group(signal.SIGINT)  # what Ctrl-C at the terminal sends
         assert run.wait(60) == 130, run.stdout + run.stderr
-    finally:
-        (tmp / "go").touch()
-        run.process.kill()
     out = run.stdout
     assert "campaign slow is paused" in out
     assert "To resume: dialer run c.csv" in out
@@ -129,12 +137,10 @@ def test_ctrl_c_while_the_list_loads_pauses_and_stops_the_load(
 def test_a_list_that_breaks_while_the_live_view_shows_ends_in_one_line(
     simulator: RunningSimulator, tmp: Path
 ) -> None:
-    run = _slow_run(tmp, simulator, "--campaign", "broken", broken=True)
-    try:
+    with _running(_slow_run(tmp, simulator, "--campaign", "broken", broken=True), tmp) as run:
         wait_until(lambda: _dialled_while_loading(run.stdout) >= 1, 90, "the live line")
-    finally:
         (tmp / "go").touch()
-    assert run.wait(60) == 2, run.stdout + run.stderr
+        assert run.wait(60) == 2, run.stdout + run.stderr
     errors = [line for line in run.stderr.splitlines() if "error:" in line]
     assert errors == ["error: c.csv: row 8: the file ends in the middle of a row"], run.stderr
     assert "Traceback" not in run.stdout + run.stderr
