@@ -2,8 +2,9 @@
 
 lifecycle.py     the one API every door calls: which campaign a list is, load it (one
                  streamed pass), start, pause, resume, cancel, a retry's selection
-preflight.py     the one preflight (`begin`, `refuse` in the loading pass, `finish`;
-                 `run` on its own); checks.py: its checks, as plain functions
+preflight.py     the one preflight (`begin`, `refuse` and `stored` in the loading pass,
+                 `finish`; `run` on its own): counts, never a contact; checks.py: its
+                 checks, as plain functions
 planning.py      a run decided before it starts (`RunPlan`, `plan_run`)
 resuming.py      a list run again: its campaign, and the options that change it
 progress.py      a campaign's progress (`Progress`); watch.py: following it, exporting it

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -261,10 +261,16 @@ def region_of_e164(e164: str) -> str | None:
     return region_of(e164)
 
 
-def check_countries(from_number: str, phones: Iterable[str]) -> Check:
-    """Contacts in other countries than the from-number need the carrier's geo permissions."""
+def regions_of(phones: Iterable[str]) -> Counter[str | None]:
+    """The contacts counted by the region of their number (None: no region)."""
+    return Counter(map(region_of_e164, phones))
+
+
+def check_countries(from_number: str, regions: Mapping[str | None, int]) -> Check:
+    """Contacts in other countries than the from-number need the carrier's geo permissions
+    (`regions`: the contacts counted by region, `regions_of`)."""
     home = region_of(from_number)
-    abroad = Counter(r for r in map(region_of_e164, phones) if r != home)
+    abroad = Counter({r: n for r, n in regions.items() if r != home and n})
     if not abroad:
         return Check("countries", Level.OK, f"every contact is in {home}, like the from-number")
     listed = ", ".join(f"{region} {n}" for region, n in abroad.most_common(5))
@@ -294,8 +300,34 @@ def check_workers(store: Store, ping: Callable[[], list[Any] | None] | None) -> 
     return checks
 
 
+@dataclass
+class AccountCounts:
+    """How many of the contacts seen so far the account's do-not-call list and gap hold: the
+    preflight adds each batch's as the list streams by."""
+
+    listed: int = 0  # on the do-not-call list
+    held: int = 0  # called by another campaign of the account less than --min-gap ago
+
+    def add(self, store: Store, config: CampaignConfig, phones: Sequence[str]) -> None:
+        """Count these contacts (a batch: the store asks in chunks)."""
+        if not phones:
+            return
+        account = config.account or DEFAULT_ACCOUNT
+        self.listed += store.dnc_listed(account, phones)
+        self.held += store.recently_called(account, phones, config.min_gap_s, config.campaign_id)
+
+
 def check_account_rules(
-    store: Store, config: CampaignConfig, phones: list[str], defaults: AccountLimits
+    store: Store, config: CampaignConfig, phones: Sequence[str], defaults: AccountLimits
+) -> list[Check]:
+    """What the campaign's account adds, for these contacts (`account_checks`)."""
+    counts = AccountCounts()
+    counts.add(store, config, phones)
+    return account_checks(store, config, counts, defaults)
+
+
+def account_checks(
+    store: Store, config: CampaignConfig, counts: AccountCounts, defaults: AccountLimits
 ) -> list[Check]:
     """What the campaign's account adds: its limits (shared with its other campaigns), its
     do-not-call list (and how many of these contacts are on it: they end `suppressed`), and how
@@ -306,7 +338,7 @@ def check_account_rules(
     others = [c for c in store.account_campaigns(account) if c != config.campaign_id]
     shared = f"; shared with {len(others)} other campaigns" if others else ""
     checks = [Check("account", Level.OK, f"{account}: limits {shown}{shared}")]
-    listed = store.dnc_listed(account, phones)
+    listed, held = counts.listed, counts.held
     size = store.dnc_size(account)
     detail = f"{size} numbers on the list; {listed} of these contacts are on it"
     checks.append(
@@ -316,7 +348,6 @@ def check_account_rules(
             detail + (" (never dialled: they end suppressed)" if listed else ""),
         )
     )
-    held = store.recently_called(account, phones, config.min_gap_s, config.campaign_id)
     gap = f"{config.min_gap_s / 60:g} min" if config.min_gap_s else "off"
     checks.append(
         Check(

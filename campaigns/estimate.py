@@ -1,10 +1,11 @@
 """How long a campaign should take, as pure functions of the time they are given.
 
 Before the run (`estimate`, the preflight's): its contacts walked through their calling windows
-at the campaign's pace and concurrency. During it (`finish`, the one ETA the live view, `status`,
-the web page and the API show): the contacts due now at the tightest of the pace, the
-concurrency over the measured mean call length and the account's share, then each waiting group
-from its next time, cut at the deadline; the text names what binds.
+at the campaign's pace and concurrency, counted by time zone as the list streams by (`Zones`:
+one entry per zone and state rule, not one per contact). During it (`finish`, the one ETA the
+live view, `status`, the web page and the API show): the contacts due now at the tightest of
+the pace, the concurrency over the measured mean call length and the account's share, then each
+waiting group from its next time, cut at the deadline; the text names what binds.
 
 An estimate, and said to be one: calls are assumed to last `call_s` seconds (so that the
 concurrency cap turns into a pace), and nobody is retried.
@@ -12,12 +13,14 @@ concurrency cap turns into a pace), and nobody is retried.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from campaigns.when import CallingPolicy, Recipient
+from campaigns.state_rules import load_rules
+from campaigns.when import CallingPolicy, Reachable, Recipient
+from campaigns.windows import Window, parse_window, zones_for
 from dialer.account import AccountLimits
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.store import ContactState, Store
@@ -68,6 +71,10 @@ class Estimate:
     never: int  # contacts with no calling time before the deadline (they would expire)
 
 
+def _window(config: CampaignConfig) -> Window:
+    return parse_window(config.window, config.days)
+
+
 def effective_pace(config: CampaignConfig, call_s: float = DEFAULT_CALL_S) -> tuple[float, str]:
     """Calls per second the campaign can sustain: its pace, or its concurrency over call length."""
     by_slots = config.max_concurrent / call_s
@@ -76,40 +83,126 @@ def effective_pace(config: CampaignConfig, call_s: float = DEFAULT_CALL_S) -> tu
     return config.rate_per_s, "pace"
 
 
+@dataclass(slots=True)
+class _Group:
+    contact: Recipient  # the first contact seen of the group
+    count: int
+
+
+class Zones:
+    """The contacts to estimate, counted by what their calling times depend on (their time
+    zones and state rule): one entry per such group, however long the list. Contacts of a
+    group are alike to the estimate, so the first one seen stands for all of them."""
+
+    def __init__(self, config: CampaignConfig) -> None:
+        self.config = config
+        self.groups: dict[tuple[str, ...], _Group] = {}
+        self._alike = _window(config).always and not config.rules  # no zone matters
+
+    def add(self, phone: str, timezone: str = "", count: int = 1) -> None:
+        """Count `count` contacts like this one (a number and its `timezone` column)."""
+        key = self.key(phone, timezone)
+        group = self.groups.get(key)
+        if group is None:
+            self.groups[key] = _Group(Recipient(phone, timezone), count)
+        else:
+            group.count += count
+
+    def key(self, phone: str, timezone: str = "") -> tuple[str, ...]:
+        """The group of a contact: its time zones and state rule (all contacts are alike, one
+        group, when the campaign has no window or rule)."""
+        if self._alike:
+            return ()
+        zones = tuple(zone.key for zone in zones_for(phone, timezone or None))
+        state = load_rules(self.config.rules).state_for(phone) if self.config.rules else None
+        return (*zones, state or "")
+
+    def __iter__(self) -> Iterator[tuple[Recipient, int]]:
+        return ((group.contact, group.count) for group in self.groups.values())
+
+
+def zones_of(config: CampaignConfig, contacts: Iterable[Mapping[str, str]]) -> Zones:
+    """The contacts (`phone`, optional `timezone`) counted for `estimate`."""
+    zones = Zones(config)
+    for row in contacts:
+        zones.add(row["phone"], row.get("timezone", ""))
+    return zones
+
+
 def estimate(
     config: CampaignConfig,
-    contacts: Iterable[Mapping[str, str]],
+    contacts: Iterable[tuple[Reachable, int]],
     now: datetime,
     call_s: float = DEFAULT_CALL_S,
 ) -> Estimate:
-    """Walk the contacts (`phone`, optional `timezone`) through their windows at the pace."""
-    policy = CallingPolicy()
+    """Walk the contacts, counted by group (`Zones`), through their windows at the pace.
+
+    Each group is due when its first window opens; groups due at the same instant are walked
+    one after the other, in the order they were first seen."""
     pace, limit = effective_pace(config, call_s)
-    gap = timedelta(seconds=1 / pace)
-    due: list[tuple[datetime, Recipient]] = []
-    never = 0
-    for row in contacts:
-        contact = Recipient(row["phone"], row.get("timezone", ""))
-        at, _ = policy.dial_at(config, contact, now, why=False)
+    walk = _Walk(config, timedelta(seconds=1 / pace))
+    due: list[tuple[datetime, Reachable, int]] = []
+    for contact, count in contacts:
+        at, _ = walk.policy.dial_at(config, contact, now, why=False)
         if at is None:
-            never += 1
+            walk.never += count
         else:
-            due.append((at, contact))
+            due.append((at, contact, count))
     due.sort(key=lambda item: item[0])
-    clock: datetime | None = None
+    for at, contact, count in due:
+        walk.place(contact, at, count)
+    return Estimate(pace, limit, walk.first, walk.clock, walk.rolled, walk.never)
+
+
+_TICK = timedelta(microseconds=1)  # a datetime's resolution: instants are whole ticks apart
+
+
+@dataclass
+class _Walk:
+    """The estimate's walk: each contact one gap after the one before, in its calling time."""
+
+    config: CampaignConfig
+    gap: timedelta
+    policy: CallingPolicy = field(default_factory=CallingPolicy)
+    clock: datetime | None = None  # when the last contact placed is dialled
     first: datetime | None = None
-    rolled = 0
-    for at, contact in due:
-        slot = at if clock is None else max(at, clock + gap)
-        allowed = policy.allowed_from(config, contact, slot)
-        if allowed is None:
-            never += 1
-            continue
-        closes = policy.window_close(config, contact, at)
-        rolled += closes is not None and allowed >= closes  # its turn came after its window
-        clock = allowed
-        first = first or allowed
-    return Estimate(pace, limit, first, clock, rolled, never)
+    rolled: int = 0  # contacts whose turn came after their window closed
+    never: int = 0
+
+    def place(self, contact: Reachable, at: datetime, count: int) -> None:
+        """Place `count` contacts alike, due at `at`: as the walk of one contact at a time
+        would, but a whole run at once while they stay in one calling period."""
+        closes = self.policy.window_close(self.config, contact, at)
+        while count:
+            slot = at if self.clock is None else max(at, self.clock + self.gap)
+            allowed = self.policy.allowed_from(self.config, contact, slot)
+            if allowed is None:  # nor for the rest: their slots are no earlier
+                self.never += count
+                return
+            run = min(count, self._fit(contact, allowed, count))
+            self.rolled += _late(allowed, run, self.gap, closes)
+            self.clock = allowed + (run - 1) * self.gap
+            self.first = self.first or allowed
+            count -= run
+
+    def _fit(self, contact: Reachable, allowed: datetime, count: int) -> int:
+        """How many contacts from `allowed` on, a gap apart, stay in its calling period."""
+        end = self.policy.window_close(self.config, contact, allowed)
+        if end is None:  # always allowed (else, to be safe, one at a time)
+            return count if self.policy.spans(self.config, contact, allowed) is None else 1
+        return count if not self.gap else (end - allowed - _TICK) // self.gap + 1
+
+
+def _late(allowed: datetime, run: int, gap: timedelta, closes: datetime | None) -> int:
+    """How many of `run` contacts dialled from `allowed` on, a gap apart, have their turn at or
+    after `closes` (their window closed: they roll over)."""
+    if closes is None:
+        return 0
+    if closes <= allowed:
+        return run
+    if not gap:
+        return 0
+    return max(0, run - ((closes - allowed - _TICK) // gap + 1))
 
 
 def describe(est: Estimate, *, deadline: bool = False) -> str:

@@ -3,7 +3,8 @@ create and retry, the scheduler's firing, the test call) calls these functions.
 
     identify   which campaign a list is (its own, found by its path, or the one named)
     load       refuse the do-not-call numbers, stream the list in (one pass), apply options;
-               the campaign dials from its first batch stored while the rest is read
+               the campaign dials from its first batch stored while the rest is read; the
+               preflight screens it as it goes (`Screen`), a door watches it (`Reading`)
     start      let it dial; pause, resume, cancel steer it afterwards
 
 Dialling while loading: the campaign starts once its first batch is stored. Until the load ends
@@ -20,10 +21,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from campaigns import resuming
 from campaigns.contacts import LoadOptions
@@ -84,12 +85,42 @@ def open_rejects(path: Path) -> TextIO:
     return open_private(path, "w", encoding="utf-8", newline="")
 
 
+class Screen(Protocol):
+    """What checks a list as it loads (the preflight's `Checking`): each valid row, which it
+    may refuse, then each batch to dial once it is stored."""
+
+    def refuse(self, contact: Contact) -> Reject | None:
+        """Why this contact is not to be dialled; None when it is."""
+
+    def stored(self, batch: Sequence[Contact]) -> None:
+        """This batch is stored (counted, never kept)."""
+
+
+class _Unscreened:
+    """Every valid row is dialled; nothing is counted."""
+
+    def refuse(self, contact: Contact) -> Reject | None:
+        return None
+
+    def stored(self, batch: Sequence[Contact]) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A load as it goes, for a door to show between batches."""
+
+    rows: int  # rows read so far: contacts and rejects
+    dialling: bool  # its campaign dials already
+
+
 def load(
     store: Store,
     plan: RunPlan,
     rejects: list[Reject],
     *,
-    refuse: Callable[[Contact], Reject | None] = lambda contact: None,
+    screen: Screen | None = None,
+    watch: Callable[[Reading], None] | None = None,
     keep_results: bool = True,
     start: bool = True,
 ) -> Submission:
@@ -97,16 +128,19 @@ def load(
     (created, or resumed with the options given); the rejects file is written at the end.
 
     `keep_results`: store where the results file goes (a worker writes it when the campaign
-    ends); `refuse` rejects more rows as they stream by. `start`: the campaign dials from its
-    first batch stored, while the rest is read (else `start` does that afterwards).
+    ends); `screen` refuses more rows as they stream by and counts each batch stored; `watch`
+    is told how far the load is after each batch. `start`: the campaign dials from its first
+    batch stored, while the rest is read (else `start` does that afterwards).
     """
     config = identify(store, plan).config
     if keep_results:
         config = config.model_copy(update={"results_path": str(plan.results.resolve())})
     plan.contact_file.refuse_also(listed_numbers(store, config))
     out = open_rejects(plan.rejects_path)
-    batches = stream(plan.contact_file, out, rejects, refuse=refuse, bom=config.results_bom)
-    return _submit(store, config, batches, plan.given, start=start)
+    screen = screen or _Unscreened()
+    batches = stream(plan.contact_file, out, rejects, refuse=screen.refuse, bom=config.results_bom)
+    under_way = _Loading(store, config.campaign_id, start, screen, watch, rejects)
+    return _submit(store, config, batches, plan.given, under_way)
 
 
 def submit(
@@ -126,7 +160,7 @@ def submit(
     `start`: it dials from its first batch stored (else `start` does that afterwards).
     """
     config = resuming.identify(store, config, named=named)
-    return _submit(store, config, batches, given, start=start)
+    return _submit(store, config, batches, given, _Loading(store, config.campaign_id, start))
 
 
 def _submit(
@@ -134,8 +168,7 @@ def _submit(
     config: CampaignConfig,
     batches: Iterable[Sequence[Contact]],
     given: frozenset[str],
-    *,
-    start: bool,
+    under_way: _Loading,
 ) -> Submission:
     cid = config.campaign_id
     created = store.create_campaign(config)
@@ -144,7 +177,6 @@ def _submit(
         config, changes = _apply_options(store, config, given)
     if config.source:
         store.remember_list(config.source, cid)
-    under_way = _Loading(store, cid, start=start)
     loaded = _load_contacts(store, config, batches, under_way, created=created)
     under_way.reopen(loaded)  # not started: a finished campaign given new numbers
     return Submission(config, not created, loaded, changes, under_way.reopened)
@@ -152,11 +184,15 @@ def _submit(
 
 @dataclass
 class _Loading:
-    """A load under way: whether its campaign dials yet, and whether it was reopened."""
+    """A load under way: whether its campaign dials yet, and whether it was reopened; what
+    screens its batches and who watches it."""
 
     store: Store
     cid: str
     start: bool
+    screen: Screen = field(default_factory=_Unscreened)
+    watch: Callable[[Reading], None] | None = None
+    rejects: Sequence[Reject] = ()  # the load's rejects so far
     started: bool = False
     reopened: bool = False
 
@@ -168,10 +204,23 @@ class _Loading:
         return [batch[:FIRST_PART], batch[FIRST_PART:]]
 
     def stored(self, loaded: Loaded) -> None:
-        """A batch is stored: the campaign dials from the first batch with contacts in it."""
+        """A part is stored (`loaded`: so far): the campaign dials from the first part with
+        contacts in it, and the watcher is told how far the load is."""
         if self.start and not self.started and seen(loaded) and self.reopen(loaded):
             start(self.store, self.cid)
             self.started = True
+        self.tell(loaded)
+
+    def counted(self, batch: Sequence[Contact], loaded: Loaded) -> None:
+        """A batch is stored: screened (counted now, so that the first call never waits for
+        it), and the watcher told again (counting a batch takes a while)."""
+        self.screen.stored(batch)
+        self.tell(loaded)
+
+    def tell(self, loaded: Loaded) -> None:
+        """Tell the watcher how far the load is."""
+        if self.watch is not None:
+            self.watch(Reading(seen(loaded) + len(self.rejects), self.started))
 
     def reopen(self, loaded: Loaded) -> bool:
         """A finished campaign given new numbers is paused, to be started (False: it stays
@@ -220,6 +269,7 @@ def _load_contacts(
                 for part in under_way.parts(batch):
                     loaded += store.add_contacts(cid, part, config.columns, schedule, load=load)
                     under_way.stored(loaded)
+                under_way.counted(batch, loaded)
             # A campaign this load created holds only this load's rows: none to settle, and
             # reading every pending contact back cost 27 s at a million rows. A list with no
             # usable contact at all (a wrong file, an emptied export) settles nothing either:

@@ -8,6 +8,9 @@
              check`, a dry run, the new-campaign page's review). A row's own agent id or
              from-number is looked up the first time it is seen; rows naming one the account
              lacks are rejected (`unknown_agent`, `unregistered_from_number`).
+    stored   fed each batch to dial once it is stored: counted by country, by time zone for
+             the estimate, and against the account's do-not-call list and gap. Only counts are
+             kept, never a contact.
     finish   what needs the list: today's quota, the rows' lookups, the contacts' countries,
              the account's limits, do-not-call list and gap; then the estimate. Warnings only.
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +29,7 @@ from typing import Any
 
 from campaigns import checks, paths
 from campaigns.checks import Check, Level, UnknownRows
-from campaigns.estimate import Estimate, estimate
+from campaigns.estimate import Estimate, Zones, estimate
 from campaigns.model import Contact, Reject, RejectReason
 from campaigns.planning import RunPlan
 from dialer.account import AccountLimits
@@ -67,9 +70,15 @@ class Preflight:
 
 @dataclass
 class _Seen:
-    """What the pass gave: each valid contact's phone, time zone and whether it is dialled."""
+    """What the pass gave so far, as counts: nothing is kept per contact, so a list of a
+    million rows costs what a list of ten does (the rows' own agents and from-numbers, and the
+    groups of `Zones`, are few)."""
 
-    contacts: list[tuple[str, str, bool]] = field(default_factory=list)
+    contacts: int = 0  # valid contacts, refused ones included
+    regions: Counter[str | None] = field(default_factory=Counter)
+    account: checks.AccountCounts = field(default_factory=checks.AccountCounts)
+    refused: list[str] = field(default_factory=list)  # refused numbers not yet counted by account
+    zones: Zones | None = None  # the contacts to dial, for the estimate
     agents: dict[str, bool] = field(default_factory=dict)  # a row's own agent -> known
     numbers: dict[str, bool] = field(default_factory=dict)  # a row's own from-number -> known
     registered: set[str] | None = None
@@ -78,7 +87,9 @@ class _Seen:
 
 @dataclass
 class Checking:
-    """A preflight under way: `begin`'s checks done, the list's pass feeding `refuse`."""
+    """A preflight under way: `begin`'s checks done, the list's pass feeding `refuse` each
+    valid contact and `stored` each batch to dial (once it is stored: the counting, a time
+    zone look-up per contact, never delays the first call)."""
 
     config: CampaignConfig
     checks: list[Check]
@@ -97,10 +108,42 @@ class Checking:
 
     def refuse(self, contact: Contact) -> Reject | None:
         """Why this valid contact cannot be dialled with its own agent or from-number (None
-        when it can); counted for the checks that need the list either way."""
+        when it can: `stored` counts it with its batch); a refused one is counted here."""
         refused = self._unknown(contact).reject(contact)
-        self.seen.contacts.append((contact.phone_e164, contact.timezone or "", refused is None))
+        if refused is not None:
+            self._count([contact.phone_e164])
+            self.seen.refused.append(contact.phone_e164)
         return refused
+
+    def stored(self, batch: Sequence[Contact]) -> None:
+        """Count a batch of contacts to dial (stored, or read by `read`), for the checks that
+        need the list and the estimate."""
+        phones = [contact.phone_e164 for contact in batch]
+        self._count(phones)
+        self._check_account(self.seen.refused + phones)
+        self.seen.refused = []
+        zones = self._zones()
+        for contact in batch:
+            zones.add(contact.phone_e164, contact.timezone or "")
+
+    def _count(self, phones: Sequence[str]) -> None:
+        self.seen.contacts += len(phones)
+        self.seen.regions.update(map(checks.region_of_e164, phones))
+
+    def _check_account(self, phones: Sequence[str]) -> None:
+        store = self._store()
+        if store is not None:
+            self.seen.account.add(store, self.config, phones)
+
+    def _store(self) -> Store | None:
+        """The store the account's rules are checked in (None: not checked here)."""
+        store = self.infra.store if self.infra else None
+        return store if self.local and not self.failed else None
+
+    def _zones(self) -> Zones:
+        if self.seen.zones is None:
+            self.seen.zones = Zones(self.config)
+        return self.seen.zones
 
     def _unknown(self, contact: Contact) -> UnknownRows:
         agent, number = contact.agent_id or "", contact.from_number or ""
@@ -125,29 +168,30 @@ class Checking:
 
     def finish(self, rejects: Iterable[Reject]) -> Preflight:
         """The checks that need the list, and the estimate, once its pass is over."""
+        rejects = list(rejects)
         reasons = Counter(r.reason.value for r in rejects)
-        phones = [phone for phone, _, _ in self.seen.contacts]
         listed = [r.phone for r in rejects if r.reason is RejectReason.DNC and r.phone]
+        self._check_account(self.seen.refused + listed)
+        self.seen.refused = []
+        contacts = self.seen.contacts
         found = list(self.checks)
         if self.usage is not None:
             found.insert(_after(found, "from-number"), checks.check_quota(
-                self.usage, self.config, len(phones)))  # fmt: skip
+                self.usage, self.config, contacts))  # fmt: skip
         found += checks.check_rows(self.unknown())
-        if phones and self.client is not None and not self.failed:  # None: nothing checked
-            found.append(checks.check_countries(self.config.from_number, phones))
+        if contacts and self.client is not None and not self.failed:  # None: nothing checked
+            found.append(checks.check_countries(self.config.from_number, self.seen.regions))
         if self.local and not self.failed:
-            found += self._account(phones + listed)
-        dialable = [{"phone": p, "timezone": tz} for p, tz, ok in self.seen.contacts if ok]
-        est = estimate(self.config, dialable, self.now)
-        return Preflight(found, est, self.unknown(), len(phones), reasons)
+            found += self._account()
+        est = estimate(self.config, self._zones(), self.now)
+        return Preflight(found, est, self.unknown(), contacts, reasons)
 
-    def _account(self, phones: list[str]) -> list[Check]:
-        store = self.infra.store if self.infra else None
+    def _account(self) -> list[Check]:
+        store = self._store()
         if store is None:
             return [Check("account", Level.OK, "limits, do-not-call list and gap: checked at run")]
-        return checks.check_account_rules(
-            store, self.config, phones, self.defaults or AccountLimits()
-        )
+        defaults = self.defaults or AccountLimits()
+        return checks.account_checks(store, self.config, self.seen.account, defaults)
 
 
 def _after(found: list[Check], name: str) -> int:
@@ -205,7 +249,14 @@ def read(checking: Checking, plan: RunPlan) -> Preflight:
     with plan.contact_file:
         for good, bad in plan.contact_file.batches():
             rejects += bad
-            rejects += [r for r in map(checking.refuse, good) if r is not None]
+            kept = []
+            for contact in good:
+                refused = checking.refuse(contact)
+                if refused is None:
+                    kept.append(contact)
+                else:
+                    rejects.append(refused)
+            checking.stored(kept)
     return checking.finish(rejects)
 
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from campaigns.checks import Level, check_countries, region_of_e164
+from campaigns.checks import Level, check_countries, region_of_e164, regions_of
 from dialer.phone import region_of
 
 
@@ -39,6 +39,7 @@ def test_a_north_american_number_is_placed_by_its_area_code(
 
 
 def test_the_count_names_the_contacts_abroad() -> None:
-    check = check_countries("+14155550100", ["+14155550111", "+442079460000", "+16135550123"])
+    phones = ["+14155550111", "+442079460000", "+16135550123"]
+    check = check_countries("+14155550100", regions_of(phones))
     assert check.level is Level.WARN
     assert check.detail.startswith("2 contacts outside US (GB 1, CA 1)")

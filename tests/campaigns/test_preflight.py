@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from campaigns.estimate import estimate
+from campaigns.estimate import estimate, zones_of
 from dialer.campaign import CampaignConfig
 from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
 from dialer.simulator.server import RunningSimulator
@@ -98,9 +98,8 @@ def _config(**kw: object) -> CampaignConfig:
 def test_estimate_at_the_pace_within_the_window() -> None:
     now = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 in New York
     contacts = [{"phone": f"+1212555{1000 + i}", "timezone": ""} for i in range(3600)]
-    est = estimate(
-        _config(rate_per_s=1.0, max_concurrent=1000, window="08:00-21:00"), contacts, now
-    )
+    config = _config(rate_per_s=1.0, max_concurrent=1000, window="08:00-21:00")
+    est = estimate(config, zones_of(config, contacts), now)
     assert est.limited_by == "pace"
     assert est.last_dial is not None and abs((est.last_dial - now).total_seconds() - 3599) < 2
     assert est.rolled_over == 0
@@ -109,7 +108,8 @@ def test_estimate_at_the_pace_within_the_window() -> None:
 def test_estimate_rolls_contacts_over_to_the_next_day() -> None:
     now = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 20:00 in New York: one hour left
     contacts = [{"phone": f"+1212555{1000 + i}", "timezone": ""} for i in range(7200)]
-    est = estimate(_config(rate_per_s=1.0, max_concurrent=1000), contacts, now)
+    config = _config(rate_per_s=1.0, max_concurrent=1000)
+    est = estimate(config, zones_of(config, contacts), now)
     assert 3500 <= est.rolled_over <= 3700
     assert est.last_dial == datetime(2026, 12, 1, 13, 59, 59, tzinfo=UTC)  # 08:59 next morning
 

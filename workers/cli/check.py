@@ -32,10 +32,10 @@ def run_preflight(settings: Settings, chosen: RunPlan) -> Preflight:
     return preflight.run(settings, chosen, infra=stack.preflight_infra(settings, worker_ping))
 
 
-def show(result: Preflight, config: CampaignConfig) -> None:
+def show(result: Preflight, config: CampaignConfig, *, title: str = "Preflight") -> None:
     """The checks as a table (one plain line each without a terminal), then the estimate."""
-    if console.is_terminal:
-        table = Table("check", "result", "detail", title="Preflight")
+    if console.is_terminal and result.checks:
+        table = Table("check", "result", "detail", title=title)
         for check in result.checks:
             style = _STYLE[check.level]
             table.add_row(check.name, f"[{style}]{check.level.value}[/]", check.detail)

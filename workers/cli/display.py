@@ -1,7 +1,9 @@
-"""What `dialer run`, `demo` and `status` show: the live progress and the summary table."""
+"""What `dialer run`, `demo` and `status` show: what a load gave and did, the live progress
+(from the list's first batch stored, while the rest loads) and the summary table."""
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -10,12 +12,15 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from campaigns import watch
+from campaigns.lifecycle import Reading, Submission, seen, unfinished
 from campaigns.model import Reject
-from campaigns.progress import PACE_SAMPLE_S, Progress
-from dialer.campaign import CampaignConfig
+from campaigns.planning import RunPlan
+from campaigns.progress import PACE_SAMPLE_S, Progress, progress
+from dialer.campaign import CampaignConfig, CampaignState
 from dialer.store import FINAL_STATES, LIVE_STATES, ContactState, Store
 from workers.cli.plain import print_table
 
@@ -48,17 +53,109 @@ def loaded(
         console.print(f"  rejected: {listed}; details in {out}")
 
 
-def progress_table(now: Progress, config: CampaignConfig) -> Table:
-    """The live view: dialled, in progress, done by status, waiting, the recent pace and ETA."""
-    table = Table(title=f"Campaign {config.campaign_id} ({now.shown_state})", show_header=False)
-    for label, value in figures(now, config):
+def after_load(
+    console: Console,
+    store: Store,
+    plan: RunPlan,
+    submitted: Submission,
+    rejects: list[Reject],
+    *,
+    orphans: bool,
+) -> bool:
+    """What the load gave and did, said once it ends (above the live view); False when there
+    is nobody to dial (`orphans`: name the state folder's other unfinished campaigns)."""
+    cid = submitted.config.campaign_id
+    loaded(
+        console,
+        plan.source,
+        seen(submitted.loaded),  # the file's, not every contact the campaign had
+        rejects,
+        plan.rejects_path,
+        plan.contact_file.warnings,
+        dialled=submitted.loaded.kept,
+    )
+    if store.total(cid) == 0:
+        console.print("[bold red]No valid contact to dial[/]; nothing was dialled.")
+        return False
+    _announce(console, store.campaign_state(cid), submitted, store.total(cid))
+    if orphans:
+        _name_orphans(console, store, cid)
+    return True
+
+
+def _announce(
+    console: Console, state: CampaignState | None, submitted: Submission, total: int
+) -> None:
+    """Say what running the list again did to its campaign."""
+    cid, loaded = submitted.config.campaign_id, submitted.loaded
+    if not submitted.resumed:
+        return
+    console.print(
+        f"Resuming campaign [bold]{cid}[/]: added {loaded.added}, kept {loaded.kept} (already "
+        f"dialled or final), updated {loaded.updated}, removed {loaded.removed} (no longer in "
+        "the list); nobody already dialled is dialled again."
+    )
+    for change in submitted.changes:
+        console.print(f"  {change}")
+    if state is CampaignState.DONE:
+        console.print(
+            f"Campaign [bold]{cid}[/] is finished ({total} contacts); writing its results. To "
+            "dial this list again on purpose, give a new --campaign name."
+        )
+
+
+def _name_orphans(console: Console, store: Store, cid: str) -> None:
+    """Other unfinished campaigns of this state folder: this run does not dial them."""
+    for other in unfinished(store, but=cid):
+        again = shlex.join(
+            ["dialer", "run", other.config.source or "FILE", "--campaign", other.config.campaign_id]
+        )
+        console.print(
+            f"[bold yellow]Not dialled by this run:[/] campaign {other.config.campaign_id} "
+            f"({escape(other.config.source or 'list unknown')}, {other.state.value}), "
+            f"{other.live} contacts left.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"  To resume: {again}   (with its options)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f"  To cancel: dialer cancel {other.config.campaign_id}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def progress_table(now: Progress, config: CampaignConfig, reading: int | None = None) -> Table:
+    """The live view: dialled, in progress, done by status, waiting, the recent pace and ETA
+    (and, while the list still loads, the `reading` rows read so far)."""
+    table = Table(
+        title=f"Campaign {config.campaign_id} ({_state(now, reading)})", show_header=False
+    )
+    for label, value in figures(now, config, reading):
         table.add_row(label, value)
     return table
 
 
-def figures(now: Progress, config: CampaignConfig) -> list[tuple[str, str]]:
-    """The live view's lines as (label, value)."""
-    rows = [
+def _loading(reading: int) -> str:
+    return f"loading the list: {reading} rows read so far"
+
+
+def _state(now: Progress, reading: int | None) -> str:
+    """The state shown: never `done` while the list still loads (more rows may come)."""
+    return now.shown_state if reading is None else now.state.value
+
+
+def figures(
+    now: Progress, config: CampaignConfig, reading: int | None = None
+) -> list[tuple[str, str]]:
+    """The live view's lines as (label, value); `reading`: rows read while the list loads."""
+    rows = [("list", _loading(reading))] if reading is not None else []
+    rows += [
         ("contacts", str(now.total)),
         ("dialled", str(now.dialled)),
         ("in progress", str(_in_progress(now))),
@@ -99,15 +196,17 @@ def eta(now: Progress, config: CampaignConfig) -> str:
     return "done" if now.live == 0 else "no estimate yet"
 
 
-def line(now: Progress, config: CampaignConfig) -> str:
-    """The progress as one plain line, for logs (no terminal)."""
+def line(now: Progress, config: CampaignConfig, reading: int | None = None) -> str:
+    """The progress as one plain line, for logs (no terminal); `reading`: rows read while the
+    list loads."""
     finals = ", ".join(
         f"{s.value} {now.counts[s.value]}"
         for s in sorted(FINAL_STATES, key=_ORDER.index)
         if now.counts.get(s.value)
     )
     parts = [
-        f"{datetime.now(UTC):%H:%M:%S} {config.campaign_id} {now.shown_state}:",
+        f"{datetime.now(UTC):%H:%M:%S} {config.campaign_id} {_state(now, reading)}:",
+        *([f"{_loading(reading)},"] if reading is not None else []),
         f"dialled {now.dialled}/{now.total}, in progress {_in_progress(now)},",
         f"done {now.done}/{now.total}" + (f" ({finals})" if finals else "") + ",",
     ]
@@ -141,6 +240,78 @@ class Trouble:
         self.results = why
 
 
+class LiveView:
+    """One campaign followed live: a table at a terminal (rich's `Live`: what is printed
+    meanwhile goes above it), else a plain line every `every_s` seconds when something changed
+    (and always the last one). Open while the list still loads: `loading` is told of each
+    batch, and the view starts once the campaign dials; `follow` then goes on to the end."""
+
+    def __init__(
+        self,
+        console: Console,
+        store: Store,
+        config: CampaignConfig,
+        every_s: float,
+        trouble: Trouble | None = None,
+    ) -> None:
+        self.console, self.store, self.config, self.every_s = console, store, config, every_s
+        self.trouble = trouble or Trouble(console)
+        self.reading: int | None = None  # rows read while the list loads; None once loaded
+        self._live: Live | None = None
+        self._read_at = -watch.FOLLOW_EVERY_S  # when the progress was last read while loading
+        self._shown: tuple[object, ...] = ()
+        self._printed_at = time.monotonic() - every_s
+
+    def __enter__(self) -> LiveView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def loading(self, reading: Reading) -> None:
+        """Between two batches of the load: once the campaign dials, the view shows it and how
+        many rows were read (the store is read at most every `watch.FOLLOW_EVERY_S`)."""
+        if not reading.dialling:
+            return
+        self.reading = reading.rows
+        if time.monotonic() - self._read_at >= watch.FOLLOW_EVERY_S:
+            self._read_at = time.monotonic()
+            self.show(progress(self.store, self.config.campaign_id))
+
+    def follow(self, results: Path) -> Progress:
+        """Follow the campaign until it ends (its list loaded), its results file written."""
+        self.reading = None
+        cid = self.config.campaign_id
+        return watch.follow(self.store, cid, results, self.show, on_trouble=self.trouble)
+
+    def show(self, now: Progress) -> None:
+        """Show this progress: the table, or a plain line when it is due."""
+        if not self.console.is_terminal:
+            self._line(now)
+            return
+        if self._live is None:
+            self._live = Live(console=self.console, refresh_per_second=4, transient=False)
+            self._live.start()
+        self._live.update(progress_table(now, self.config, self.reading))
+
+    def _line(self, now: Progress) -> None:
+        key: tuple[object, ...] = (now.shown_state, now.dialled, tuple(sorted(now.counts.items())))
+        key += (bool(now.trouble), self.reading)
+        since = time.monotonic() - self._printed_at
+        changed = key != self._shown and (since >= self.every_s or watch.finished(now))
+        if changed or since >= max(self.every_s, QUIET_LINE_S):  # a line a minute when still
+            text = line(now, self.config, self.reading)
+            self.console.print(text, highlight=False, markup=False)
+            self._shown, self._printed_at = key, time.monotonic()
+
+    def close(self) -> None:
+        """Leave the table as it was last shown."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+            self.console.print()
+
+
 def follow_live(
     console: Console,
     store: Store,
@@ -149,42 +320,9 @@ def follow_live(
     every_s: float,
     trouble: Trouble | None = None,
 ) -> Progress:
-    """Follow the campaign until it ends: a live table at a terminal, else a plain line every
-    `every_s` seconds when something changed (and always the last one)."""
-    said = trouble or Trouble(console)
-    if not console.is_terminal:
-        return _follow_plain(console, store, config, results, every_s, said)
-    with Live(console=console, refresh_per_second=4, transient=False) as live:
-
-        def show(now: Progress) -> None:
-            live.update(progress_table(now, config))
-
-        final = watch.follow(store, config.campaign_id, results, show, on_trouble=said)
-    console.print()
-    return final
-
-
-def _follow_plain(
-    console: Console,
-    store: Store,
-    config: CampaignConfig,
-    results: Path,
-    every_s: float,
-    trouble: Trouble,
-) -> Progress:
-    shown: tuple[object, ...] = ()
-    printed_at = time.monotonic() - every_s
-
-    def show(now: Progress) -> None:
-        nonlocal shown, printed_at
-        key = (now.shown_state, now.dialled, tuple(sorted(now.counts.items())), bool(now.trouble))
-        since = time.monotonic() - printed_at
-        changed = key != shown and (since >= every_s or watch.finished(now))
-        if changed or since >= max(every_s, QUIET_LINE_S):  # a line a minute while nothing moves
-            console.print(line(now, config), highlight=False, markup=False)
-            shown, printed_at = key, time.monotonic()
-
-    return watch.follow(store, config.campaign_id, results, show, on_trouble=trouble)
+    """Follow the campaign until it ends (`LiveView`)."""
+    with LiveView(console, store, config, every_s, trouble) as view:
+        return view.follow(results)
 
 
 def summary(console: Console, final: Progress, results: Path) -> None:

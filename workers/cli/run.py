@@ -6,14 +6,13 @@ import contextlib
 import logging
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import redis
 import typer
-from rich.markup import escape
 
 from campaigns import lifecycle
 from campaigns import preflight as checking
@@ -103,37 +102,27 @@ def _dial(
         if warning := stack.require_durable(store, settings):
             console.print(f"[bold yellow]Warning:[/] {warning}", markup=True, highlight=False)
         console.print(f"Campaign [bold]{_campaign(store, plan)}[/]", highlight=False)
-        loaded = _load(settings, plan, store, preflight=preflight, detach=detach)
-        if loaded is None:
-            return EXIT_ABORTED
-        submitted, rejects = loaded
-        config = submitted.config
-        cid = config.campaign_id
-        display.loaded(
-            console,
-            plan.source,
-            lifecycle.seen(submitted.loaded),  # the file's, not every contact the campaign had
-            rejects,
-            plan.rejects_path,
-            plan.contact_file.warnings,
-            dialled=submitted.loaded.kept,
-        )
-        if store.total(cid) == 0:
-            console.print("[bold red]No valid contact to dial[/]; nothing was dialled.")
-            return EXIT_ABORTED
-        _announce(store.campaign_state(cid), submitted, store.total(cid))
-        if alone and not detach:
-            _name_orphans(store, cid)
-        lifecycle.start(store, cid)
-        if detach:
-            console.print(
-                f"Submitted; `dialer status {cid}` follows it. Its results are "
-                f"written to {plan.results} when it ends (`dialer export` any time)."
-            )
-            return 0
         trouble = display.Trouble(console)
-        every_s = settings.progress_every_s
-        final = display.follow_live(console, store, config, plan.results, every_s, trouble)
+        view = display.LiveView(console, store, plan.config, settings.progress_every_s, trouble)
+        with view:  # shown from the first batch stored, while the rest of the list loads
+            watch = None if detach else view.loading
+            loaded = _load(settings, plan, store, preflight=preflight, detach=detach, watch=watch)
+            if loaded is None:
+                return EXIT_ABORTED
+            submitted, rejects = loaded
+            config = view.config = submitted.config
+            cid = config.campaign_id
+            orphans = alone and not detach
+            if not display.after_load(console, store, plan, submitted, rejects, orphans=orphans):
+                return EXIT_ABORTED
+            lifecycle.start(store, cid)
+            if detach:
+                console.print(
+                    f"Submitted; `dialer status {cid}` follows it. Its results are "
+                    f"written to {plan.results} when it ends (`dialer export` any time)."
+                )
+                return 0
+            final = view.follow(plan.results)
     if interrupted.exit_code:
         return interrupted.exit_code
     code = _report(final, config, plan.results)
@@ -196,32 +185,6 @@ def _how_to_go_on(settings: Settings, cid: str, rerun: str) -> None:
     console.print(f"  To cancel: dialer cancel {cid}", highlight=False, soft_wrap=True)
 
 
-def _name_orphans(store: Store, cid: str) -> None:
-    """Other unfinished campaigns of this state folder: this run does not dial them."""
-    for other in lifecycle.unfinished(store, but=cid):
-        again = shlex.join(
-            ["dialer", "run", other.config.source or "FILE", "--campaign", other.config.campaign_id]
-        )
-        console.print(
-            f"[bold yellow]Not dialled by this run:[/] campaign {other.config.campaign_id} "
-            f"({escape(other.config.source or 'list unknown')}, {other.state.value}), "
-            f"{other.live} contacts left.",
-            highlight=False,
-            soft_wrap=True,
-        )
-        console.print(
-            f"  To resume: {again}   (with its options)",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-        console.print(
-            f"  To cancel: dialer cancel {other.config.campaign_id}",
-            highlight=False,
-            soft_wrap=True,
-        )
-
-
 def _campaign(store: Store, plan: RunPlan) -> str:
     """The id of the plan's campaign: its list's own (found by its path), or the one named
     (found once per run)."""
@@ -229,26 +192,37 @@ def _campaign(store: Store, plan: RunPlan) -> str:
 
 
 def _load(
-    settings: Settings, plan: RunPlan, store: Store, *, preflight: bool, detach: bool
+    settings: Settings,
+    plan: RunPlan,
+    store: Store,
+    *,
+    preflight: bool,
+    detach: bool,
+    watch: Callable[[lifecycle.Reading], None] | None = None,
 ) -> tuple[lifecycle.Submission, list[Reject]] | None:
     """Load the list, its preflight checked in the same pass; None when the checks that need
-    no list failed (nothing is read, nobody is dialled) or the outputs cannot be written."""
+    no list failed (nothing is read, nobody is dialled) or the outputs cannot be written.
+    Those checks are shown before the load, the list's when it ends; `watch` is told of each
+    batch stored."""
     rejects: list[Reject] = []
     if not preflight:
         if _failed(checking.outputs_only(plan)):
             return None
-        return lifecycle.load(store, plan, rejects, keep_results=detach), rejects
+        submitted = lifecycle.load(store, plan, rejects, watch=watch, keep_results=detach)
+        return submitted, rejects
     with checking.begin(
         settings, plan, infra=stack.run_infra(settings, store, worker_ping)
     ) as under_way:
+        show(Preflight(under_way.checks, None), plan.config)
         if under_way.failed:
-            show(Preflight(under_way.checks, None), plan.config)
             console.print("[bold red]Preflight failed[/]: nothing was dialled.")
             return None
         submitted = lifecycle.load(
-            store, plan, rejects, refuse=under_way.refuse, keep_results=detach
+            store, plan, rejects, screen=under_way, watch=watch, keep_results=detach
         )
-        show(under_way.finish(rejects), plan.config)
+        found = under_way.finish(rejects)
+    listed = [check for check in found.checks if check not in under_way.checks]
+    show(Preflight(listed, found.estimate), plan.config, title="Preflight: the list")
     return submitted, rejects
 
 
@@ -270,25 +244,6 @@ def _failed(result: Preflight) -> bool:
     for check in failed:
         console.print(f"[bold red]{check.name}[/]: {check.detail}")
     return bool(failed)
-
-
-def _announce(state: CampaignState | None, submitted: lifecycle.Submission, total: int) -> None:
-    """Say what running the list again did to its campaign."""
-    cid, loaded = submitted.config.campaign_id, submitted.loaded
-    if not submitted.resumed:
-        return
-    console.print(
-        f"Resuming campaign [bold]{cid}[/]: added {loaded.added}, kept {loaded.kept} (already "
-        f"dialled or final), updated {loaded.updated}, removed {loaded.removed} (no longer in "
-        "the list); nobody already dialled is dialled again."
-    )
-    for change in submitted.changes:
-        console.print(f"  {change}")
-    if state is CampaignState.DONE:
-        console.print(
-            f"Campaign [bold]{cid}[/] is finished ({total} contacts); writing its results. To "
-            "dial this list again on purpose, give a new --campaign name."
-        )
 
 
 def _report(final: Progress, config: CampaignConfig, results: Path) -> int:

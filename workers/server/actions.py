@@ -4,13 +4,12 @@ list, steer, retry, delete. The routes only turn requests into calls of these.""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from campaigns import lifecycle, preflight, watch
-from campaigns.model import Contact, Reject
+from campaigns.model import Reject
 from campaigns.planning import RunPlan, plan_run
 from campaigns.reselect import RETRYABLE, retry_id
 from dialer.campaign import CampaignState
@@ -92,7 +91,7 @@ def _checked_submit(server: Server, chosen: RunPlan) -> Submitted:
             chosen.contact_file.close()
             raise failure
         rejects: list[Reject] = []
-        submitted = _submit(server, chosen, rejects, refuse=under_way.refuse)
+        submitted = _submit(server, chosen, rejects, screen=under_way)
         found = under_way.finish(rejects)
     cid = submitted.config.campaign_id
     return Submitted(cid, submitted.resumed, checks.views(found.checks), len(rejects))
@@ -103,12 +102,12 @@ def _submit(
     chosen: RunPlan,
     rejects: list[Reject] | None = None,
     *,
-    refuse: Callable[[Contact], Reject | None] = lambda contact: None,
+    screen: lifecycle.Screen | None = None,
 ) -> lifecycle.Submission:
     """Load the list into its campaign and start it (a resumed campaign: numbers new to it
     are added, nobody already dialled is dialled again)."""
     store = server.store
-    submitted = lifecycle.load(store, chosen, [] if rejects is None else rejects, refuse=refuse)
+    submitted = lifecycle.load(store, chosen, [] if rejects is None else rejects, screen=screen)
     cid = submitted.config.campaign_id
     if not lifecycle.seen(submitted.loaded):  # resumed: nobody settled, nothing started
         if not submitted.resumed:
