@@ -19,6 +19,7 @@ it, and when httpcore began writing its request to the socket.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import threading
@@ -144,17 +145,18 @@ def _ready(**_: Any) -> None:
         pool = d.client._http._transport._pool  # type: ignore[attr-defined]
         pool._max_keepalive_connections = int(os.environ["PACE_KEEPALIVE"])
     sent = redis.Redis.from_url(os.environ["DIALER_REDIS_URL"])
-    real_create = d.client.create_call
+    real_send = d.client.send_create
 
     def stamped(request: Any) -> Any:
         at = time.time()
         _local.wire = 0.0
         try:
-            return real_create(request)
+            return real_send(request)
         finally:
             stamps = f"{getattr(_local, 'guard', 0.0)!r} {at!r} {_local.wire!r}"
+            attempt = json.loads(request.content)["metadata"]["dialer_attempt_id"]
             with contextlib.suppress(redis.RedisError):
-                sent.hset("bench:sent", request.metadata["dialer_attempt_id"], stamps)
+                sent.hset("bench:sent", attempt, stamps)
 
-    d.client.create_call = stamped  # type: ignore[method-assign]
+    d.client.send_create = stamped  # type: ignore[method-assign]
     threading.Thread(target=_sampler, name="bench-probe", daemon=True).start()
