@@ -586,9 +586,16 @@ def post_to_arrival(client: redis.Redis, creates: list[dict[str, Any]]) -> dict[
     if not rows:
         return {}
     out: dict[str, float] = {"sent_stamped": len(rows)}
-    for i, name in enumerate(("guard", "sent", "wire", "received")):
+    for i, name in enumerate(("asked", "guard", "sent", "wire", "received"), start=0):
         out[f"{name}_max_1s"] = max_in_window([r[i] for r in rows if r[i] > 0])
-    segments = (("guard", 0, 1), ("post", 1, 2), ("wire", 2, 3), ("app", 3, 4), ("lag", 1, 4))
+    segments = (
+        ("reply", 0, 1),  # the guard's round trip: Redis, and the wait for the interpreter
+        ("guard", 1, 2),
+        ("post", 2, 3),
+        ("wire", 3, 4),
+        ("app", 4, 5),
+        ("lag", 2, 5),
+    )
     for name, a, b in segments:
         lags = sorted(1000 * (r[b] - r[a]) for r in rows if r[a] > 0 and r[b] > 0)
         if lags:
@@ -600,11 +607,11 @@ def post_to_arrival(client: redis.Redis, creates: list[dict[str, Any]]) -> dict[
 
 def where_they_bunch(m: dict[str, Any]) -> str:
     """Most creates in 1 s at each stamp, and each segment's lag p50/p99/max, ms."""
-    stamps = ("guard", "sent", "wire", "received")
+    stamps = ("asked", "guard", "sent", "wire", "received")
     most = " ".join(f"{name} {m[f'{name}_max_1s']}" for name in stamps if f"{name}_max_1s" in m)
     lags = " ".join(
         f"{name} {m[f'{name}_ms_p50']:.1f}/{m[f'{name}_ms_p99']:.1f}/{m[f'{name}_ms_max']:.1f}"
-        for name in ("guard", "post", "wire", "app", "lag")
+        for name in ("reply", "guard", "post", "wire", "app", "lag")
         if f"{name}_ms_p50" in m
     )
     return f"most in 1 s: {most} simulator {m['max_1s']}; ms p50/p99/max: {lags}"

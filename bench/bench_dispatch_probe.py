@@ -11,9 +11,10 @@ threads busy, and publishes the cumulative counters to the Redis hash `bench:pro
     busy:<k>      5 ms samples with k tasks in progress
 
 and, per create, on this machine's clock (as the simulator stamps arrivals), the hash
-`bench:sent`, attempt id -> "guard post wire": seconds since the epoch when the send guard let
+`bench:sent`, attempt id -> "asked guard post wire": seconds since the epoch when the send guard let
 it through (the claim's or `pass_send_guard`'s answer read), when its worker was about to POST
-it, and when httpcore began writing its request to the socket.
+it, and when httpcore began writing its request to the socket (after "asked": when the
+claim or `pass_send_guard` that let it through was sent).
 """
 
 from __future__ import annotations
@@ -79,15 +80,17 @@ def _stamp_guard(store: Any) -> None:
     real_claim, real_pass = store.claim, store.pass_send_guard
 
     def claim(*args: Any, **kw: Any) -> Any:
+        asked = time.time()
         answer = real_claim(*args, **kw)
         if answer.guard_passed:
-            _local.guard = time.time()
+            _local.asked, _local.guard = asked, time.time()
         return answer
 
     def pass_send_guard(*args: Any, **kw: Any) -> Any:
+        asked = time.time()
         wait = real_pass(*args, **kw)
         if wait <= 0:
-            _local.guard = time.time()
+            _local.asked, _local.guard = asked, time.time()
         return wait
 
     store.claim, store.pass_send_guard = claim, pass_send_guard
@@ -153,7 +156,8 @@ def _ready(**_: Any) -> None:
         try:
             return real_send(request)
         finally:
-            stamps = f"{getattr(_local, 'guard', 0.0)!r} {at!r} {_local.wire!r}"
+            guard = f"{getattr(_local, 'asked', 0.0)!r} {getattr(_local, 'guard', 0.0)!r}"
+            stamps = f"{guard} {at!r} {_local.wire!r}"
             attempt = json.loads(request.content)["metadata"]["dialer_attempt_id"]
             with contextlib.suppress(redis.RedisError):
                 sent.hset("bench:sent", attempt, stamps)
