@@ -75,6 +75,13 @@ def _sampler() -> None:
 _local = threading.local()
 
 
+def _attempt(request: Any) -> str:
+    """The attempt id a create carries (a built `httpx.Request`, or a `CallRequest`)."""
+    if isinstance(request, httpx.Request):
+        return str(json.loads(request.content)["metadata"]["dialer_attempt_id"])
+    return str(request.metadata["dialer_attempt_id"])
+
+
 def _stamp_guard(store: Any) -> None:
     """Note, per thread, when the send guard last let a create through."""
     real_claim, real_pass = store.claim, store.pass_send_guard
@@ -145,7 +152,9 @@ def _ready(**_: Any) -> None:
     _stamp_guard(d.store)
     _stamp_wire()
     sent = redis.Redis.from_url(os.environ["DIALER_REDIS_URL"])
-    real_send = d.client.send_create
+    # A tree older than `send_create` (./dev bench's base) sends through `create_call`.
+    name = "send_create" if hasattr(d.client, "send_create") else "create_call"
+    real_send = getattr(d.client, name)
 
     def stamped(request: Any) -> Any:
         at = time.time()
@@ -155,9 +164,8 @@ def _ready(**_: Any) -> None:
         finally:
             guard = f"{getattr(_local, 'asked', 0.0)!r} {getattr(_local, 'guard', 0.0)!r}"
             stamps = f"{guard} {at!r} {_local.wire!r}"
-            attempt = json.loads(request.content)["metadata"]["dialer_attempt_id"]
             with contextlib.suppress(redis.RedisError):
-                sent.hset("bench:sent", attempt, stamps)
+                sent.hset("bench:sent", _attempt(request), stamps)
 
-    d.client.send_create = stamped  # type: ignore[method-assign]
+    setattr(d.client, name, stamped)
     threading.Thread(target=_sampler, name="bench-probe", daemon=True).start()
