@@ -19,7 +19,7 @@ from dialer.calls import Dispatcher, place, place_many
 from dialer.campaign import CampaignConfig, CampaignState
 from dialer.client import OneInboxClient
 from dialer.following import follow_up
-from dialer.http import make_http_client
+from dialer.http import OneInboxHttp, make_http_client
 from dialer.pace import GUARD_WINDOW_S, Pace
 from dialer.policy import Timing
 from dialer.simulator.config import DEFAULT_AGENT_ID, DEFAULT_API_KEY, DEFAULT_FROM_NUMBER
@@ -443,7 +443,7 @@ def test_a_worker_takes_a_resumed_campaigns_new_settings_within_a_second(
 class _Recording(OneInboxClient):
     """The real client, noting when a create is built and when it is sent."""
 
-    def __init__(self, http: httpx.Client, events: list[str]) -> None:
+    def __init__(self, http: OneInboxHttp, events: list[str]) -> None:
         super().__init__(http)
         self.events = events
 
