@@ -20,6 +20,7 @@ claim or `pass_send_guard` that let it through was sent).
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import sys
@@ -104,7 +105,23 @@ def _stamp_guard(store: Any) -> None:
 
 
 def _stamp_wire() -> None:
-    """Note, per thread, when httpcore first writes a request's bytes to its socket."""
+    """Note, per thread, when a request's bytes are first written to its socket (by
+    `http.client`, the dialer's transport, or httpcore, a base tree's), and count connects."""
+    real_put = http.client.HTTPConnection.send
+    real_open = http.client.HTTPConnection.connect
+
+    def put(self: Any, data: Any) -> None:
+        if getattr(_local, "wire", None) == 0.0:
+            _local.wire = time.time()
+        real_put(self, data)
+
+    def open_(self: Any) -> None:
+        with _lock:
+            _state["connects"] = _state.get("connects", 0) + 1
+        real_open(self)
+
+    http.client.HTTPConnection.send = put  # type: ignore[method-assign]
+    http.client.HTTPConnection.connect = open_  # type: ignore[method-assign]
     from httpcore._backends import sync
 
     real_write = sync.SyncStream.write
