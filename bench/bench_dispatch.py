@@ -558,6 +558,7 @@ def probe_snapshot(client: redis.Redis) -> dict[str, int]:
 
 
 def pace_metrics(times: list[float], rate: float) -> dict[str, float]:
+    """Most in 1 s, mean, longest gap of create times."""
     times = sorted(times)
     span = times[-1] - times[0] if len(times) > 1 else float("nan")
     mean = (len(times) - 1) / span if len(times) > 1 else float("nan")
@@ -572,29 +573,58 @@ def pace_metrics(times: list[float], rate: float) -> dict[str, float]:
 
 
 def post_to_arrival(client: redis.Redis, creates: list[dict[str, Any]]) -> dict[str, float]:
-    """Where the creates bunch: most in 1 s by when their workers were about to POST them (the
-    probe app's `bench:sent`), and how long each took from there to the simulator, ms."""
-    sent = {str(k): float(v) for k, v in client.hgetall("bench:sent").items()}
+    """Where the creates bunch: most in 1 s at each stamp on a create's way (the probe app's
+    `bench:sent`: the guard's pass, right before the POST, the first write to the socket; the
+    simulator's: its app first seeing the request, and its create log), and how long each took
+    from the POST to the simulator's stamp, ms."""
+    sent = {str(k): str(v).split() for k, v in client.hgetall("bench:sent").items()}
     client.delete("bench:sent")
-    pairs = [(sent[c["metadata"]["dialer_attempt_id"]], c["t"]) for c in creates
-             if c["metadata"]["dialer_attempt_id"] in sent]  # fmt: skip
-    if not pairs:
+    rows = [
+        (*map(float, sent[key]), c.get("received", c["t"]), c["t"])
+        for c in creates
+        if (key := c["metadata"]["dialer_attempt_id"]) in sent
+    ]
+    if not rows:
         return {}
-    lags = sorted(1000 * (t - at) for at, t in pairs)
-    return {
-        "sent_stamped": len(pairs),  # creates whose worker stamped them (both workers: all)
-        "sent_max_1s": max_in_window([at for at, _ in pairs]),
-        "lag_ms_p50": lags[len(lags) // 2],
-        "lag_ms_p99": lags[min(len(lags) - 1, round(0.99 * len(lags)))],
-        "lag_ms_max": lags[-1],
-    }
+    out: dict[str, float] = {"sent_stamped": len(rows)}
+    for i, name in enumerate(("asked", "guard", "sent", "wire", "received"), start=0):
+        out[f"{name}_max_1s"] = max_in_window([r[i] for r in rows if r[i] > 0])
+    segments = (
+        ("reply", 0, 1),  # the guard's round trip: Redis, and the wait for the interpreter
+        ("guard", 1, 2),
+        ("post", 2, 3),
+        ("wire", 3, 4),
+        ("app", 4, 5),
+        ("lag", 2, 5),
+    )
+    for name, a, b in segments:
+        lags = sorted(1000 * (r[b] - r[a]) for r in rows if r[a] > 0 and r[b] > 0)
+        if lags:
+            out[f"{name}_ms_p50"] = lags[len(lags) // 2]
+            out[f"{name}_ms_p99"] = lags[min(len(lags) - 1, round(0.99 * len(lags)))]
+            out[f"{name}_ms_max"] = lags[-1]
+    return out
 
 
-def pace_case(rs: RedisProc, sim: SimProc, rate: float, n: int, slow: bool) -> dict[str, Any]:
+def where_they_bunch(m: dict[str, Any]) -> str:
+    """Most creates in 1 s at each stamp, and each segment's lag p50/p99/max, ms."""
+    stamps = ("asked", "guard", "sent", "wire", "received")
+    most = " ".join(f"{name} {m[f'{name}_max_1s']}" for name in stamps if f"{name}_max_1s" in m)
+    lags = " ".join(
+        f"{name} {m[f'{name}_ms_p50']:.1f}/{m[f'{name}_ms_p99']:.1f}/{m[f'{name}_ms_max']:.1f}"
+        for name in ("reply", "guard", "post", "wire", "app", "lag")
+        if f"{name}_ms_p50" in m
+    )
+    return f"most in 1 s: {most} simulator {m['max_1s']}; ms p50/p99/max: {lags}"
+
+
+def pace_case(
+    rs: RedisProc, sim: SimProc, rate: float, n: int, slow: bool, run: int = 0
+) -> dict[str, Any]:
     sim.reset()
     sim.fault({"kind": "slow", "endpoint": "create", "delay": 0.3} if slow else None)
     store = Store.from_url(rs.url)
-    cid = f"pace-{rate:g}-{'slow' if slow else 'fast'}"
+    cid = f"pace-{rate:g}-{'slow' if slow else 'fast'}{f'-{run}' if run else ''}"
     # The cases call the same numbers one after the other: no gap between campaigns' calls.
     submit(store, cid, n, rate=rate, max_concurrent=1000, min_gap_s=0.0)
     # The probe publishes every 100 ms; take the baseline after a fresh publish.
@@ -612,12 +642,17 @@ def pace_case(rs: RedisProc, sim: SimProc, rate: float, n: int, slow: bool) -> d
     hist = {int(k.split(":")[1]): v for k, v in delta.items() if k.startswith("busy:")}
     samples = sum(hist.values()) or 1
     m = pace_metrics([c["t"] for c in creates], rate)
+    # As a provider's edge counts them: when the simulator's app first saw each create (a base
+    # tree's simulator has only `t`).
+    m["arrived_max_1s"] = max_in_window([c.get("received", c["t"]) for c in creates])
     m.update(post_to_arrival(rs.client, creates))
     m.update(
         claims_per=(stats1.get("evalsha", 0) - stats0.get("evalsha", 0)) / n,
         claim_max_1s=max_in_window(claimed),
         s=elapsed,
         pace_sleeps_per=delta.get("sleeps", 0) / n,
+        connects=delta.get("connects", 0),
+        requests_per=delta.get("requests", 0) / n,
         pace_sleep_thread_s=delta.get("sleep_us", 0) / 1e6,
         busy_mean=sum(k * v for k, v in hist.items()) / samples,
         busy_max=max(hist, default=0),
@@ -725,12 +760,14 @@ def bench_pace(
                 out["dialer"][(rate, slow)] = m
                 print(
                     f"  pace {rate:g}/s {'300 ms' if slow else 'instant'}: max/1s "
-                    f"{m['max_1s']}, mean {m['mean']:.2f}/s ({m['mean_pct']:.1f}%), claims/"
+                    f"{m['max_1s']} (as they arrived {m['arrived_max_1s']}), mean "
+                    f"{m['mean']:.2f}/s ({m['mean_pct']:.1f}%), claims/"
                     f"contact {m['claims_per']:.1f}, pace sleeps {m['pace_sleep_thread_s']:.1f}"
                     f" thread-s, busy threads per worker mean {m['busy_mean']:.1f} max "
                     f"{m['busy_max']}, saturated {m['saturated_pct']:.0f}%",
                     flush=True,
                 )
+                print(f"    {where_they_bunch(m)}", flush=True)
         rate, n = cases[0]
         shared = out["account"] = account_case(rs, sim, rate, n)
         print(

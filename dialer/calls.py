@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
 from dialer import guards
 from dialer.account import NO_LIMITS, AccountLimits, NumberRules
 from dialer.campaign import CampaignConfig
@@ -106,6 +108,7 @@ def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | N
         return
     if not _time_to_call(dispatcher, config, contact):
         return
+    asked = dispatcher.clock()
     claim = _claim(dispatcher, config, contact)
     if not claim.won or claim.contact is None:
         if claim.reason not in ("not_pending", "suppressed", "held"):  # nothing to wait for
@@ -114,17 +117,21 @@ def place(dispatcher: Dispatcher, cid: str, row: int, contact: ContactRecord | N
     dialing = claim.contact  # the create is built from, and recorded against, what it claimed
     if not _claim_replicated(dispatcher, config, dialing):
         return
-    request = build_request(config, dialing, send=claim.send)
+    # The POST is built whole (its model, URL, headers and JSON) before the wait for its slot
+    # and the send guard, not by a thread the guard let through while 31 others want the
+    # interpreter: after the guard, only its bytes go out.
+    post = dispatcher.client.prepare_create(build_request(config, dialing, send=claim.send))
+    _sleep_until(dispatcher, asked + claim.wait_s)
     if not claim.guard_passed:
         _pass_send_guard(dispatcher, config)
-    _send(dispatcher, config, dialing, request, claim.send)
+    _send(dispatcher, config, dialing, post, claim.send)
 
 
 def _send(
     dispatcher: Dispatcher,
     config: CampaignConfig,
     dialing: ContactRecord,
-    request: CallRequest,
+    post: httpx.Request,
     send: int,
 ) -> None:
     """POST the create and record its answer: placed, or why not. The create is counted
@@ -135,7 +142,7 @@ def _send(
     # interpreter after it) let sends bunch at OneInbox beyond rate+1 in a second at 100/s.
     sent = _create_note(dialing, send, sent_at)
     try:
-        call = dispatcher.client.create_call(request)
+        call = dispatcher.client.send_create(post)
     except ProviderError as exc:
         dispatcher.store.note_create(cid, sent)
         if isinstance(exc, Retryable | Ambiguous):  # OneInbox's trouble, not the contact's
@@ -226,11 +233,10 @@ def until_deadline(config: CampaignConfig, now: datetime, wait_ms: int) -> int:
 
 
 def _claim(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecord) -> Claim:
-    """Claim the contact and its send slot; wait for the slot (at most the pace's `max_wait_s`),
-    counted from when the claim was sent: a reply read late in a busy process does not delay the
-    send."""
+    """Claim the contact and its send slot, `wait_s` (at most the pace's `max_wait_s`) from when
+    the claim was sent; the caller waits for it, counted from then: a reply read late in a busy
+    process does not delay the send."""
     pace = pace_for(config.rate_per_s)
-    asked = dispatcher.clock()
     rules = NumberRules(config.min_gap_s, dispatcher.when.calls_per_day(config, contact.phone))
     claim = dispatcher.store.claim(
         config.campaign_id,
@@ -243,8 +249,6 @@ def _claim(dispatcher: Dispatcher, config: CampaignConfig, contact: ContactRecor
         number=contact.phone,
         rules=rules,
     )
-    if claim.won:
-        _sleep_until(dispatcher, asked + claim.wait_s)
     return claim
 
 

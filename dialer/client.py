@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from dialer.errors import Retryable
@@ -44,6 +45,14 @@ def _params(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def _validated(model: type[ModelT], method: str, path: str, data: Any) -> ModelT:
+    """`data` as a `model`; a body that is not one is `unclear_error(method)`."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise_unclear(method, f"{path} returned a body that is not a {model.__name__}", exc)
+
+
 def _items(data: Any) -> list[Any]:
     """The list inside a response that is either a bare list or an envelope around one."""
     if isinstance(data, list):
@@ -70,17 +79,17 @@ class OneInboxClient:
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None
     ) -> Any:
         """Send once, translate every failure, return the decoded JSON body."""
-        with translate_errors(method):
-            response = self._http.exchange(method, path, params=params, body=body)
-        raise_for_response(response, method=method)
-        return read_json(response, method=method)
+        return self._exchange(self._http.prepare(method, path, params=params, body=body))
+
+    def _exchange(self, request: httpx.Request) -> Any:
+        """Send a built request once, translate every failure, return the decoded JSON body."""
+        with translate_errors(request.method):
+            response = self._http.send_prepared(request)
+        raise_for_response(response, method=request.method)
+        return read_json(response, method=request.method)
 
     def _model(self, model: type[ModelT], method: str, path: str, **kw: Any) -> ModelT:
-        data = self._send(method, path, **kw)
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise_unclear(method, f"{path} returned a body that is not a {model.__name__}", exc)
+        return _validated(model, method, path, self._send(method, path, **kw))
 
     def _model_list(self, model: type[ModelT], path: str, **kw: Any) -> list[ModelT]:
         data = self._send("GET", path, **kw)
@@ -93,7 +102,16 @@ class OneInboxClient:
 
     def create_call(self, req: CallRequest) -> Call:
         """`POST /v1/calls`: place one call. `Ambiguous` means it may exist: reconcile first."""
-        return self._model(Call, "POST", "/v1/calls", body=req.to_body())
+        return self.send_create(self.prepare_create(req))
+
+    def prepare_create(self, req: CallRequest) -> httpx.Request:
+        """The `POST /v1/calls` for `req`, built whole (URL, headers, JSON body), so that
+        `send_create` has next to nothing to do before its bytes leave."""
+        return self._http.prepare("POST", "/v1/calls", body=req.to_body())
+
+    def send_create(self, request: httpx.Request) -> Call:
+        """Send a create built by `prepare_create`, once; errors as `create_call`'s."""
+        return _validated(Call, "POST", "/v1/calls", self._exchange(request))
 
     def get_call(self, call_id: str) -> Call:
         """`GET /v1/calls/{call_id}`."""

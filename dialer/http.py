@@ -146,14 +146,23 @@ class OneInboxHttp(httpx.Client):
     ) -> httpx.Response:
         """Send `method path` (the path escaped already) with the client's headers and
         timeouts, `body` as JSON; the whole answer, read. Raises what the transport raises."""
+        return self.send_prepared(self.prepare(method, path, params=params, body=body))
+
+    def prepare(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None
+    ) -> httpx.Request:
+        """The request `exchange` sends, built whole (URL, headers, JSON body)."""
         url = httpx.URL(self._origin + path, params=params) if params else self._origin + path
-        request = httpx.Request(
+        return httpx.Request(
             method,
             url,
             headers=self._raw_headers,
             json=body,
             extensions={"timeout": self._timeouts},
         )
+
+    def send_prepared(self, request: httpx.Request) -> httpx.Response:
+        """Send a request `prepare` built, once; the whole answer, read."""
         response = self._direct.handle_request(request)
         response.request = request
         response.read()

@@ -11,7 +11,7 @@ routes_calls.py    /v1/calls...
 routes_resources.py  /v1/usage, agents, phone numbers, credentials
 routes_admin.py    /_sim/... (no auth): faults, config, reset, creates, stats, deliveries
 webhooks.py        background webhook delivery with retries
-app.py             create_app
+app.py             create_app, and `ReceivedAt`: when each request reached the app
 server.py          start_in_thread, serve
 """
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dialer.simulator import routes_admin, routes_calls, routes_resources
 from dialer.simulator.config import SimulatorConfig
@@ -36,4 +37,20 @@ def create_app(config: SimulatorConfig | None = None, clock: Clock | None = None
     app.include_router(routes_calls.router)
     app.include_router(routes_resources.router)
     app.include_router(routes_admin.router)
+    app.add_middleware(ReceivedAt, clock=sim.clock)
     return app
+
+
+class ReceivedAt:
+    """Stamps each request with the instant the app first sees it (`request.state.received`),
+    before its body is read and checked, and before the handlers of requests that arrived with
+    it run on the one event loop: as a provider's edge sees a request arrive. The create log's
+    `received` is this stamp; its `t`, the handler's, comes later by the simulator's own work."""
+
+    def __init__(self, app: ASGIApp, clock: Clock) -> None:
+        self.app, self.clock = app, clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope.setdefault("state", {})["received"] = self.clock()
+        await self.app(scope, receive, send)

@@ -18,6 +18,12 @@ def state_of(request: Request) -> SimState:
     return sim
 
 
+def received(request: Request) -> float | None:
+    """When the app first saw `request` (`ReceivedAt`), None when nothing stamped it."""
+    at = getattr(request.state, "received", None)
+    return float(at) if at is not None else None
+
+
 def check_auth(request: Request) -> None:
     """401 unless the request carries `Authorization: Bearer <accepted key>`."""
     header = request.headers.get("authorization", "")

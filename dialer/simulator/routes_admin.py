@@ -36,7 +36,8 @@ def _fault_body(fault: ActiveFault) -> dict[str, Any]:
 
 @router.get("/creates")
 def creates(request: Request) -> list[dict[str, Any]]:
-    """Every create attempt that reached the handler: call_id, to_number, metadata, t, outcome."""
+    """Every create attempt that reached the handler: call_id, to_number, metadata, outcome, `t`
+    (when the handler logged it) and `received` (when the request reached the app)."""
     sim = state_of(request)
     with sim.lock:
         return list(sim.creates)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC
 from typing import Annotated, Any
 
@@ -15,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from dialer.simulator.calls import CallRecord, render
 from dialer.simulator.config import Endpoint, FaultKind
-from dialer.simulator.deps import fault_error, guard, page, state_of
+from dialer.simulator.deps import fault_error, guard, page, received, state_of
 from dialer.simulator.models import CreateCall, Limit, Offset, UpdateCall
 from dialer.simulator.store import SimState, day_start
 
@@ -78,32 +80,34 @@ def _store(sim: SimState, body: CreateCall) -> CallRecord:
 async def create_call(body: CreateCall, request: Request) -> dict[str, Any]:
     """Create an outbound call (subject to create faults, the daily cap and carrier rules)."""
     sim = state_of(request)
+    log = functools.partial(sim.log_create, body.to_number, body.metadata, at=received(request))
     early = sim.faults.take(Endpoint.CREATE, [FaultKind.RATE_LIMIT, FaultKind.ERROR])
     if early is not None:
-        kind = "refused_429" if early.kind is FaultKind.RATE_LIMIT else "refused_5xx"
-        sim.log_create(body.to_number, body.metadata, kind)
+        log("refused_429" if early.kind is FaultKind.RATE_LIMIT else "refused_5xx")
         raise fault_error(early)
     refusal = _refusal(sim, body)
     if refusal is not None:
-        sim.log_create(body.to_number, body.metadata, refusal[0])
+        log(refusal[0])
         raise refusal[1]
     held = sim.faults.take(Endpoint.CREATE, [FaultKind.LATE])
     if held is not None:
-        return await _create_late(sim, body, held.delay)
+        return await _create_late(sim, body, held.delay, log)
     rec = _store(sim, body)
     late = sim.faults.take(Endpoint.CREATE, [FaultKind.AMBIGUOUS, FaultKind.TIMEOUT])
     if late is not None and late.kind is FaultKind.AMBIGUOUS:
-        sim.log_create(body.to_number, body.metadata, "ambiguous_5xx", rec.id)
+        log("ambiguous_5xx", rec.id)
         raise HTTPException(late.status_code(), "Gateway timeout")
     if late is not None:
-        sim.log_create(body.to_number, body.metadata, "ambiguous_timeout", rec.id)
+        log("ambiguous_timeout", rec.id)
         await asyncio.sleep(late.delay)
         return render(rec, sim.clock())
-    sim.log_create(body.to_number, body.metadata, "created", rec.id)
+    log("created", rec.id)
     return render(rec, sim.clock())
 
 
-async def _create_late(sim: SimState, body: CreateCall, delay: float) -> dict[str, Any]:
+async def _create_late(
+    sim: SimState, body: CreateCall, delay: float, log: Callable[[str, str], None]
+) -> dict[str, Any]:
     """Hold the create `delay` s, then make the call (with the metadata sent) and answer it.
 
     The call is made by the event loop, not by this request: it appears in the call list
@@ -113,7 +117,7 @@ async def _create_late(sim: SimState, body: CreateCall, delay: float) -> dict[st
 
     def make() -> None:
         rec = _store(sim, body)
-        sim.log_create(body.to_number, body.metadata, "created_late", rec.id)
+        log("created_late", rec.id)
         made.set_result(rec)
 
     loop.call_later(delay, make)

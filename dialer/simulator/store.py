@@ -118,9 +118,16 @@ class SimState:
             self.created_per_day.clear()
 
     def log_create(
-        self, to_number: str, metadata: dict[str, Any], outcome: str, call_id: str | None = None
+        self,
+        to_number: str,
+        metadata: dict[str, Any],
+        outcome: str,
+        call_id: str | None = None,
+        *,
+        at: float | None = None,
     ) -> None:
-        """Record one create attempt that reached the server."""
+        """Record one create attempt that reached the server: `t` when it is logged (after
+        any delay a fault holds it), `received` when it arrived (`at`; else now)."""
         with self.lock:
             t = self.clock()
             self.creates.append(
@@ -129,6 +136,7 @@ class SimState:
                     "to_number": to_number,
                     "metadata": metadata,
                     "t": t,
+                    "received": t if at is None else at,
                     "outcome": outcome,
                 }
             )

@@ -259,3 +259,13 @@ def test_credentials_never_return_the_raw_key(client: httpx.Client) -> None:
         "credential_id": made.json()["id"],
     }
     assert client.post("/v1/phone-numbers", json=reg).status_code == 201
+
+
+def test_a_create_is_received_when_it_arrives_not_when_a_delay_lets_it_through(
+    client: httpx.Client,
+) -> None:
+    fault(client, kind="slow", endpoint="create", count=1, delay=0.3)
+    before = time.time()
+    assert client.post("/v1/calls", json=body()).status_code == 201
+    (logged,) = client.get("/_sim/creates").json()
+    assert before <= logged["received"] <= logged["t"] - 0.3
