@@ -153,7 +153,7 @@ def _stamp_wire() -> None:
 @signals.worker_ready.connect
 def _ready(**_: Any) -> None:
     if os.environ.get("PACE_SWITCH"):  # an experiment's switch interval, seconds
-        sys.setswitchinterval(float(os.environ["PACE_SWITCH"]))  # (after the app's own)
+        sys.setswitchinterval(float(os.environ["PACE_SWITCH"]))
     from workers.resources import dispatcher
 
     d = dispatcher()
@@ -168,6 +168,9 @@ def _ready(**_: Any) -> None:
     d.sleep = counted
     _stamp_guard(d.store)
     _stamp_wire()
+    if os.environ.get("PACE_KEEPALIVE"):  # an experiment's pool of idle connections kept
+        pool = d.client._http._transport._pool  # type: ignore[attr-defined]
+        pool._max_keepalive_connections = int(os.environ["PACE_KEEPALIVE"])
     sent = redis.Redis.from_url(os.environ["DIALER_REDIS_URL"])
     # A tree older than `send_create` (./dev bench's base) sends through `create_call`.
     name = "send_create" if hasattr(d.client, "send_create") else "create_call"

@@ -32,12 +32,6 @@ SEND_AHEAD_S = 0.5  # the tick's horizon, and the longest a dial task waits for 
 # at OneInbox; shorter than `send_limit` slots take, so creates sent on their slots never wait.
 GUARD_WINDOW_S = 1.0 + MARGIN_S / 2
 MIN_INTERVAL_S = 1e-6  # the scripts' clock ticks in microseconds: slots are at least one apart
-# A worker's interpreter hands itself to a waiting thread after this long (Python's default is
-# 5 ms). A thread the send guard has just let through needs the interpreter to read the answer
-# and write its create, while up to 31 others parse replies: each such wait is jitter after
-# the guard (on a busy 2-core machine, the guard's answer read 25-45 ms after it was asked at
-# p99 with 1 ms, 36-71 ms with 5 ms; bench_dispatch.py pace, its "reply" segment).
-SWITCH_INTERVAL_S = 0.001
 
 
 def interval_s(rate_per_s: float) -> float:

@@ -13,13 +13,11 @@ from __future__ import annotations
 import functools
 import gc
 import signal
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, signals
 
-from dialer.pace import SWITCH_INTERVAL_S
 from dialer.redis_url import celery_options
 from dialer.settings import load_settings
 from workers.courier import CourierStep
@@ -80,12 +78,6 @@ def _freeze(**_: object) -> None:
     garbage collector's full collections, which otherwise stall every thread for tens of ms
     (a send late by that much bunches the creates OneInbox sees)."""
     gc.freeze()
-
-
-@signals.worker_ready.connect  # type: ignore[untyped-decorator]
-def _prompt_handoff(**_: object) -> None:
-    """A thread waits at most `SWITCH_INTERVAL_S` for the interpreter (see dialer.pace)."""
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 @signals.worker_ready.connect  # type: ignore[untyped-decorator]
