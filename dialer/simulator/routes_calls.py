@@ -45,8 +45,9 @@ def _refusal(sim: SimState, body: CreateCall) -> tuple[str, HTTPException] | Non
     if body.from_number not in sim.numbers:
         detail = f"from_number {body.from_number} is not a phone number registered with OneInbox"
         return "refused_404", HTTPException(404, detail)
-    country = country_of(body.to_number)
-    if country and country.upper() in {c.upper() for c in sim.config.blocked_countries}:
+    blocked = {c.upper() for c in sim.config.blocked_countries}
+    country = country_of(body.to_number) if blocked else None  # a parse: only when it matters
+    if country and country.upper() in blocked:
         detail = (
             f"International calling to {country} is not enabled for the carrier of "
             f"{body.from_number}; enable geographic permissions for {country}"
