@@ -76,6 +76,30 @@ class NanpValidator:
                 return True
         return False
 
+    def sure_patterns(self) -> tuple[tuple[str, str, str | None], ...]:
+        """What `is_valid` accepts, for regular expression engines without lookahead (RE2).
+
+        One `(general, typed, earlier)` per region without leading digits (the US, Canada): a
+        10-digit national number is valid when it fully matches `general` and `typed` of one of
+        them and its start matches no region tried before (`earlier`, None for the first). A
+        number none of them accepts may still be valid: ask `is_valid`.
+        """
+        found = []
+        leading: list[str] = []
+        for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]:
+            meta = PhoneMetadata.metadata_for_region(region)
+            assert meta is not None, region
+            if meta.leading_digits:
+                leading.append(meta.leading_digits)
+                continue
+            general = _desc_pattern(meta.general_desc, 10)
+            typed = [_desc_pattern(getattr(meta, name), 10) for name in _DESC_NAMES]
+            alternatives = "|".join(f"(?:{p})" for p in typed if p is not None)
+            earlier = "|".join(f"(?:{p})" for p in leading) or None
+            if general is not None and alternatives:
+                found.append((general, alternatives, earlier))
+        return tuple(found)
+
 
 _Check = Callable[[str], "re.Match[str] | None"]
 
@@ -104,10 +128,16 @@ def _desc_pattern(desc: object, length: int) -> str | None:
 
 
 _NANP = NanpValidator()
+NANP_SHAPE = _NANP_RE.pattern  # the NANP shapes `normalize` reads without `phonenumbers`
+
+
+def nanp_sure_patterns() -> tuple[tuple[str, str, str | None], ...]:
+    """`NanpValidator.sure_patterns` of the validator `normalize` uses."""
+    return _NANP.sure_patterns()
 
 
 @lru_cache(maxsize=512)
-def _national_fast_path(region: str) -> bool:
+def national_is_nanp(region: str) -> bool:
     """Whether national numbers of `region` parse as `[1]NXXNXXXXXX` with no local rewriting."""
     meta = PhoneMetadata.metadata_for_region(region.upper())
     return (
@@ -133,7 +163,7 @@ def normalize(raw: str, default_region: str = "US") -> str:
     if match is None:
         text = _WRAPPER_RE.sub("", raw, count=1).strip()
         match = _NANP_RE.fullmatch(text)
-    if match is not None and (match[1] or _national_fast_path(default_region)):
+    if match is not None and (match[1] or national_is_nanp(default_region)):
         national = (match[2] or match[3]) + match[4] + match[5]
         if _NANP.is_valid(national):
             return "+1" + national

@@ -1,0 +1,173 @@
+"""A plain UTF-8 CSV read a column at a time by pyarrow's streaming CSV reader.
+
+Most contacts files are UTF-8, split by one of `, ; TAB |`, with every row as wide as its header.
+For those, pyarrow parses blocks of the file in C, on both cores, into columns of strings, never
+the whole file in memory, in about a third of the time `csv.reader` takes. It must read exactly
+what `csv.reader` reads, so it is used only where nothing can differ:
+
+- a file (or `BytesIO`), UTF-8 throughout (a byte-order mark or not: `campaigns.decoding`);
+- no NUL byte, no blank line (a spreadsheet row to count), no line break in the header;
+- every row as wide as the header, and nothing pyarrow refuses: at the first row that is not,
+  the file goes back to `csv.reader` from the first row not yet handed out, skipping those that
+  were (`fallback`), so the row numbers are unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+from collections.abc import Generator
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from campaigns.sources import open_table
+from campaigns.table import Table
+
+BLOCK_BYTES = 1 << 20  # per block parsed; a row longer than this sends the file to `csv.reader`
+SCAN_BYTES = 8 << 20
+UTF8 = ("utf-8", "utf-8-sig")
+# Byte sequences `csv.reader` reads differently, or that only it counts as a row.
+_REFUSED = (b"\x00", b"\n\n", b"\r\r", b"\r\n\r\n", b"\n\r\n")
+
+
+class Fallback(Exception):
+    """pyarrow cannot read the rest as `csv.reader` would: read on with `csv.reader`."""
+
+
+def suits(source: BinaryIO, table: Table) -> bool:
+    """Whether the CSV `table` opened from `source` can be read here (see the module's list)."""
+    if table.sheet is not None or table.encoding not in UTF8 or table.per_line:
+        return False
+    if not _own_readable(source) or any("\n" in c or "\r" in c for c in table.header):
+        return False
+    at = source.tell()  # where `table.rows` reads on, should the answer be no
+    try:
+        return not _has_refused_bytes(source)
+    finally:
+        source.seek(at)
+
+
+def _has_refused_bytes(source: BinaryIO) -> bool:
+    source.seek(0)
+    tail = b""
+    while chunk := source.read(SCAN_BYTES):
+        block = tail + chunk
+        if any(seq in block for seq in _REFUSED):
+            return True
+        tail = block[-3:]
+    return False
+
+
+class ArrowCsv:
+    """The data rows of a CSV as `pyarrow.Table`s of `size` rows of strings, in file order."""
+
+    def __init__(self, source: BinaryIO, table: Table) -> None:
+        self.source = source
+        self._width = len(table.header)
+        self._refused: list[object] = []  # rows pyarrow found of the wrong width
+        self._buffer: list[pa.RecordBatch] = []
+        self._buffered = 0
+        self._done = False
+        self.handed = 0  # data rows handed out
+        names = [str(i) for i in range(self._width)]
+        try:
+            self._reader = self._open(_own_reads(source), table.delimiter or ",", names)
+        except (pa.ArrowException, OSError):
+            raise Fallback from None
+
+    def _open(self, source: object, delimiter: str, names: list[str]) -> pacsv.CSVStreamingReader:
+        return pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, block_size=BLOCK_BYTES, use_threads=True
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=self._refuse,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+
+    def _refuse(self, row: object) -> str:
+        self._refused.append(row)
+        return "skip"  # this block is dropped once it arrives (`read`)
+
+    def read(self, size: int) -> pa.Table | None:
+        """The next `size` rows (fewer at the end), None after the last; `Fallback` when the
+        rest must be read by `csv.reader` (nothing of it was handed out)."""
+        while self._buffered < size and not self._done:
+            try:
+                batch = self._reader.read_next_batch()
+            except StopIteration:
+                self._done = True
+                break
+            except pa.ArrowException:
+                raise Fallback from None
+            if self._refused:
+                raise Fallback
+            self._buffer.append(batch)
+            self._buffered += batch.num_rows
+        if not self._buffered:
+            return None
+        whole = pa.Table.from_batches(self._buffer)
+        taken, rest = whole.slice(0, size), whole.slice(size)
+        self._buffer = rest.to_batches()
+        self._buffered = rest.num_rows
+        self.handed += taken.num_rows
+        return taken
+
+    def close(self) -> None:
+        """Stop reading (the source stays open)."""
+        self._reader.close()
+
+
+def _own_readable(source: BinaryIO) -> bool:
+    if isinstance(source, io.BytesIO):
+        return True
+    try:
+        return source.seekable() and source.fileno() >= 0
+    except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+
+
+def _own_reads(source: BinaryIO) -> object:
+    """`source` as pyarrow reads it, at an offset of its own: its reading thread may still
+    read ahead after `close`, and must never move `source` (`fallback` reads it again)."""
+    if isinstance(source, io.BytesIO):
+        return pa.BufferReader(source.getvalue())
+    return _Pread(source.fileno())
+
+
+class _Pread(io.RawIOBase):
+    """A file descriptor read with `os.pread`: from an offset of its own."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self._at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = os.pread(self._fd, len(buffer), self._at)
+        buffer[: len(data)] = data
+        self._at += len(data)
+        return len(data)
+
+
+def fallback(source: BinaryIO, name: str, skip: int) -> Generator[list[str], None, None]:
+    """The CSV's data rows from `csv.reader`, after the first `skip` (see `ArrowCsv.read`)."""
+    source.seek(0)
+    rows = open_table(source, name=name).rows
+    next(itertools.islice(rows, skip, skip), None)
+    return rows
