@@ -153,6 +153,11 @@ class ContactFile:
         return self.layout.columns
 
     @property
+    def columnar(self) -> bool:
+        """Whether pyarrow reads the rest of the file (`campaigns.arrow_csv`), not csv.reader."""
+        return self._arrow is not None
+
+    @property
     def delimiter(self) -> str:
         """The CSV's delimiter (`,` for a workbook): results and rejects are written with it."""
         return self._table.delimiter or ","

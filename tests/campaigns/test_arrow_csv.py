@@ -1,0 +1,134 @@
+"""pyarrow's reader (`campaigns.arrow_csv`, `arrow_rows`) gives exactly what `csv.reader` gives."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from campaigns import arrow_csv
+from campaigns.contacts import LoadOptions, open_contacts
+from campaigns.model import Contact, Reject
+
+PHONES = [
+    "+14155550123", "+14155550123", "+14155550124", "(415) 555-0125", "415.555.0126",
+    "1-415-555-0127", "415 555 0128", "4155550129", "+1 (415) 555-0130", "+1-416-555-0131",
+    "(416) 555-0132", "+12425550133", "(242) 555-0134", "+1 876 555 0135", "+19005550136",
+    "+1 999 555 1234", "+1 311 555 0000", "555-0123", "12345", "n/a", "", " ", "4.15555E+10",
+    "'+14155550137", "tel:+14155550138", "+44 20 7946 0958", "020 7946 0959", "+33 1 23 45 67 89",
+    "+1 415 555 0139 ext 12", "+14155550140x", "٤١٥٥٥٥٠١٢٣", "+1415555014", "+141555501411",
+    "+14165550131", "14155550125",
+]  # fmt: skip
+TEXT = st.text(alphabet="ab é,;|\t\"'\n\r-", max_size=8)
+
+
+@st.composite
+def csv_files(draw: st.DrawFn) -> bytes:
+    """A contacts CSV: phones of every shape and duplicates, cells with delimiters, quotes and
+    line breaks, sometimes a BOM, CRLF, a ragged or blank row, a repeated header."""
+    delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
+    others = draw(st.lists(st.sampled_from(["first", "last", "notes", "source_row"]), max_size=3))
+    header = ["phone", *dict.fromkeys(others)]
+    out = io.StringIO()
+    writer = csv.writer(
+        out, delimiter=delimiter, lineterminator=draw(st.sampled_from(["\n", "\r\n"]))
+    )
+    writer.writerow(header)
+    for _ in range(draw(st.integers(0, 30))):
+        kind = draw(st.integers(0, 40))
+        cells = [draw(st.sampled_from(PHONES)), *(draw(TEXT) for _ in header[1:])]
+        if kind == 0:
+            cells = cells[:-1] or ["", ""]  # ragged
+        elif kind == 1:
+            cells = header
+        elif kind == 2:
+            out.write("\n")  # a blank line
+            continue
+        writer.writerow(cells)
+    text = out.getvalue()
+    if not draw(st.booleans()):
+        text = text.rstrip("\r\n")  # no line break at the end
+    return (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + text.encode()
+
+
+Read = tuple[list[tuple[Contact, list[str]]], list[Reject], int, list[str]]
+
+
+def read(data: bytes, options: LoadOptions, size: int, *, columnar: bool) -> Read:
+    opened = open_contacts(
+        io.BytesIO(data), name="c.csv", options=options, parallel=False, columnar=columnar
+    )
+    contacts: list[tuple[Contact, list[str]]] = []
+    rejects: list[Reject] = []
+    for good, bad in opened.batches(size=size):
+        contacts += zip(good, good.cells, strict=True)
+        rejects += bad
+    return contacts, rejects, opened.blank_rows, opened.warnings
+
+
+@given(
+    data=csv_files(),
+    size=st.integers(1, 12),
+    dnc=st.sets(st.sampled_from(["+14155550124", "+14165550131", "+442079460958"])),
+    allow=st.sampled_from([None, frozenset({"mobile", "fixed_line_or_mobile", "premium_rate"})]),
+)
+@settings(max_examples=300, deadline=None)
+def test_pyarrow_reads_what_csv_reader_reads(
+    data: bytes, size: int, dnc: frozenset[str], allow: frozenset[str] | None
+) -> None:
+    """The same contacts (row, E.164, cells, variables), the same rejects with the same reasons
+    and messages, the same blank rows, whichever reader reads the file."""
+    for options in (LoadOptions(dnc=frozenset(dnc)), LoadOptions(allow_types=allow)):
+        try:
+            expected = read(data, options, size, columnar=False)
+        except Exception as exc:  # an unreadable file must fail the same way
+            try:
+                read(data, options, size, columnar=True)
+            except Exception as again:
+                assert str(again) == str(exc)
+                continue
+            raise
+        assert read(data, options, size, columnar=True) == expected
+
+
+def test_a_plain_file_is_read_by_pyarrow_and_an_odd_one_falls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(arrow_csv, "BLOCK_BYTES", 4096)  # many blocks in a small file
+    rows = "".join(f"+1415{n:07d},a,b\n" for n in range(5550100, 5551100))
+    plain = tmp_path / "plain.csv"
+    plain.write_text("phone,first,last\n" + rows)
+    with plain.open("rb") as handle:
+        assert open_contacts(handle, name="plain.csv").columnar
+    # A ragged row far down: csv.reader reads on from the first row not handed out.
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("phone,first,last\n" + rows + "+14155550999,only two\n" + rows)
+    with ragged.open("rb") as handle:
+        opened = open_contacts(handle, name="ragged.csv")
+        batches = opened.batches(size=50)
+        first, _ = next(batches)
+        assert opened.columnar
+        contacts = [c.source_row for c in first]
+        rejects: list[Reject] = []
+        for good, bad in batches:
+            contacts += [c.source_row for c in good]
+            rejects += bad
+    assert not opened.columnar
+    assert contacts == list(range(2, 1002))
+    assert (rejects[0].source_row, rejects[0].reason.value) == (1002, "malformed_row")
+    assert [r.source_row for r in rejects[1:]] == list(range(1003, 2003))
+    assert rejects[1].detail == "same number as row 2 (+14155550100)"
+
+
+def test_a_blank_line_or_a_workbook_keeps_csv_reader(tmp_path: Path) -> None:
+    blank = tmp_path / "blank.csv"
+    blank.write_text("phone,first\n+14155550100,a\n\n+14155550101,b\n")
+    with blank.open("rb") as handle:
+        opened = open_contacts(handle, name="blank.csv")
+        assert not opened.columnar
+        assert sum(len(good) for good, _ in opened.batches()) == 2
+        assert opened.blank_rows == 1
