@@ -6,10 +6,11 @@ the whole file in memory, in about a third of the time `csv.reader` takes. It mu
 what `csv.reader` reads, so it is used only where nothing can differ:
 
 - a file (or `BytesIO`), UTF-8 throughout (a byte-order mark or not: `campaigns.decoding`);
-- no NUL byte, no blank line (a spreadsheet row to count), no line break in the header;
-- every row as wide as the header, and nothing pyarrow refuses: at the first row that is not,
-  the file goes back to `csv.reader` from the first row not yet handed out, skipping those that
-  were (`fallback`), so the row numbers are unchanged.
+- no NUL byte, no line break in the header;
+- every row as wide as the header (a blank line is a row of empty cells to pyarrow, and a
+  blank row to `RowReader` as csv.reader's empty row is), and nothing pyarrow refuses. At the
+  first row that is not, the file goes back to `csv.reader` from the first row not yet handed
+  out, skipping those that were (`fallback`), so the row numbers are unchanged.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from campaigns.table import Table
 BLOCK_BYTES = 1 << 20  # per block parsed; a row longer than this sends the file to `csv.reader`
 SCAN_BYTES = 8 << 20
 UTF8 = ("utf-8", "utf-8-sig")
-# Byte sequences `csv.reader` reads differently, or that only it counts as a row.
-_REFUSED = (b"\x00", b"\n\n", b"\r\r", b"\r\n\r\n", b"\n\r\n")
 
 
 class Fallback(Exception):
@@ -45,19 +44,17 @@ def suits(source: BinaryIO, table: Table) -> bool:
         return False
     at = source.tell()  # where `table.rows` reads on, should the answer be no
     try:
-        return not _has_refused_bytes(source)
+        return not _has_nul(source)
     finally:
         source.seek(at)
 
 
-def _has_refused_bytes(source: BinaryIO) -> bool:
+def _has_nul(source: BinaryIO) -> bool:
+    """Whether the file has a NUL byte (`csv.reader` refuses the file, pyarrow would not)."""
     source.seek(0)
-    tail = b""
     while chunk := source.read(SCAN_BYTES):
-        block = tail + chunk
-        if any(seq in block for seq in _REFUSED):
+        if b"\x00" in chunk:
             return True
-        tail = block[-3:]
     return False
 
 
@@ -109,11 +106,13 @@ class ArrowCsv:
                 batch = self._reader.read_next_batch()
             except StopIteration:
                 self._done = True
-                break
+                batch = None
             except pa.ArrowException:
                 raise Fallback from None
-            if self._refused:
+            if self._refused:  # in this batch, or read ahead (even when no batch is left)
                 raise Fallback
+            if batch is None:
+                break
             self._buffer.append(batch)
             self._buffered += batch.num_rows
         if not self._buffered:

@@ -10,16 +10,20 @@ for (`ContactBatch.later`): `dialer validate` counts them and never does.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from campaigns.batch import Columns, ContactBatch
 from campaigns.model import Reject
-from campaigns.numbers import normalize_all
+from campaigns.numbers import Failure, Found, normalize_all
 from campaigns.phone_column import read_nanp
 from campaigns.rows import MAX_CELL_CHARS, RowReader
 from campaigns.seen import key
+from dialer.errors import InvalidNumber
+from dialer.phone import normalize
 from dialer.phone_types import special_candidates
 
 
@@ -64,7 +68,7 @@ class _Batch:
         phones = table.column(reader.phone)
         nanp = read_nanp(phones, reader.region)
         others = np.flatnonzero(~nanp.taken)
-        self.found = normalize_all(phones.take(others).to_pylist(), reader.region)
+        self.found = _normalize_all(phones.take(others).to_pylist(), reader.region)
         found_at = others[np.frombuffer(self.found.mask, dtype=bool)]
         self.failures = {int(others[i]): result for i, result in self.found.failures.items()}
         # Rows with a number, in row order, and their E.164 as text and as int64.
@@ -130,3 +134,27 @@ class _Batch:
         kept = self.numbered[keep]
         rows = (kept + self.number).tolist()
         return rows, self.e164.filter(keep).to_pylist(), rows_of(self.table.take(kept))
+
+
+def _normalize_all(phones: list[str], region: str) -> Found:
+    """`campaigns.numbers.normalize_all`, remembering recent answers: the same few texts
+    ("n/a", "555-0123") come back in many rows, and refusing one may cost a full parse."""
+    found: list[str] = []
+    mask = bytearray(len(phones))
+    failures: dict[int, Failure] = {}
+    for i, phone in enumerate(phones):
+        result = _normalized(phone, region)
+        if isinstance(result, str):
+            found.append(result)
+            mask[i] = 1
+        else:
+            failures[i] = result
+    return Found(found, bytes(mask), failures)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized(phone: str, region: str) -> str | Failure:
+    try:
+        return normalize(phone, region)
+    except InvalidNumber as exc:
+        return (exc.reason, str(exc))

@@ -2,11 +2,12 @@
 
 `dialer.phone.normalize` reads a NANP number of a handful of shapes (`(415) 555-0123`,
 `+14155550123`, `1-415-555-0123`) with one regular expression and checks it against patterns
-from `phonenumbers`' metadata. Here the same expression and the same patterns run over the whole
-column in C (pyarrow's compute functions, RE2): a row is taken here only when `normalize` would
-certainly return `+1` and its 10 digits (`NanpValidator.sure_patterns`). Every other row (other
-shapes, other countries, invalid numbers, a Caribbean area code) is left to `normalize`, so the
-results are the same, row for row.
+from `phonenumbers`' metadata (`NanpValidator`). Here the same is done over the whole column:
+the two commonest shapes are read from the column's bytes with numpy, the others with the same
+expression in RE2, and the validity check is replayed region by region with RE2
+(`NanpValidator.patterns`). A row is taken here only when `normalize` returns `+1` and its 10
+digits; every other row (other shapes, other countries, invalid numbers) is left to `normalize`,
+so the results are the same, row for row.
 """
 
 from __future__ import annotations
@@ -16,61 +17,125 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dialer.phone import NANP_SHAPE, nanp_sure_patterns, national_is_nanp
+from dialer.phone import NANP_SHAPE, nanp_patterns, national_is_nanp
 from dialer.phone_types import nanp_special_pattern
 
-TEN_DIGITS = 10_000_000_000  # `1` and a 10-digit national number, as an int64: +1 and 10 digits
+ONE = 10_000_000_000  # `+1` and a 10-digit national number, as an int64 (`seen.key`)
+Bools = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
+_POWERS = 10 ** np.arange(9, -1, -1, dtype=np.int64)
+_E164_DIGITS = np.arange(2, 12)  # `+14155550123`
+_PAREN_DIGITS = np.array([1, 2, 3, 6, 7, 8, 10, 11, 12, 13])  # `(415) 555-0123`
+_PAREN_MARKS = {0: ord("("), 4: ord(")"), 5: ord(" "), 9: ord("-")}
 
 
 @dataclass(frozen=True)
 class NanpColumn:
-    """The rows of a column read here: `taken` (a numpy bool per row) and, for those rows in
-    order, their 10-digit `national` numbers."""
+    """The rows of a column read here (`taken`, a bool per row) and, for those rows in order,
+    their 10-digit national numbers as int64."""
 
-    taken: np.ndarray
-    national: pa.Array
+    taken: Bools
+    national: Ints
 
     @property
-    def keys(self) -> np.ndarray:
+    def keys(self) -> Ints:
         """The E.164 numbers of the taken rows as int64 (`seen.key`)."""
-        return np.asarray(pc.cast(self.national, pa.int64()), dtype=np.int64) + TEN_DIGITS
+        return self.national + ONE
 
     def e164(self) -> pa.Array:
         """The E.164 text of the taken rows."""
-        return pc.utf8_replace_slice(self.national, 0, 0, "+1")
+        return pc.utf8_replace_slice(_text(self.national), 0, 0, "+1")
 
-    def may_be_special(self) -> np.ndarray:
+    def may_be_special(self) -> Ints:
         """Indices among the taken rows whose number may be of a special type."""
         pattern = _special()
-        if pattern is None:
+        if pattern is None or not len(self.national):
             return np.zeros(0, dtype=np.int64)
-        hits = pc.match_substring_regex(self.national, pattern)
-        return np.flatnonzero(_bools(hits))
+        return np.flatnonzero(_bools(pc.match_substring_regex(_text(self.national), pattern)))
 
 
 def read_nanp(phones: pa.Array | pa.ChunkedArray, region: str) -> NanpColumn:
-    """The rows of `phones` (strings, no nulls) that `normalize(phone, region)` certainly reads
-    as a valid NANP number, and those numbers."""
-    shape, digits = _shape(national_is_nanp(region))
+    """The rows of `phones` (strings, no nulls) that `normalize(phone, region)` reads as a valid
+    NANP number, and those numbers."""
     phones = _flat(phones)
-    taken = _bools(pc.match_substring_regex(phones, shape))
-    national = pc.replace_substring_regex(phones.filter(taken), shape, digits)
+    national_too = national_is_nanp(region)
+    taken, national = _fixed_shapes(phones, national_too)
+    rest = np.flatnonzero(~taken)
+    if len(rest):
+        shape, digits = _shape(national_too)
+        some = phones.take(rest)
+        matched = _bools(pc.match_substring_regex(some, shape))
+        if matched.any():
+            text = pc.replace_substring_regex(some.filter(matched), shape, digits)
+            taken[rest[matched]] = True
+            national[rest[matched]] = np.asarray(pc.cast(text, pa.int64()), dtype=np.int64)
+    at = np.flatnonzero(taken)
+    valid = _valid(national[at])
+    taken[at[~valid]] = False
+    return NanpColumn(taken, national[at[valid]])
+
+
+def _fixed_shapes(phones: pa.Array, national_too: bool) -> tuple[Bools, Ints]:
+    """`+14155550123` and (when the region reads NANP numbers) `(415) 555-0123`, read from the
+    column's bytes: which rows have one of these shapes, and their 10 digits (0 elsewhere)."""
+    count = len(phones)
+    taken = np.zeros(count, dtype=bool)
+    national = np.zeros(count, dtype=np.int64)
+    if not count or phones.type != pa.string():
+        return taken, national
+    _, offsets_buffer, data_buffer = phones.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
+        phones.offset : phones.offset + count + 1
+    ]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else None
+    if data is None:
+        return taken, national
+    lengths = np.diff(offsets)
+    shapes = [(12, _E164_DIGITS, {0: ord("+"), 1: ord("1")})]
+    if national_too:
+        shapes.append((14, _PAREN_DIGITS, _PAREN_MARKS))
+    for length, digits, marks in shapes:
+        rows = np.flatnonzero(lengths == length)
+        if not len(rows):
+            continue
+        chars = data[offsets[rows][:, None] + np.arange(length)]
+        values = chars[:, digits].astype(np.int64) - ord("0")
+        ok = ((values >= 0) & (values <= 9)).all(axis=1) & (values[:, 0] >= 2)
+        for at, mark in marks.items():
+            ok &= chars[:, at] == mark
+        taken[rows[ok]] = True
+        national[rows[ok]] = values[ok] @ _POWERS
+    return taken, national
+
+
+def _valid(national: Ints) -> Bools:
+    """`NanpValidator.is_valid` of each 10-digit national number, region by region."""
     valid = np.zeros(len(national), dtype=bool)
-    for general, typed, earlier in _sure():
-        left = np.flatnonzero(~valid)  # most numbers are the first region's (the US)
-        some = national.take(left) if len(left) < len(valid) else national
-        ok = _bools(pc.match_substring_regex(some, typed))
+    open_ = np.arange(len(national))  # not yet decided by a region
+    text = _text(national)
+    for leading, general, typed in _regions():
+        if not len(open_):
+            break
+        some = text if len(open_) == len(national) else text.take(open_)
+        accepts = _bools(pc.match_substring_regex(some, typed))
         if general is not None:
-            ok &= _bools(pc.match_substring_regex(some, general))
-        if earlier is not None:
-            ok &= ~_bools(pc.match_substring_regex(some, earlier))
-        valid[left[ok]] = True
-    where = np.flatnonzero(taken)
-    taken[where[~valid]] = False
-    return NanpColumn(taken, national.filter(valid))
+            accepts &= _bools(pc.match_substring_regex(some, general))
+        if leading is None:
+            decides = accepts
+        else:
+            decides = _bools(pc.match_substring_regex(some, leading))
+            accepts &= decides
+        valid[open_[accepts]] = True
+        open_ = open_[~decides]
+    return valid
+
+
+def _text(national: Ints) -> pa.Array:
+    return pc.cast(pa.array(national, type=pa.int64()), pa.string())
 
 
 @functools.cache
@@ -86,17 +151,23 @@ def _shape(national_too: bool) -> tuple[str, str]:
 
 
 @functools.cache
-def _sure() -> tuple[tuple[str | None, str, str | None], ...]:
-    """`nanp_sure_patterns` anchored for RE2; a general pattern that every national number of
-    the NANP shapes (`[2-9]` and 9 digits) matches is left out (None)."""
+def _regions() -> tuple[tuple[str | None, str | None, str], ...]:
+    """`nanp_patterns` anchored for RE2 (`re.match` for leading digits, `fullmatch` for the
+    others); a general pattern that every national number read here (`[2-9]` and 9 digits)
+    matches is left out."""
     return tuple(
         (
-            None if r"[2-9]\d{9}" in general.split("|") else f"^(?:{general})$",
+            None if leading is None else f"^(?:{leading})",
+            None if general is None or _matches_all(general) else f"^(?:{general})$",
             f"^(?:{typed})$",
-            None if earlier is None else f"^(?:{earlier})",
         )
-        for general, typed, earlier in nanp_sure_patterns()
+        for leading, general, typed in nanp_patterns()
     )
+
+
+def _matches_all(general: str) -> bool:
+    """Whether a pattern has `[2-9]\\d{9}` as a top-level alternative."""
+    return "(" not in general and r"[2-9]\d{9}" in general.split("|")
 
 
 @functools.cache
@@ -107,9 +178,9 @@ def _special() -> str | None:
 
 def _flat(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(array, pa.ChunkedArray):
-        return array.combine_chunks()
+        return array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     return array
 
 
-def _bools(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+def _bools(array: pa.Array | pa.ChunkedArray) -> Bools:
     return np.asarray(_flat(array).to_numpy(zero_copy_only=False), dtype=bool)

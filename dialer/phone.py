@@ -76,28 +76,24 @@ class NanpValidator:
                 return True
         return False
 
-    def sure_patterns(self) -> tuple[tuple[str, str, str | None], ...]:
-        """What `is_valid` accepts, for regular expression engines without lookahead (RE2).
+    def patterns(self) -> tuple[tuple[str | None, str | None, str], ...]:
+        """`is_valid` as data, for regular expression engines without lookahead (RE2).
 
-        One `(general, typed, earlier)` per region without leading digits (the US, Canada): a
-        10-digit national number is valid when it fully matches `general` and `typed` of one of
-        them and its start matches no region tried before (`earlier`, None for the first). A
-        number none of them accepts may still be valid: ask `is_valid`.
+        One `(leading, general, typed)` per region, in the order `is_valid` tries them: the
+        first region whose `leading` digits start the number (None: any number, when `typed`
+        accepts it) decides; the number is valid when it fully matches `general` (None: always)
+        and `typed`.
         """
         found = []
-        leading: list[str] = []
         for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]:
             meta = PhoneMetadata.metadata_for_region(region)
             assert meta is not None, region
-            if meta.leading_digits:
-                leading.append(meta.leading_digits)
-                continue
             general = _desc_pattern(meta.general_desc, 10)
             typed = [_desc_pattern(getattr(meta, name), 10) for name in _DESC_NAMES]
             alternatives = "|".join(f"(?:{p})" for p in typed if p is not None)
-            earlier = "|".join(f"(?:{p})" for p in leading) or None
-            if general is not None and alternatives:
-                found.append((general, alternatives, earlier))
+            if general is None or not alternatives:
+                alternatives = "$.^"  # matches nothing, as `_region_check` then
+            found.append((meta.leading_digits or None, general, alternatives))
         return tuple(found)
 
 
@@ -131,9 +127,9 @@ _NANP = NanpValidator()
 NANP_SHAPE = _NANP_RE.pattern  # the NANP shapes `normalize` reads without `phonenumbers`
 
 
-def nanp_sure_patterns() -> tuple[tuple[str, str, str | None], ...]:
-    """`NanpValidator.sure_patterns` of the validator `normalize` uses."""
-    return _NANP.sure_patterns()
+def nanp_patterns() -> tuple[tuple[str | None, str | None, str], ...]:
+    """`NanpValidator.patterns` of the validator `normalize` uses."""
+    return _NANP.patterns()
 
 
 @lru_cache(maxsize=512)
