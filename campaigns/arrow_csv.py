@@ -19,7 +19,7 @@ import io
 import itertools
 import os
 from collections.abc import Generator
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -40,7 +40,7 @@ def suits(source: BinaryIO, table: Table) -> bool:
     """Whether the CSV `table` opened from `source` can be read here (see the module's list)."""
     if table.sheet is not None or table.encoding not in UTF8 or table.per_line:
         return False
-    if not _own_readable(source) or any("\n" in c or "\r" in c for c in table.header):
+    if any("\n" in cell or "\r" in cell for cell in table.header):
         return False
     at = source.tell()  # where `table.rows` reads on, should the answer be no
     try:
@@ -64,18 +64,24 @@ class ArrowCsv:
     def __init__(self, source: BinaryIO, table: Table) -> None:
         self.source = source
         self._width = len(table.header)
-        self._refused: list[object] = []  # rows pyarrow found of the wrong width
         self._buffer: list[pa.RecordBatch] = []
         self._buffered = 0
         self._done = False
         self.handed = 0  # data rows handed out
         names = [str(i) for i in range(self._width)]
+        own = _own_reads(source)
+        if own is None:
+            raise Fallback
+        self._file = own
         try:
-            self._reader = self._open(_own_reads(source), table.delimiter or ",", names)
-        except (pa.ArrowException, OSError):
+            self._reader = self._open(own, table.delimiter or ",", names)
+        except pa.ArrowException:
+            own.close()
             raise Fallback from None
 
-    def _open(self, source: object, delimiter: str, names: list[str]) -> pacsv.CSVStreamingReader:
+    def _open(
+        self, source: pa.NativeFile, delimiter: str, names: list[str]
+    ) -> pacsv.CSVStreamingReader:
         return pacsv.open_csv(
             source,
             read_options=pacsv.ReadOptions(
@@ -84,8 +90,7 @@ class ArrowCsv:
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
                 newlines_in_values=True,
-                ignore_empty_lines=False,
-                invalid_row_handler=self._refuse,
+                ignore_empty_lines=False,  # a row with an error (a ragged one) raises
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
@@ -93,10 +98,6 @@ class ArrowCsv:
                 quoted_strings_can_be_null=False,
             ),
         )
-
-    def _refuse(self, row: object) -> str:
-        self._refused.append(row)
-        return "skip"  # this block is dropped once it arrives (`read`)
 
     def read(self, size: int) -> pa.Table | None:
         """The next `size` rows (fewer at the end), None after the last; `Fallback` when the
@@ -106,19 +107,15 @@ class ArrowCsv:
                 batch = self._reader.read_next_batch()
             except StopIteration:
                 self._done = True
-                batch = None
-            except pa.ArrowException:
-                raise Fallback from None
-            if self._refused:  # in this batch, or read ahead (even when no batch is left)
-                raise Fallback
-            if batch is None:
                 break
+            except pa.ArrowException:  # a ragged row, a row longer than a block...
+                raise Fallback from None
             self._buffer.append(batch)
             self._buffered += batch.num_rows
         if not self._buffered:
             return None
         whole = pa.Table.from_batches(self._buffer)
-        taken, rest = whole.slice(0, size), whole.slice(size)
+        taken, rest = whole.slice(0, size).combine_chunks(), whole.slice(size)
         self._buffer = rest.to_batches()
         self._buffered = rest.num_rows
         self.handed += taken.num_rows
@@ -127,41 +124,22 @@ class ArrowCsv:
     def close(self) -> None:
         """Stop reading (the source stays open)."""
         self._reader.close()
+        self._file.close()
 
 
-def _own_readable(source: BinaryIO) -> bool:
-    if isinstance(source, io.BytesIO):
-        return True
-    try:
-        return source.seekable() and source.fileno() >= 0
-    except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError
-        return False
-
-
-def _own_reads(source: BinaryIO) -> object:
-    """`source` as pyarrow reads it, at an offset of its own: its reading thread may still
-    read ahead after `close`, and must never move `source` (`fallback` reads it again)."""
+def _own_reads(source: BinaryIO) -> pa.NativeFile | None:
+    """`source` as pyarrow reads it, with a file of its own, read in C: its read-ahead thread
+    never moves `source` (`fallback` reads it again) nor calls into Python (which would stop
+    the interpreter if it ended meanwhile). None when there is no such file."""
     if isinstance(source, io.BytesIO):
         return pa.BufferReader(source.getvalue())
-    return _Pread(source.fileno())
-
-
-class _Pread(io.RawIOBase):
-    """A file descriptor read with `os.pread`: from an offset of its own."""
-
-    def __init__(self, fd: int) -> None:
-        super().__init__()
-        self._fd = fd
-        self._at = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = os.pread(self._fd, len(buffer), self._at)
-        buffer[: len(data)] = data
-        self._at += len(data)
-        return len(data)
+    name = getattr(source, "name", None)
+    try:
+        if isinstance(name, str) and os.path.samestat(os.fstat(source.fileno()), os.stat(name)):
+            return pa.OSFile(name)
+    except (OSError, AttributeError, ValueError):  # io.UnsupportedOperation is an OSError
+        pass
+    return None
 
 
 def fallback(source: BinaryIO, name: str, skip: int) -> Generator[list[str], None, None]:

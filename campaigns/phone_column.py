@@ -4,10 +4,10 @@
 `+14155550123`, `1-415-555-0123`) with one regular expression and checks it against patterns
 from `phonenumbers`' metadata (`NanpValidator`). Here the same is done over the whole column:
 the two commonest shapes are read from the column's bytes with numpy, the others with the same
-expression in RE2, and the validity check is replayed region by region with RE2
-(`NanpValidator.patterns`). A row is taken here only when `normalize` returns `+1` and its 10
-digits; every other row (other shapes, other countries, invalid numbers) is left to `normalize`,
-so the results are the same, row for row.
+expression in RE2; the US and Canadian patterns are checked in RE2 over the column, and the
+few numbers they leave (the Caribbean's) by `NanpValidator` one by one. A row is taken here only
+when `normalize` returns `+1` and its 10 digits; every other row (other shapes, other countries,
+invalid numbers) is left to `normalize`, so the results are the same, row for row.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dialer.phone import NANP_SHAPE, nanp_patterns, national_is_nanp
+from dialer.phone import NANP_SHAPE, is_valid_nanp, nanp_patterns, national_is_nanp
 from dialer.phone_types import nanp_special_pattern
 
 ONE = 10_000_000_000  # `+1` and a 10-digit national number, as an int64 (`seen.key`)
@@ -36,10 +36,11 @@ _PAREN_MARKS = {0: ord("("), 4: ord(")"), 5: ord(" "), 9: ord("-")}
 @dataclass(frozen=True)
 class NanpColumn:
     """The rows of a column read here (`taken`, a bool per row) and, for those rows in order,
-    their 10-digit national numbers as int64."""
+    their 10-digit national numbers as int64 and as text."""
 
     taken: Bools
     national: Ints
+    text: pa.Array  # the same, as text
 
     @property
     def keys(self) -> Ints:
@@ -48,14 +49,14 @@ class NanpColumn:
 
     def e164(self) -> pa.Array:
         """The E.164 text of the taken rows."""
-        return pc.utf8_replace_slice(_text(self.national), 0, 0, "+1")
+        return pc.utf8_replace_slice(self.text, 0, 0, "+1")
 
     def may_be_special(self) -> Ints:
         """Indices among the taken rows whose number may be of a special type."""
         pattern = _special()
         if pattern is None or not len(self.national):
             return np.zeros(0, dtype=np.int64)
-        return np.flatnonzero(_bools(pc.match_substring_regex(_text(self.national), pattern)))
+        return np.flatnonzero(_bools(pc.match_substring_regex(self.text, pattern)))
 
 
 def read_nanp(phones: pa.Array | pa.ChunkedArray, region: str) -> NanpColumn:
@@ -74,9 +75,10 @@ def read_nanp(phones: pa.Array | pa.ChunkedArray, region: str) -> NanpColumn:
             taken[rest[matched]] = True
             national[rest[matched]] = np.asarray(pc.cast(text, pa.int64()), dtype=np.int64)
     at = np.flatnonzero(taken)
-    valid = _valid(national[at])
+    text = _text(national[at])
+    valid = _valid(text)
     taken[at[~valid]] = False
-    return NanpColumn(taken, national[at[valid]])
+    return NanpColumn(taken, national[at[valid]], text.filter(valid))
 
 
 def _fixed_shapes(phones: pa.Array, national_too: bool) -> tuple[Bools, Ints]:
@@ -112,25 +114,30 @@ def _fixed_shapes(phones: pa.Array, national_too: bool) -> tuple[Bools, Ints]:
     return taken, national
 
 
-def _valid(national: Ints) -> Bools:
-    """`NanpValidator.is_valid` of each 10-digit national number, region by region."""
-    valid = np.zeros(len(national), dtype=bool)
-    open_ = np.arange(len(national))  # not yet decided by a region
-    text = _text(national)
+def _valid(text: pa.Array) -> Bools:
+    """`NanpValidator.is_valid` of each 10-digit national number. In RE2 over the column: the
+    regions without leading digits (the US, Canada), each for the numbers no region tried
+    before it claims by its leading digits; the few numbers left by `is_valid` one by one."""
+    valid = np.zeros(len(text), dtype=bool)
+    left = np.arange(len(text))
+    earlier: list[str] = []  # leading digits of the regions tried so far
     for leading, general, typed in _regions():
-        if not len(open_):
-            break
-        some = text if len(open_) == len(national) else text.take(open_)
+        if leading is not None:
+            earlier.append(leading)
+            continue
+        some = text if len(left) == len(text) else text.take(left)
         accepts = _bools(pc.match_substring_regex(some, typed))
         if general is not None:
             accepts &= _bools(pc.match_substring_regex(some, general))
-        if leading is None:
-            decides = accepts
-        else:
-            decides = _bools(pc.match_substring_regex(some, leading))
-            accepts &= decides
-        valid[open_[accepts]] = True
-        open_ = open_[~decides]
+        if earlier:
+            claimed = "^(?:" + "|".join(f"(?:{digits})" for digits in earlier) + ")"
+            accepts &= ~_bools(pc.match_substring_regex(some, claimed))
+        valid[left[accepts]] = True
+        left = left[~accepts]
+        if not len(left):
+            break
+    if len(left):
+        valid[left] = [is_valid_nanp(national) for national in text.take(left).to_pylist()]
     return valid
 
 
@@ -152,12 +159,12 @@ def _shape(national_too: bool) -> tuple[str, str]:
 
 @functools.cache
 def _regions() -> tuple[tuple[str | None, str | None, str], ...]:
-    """`nanp_patterns` anchored for RE2 (`re.match` for leading digits, `fullmatch` for the
-    others); a general pattern that every national number read here (`[2-9]` and 9 digits)
-    matches is left out."""
+    """`nanp_patterns` anchored for RE2 as `fullmatch` (leading digits are left as they are:
+    `re.match` them with `^`); a general pattern that every national number read here
+    (`[2-9]` and 9 digits) matches is left out."""
     return tuple(
         (
-            None if leading is None else f"^(?:{leading})",
+            leading,
             None if general is None or _matches_all(general) else f"^(?:{general})$",
             f"^(?:{typed})$",
         )

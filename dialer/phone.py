@@ -127,6 +127,11 @@ _NANP = NanpValidator()
 NANP_SHAPE = _NANP_RE.pattern  # the NANP shapes `normalize` reads without `phonenumbers`
 
 
+def is_valid_nanp(national: str) -> bool:
+    """Whether a 10-digit national number is a valid NANP number (`NanpValidator.is_valid`)."""
+    return _NANP.is_valid(national)
+
+
 def nanp_patterns() -> tuple[tuple[str | None, str | None, str], ...]:
     """`NanpValidator.patterns` of the validator `normalize` uses."""
     return _NANP.patterns()

@@ -131,3 +131,20 @@ def test_a_blank_line_is_a_blank_row_to_pyarrow_too(tmp_path: Path) -> None:
         opened = open_contacts(handle, name="blank.csv")
         assert [c.source_row for good, _ in opened.batches() for c in good] == [2, 4]
         assert opened.blank_rows == 1
+
+
+def test_a_file_left_open_at_exit_ends_the_process_cleanly(tmp_path: Path) -> None:
+    """pyarrow reads ahead on a thread of its own: never through Python, which would abort an
+    interpreter that ends meanwhile ("PyGILState_Release ... finalizing")."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "big.csv"
+    path.write_text("phone,notes\n" + "".join(f"+1415{n:07d},x\n" for n in range(200_000)))
+    script = (
+        "from campaigns.contacts import open_contacts\n"
+        f"opened = open_contacts(open({str(path)!r}, 'rb'), name='big.csv')\n"
+    )  # opened, never read nor closed: pyarrow is reading ahead as the interpreter ends
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
