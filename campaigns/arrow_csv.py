@@ -28,7 +28,7 @@ from campaigns.sources import open_table
 from campaigns.table import Table
 
 BLOCK_BYTES = 1 << 20  # per block parsed; a row longer than this sends the file to `csv.reader`
-SCAN_BYTES = 8 << 20
+SCAN_BYTES = 1 << 20
 UTF8 = ("utf-8", "utf-8-sig")
 
 

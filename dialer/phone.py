@@ -90,7 +90,8 @@ class NanpValidator:
             assert meta is not None, region
             general = _desc_pattern(meta.general_desc, 10)
             typed = [_desc_pattern(getattr(meta, name), 10) for name in _DESC_NAMES]
-            alternatives = "|".join(f"(?:{p})" for p in typed if p is not None)
+            # Fixed-line and mobile numbers share one pattern in most regions: once is enough.
+            alternatives = "|".join(f"(?:{p})" for p in dict.fromkeys(typed) if p is not None)
             if general is None or not alternatives:
                 alternatives = "$.^"  # matches nothing, as `_region_check` then
             found.append((meta.leading_digits or None, general, alternatives))
