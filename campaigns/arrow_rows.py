@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from campaigns.arrow_numpy import ints, mask, strings
 from campaigns.batch import Columns, ContactBatch
 from campaigns.model import Reject
 from campaigns.numbers import Failure, Found, normalize_all
@@ -68,15 +69,15 @@ class _Batch:
         phones = table.column(reader.phone)
         nanp = read_nanp(phones, reader.region)
         others = np.flatnonzero(~nanp.taken)
-        self.found = _normalize_all(phones.take(others).to_pylist(), reader.region)
+        self.found = _normalize_all(phones.take(ints(others)).to_pylist(), reader.region)
         found_at = others[np.frombuffer(self.found.mask, dtype=bool)]
         self.failures = {int(others[i]): result for i, result in self.found.failures.items()}
         # Rows with a number, in row order, and their E.164 as text and as int64.
         at = np.concatenate((np.flatnonzero(nanp.taken), found_at))
         order = np.argsort(at, kind="stable")
         self.numbered = at[order]
-        others_e164 = pa.array(self.found.phones, type=pa.string())
-        self.e164 = pa.concat_arrays([nanp.e164(), others_e164]).take(order)
+        others_e164 = strings(self.found.phones)
+        self.e164 = pa.concat_arrays([nanp.e164(), others_e164]).take(ints(order))
         others_keys = np.fromiter(map(key, self.found.phones), np.int64, len(self.found.phones))
         self.keys = np.concatenate((nanp.keys, others_keys))[order]
         special = np.flatnonzero(nanp.taken)[nanp.may_be_special()]
@@ -93,7 +94,7 @@ class _Batch:
         looked_at = sorted(
             {*self.failures, *(int(self.numbered[j]) for j in (*refused, *duplicates))}
         )
-        taken = self.table.take(np.array(looked_at, dtype=np.int64))
+        taken = self.table.take(ints(np.array(looked_at, dtype=np.int64)))
         cells = dict(zip(looked_at, rows_of(taken), strict=True))
         for i, result in self.failures.items():
             reader.read(number + i, cells[i], result, batch, out)
@@ -133,7 +134,7 @@ class _Batch:
     def _columns(self, keep: np.ndarray) -> Columns:
         kept = self.numbered[keep]
         rows = (kept + self.number).tolist()
-        return rows, self.e164.filter(keep).to_pylist(), rows_of(self.table.take(kept))
+        return rows, self.e164.filter(mask(keep)).to_pylist(), rows_of(self.table.take(ints(kept)))
 
 
 def _normalize_all(phones: list[str], region: str) -> Found:

@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from campaigns.arrow_numpy import ints, mask, to_bools, to_ints
 from dialer.phone import NANP_SHAPE, is_valid_nanp, nanp_patterns, national_is_nanp
 from dialer.phone_types import nanp_special_pattern
 
@@ -68,17 +69,17 @@ def read_nanp(phones: pa.Array | pa.ChunkedArray, region: str) -> NanpColumn:
     rest = np.flatnonzero(~taken)
     if len(rest):
         shape, digits = _shape(national_too)
-        some = phones.take(rest)
+        some = phones.take(ints(rest))
         matched = _bools(pc.match_substring_regex(some, shape))
         if matched.any():
-            text = pc.replace_substring_regex(some.filter(matched), shape, digits)
+            text = pc.replace_substring_regex(some.filter(mask(matched)), shape, digits)
             taken[rest[matched]] = True
-            national[rest[matched]] = np.asarray(pc.cast(text, pa.int64()), dtype=np.int64)
+            national[rest[matched]] = to_ints(pc.cast(text, pa.int64()))
     at = np.flatnonzero(taken)
     text = _text(national[at])
     valid = _valid(text)
     taken[at[~valid]] = False
-    return NanpColumn(taken, national[at[valid]], text.filter(valid))
+    return NanpColumn(taken, national[at[valid]], text.filter(mask(valid)))
 
 
 def _fixed_shapes(phones: pa.Array, national_too: bool) -> tuple[Bools, Ints]:
@@ -125,7 +126,7 @@ def _valid(text: pa.Array) -> Bools:
         if leading is not None:
             earlier.append(leading)
             continue
-        some = text if len(left) == len(text) else text.take(left)
+        some = text if len(left) == len(text) else text.take(ints(left))
         accepts = _bools(pc.match_substring_regex(some, typed))
         if general is not None:
             accepts &= _bools(pc.match_substring_regex(some, general))
@@ -137,12 +138,12 @@ def _valid(text: pa.Array) -> Bools:
         if not len(left):
             break
     if len(left):
-        valid[left] = [is_valid_nanp(national) for national in text.take(left).to_pylist()]
+        valid[left] = [is_valid_nanp(national) for national in text.take(ints(left)).to_pylist()]
     return valid
 
 
 def _text(national: Ints) -> pa.Array:
-    return pc.cast(pa.array(national, type=pa.int64()), pa.string())
+    return pc.cast(ints(national), pa.string())
 
 
 @functools.cache
@@ -190,4 +191,4 @@ def _flat(array: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _bools(array: pa.Array | pa.ChunkedArray) -> Bools:
-    return np.asarray(_flat(array).to_numpy(zero_copy_only=False), dtype=bool)
+    return to_bools(_flat(array))

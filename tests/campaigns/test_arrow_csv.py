@@ -148,3 +148,26 @@ def test_a_file_left_open_at_exit_ends_the_process_cleanly(tmp_path: Path) -> No
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()
+
+
+def test_reading_a_file_with_pyarrow_does_not_import_pandas(tmp_path: Path) -> None:
+    """pyarrow's own numpy conversions import pandas (half a second) on first use: the loader
+    goes through buffers instead (`campaigns.arrow_numpy`)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "c.csv"
+    path.write_text("phone,notes\n+14155550100,a\n(415) 555-0101,b\nn/a,c\n+14155550100,d\n")
+    script = (
+        "import sys\n"
+        "from campaigns.contacts import open_contacts\n"
+        f"opened = open_contacts(open({str(path)!r}, 'rb'), name='c.csv')\n"
+        "assert opened.columnar\n"
+        "found = [(len(good), len(bad)) for good, bad in opened.batches()]\n"
+        "assert found == [(2, 2)], found\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
