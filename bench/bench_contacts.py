@@ -5,8 +5,10 @@
 Generates `bench/out/contacts_<rows>.csv` (seed 42; the shape of perf-baseline section 1: half
 the phones `(415) 555-0123`, half E.164, 1% not valid, 10% with a quoted comma), then runs each
 method in its own subprocess (for a clean peak RSS) `--runs` times, alternating, and prints the
-medians. The loader's child also cross-checks every 1000th row against the full `phonenumbers`
-path after its timer stops (special number types, refused by default, count as rejected).
+medians. `loader` is what `dialer validate` does; `loader-csv` the csv.reader path it keeps for
+the files pyarrow's reader does not take (`campaigns.arrow_csv`). The loader's child also
+cross-checks every 1000th row against the full `phonenumbers` path after its timer stops
+(special number types, refused by default, count as rejected).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 from pathlib import Path
 
 OUT = Path(__file__).parent / "out"
-METHODS = ("pandas", "loader", "loader-1proc", "loader-contacts")
+METHODS = ("pandas", "loader", "loader-csv", "loader-1proc", "loader-contacts")
 INVALID = ["+1 999 555 1234", "555-0123", "n/a", "4.15555E+10", "", "+1 311 555 0000", "12345"]
 FIRST = ["Ana", "Bo", "Chloé", "Dev", "Eun-ji", "Farah", "Gus", "Hana", "Ivo", "Jon"]
 LAST = ["Smith", "Nguyen", "García", "O'Brien", "Kowalski", "Okafor", "Rossi", "Tanaka"]
@@ -65,8 +67,9 @@ def child_pandas(path: Path) -> dict[str, float]:
 
 
 def child_loader(path: Path, method: str) -> dict[str, float]:
-    """`loader`: as `dialer validate` reads; `loader-1proc`: without the numbers process;
-    `loader-contacts`: also builds every `Contact` (row and variables dicts)."""
+    """`loader`: as `dialer validate` reads (pyarrow's reader for this file); `loader-csv`:
+    csv.reader's path, which files pyarrow does not take follow; `loader-1proc`: that path
+    without the numbers process; `loader-contacts`: `loader`, then a `Contact` for every row."""
     sys.path.insert(0, str(Path(__file__).parent.parent))
     from campaigns.contacts import LoadOptions, open_contacts
 
@@ -75,7 +78,10 @@ def child_loader(path: Path, method: str) -> dict[str, float]:
     start, cpu = time.perf_counter(), _cpu_s()
     with path.open("rb") as source:
         parallel = method != "loader-1proc"
-        opened = open_contacts(source, name=path.name, options=LoadOptions(), parallel=parallel)
+        columnar = method in ("loader", "loader-contacts")
+        opened = open_contacts(
+            source, name=path.name, options=LoadOptions(), parallel=parallel, columnar=columnar
+        )
         for contacts, rejects in opened.batches():
             counts["contacts"] += len(contacts)
             counts["rejects"] += len(rejects)

@@ -9,7 +9,9 @@ planning.py      a run decided before it starts (`RunPlan`, `plan_run`)
 resuming.py      a list run again: its campaign, and the options that change it
 progress.py      a campaign's progress (`Progress`); watch.py: following it, exporting it
 contacts.py      contacts in (`ContactFile`); with sources.py, decoding.py, workbooks.py,
-                 table.py, rows.py, columns.py, numbers.py, batch.py, dnc.py, model.py
+                 table.py, rows.py, columns.py, numbers.py, batch.py, dnc.py, model.py;
+                 arrow_csv.py, arrow_rows.py, phone_column.py, arrow_numpy.py: a plain CSV
+                 read a column at a time by pyarrow; seen.py: the numbers taken (duplicates)
 rejects.py       the rejects file; results.py: the results file
 reselect.py      the rows of a results file to dial again
 report.py        a results file as figures; report_html.py: as one HTML page

@@ -17,11 +17,19 @@ from campaigns.model import Contact
 Overrides = dict[str, str | None]
 
 
+Columns = tuple[list[int], list[str], list[list[str]]]  # source rows, E.164, cells
+
+
 class ContactBatch(Sequence[Contact]):
-    """Contacts in source-row order: `source_rows[i]`, `phones[i]` (E.164), `cells[i]`."""
+    """Contacts in source-row order: `source_rows[i]`, `phones[i]` (E.164), `cells[i]`.
+
+    A batch read a column at a time (`campaigns.arrow_rows`) holds its columns as they came and
+    makes these lists only when one is first asked for (`later`).
+    """
 
     __slots__ = (
-        "_columns", "_original", "_variables", "cells", "overrides", "phones", "source_rows"
+        "_cells", "_columns", "_count", "_later", "_original", "_phones", "_source_rows",
+        "_variables", "overrides",
     )  # fmt: skip
 
     def __init__(
@@ -35,35 +43,72 @@ class ContactBatch(Sequence[Contact]):
         self._columns = columns
         self._variables = variables
         self._original = original
-        self.source_rows: list[int] = []
-        self.phones: list[str] = []
-        self.cells: list[list[str]] = []
+        self._source_rows: list[int] = []
+        self._phones: list[str] = []
+        self._cells: list[list[str]] = []
+        self._count = 0
+        self._later: Callable[[], Columns] | None = None
         self.overrides: dict[int, Overrides] = {}  # by index, only rows that have some
+
+    def later(self, count: int, columns: Callable[[], Columns]) -> None:
+        """Append `count` contacts whose lists `columns()` makes when they are first needed."""
+        self._made()
+        self._count += count
+        if count:
+            self._later = columns
+
+    @property
+    def source_rows(self) -> list[int]:
+        """Each contact's row in this file."""
+        return self._made()[0]
+
+    @property
+    def phones(self) -> list[str]:
+        """Each contact's number, E.164."""
+        return self._made()[1]
+
+    @property
+    def cells(self) -> list[list[str]]:
+        """Each contact's cells, as read."""
+        return self._made()[2]
+
+    def _made(self) -> Columns:
+        if self._later is not None:
+            rows, phones, cells = self._later()
+            self._later = None
+            self._source_rows += rows
+            self._phones += phones
+            self._cells += cells
+        return self._source_rows, self._phones, self._cells
 
     def add(self, number: int, e164: str, cells: list[str], overrides: Overrides | None) -> None:
         """Append one contact."""
+        self._made()
         if overrides:
-            self.overrides[len(self.phones)] = overrides
-        self.source_rows.append(number)
-        self.phones.append(e164)
-        self.cells.append(cells)
+            self.overrides[self._count] = overrides
+        self._source_rows.append(number)
+        self._phones.append(e164)
+        self._cells.append(cells)
+        self._count += 1
 
     def extend(
         self, numbers: list[int], phones: list[str], cells: list[list[str]], skip: Collection[int]
     ) -> None:
         """Append contacts given as columns, leaving out the indices in `skip`."""
+        self._made()
         if skip:
             keep = bytearray(b"\x01") * len(phones)
             for i in skip:  # a few: no loop over every row
                 keep[i] = 0
             numbers, phones = list(compress(numbers, keep)), list(compress(phones, keep))
             cells = list(compress(cells, keep))
-        self.source_rows += numbers
-        self.phones += phones
-        self.cells += cells
+        self._source_rows += numbers
+        self._phones += phones
+        self._cells += cells
+        self._count += len(phones)
 
     def __len__(self) -> int:
-        return len(self.phones)
+        return self._count
 
     @overload
     def __getitem__(self, index: int) -> Contact: ...

@@ -9,11 +9,12 @@ Every good row is kept, every other row is rejected with its reason, and nothing
 number that cannot be read exactly is never dialled. Rows stream in batches, so memory does not
 grow with the file (except for one entry per distinct number, to find duplicates).
 
-Speed: a file larger than one batch has its phone numbers normalised by a child process
-(`campaigns.numbers`) while this one parses the next rows, and each batch is checked as a whole
-where it can be (`RowReader.read_many`); a batch is a `ContactBatch`, whose `Contact`s are built
-only when asked for. A million rows load in under 3x the time of a plain `pandas.read_csv`
-(docs/benchmarks.md).
+Speed: a plain UTF-8 CSV (no reserved or fallback phone columns) is read by pyarrow's streaming
+reader a column at a time, its NANP numbers checked over the column (`campaigns.arrow_csv`,
+`arrow_rows`, `phone_column`); any other file by csv.reader, its phone numbers normalised by a
+child process (`campaigns.numbers`) while this one parses the next rows, each batch checked as a
+whole where it can be (`RowReader.read_many`). Both give the same contacts and rejects. A batch
+is a `ContactBatch`, whose `Contact`s are built only when asked for (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import IO, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO, cast
 
 import phonenumbers
 
@@ -42,6 +43,9 @@ from campaigns.table import Table
 from dialer.errors import InputError
 from dialer.phone import NUMBER_TYPES
 from dialer.phone_types import DEFAULT_TYPES
+
+if TYPE_CHECKING:
+    from campaigns.arrow_csv import ArrowCsv
 
 DEPTH = 3  # batches whose numbers are being normalised while the next rows are read
 LARGE_FILE_BYTES = 4 * 1024 * 1024  # the numbers process is started at once for a larger file
@@ -100,6 +104,7 @@ class ContactFile:
         source: IO[bytes] | None = None,
         *,
         parallel: bool = True,
+        columnar: bool = True,
     ) -> None:
         self.name = name
         self.layout = layout
@@ -121,6 +126,22 @@ class ContactFile:
         self._parallel = parallel
         self._read_all = False
         self._holding = False  # of `_GC`, from the first read until closed
+        self._arrow: ArrowCsv | None = None
+        if columnar and source is not None:
+            self._arrow = self._columns_of(cast(BinaryIO, source), table)
+
+    def _columns_of(self, source: BinaryIO, table: Table) -> ArrowCsv | None:
+        """pyarrow's reader for a plain UTF-8 CSV (`campaigns.arrow_csv`), else None."""
+        from campaigns import arrow_csv, arrow_rows  # pyarrow's import only where it is used
+
+        if not arrow_rows.plain(self._reader) or not arrow_csv.suits(source, table):
+            return None
+        self._rows.close()  # csv.reader's rows: pyarrow reads the file instead
+        try:
+            return arrow_csv.ArrowCsv(source, table)
+        except arrow_csv.Fallback:
+            self._rows = arrow_csv.fallback(source, self.name, 0)
+            return None
 
     def refuse_also(self, numbers: frozenset[str]) -> None:
         """Reject these E.164 numbers too, with reason `dnc` (the account's live do-not-call
@@ -131,6 +152,11 @@ class ContactFile:
     def columns(self) -> tuple[str, ...]:
         """Input headers, trimmed, in order."""
         return self.layout.columns
+
+    @property
+    def columnar(self) -> bool:
+        """Whether pyarrow reads the rest of the file (`campaigns.arrow_csv`), not csv.reader."""
+        return self._arrow is not None
 
     @property
     def delimiter(self) -> str:
@@ -189,6 +215,18 @@ class ContactFile:
         self.close()
 
     def _batch(self, size: int) -> tuple[ContactBatch, list[Reject]] | None:
+        if not self._holding:
+            self._holding = True
+            _GC.hold()
+        if self._arrow is not None:
+            from campaigns import arrow_csv
+
+            try:
+                return self._columns_batch(self._arrow, size)
+            except arrow_csv.Fallback:  # csv.reader reads on from the first row not handed out
+                self._arrow.close()
+                self._rows = arrow_csv.fallback(self._arrow.source, self.name, self._arrow.handed)
+                self._arrow = None
         self._fill(size)
         if not self._pending:
             return None
@@ -199,6 +237,20 @@ class ContactFile:
         self.blank_rows = self._reader.blank_rows
         return contacts, rejects
 
+    def _columns_batch(
+        self, reader: ArrowCsv, size: int
+    ) -> tuple[ContactBatch, list[Reject]] | None:
+        from campaigns.arrow_rows import read_table
+
+        table = reader.read(size)
+        if table is None:
+            return None
+        contacts, rejects = self._reader.batch(), list[Reject]()
+        self._next_row = read_table(self._reader, self._next_row, table, contacts, rejects)
+        self._queued_row = self._next_row
+        self.blank_rows = self._reader.blank_rows
+        return contacts, rejects
+
     def _fill(self, size: int) -> None:
         """Read rows and send their numbers until `DEPTH` batches are in flight (1 at first).
 
@@ -206,9 +258,6 @@ class ContactFile:
         other core, while this one reads on: from the start when the file is known to be large,
         else from the second batch.
         """
-        if not self._holding:
-            self._holding = True
-            _GC.hold()
         started = self._next_row > self._first_row
         first = not started and (_size(self._source) or 0) > LARGE_FILE_BYTES
         later = started and not self._pending and not self._read_all
@@ -231,6 +280,8 @@ class ContactFile:
             self._holding = False
             _GC.release()
         self._numbers.close()
+        if self._arrow is not None:
+            self._arrow.close()
         self._rows.close()
         if self._source is not None:
             self._source.close()
@@ -248,12 +299,18 @@ class ContactFile:
 
 
 def open_contacts(
-    source: BinaryIO, *, name: str, options: LoadOptions | None = None, parallel: bool = True
+    source: BinaryIO,
+    *,
+    name: str,
+    options: LoadOptions | None = None,
+    parallel: bool = True,
+    columnar: bool = True,
 ) -> ContactFile:
     """Open a contacts file: read its header and decide its columns (errors surface here).
 
     The `ContactFile` owns `source`: it is closed when the file is read to the end or on an error.
-    `parallel` False keeps all the work in this process (see `ContactFile._fill`).
+    `parallel` False keeps all the work in this process (see `ContactFile._fill`); `columnar`
+    False reads every file with `csv.reader`, never pyarrow (`campaigns.arrow_csv`).
     """
     options = options or LoadOptions()
     wanted = options.phone_column
@@ -271,7 +328,7 @@ def open_contacts(
         table.rows.close()
         source.close()
         raise
-    return ContactFile(name, table, layout, options, source, parallel=parallel)
+    return ContactFile(name, table, layout, options, source, parallel=parallel, columnar=columnar)
 
 
 def _layout(table: Table, name: str, options: LoadOptions) -> Layout:

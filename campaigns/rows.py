@@ -8,11 +8,15 @@ from collections.abc import Callable
 from itertools import compress
 from operator import attrgetter, itemgetter
 
+import numpy as np
+
 from campaigns.batch import ContactBatch, Overrides
 from campaigns.columns import Layout, key
 from campaigns.countries import region_of
 from campaigns.model import Reject, RejectReason
 from campaigns.numbers import Failure, Found, failure
+from campaigns.seen import SeenNumbers
+from campaigns.seen import key as number_key
 from dialer.errors import InvalidNumber
 from dialer.phone import normalize, number_type
 from dialer.phone_types import DEFAULT_TYPES, special_candidates, special_type
@@ -41,7 +45,7 @@ class RowReader:
         # Only special types can be refused: the fast check of `dialer.phone_types` applies.
         self.fast_types = self.allow is None or self.allow >= DEFAULT_TYPES
         self.variables = _picker(layout.variables)
-        self.seen: dict[str, int] = {}  # E.164 -> the row that has it
+        self.seen = SeenNumbers()  # E.164 -> the first row that has it
         self.blank_rows = 0
         self.name = name
         keys = [key(column) for column in layout.columns]
@@ -162,22 +166,16 @@ class RowReader:
         self, numbers: list[int], cells: list[list[str]], phones: list[str]
     ) -> dict[int, Reject]:
         """The do-not-call, wrong-type and duplicate rejects among rows with a number, by index;
-        the other rows take their numbers. Only rows whose number clashes are looked at one by
-        one (a number on the do-not-call list or of a refused type is refused on every row, so
-        it never clashes)."""
+        the other rows take their numbers (`SeenNumbers.first_rows`). A number on the
+        do-not-call list or of a refused type is refused on every row, so it never clashes."""
         dropped = self._refused(numbers, cells, phones)
-        first = dict(zip(reversed(phones), reversed(numbers), strict=True))  # the first row of each
-        clashes = self.seen.keys() & first.keys()
-        if len(first) < len(phones):
-            clashes |= {phone for i, phone in enumerate(phones) if first[phone] != numbers[i]}
-        for i, e164 in enumerate(phones) if clashes else ():
-            if e164 in clashes and i not in dropped:
-                problem = self._screen(numbers[i], cells[i], e164)
-                if problem is not None:
-                    dropped[i] = problem
-        for e164 in clashes:
-            del first[e164]
-        self.seen.update(first)
+        keys = np.fromiter(map(number_key, phones), np.int64, len(phones))
+        rows = np.array(numbers, dtype=np.int64)
+        firsts = self.seen.first_rows(keys, rows)
+        for i in np.flatnonzero(firsts != rows).tolist():
+            if i not in dropped:
+                detail = f"same number as row {int(firsts[i])} ({phones[i]})"
+                dropped[i] = self.duplicate(numbers[i], cells[i], detail)
         return dropped
 
     def _refused(
@@ -204,17 +202,23 @@ class RowReader:
             out.append(self._invalid(number, cells, exc))
 
     def _screen(self, number: int, cells: list[str], e164: str) -> Reject | None:
-        if e164 in self.dnc:
-            return self._on_dnc(number, cells, e164)
-        problem = self._wrong_type(number, cells, e164)
+        problem = self.refusal(number, cells, e164)
         if problem is not None:
             return problem
         first = self.seen.setdefault(e164, number)
         if first != number:
-            return self._reject(
-                number, cells, RejectReason.DUPLICATE, f"same number as row {first} ({e164})"
-            )
+            return self.duplicate(number, cells, f"same number as row {first} ({e164})")
         return None
+
+    def refusal(self, number: int, cells: list[str], e164: str) -> Reject | None:
+        """The reject of a row whose number is on the do-not-call list or of a refused type."""
+        if e164 in self.dnc:
+            return self._on_dnc(number, cells, e164)
+        return self._wrong_type(number, cells, e164)
+
+    def duplicate(self, number: int, cells: list[str], detail: str) -> Reject:
+        """The reject of a row whose number an earlier row has."""
+        return self._reject(number, cells, RejectReason.DUPLICATE, detail)
 
     def _wrong_type(self, number: int, cells: list[str], e164: str) -> Reject | None:
         if self.allow is None:

@@ -99,7 +99,7 @@ def _open_csv(source: BinaryIO, name: str, decoding: Decoding, owned: bool) -> T
             raise InputError(f"not {decoding.encoding} text: {exc}", where=name) from None
         text.seek(0)
     delimiter = sniff_delimiter(sample, truncated=len(sample) == SNIFF_CHARS)
-    table = Table([], _no_rows(), decoding.encoding, delimiter)
+    table = Table([], _no_rows(), decoding.encoding, delimiter, per_line=decoding.per_line)
     rows = _csv_rows(text, source, table, name, owned)
     header = next(rows, None)
     if header is None or not any(cell.strip() for cell in header):

@@ -14,6 +14,7 @@ class Table:
     row 1; a record is one row, even when a quoted cell spans lines), the Excel row under the
     header in a workbook (title rows above it and blank rows counted). The rows stream with no
     row left out, so the row numbered `first_row + i` is the `i`-th.
+    `per_line`: a UTF-8 file with rows in Windows-1252, decoded row by row (`campaigns.decoding`).
     `warnings` grows as the rows stream (rows that needed a fallback encoding are known only
     once read): read it after the rows.
     """
@@ -26,3 +27,4 @@ class Table:
     sheets: tuple[str, ...] = ()
     warnings: list[str] = field(default_factory=list)
     first_row: int = 2
+    per_line: bool = False

@@ -76,6 +76,27 @@ class NanpValidator:
                 return True
         return False
 
+    def patterns(self) -> tuple[tuple[str | None, str | None, str], ...]:
+        """`is_valid` as data, for regular expression engines without lookahead (RE2).
+
+        One `(leading, general, typed)` per region, in the order `is_valid` tries them: the
+        first region whose `leading` digits start the number (None: any number, when `typed`
+        accepts it) decides; the number is valid when it fully matches `general` (None: always)
+        and `typed`.
+        """
+        found = []
+        for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1]:
+            meta = PhoneMetadata.metadata_for_region(region)
+            assert meta is not None, region
+            general = _desc_pattern(meta.general_desc, 10)
+            typed = [_desc_pattern(getattr(meta, name), 10) for name in _DESC_NAMES]
+            # Fixed-line and mobile numbers share one pattern in most regions: once is enough.
+            alternatives = "|".join(f"(?:{p})" for p in dict.fromkeys(typed) if p is not None)
+            if general is None or not alternatives:
+                alternatives = "$.^"  # matches nothing, as `_region_check` then
+            found.append((meta.leading_digits or None, general, alternatives))
+        return tuple(found)
+
 
 _Check = Callable[[str], "re.Match[str] | None"]
 
@@ -104,10 +125,21 @@ def _desc_pattern(desc: object, length: int) -> str | None:
 
 
 _NANP = NanpValidator()
+NANP_SHAPE = _NANP_RE.pattern  # the NANP shapes `normalize` reads without `phonenumbers`
+
+
+def is_valid_nanp(national: str) -> bool:
+    """Whether a 10-digit national number is a valid NANP number (`NanpValidator.is_valid`)."""
+    return _NANP.is_valid(national)
+
+
+def nanp_patterns() -> tuple[tuple[str | None, str | None, str], ...]:
+    """`NanpValidator.patterns` of the validator `normalize` uses."""
+    return _NANP.patterns()
 
 
 @lru_cache(maxsize=512)
-def _national_fast_path(region: str) -> bool:
+def national_is_nanp(region: str) -> bool:
     """Whether national numbers of `region` parse as `[1]NXXNXXXXXX` with no local rewriting."""
     meta = PhoneMetadata.metadata_for_region(region.upper())
     return (
@@ -133,7 +165,7 @@ def normalize(raw: str, default_region: str = "US") -> str:
     if match is None:
         text = _WRAPPER_RE.sub("", raw, count=1).strip()
         match = _NANP_RE.fullmatch(text)
-    if match is not None and (match[1] or _national_fast_path(default_region)):
+    if match is not None and (match[1] or national_is_nanp(default_region)):
         national = (match[2] or match[3]) + match[4] + match[5]
         if _NANP.is_valid(national):
             return "+1" + national

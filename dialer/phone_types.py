@@ -41,6 +41,12 @@ def _special_pattern(country_code: int) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{p})" for p in sorted(alternatives)))
 
 
+def nanp_special_pattern() -> str | None:
+    """The national NANP numbers that may be of a special type, as a pattern (None: none)."""
+    pattern = _special_pattern(1)
+    return None if pattern is None else pattern.pattern
+
+
 def _country_code(e164: str) -> int | None:
     """The country code of an E.164 number (codes are prefix-free: the first that exists)."""
     for length in (1, 2, 3):

@@ -331,7 +331,7 @@ def test_the_garbage_collector_is_back_on_however_a_file_ends() -> None:
     assert not gc.isenabled()  # the first still streams
     first.close()
     assert gc.isenabled()
-    dropped = open_contacts(io.BytesIO(data), name="c.csv")
+    dropped = open_contacts(io.BytesIO(data), name="c.csv", columnar=False)
     batches = dropped.batches(size=7)
     next(batches), next(batches)  # the second batch starts the numbers process
     child = dropped._numbers
