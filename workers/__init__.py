@@ -8,6 +8,7 @@ scheduler.py     scheduled jobs: the scheduler loop (`dialer beat`) and a job's 
 stack.py         the one module that opens the store and starts the embedded Redis and
                  worker (their processes: processes.py)
 logs.py          one line per event, text or JSON, never the API key
-cli/             the `dialer` command line
+cli/             the `dialer` command line (entry.py: its console script, which imports only
+                 the command asked for)
 server/          `dialer serve`: the REST API, the webhook receiver, the web pages
 """

@@ -6,6 +6,7 @@ only layer that turns a `DialerError` into a message for a person.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from rich.console import Console
@@ -13,8 +14,13 @@ from rich.markup import escape
 
 from dialer.errors import DialerError
 from dialer.private import protect_process
-from workers.cli import commands  # noqa: F401  (registers every command)
+from workers import entry
 from workers.cli.app import app
+
+if entry.ONLY is None:
+    from workers.cli import commands  # noqa: F401  (registers every command)
+else:  # the console script named one command (`workers.entry`): only its module registers
+    importlib.import_module(f"workers.cli.{entry.ONLY}")
 
 EXIT_USER_ERROR = 2
 
