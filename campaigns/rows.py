@@ -8,15 +8,11 @@ from collections.abc import Callable
 from itertools import compress
 from operator import attrgetter, itemgetter
 
-import numpy as np
-
 from campaigns.batch import ContactBatch, Overrides
 from campaigns.columns import Layout, key
 from campaigns.countries import region_of
 from campaigns.model import Reject, RejectReason
 from campaigns.numbers import Failure, Found, failure
-from campaigns.seen import SeenNumbers
-from campaigns.seen import key as number_key
 from dialer.errors import InvalidNumber
 from dialer.phone import normalize, number_type
 from dialer.phone_types import DEFAULT_TYPES, special_candidates, special_type
@@ -45,6 +41,8 @@ class RowReader:
         # Only special types can be refused: the fast check of `dialer.phone_types` applies.
         self.fast_types = self.allow is None or self.allow >= DEFAULT_TYPES
         self.variables = _picker(layout.variables)
+        from campaigns.seen import SeenNumbers  # numpy: imported by a load, not by the CLI
+
         self.seen = SeenNumbers()  # E.164 -> the first row that has it
         self.blank_rows = 0
         self.name = name
@@ -168,6 +166,10 @@ class RowReader:
         """The do-not-call, wrong-type and duplicate rejects among rows with a number, by index;
         the other rows take their numbers (`SeenNumbers.first_rows`). A number on the
         do-not-call list or of a refused type is refused on every row, so it never clashes."""
+        import numpy as np
+
+        from campaigns.seen import key as number_key
+
         dropped = self._refused(numbers, cells, phones)
         keys = np.fromiter(map(number_key, phones), np.int64, len(phones))
         rows = np.array(numbers, dtype=np.int64)

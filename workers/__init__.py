@@ -12,3 +12,7 @@ cli/             the `dialer` command line (entry.py: its console script, which 
                  the command asked for)
 server/          `dialer serve`: the REST API, the webhook receiver, the web pages
 """
+
+from __future__ import annotations
+
+CLI_ONLY: str | None = None  # the one command module `workers.cli` registers (workers.entry)

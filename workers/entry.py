@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+import workers
+
 # Each command and command group -> the module of workers.cli that registers it
 # (tests/workers/cli/test_entry.py checks this against what the modules register).
 COMMAND_MODULES = {
@@ -38,7 +40,6 @@ COMMAND_MODULES = {
     "webhooks": "webhooks",
     "worker": "worker",
 }
-ONLY: str | None = None  # the one command module `workers.cli` registers; None: every one
 
 
 def command_of(argv: list[str]) -> str | None:
@@ -55,8 +56,7 @@ def command_of(argv: list[str]) -> str | None:
 
 def main() -> None:
     """Entry point of the `dialer` console script."""
-    global ONLY
-    ONLY = COMMAND_MODULES.get(command_of(sys.argv[1:]) or "")
+    workers.CLI_ONLY = COMMAND_MODULES.get(command_of(sys.argv[1:]) or "")
     from workers.cli import main as run_cli
 
     run_cli()

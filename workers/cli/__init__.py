@@ -12,15 +12,15 @@ import sys
 from rich.console import Console
 from rich.markup import escape
 
+import workers
 from dialer.errors import DialerError
 from dialer.private import protect_process
-from workers import entry
 from workers.cli.app import app
 
-if entry.ONLY is None:
+if workers.CLI_ONLY is None:
     from workers.cli import commands  # noqa: F401  (registers every command)
 else:  # the console script named one command (`workers.entry`): only its module registers
-    importlib.import_module(f"workers.cli.{entry.ONLY}")
+    importlib.import_module(f"workers.cli.{workers.CLI_ONLY}")
 
 EXIT_USER_ERROR = 2
 
