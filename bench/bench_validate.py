@@ -1,6 +1,7 @@
 """Whole-process `dialer validate` beside a whole-process `pandas.read_csv` of the same file.
 
     .venv/bin/python bench/bench_validate.py [--rows 1000000] [--pairs 5] [--base-dialer PATH]
+                                             [--other-pandas PYTHON]
 
 Each pair runs `python -c "pandas.read_csv(path, dtype=str, keep_default_na=False)"` and
 `dialer validate path` (and, given, a base tree's `dialer`), alternating which goes first, each
@@ -46,6 +47,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--base-dialer", help="another tree's dialer script, measured beside")
+    parser.add_argument(
+        "--other-pandas", help="another venv's python (say, one without pyarrow), measured beside"
+    )
     args = parser.parse_args()
     path = HERE / "out" / f"contacts_{args.rows}.csv"
     if not path.exists():
@@ -69,6 +73,8 @@ def main() -> None:
     if args.base_dialer:
         methods["base: dialer validate"] = [args.base_dialer, "validate", str(path),
                                             "--rejects", str(out / "rejects-base.csv")]  # fmt: skip
+    if args.other_pandas:
+        methods["pandas, other venv"] = [args.other_pandas, "-c", read]
     for argv in methods.values():  # fill the bytecode caches; not measured
         measure(argv, env)
     runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in methods}
