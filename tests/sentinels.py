@@ -137,17 +137,24 @@ def _in_sync(info: dict[str, object], wanted: int) -> bool:
 
 
 def wait_is_replica_of(server: RedisServer, primary: RedisServer, timeout: float = 60) -> None:
-    """Wait until `server` replicates `primary` with its link up."""
+    """Wait until `server` replicates `primary` with its link up. A server found replicating
+    another (or none: a sentinel's reconfiguration racing its restart) is told again which
+    primary to follow, as an operator would; the timeout says what it last reported."""
+    seen: dict[str, object] = {}
 
     def following() -> bool:
         try:
             info = server.client().info("replication")
         except redis.ConnectionError:
             return False
-        return (
-            info["role"] == "slave"
-            and int(info["master_port"]) == primary.port
-            and info["master_link_status"] == "up"
-        )
+        seen.clear()
+        seen.update((k, info.get(k)) for k in ("role", "master_port", "master_link_status"))
+        if info["role"] != "slave" or int(info["master_port"]) != primary.port:
+            server.client().execute_command("REPLICAOF", "127.0.0.1", primary.port)
+            return False
+        return info["master_link_status"] == "up"
 
-    wait_until(following, timeout, f"redis on {server.port} to follow the new primary", 0.1)
+    try:
+        wait_until(following, timeout, f"redis on {server.port} to follow the new primary", 0.1)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; it last reported {seen}") from None
