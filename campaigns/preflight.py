@@ -145,6 +145,20 @@ class Checking:
             self.seen.zones = Zones(self.config)
         return self.seen.zones
 
+    def screen(self, batch: Sequence[Contact]) -> list[Reject]:
+        """A batch as a load takes it: each contact to `refuse`, those kept to `stored`; the
+        rejects it made."""
+        kept: list[Contact] = []
+        rejects: list[Reject] = []
+        for contact in batch:
+            refused = self.refuse(contact)
+            if refused is None:
+                kept.append(contact)
+            else:
+                rejects.append(refused)
+        self.stored(kept)
+        return rejects
+
     def _unknown(self, contact: Contact) -> UnknownRows:
         agent, number = contact.agent_id or "", contact.from_number or ""
         if self.client is None:
@@ -249,14 +263,7 @@ def read(checking: Checking, plan: RunPlan) -> Preflight:
     with plan.contact_file:
         for good, bad in plan.contact_file.batches():
             rejects += bad
-            kept = []
-            for contact in good:
-                refused = checking.refuse(contact)
-                if refused is None:
-                    kept.append(contact)
-                else:
-                    rejects.append(refused)
-            checking.stored(kept)
+            rejects += checking.screen(good)
     return checking.finish(rejects)
 
 

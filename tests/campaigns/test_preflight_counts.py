@@ -92,17 +92,7 @@ def client(simulator: RunningSimulator) -> Iterator[OneInboxClient]:
 def _fed(checking: Checking, batches: Sequence[Sequence[Contact]]) -> list[Reject]:
     """Feed the batches as a load does: each valid row to `refuse`, each batch kept to
     `stored`; the rejects it made."""
-    rejects = []
-    for batch in batches:
-        kept = []
-        for contact in batch:
-            refused = checking.refuse(contact)
-            if refused is None:
-                kept.append(contact)
-            else:
-                rejects.append(refused)
-        checking.stored(kept)
-    return rejects
+    return [reject for batch in batches for reject in checking.screen(batch)]
 
 
 def _split(contacts: list[Contact], cuts: list[int]) -> list[list[Contact]]:
